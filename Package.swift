@@ -1,0 +1,106 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+// Every target of ours builds in Swift 6 language mode with strict concurrency,
+// and a warning is an error: the project keeps zero warnings.
+let strict: [SwiftSetting] = [
+    .treatAllWarnings(as: .error),
+]
+
+let package = Package(
+    name: "Skav",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "skav", targets: ["skav"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // libcurl, through pkg-config; the header holds typed inline wrappers for
+        // the variadic curl_easy_setopt / curl_easy_getinfo.
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        .target(
+            name: "CurlHTTP",
+            dependencies: [
+                "CCurl",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "Chat",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "MatrixChat",
+            dependencies: [
+                "Chat", "CurlHTTP",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "Intake",
+            dependencies: [
+                "Chat",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "Conversation",
+            dependencies: [
+                "Chat", "Intake",
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "SkavBot",
+            dependencies: [
+                "Chat", "MatrixChat", "Conversation", "Intake", "CurlHTTP",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "skav",
+            dependencies: [
+                "SkavBot", "Intake", "Conversation", "Chat",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "CurlHTTPTests", dependencies: ["CurlHTTP"], swiftSettings: strict),
+        .testTarget(name: "ChatTests", dependencies: ["Chat"], swiftSettings: strict),
+        .testTarget(name: "MatrixChatTests", dependencies: ["MatrixChat", "Chat", "CurlHTTP"], swiftSettings: strict),
+        .testTarget(name: "IntakeTests", dependencies: ["Intake", "Chat"], swiftSettings: strict),
+        .testTarget(
+            name: "ConversationTests",
+            dependencies: ["Conversation", "Intake", "Chat"],
+            resources: [],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "SkavBotTests",
+            dependencies: ["SkavBot", "Conversation", "Intake", "Chat"],
+            swiftSettings: strict
+        ),
+    ]
+)

@@ -1,0 +1,84 @@
+import Foundation
+
+/// Something that happened on the chat server that the bot may act on.
+/// Adapters translate their protocol into these and drop everything else
+/// (own messages, notices, edits, redactions, system posts).
+public struct ChatEvent: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        /// A text message from a person.
+        case message(text: String)
+        /// The bot was invited to a room. `encrypted` is true when the room has end-to-end encryption.
+        case invite(isDirect: Bool, encrypted: Bool)
+        /// A message the bot cannot read (an end-to-end encrypted event).
+        case unreadable
+    }
+
+    /// The server's id for the event (Matrix event id, Mattermost post id); unique per server.
+    public var id: String
+    public var room: RoomID
+    public var sender: UserID
+    public var kind: Kind
+    /// When the server received it.
+    public var timestamp: Date
+    /// What the adapter knows of the room: true for a direct chat, false for a group room, nil if unknown.
+    public var isDirectRoom: Bool?
+    /// The event this one replies to, when it is a reply.
+    public var inReplyTo: String?
+
+    public init(
+        id: String, room: RoomID, sender: UserID, kind: Kind, timestamp: Date,
+        isDirectRoom: Bool? = nil, inReplyTo: String? = nil
+    ) {
+        self.id = id
+        self.room = room
+        self.sender = sender
+        self.kind = kind
+        self.timestamp = timestamp
+        self.isDirectRoom = isDirectRoom
+        self.inReplyTo = inReplyTo
+    }
+}
+
+/// One answer of a poll: the events in server order and the cursor to poll from next.
+/// The cursor is opaque to the bot and is committed together with the effects of the events.
+public struct ChatBatch: Sendable, Equatable {
+    public var events: [ChatEvent]
+    public var cursor: String
+
+    public init(events: [ChatEvent], cursor: String) {
+        self.events = events
+        self.cursor = cursor
+    }
+}
+
+/// A message on its way out. `txnID` is stable across restarts: a re-send with the same id must not
+/// produce a second message on the server.
+public struct OutgoingMessage: Sendable, Codable, Equatable {
+    public enum Style: String, Sendable, Codable, Equatable {
+        /// An ordinary message.
+        case text
+        /// A bot notice (Matrix `m.notice`); other bots never answer those.
+        case notice
+    }
+
+    public var txnID: String
+    public var room: RoomID
+    public var body: RichText
+    public var style: Style
+    public var inReplyTo: String?
+
+    public init(txnID: String, room: RoomID, body: RichText, style: Style = .text, inReplyTo: String? = nil) {
+        self.txnID = txnID
+        self.room = room
+        self.body = body
+        self.style = style
+        self.inReplyTo = inReplyTo
+    }
+}
+
+/// What the server answered to a send.
+public struct SentMessage: Sendable, Equatable {
+    /// The server's id of the message (Matrix event id, Mattermost post id).
+    public var remoteID: String
+    public init(remoteID: String) { self.remoteID = remoteID }
+}

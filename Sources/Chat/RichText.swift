@@ -1,0 +1,195 @@
+/// A small formatted text: what the bot says, independent of the server's markup.
+/// Renderers escape the text for each format, so text that came from a user can never inject markup,
+/// links or mentions.
+public struct RichText: Sendable, Codable, Equatable, Hashable, ExpressibleByStringLiteral, CustomStringConvertible {
+    public enum Span: Sendable, Codable, Equatable, Hashable {
+        case text(String)
+        case strong(String)
+        case emphasis(String)
+        case code(String)
+        case lineBreak
+        case link(text: String, url: String)
+    }
+
+    public var spans: [Span]
+
+    public init(_ spans: [Span] = []) { self.spans = spans }
+
+    /// Plain text; newlines become line breaks.
+    public init(plain: String) {
+        spans = []
+        appendPlain(plain, as: Span.text)
+    }
+
+    public init(stringLiteral value: String) { self.init(plain: value) }
+
+    private enum Style {
+        case text, strong, emphasis, code
+        func span(_ text: String) -> Span {
+            switch self {
+            case .text: .text(text)
+            case .strong: .strong(text)
+            case .emphasis: .emphasis(text)
+            case .code: .code(text)
+            }
+        }
+    }
+
+    /// Builds rich text from a template with light markup: `**strong**`, `*emphasis*` and `` `code` ``,
+    /// and `{name}` placeholders. Placeholder values are inserted as literal text (never parsed as markup);
+    /// an unknown placeholder stays as written.
+    public init(template: String, values: [String: String] = [:]) {
+        spans = []
+        var style = Style.text
+        var current = ""
+        var index = template.startIndex
+        func flush() {
+            appendPlain(current, as: style.span)
+            current = ""
+        }
+        func toggle(_ target: Style) {
+            flush()
+            style = style == target ? .text : target
+        }
+        while index < template.endIndex {
+            let rest = template[index...]
+            let character = template[index]
+            if style != .code && rest.hasPrefix("**") {
+                toggle(.strong)
+                index = template.index(index, offsetBy: 2)
+                continue
+            }
+            if character == "`" && (style == .text || style == .code) {
+                toggle(.code)
+            } else if character == "*" && (style == .text || style == .emphasis) {
+                toggle(.emphasis)
+            } else if character == "{", let close = rest.firstIndex(of: "}"),
+                let value = values[String(rest[rest.index(after: rest.startIndex)..<close])]
+            {
+                current += value
+                index = template.index(after: close)
+                continue
+            } else {
+                current.append(character)
+            }
+            index = template.index(after: index)
+        }
+        flush()
+    }
+
+    private mutating func appendPlain(_ text: String, as make: (String) -> Span) {
+        var first = true
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if !first { spans.append(.lineBreak) }
+            first = false
+            if !line.isEmpty { spans.append(make(String(line))) }
+        }
+    }
+
+    public mutating func append(_ other: RichText) { spans += other.spans }
+
+    public static func + (lhs: RichText, rhs: RichText) -> RichText { RichText(lhs.spans + rhs.spans) }
+
+    /// Joins texts with a blank line between them.
+    public static func paragraphs(_ parts: [RichText]) -> RichText {
+        var result = RichText()
+        for (offset, part) in parts.enumerated() {
+            if offset > 0 { result.spans += [.lineBreak, .lineBreak] }
+            result.append(part)
+        }
+        return result
+    }
+
+    public var isEmpty: Bool { spans.isEmpty }
+    public var description: String { plainText }
+
+    // MARK: Renderers
+
+    public var plainText: String {
+        spans.map { span -> String in
+            switch span {
+            case .text(let text), .strong(let text), .emphasis(let text), .code(let text): text
+            case .lineBreak: "\n"
+            case .link(let text, let url): text == url ? url : "\(text) (\(url))"
+            }
+        }.joined()
+    }
+
+    /// HTML for Matrix `formatted_body` (the allowed subset only).
+    public var html: String {
+        spans.map { span -> String in
+            switch span {
+            case .text(let text): Self.escapeHTML(text)
+            case .strong(let text): "<strong>\(Self.escapeHTML(text))</strong>"
+            case .emphasis(let text): "<em>\(Self.escapeHTML(text))</em>"
+            case .code(let text): "<code>\(Self.escapeHTML(text))</code>"
+            case .lineBreak: "<br>"
+            case .link(let text, let url): "<a href=\"\(Self.escapeHTML(url))\">\(Self.escapeHTML(text))</a>"
+            }
+        }.joined()
+    }
+
+    /// Markdown for Mattermost; user text is escaped and `@` mentions are defused.
+    public var markdown: String {
+        spans.map { span -> String in
+            switch span {
+            case .text(let text): Self.escapeMarkdown(text)
+            case .strong(let text): "**\(Self.escapeMarkdown(text))**"
+            case .emphasis(let text): "_\(Self.escapeMarkdown(text))_"
+            case .code(let text): "`\(text.replacingAll("`", with: "'"))`"
+            case .lineBreak: "\n"
+            case .link(let text, let url): "[\(Self.escapeMarkdown(text))](\(url.replacingAll(")", with: "%29")))"
+            }
+        }.joined()
+    }
+
+    public func rendered(as markup: ChatCapabilities.Markup) -> String {
+        switch markup {
+        case .html: html
+        case .markdown: markdown
+        case .plain: plainText
+        }
+    }
+
+    public static func escapeHTML(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        for character in text.unicodeScalars {
+            switch character {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.unicodeScalars.append(character)
+            }
+        }
+        return out
+    }
+
+    public static func escapeMarkdown(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        for character in text.unicodeScalars {
+            switch character {
+            case "\\", "*", "_", "`", "[", "]", "(", ")", "#", "<", ">", "~", "|", "!":
+                out += "\\"
+                out.unicodeScalars.append(character)
+            case "@":
+                // A zero-width joiner after @ keeps @channel, @all and @here from pinging anyone.
+                out += "@\u{2060}"
+            default:
+                out.unicodeScalars.append(character)
+            }
+        }
+        return out
+    }
+}
+
+extension String {
+    fileprivate func replacingAll(_ target: Character, with replacement: String) -> String {
+        var out = ""
+        for character in self { if character == target { out += replacement } else { out.append(character) } }
+        return out
+    }
+}

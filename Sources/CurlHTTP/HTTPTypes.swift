@@ -1,0 +1,83 @@
+import Foundation
+
+/// An HTTP request as Skav's adapters need it: small JSON bodies, a per-request deadline.
+public struct HTTPRequest: Sendable, Equatable {
+    public var method: String
+    public var url: String
+    /// Header fields in order; names are sent as given.
+    public var headers: [(name: String, value: String)]
+    public var body: Data?
+    /// The whole transfer must finish within this time (connect included).
+    public var timeout: Duration
+
+    public init(
+        method: String = "GET",
+        url: String,
+        headers: [(name: String, value: String)] = [],
+        body: Data? = nil,
+        timeout: Duration = .seconds(30)
+    ) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.timeout = timeout
+    }
+
+    public static func == (lhs: HTTPRequest, rhs: HTTPRequest) -> Bool {
+        lhs.method == rhs.method && lhs.url == rhs.url && lhs.body == rhs.body && lhs.timeout == rhs.timeout
+            && lhs.headers.map(\.name) == rhs.headers.map(\.name)
+            && lhs.headers.map(\.value) == rhs.headers.map(\.value)
+    }
+}
+
+public struct HTTPResponse: Sendable, Equatable {
+    public var status: Int
+    /// Header fields with lower-cased names (the last value wins for repeated names).
+    public var headers: [String: String]
+    public var body: Data
+
+    public init(status: Int, headers: [String: String] = [:], body: Data = Data()) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    public func header(_ name: String) -> String? { headers[name.lowercased()] }
+}
+
+/// A transport failure: no HTTP response was received (an HTTP error status is a response, not an error).
+public struct HTTPError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Code: String, Sendable, Equatable {
+        case timedOut = "timed_out"
+        case connectionFailed = "connection_failed"
+        case cancelled
+        case responseTooLarge = "response_too_large"
+        case invalidRequest = "invalid_request"
+        case transport
+    }
+
+    public var code: Code
+    /// curl's own message, or ours.
+    public var message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    /// A short label for logs and metrics.
+    public var label: String { code.rawValue }
+    public var description: String { "\(code.rawValue): \(message)" }
+
+    public static func timedOut(_ message: String) -> HTTPError { .init(.timedOut, message) }
+    public static func connectionFailed(_ message: String) -> HTTPError { .init(.connectionFailed, message) }
+    public static let cancelled = HTTPError(.cancelled, "the request was cancelled")
+}
+
+/// Something that performs HTTP requests. `CurlHTTPClient` is the real one; tests may fake it.
+public protocol HTTPClient: Sendable {
+    /// Performs the request. Honours task cancellation promptly (an open long poll ends within 100 ms)
+    /// by throwing `HTTPError.cancelled`.
+    func execute(_ request: HTTPRequest) async throws(HTTPError) -> HTTPResponse
+}

@@ -1,0 +1,142 @@
+import Chat
+import Foundation
+
+public enum Language: String, Codable, Sendable, CaseIterable {
+    case sv, en
+}
+
+/// The stages of the idea intake (DESIGN.md §3). Raw values are the stable ids stored in the database
+/// and printed in JSON; display names live in the prompts.
+public enum IdeaStage: String, Codable, Sendable, CaseIterable {
+    case utkast, inkommen, bedoms, utvecklas, testas, realiserad, parkerad, avslutad
+
+    /// Stages that still move: everything but the end states.
+    public var isOpen: Bool { self != .avslutad && self != .realiserad }
+}
+
+/// A person the bot has talked to.
+public struct Person: Codable, Sendable, Equatable {
+    public var id: UserID
+    public var language: Language?
+    /// The person's unit (förvaltning), asked once on first submit.
+    public var unit: String?
+    /// When the first-contact greeting (with the public-records notice) was sent.
+    public var greetedAt: Date?
+    public var createdAt: Date
+
+    public init(id: UserID, language: Language? = nil, unit: String? = nil, greetedAt: Date? = nil, createdAt: Date) {
+        self.id = id
+        self.language = language
+        self.unit = unit
+        self.greetedAt = greetedAt
+        self.createdAt = createdAt
+    }
+}
+
+/// An idea, from draft (`utkast`) on. Numbers are given when the draft is created and never reused.
+public struct Idea: Codable, Sendable, Equatable {
+    public var number: Int
+    public var author: UserID
+    /// Derived from the first sentence of the problem, at most 80 characters.
+    public var title: String
+    /// The friction, in the idea-giver's words.
+    public var problem: String
+    /// Who benefits: a choice key (`residents`, `colleagues`, `businesses`, `other`) or free text.
+    public var benefits: String?
+    public var solution: String?
+    /// The key of a configured challenge.
+    public var challenge: String?
+    public var unit: String?
+    public var stage: IdeaStage
+    public var guide: UserID?
+    public var createdAt: Date
+    public var updatedAt: Date
+    public var submittedAt: Date?
+
+    public init(
+        number: Int, author: UserID, title: String, problem: String, benefits: String? = nil,
+        solution: String? = nil, challenge: String? = nil, unit: String? = nil, stage: IdeaStage = .utkast,
+        guide: UserID? = nil, createdAt: Date, updatedAt: Date, submittedAt: Date? = nil
+    ) {
+        self.number = number
+        self.author = author
+        self.title = title
+        self.problem = problem
+        self.benefits = benefits
+        self.solution = solution
+        self.challenge = challenge
+        self.unit = unit
+        self.stage = stage
+        self.guide = guide
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.submittedAt = submittedAt
+    }
+}
+
+/// One line of an idea's append-only history.
+public struct IdeaEvent: Codable, Sendable, Equatable {
+    public enum Kind: String, Codable, Sendable {
+        case created, edited, submitted, stage, deleted, parked
+    }
+
+    public var id: Int64?
+    public var ideaNumber: Int
+    public var at: Date
+    public var actor: UserID
+    public var kind: Kind
+    public var fromStage: IdeaStage?
+    public var toStage: IdeaStage?
+    public var comment: String?
+
+    public init(
+        id: Int64? = nil, ideaNumber: Int, at: Date, actor: UserID, kind: Kind,
+        fromStage: IdeaStage? = nil, toStage: IdeaStage? = nil, comment: String? = nil
+    ) {
+        self.id = id
+        self.ideaNumber = ideaNumber
+        self.at = at
+        self.actor = actor
+        self.kind = kind
+        self.fromStage = fromStage
+        self.toStage = toStage
+        self.comment = comment
+    }
+}
+
+/// A configured challenge (idéutmaning) ideas can be tied to.
+public struct Challenge: Codable, Sendable, Equatable {
+    public var key: String
+    public var title: String
+    public init(key: String, title: String) {
+        self.key = key
+        self.title = title
+    }
+}
+
+/// Read access to the intake that the conversation needs while it handles one message.
+/// The store implements it inside the write transaction; tests use an in-memory fake.
+public protocol IntakeReading {
+    func idea(number: Int) throws -> Idea?
+    /// The person's ideas, drafts included, newest first.
+    func ideas(author: UserID) throws -> [Idea]
+    /// The number the next new idea (draft) will get.
+    func nextIdeaNumber() throws -> Int
+}
+
+/// Derives an idea's title from its problem text: the first sentence, whitespace folded,
+/// cut at a word boundary to at most `limit` characters (with an ellipsis when cut).
+public func deriveTitle(from problem: String, limit: Int = 80) -> String {
+    let folded = problem.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
+    var sentence = folded
+    if let end = folded.firstIndex(where: { ".!?".contains($0) }) {
+        let candidate = String(folded[..<end])
+        if candidate.count >= 3 { sentence = candidate }
+    }
+    if sentence.count <= limit { return sentence }
+    let cut = sentence.prefix(limit - 1)
+    if let space = cut.lastIndex(of: " "), cut.distance(from: cut.startIndex, to: space) > limit / 2 {
+        return String(cut[..<space]) + "…"
+    }
+    return String(cut) + "…"
+}
