@@ -1,0 +1,332 @@
+import Chat
+import Foundation
+import GRDB
+
+/// A failure of the store, with a message an operator can act on.
+public struct IntakeError: Error, Sendable, CustomStringConvertible {
+    public enum Code: String, Sendable {
+        case cannotOpen = "cannot_open"
+        case newerSchema = "newer_schema"
+        case corrupt
+        case invalid
+    }
+    public var code: Code
+    public var message: String
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+    public var description: String { message }
+}
+
+/// The intake database: SQLite through GRDB, WAL mode, migrations run at open.
+/// All effects of one incoming batch go through one `write` call: one transaction.
+public final class IntakeStore: Sendable {
+    public let writer: any DatabaseWriter
+    /// The file, or nil in memory.
+    public let path: String?
+
+    /// Opens (creating if needed) the database file and its folder, and migrates it.
+    public init(path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        do {
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        } catch {
+            throw IntakeError(.cannotOpen, "cannot create the folder for the database \(path): \(error.localizedDescription)")
+        }
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        let pool: DatabasePool
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+        } catch {
+            throw IntakeError(.cannotOpen, "cannot open the database \(path): \(Self.describe(error))")
+        }
+        self.writer = pool
+        self.path = path
+        try migrate()
+    }
+
+    /// A private in-memory database (tests, dry runs).
+    public init(inMemory: Void = ()) throws {
+        writer = try DatabaseQueue()
+        path = nil
+        try migrate()
+    }
+
+    private func migrate() throws {
+        let migrator = Schema.migrator
+        do {
+            if try writer.read({ try migrator.hasBeenSuperseded($0) }) {
+                throw IntakeError(
+                    .newerSchema,
+                    "the database \(path ?? ":memory:") was written by a newer version of Skav; upgrade Skav or use another file")
+            }
+            try migrator.migrate(writer)
+        } catch let error as IntakeError {
+            throw error
+        } catch {
+            throw IntakeError(.corrupt, "cannot prepare the database \(path ?? ":memory:"): \(Self.describe(error))")
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? DatabaseError {
+            return error.message ?? "\(error.resultCode)"
+        }
+        return "\(error)"
+    }
+
+    /// Runs `body` in one write transaction: everything or nothing.
+    public func write<T>(_ body: (IntakeTransaction) throws -> T) throws -> T {
+        try writer.write { db in try body(IntakeTransaction(db: db)) }
+    }
+
+    public func write<T: Sendable>(_ body: @escaping @Sendable (IntakeTransaction) throws -> T) async throws -> T {
+        try await writer.write { db in try body(IntakeTransaction(db: db)) }
+    }
+
+    public func read<T>(_ body: (IntakeTransaction) throws -> T) throws -> T {
+        try writer.read { db in try body(IntakeTransaction(db: db)) }
+    }
+
+    public func read<T: Sendable>(_ body: @escaping @Sendable (IntakeTransaction) throws -> T) async throws -> T {
+        try await writer.read { db in try body(IntakeTransaction(db: db)) }
+    }
+
+    /// The schema versions applied, for `doctor`.
+    public func appliedMigrations() throws -> [String] {
+        try writer.read { try Schema.migrator.appliedIdentifiers($0) }.sorted()
+    }
+
+    /// `PRAGMA integrity_check`, for `doctor`: "ok" when healthy.
+    public func integrityCheck() throws -> String {
+        try writer.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "; ") }
+    }
+
+    public func journalMode() throws -> String {
+        try writer.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "?" }
+    }
+}
+
+/// Typed access to the tables inside one transaction.
+public struct IntakeTransaction: IntakeReading {
+    public let db: Database
+
+    // MARK: People
+
+    public func person(_ id: UserID) throws -> Person? {
+        try Person.fetchOne(db, key: id.rawValue)
+    }
+
+    public func savePerson(_ person: Person) throws {
+        try person.upsert(db)
+    }
+
+    public func people() throws -> [Person] {
+        try Person.order(Column("id")).fetchAll(db)
+    }
+
+    // MARK: Direct rooms
+
+    public func directRoom(of user: UserID) throws -> RoomID? {
+        try String.fetchOne(
+            db, sql: "SELECT room_id FROM direct_room WHERE user_id = ? ORDER BY created_at DESC LIMIT 1",
+            arguments: [user.rawValue]
+        ).map(RoomID.init(rawValue:))
+    }
+
+    /// The person a direct room belongs to, if it is one of the bot's direct chats.
+    public func directRoomOwner(_ room: RoomID) throws -> UserID? {
+        try String.fetchOne(db, sql: "SELECT user_id FROM direct_room WHERE room_id = ?", arguments: [room.rawValue])
+            .map(UserID.init(rawValue:))
+    }
+
+    public func setDirectRoom(_ room: RoomID, for user: UserID, at date: Date) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO direct_room (room_id, user_id, created_at) VALUES (?, ?, ?)
+                ON CONFLICT(room_id) DO UPDATE SET user_id = excluded.user_id
+                """,
+            arguments: [room.rawValue, user.rawValue, date])
+    }
+
+    public func forgetDirectRoom(_ room: RoomID) throws {
+        try db.execute(sql: "DELETE FROM direct_room WHERE room_id = ?", arguments: [room.rawValue])
+    }
+
+    // MARK: Ideas
+
+    public func idea(number: Int) throws -> Idea? {
+        try Idea.fetchOne(db, key: number)
+    }
+
+    public func ideas(author: UserID) throws -> [Idea] {
+        try Idea.filter(Column("author") == author.rawValue).order(Column("number").desc).fetchAll(db)
+    }
+
+    /// Ideas past the draft stage (or of the given stages), oldest first.
+    public func ideas(stages: [IdeaStage]? = nil, unit: String? = nil) throws -> [Idea] {
+        var request = Idea.all()
+        if let stages {
+            request = request.filter(stages.map(\.rawValue).contains(Column("stage")))
+        } else {
+            request = request.filter(Column("stage") != IdeaStage.utkast.rawValue)
+        }
+        if let unit { request = request.filter(Column("unit") == unit) }
+        return try request.order(Column("number")).fetchAll(db)
+    }
+
+    public func nextIdeaNumber() throws -> Int {
+        let counter = try Int.fetchOne(db, sql: "SELECT value FROM counter WHERE name = 'idea'") ?? 0
+        let highest = try Int.fetchOne(db, sql: "SELECT MAX(number) FROM idea") ?? 0
+        return max(counter, highest) + 1
+    }
+
+    /// Inserts or updates the idea; the number counter never goes back.
+    public func saveIdea(_ idea: Idea) throws {
+        try idea.upsert(db)
+        try db.execute(
+            sql: """
+                INSERT INTO counter (name, value) VALUES ('idea', ?)
+                ON CONFLICT(name) DO UPDATE SET value = MAX(value, excluded.value)
+                """,
+            arguments: [idea.number])
+    }
+
+    public func deleteIdea(number: Int) throws {
+        _ = try Idea.deleteOne(db, key: number)
+    }
+
+    @discardableResult
+    public func appendEvent(_ event: IdeaEvent) throws -> IdeaEvent {
+        var event = event
+        try event.insert(db)
+        return event
+    }
+
+    public func events(ofIdea number: Int) throws -> [IdeaEvent] {
+        try IdeaEvent.filter(Column("idea_number") == number).order(Column("id")).fetchAll(db)
+    }
+
+    // MARK: Conversation state
+
+    public func conversationState(of user: UserID) throws -> Data? {
+        try Data.fetchOne(db, sql: "SELECT state FROM conversation_state WHERE user_id = ?", arguments: [user.rawValue])
+    }
+
+    public func setConversationState(_ state: Data?, of user: UserID, at date: Date) throws {
+        if let state {
+            try db.execute(
+                sql: """
+                    INSERT INTO conversation_state (user_id, state, updated_at) VALUES (?, ?, ?)
+                    ON CONFLICT(user_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at
+                    """,
+                arguments: [user.rawValue, state, date])
+        } else {
+            try db.execute(sql: "DELETE FROM conversation_state WHERE user_id = ?", arguments: [user.rawValue])
+        }
+    }
+
+    // MARK: Incoming events
+
+    public func isProcessed(_ eventID: String) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT 1 FROM processed_event WHERE event_id = ?", arguments: [eventID]) ?? false
+    }
+
+    public func markProcessed(_ eventID: String, at date: Date) throws {
+        try db.execute(
+            sql: "INSERT OR IGNORE INTO processed_event (event_id, processed_at) VALUES (?, ?)",
+            arguments: [eventID, date])
+    }
+
+    /// Forgets processed ids older than `date` (servers never re-deliver events that old).
+    @discardableResult
+    public func pruneProcessed(before date: Date) throws -> Int {
+        try db.execute(sql: "DELETE FROM processed_event WHERE processed_at < ?", arguments: [date])
+        return db.changesCount
+    }
+
+    // MARK: Key/value state (sync cursor, credentials)
+
+    public func value(_ key: String) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT value FROM sync_state WHERE key = ?", arguments: [key])
+    }
+
+    public func setValue(_ value: String?, for key: String) throws {
+        if let value {
+            try db.execute(
+                sql: """
+                    INSERT INTO sync_state (key, value) VALUES (?, ?)
+                    ON CONFLICT(key) DO UPDATE SET value = excluded.value
+                    """,
+                arguments: [key, value])
+        } else {
+            try db.execute(sql: "DELETE FROM sync_state WHERE key = ?", arguments: [key])
+        }
+    }
+
+    // MARK: Outbox
+
+    /// Adds the entry unless one with the same transaction id exists (a replayed event adds nothing).
+    /// Returns whether it was added.
+    @discardableResult
+    public func enqueue(_ entry: OutboxEntry) throws -> Bool {
+        if try Bool.fetchOne(db, sql: "SELECT 1 FROM outbox WHERE txn_id = ?", arguments: [entry.txnID]) == true {
+            return false
+        }
+        var entry = entry
+        try entry.insert(db)
+        return true
+    }
+
+    /// Entries still to send whose `notBefore` has passed, in the order they were written.
+    public func dueOutbox(now: Date, limit: Int = 50) throws -> [OutboxEntry] {
+        try OutboxEntry
+            .filter(Column("sent_at") == nil && Column("failed_at") == nil)
+            .filter(Column("not_before") == nil || Column("not_before") <= now)
+            .order(Column("id"))
+            .limit(limit)
+            .fetchAll(db)
+    }
+
+    public func unsentOutboxCount() throws -> Int {
+        try OutboxEntry.filter(Column("sent_at") == nil && Column("failed_at") == nil).fetchCount(db)
+    }
+
+    /// The earliest `notBefore` among unsent entries, to know when to wake up.
+    public func nextOutboxRetry() throws -> Date? {
+        try Date.fetchOne(
+            db, sql: "SELECT MIN(not_before) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND not_before IS NOT NULL")
+    }
+
+    public func outboxEntry(txnID: String) throws -> OutboxEntry? {
+        try OutboxEntry.filter(Column("txn_id") == txnID).fetchOne(db)
+    }
+
+    public func allOutbox() throws -> [OutboxEntry] {
+        try OutboxEntry.order(Column("id")).fetchAll(db)
+    }
+
+    public func markSent(_ id: Int64, remoteID: String, room: RoomID, at date: Date) throws {
+        try db.execute(
+            sql: "UPDATE outbox SET sent_at = ?, remote_id = ?, room_id = ?, last_error = NULL WHERE id = ?",
+            arguments: [date, remoteID, room.rawValue, id])
+    }
+
+    /// Records a failed attempt; the entry is tried again after `retryAt`, or given up when `retryAt` is nil.
+    public func markAttemptFailed(_ id: Int64, error: String, retryAt: Date?, at date: Date) throws {
+        try db.execute(
+            sql: "UPDATE outbox SET attempts = attempts + 1, last_error = ?, not_before = ?, failed_at = ? WHERE id = ?",
+            arguments: [error, retryAt, retryAt == nil ? date : nil, id])
+    }
+
+    /// Records the room resolved for a recipient, so a retry does not open another one.
+    public func setOutboxRoom(_ id: Int64, room: RoomID) throws {
+        try db.execute(sql: "UPDATE outbox SET room_id = ? WHERE id = ?", arguments: [room.rawValue, id])
+    }
+}

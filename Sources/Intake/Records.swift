@@ -1,0 +1,77 @@
+import Chat
+import Foundation
+import GRDB
+
+// GRDB conformances of the model: snake_case columns, one record per table.
+
+extension Person: FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "person"
+    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+}
+
+extension Idea: FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "idea"
+    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+}
+
+extension IdeaEvent: FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "idea_event"
+    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+/// A message waiting in (or sent from) the outbox.
+public struct OutboxEntry: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "outbox"
+    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+
+    public var id: Int64?
+    /// Stable across restarts: derived from the incoming event (`<event id>.<index>`) or the nudge.
+    public var txnID: String
+    /// Where to send; nil when only the recipient is known (the sender opens the direct chat).
+    public var roomID: RoomID?
+    public var recipient: UserID?
+    public var body: RichText
+    public var style: OutgoingMessage.Style
+    public var inReplyTo: String?
+    public var createdAt: Date
+    /// Do not try before this time (set after a failure).
+    public var notBefore: Date?
+    public var attempts: Int
+    public var lastError: String?
+    public var sentAt: Date?
+    public var remoteID: String?
+    /// Set when the entry was given up on (a permanent refusal); it stays for the operator to see.
+    public var failedAt: Date?
+
+    enum CodingKeys: String, CodingKey {
+        case id, txnID = "txnId", roomID = "roomId", recipient, body, style, inReplyTo, createdAt, notBefore
+        case attempts, lastError, sentAt, remoteID = "remoteId", failedAt
+    }
+
+    public init(
+        txnID: String, roomID: RoomID?, recipient: UserID? = nil, body: RichText,
+        style: OutgoingMessage.Style = .text, inReplyTo: String? = nil, createdAt: Date
+    ) {
+        self.txnID = txnID
+        self.roomID = roomID
+        self.recipient = recipient
+        self.body = body
+        self.style = style
+        self.inReplyTo = inReplyTo
+        self.createdAt = createdAt
+        self.attempts = 0
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+
+    public static func databaseJSONEncoder(for column: String) -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return encoder
+    }
+}

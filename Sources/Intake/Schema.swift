@@ -1,0 +1,92 @@
+import GRDB
+
+/// The database schema, as versioned migrations run at open. Never edit a shipped migration: add one.
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.create(table: "person") { t in
+                t.primaryKey("id", .text)
+                t.column("language", .text)
+                t.column("unit", .text)
+                t.column("greeted_at", .datetime)
+                t.column("created_at", .datetime).notNull()
+            }
+            // The bot's own room → person map for direct chats (Matrix keeps none on the server side).
+            try db.create(table: "direct_room") { t in
+                t.primaryKey("room_id", .text)
+                t.column("user_id", .text).notNull().indexed()
+                t.column("created_at", .datetime).notNull()
+            }
+            try db.create(table: "idea") { t in
+                t.primaryKey("number", .integer)
+                t.column("author", .text).notNull().indexed()
+                t.column("title", .text).notNull()
+                t.column("problem", .text).notNull()
+                t.column("benefits", .text)
+                t.column("solution", .text)
+                t.column("challenge", .text)
+                t.column("unit", .text)
+                t.column("stage", .text).notNull().indexed()
+                t.column("guide", .text)
+                t.column("created_at", .datetime).notNull()
+                t.column("updated_at", .datetime).notNull()
+                t.column("submitted_at", .datetime)
+            }
+            // Idea numbers are never reused, even when the newest draft is cancelled.
+            try db.create(table: "counter") { t in
+                t.primaryKey("name", .text)
+                t.column("value", .integer).notNull()
+            }
+            // Append-only history: updates and deletes are refused by triggers.
+            try db.create(table: "idea_event") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("idea_number", .integer).notNull().indexed()
+                t.column("at", .datetime).notNull()
+                t.column("actor", .text).notNull()
+                t.column("kind", .text).notNull()
+                t.column("from_stage", .text)
+                t.column("to_stage", .text)
+                t.column("comment", .text)
+            }
+            try db.execute(sql: """
+                CREATE TRIGGER idea_event_append_only_update BEFORE UPDATE ON idea_event
+                BEGIN SELECT RAISE(ABORT, 'idea_event is append-only'); END;
+                CREATE TRIGGER idea_event_append_only_delete BEFORE DELETE ON idea_event
+                BEGIN SELECT RAISE(ABORT, 'idea_event is append-only'); END;
+                """)
+            try db.create(table: "conversation_state") { t in
+                t.primaryKey("user_id", .text)
+                t.column("state", .blob).notNull()
+                t.column("updated_at", .datetime).notNull()
+            }
+            try db.create(table: "processed_event") { t in
+                t.primaryKey("event_id", .text)
+                t.column("processed_at", .datetime).notNull().indexed()
+            }
+            // Small key/value state: sync cursors, adapter credentials.
+            try db.create(table: "sync_state") { t in
+                t.primaryKey("key", .text)
+                t.column("value", .text).notNull()
+            }
+            try db.create(table: "outbox") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("txn_id", .text).notNull().unique()
+                t.column("room_id", .text)
+                t.column("recipient", .text)
+                t.column("body", .blob).notNull()
+                t.column("style", .text).notNull()
+                t.column("in_reply_to", .text)
+                t.column("created_at", .datetime).notNull()
+                t.column("not_before", .datetime)
+                t.column("attempts", .integer).notNull().defaults(to: 0)
+                t.column("last_error", .text)
+                t.column("sent_at", .datetime)
+                t.column("remote_id", .text)
+                t.column("failed_at", .datetime)
+            }
+            try db.create(index: "outbox_unsent", on: "outbox", columns: ["sent_at", "failed_at", "id"])
+        }
+        return migrator
+    }
+}

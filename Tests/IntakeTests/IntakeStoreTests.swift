@@ -1,0 +1,170 @@
+import Chat
+import Foundation
+import GRDB
+import Testing
+
+@testable import Intake
+
+@Suite struct IntakeStoreTests {
+    let now = Date(timeIntervalSince1970: 1_790_000_000)
+
+    func sampleIdea(_ number: Int, author: UserID = "@anna:kommun.se", stage: IdeaStage = .utkast) -> Idea {
+        Idea(
+            number: number, author: author, title: "Tolkbokning tar för lång tid",
+            problem: "Tolkbokning tar för lång tid. Vi väntar en vecka.", benefits: "residents", stage: stage,
+            createdAt: now, updatedAt: now)
+    }
+
+    @Test func fileDatabaseUsesWALAndMigrates() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("skav-intake-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("nested/skav.sqlite").path
+        let store = try IntakeStore(path: path)
+        #expect(try store.journalMode() == "wal")
+        #expect(try store.appliedMigrations() == ["v1"])
+        #expect(try store.integrityCheck() == "ok")
+        try store.write { try $0.savePerson(Person(id: "@anna:kommun.se", language: .sv, createdAt: now)) }
+        // Reopening finds the data and does not migrate again.
+        let reopened = try IntakeStore(path: path)
+        #expect(try reopened.read { try $0.person("@anna:kommun.se")?.language } == .sv)
+    }
+
+    @Test func aDatabaseFromANewerVersionIsRefusedClearly() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("skav-intake-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("skav.sqlite").path
+        let store = try IntakeStore(path: path)
+        try store.writer.write { db in
+            try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v999')")
+        }
+        #expect {
+            _ = try IntakeStore(path: path)
+        } throws: { error in
+            (error as? IntakeError)?.code == .newerSchema
+        }
+    }
+
+    @Test func notADatabaseIsAClearError() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("skav-intake-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("skav.sqlite").path
+        try Data(repeating: 0x41, count: 4096).write(to: URL(fileURLWithPath: path))
+        #expect(throws: IntakeError.self) { _ = try IntakeStore(path: path) }
+    }
+
+    @Test func ideasRoundTripAndNumbersAreNeverReused() throws {
+        let store = try IntakeStore()
+        try store.write { tx in
+            #expect(try tx.nextIdeaNumber() == 1)
+            try tx.saveIdea(sampleIdea(1))
+            try tx.saveIdea(sampleIdea(2))
+            #expect(try tx.nextIdeaNumber() == 3)
+            try tx.deleteIdea(number: 2)
+            #expect(try tx.nextIdeaNumber() == 3, "a cancelled newest draft must not free its number")
+            #expect(try tx.idea(number: 1) == sampleIdea(1))
+            #expect(try tx.ideas(author: "@anna:kommun.se").map(\.number) == [1])
+        }
+    }
+
+    @Test func ideaQueriesFilterByStageAndUnit() throws {
+        let store = try IntakeStore()
+        try store.write { tx in
+            var submitted = sampleIdea(1, stage: .inkommen)
+            submitted.unit = "Skola"
+            try tx.saveIdea(submitted)
+            try tx.saveIdea(sampleIdea(2))
+            #expect(try tx.ideas().map(\.number) == [1], "drafts are not listed by default")
+            #expect(try tx.ideas(stages: [.utkast]).map(\.number) == [2])
+            #expect(try tx.ideas(unit: "Skola").map(\.number) == [1])
+            #expect(try tx.ideas(unit: "Äldreomsorg").isEmpty)
+        }
+    }
+
+    @Test func theEventLogIsAppendOnly() throws {
+        let store = try IntakeStore()
+        let event = try store.write { tx in
+            try tx.appendEvent(
+                IdeaEvent(ideaNumber: 1, at: now, actor: "@anna:kommun.se", kind: .submitted, fromStage: .utkast, toStage: .inkommen))
+        }
+        #expect(event.id != nil)
+        #expect(throws: (any Error).self) {
+            try store.writer.write { try $0.execute(sql: "UPDATE idea_event SET comment = 'x'") }
+        }
+        #expect(throws: (any Error).self) {
+            try store.writer.write { try $0.execute(sql: "DELETE FROM idea_event") }
+        }
+        #expect(try store.read { try $0.events(ofIdea: 1) } == [event])
+    }
+
+    @Test func outboxIsIdempotentByTransactionIDAndOrdered() throws {
+        let store = try IntakeStore()
+        let added = try store.write { tx in
+            [
+                try tx.enqueue(OutboxEntry(txnID: "$e1.0", roomID: "!r:hs", body: "ett", createdAt: now)),
+                try tx.enqueue(OutboxEntry(txnID: "$e1.1", roomID: "!r:hs", body: "två", createdAt: now)),
+                try tx.enqueue(OutboxEntry(txnID: "$e1.0", roomID: "!r:hs", body: "annat", createdAt: now)),
+            ]
+        }
+        #expect(added == [true, true, false], "a replayed transaction id adds nothing")
+        let due = try store.read { try $0.dueOutbox(now: now) }
+        #expect(due.map(\.body.plainText) == ["ett", "två"])
+        #expect(due.first?.body == RichText(plain: "ett"))
+
+        let first = try #require(due.first?.id)
+        try store.write { try $0.markSent(first, remoteID: "$sent", room: "!r:hs", at: now) }
+        let second = try #require(due.last?.id)
+        try store.write {
+            try $0.markAttemptFailed(second, error: "transient: 502", retryAt: now.addingTimeInterval(5), at: now)
+        }
+        #expect(try store.read { try $0.dueOutbox(now: now) }.isEmpty, "a failed entry waits for its retry time")
+        #expect(try store.read { try $0.nextOutboxRetry() } == now.addingTimeInterval(5))
+        let retried = try store.read { try $0.dueOutbox(now: now.addingTimeInterval(6)) }
+        #expect(retried.map(\.txnID) == ["$e1.1"])
+        #expect(retried.first?.attempts == 1)
+        try store.write { try $0.markAttemptFailed(second, error: "forbidden", retryAt: nil, at: now) }
+        #expect(try store.read { try $0.unsentOutboxCount() } == 0, "a permanent failure is not retried")
+    }
+
+    @Test func processedEventsAndCursorLiveInTheSameTransaction() throws {
+        let store = try IntakeStore()
+        struct Crash: Error {}
+        // A failing batch leaves neither the cursor nor the processed marks behind.
+        #expect(throws: Crash.self) {
+            try store.write { tx in
+                try tx.markProcessed("$a", at: now)
+                try tx.setValue("s1", for: "matrix.cursor")
+                throw Crash()
+            }
+        }
+        #expect(try store.read { try $0.value("matrix.cursor") } == nil)
+        #expect(try store.read { try $0.isProcessed("$a") } == false)
+        try store.write { tx in
+            try tx.markProcessed("$a", at: now)
+            try tx.setValue("s1", for: "matrix.cursor")
+        }
+        #expect(try store.read { try $0.isProcessed("$a") })
+        #expect(try store.write { try $0.pruneProcessed(before: now.addingTimeInterval(1)) } == 1)
+    }
+
+    @Test func directRoomsMapBothWays() throws {
+        let store = try IntakeStore()
+        try store.write { tx in
+            try tx.setDirectRoom("!dm:hs", for: "@anna:kommun.se", at: now)
+            #expect(try tx.directRoom(of: "@anna:kommun.se") == "!dm:hs")
+            #expect(try tx.directRoomOwner("!dm:hs") == "@anna:kommun.se")
+            try tx.forgetDirectRoom("!dm:hs")
+            #expect(try tx.directRoom(of: "@anna:kommun.se") == nil)
+        }
+    }
+
+    @Test func conversationStateIsStoredPerPerson() throws {
+        let store = try IntakeStore()
+        try store.write { tx in
+            try tx.setConversationState(Data("{\"phase\":1}".utf8), of: "@anna:kommun.se", at: now)
+            #expect(try tx.conversationState(of: "@anna:kommun.se") == Data("{\"phase\":1}".utf8))
+            try tx.setConversationState(nil, of: "@anna:kommun.se", at: now)
+            #expect(try tx.conversationState(of: "@anna:kommun.se") == nil)
+        }
+    }
+}
