@@ -29,7 +29,12 @@ public struct OutboxEntry: Codable, Sendable, Equatable, FetchableRecord, Mutabl
     public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
     public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
 
+    public enum Kind: String, Codable, Sendable {
+        case message, join, leave
+    }
+
     public var id: Int64?
+    public var kind: Kind
     /// Stable across restarts: derived from the incoming event (`<event id>.<index>`) or the nudge.
     public var txnID: String
     /// Where to send; nil when only the recipient is known (the sender opens the direct chat).
@@ -49,14 +54,15 @@ public struct OutboxEntry: Codable, Sendable, Equatable, FetchableRecord, Mutabl
     public var failedAt: Date?
 
     enum CodingKeys: String, CodingKey {
-        case id, txnID = "txnId", roomID = "roomId", recipient, body, style, inReplyTo, createdAt, notBefore
+        case id, kind, txnID = "txnId", roomID = "roomId", recipient, body, style, inReplyTo, createdAt, notBefore
         case attempts, lastError, sentAt, remoteID = "remoteId", failedAt
     }
 
     public init(
-        txnID: String, roomID: RoomID?, recipient: UserID? = nil, body: RichText,
+        txnID: String, kind: Kind = .message, roomID: RoomID?, recipient: UserID? = nil, body: RichText = RichText(),
         style: OutgoingMessage.Style = .text, inReplyTo: String? = nil, createdAt: Date
     ) {
+        self.kind = kind
         self.txnID = txnID
         self.roomID = roomID
         self.recipient = recipient

@@ -72,6 +72,8 @@ enum Schema {
             try db.create(table: "outbox") { t in
                 t.autoIncrementedPrimaryKey("id")
                 t.column("txn_id", .text).notNull().unique()
+                // message | join | leave: every effect on the server goes through the outbox.
+                t.column("kind", .text).notNull().defaults(to: "message")
                 t.column("room_id", .text)
                 t.column("recipient", .text)
                 t.column("body", .blob).notNull()

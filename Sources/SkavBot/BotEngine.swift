@@ -1,0 +1,209 @@
+import Chat
+import Conversation
+import Foundation
+import GRDB
+import Intake
+import Logging
+
+/// What the engine needs to know about its deployment.
+public struct BotSettings: Sendable {
+    /// The bot's own user id; its own events are never answered.
+    public var botUser: UserID
+    /// Servers whose users may talk to the bot; empty means everyone (the terminal).
+    public var allowedDomains: [String]
+    public var conversation: ConversationConfig
+    /// Where the sync cursor is kept (`matrix.cursor`).
+    public var cursorKey: String
+
+    public init(botUser: UserID, allowedDomains: [String], conversation: ConversationConfig, cursorKey: String) {
+        self.botUser = botUser
+        self.allowedDomains = allowedDomains.map { $0.lowercased() }
+        self.conversation = conversation
+        self.cursorKey = cursorKey
+    }
+
+    func isAllowed(_ user: UserID) -> Bool {
+        if allowedDomains.isEmpty { return true }
+        guard let domain = user.domain?.lowercased() else { return false }
+        return allowedDomains.contains(domain)
+    }
+}
+
+/// What one batch did.
+public struct BatchOutcome: Sendable, Equatable {
+    public var handled = 0
+    public var duplicates = 0
+    public var ignored = 0
+    public var failed = 0
+    public var outboxAdded = 0
+}
+
+/// Turns incoming chat events into stored effects and outgoing messages.
+///
+/// The durability rule (DESIGN.md §7): the effects of a whole batch (people, drafts, ideas, history,
+/// conversation state, outbox entries with transaction ids derived from the event) and the new cursor are
+/// committed in one SQLite transaction. Each event runs in a savepoint, so one event that fails rolls back
+/// alone and the person gets a kind error message instead of the batch being stuck.
+public final class BotEngine: Sendable {
+    public let store: IntakeStore
+    public let prompts: PromptCatalog
+    public let settings: BotSettings
+    private let logger: Logger
+
+    public init(store: IntakeStore, prompts: PromptCatalog, settings: BotSettings, logger: Logger) {
+        self.store = store
+        self.prompts = prompts
+        self.settings = settings
+        self.logger = logger
+    }
+
+    /// The stored sync cursor, nil before the first start.
+    public func cursor() throws -> String? {
+        try store.read { try $0.value(settings.cursorKey) }
+    }
+
+    @discardableResult
+    public func process(_ batch: ChatBatch, now: Date) throws -> BatchOutcome {
+        try store.write { tx in
+            var outcome = BatchOutcome()
+            for event in batch.events {
+                if try tx.isProcessed(event.id) {
+                    outcome.duplicates += 1
+                    continue
+                }
+                do {
+                    try tx.db.inSavepoint {
+                        let added = try self.handle(event, in: tx, now: now)
+                        if let added {
+                            outcome.handled += 1
+                            outcome.outboxAdded += added
+                        } else {
+                            outcome.ignored += 1
+                        }
+                        return .commit
+                    }
+                } catch {
+                    outcome.failed += 1
+                    logger.error(
+                        "event failed; answering with an apology",
+                        metadata: ["event.id": "\(event.id)", "error": "\(error)"])
+                    if case .message = event.kind, try tx.directRoomOwner(event.room) == event.sender {
+                        let language = (try? tx.person(event.sender)?.language) ?? settings.conversation.defaultLanguage
+                        if try tx.enqueue(
+                            OutboxEntry(
+                                txnID: "\(event.id).error", roomID: event.room,
+                                body: prompts.text("bot.internal_error", language), style: .notice, createdAt: now))
+                        {
+                            outcome.outboxAdded += 1
+                        }
+                    }
+                }
+                try tx.markProcessed(event.id, at: now)
+            }
+            try tx.setValue(batch.cursor, for: settings.cursorKey)
+            return outcome
+        }
+    }
+
+    /// Handles one event; returns the number of outbox entries added, or nil when the event was ignored.
+    private func handle(_ event: ChatEvent, in tx: IntakeTransaction, now: Date) throws -> Int? {
+        if event.sender == settings.botUser { return nil }
+        var outbox = OutboxWriter(tx: tx, eventID: event.id, room: event.room, now: now)
+
+        switch event.kind {
+        case .invite(let isDirect, let encrypted):
+            guard settings.isAllowed(event.sender) else {
+                logger.notice("declining an invite from outside the allowed servers", metadata: ["room.id": "\(event.room)"])
+                try outbox.add(kind: .leave)
+                return outbox.added
+            }
+            try outbox.add(kind: .join)
+            let language = try tx.person(event.sender)?.language ?? settings.conversation.defaultLanguage
+            if encrypted {
+                try outbox.add(prompts.text("bot.encrypted_room", language), style: .notice)
+                try tx.setValue("sent", for: "encrypted_notice.\(event.room.rawValue)")
+            } else if isDirect {
+                try tx.setDirectRoom(event.room, for: event.sender, at: now)
+            } else {
+                try outbox.add(prompts.text("bot.not_direct", language), style: .notice)
+                try outbox.add(kind: .leave)
+            }
+            return outbox.added
+
+        case .unreadable:
+            guard settings.isAllowed(event.sender) else { return nil }
+            let key = "encrypted_notice.\(event.room.rawValue)"
+            if try tx.value(key) != nil { return nil }
+            try tx.setValue("sent", for: key)
+            let language = try tx.person(event.sender)?.language ?? settings.conversation.defaultLanguage
+            try outbox.add(prompts.text("bot.encrypted_room", language), style: .notice)
+            return outbox.added
+
+        case .message(let text):
+            guard settings.isAllowed(event.sender) else {
+                logger.notice("ignoring a message from outside the allowed servers", metadata: ["event.id": "\(event.id)"])
+                return nil
+            }
+            switch try tx.directRoomOwner(event.room) {
+            case event.sender:
+                break
+            case nil where event.isDirectRoom == true:
+                try tx.setDirectRoom(event.room, for: event.sender, at: now)
+            default:
+                // Group rooms and other people's rooms are not conversations.
+                return nil
+            }
+            try converse(text: text, event: event, tx: tx, outbox: &outbox, now: now)
+            return outbox.added
+        }
+    }
+
+    private func converse(
+        text: String, event: ChatEvent, tx: IntakeTransaction, outbox: inout OutboxWriter, now: Date
+    ) throws {
+        let person = try tx.person(event.sender) ?? Person(id: event.sender, createdAt: now)
+        var session = ConversationSession()
+        if let data = try tx.conversationState(of: event.sender) {
+            do {
+                session = try JSONDecoder().decode(ConversationSession.self, from: data)
+            } catch {
+                logger.warning(
+                    "conversation state could not be read; starting afresh", metadata: ["error": "\(error)"])
+            }
+        }
+        let context = ConversationContext(
+            now: now, config: settings.conversation, prompts: prompts, reader: tx)
+        let actions = try Conversation.handle(text: text, person: person, session: &session, context: context)
+        for action in actions {
+            switch action {
+            case .reply(let body): try outbox.add(body)
+            case .savePerson(let person): try tx.savePerson(person)
+            case .saveIdea(let idea): try tx.saveIdea(idea)
+            case .deleteIdea(let number): try tx.deleteIdea(number: number)
+            case .recordEvent(let event): try tx.appendEvent(event)
+            }
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        try tx.setConversationState(try encoder.encode(session), of: event.sender, at: now)
+    }
+}
+
+/// Adds outbox entries for one event, with transaction ids `<event id>.<index>` that stay the same when
+/// the event is handled again after a crash.
+private struct OutboxWriter {
+    let tx: IntakeTransaction
+    let eventID: String
+    let room: RoomID
+    let now: Date
+    var index = 0
+    var added = 0
+
+    mutating func add(_ body: RichText = RichText(), kind: OutboxEntry.Kind = .message, style: OutgoingMessage.Style = .text)
+        throws
+    {
+        let entry = OutboxEntry(txnID: "\(eventID).\(index)", kind: kind, roomID: room, body: body, style: style, createdAt: now)
+        index += 1
+        if try tx.enqueue(entry) { added += 1 }
+    }
+}

@@ -1,0 +1,328 @@
+import Chat
+import Foundation
+import Intake
+import Yams
+
+/// A problem in the configuration, naming the key.
+public struct ConfigError: Error, Sendable, CustomStringConvertible, Equatable {
+    /// The dotted key (`matrix.homeserver`), or "" for the file as a whole.
+    public var key: String
+    public var problem: String
+    /// Where in the file, when known ("line 4").
+    public var location: String?
+
+    public init(key: String, problem: String, location: String? = nil) {
+        self.key = key
+        self.problem = problem
+        self.location = location
+    }
+
+    public var description: String {
+        let place = location.map { " (\($0))" } ?? ""
+        return key.isEmpty ? "config: \(problem)\(place)" : "config key '\(key)'\(place): \(problem)"
+    }
+}
+
+/// Every setting of Skav. `config/skav.example.yaml` documents each key; the defaults here are the
+/// embedded default used when `skav` runs without a config file.
+public struct SkavConfig: Sendable, Equatable {
+    public struct Matrix: Sendable, Equatable {
+        public var homeserver: String
+        public var userID: String
+        public var deviceID: String = "SKAV"
+        /// Servers whose users may talk to the bot; defaults to the bot's own server.
+        public var allowedDomains: [String]
+        public var syncTimeout: Duration = .seconds(30)
+        /// Optional files holding the secrets (the environment variables win).
+        public var passwordFile: String?
+        public var accessTokenFile: String?
+    }
+
+    public var chatKind: ChatKind = .terminal
+    public var matrix: Matrix?
+    public var databasePath: String
+    public var language: Language = .sv
+    public var timezone: String = "Europe/Stockholm"
+    public var units: [String] = []
+    public var challenges: [Challenge] = []
+    public var maxMessageLength: Int = 4000
+    public var promptsDirectory: String?
+    public var logLevel: String = "info"
+
+    public init(databasePath: String = SkavConfig.defaultDatabasePath) {
+        self.databasePath = databasePath
+    }
+
+    /// `$XDG_DATA_HOME/skav/skav.sqlite`, else `~/.local/share/skav/skav.sqlite`.
+    public static var defaultDatabasePath: String {
+        let environment = ProcessInfo.processInfo.environment
+        let base: String
+        if let xdg = environment["XDG_DATA_HOME"], !xdg.isEmpty {
+            base = xdg
+        } else {
+            base = (environment["HOME"] ?? FileManager.default.currentDirectoryPath) + "/.local/share"
+        }
+        return base + "/skav/skav.sqlite"
+    }
+
+    public static func load(file path: String) throws(ConfigError) -> SkavConfig {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigError(key: "", problem: "cannot read \(path): \(error.localizedDescription)")
+        }
+        let base = URL(fileURLWithPath: path).deletingLastPathComponent()
+        return try parse(yaml: text, relativeTo: base)
+    }
+
+    /// Parses a config document. Relative paths in it are taken relative to `base`.
+    public static func parse(yaml text: String, relativeTo base: URL? = nil) throws(ConfigError) -> SkavConfig {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch {
+            throw ConfigError(key: "", problem: "not valid YAML: \(error)")
+        }
+        var config = SkavConfig()
+        guard let root else { return config }
+        let reader = ConfigReader(base: base)
+        let top = try reader.mapping(root, key: "")
+        try reader.onlyKeys(
+            top, at: "",
+            allowed: ["chat", "matrix", "mattermost", "database", "language", "timezone", "units", "challenges", "limits",
+                "prompts", "log"])
+
+        if let chat = top["chat"] {
+            let chatMap = try reader.mapping(chat, key: "chat")
+            try reader.onlyKeys(chatMap, at: "chat", allowed: ["kind"])
+            if let kind = chatMap["kind"] {
+                let value = try reader.string(kind, key: "chat.kind")
+                guard let parsed = ChatKind(rawValue: value.lowercased()) else {
+                    throw reader.error("chat.kind", "must be matrix, mattermost or terminal, not '\(value)'", kind)
+                }
+                config.chatKind = parsed
+            }
+        }
+
+        if let database = top["database"] {
+            let map = try reader.mapping(database, key: "database")
+            try reader.onlyKeys(map, at: "database", allowed: ["path"])
+            if let path = map["path"] { config.databasePath = reader.path(try reader.string(path, key: "database.path")) }
+        }
+
+        if let language = top["language"] {
+            let value = try reader.string(language, key: "language")
+            guard let parsed = Language(rawValue: value.lowercased()) else {
+                throw reader.error("language", "must be sv or en, not '\(value)'", language)
+            }
+            config.language = parsed
+        }
+
+        if let timezone = top["timezone"] {
+            let value = try reader.string(timezone, key: "timezone")
+            guard TimeZone(identifier: value) != nil else {
+                throw reader.error("timezone", "'\(value)' is not a time zone (try Europe/Stockholm)", timezone)
+            }
+            config.timezone = value
+        }
+
+        if let units = top["units"] {
+            config.units = try reader.sequence(units, key: "units").enumerated().map { index, node throws(ConfigError) in
+                let name = try reader.string(node, key: "units[\(index)]").trimmingCharacters(in: .whitespaces)
+                if name.isEmpty { throw reader.error("units[\(index)]", "a unit needs a name", node) }
+                return name
+            }
+            if Set(config.units.map { $0.lowercased() }).count != config.units.count {
+                throw reader.error("units", "a unit is listed twice", units)
+            }
+        }
+
+        if let challenges = top["challenges"] {
+            config.challenges = try reader.sequence(challenges, key: "challenges").enumerated().map {
+                index, node throws(ConfigError) in
+                let key = "challenges[\(index)]"
+                let map = try reader.mapping(node, key: key)
+                try reader.onlyKeys(map, at: key, allowed: ["key", "title"])
+                guard let keyNode = map["key"] else { throw reader.error("\(key).key", "is missing", node) }
+                guard let titleNode = map["title"] else { throw reader.error("\(key).title", "is missing", node) }
+                let id = try reader.string(keyNode, key: "\(key).key")
+                guard !id.isEmpty, id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
+                else {
+                    throw reader.error("\(key).key", "use letters a–z, digits, - and _ only, not '\(id)'", keyNode)
+                }
+                return Challenge(key: id, title: try reader.string(titleNode, key: "\(key).title"))
+            }
+            if Set(config.challenges.map(\.key)).count != config.challenges.count {
+                throw reader.error("challenges", "two challenges have the same key", challenges)
+            }
+        }
+
+        if let limits = top["limits"] {
+            let map = try reader.mapping(limits, key: "limits")
+            try reader.onlyKeys(map, at: "limits", allowed: ["max_message_length"])
+            if let node = map["max_message_length"] {
+                let value = try reader.int(node, key: "limits.max_message_length")
+                guard (1...100_000).contains(value) else {
+                    throw reader.error("limits.max_message_length", "must be between 1 and 100000", node)
+                }
+                config.maxMessageLength = value
+            }
+        }
+
+        if let prompts = top["prompts"] {
+            let map = try reader.mapping(prompts, key: "prompts")
+            try reader.onlyKeys(map, at: "prompts", allowed: ["directory"])
+            if let node = map["directory"] {
+                config.promptsDirectory = reader.path(try reader.string(node, key: "prompts.directory"))
+            }
+        }
+
+        if let log = top["log"] {
+            let map = try reader.mapping(log, key: "log")
+            try reader.onlyKeys(map, at: "log", allowed: ["level"])
+            if let node = map["level"] {
+                let value = try reader.string(node, key: "log.level").lowercased()
+                guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(value) else {
+                    throw reader.error("log.level", "must be one of trace, debug, info, notice, warning, error, critical", node)
+                }
+                config.logLevel = value
+            }
+        }
+
+        if let matrix = top["matrix"] {
+            let map = try reader.mapping(matrix, key: "matrix")
+            try reader.onlyKeys(
+                map, at: "matrix",
+                allowed: ["homeserver", "user_id", "device_id", "allowed_domains", "sync_timeout", "password_file",
+                    "access_token_file"])
+            guard let homeserverNode = map["homeserver"] else { throw reader.error("matrix.homeserver", "is missing", matrix) }
+            let homeserver = try reader.string(homeserverNode, key: "matrix.homeserver")
+            guard let url = URL(string: homeserver), let scheme = url.scheme?.lowercased(),
+                scheme == "http" || scheme == "https", url.host != nil
+            else {
+                throw reader.error("matrix.homeserver", "must be an http(s) URL such as https://matrix.kommun.se", homeserverNode)
+            }
+            guard let userNode = map["user_id"] else { throw reader.error("matrix.user_id", "is missing", matrix) }
+            let userID = try reader.string(userNode, key: "matrix.user_id")
+            guard let domain = UserID(userID).domain, userID.count > 1, userID.first == "@" else {
+                throw reader.error("matrix.user_id", "must be a full Matrix id such as @skav:kommun.se", userNode)
+            }
+            var settings = Matrix(
+                homeserver: homeserver.hasSuffix("/") ? String(homeserver.dropLast()) : homeserver, userID: userID,
+                allowedDomains: [domain])
+            if let node = map["device_id"] {
+                settings.deviceID = try reader.string(node, key: "matrix.device_id")
+                if settings.deviceID.isEmpty { throw reader.error("matrix.device_id", "must not be empty", node) }
+            }
+            if let node = map["allowed_domains"] {
+                settings.allowedDomains = try reader.sequence(node, key: "matrix.allowed_domains").enumerated().map {
+                    index, item throws(ConfigError) in
+                    try reader.string(item, key: "matrix.allowed_domains[\(index)]").lowercased()
+                }
+                if settings.allowedDomains.isEmpty {
+                    throw reader.error("matrix.allowed_domains", "must list at least one server (e.g. [kommun.se])", node)
+                }
+            }
+            if let node = map["sync_timeout"] {
+                settings.syncTimeout = try reader.duration(node, key: "matrix.sync_timeout")
+            }
+            if let node = map["password_file"] {
+                settings.passwordFile = reader.path(try reader.string(node, key: "matrix.password_file"))
+            }
+            if let node = map["access_token_file"] {
+                settings.accessTokenFile = reader.path(try reader.string(node, key: "matrix.access_token_file"))
+            }
+            config.matrix = settings
+        }
+
+        if let mattermost = top["mattermost"] {
+            _ = try reader.mapping(mattermost, key: "mattermost")
+        }
+
+        switch config.chatKind {
+        case .matrix where config.matrix == nil:
+            throw ConfigError(key: "matrix", problem: "chat.kind is matrix, so the matrix section is required")
+        case .mattermost:
+            throw ConfigError(key: "chat.kind", problem: "the Mattermost adapter is not part of this version yet; use matrix or terminal")
+        default:
+            break
+        }
+        return config
+    }
+}
+
+/// Walks Yams nodes with errors that name the key and the line.
+private struct ConfigReader {
+    var base: URL?
+
+    func error(_ key: String, _ problem: String, _ node: Node?) -> ConfigError {
+        ConfigError(key: key, problem: problem, location: node?.mark.map { "line \($0.line)" })
+    }
+
+    func mapping(_ node: Node, key: String) throws(ConfigError) -> [String: Node] {
+        guard case .mapping(let mapping) = node else {
+            throw error(key, key.isEmpty ? "the file must be a mapping of keys" : "must be a mapping of keys", node)
+        }
+        var result: [String: Node] = [:]
+        for (keyNode, value) in mapping {
+            guard let name = keyNode.string else { throw error(key, "has a key that is not text", keyNode) }
+            let full = key.isEmpty ? name : "\(key).\(name)"
+            if result[name] != nil { throw error(full, "appears twice", keyNode) }
+            result[name] = value
+        }
+        return result
+    }
+
+    func onlyKeys(_ map: [String: Node], at key: String, allowed: Set<String>) throws(ConfigError) {
+        for name in map.keys.sorted() where !allowed.contains(name) {
+            let full = key.isEmpty ? name : "\(key).\(name)"
+            throw error(full, "is not a known setting (known here: \(allowed.sorted().joined(separator: ", ")))", map[name])
+        }
+    }
+
+    func sequence(_ node: Node, key: String) throws(ConfigError) -> [Node] {
+        if case .scalar(let scalar) = node, scalar.string.isEmpty || scalar.string == "~" || scalar.string == "null" {
+            return []
+        }
+        guard case .sequence(let sequence) = node else { throw error(key, "must be a list", node) }
+        return Array(sequence)
+    }
+
+    func string(_ node: Node, key: String) throws(ConfigError) -> String {
+        guard case .scalar(let scalar) = node else { throw error(key, "must be a single value", node) }
+        return scalar.string
+    }
+
+    func int(_ node: Node, key: String) throws(ConfigError) -> Int {
+        guard case .scalar = node, let value = node.int else { throw error(key, "must be a whole number", node) }
+        return value
+    }
+
+    /// `90s`, `2m`, `1h`, or a plain number of seconds.
+    func duration(_ node: Node, key: String) throws(ConfigError) -> Duration {
+        let text = try string(node, key: key).trimmingCharacters(in: .whitespaces).lowercased()
+        if let value = parseDuration(text) { return value }
+        throw error(key, "must be a duration such as 30s, 5m or 2h, not '\(text)'", node)
+    }
+
+    func path(_ value: String) -> String {
+        let expanded = (value as NSString).expandingTildeInPath
+        if expanded.hasPrefix("/") { return expanded }
+        guard let base else { return expanded }
+        return base.appendingPathComponent(expanded).standardizedFileURL.path
+    }
+}
+
+/// Parses `90s`, `2m`, `1h`, `5d` or plain seconds.
+func parseDuration(_ text: String) -> Duration? {
+    let units: [(String, Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000)]
+    for (suffix, milliseconds) in units where text.hasSuffix(suffix) {
+        let number = text.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)
+        if let value = Int64(number), value >= 0 { return .milliseconds(value * milliseconds) }
+        if suffix == "ms" { continue }
+        return nil
+    }
+    if let seconds = Int64(text), seconds >= 0 { return .seconds(seconds) }
+    return nil
+}

@@ -1,0 +1,50 @@
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Fault injection for the crash tests: `SKAV_CRASHPOINT=after-commit:3` kills the process with SIGKILL
+/// right after the third committed batch that produced outgoing messages (before they are sent);
+/// `after-send:2` right after the second successful send (before it is marked sent).
+/// Unset in production; the variable is read once at start.
+public final class Crashpoints: Sendable {
+    public enum Point: String, Sendable {
+        case afterCommit = "after-commit"
+        case afterSend = "after-send"
+    }
+
+    private let target: (point: Point, count: Int)?
+    private let counts = Mutex([Point: Int]())
+
+    public init(specification: String?) {
+        guard let specification, !specification.isEmpty else {
+            target = nil
+            return
+        }
+        let parts = specification.split(separator: ":")
+        if parts.count == 2, let point = Point(rawValue: String(parts[0])), let count = Int(parts[1]), count > 0 {
+            target = (point, count)
+        } else {
+            target = nil
+            FileHandle.standardError.write(Data("skav: ignoring malformed SKAV_CRASHPOINT '\(specification)'\n".utf8))
+        }
+    }
+
+    public static func fromEnvironment() -> Crashpoints {
+        Crashpoints(specification: ProcessInfo.processInfo.environment["SKAV_CRASHPOINT"])
+    }
+
+    public func reached(_ point: Point) {
+        guard let target, target.point == point else { return }
+        let count = counts.withLock { counts -> Int in
+            counts[point, default: 0] += 1
+            return counts[point]!
+        }
+        if count == target.count {
+            FileHandle.standardError.write(Data("skav: crashpoint \(point.rawValue):\(count) reached, killing myself\n".utf8))
+            kill(getpid(), SIGKILL)
+        }
+    }
+}

@@ -1,0 +1,141 @@
+import Chat
+import Foundation
+import Intake
+import Logging
+import ServiceLifecycle
+
+/// Sends the outbox: the only way out. Entries go in the order they were written; a room whose entry
+/// failed waits for its retry before anything later in that room is sent, so replies never overtake.
+/// After a crash, unsent entries are sent again with the same transaction id, and the server drops the
+/// duplicate.
+public final class OutboxSender: Service, Sendable {
+    private let store: IntakeStore
+    private let chat: any ChatService
+    private let wake: WakeSignal
+    private let ready: ReadyGate?
+    private let crashpoints: Crashpoints
+    private let logger: Logger
+    private let now: @Sendable () -> Date
+    /// The longest the sender sleeps without being woken.
+    private let idleCheck: Duration
+
+    public init(
+        store: IntakeStore, chat: any ChatService, wake: WakeSignal, ready: ReadyGate? = nil, crashpoints: Crashpoints = Crashpoints(specification: nil),
+        logger: Logger, now: @escaping @Sendable () -> Date = { Date() }, idleCheck: Duration = .seconds(2)
+    ) {
+        self.store = store
+        self.chat = chat
+        self.wake = wake
+        self.ready = ready
+        self.crashpoints = crashpoints
+        self.logger = logger
+        self.now = now
+        self.idleCheck = idleCheck
+    }
+
+    public func run() async throws {
+        try await cancelOnGracefulShutdown {
+            await self.ready?.wait()
+            while !Task.isCancelled {
+                let nextRetry = try await self.drain()
+                var delay = self.idleCheck
+                if let nextRetry {
+                    let seconds = max(0.05, nextRetry.timeIntervalSince(self.now()))
+                    delay = min(delay, .milliseconds(Int64(seconds * 1000)))
+                }
+                await self.wake.wait(for: delay)
+            }
+        }
+    }
+
+    /// Sends every due entry once. Returns the earliest time a failed entry may be retried, if any.
+    @discardableResult
+    public func drain() async throws -> Date? {
+        var blockedRooms = Set<String>()
+        while !Task.isCancelled {
+            let due = try store.read { try $0.dueOutbox(now: now(), limit: 50) }
+            let sendable = due.filter { entry in !blockedRooms.contains(entry.roomID?.rawValue ?? "@" + (entry.recipient?.rawValue ?? "")) }
+            if sendable.isEmpty { break }
+            for entry in sendable {
+                let lane = entry.roomID?.rawValue ?? "@" + (entry.recipient?.rawValue ?? "")
+                if blockedRooms.contains(lane) { continue }
+                if Task.isCancelled { return nil }
+                if try await !send(entry) { blockedRooms.insert(lane) }
+            }
+        }
+        return try store.read { try $0.nextOutboxRetry() }
+    }
+
+    /// Sends one entry; false when it failed and its room must wait.
+    private func send(_ entry: OutboxEntry) async throws -> Bool {
+        guard let id = entry.id else { return true }
+        do {
+            let room = try await resolveRoom(entry)
+            let remoteID: String
+            switch entry.kind {
+            case .message:
+                let message = OutgoingMessage(
+                    txnID: entry.txnID, room: room, body: entry.body, style: entry.style, inReplyTo: entry.inReplyTo)
+                remoteID = try await chat.send(message).remoteID
+            case .join:
+                try await chat.join(room)
+                remoteID = ""
+            case .leave:
+                try await chat.leave(room)
+                remoteID = ""
+            }
+            crashpoints.reached(.afterSend)
+            try store.write { try $0.markSent(id, remoteID: remoteID, room: room, at: self.now()) }
+            logger.debug("sent", metadata: ["outbox.txn": "\(entry.txnID)", "outbox.kind": "\(entry.kind.rawValue)"])
+            return true
+        } catch let error as ChatError where error.code == .cancelled {
+            throw CancellationError()
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            let chatError = error as? ChatError
+            let permanent = chatError.map { !$0.isRetryable && $0.code != .badResponse } ?? false
+            let retryAt: Date?
+            if permanent || entry.attempts + 1 >= Self.maxAttempts {
+                retryAt = nil
+                logger.error(
+                    "giving up on an outgoing entry",
+                    metadata: ["outbox.txn": "\(entry.txnID)", "error": "\(error)", "attempts": "\(entry.attempts + 1)"])
+            } else {
+                var backoff = Backoff(initial: .seconds(1), maximum: .seconds(300))
+                for _ in 0..<entry.attempts { _ = backoff.next() }
+                var delay = backoff.next()
+                if let retryAfter = chatError?.retryAfter, retryAfter > delay { delay = retryAfter }
+                let seconds = Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
+                retryAt = now().addingTimeInterval(seconds)
+                logger.warning(
+                    "send failed; will retry",
+                    metadata: ["outbox.txn": "\(entry.txnID)", "error": "\(error)", "retry.in": "\(delay)"])
+            }
+            try store.write {
+                try $0.markAttemptFailed(id, error: "\(error)", retryAt: retryAt, at: self.now())
+            }
+            return false
+        }
+    }
+
+    /// About a day of retries with the capped backoff before an entry is given up.
+    static let maxAttempts = 300
+
+    private func resolveRoom(_ entry: OutboxEntry) async throws -> RoomID {
+        if let room = entry.roomID { return room }
+        guard let recipient = entry.recipient, let id = entry.id else {
+            throw ChatError(.rejected, "outbox entry \(entry.txnID) has neither room nor recipient")
+        }
+        if let known = try store.read({ try $0.directRoom(of: recipient) }) {
+            try store.write { try $0.setOutboxRoom(id, room: known) }
+            return known
+        }
+        let room = try await chat.openDirectRoom(with: recipient)
+        try store.write { tx in
+            try tx.setDirectRoom(room, for: recipient, at: self.now())
+            try tx.setOutboxRoom(id, room: room)
+        }
+        return room
+    }
+}

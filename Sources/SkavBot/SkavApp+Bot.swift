@@ -1,0 +1,182 @@
+import Chat
+import Conversation
+import CurlHTTP
+import Foundation
+import Intake
+import Logging
+import MatrixChat
+import ServiceLifecycle
+import Synchronization
+
+extension SkavApp {
+    /// Runs the bot until SIGTERM or SIGINT: the sync loop and the outbox sender under one service group.
+    public static func runBot(config: SkavConfig, logger: Logger) async throws {
+        guard config.chatKind == .matrix, let settings = config.matrix else {
+            throw ConfigError(key: "chat.kind", problem: "`skav run` needs chat.kind: matrix and a matrix section")
+        }
+        let store = try openStore(config)
+        let prompts = try prompts(config)
+        let secrets = try matrixSecrets(settings)
+        let syncClient = CurlHTTPClient(name: "matrix.sync", logger: logger)
+        let sendClient = CurlHTTPClient(name: "matrix.send", logger: logger)
+        defer {
+            syncClient.shutdown()
+            sendClient.shutdown()
+        }
+        let matrix = MatrixChatService(
+            config: matrixConfig(settings, secrets: secrets), syncClient: syncClient, sendClient: sendClient,
+            credentials: StoreCredentials(store: store, key: "matrix.credentials"), logger: logger)
+        let engine = BotEngine(
+            store: store, prompts: prompts,
+            settings: BotSettings(
+                botUser: UserID(settings.userID), allowedDomains: settings.allowedDomains,
+                conversation: conversationConfig(config), cursorKey: "matrix.cursor"),
+            logger: logger)
+        let wake = WakeSignal()
+        let ready = ReadyGate()
+        let crashpoints = Crashpoints.fromEnvironment()
+        let sync = SyncService(
+            chat: matrix, engine: engine, wake: wake, ready: ready, crashpoints: crashpoints, logger: logger)
+        let sender = OutboxSender(
+            store: store, chat: matrix, wake: wake, ready: ready, crashpoints: crashpoints, logger: logger)
+        logger.info(
+            "skav starting",
+            metadata: ["matrix.user": "\(settings.userID)", "database": "\(config.databasePath)"])
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: sync, successTerminationBehavior: .gracefullyShutdownGroup,
+                        failureTerminationBehavior: .gracefullyShutdownGroup),
+                    .init(service: sender, successTerminationBehavior: .gracefullyShutdownGroup,
+                        failureTerminationBehavior: .gracefullyShutdownGroup),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
+        logger.info("skav stopped")
+    }
+
+    struct MatrixSecrets {
+        var password: String?
+        var accessToken: String?
+    }
+
+    /// Secrets come from the environment, else from the files the config names; never from the YAML.
+    static func matrixSecrets(_ settings: SkavConfig.Matrix) throws -> MatrixSecrets {
+        let environment = ProcessInfo.processInfo.environment
+        func fromFile(_ path: String?, key: String) throws -> String? {
+            guard let path else { return nil }
+            do {
+                let text = try String(contentsOfFile: path, encoding: .utf8)
+                let line = text.split(whereSeparator: \.isNewline).first.map(String.init)?
+                    .trimmingCharacters(in: .whitespaces)
+                guard let line, !line.isEmpty else { throw ConfigError(key: key, problem: "the file \(path) is empty") }
+                return line
+            } catch let error as ConfigError {
+                throw error
+            } catch {
+                throw ConfigError(key: key, problem: "cannot read \(path): \(error.localizedDescription)")
+            }
+        }
+        let password = environment["SKAV_MATRIX_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (try fromFile(settings.passwordFile, key: "matrix.password_file"))
+        let token = environment["SKAV_MATRIX_ACCESS_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (try fromFile(settings.accessTokenFile, key: "matrix.access_token_file"))
+        return MatrixSecrets(password: password, accessToken: token)
+    }
+
+    static func matrixConfig(_ settings: SkavConfig.Matrix, secrets: MatrixSecrets) -> MatrixConfig {
+        MatrixConfig(
+            homeserver: settings.homeserver, userID: settings.userID, deviceID: settings.deviceID,
+            password: secrets.password, accessToken: secrets.accessToken, syncTimeout: settings.syncTimeout)
+    }
+
+    public struct Check: Sendable {
+        public var name: String
+        public var ok: Bool
+        public var detail: String
+    }
+
+    /// `skav doctor`: config, database, prompts, server reachability and credentials.
+    public static func doctor(config: SkavConfig, logger: Logger) async -> [Check] {
+        var checks = [Check(name: "config", ok: true, detail: "chat.kind \(config.chatKind.rawValue), language \(config.language.rawValue), \(config.units.count) units, \(config.challenges.count) challenges")]
+        var store: IntakeStore?
+        do {
+            let opened = try openStore(config)
+            store = opened
+            let integrity = try opened.integrityCheck()
+            let unsent = try opened.read { try $0.unsentOutboxCount() }
+            checks.append(
+                Check(
+                    name: "database", ok: integrity == "ok",
+                    detail: "\(config.databasePath): schema \(try opened.appliedMigrations().joined(separator: ",")), journal \(try opened.journalMode()), integrity \(integrity), \(unsent) unsent messages"))
+        } catch {
+            checks.append(Check(name: "database", ok: false, detail: "\(error)"))
+        }
+        do {
+            let catalog = try prompts(config)
+            let problems = catalog.validate()
+            checks.append(
+                Check(
+                    name: "prompts", ok: problems.isEmpty,
+                    detail: problems.isEmpty ? "sv and en complete" : problems.prefix(5).joined(separator: "; ")))
+        } catch {
+            checks.append(Check(name: "prompts", ok: false, detail: "\(error)"))
+        }
+        guard config.chatKind == .matrix, let settings = config.matrix else { return checks }
+
+        let client = CurlHTTPClient(name: "doctor", logger: logger)
+        defer { client.shutdown() }
+        do {
+            let response = try await client.execute(
+                HTTPRequest(url: settings.homeserver + "/_matrix/client/versions", timeout: .seconds(10)))
+            checks.append(
+                Check(
+                    name: "server", ok: response.status == 200,
+                    detail: "\(settings.homeserver) answered HTTP \(response.status)"))
+        } catch {
+            checks.append(Check(name: "server", ok: false, detail: "\(settings.homeserver): \(error)"))
+            return checks
+        }
+        guard let store else { return checks }
+        do {
+            let secrets = try matrixSecrets(settings)
+            var matrixSettings = matrixConfig(settings, secrets: secrets)
+            matrixSettings.retry = MatrixRetryPolicy(requestRetries: 1, pollRetries: 0, rateLimitRetries: 1)
+            let matrix = MatrixChatService(
+                config: matrixSettings, syncClient: client, sendClient: client,
+                credentials: StoreCredentials(store: store, key: "matrix.credentials"), logger: logger)
+            let user = try await matrix.connect()
+            let matches = user.rawValue == settings.userID
+            checks.append(
+                Check(
+                    name: "credentials", ok: matches,
+                    detail: matches ? "logged in as \(user)" : "the credentials belong to \(user), not \(settings.userID)"))
+        } catch {
+            checks.append(Check(name: "credentials", ok: false, detail: "\(error)"))
+        }
+        return checks
+    }
+}
+
+/// Opens once the bot is connected; the sender waits for it before sending anything.
+public final class ReadyGate: Sendable {
+    private let isOpen = Mutex(false)
+    private let signal = WakeSignal()
+
+    public init() {}
+
+    public func open() {
+        isOpen.withLock { $0 = true }
+        signal.wake()
+    }
+
+    public var opened: Bool { isOpen.withLock { $0 } }
+
+    /// Returns when open or when the task is cancelled.
+    public func wait() async {
+        while !opened && !Task.isCancelled {
+            await signal.wait(for: .seconds(1))
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import Chat
+import Conversation
+import Foundation
+import Intake
+import Logging
+
+/// Builds the parts from a config and runs them: the terminal conversation, the bot, the checks.
+public enum SkavApp {
+    public static func openStore(_ config: SkavConfig) throws -> IntakeStore {
+        try IntakeStore(path: config.databasePath)
+    }
+
+    public static func prompts(_ config: SkavConfig) throws -> PromptCatalog {
+        try PromptCatalog.locate(explicit: config.promptsDirectory)
+    }
+
+    public static func conversationConfig(_ config: SkavConfig) -> ConversationConfig {
+        ConversationConfig(
+            units: config.units, challenges: config.challenges, defaultLanguage: config.language,
+            maxMessageLength: config.maxMessageLength)
+    }
+
+    /// The person at the terminal.
+    public static var terminalUser: UserID {
+        let name = ProcessInfo.processInfo.environment["USER"].flatMap { $0.isEmpty ? nil : $0 } ?? "du"
+        let safe = name.unicodeScalars.filter { CharacterSet.alphanumerics.contains($0) || $0 == "." || $0 == "_" || $0 == "-" }
+        return UserID("@\(String(String.UnicodeScalarView(safe)).lowercased()):terminal")
+    }
+
+    /// The conversation in the terminal: the same engine, store and outbox as the bot, with lines from
+    /// `readLine` as messages. Ends at end of input.
+    public static func runTerminal(
+        config: SkavConfig, logger: Logger,
+        readLine: @escaping () -> String? = { Swift.readLine(strippingNewline: true) },
+        write: @escaping @Sendable (String) -> Void
+    ) async throws {
+        let store = try openStore(config)
+        let prompts = try prompts(config)
+        let user = terminalUser
+        let botUser = UserID("@skav:terminal")
+        let settings = BotSettings(
+            botUser: botUser, allowedDomains: [], conversation: conversationConfig(config), cursorKey: "terminal.cursor")
+        let engine = BotEngine(store: store, prompts: prompts, settings: settings, logger: logger)
+        let chat = TerminalChat(botUser: botUser) { text in write("\n" + text + "\n\n") }
+        let sender = OutboxSender(store: store, chat: chat, wake: WakeSignal(), logger: logger)
+        let language = try store.read { try $0.person(user)?.language } ?? config.language
+        write(prompts.text("terminal.intro", language, ["database": config.databasePath]).plainText + "\n")
+        // Replies a previous session committed but did not get to print.
+        try await sender.drain()
+        while true {
+            write("> ")
+            guard let line = readLine() else { break }
+            let event = ChatEvent(
+                id: "terminal.\(UUID().uuidString)", room: RoomID("!terminal"), sender: user, kind: .message(text: line),
+                timestamp: Date(), isDirectRoom: true)
+            try engine.process(ChatBatch(events: [event], cursor: "terminal"), now: Date())
+            try await sender.drain()
+        }
+        write("\n")
+    }
+}

@@ -1,0 +1,193 @@
+import ArgumentParser
+import Chat
+import Foundation
+import Intake
+import Logging
+import SkavBot
+
+@main
+struct Skav: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "skav",
+        abstract: "Skav catches ideas where they are born: a chat bot for a municipality's idea intake.",
+        discussion: "Without a subcommand, Skav talks to you in the terminal (no config needed).",
+        subcommands: [Terminal.self, Run.self, Ideas.self, Doctor.self],
+        defaultSubcommand: Terminal.self
+    )
+}
+
+/// Options every subcommand shares.
+struct Common: ParsableArguments {
+    @Option(name: .long, help: "The YAML config file (see config/skav.example.yaml).")
+    var config: String?
+
+    @Option(name: .long, help: "The SQLite database file (overrides database.path).")
+    var database: String?
+
+    func load(requireConfig: Bool = false) throws -> SkavConfig {
+        var settings: SkavConfig
+        if let config {
+            do {
+                settings = try SkavConfig.load(file: config)
+            } catch {
+                printError("\(error)")
+                throw ExitCode(2)
+            }
+        } else if requireConfig {
+            printError("this command needs --config FILE (see config/skav.example.yaml)")
+            throw ExitCode(2)
+        } else {
+            settings = SkavConfig()
+        }
+        if let database { settings.databasePath = database }
+        bootstrapLogging(level: settings.logLevel)
+        return settings
+    }
+}
+
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data("skav: \(text)\n".utf8))
+}
+
+/// Logs go to standard error; `SKAV_LOG_LEVEL` overrides the config's `log.level`.
+func bootstrapLogging(level: String) {
+    let chosen = ProcessInfo.processInfo.environment["SKAV_LOG_LEVEL"] ?? level
+    let logLevel = Logger.Level(rawValue: chosen.lowercased()) ?? .info
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = logLevel
+        return handler
+    }
+}
+
+/// Runs `body`, turning known failures into one clear line and a non-zero exit.
+func reportingErrors<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch let error as ExitCode {
+        throw error
+    } catch let error as CleanExit {
+        throw error
+    } catch {
+        printError("\(error)")
+        throw ExitCode.failure
+    }
+}
+
+struct Terminal: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "chat", abstract: "Talk to Skav in the terminal (the default).")
+
+    @OptionGroup var common: Common
+
+    func run() async throws {
+        let config = try common.load()
+        let logger = Logger(label: "skav")
+        try await reportingErrors {
+            try await SkavApp.runTerminal(config: config, logger: logger) { text in
+                FileHandle.standardOutput.write(Data(text.utf8))
+            }
+        }
+    }
+}
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the bot on the chat server of the config.")
+
+    @OptionGroup var common: Common
+
+    func run() async throws {
+        let config = try common.load(requireConfig: true)
+        let logger = Logger(label: "skav")
+        try await reportingErrors {
+            try await SkavApp.runBot(config: config, logger: logger)
+        }
+    }
+}
+
+struct Ideas: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List and show the ideas in the intake.", subcommands: [List.self, Show.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List submitted ideas, oldest first.")
+        @OptionGroup var common: Common
+        @Flag(help: "Print JSON.") var json = false
+        @Flag(help: "Include drafts.") var drafts = false
+
+        func run() async throws {
+            let config = try common.load()
+            try await reportingErrors {
+                let store = try SkavApp.openStore(config)
+                let ideas = try store.read { tx in
+                    try drafts ? tx.ideas(stages: IdeaStage.allCases) : tx.ideas()
+                }
+                if json {
+                    print(try IdeaJSON.render(ideas.map { IdeaJSON(idea: $0) }))
+                } else if ideas.isEmpty {
+                    print("No ideas yet (\(config.databasePath)).")
+                } else {
+                    for idea in ideas {
+                        let unit = idea.unit ?? "-"
+                        print("#\(idea.number)\t\(idea.stage.rawValue)\t\(unit)\t\(idea.title)")
+                    }
+                }
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one idea with its history.")
+        @OptionGroup var common: Common
+        @Argument(help: "The idea's number.") var number: Int
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let config = try common.load()
+            try await reportingErrors {
+                let store = try SkavApp.openStore(config)
+                let found = try store.read { tx -> (Idea, [IdeaEvent])? in
+                    guard let idea = try tx.idea(number: number) else { return nil }
+                    return (idea, try tx.events(ofIdea: number))
+                }
+                guard let (idea, history) = found else {
+                    printError("there is no idea #\(number)")
+                    throw ExitCode(1)
+                }
+                if json {
+                    print(try IdeaJSON.render(IdeaJSON(idea: idea, history: history)))
+                } else {
+                    print("#\(idea.number) \(idea.title)")
+                    print("stage:     \(idea.stage.rawValue)")
+                    print("author:    \(idea.author)")
+                    print("unit:      \(idea.unit ?? "-")")
+                    print("problem:   \(idea.problem)")
+                    print("benefits:  \(idea.benefits ?? "-")")
+                    print("solution:  \(idea.solution ?? "-")")
+                    print("challenge: \(idea.challenge ?? "-")")
+                    print("history:")
+                    for event in history {
+                        let move = event.toStage.map { " → \($0.rawValue)" } ?? ""
+                        print("  \(event.at.formatted(.iso8601)) \(event.actor) \(event.kind.rawValue)\(move)")
+                    }
+                }
+            }
+        }
+    }
+}
+
+struct Doctor: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check the config, the database, the prompts, and the chat server and credentials.")
+
+    @OptionGroup var common: Common
+
+    func run() async throws {
+        let config = try common.load(requireConfig: true)
+        let checks = await SkavApp.doctor(config: config, logger: Logger(label: "skav.doctor"))
+        for check in checks {
+            print("\(check.ok ? "ok  " : "FAIL") \(check.name): \(check.detail)")
+        }
+        if checks.contains(where: { !$0.ok }) { throw ExitCode.failure }
+    }
+}

@@ -1,0 +1,220 @@
+import Chat
+import Conversation
+import Foundation
+import Intake
+import Logging
+import Testing
+
+@testable import SkavBot
+
+/// The engine and the sender together, against the fake server: what a person would see.
+@Suite struct BotEngineTests {
+    let anna = UserID("@anna:kommun.se")
+    let room = RoomID("!dm-anna:kommun.se")
+    let start = Date(timeIntervalSince1970: 1_790_000_000)
+
+    static let prompts: PromptCatalog = {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        return try! PromptCatalog.load(directory: root.appendingPathComponent("prompts"))
+    }()
+
+    struct Harness {
+        let store: IntakeStore
+        let engine: BotEngine
+        let chat = FakeChat()
+        let logger = Logger(label: "test")
+
+        init(allowed: [String] = ["kommun.se"], units: [String] = ["Socialtjänst", "Skola"]) throws {
+            store = try IntakeStore()
+            engine = BotEngine(
+                store: store, prompts: BotEngineTests.prompts,
+                settings: BotSettings(
+                    botUser: "@skav:kommun.se", allowedDomains: allowed,
+                    conversation: ConversationConfig(units: units, challenges: [], defaultLanguage: .sv),
+                    cursorKey: "matrix.cursor"),
+                logger: logger)
+        }
+
+        /// A sender as after a restart: new object, same database.
+        func sender(crashpoints: Crashpoints = Crashpoints(specification: nil)) -> OutboxSender {
+            OutboxSender(store: store, chat: chat, wake: WakeSignal(), crashpoints: crashpoints, logger: logger)
+        }
+    }
+
+    func invite(_ id: String = "$invite", from user: UserID? = nil, room: RoomID? = nil, direct: Bool = true, encrypted: Bool = false)
+        -> ChatEvent
+    {
+        ChatEvent(
+            id: id, room: room ?? self.room, sender: user ?? anna, kind: .invite(isDirect: direct, encrypted: encrypted),
+            timestamp: start)
+    }
+
+    func message(_ id: String, _ text: String, from user: UserID? = nil, room: RoomID? = nil) -> ChatEvent {
+        ChatEvent(id: id, room: room ?? self.room, sender: user ?? anna, kind: .message(text: text), timestamp: start)
+    }
+
+    @Test func aDirectInviteIsJoinedAndAMessageAnswered() async throws {
+        let h = try Harness()
+        try h.engine.process(ChatBatch(events: [invite()], cursor: "s1"), now: start)
+        try await h.sender().drain()
+        #expect(h.chat.state.withLock { $0.joined } == [room])
+        #expect(try h.engine.cursor() == "s1")
+
+        try h.engine.process(ChatBatch(events: [message("$m1", "Det tar för lång tid att boka tolk.")], cursor: "s2"), now: start)
+        try await h.sender().drain()
+        #expect(h.chat.sent.count == 2, "greeting, then the draft and the first question")
+        #expect(h.chat.sent.allSatisfy { $0.room == room })
+        #expect(h.chat.sentTexts[1].contains("#1"))
+        let idea = try #require(try h.store.read { try $0.idea(number: 1) })
+        #expect(idea.stage == .utkast)
+        #expect(idea.problem == "Det tar för lång tid att boka tolk.")
+        #expect(try h.engine.cursor() == "s2")
+    }
+
+    @Test func aReplayedBatchChangesNothingAndSendsNothingTwice() async throws {
+        let h = try Harness()
+        let batch = ChatBatch(events: [invite(), message("$m1", "Skrivaren på plan 3 är alltid trasig")], cursor: "s1")
+        let first = try h.engine.process(batch, now: start)
+        try await h.sender().drain()
+        let again = try h.engine.process(batch, now: start)
+        try await h.sender().drain()
+        #expect(first.handled == 2)
+        #expect(again.duplicates == 2 && again.outboxAdded == 0)
+        #expect(h.chat.sent.count == 2)
+        #expect(try h.store.read { try $0.nextIdeaNumber() } == 2)
+    }
+
+    @Test func aCrashBetweenCommitAndSendLosesNothing() async throws {
+        let h = try Harness()
+        try h.engine.process(ChatBatch(events: [invite(), message("$m1", "Vi dubbeldokumenterar allt")], cursor: "s1"), now: start)
+        // The process dies here: committed, nothing sent. A new sender after the restart:
+        #expect(h.chat.sent.isEmpty)
+        try await h.sender().drain()
+        #expect(h.chat.sent.count == 2)
+        #expect(try h.store.read { try $0.unsentOutboxCount() } == 0)
+    }
+
+    @Test func aCrashAfterSendBeforeMarkingSentDoesNotDoubleTheReply() async throws {
+        let h = try Harness()
+        try h.engine.process(ChatBatch(events: [invite(), message("$m1", "Vi dubbeldokumenterar allt")], cursor: "s1"), now: start)
+        // Simulate the crash: the server got the messages, the outbox did not learn it.
+        for entry in try h.store.read({ try $0.dueOutbox(now: start) }) where entry.kind == .message {
+            _ = try await h.chat.send(
+                OutgoingMessage(txnID: entry.txnID, room: try #require(entry.roomID), body: entry.body, style: entry.style))
+        }
+        try await h.sender().drain()
+        #expect(h.chat.sent.count == 2, "re-sent with the same transaction ids, so the server kept one of each")
+        #expect(h.chat.state.withLock { $0.sendCalls } == 4)
+    }
+
+    @Test func aTransientFailureIsRetriedLaterAndKeepsTheOrderInItsRoom() async throws {
+        let h = try Harness()
+        try h.engine.process(ChatBatch(events: [invite(), message("$m1", "Lunchrummet är för litet")], cursor: "s1"), now: start)
+        h.chat.failNextSends([ChatError(.transient, "502 bad gateway")])
+        let retryAt = try await h.sender().drain()
+        #expect(h.chat.sent.isEmpty, "the second reply must not overtake the first")
+        let retry = try #require(retryAt)
+        #expect(retry > Date())
+        // Later: everything goes, in order.
+        let later = OutboxSender(
+            store: h.store, chat: h.chat, wake: WakeSignal(), logger: h.logger, now: { retry.addingTimeInterval(1) })
+        try await later.drain()
+        #expect(h.chat.sent.count == 2)
+        #expect(h.chat.sentTexts[1].contains("#1"))
+    }
+
+    @Test func aPermanentRefusalIsGivenUpAndOtherRoomsStillGetTheirReplies() async throws {
+        let h = try Harness()
+        let bertil = UserID("@bertil:kommun.se")
+        let bertilsRoom = RoomID("!dm-bertil:kommun.se")
+        try h.engine.process(
+            ChatBatch(
+                events: [
+                    invite(), invite("$invite2", from: bertil, room: bertilsRoom),
+                    message("$m1", "Idé ett", from: anna), message("$m2", "Idé två", from: bertil, room: bertilsRoom),
+                ], cursor: "s1"), now: start)
+        h.chat.failNextSends([ChatError(.forbidden, "not in room", serverCode: "M_FORBIDDEN")])
+        try await h.sender().drain()
+        // Anna's first reply was refused for good; her room waits no longer for it, Bertil's got both.
+        #expect(h.chat.sent.filter { $0.room == bertilsRoom }.count == 2)
+        try await h.sender().drain()
+        #expect(h.chat.sent.filter { $0.room == room }.count == 1)
+        #expect(try h.store.read { try $0.unsentOutboxCount() } == 0)
+        let failed = try h.store.read { try $0.allOutbox() }.filter { $0.failedAt != nil }
+        #expect(failed.count == 1 && failed[0].lastError?.contains("forbidden") == true)
+    }
+
+    @Test func strangersAreDeclinedAndIgnored() async throws {
+        let h = try Harness()
+        let mallory = UserID("@mallory:evil.example")
+        let malloryRoom = RoomID("!m:evil.example")
+        try h.engine.process(
+            ChatBatch(
+                events: [invite("$i", from: mallory, room: malloryRoom), message("$m", "hej", from: mallory, room: malloryRoom)],
+                cursor: "s1"), now: start)
+        try await h.sender().drain()
+        #expect(h.chat.state.withLock { $0.left } == [malloryRoom])
+        #expect(h.chat.state.withLock { $0.joined }.isEmpty)
+        #expect(h.chat.sent.isEmpty)
+        #expect(try h.store.read { try $0.person(mallory) } == nil)
+    }
+
+    @Test func aGroupRoomInviteGetsANoticeAndIsLeft() async throws {
+        let h = try Harness()
+        let group = RoomID("!group:kommun.se")
+        try h.engine.process(ChatBatch(events: [invite("$i", room: group, direct: false)], cursor: "s1"), now: start)
+        try await h.sender().drain()
+        #expect(h.chat.state.withLock { $0.joined } == [group])
+        #expect(h.chat.state.withLock { $0.left } == [group])
+        #expect(h.chat.sent.count == 1 && h.chat.sent[0].style == .notice)
+        // Messages there are not conversations.
+        try h.engine.process(ChatBatch(events: [message("$m", "hej", room: group)], cursor: "s2"), now: start)
+        try await h.sender().drain()
+        #expect(h.chat.sent.count == 1)
+    }
+
+    @Test func anEncryptedRoomIsToldOnceThatTheBotCannotRead() async throws {
+        let h = try Harness()
+        let secret = RoomID("!e2e:kommun.se")
+        let unreadable = { (id: String) in
+            ChatEvent(id: id, room: secret, sender: self.anna, kind: .unreadable, timestamp: self.start)
+        }
+        try h.engine.process(
+            ChatBatch(events: [invite("$i", room: secret, encrypted: true), unreadable("$e1"), unreadable("$e2")], cursor: "s1"),
+            now: start)
+        try await h.sender().drain()
+        #expect(h.chat.sent.count == 1)
+        #expect(h.chat.sent.first?.style == .notice)
+    }
+
+    @Test func theBotNeverAnswersItself() async throws {
+        let h = try Harness()
+        try h.engine.process(
+            ChatBatch(events: [invite(), message("$m", "hej", from: "@skav:kommun.se")], cursor: "s1"), now: start)
+        try await h.sender().drain()
+        #expect(h.chat.sent.isEmpty)
+    }
+
+    @Test func aWholeCaptureThroughTheEngine() async throws {
+        let h = try Harness()
+        var events = [invite()]
+        for (index, text) in ["Tolkbokningen tar en vecka", "1", "hoppa", "skicka", "2"].enumerated() {
+            events.append(message("$m\(index)", text))
+        }
+        // Delivered one event per batch, as a person types.
+        for (index, event) in events.enumerated() {
+            try h.engine.process(ChatBatch(events: [event], cursor: "s\(index)"), now: start)
+            try await h.sender().drain()
+        }
+        let idea = try #require(try h.store.read { try $0.idea(number: 1) })
+        #expect(idea.stage == .inkommen)
+        #expect(idea.benefits == "residents")
+        #expect(idea.solution == nil)
+        #expect(idea.unit == "Skola")
+        #expect(h.chat.sentTexts.last?.contains("#1") == true)
+        #expect(try h.store.read { try $0.person(anna)?.unit } == "Skola")
+        let history = try h.store.read { try $0.events(ofIdea: 1) }.map(\.kind)
+        #expect(history.first == .created && history.last == .submitted)
+    }
+}

@@ -1,0 +1,113 @@
+import Chat
+import Foundation
+import Intake
+import Testing
+
+@testable import SkavBot
+
+@Suite struct ConfigTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    @Test func theExampleConfigIsValidAndComplete() throws {
+        let config = try SkavConfig.load(file: Self.root.appendingPathComponent("config/skav.example.yaml").path)
+        #expect(config.chatKind == .matrix)
+        #expect(config.matrix?.homeserver == "https://matrix.kommun.example")
+        #expect(config.matrix?.userID == "@skav:kommun.example")
+        #expect(config.matrix?.deviceID == "SKAV")
+        #expect(config.matrix?.allowedDomains == ["kommun.example"])
+        #expect(config.matrix?.syncTimeout == .seconds(30))
+        #expect(config.databasePath == "/var/lib/skav/skav.sqlite")
+        #expect(config.language == .sv)
+        #expect(config.timezone == "Europe/Stockholm")
+        #expect(config.units.count == 4)
+        #expect(config.challenges.map(\.key) == ["integration", "klimat"])
+        #expect(config.maxMessageLength == 4000)
+        #expect(config.logLevel == "info")
+    }
+
+    @Test func noConfigIsTheTerminalDefault() throws {
+        let config = try SkavConfig.parse(yaml: "")
+        #expect(config.chatKind == .terminal)
+        #expect(config.databasePath.hasSuffix("skav/skav.sqlite"))
+        #expect(config.units.isEmpty && config.challenges.isEmpty)
+    }
+
+    @Test func defaultsFillWhatIsLeftOut() throws {
+        let config = try SkavConfig.parse(
+            yaml: """
+                chat: {kind: matrix}
+                matrix: {homeserver: "http://127.0.0.1:8008/", user_id: "@skav:localhost"}
+                """)
+        #expect(config.matrix?.homeserver == "http://127.0.0.1:8008", "a trailing slash is dropped")
+        #expect(config.matrix?.allowedDomains == ["localhost"], "allowed domains default to the bot's own server")
+        #expect(config.matrix?.deviceID == "SKAV")
+    }
+
+    @Test func relativePathsAreTakenFromTheConfigFolder() throws {
+        let config = try SkavConfig.parse(
+            yaml: "database: {path: data/skav.sqlite}", relativeTo: URL(fileURLWithPath: "/etc/skav"))
+        #expect(config.databasePath == "/etc/skav/data/skav.sqlite")
+    }
+
+    @Test(arguments: [
+        ("chat: {kind: irc}", "chat.kind", "matrix, mattermost or terminal"),
+        ("chat: {kind: matrix}", "matrix", "required"),
+        ("chat: {kind: mattermost}", "chat.kind", "Mattermost"),
+        ("matrix: {user_id: '@a:b'}", "matrix.homeserver", "missing"),
+        ("matrix: {homeserver: 'ftp://x', user_id: '@a:b'}", "matrix.homeserver", "http"),
+        ("matrix: {homeserver: 'http://x', user_id: 'skav'}", "matrix.user_id", "full Matrix id"),
+        ("matrix: {homeserver: 'http://x', user_id: '@a:b', allowed_domains: []}", "matrix.allowed_domains", "at least one"),
+        ("matrix: {homeserver: 'http://x', user_id: '@a:b', sync_timeout: soon}", "matrix.sync_timeout", "duration"),
+        ("matrix: {homeserver: 'http://x', user_id: '@a:b', passwrd: x}", "matrix.passwrd", "not a known setting"),
+        ("language: fi", "language", "sv or en"),
+        ("timezone: Mars/Olympus", "timezone", "time zone"),
+        ("units: [Skola, skola]", "units", "twice"),
+        ("units: Skola", "units", "list"),
+        ("challenges: [{key: 'två ord', title: x}]", "challenges[0].key", "letters"),
+        ("challenges: [{key: a}]", "challenges[0].title", "missing"),
+        ("challenges: [{key: a, title: x}, {key: a, title: y}]", "challenges", "same key"),
+        ("limits: {max_message_length: 0}", "limits.max_message_length", "between"),
+        ("limits: {max_message_length: many}", "limits.max_message_length", "whole number"),
+        ("log: {level: loud}", "log.level", "one of"),
+        ("databse: {path: x}", "databse", "not a known setting"),
+        ("- just\n- a list", "", "mapping"),
+        ("chat: {kind: [", "", "YAML"),
+        ("units: [a]\nunits: [b]", "units", "twice"),
+    ])
+    func aBrokenConfigNamesTheKeyAndTheProblem(yaml: String, key: String, problem: String) {
+        #expect {
+            _ = try SkavConfig.parse(yaml: yaml)
+        } throws: { error in
+            guard let error = error as? ConfigError else { return false }
+            return error.key == key && error.description.contains(problem)
+        }
+    }
+
+    @Test func errorsSayWhereInTheFile() {
+        #expect {
+            _ = try SkavConfig.parse(yaml: "language: sv\n\ntimezone: Nowhere/Land\n")
+        } throws: { error in
+            (error as? ConfigError)?.description == "config key 'timezone' (line 3): 'Nowhere/Land' is not a time zone (try Europe/Stockholm)"
+        }
+    }
+
+    @Test func aMissingFileIsAClearError() {
+        #expect {
+            _ = try SkavConfig.load(file: "/nonexistent/skav.yaml")
+        } throws: { error in
+            (error as? ConfigError)?.description.contains("cannot read /nonexistent/skav.yaml") == true
+        }
+    }
+
+    @Test func durations() {
+        #expect(parseDuration("90s") == .seconds(90))
+        #expect(parseDuration("250ms") == .milliseconds(250))
+        #expect(parseDuration("2m") == .seconds(120))
+        #expect(parseDuration("1h") == .seconds(3600))
+        #expect(parseDuration("5d") == .seconds(432_000))
+        #expect(parseDuration("45") == .seconds(45))
+        #expect(parseDuration("-1s") == nil)
+        #expect(parseDuration("soon") == nil)
+    }
+}

@@ -1,0 +1,107 @@
+import Chat
+import Conversation
+import Foundation
+import Intake
+import Logging
+import Synchronization
+import Testing
+
+@testable import SkavBot
+
+@Suite struct ServiceTests {
+    @Test func aWakeBeforeTheWaitIsRemembered() async {
+        let signal = WakeSignal()
+        signal.wake()
+        let clock = ContinuousClock()
+        let elapsed = await clock.measure { await signal.wait(for: .seconds(30)) }
+        #expect(elapsed < .seconds(5))
+    }
+
+    @Test func aWaitEndsWhenWokenOrAtItsTimeout() async {
+        let signal = WakeSignal()
+        let clock = ContinuousClock()
+        let timedOut = await clock.measure { await signal.wait(for: .milliseconds(50)) }
+        #expect(timedOut >= .milliseconds(50))
+        async let waiting: Void = signal.wait(for: .seconds(30))
+        try? await Task.sleep(for: .milliseconds(20))
+        signal.wake()
+        let woken = await clock.measure { await waiting }
+        #expect(woken < .seconds(5))
+    }
+
+    @Test func aCancelledWaitReturns() async {
+        let signal = WakeSignal()
+        let task = Task { await signal.wait(for: .seconds(30)) }
+        try? await Task.sleep(for: .milliseconds(20))
+        task.cancel()
+        let clock = ContinuousClock()
+        let elapsed = await clock.measure { await task.value }
+        #expect(elapsed < .seconds(5))
+    }
+
+    func makeEngine() throws -> BotEngine {
+        BotEngine(
+            store: try IntakeStore(), prompts: BotEngineTests.prompts,
+            settings: BotSettings(
+                botUser: "@skav:kommun.se", allowedDomains: ["kommun.se"],
+                conversation: ConversationConfig(units: [], challenges: [], defaultLanguage: .sv), cursorKey: "matrix.cursor"),
+            logger: Logger(label: "test"))
+    }
+
+    @Test func theSyncLoopRetriesTroubleWithBackoffAndCommitsBatches() async throws {
+        let engine = try makeEngine()
+        let chat = FakeChat()
+        let sleeps = Mutex([Duration]())
+        chat.queue([
+            .failure(ChatError(.transient, "connection refused")),
+            .failure(ChatError(.badResponse, "truncated JSON")),
+            .failure(ChatError(.rateLimited, "slow down", retryAfter: .seconds(7))),
+            .success(ChatBatch(events: [], cursor: "s1")),
+            .success(
+                ChatBatch(
+                    events: [
+                        ChatEvent(id: "$i", room: "!r", sender: "@anna:kommun.se", kind: .invite(isDirect: true, encrypted: false), timestamp: Date())
+                    ], cursor: "s2")),
+        ])
+        let wake = WakeSignal()
+        let sync = SyncService(
+            chat: chat, engine: engine, wake: wake, logger: Logger(label: "test"),
+            sleep: { duration in sleeps.withLock { $0.append(duration) } })
+        let task = Task { try await sync.loop() }
+        // Wait until the scripted batches are used up (the fake then idles like a long poll).
+        for _ in 0..<200 where try engine.cursor() != "s2" { try await Task.sleep(for: .milliseconds(10)) }
+        task.cancel()
+        try await task.value
+        #expect(try engine.cursor() == "s2")
+        #expect(chat.state.withLock { $0.polls }.prefix(5) == [nil, nil, nil, nil, "s1"])
+        let waited = sleeps.withLock { $0 }
+        #expect(waited.count == 3)
+        #expect(waited[2] >= .seconds(7), "Retry-After is honoured")
+        #expect(waited[1] >= waited[0] / 2, "the backoff grows (with jitter)")
+    }
+
+    @Test func refusedCredentialsStopTheBotWithAClearError() async throws {
+        let engine = try makeEngine()
+        let chat = FakeChat()
+        chat.state.withLock { $0.connectResult = .failure(ChatError(.unauthorized, "M_UNKNOWN_TOKEN and no password")) }
+        let sync = SyncService(chat: chat, engine: engine, wake: WakeSignal(), logger: Logger(label: "test"), sleep: { _ in })
+        await #expect(throws: ChatError.self) { try await sync.loop() }
+    }
+
+    @Test func credentialsOfAnotherAccountAreRefused() async throws {
+        let engine = try makeEngine()
+        let chat = FakeChat()
+        chat.state.withLock { $0.connectResult = .success("@someone-else:kommun.se") }
+        let sync = SyncService(chat: chat, engine: engine, wake: WakeSignal(), logger: Logger(label: "test"), sleep: { _ in })
+        await #expect(throws: ChatError.self) { try await sync.loop() }
+    }
+
+    @Test func malformedCrashpointsAreIgnored() {
+        // Reaching an unset or malformed crashpoint must never kill the test process.
+        for specification in [nil, "", "after-commit", "after-commit:x", "somewhere:1", "after-send:0"] {
+            let points = Crashpoints(specification: specification)
+            points.reached(.afterCommit)
+            points.reached(.afterSend)
+        }
+    }
+}

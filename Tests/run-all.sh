@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what is missing, builds with warnings as errors (Package.swift treats
+# every warning of ours as an error), runs the Swift unit tests and the end-to-end tests against a real
+# Synapse on 127.0.0.1 driven by matrix-nio. Exits non-zero on any failure.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+start=$(date +%s)
+
+bash Tests/install-deps.sh --e2e
+venv="${SKAV_VENV:-$HOME/.cache/skav/venv}"
+
+echo "== build (warnings are errors)"
+log="$(mktemp)"
+if ! swift build --build-tests >"$log" 2>&1; then
+  cat "$log" >&2
+  echo "skav: the build failed" >&2
+  exit 1
+fi
+if grep -q "warning:" "$log"; then
+  grep "warning:" "$log" >&2
+  echo "skav: the build has warnings" >&2
+  exit 1
+fi
+tail -n 1 "$log"
+test -x .build/debug/skav
+
+echo "== unit tests"
+swift test --skip-build
+
+echo "== end-to-end tests (Synapse on 127.0.0.1, matrix-nio as a person)"
+SKAV_BIN="$root/.build/debug/skav" "$venv/bin/python" -m pytest Tests/e2e -q -p no:cacheprovider
+
+echo "skav: the whole suite passed in $(( $(date +%s) - start )) s"
