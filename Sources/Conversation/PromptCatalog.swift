@@ -232,6 +232,11 @@ public struct PromptCatalog: Sendable {
     /// Whether `key` exists in `language` itself (no fallback).
     public func contains(_ key: String, _ language: Language) -> Bool { tables[language]?[key] != nil }
 
+    /// The `{name}` placeholders of `key` in `language` (all variants together; no fallback).
+    public func placeholders(_ key: String, _ language: Language) -> Set<String> {
+        (tables[language]?[key]?.templates ?? []).reduce(into: Set<String>()) { $0.formUnion(Self.placeholders($1)) }
+    }
+
     /// All keys of one language, sorted.
     public func keys(_ language: Language) -> [String] { (tables[language] ?? [:]).keys.sorted() }
 

@@ -41,6 +41,31 @@ import Testing
         }
     }
 
+    /// The placeholders the code fills in, per key; every other key has none. A YAML slip (an unquoted
+    /// ` #` starts a comment) that cuts a text short loses its placeholder and fails here.
+    static let expectedPlaceholders: [PromptKey: Set<String>] = [
+        .tooLong: ["limit"], .botTooLong: ["limit"],
+        .draftSaved: ["number"], .draftParked: ["number"], .draftResumed: ["number"], .draftNotResumable: ["number"],
+        .listLine: ["index", "text"],
+        .summaryTitle: ["number"], .summaryProblem: ["text"], .summaryBenefits: ["text"], .summarySolution: ["text"],
+        .summaryChallenge: ["text"], .reviewHint: ["number"], .editInvalid: ["max"], .cancelDone: ["number"],
+        .submitThanks: ["number"], .submitNextUnit: ["unit"],
+        .myIdeasTitle: ["count"], .myIdeasLine: ["number", "title", "stage"], .myIdeasMore: ["count"],
+        .ideaNotFound: ["number"], .ideaTitle: ["number", "title"], .ideaStage: ["text"], .ideaProblem: ["text"],
+        .ideaBenefits: ["text"], .ideaSolution: ["text"], .ideaChallenge: ["text"], .ideaUnit: ["text"],
+        .ideaResumeHint: ["number"],
+    ]
+
+    @Test func placeholdersMatchWhatTheCodeFillsIn() throws {
+        let prompts = try loadPrompts()
+        for key in PromptKey.allCases {
+            let expected = Self.expectedPlaceholders[key] ?? []
+            for language in Language.allCases {
+                #expect(prompts.placeholders(key.rawValue, language) == expected, "\(key.rawValue) in \(language.rawValue)")
+            }
+        }
+    }
+
     @Test func botKeysExist() throws {
         let prompts = try loadPrompts()
         for key in ["bot.encrypted_room", "bot.not_direct", "bot.too_long", "bot.internal_error", "bot.not_allowed"] {
