@@ -218,6 +218,7 @@ struct Turn {
         case .asking(let part), .editing(let part):
             try answer(part, text)
         case .askingUnit:
+            if config.units.isEmpty { return submit(unit: person.unit) }  // the units were configured away meanwhile
             guard let unit = matchUnit(text) else { return reply(unitQuestion(invalid: true)) }
             person.unit = unit
             submit(unit: unit)

@@ -114,6 +114,16 @@ import Testing
         #expect(h.idea(1)?.stage == .inkommen)
     }
 
+    @Test func unitsRemovedWhileAskingSubmits() throws {
+        var h = try Harness(config: full)
+        try h.send("Ett skav")
+        try h.send("klar")
+        h.config.units = []
+        try h.send("Socialförvaltningen")
+        #expect(h.idea(1)?.stage == .inkommen)
+        #expect(h.idea(1)?.unit == nil)
+    }
+
     @Test func skipUnitSubmitsWithoutOne() throws {
         var h = try Harness(config: full)
         try h.send("Ett skav")
