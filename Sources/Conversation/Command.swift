@@ -1,0 +1,115 @@
+public import Intake
+import Foundation
+
+/// A command an employee can type in the direct chat (DESIGN.md §2). Swedish and English words,
+/// case- and diacritic-insensitive: `HJÄLP`, `hjalp` and `help` are the same command.
+public enum Command: Equatable, Sendable {
+    /// `hjälp`, `help`, `?`
+    case help
+    /// `idé: …`, `idea: …` — a new idea with this text (may be empty).
+    case newIdea(String)
+    /// `skicka`, `klar`, `submit`, `send`, `done`
+    case submit
+    /// `avbryt`, `cancel`
+    case cancel
+    /// `ångra`, `undo`
+    case undo
+    /// `hoppa`, `hoppa över`, `skip`, `-`
+    case skip
+    /// `ändra N`, `edit N`
+    case edit(Int)
+    /// `mina idéer`, `my ideas`
+    case myIdeas
+    /// `idé N`, `idea N`, `#N`
+    case showIdea(Int)
+    /// `fortsätt N`, `continue N`, `resume N`: reopen one of one's drafts.
+    case resume(Int)
+    /// `utkast`, `draft`
+    case draft
+    /// `språk sv|en`, `language sv|en`; nil when the language was not recognised.
+    case language(Language?)
+    /// `påminn inte`, `remind off` / `påminn igen`, `remind on`
+    case reminders(on: Bool)
+    /// `pausa påminnelser N dagar`, `pause reminders N days`
+    case pauseReminders(days: Int)
+    /// `veckofråga på|av`, `weekly on|off`
+    case weeklyQuestion(on: Bool)
+    /// `mina data`, `my data`
+    case myData
+    /// `glöm mig`, `forget me`
+    case forgetMe
+
+    /// The command `text` is, or nil when it is not a command (then it is an answer or a new idea).
+    public static func parse(_ text: String) -> Command? {
+        // `idé: …` keeps the person's own text after the colon, untouched.
+        if let colon = text.firstIndex(of: ":") {
+            let head = normalize(String(text[..<colon]))
+            if head == "ide" || head == "idea" || head == "ny ide" || head == "new idea" {
+                let rest = text[text.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+                return .newIdea(rest)
+            }
+        }
+        let words = normalize(text).split(separator: " ").map(String.init)
+        guard let first = words.first, words.count <= 4 else { return nil }
+        let phrase = words.joined(separator: " ")
+
+        switch phrase {
+        case "hjalp", "help", "?", "hjalp mig", "kommandon", "commands": return .help
+        case "skicka", "klar", "submit", "send", "done", "skicka in": return .submit
+        case "avbryt", "cancel": return .cancel
+        case "angra", "undo": return .undo
+        case "hoppa", "hoppa over", "skip", "-": return .skip
+        case "mina ideer", "mina ider", "mina ideerna", "my ideas": return .myIdeas
+        case "utkast", "mitt utkast", "draft", "my draft": return .draft
+        case "paminn inte", "remind off", "no reminders": return .reminders(on: false)
+        case "paminn igen", "remind on", "reminders on": return .reminders(on: true)
+        case "veckofraga pa", "weekly on", "weekly question on": return .weeklyQuestion(on: true)
+        case "veckofraga av", "weekly off", "weekly question off": return .weeklyQuestion(on: false)
+        case "mina data", "my data": return .myData
+        case "glom mig", "forget me": return .forgetMe
+        default: break
+        }
+
+        if words.count == 2, let number = number(words[1]) {
+            switch first {
+            case "andra", "edit": return .edit(number)
+            case "ide", "idea": return .showIdea(number)
+            case "fortsatt", "continue", "resume": return .resume(number)
+            default: break
+            }
+        }
+        if words.count == 1, first.hasPrefix("#"), let number = number(first) { return .showIdea(number) }
+
+        if words.count == 2, ["sprak", "language", "lang"].contains(first) {
+            switch words[1] {
+            case "sv", "svenska", "swedish", "se": return .language(.sv)
+            case "en", "engelska", "english": return .language(.en)
+            default: return .language(nil)
+            }
+        }
+        if words.count == 1, first == "sprak" || first == "language" { return .language(nil) }
+
+        // pausa påminnelser N dagar / pause reminders N days
+        if words.count >= 3, ["pausa", "pause"].contains(first), ["paminnelser", "reminders"].contains(words[1]),
+            let days = number(words[2]), words.count == 3 || ["dagar", "dag", "days", "day"].contains(words[3])
+        {
+            return .pauseReminders(days: days)
+        }
+        return nil
+    }
+
+    /// Lower-cased, without diacritics, whitespace folded, trailing `.`/`!` dropped.
+    static func normalize(_ text: String) -> String {
+        let folded = text.folding(options: [.caseInsensitive, .diacriticInsensitive, .widthInsensitive], locale: nil)
+        var result = folded.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
+        while let last = result.last, last == "." || last == "!", result.count > 1 { result.removeLast() }
+        return result
+    }
+
+    /// A small positive number, `12` or `#12`.
+    static func number(_ word: String) -> Int? {
+        let digits = word.hasPrefix("#") ? String(word.dropFirst()) : word
+        guard !digits.isEmpty, digits.count <= 9, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        return Int(digits)
+    }
+}

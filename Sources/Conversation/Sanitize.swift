@@ -1,0 +1,62 @@
+import Foundation
+
+enum Sanitize {
+    /// Text as it is stored: line endings made `\n`, control and invisible format characters removed
+    /// (zero-width spaces and joiners, bidi overrides, BOM, soft hyphen) except the joiners and tags
+    /// inside emoji sequences, NFC-normalised, trimmed.
+    static func clean(_ text: String) -> String {
+        let scalars = Array(text.unicodeScalars)
+        var out = String.UnicodeScalarView()
+        var index = 0
+        while index < scalars.count {
+            let scalar = scalars[index]
+            defer { index += 1 }
+            switch scalar.value {
+            case 0x0D:  // CR, CRLF → LF
+                if index + 1 < scalars.count, scalars[index + 1].value == 0x0A { continue }
+                out.append("\n")
+                continue
+            case 0x0A, 0x2028, 0x2029, 0x85:
+                out.append("\n")
+                continue
+            case 0x09:
+                out.append(" ")
+                continue
+            default: break
+            }
+            switch scalar.properties.generalCategory {
+            case .control:
+                continue
+            case .format:
+                if keepInEmoji(scalar, previous: out.last, next: index + 1 < scalars.count ? scalars[index + 1] : nil) {
+                    out.append(scalar)
+                }
+                continue
+            default:
+                out.append(scalar)
+            }
+        }
+        let normalized = String(out).precomposedStringWithCanonicalMapping
+        return normalized.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// A zero-width joiner between two emoji (👩‍💻) and tag characters after a flag (🏴󠁧󠁢󠁳󠁣󠁴󠁿) are part of the picture.
+    private static func keepInEmoji(_ scalar: Unicode.Scalar, previous: Unicode.Scalar?, next: Unicode.Scalar?) -> Bool {
+        guard let previous else { return false }
+        switch scalar.value {
+        case 0x200D:
+            guard let next else { return false }
+            let before = previous.properties.isEmoji || previous.value == 0xFE0F || previous.properties.isEmojiModifier
+            return before && next.properties.isEmoji && next.value > 0xFF
+        case 0xE0020...0xE007F:
+            return previous.value == 0x1F3F4 || (0xE0020...0xE007F).contains(previous.value)
+        default:
+            return false
+        }
+    }
+
+    /// True when nothing visible is left.
+    static func isBlank(_ text: String) -> Bool {
+        text.allSatisfy { $0.isWhitespace }
+    }
+}

@@ -1,0 +1,153 @@
+import Chat
+import Conversation
+import Foundation
+import Intake
+import Testing
+
+@Suite struct CatalogTests {
+    @Test func realPromptsAreConsistent() throws {
+        let prompts = try loadPrompts()
+        #expect(prompts.validate() == [])
+        #expect(prompts.keys(.sv) == prompts.keys(.en))
+        #expect(!prompts.keys(.sv).isEmpty)
+    }
+
+    @Test func everyKeyTheCodeUsesExists() throws {
+        let prompts = try loadPrompts()
+        for key in PromptKey.allCases {
+            for language in Language.allCases {
+                #expect(prompts.contains(key.rawValue, language), "\(key.rawValue) missing in \(language.rawValue).yaml")
+            }
+        }
+        for stage in IdeaStage.allCases {
+            #expect(prompts.contains(PromptKey.stage(stage).rawValue, .en))
+        }
+    }
+
+    /// The sources use `PromptKey`; any string-literal key passed to the catalog must exist too.
+    @Test func sourcesUseOnlyKnownKeys() throws {
+        let prompts = try loadPrompts()
+        let files = try FileManager.default.contentsOfDirectory(at: sourcesDirectory, includingPropertiesForKeys: nil)
+            .filter { $0.pathExtension == "swift" }
+        #expect(files.count >= 3)
+        let pattern = try Regex(#"(?:text|variant)\("([a-z_.]+)""#)
+        for file in files {
+            let source = try String(contentsOf: file, encoding: .utf8)
+            for match in source.matches(of: pattern) {
+                let key = String(match.output[1].substring ?? "")
+                #expect(prompts.contains(key, .sv) && prompts.contains(key, .en), "\(file.lastPathComponent): \(key)")
+            }
+            // Every `.someKey` passed to `t(` is a PromptKey case, checked by the compiler; every case is checked above.
+        }
+    }
+
+    /// The placeholders the code fills in, per key; every other key has none. A YAML slip (an unquoted
+    /// ` #` starts a comment) that cuts a text short loses its placeholder and fails here.
+    static let expectedPlaceholders: [PromptKey: Set<String>] = [
+        .tooLong: ["limit"], .botTooLong: ["limit"],
+        .draftSaved: ["number"], .draftParked: ["number"], .draftResumed: ["number"], .draftNotResumable: ["number"],
+        .listLine: ["index", "text"],
+        .summaryTitle: ["number"], .summaryProblem: ["text"], .summaryBenefits: ["text"], .summarySolution: ["text"],
+        .summaryChallenge: ["text"], .reviewHint: ["number"], .editInvalid: ["max"], .cancelDone: ["number"],
+        .submitThanks: ["number"], .submitNextUnit: ["unit"],
+        .myIdeasTitle: ["count"], .myIdeasLine: ["number", "title", "stage"], .myIdeasMore: ["count"],
+        .ideaNotFound: ["number"], .ideaTitle: ["number", "title"], .ideaStage: ["text"], .ideaProblem: ["text"],
+        .ideaBenefits: ["text"], .ideaSolution: ["text"], .ideaChallenge: ["text"], .ideaUnit: ["text"],
+        .ideaResumeHint: ["number"],
+    ]
+
+    @Test func placeholdersMatchWhatTheCodeFillsIn() throws {
+        let prompts = try loadPrompts()
+        for key in PromptKey.allCases {
+            let expected = Self.expectedPlaceholders[key] ?? []
+            for language in Language.allCases {
+                #expect(prompts.placeholders(key.rawValue, language) == expected, "\(key.rawValue) in \(language.rawValue)")
+            }
+        }
+    }
+
+    @Test func botKeysExist() throws {
+        let prompts = try loadPrompts()
+        for key in ["bot.encrypted_room", "bot.not_direct", "bot.too_long", "bot.internal_error", "bot.not_allowed"] {
+            #expect(prompts.contains(key, .sv) && prompts.contains(key, .en))
+            #expect(prompts.text(key, .sv).plainText != key)
+        }
+        #expect(prompts.text("bot.too_long", .en, ["limit": "4000"]).plainText.contains("4000"))
+    }
+
+    @Test func stageNames() throws {
+        let prompts = try loadPrompts()
+        #expect(prompts.text(.stageBedoms, .sv).plainText == "Bedöms")
+        #expect(prompts.text(PromptKey.stage(.inkommen), .en).plainText == "Submitted")
+    }
+
+    @Test func fallbackAndMissingKeys() throws {
+        let directory = try temporaryDirectory()
+        try "a: Hej {name}\nonly_sv: Bara svenska\nlist:\n  - ett {n}\n  - två {n}\n".write(
+            to: directory.appendingPathComponent("sv.yaml"), atomically: true, encoding: .utf8)
+        try "a: Hi {who}\nlist: one {n}\nonly_en: x\n".write(
+            to: directory.appendingPathComponent("en.yaml"), atomically: true, encoding: .utf8)
+        let prompts = try PromptCatalog.load(directory: directory)
+        #expect(prompts.text("a", .en, ["who": "Anna"]).plainText == "Hi Anna")
+        #expect(prompts.text("only_sv", .en).plainText == "Bara svenska")
+        #expect(prompts.text("nowhere", .en).plainText == "nowhere")
+        #expect(prompts.variant("list", .sv, seed: 3, ["n": "3"]).plainText == "två 3")
+        #expect(prompts.variant("list", .sv, seed: -1, ["n": "1"]).plainText == "två 1")
+        #expect(prompts.variant("list", .en, seed: 5, ["n": "5"]).plainText == "one 5")
+        #expect(prompts.text("list", .sv, ["n": "0"]).plainText == "ett 0")
+        let problems = prompts.validate()
+        #expect(problems.contains { $0.hasPrefix("only_sv:") && $0.contains("missing in en.yaml") })
+        #expect(problems.contains { $0.hasPrefix("only_en:") && $0.contains("missing in sv.yaml") })
+        #expect(problems.contains { $0.hasPrefix("a: placeholders differ") })
+        #expect(problems.count == 3)
+    }
+
+    @Test func badYAMLNamesFileAndKey() throws {
+        let directory = try temporaryDirectory()
+        try "ok: fine\n".write(to: directory.appendingPathComponent("sv.yaml"), atomically: true, encoding: .utf8)
+        try "ok: fine\nbroken: [unclosed\n".write(
+            to: directory.appendingPathComponent("en.yaml"), atomically: true, encoding: .utf8)
+        #expect {
+            try PromptCatalog.load(directory: directory)
+        } throws: { error in
+            "\(error)".contains("en.yaml")
+        }
+
+        try "ok: fine\nnested:\n  list:\n    - one\n    - inner: map\n".write(
+            to: directory.appendingPathComponent("en.yaml"), atomically: true, encoding: .utf8)
+        #expect {
+            try PromptCatalog.load(directory: directory)
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("en.yaml") && text.contains("nested.list")
+        }
+
+        try "ok: fine\nok: twice\n".write(
+            to: directory.appendingPathComponent("sv.yaml"), atomically: true, encoding: .utf8)
+        #expect {
+            try PromptCatalog.load(directory: directory)
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("sv.yaml") && text.contains("'ok'")
+        }
+    }
+
+    @Test func locate() throws {
+        let found = try PromptCatalog.locate(explicit: repositoryPrompts.path)
+        #expect(found.validate() == [])
+        let missing = repositoryPrompts.appendingPathComponent("no-such-dir").path
+        #expect {
+            try PromptCatalog.locate(explicit: missing)
+        } throws: { error in
+            "\(error)".contains(missing)
+        }
+        // Without an explicit directory, the repository's prompts/ is found (last in the search order).
+        #expect(try PromptCatalog.locate(explicit: nil).contains("greeting", .sv))
+    }
+
+    private func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("skav-prompts-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+}

@@ -1,0 +1,103 @@
+import Chat
+import Conversation
+import Foundation
+import Intake
+
+/// The repository's `prompts/`, found from this file.
+let repositoryPrompts = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent()  // ConversationTests
+    .deletingLastPathComponent()  // Tests
+    .deletingLastPathComponent()  // repository
+    .appendingPathComponent("prompts", isDirectory: true)
+
+let sourcesDirectory = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("Sources/Conversation", isDirectory: true)
+
+func loadPrompts() throws -> PromptCatalog { try PromptCatalog.load(directory: repositoryPrompts) }
+
+let start = Date(timeIntervalSince1970: 1_760_000_000)
+
+let sampleUnits = ["Socialförvaltningen", "Skol- och fritidsförvaltningen", "Vård och omsorg"]
+let sampleChallenges = [
+    Challenge(key: "integration", title: "Integration och inkludering"),
+    Challenge(key: "klimat", title: "Klimatomställning"),
+]
+
+/// An in-memory intake: applies the conversation's actions the way the store would.
+final class FakeIntake: IntakeReading {
+    var ideas: [Int: Idea] = [:]
+    var events: [IdeaEvent] = []
+    var persons: [UserID: Person] = [:]
+    var deleted: [Int] = []
+    private var next = 1
+
+    func idea(number: Int) throws -> Idea? { ideas[number] }
+
+    func ideas(author: UserID) throws -> [Idea] {
+        ideas.values.filter { $0.author == author }.sorted { $0.number > $1.number }
+    }
+
+    func nextIdeaNumber() throws -> Int { next }
+
+    func apply(_ actions: [ConversationAction]) {
+        for action in actions {
+            switch action {
+            case .reply: break
+            case .savePerson(let person): persons[person.id] = person
+            case .saveIdea(let idea):
+                ideas[idea.number] = idea
+                next = max(next, idea.number + 1)
+            case .deleteIdea(let number):
+                ideas[number] = nil
+                deleted.append(number)
+            case .recordEvent(let event): events.append(event)
+            }
+        }
+    }
+}
+
+/// One person talking to the bot, turn by turn.
+struct Harness {
+    var person: Person
+    var session = ConversationSession()
+    let intake: FakeIntake
+    var config: ConversationConfig
+    let prompts: PromptCatalog
+    var now = start
+    var actions: [ConversationAction] = []
+
+    init(
+        _ id: UserID = "@anna:kommun.se", config: ConversationConfig = ConversationConfig(),
+        intake: FakeIntake = FakeIntake(), greeted: Bool = true, prompts: PromptCatalog? = nil
+    ) throws {
+        self.person = Person(id: id, greetedAt: greeted ? start : nil, createdAt: start)
+        self.config = config
+        self.intake = intake
+        self.prompts = try prompts ?? loadPrompts()
+    }
+
+    /// Sends one message; returns the replies as plain text.
+    @discardableResult
+    mutating func send(_ text: String) throws -> [String] {
+        let context = ConversationContext(now: now, config: config, prompts: prompts, reader: intake)
+        actions = try Conversation.handle(text: text, person: person, session: &session, context: context)
+        intake.apply(actions)
+        for case .savePerson(let saved) in actions { person = saved }
+        now = now.addingTimeInterval(60)
+        return replies
+    }
+
+    var replies: [String] { actions.compactMap { if case .reply(let text) = $0 { text.plainText } else { nil } } }
+    var savedIdeas: [Idea] { actions.compactMap { if case .saveIdea(let idea) = $0 { idea } else { nil } } }
+    var events: [IdeaEvent] { actions.compactMap { if case .recordEvent(let event) = $0 { event } else { nil } } }
+    var savedPersons: [Person] { actions.compactMap { if case .savePerson(let person) = $0 { person } else { nil } } }
+
+    var language: Language { person.language ?? config.defaultLanguage }
+
+    func text(_ key: PromptKey, _ values: [String: String] = [:], in language: Language? = nil) -> String {
+        prompts.text(key, language ?? self.language, values).plainText
+    }
+
+    func idea(_ number: Int) -> Idea? { intake.ideas[number] }
+}
