@@ -100,6 +100,7 @@ public enum PromptKey: String, CaseIterable, Sendable {
     case botInternalError = "bot.internal_error"
     case botNotAllowed = "bot.not_allowed"
     case botRateLimited = "bot.rate_limited"
+    case terminalIntro = "terminal.intro"  // {database}
 
     /// The display name key of a stage.
     public static func stage(_ stage: IdeaStage) -> PromptKey {

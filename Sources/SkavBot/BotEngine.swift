@@ -92,7 +92,7 @@ public final class BotEngine: Sendable {
                         if try tx.enqueue(
                             OutboxEntry(
                                 txnID: "\(event.id).error", roomID: event.room,
-                                body: prompts.text("bot.internal_error", language), style: .notice, createdAt: now))
+                                body: prompts.text(.botInternalError, language), style: .notice, createdAt: now))
                         {
                             outcome.outboxAdded += 1
                         }
@@ -120,12 +120,12 @@ public final class BotEngine: Sendable {
             try outbox.add(kind: .join)
             let language = try tx.person(event.sender)?.language ?? settings.conversation.defaultLanguage
             if encrypted {
-                try outbox.add(prompts.text("bot.encrypted_room", language), style: .notice)
+                try outbox.add(prompts.text(.botEncryptedRoom, language), style: .notice)
                 try tx.setValue("sent", for: "encrypted_notice.\(event.room.rawValue)")
             } else if isDirect {
                 try tx.setDirectRoom(event.room, for: event.sender, at: now)
             } else {
-                try outbox.add(prompts.text("bot.not_direct", language), style: .notice)
+                try outbox.add(prompts.text(.botNotDirect, language), style: .notice)
                 try outbox.add(kind: .leave)
             }
             return outbox.added
@@ -136,7 +136,7 @@ public final class BotEngine: Sendable {
             if try tx.value(key) != nil { return nil }
             try tx.setValue("sent", for: key)
             let language = try tx.person(event.sender)?.language ?? settings.conversation.defaultLanguage
-            try outbox.add(prompts.text("bot.encrypted_room", language), style: .notice)
+            try outbox.add(prompts.text(.botEncryptedRoom, language), style: .notice)
             return outbox.added
 
         case .message(let text):

@@ -34,7 +34,7 @@ public final class OutboxSender: Service, Sendable {
     }
 
     public func run() async throws {
-        try await cancelOnGracefulShutdown {
+        try await cancelWhenGracefulShutdown {
             await self.ready?.wait()
             while !Task.isCancelled {
                 let nextRetry = try await self.drain()
@@ -53,7 +53,8 @@ public final class OutboxSender: Service, Sendable {
     public func drain() async throws -> Date? {
         var blockedRooms = Set<String>()
         while !Task.isCancelled {
-            let due = try store.read { try $0.dueOutbox(now: now(), limit: 50) }
+            let moment = now()
+            let due = try await store.read { try $0.dueOutbox(now: moment, limit: 50) }
             let sendable = due.filter { entry in !blockedRooms.contains(entry.roomID?.rawValue ?? "@" + (entry.recipient?.rawValue ?? "")) }
             if sendable.isEmpty { break }
             for entry in sendable {
@@ -63,7 +64,7 @@ public final class OutboxSender: Service, Sendable {
                 if try await !send(entry) { blockedRooms.insert(lane) }
             }
         }
-        return try store.read { try $0.nextOutboxRetry() }
+        return try await store.read { try $0.nextOutboxRetry() }
     }
 
     /// Sends one entry; false when it failed and its room must wait.
@@ -85,7 +86,8 @@ public final class OutboxSender: Service, Sendable {
                 remoteID = ""
             }
             crashpoints.reached(.afterSend)
-            try store.write { try $0.markSent(id, remoteID: remoteID, room: room, at: self.now()) }
+            let sentAt = now()
+            try await store.write { try $0.markSent(id, remoteID: remoteID, room: room, at: sentAt) }
             logger.debug("sent", metadata: ["outbox.txn": "\(entry.txnID)", "outbox.kind": "\(entry.kind.rawValue)"])
             return true
         } catch let error as ChatError where error.code == .cancelled {
@@ -112,8 +114,10 @@ public final class OutboxSender: Service, Sendable {
                     "send failed; will retry",
                     metadata: ["outbox.txn": "\(entry.txnID)", "error": "\(error)", "retry.in": "\(delay)"])
             }
-            try store.write {
-                try $0.markAttemptFailed(id, error: "\(error)", retryAt: retryAt, at: self.now())
+            let failedAt = now()
+            let message = "\(error)"
+            try await store.write {
+                try $0.markAttemptFailed(id, error: message, retryAt: retryAt, at: failedAt)
             }
             return false
         }
@@ -127,13 +131,14 @@ public final class OutboxSender: Service, Sendable {
         guard let recipient = entry.recipient, let id = entry.id else {
             throw ChatError(.rejected, "outbox entry \(entry.txnID) has neither room nor recipient")
         }
-        if let known = try store.read({ try $0.directRoom(of: recipient) }) {
-            try store.write { try $0.setOutboxRoom(id, room: known) }
+        if let known = try await store.read({ try $0.directRoom(of: recipient) }) {
+            try await store.write { try $0.setOutboxRoom(id, room: known) }
             return known
         }
         let room = try await chat.openDirectRoom(with: recipient)
-        try store.write { tx in
-            try tx.setDirectRoom(room, for: recipient, at: self.now())
+        let openedAt = now()
+        try await store.write { tx in
+            try tx.setDirectRoom(room, for: recipient, at: openedAt)
             try tx.setOutboxRoom(id, room: room)
         }
         return room

@@ -78,10 +78,12 @@ extension SkavApp {
                 throw ConfigError(key: key, problem: "cannot read \(path): \(error.localizedDescription)")
             }
         }
-        let password = environment["SKAV_MATRIX_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? (try fromFile(settings.passwordFile, key: "matrix.password_file"))
-        let token = environment["SKAV_MATRIX_ACCESS_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? (try fromFile(settings.accessTokenFile, key: "matrix.access_token_file"))
+        func secret(_ variable: String, file: String?, key: String) throws -> String? {
+            if let value = environment[variable], !value.isEmpty { return value }
+            return try fromFile(file, key: key)
+        }
+        let password = try secret("SKAV_MATRIX_PASSWORD", file: settings.passwordFile, key: "matrix.password_file")
+        let token = try secret("SKAV_MATRIX_ACCESS_TOKEN", file: settings.accessTokenFile, key: "matrix.access_token_file")
         return MatrixSecrets(password: password, accessToken: token)
     }
 
@@ -105,7 +107,7 @@ extension SkavApp {
             let opened = try openStore(config)
             store = opened
             let integrity = try opened.integrityCheck()
-            let unsent = try opened.read { try $0.unsentOutboxCount() }
+            let unsent = try await opened.read { try $0.unsentOutboxCount() }
             checks.append(
                 Check(
                     name: "database", ok: integrity == "ok",

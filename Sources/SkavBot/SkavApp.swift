@@ -43,8 +43,8 @@ public enum SkavApp {
         let engine = BotEngine(store: store, prompts: prompts, settings: settings, logger: logger)
         let chat = TerminalChat(botUser: botUser) { text in write("\n" + text + "\n\n") }
         let sender = OutboxSender(store: store, chat: chat, wake: WakeSignal(), logger: logger)
-        let language = try store.read { try $0.person(user)?.language } ?? config.language
-        write(prompts.text("terminal.intro", language, ["database": config.databasePath]).plainText + "\n")
+        let language = try await store.read { try $0.person(user)?.language } ?? config.language
+        write(prompts.text(.terminalIntro, language, ["database": config.databasePath]).plainText + "\n")
         // Replies a previous session committed but did not get to print.
         try await sender.drain()
         while true {

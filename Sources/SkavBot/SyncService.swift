@@ -33,7 +33,7 @@ public final class SyncService: Service, Sendable {
     }
 
     public func run() async throws {
-        try await cancelOnGracefulShutdown {
+        try await cancelWhenGracefulShutdown {
             try await self.loop()
         }
     }

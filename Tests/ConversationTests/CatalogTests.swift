@@ -54,6 +54,7 @@ import Testing
         .ideaNotFound: ["number"], .ideaTitle: ["number", "title"], .ideaStage: ["text"], .ideaProblem: ["text"],
         .ideaBenefits: ["text"], .ideaSolution: ["text"], .ideaChallenge: ["text"], .ideaUnit: ["text"],
         .ideaResumeHint: ["number"],
+        .terminalIntro: ["database"],
     ]
 
     @Test func placeholdersMatchWhatTheCodeFillsIn() throws {
