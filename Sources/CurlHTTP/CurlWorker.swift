@@ -293,16 +293,24 @@ extension CurlWorker {
     }
 
     private static func validate(_ request: HTTPRequest) -> HTTPError? {
-        func unsafe(_ text: String) -> Bool { text.contains { $0 == "\r" || $0 == "\n" || $0 == "\0" } }
-        if request.url.isEmpty || unsafe(request.url) || request.url.contains(" ") {
+        // Scalars, not Characters: "\r\n" is one Character and would slip past a Character test.
+        func unsafe(_ text: String) -> Bool {
+            text.unicodeScalars.contains { $0 == "\r" || $0 == "\n" || $0 == "\0" }
+        }
+        func isToken(_ text: String) -> Bool {
+            !text.isEmpty && text.unicodeScalars.allSatisfy { scalar in
+                scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar)
+                    || "!#$%&'*+-.^_`|~".unicodeScalars.contains(scalar))
+            }
+        }
+        if request.url.isEmpty || unsafe(request.url) || request.url.unicodeScalars.contains(" ") {
             return HTTPError(.invalidRequest, "invalid URL")
         }
-        let tokenCharacters = Set("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
-        if request.method.isEmpty || !request.method.allSatisfy(tokenCharacters.contains) {
+        if !isToken(request.method) {
             return HTTPError(.invalidRequest, "invalid method '\(request.method)'")
         }
         for (name, value) in request.headers {
-            if name.isEmpty || !name.allSatisfy(tokenCharacters.contains) || unsafe(value) {
+            if !isToken(name) || unsafe(value) {
                 return HTTPError(.invalidRequest, "invalid header '\(name)'")
             }
         }
