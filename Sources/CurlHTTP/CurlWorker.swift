@@ -159,6 +159,10 @@ extension CurlWorker {
         set(skav_curl_set_ptr(easy, CURLOPT_ERRORBUFFER, handles.errorBuffer))
         set(skav_curl_set_string(easy, CURLOPT_URL, request.url))
         set(skav_curl_set_long(easy, CURLOPT_NOSIGNAL, 1))
+        // Removing a handle whose threaded DNS lookup is still running otherwise blocks until
+        // getaddrinfo returns (seconds, on a bad resolver), which would break prompt cancellation;
+        // with QUICK_EXIT curl detaches that resolver thread instead (its small state may leak).
+        set(skav_curl_set_long(easy, CURLOPT_QUICK_EXIT, 1))
         set(skav_curl_set_string(easy, CURLOPT_PROTOCOLS_STR, "http,https"))
         set(skav_curl_set_long(easy, CURLOPT_TIMEOUT_MS, timeoutMilliseconds(request.timeout)))
         set(skav_curl_set_string(easy, CURLOPT_ACCEPT_ENCODING, ""))
