@@ -87,7 +87,8 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "CurlHTTPTests", dependencies: ["CurlHTTP"], swiftSettings: strict),
+        .testTarget(
+            name: "CurlHTTPTests", dependencies: ["CurlHTTP"], exclude: ["test_server.py"], swiftSettings: strict),
         .testTarget(name: "ChatTests", dependencies: ["Chat"], swiftSettings: strict),
         .testTarget(name: "MatrixChatTests", dependencies: ["MatrixChat", "Chat", "CurlHTTP"], swiftSettings: strict),
         .testTarget(name: "IntakeTests", dependencies: ["Intake", "Chat"], swiftSettings: strict),
