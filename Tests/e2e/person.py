@@ -19,7 +19,7 @@ import asyncio
 import os
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Awaitable, Callable
 
 from nio import (
     AsyncClient,
@@ -95,6 +95,7 @@ class Person:
         self.exchanges: list[Exchange] = []
         self.joined: dict[str, set[str]] = {}  # room id -> users seen joining (membership join)
         self.invites: list[str] = []  # room ids I was invited to
+        self.ignore_bodies: set[str] = set()  # bodies never to treat as bot messages (e.g. sent by a helper as the bot)
         self._consumed = 0
         self._sync_task: asyncio.Task | None = None
         self._synced = asyncio.Event()
@@ -154,7 +155,7 @@ class Person:
     # ---- callbacks -------------------------------------------------------------------------
 
     def _on_message(self, room: MatrixRoom, event) -> None:
-        if event.sender == self.user_id:
+        if event.sender == self.user_id or event.body in self.ignore_bodies:
             return
         content = event.source.get("content", {})
         msg = BotMessage(
@@ -235,12 +236,18 @@ class Person:
         return resp.event_id
 
     async def say(
-        self, text: str, expect: int = 1, timeout: float = DEFAULT_REPLY_TIMEOUT, strict: bool = True
+        self,
+        text: str,
+        expect: int = 1,
+        timeout: float = DEFAULT_REPLY_TIMEOUT,
+        strict: bool = True,
+        after_send: Callable[[], Awaitable[None] | None] | None = None,
     ) -> list[str]:
         """Send `text` as m.text and return the bodies of the bot's next `expect` messages.
 
         strict: fail if the bot sent something we had not consumed yet before we spoke (a doubled or
         unrequested message). Crash scenarios use strict=False and compare whole transcripts instead.
+        after_send: called right after the server accepted the message (crash tests kill the bot there).
         """
         if strict and len(self.transcript) > self._consumed:
             extra = [m.body for m in self.transcript[self._consumed :]]
@@ -248,15 +255,26 @@ class Person:
         ex = Exchange(text=text, sent_at=time.perf_counter())
         self.exchanges.append(ex)
         await self.send(text)
+        if after_send:
+            res = after_send()
+            if asyncio.iscoroutine(res):
+                await res
+        ex.replies = await self._take(expect, timeout, f"to {text!r}")
+        return [m.body for m in ex.replies]
+
+    async def expect(self, n: int = 1, timeout: float = DEFAULT_REPLY_TIMEOUT) -> list[str]:
+        """Wait for (and consume) the bot's next `n` messages without saying anything."""
+        return [m.body for m in await self._take(n, timeout, "(unprompted)")]
+
+    async def _take(self, n: int, timeout: float, what: str) -> list[BotMessage]:
         start = self._consumed
         await self._wait(
-            lambda: len(self.transcript) >= start + expect,
+            lambda: len(self.transcript) >= start + n,
             timeout,
-            f"{expect} bot repl{'y' if expect == 1 else 'ies'} to {text!r} (got {len(self.transcript) - start})",
+            f"{n} bot message{'' if n == 1 else 's'} {what} (got {len(self.transcript) - start})",
         )
-        ex.replies = self.transcript[start : start + expect]
-        self._consumed = start + expect
-        return [m.body for m in ex.replies]
+        self._consumed = start + n
+        return self.transcript[start : start + n]
 
     async def wait_quiet(self, seconds: float = 1.5) -> None:
         """Assert that the bot sends nothing (more) into the DM during `seconds`."""
@@ -274,7 +292,11 @@ class Person:
 
     async def drain(self, seconds: float = 1.5) -> list[str]:
         """Wait `seconds` and return (and consume) whatever else the bot sent; for crash scenarios."""
-        await asyncio.sleep(seconds)
+        deadline = time.perf_counter() + seconds
+        while time.perf_counter() < deadline:
+            if self.watchdog:
+                self.watchdog()
+            await asyncio.sleep(0.02)
         extra = self.transcript[self._consumed :]
         self._consumed = len(self.transcript)
         return [m.body for m in extra]
