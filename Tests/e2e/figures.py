@@ -37,13 +37,16 @@ def summary_lines() -> list[str]:
         lines.append(f"peak RSS: {max(rss) / 1024:.1f} MiB")
     crash = f["crash"]
     if crash:
+        done = [c for c in crash if not c.get("failed")]
+        aborted = len(crash) - len(done)
         lines.append(
-            "crash scenarios: {n} run, {ok} identical to the uninterrupted run; kills {k}, lost {l}, doubled {d}".format(
+            "crash scenarios: {n} run, {ok} identical to the uninterrupted run; kills {k}, lost {l}, doubled {d}{a}".format(
                 n=len(crash),
                 ok=sum(1 for c in crash if c["identical"]),
-                k=sum(c["kills"] for c in crash),
-                l=sum(c["lost"] for c in crash),
-                d=sum(c["doubled"] for c in crash),
+                k=sum(c["kills"] for c in done),
+                l=sum(c["lost"] for c in done),
+                d=sum(c["doubled"] for c in done),
+                a=f"; {aborted} aborted (timeout or error, see failures)" if aborted else "",
             )
         )
     return lines

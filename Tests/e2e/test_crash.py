@@ -88,7 +88,7 @@ def play(synapse, skav: SkavProcess, scenario: Scenario) -> Outcome:
             for i, step in enumerate(CAPTURE, start=1):
                 hook = (lambda d=scenario.kill_after[i]: kill_later(d)) if i in scenario.kill_after else None
                 await person.say(step.text, expect=step.replies, strict=False, after_send=hook)
-            await person.drain(2.0)  # late duplicates (and late crash points) show up here
+            await person.drain(1.5)  # late duplicates (and late crash points) show up here
             return [normalise(b, user.user_id) for b in person.bodies()], person.latencies_ms
         finally:
             await person.close()
@@ -121,7 +121,11 @@ def test_uninterrupted_reference(synapse, make_skav):
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
 def test_crash_scenario(synapse, make_skav, scenario: Scenario):
     ref = reference(synapse, make_skav)
-    out = play(synapse, make_skav(scenario.name.replace(":", "-"), start=False), scenario)
+    try:
+        out = play(synapse, make_skav(scenario.name.replace(":", "-"), start=False), scenario)
+    except BaseException:
+        FIGURES["crash"].append({"scenario": scenario.name, "failed": True, "identical": False})
+        raise
 
     got, want = Counter(out.transcript), Counter(ref.transcript)
     lost = sum((want - got).values())
