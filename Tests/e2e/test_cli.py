@@ -1,0 +1,147 @@
+"""The command line as an operator and a first-time user meet it: `skav` in the terminal with no config,
+`skav ideas`, and clear errors for broken configs. No Synapse needed."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from skav_process import skav_bin
+
+
+def skav(*args: str, stdin: str | None = None, env: dict | None = None, timeout: float = 60):
+    binary = skav_bin()
+    if not binary.exists():
+        pytest.fail(f"build skav first: {binary} does not exist", pytrace=False)
+    full_env = dict(os.environ)
+    full_env.pop("SKAV_MATRIX_PASSWORD", None)
+    full_env.update(env or {})
+    return subprocess.run(
+        [str(binary), *args], input=stdin, capture_output=True, text=True, timeout=timeout, env=full_env
+    )
+
+
+def test_terminal_conversation_without_config(tmp_path):
+    """`skav` alone talks in the terminal, prints its database, and stores a real idea there."""
+    home = tmp_path / "home"
+    home.mkdir()
+    lines = "Det tar för lång tid att boka tolk till hembesök\n2\nvet ej\nskicka\n"
+    result = skav(stdin=lines, env={"HOME": str(home), "XDG_DATA_HOME": ""})
+    assert result.returncode == 0, result.stderr
+    default_db = home / ".local/share/skav/skav.sqlite"
+    assert str(default_db) in result.stdout, "the database location is printed at start"
+    assert "allmän handling" in result.stdout, "the greeting carries the public-records notice"
+    assert "#1" in result.stdout
+    assert default_db.exists()
+
+    listed = skav("ideas", "list", "--json", env={"HOME": str(home), "XDG_DATA_HOME": ""})
+    assert listed.returncode == 0, listed.stderr
+    ideas = json.loads(listed.stdout)
+    assert [i["number"] for i in ideas] == [1]
+    idea = ideas[0]
+    assert idea["stage"] == "inkommen"
+    assert idea["problem"] == "Det tar för lång tid att boka tolk till hembesök"
+    assert idea["benefits"] == "colleagues"
+    assert idea["solution"] in (None, "")
+    assert idea["unit"] is None, "no units configured: never asked"
+    assert idea["author"].endswith(":terminal")
+
+    shown = skav("ideas", "show", "1", "--json", env={"HOME": str(home), "XDG_DATA_HOME": ""})
+    detail = json.loads(shown.stdout)
+    for key in ("number", "title", "problem", "benefits", "solution", "challenge", "unit", "stage", "author", "history"):
+        assert key in detail
+    assert [e["kind"] for e in detail["history"]][0] == "created"
+    assert detail["history"][-1]["to_stage"] == "inkommen"
+
+
+def test_terminal_conversation_continues_in_a_new_session(tmp_path):
+    """The draft and the conversation state survive the process: a second run picks up where the first ended."""
+    db = tmp_path / "skav.sqlite"
+    first = skav("--database", str(db), stdin="Skrivaren på plan 3 är alltid trasig\n1\n")
+    assert first.returncode == 0, first.stderr
+    second = skav("--database", str(db), stdin="hoppa\nskicka\n")
+    assert second.returncode == 0, second.stderr
+    assert "#1" in second.stdout
+    ideas = json.loads(skav("ideas", "list", "--json", "--database", str(db)).stdout)
+    assert ideas[0]["stage"] == "inkommen" and ideas[0]["benefits"] == "residents"
+
+
+def test_odd_input_in_the_terminal_never_crashes(tmp_path):
+    db = tmp_path / "skav.sqlite"
+    odd = [
+        "",
+        "   ",
+        "🙂🙂🙂",
+        "x" * 10_000,
+        "\u202eמערכת ההזמנות איטית\u202c",
+        "e\u0301" * 50,
+        "\u200b\u200d\ufeff",
+        "HJALP",
+        "ändra 99",
+        "idé 12345678901234567890",
+        "\x00\x07\x1b[31m",
+    ]
+    result = skav("--database", str(db), stdin="\n".join(odd) + "\n")
+    assert result.returncode == 0, result.stderr
+    assert "Fatal error" not in result.stderr
+
+
+def test_ideas_show_unknown_number_fails_cleanly(tmp_path):
+    result = skav("ideas", "show", "42", "--database", str(tmp_path / "skav.sqlite"))
+    assert result.returncode == 1
+    assert "no idea #42" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "text, key",
+    [
+        ("chat: {kind: irc}\n", "chat.kind"),
+        ("chat: {kind: matrix}\nmatrix: {homeserver: 'http://127.0.0.1:1', user_id: skav}\n", "matrix.user_id"),
+        ("language: fi\n", "language"),
+        ("units: [a, a]\n", "units"),
+        ("databse: {path: x}\n", "databse"),
+        ("chat: {kind: [\n", ""),
+    ],
+)
+def test_a_broken_config_names_the_key_and_exits_non_zero(tmp_path, text, key):
+    config = tmp_path / "skav.yaml"
+    config.write_text(text, encoding="utf-8")
+    result = skav("run", "--config", str(config))
+    assert result.returncode == 2, result.stderr
+    assert "Fatal error" not in result.stderr
+    assert (f"'{key}'" in result.stderr) if key else ("YAML" in result.stderr)
+
+
+def test_run_without_config_is_refused(tmp_path):
+    result = skav("run")
+    assert result.returncode == 2
+    assert "--config" in result.stderr
+
+
+def test_a_corrupt_database_is_a_clear_error(tmp_path):
+    db = tmp_path / "skav.sqlite"
+    db.write_bytes(b"this is not sqlite" * 300)
+    result = skav("ideas", "list", "--database", str(db))
+    assert result.returncode == 1
+    assert "database" in result.stderr and "Fatal error" not in result.stderr
+    assert db.read_bytes().startswith(b"this is not sqlite"), "a bad file is never overwritten"
+
+
+def test_doctor_reports_an_unreachable_server(tmp_path):
+    config = tmp_path / "skav.yaml"
+    config.write_text(
+        "chat: {kind: matrix}\n"
+        "matrix: {homeserver: 'http://127.0.0.1:9', user_id: '@skav:localhost'}\n"
+        f"database: {{path: {tmp_path / 'skav.sqlite'}}}\n",
+        encoding="utf-8",
+    )
+    result = skav("doctor", "--config", str(config))
+    assert result.returncode == 1
+    assert "ok   config" in result.stdout
+    assert "ok   database" in result.stdout
+    assert "ok   prompts" in result.stdout
+    assert "FAIL server" in result.stdout
