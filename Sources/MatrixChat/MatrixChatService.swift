@@ -1,0 +1,493 @@
+import Chat
+import CurlHTTP
+import Foundation
+import Logging
+import Synchronization
+
+/// The Matrix client-server API (`/_matrix/client/v3`) behind `ChatService`.
+///
+/// - Long polls go through `syncClient`, everything else through `sendClient`, so a send never waits
+///   behind a 30 s `/sync`.
+/// - Credentials: stored ones first (checked with `/account/whoami`), then `config.accessToken`, then a
+///   password login with the stored (or configured) device id. New credentials are saved through the
+///   `CredentialStore`. Tokens and passwords never reach a log line.
+/// - All requests share one retry policy (see `MatrixRetryPolicy` and `call`).
+public final class MatrixChatService: ChatService {
+    public let kind = ChatKind.matrix
+    /// Matrix events must stay under 65,536 bytes in total; the event content gets 60,000 of them and the
+    /// rest is left for the server's envelope (ids, signatures, hashes). `send` measures the encoded
+    /// content (`body` and `formatted_body` together) and falls back to plain text alone when the HTML
+    /// version does not fit.
+    public let capabilities = ChatCapabilities(maxMessageBytes: MatrixChatService.contentLimit, markup: .html)
+    static let contentLimit = 60_000
+
+    let config: MatrixConfig
+    let syncClient: any HTTPClient
+    let sendClient: any HTTPClient
+    let credentials: any CredentialStore
+    let logger: Logger
+    let sleep: @Sendable (Duration) async throws -> Void
+    let randomSource: @Sendable () -> UInt64
+    let now: @Sendable () -> Date
+
+    struct Session: Sendable, Equatable {
+        var userID: String
+        var accessToken: String
+        var deviceID: String
+    }
+
+    struct State: Sendable {
+        var session: Session?
+        /// The login or token check in flight; concurrent callers wait for the same one.
+        var renewal: Task<Session, any Error>?
+        /// Direct rooms this process knows of (created here or joined from a direct invite).
+        var directRoomByUser: [UserID: RoomID] = [:]
+        var directRooms: Set<RoomID> = []
+        /// Direct invites not yet joined: room → inviter.
+        var pendingDirectInvites: [RoomID: UserID] = [:]
+        /// Member counts from sync summaries (sent only when they change).
+        var joinedMembers: [RoomID: Int] = [:]
+        var invitedMembers: [RoomID: Int] = [:]
+    }
+
+    let state = Mutex(State())
+
+    /// - Parameters:
+    ///   - syncClient: carries the `/sync` long poll (and gap filling, which is part of a poll).
+    ///   - sendClient: carries everything else.
+    ///   - sleep: waits between retries; tests pass one that records and returns at once.
+    ///   - random: the random source of the backoff jitter.
+    ///   - now: the clock, used only for invites whose event lacks a server timestamp.
+    public init(
+        config: MatrixConfig,
+        syncClient: any HTTPClient,
+        sendClient: any HTTPClient,
+        credentials: any CredentialStore,
+        logger: Logger,
+        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
+        random: @escaping @Sendable () -> UInt64 = { UInt64.random(in: .min ... .max) },
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.config = config
+        self.syncClient = syncClient
+        self.sendClient = sendClient
+        self.credentials = credentials
+        var logger = logger
+        logger[metadataKey: "matrix.user"] = "\(config.userID)"
+        self.logger = logger
+        self.sleep = sleep
+        self.randomSource = random
+        self.now = now
+    }
+
+    // MARK: Connecting
+
+    public func connect() async throws -> UserID {
+        let session = try await renewSession(replacing: nil)
+        return UserID(session.userID)
+    }
+
+    /// The session to use; connects first when there is none yet.
+    func currentSession() async throws -> Session {
+        if let session = state.withLock({ $0.session }) { return session }
+        return try await renewSession(replacing: nil)
+    }
+
+    /// True when a request that failed with `token` may be retried after logging in again: a password is
+    /// configured, or the operator configured a different token than the one that failed.
+    func canRenewSession(replacing token: String) -> Bool {
+        config.password != nil || (config.accessToken != nil && config.accessToken != token)
+    }
+
+    /// Establishes a session (`failedToken == nil`) or replaces the one whose token just failed.
+    /// Concurrent callers share one attempt, so a burst of 401s makes one login, not many.
+    func renewSession(replacing failedToken: String?) async throws -> Session {
+        enum Plan {
+            case ready(Session)
+            case wait(Task<Session, any Error>)
+        }
+        let plan = state.withLock { current -> Plan in
+            if let session = current.session, session.accessToken != failedToken { return .ready(session) }
+            if let running = current.renewal { return .wait(running) }
+            let previous = current.session
+            let task = Task<Session, any Error> { [self] in
+                do {
+                    let session = try await (previous == nil ? establish() : relogin(previous))
+                    self.state.withLock {
+                        $0.session = session
+                        $0.renewal = nil
+                    }
+                    return session
+                } catch {
+                    self.state.withLock { $0.renewal = nil }
+                    throw error
+                }
+            }
+            current.renewal = task
+            return .wait(task)
+        }
+        switch plan {
+        case .ready(let session): return session
+        case .wait(let task): return try await task.value
+        }
+    }
+
+    /// First connection: stored credentials, then the configured token, then a password login.
+    private func establish() async throws -> Session {
+        let stored = try await credentials.loadCredentials()
+        var deviceID = config.deviceID
+        var storedFailure: String?
+        if let stored {
+            if !config.userID.isEmpty && stored.userID != config.userID {
+                logger.notice(
+                    "Stored Matrix credentials belong to another user; ignoring them",
+                    metadata: ["matrix.stored_user": "\(stored.userID)"])
+            } else {
+                deviceID = stored.deviceID
+                do {
+                    let session = try await adopt(token: stored.accessToken, fallbackDevice: stored.deviceID, save: false)
+                    logger.info("Matrix session restored", metadata: ["matrix.device": "\(session.deviceID)"])
+                    return session
+                } catch {
+                    guard let chatError = error as? ChatError, chatError.code == .unauthorized else { throw error }
+                    storedFailure = chatError.message
+                    logger.notice(
+                        "Stored Matrix token rejected", metadata: ["matrix.reason": "\(chatError.message)"])
+                }
+            }
+        }
+        if let token = config.accessToken, token != stored?.accessToken {
+            let session = try await adopt(token: token, fallbackDevice: config.deviceID, save: true)
+            logger.info("Matrix session from SKAV_MATRIX_ACCESS_TOKEN", metadata: ["matrix.device": "\(session.deviceID)"])
+            return session
+        }
+        if let password = config.password {
+            return try await login(password: password, deviceID: deviceID)
+        }
+        if let storedFailure {
+            throw ChatError(
+                .unauthorized,
+                "The stored Matrix token for \(config.userID) no longer works (\(storedFailure)) "
+                    + "and no SKAV_MATRIX_PASSWORD is set to log in again: set it, or give a new SKAV_MATRIX_ACCESS_TOKEN")
+        }
+        throw ChatError(
+            .unauthorized,
+            "No Matrix credentials for \(config.userID): set SKAV_MATRIX_PASSWORD or SKAV_MATRIX_ACCESS_TOKEN")
+    }
+
+    /// Replaces a session whose token the server no longer accepts, keeping its device id.
+    private func relogin(_ previous: Session?) async throws -> Session {
+        let deviceID = previous?.deviceID ?? config.deviceID
+        if let password = config.password {
+            return try await login(password: password, deviceID: deviceID)
+        }
+        if let token = config.accessToken, token != previous?.accessToken {
+            return try await adopt(token: token, fallbackDevice: config.deviceID, save: true)
+        }
+        throw ChatError(
+            .unauthorized,
+            "The Matrix token for \(config.userID) is no longer valid and no SKAV_MATRIX_PASSWORD is set: "
+                + "set it, or give a new SKAV_MATRIX_ACCESS_TOKEN")
+    }
+
+    /// Checks a token with `/account/whoami` and makes it the session.
+    private func adopt(token: String, fallbackDevice: String, save: Bool) async throws -> Session {
+        let body = try await call(
+            "GET", "/account/whoami",
+            policy: CallPolicy(auth: .token(token), transientRetries: config.retry.requestRetries, timeout: config.requestTimeout))
+        guard let userID = body["user_id"]?.string else {
+            throw ChatError(.badResponse, "GET /account/whoami: no user_id in the answer")
+        }
+        if !config.userID.isEmpty && userID != config.userID {
+            throw ChatError(
+                .unauthorized,
+                "The Matrix token belongs to \(userID), but the configuration says \(config.userID): fix one of them")
+        }
+        let session = Session(userID: userID, accessToken: token, deviceID: body["device_id"]?.string ?? fallbackDevice)
+        if save { await persist(session) }
+        return session
+    }
+
+    /// `m.login.password` with a fixed device id, so the server keeps treating the bot as the same device
+    /// (transaction ids stay de-duplicated across re-logins).
+    private func login(password: String, deviceID: String) async throws -> Session {
+        let user = config.userID
+        let body = try await call(
+            "POST", "/login",
+            body: [
+                "type": "m.login.password",
+                "identifier": ["type": "m.id.user", "user": .string(user)],
+                "password": .string(password),
+                "device_id": .string(deviceID),
+                "initial_device_display_name": "Skav",
+            ],
+            policy: CallPolicy(auth: .none, transientRetries: config.retry.requestRetries, timeout: config.requestTimeout))
+        guard let token = body["access_token"]?.string, !token.isEmpty else {
+            throw ChatError(.badResponse, "POST /login: no access_token in the answer")
+        }
+        let userID = body["user_id"]?.string ?? user
+        let session = Session(userID: userID, accessToken: token, deviceID: body["device_id"]?.string ?? deviceID)
+        logger.info("Logged in to Matrix", metadata: ["matrix.device": "\(session.deviceID)"])
+        await persist(session)
+        return session
+    }
+
+    private func persist(_ session: Session) async {
+        do {
+            try await credentials.saveCredentials(
+                StoredCredentials(userID: session.userID, accessToken: session.accessToken, deviceID: session.deviceID))
+        } catch {
+            // Not fatal: the session works; the next start logs in again.
+            logger.error("Could not store the Matrix credentials", metadata: ["error": "\(String(describing: type(of: error)))"])
+        }
+    }
+
+    // MARK: Receiving
+
+    /// The first sync of a new bot: only the cursor and pending invites are wanted, so one event per room.
+    static let firstSyncFilter = JSON.object([
+        "presence": ["types": []],
+        "account_data": ["types": []],
+        "room": [
+            "timeline": ["limit": 1],
+            "state": ["lazy_load_members": true],
+            "ephemeral": ["types": []],
+            "account_data": ["types": []],
+        ],
+    ]).encodedString
+
+    var syncFilter: String {
+        JSON.object([
+            "presence": ["types": []],
+            "account_data": ["types": []],
+            "room": [
+                "timeline": ["limit": .number(Double(config.timelineLimit))],
+                "state": ["lazy_load_members": true],
+                "ephemeral": ["types": []],
+                "account_data": ["types": []],
+            ],
+        ]).encodedString
+    }
+
+    /// What gap filling fetches: messages, and membership so the history cut-off still finds the bot's join.
+    static let gapFilter = JSON.object([
+        "types": ["m.room.message", "m.room.encrypted", "m.room.member"],
+        "lazy_load_members": true,
+    ]).encodedString
+
+    public func poll(cursor: String?) async throws -> ChatBatch {
+        let session = try await currentSession()
+        let translator = SyncTranslator(me: session.userID)
+        let first = cursor == nil
+        var query: [(String, String)] = []
+        if let cursor { query.append(("since", cursor)) }
+        query += [
+            ("timeout", first ? "0" : "\(config.syncTimeout.milliseconds)"),
+            ("filter", first ? Self.firstSyncFilter : syncFilter),
+            ("set_presence", "offline"),
+        ]
+        let body = try await call(
+            "GET", "/sync", query: query,
+            policy: CallPolicy(
+                transientRetries: config.retry.pollRetries,
+                timeout: first ? config.requestTimeout + .seconds(30) : config.syncRequestTimeout,
+                useSyncClient: true))
+        guard let sync = SyncTranslator.parse(body) else {
+            throw ChatError(.badResponse, "GET /sync: no next_batch in the answer")
+        }
+
+        let stamp = now()
+        let invites = zip(sync.inviteRooms, sync.invites).compactMap { room, value in
+            translator.invite(room: room, value, now: stamp)
+        }
+        state.withLock { state in
+            for invite in invites where invite.isDirectRoom == true {
+                state.pendingDirectInvites[invite.room] = invite.sender
+                state.directRooms.insert(invite.room)
+            }
+        }
+
+        guard let cursor else {
+            logger.info(
+                "First Matrix sync: starting from now; earlier messages are not answered",
+                metadata: ["matrix.invites": "\(invites.count)", "matrix.rooms": "\(sync.timelines.count)"])
+            return ChatBatch(events: invites, cursor: sync.nextBatch)
+        }
+
+        var seen = Set(invites.map(\.id))
+        var lists: [[ChatEvent]] = []
+        for timeline in sync.timelines {
+            let room = timeline.room
+            var raw = timeline.events
+            if timeline.limited {
+                if translator.historyCutoff(raw) != nil {
+                    // Newly joined: what lies before the timeline is history the bot must not answer.
+                } else if let prevBatch = timeline.prevBatch {
+                    raw = try await fillGap(room: room, from: prevBatch, to: cursor) + raw
+                } else {
+                    logger.warning(
+                        "Matrix timeline gap without prev_batch; earlier messages skipped",
+                        metadata: ["matrix.room": "\(room)"])
+                }
+            }
+            let isDirect = state.withLock { state -> Bool? in
+                if let joined = timeline.joinedMembers { state.joinedMembers[room] = joined }
+                if let invited = timeline.invitedMembers { state.invitedMembers[room] = invited }
+                if state.directRooms.contains(room) { return true }
+                if let joined = state.joinedMembers[room], joined + (state.invitedMembers[room] ?? 0) > 2 { return false }
+                return nil
+            }
+            var events: [ChatEvent] = []
+            var skipped: [SyncTranslator.Skip: Int] = [:]
+            for translation in translator.translate(timeline: raw, room: room, isDirectRoom: isDirect) {
+                switch translation {
+                case .event(let event):
+                    if seen.insert(event.id).inserted { events.append(event) }
+                case .skipped(let reason):
+                    skipped[reason, default: 0] += 1
+                }
+            }
+            if skipped[.history, default: 0] > 0 {
+                logger.info(
+                    "Joined room: messages from before the invite are not answered",
+                    metadata: ["matrix.room": "\(room)", "matrix.skipped": "\(skipped[.history, default: 0])"])
+            }
+            if !skipped.isEmpty {
+                logger.trace(
+                    "Matrix events ignored",
+                    metadata: [
+                        "matrix.room": "\(room)",
+                        "matrix.ignored": .dictionary(skipped.reduce(into: [:]) { $0[$1.key.rawValue] = "\($1.value)" }),
+                    ])
+            }
+            lists.append(events)
+        }
+        return ChatBatch(events: invites + SyncTranslator.merge(lists), cursor: sync.nextBatch)
+    }
+
+    /// Fetches the events a `limited` timeline left out: backwards from the timeline's `prev_batch` down to
+    /// the previous sync's token (`to`), at most `gapFillMaxPages` pages of 100. Returns them oldest first.
+    /// A gap larger than that, or a permanent error while filling, is logged and accepted.
+    func fillGap(room: RoomID, from start: String, to end: String) async throws -> [JSON] {
+        var collected: [JSON] = []  // newest first
+        var from = start
+        for _ in 0..<max(0, config.gapFillMaxPages) {
+            let body: JSON
+            do {
+                body = try await call(
+                    "GET", "/rooms/\(MatrixPath.encode(room.rawValue))/messages",
+                    query: [("dir", "b"), ("from", from), ("to", end), ("limit", "100"), ("filter", Self.gapFilter)],
+                    policy: CallPolicy(
+                        transientRetries: config.retry.pollRetries, timeout: config.requestTimeout, useSyncClient: true))
+            } catch let error as ChatError where !error.isRetryable && error.code != .unauthorized {
+                logger.warning(
+                    "Could not fill a Matrix timeline gap; some messages may be missed",
+                    metadata: ["matrix.room": "\(room)", "matrix.error": "\(error)", "matrix.recovered": "\(collected.count)"])
+                return collected.reversed()
+            }
+            let chunk = body["chunk"]?.array ?? []
+            collected += chunk
+            guard let next = body["end"]?.string, !chunk.isEmpty, next != from else {
+                logger.info(
+                    "Filled a Matrix timeline gap", metadata: ["matrix.room": "\(room)", "matrix.events": "\(collected.count)"])
+                return collected.reversed()
+            }
+            from = next
+        }
+        logger.warning(
+            "Matrix timeline gap larger than the fill limit; older messages in it are skipped",
+            metadata: ["matrix.room": "\(room)", "matrix.recovered": "\(collected.count)"])
+        return collected.reversed()
+    }
+
+    // MARK: Sending
+
+    public func send(_ message: OutgoingMessage) async throws -> SentMessage {
+        guard !message.txnID.isEmpty else { throw ChatError(.rejected, "a message needs a transaction id") }
+        var content: [String: JSON] = [
+            "msgtype": message.style == .notice ? "m.notice" : "m.text",
+            "body": .string(message.body.plainText),
+            "format": "org.matrix.custom.html",
+            "formatted_body": .string(message.body.html),
+            // No mentions: the bot never pings anyone by accident.
+            "m.mentions": .object([:]),
+        ]
+        if let reply = message.inReplyTo {
+            content["m.relates_to"] = ["m.in_reply_to": ["event_id": .string(reply)]]
+        }
+        var encodedSize = JSON.object(content).encoded.count
+        if encodedSize > Self.contentLimit {
+            content["format"] = nil
+            content["formatted_body"] = nil
+            let plainSize = JSON.object(content).encoded.count
+            guard plainSize <= Self.contentLimit else {
+                throw ChatError(
+                    .rejected, "message too large for Matrix: \(plainSize) bytes, the limit is \(Self.contentLimit)")
+            }
+            logger.notice(
+                "Message too large with HTML; sending plain text only",
+                metadata: ["matrix.room": "\(message.room)", "matrix.bytes": "\(encodedSize)"])
+            encodedSize = plainSize
+        }
+        let path =
+            "/rooms/\(MatrixPath.encode(message.room.rawValue))/send/m.room.message/\(MatrixPath.encode(message.txnID))"
+        let body = try await call(
+            "PUT", path, body: .object(content),
+            policy: CallPolicy(transientRetries: config.retry.requestRetries, timeout: config.requestTimeout))
+        guard let eventID = body["event_id"]?.string else {
+            throw ChatError(.badResponse, "PUT send: no event_id in the answer")
+        }
+        logger.debug(
+            "Sent Matrix message",
+            metadata: ["matrix.room": "\(message.room)", "matrix.event": "\(eventID)", "matrix.bytes": "\(encodedSize)"])
+        return SentMessage(remoteID: eventID)
+    }
+
+    // MARK: Rooms
+
+    public func join(_ room: RoomID) async throws {
+        _ = try await call(
+            "POST", "/rooms/\(MatrixPath.encode(room.rawValue))/join", body: .object([:]),
+            policy: CallPolicy(transientRetries: config.retry.requestRetries, timeout: config.requestTimeout))
+        state.withLock { state in
+            if let inviter = state.pendingDirectInvites.removeValue(forKey: room) {
+                state.directRoomByUser[inviter] = room
+            }
+        }
+        logger.info("Joined Matrix room", metadata: ["matrix.room": "\(room)"])
+    }
+
+    public func leave(_ room: RoomID) async throws {
+        _ = try await call(
+            "POST", "/rooms/\(MatrixPath.encode(room.rawValue))/leave", body: .object([:]),
+            policy: CallPolicy(transientRetries: config.retry.requestRetries, timeout: config.requestTimeout))
+        state.withLock { state in
+            state.pendingDirectInvites[room] = nil
+            state.directRooms.remove(room)
+            state.directRoomByUser = state.directRoomByUser.filter { $0.value != room }
+        }
+        logger.info("Left Matrix room", metadata: ["matrix.room": "\(room)"])
+    }
+
+    /// Reuses a direct room this process knows; otherwise creates one (`trusted_private_chat`, `is_direct`)
+    /// and invites `user`. Room creation is not idempotent, so it is retried only when the request surely
+    /// did not arrive. The bot keeps its own persisted user → room map and calls this only when it has none.
+    public func openDirectRoom(with user: UserID) async throws -> RoomID {
+        if let known = state.withLock({ $0.directRoomByUser[user] }) { return known }
+        let body = try await call(
+            "POST", "/createRoom",
+            body: ["preset": "trusted_private_chat", "is_direct": true, "invite": [.string(user.rawValue)]],
+            policy: CallPolicy(
+                transientRetries: config.retry.requestRetries, idempotent: false, timeout: config.requestTimeout))
+        guard let roomID = body["room_id"]?.string else {
+            throw ChatError(.badResponse, "POST /createRoom: no room_id in the answer")
+        }
+        let room = RoomID(roomID)
+        state.withLock { state in
+            state.directRoomByUser[user] = room
+            state.directRooms.insert(room)
+        }
+        logger.info("Opened a direct Matrix room", metadata: ["matrix.room": "\(room)", "matrix.with": "\(user)"])
+        return room
+    }
+}

@@ -1,0 +1,186 @@
+import Chat
+import Foundation
+
+/// Turns `/sync` answers into chat events. Pure: no I/O, no clock (time comes in), no state of its own
+/// beyond what the caller passes, so every rule is tested on recorded JSON.
+struct SyncTranslator: Sendable {
+    /// The bot's own user id: its events are never reported.
+    var me: String
+
+    /// Why an event was dropped; for debug logs and tests.
+    enum Skip: String, Sendable, Equatable {
+        case malformed, own, notice, edit, redacted, unsupportedType, unsupportedMsgtype, history
+    }
+
+    enum Translation: Sendable, Equatable {
+        case event(ChatEvent)
+        case skipped(Skip)
+    }
+
+    /// The parts of one sync answer the adapter acts on.
+    struct Sync: Sendable {
+        struct Timeline: Sendable {
+            var room: RoomID
+            var events: [JSON]
+            var limited: Bool
+            var prevBatch: String?
+            var joinedMembers: Int?
+            var invitedMembers: Int?
+        }
+
+        var nextBatch: String
+        var invites: [JSON]
+        var inviteRooms: [RoomID]
+        var timelines: [Timeline]
+    }
+
+    /// Reads the shape of a sync answer. Only `next_batch` is required; everything else is optional.
+    static func parse(_ body: JSON) -> Sync? {
+        guard let nextBatch = body["next_batch"]?.string, !nextBatch.isEmpty else { return nil }
+        let rooms = body["rooms"]
+        var timelines: [Sync.Timeline] = []
+        for (room, value) in (rooms?["join"]?.object ?? [:]).sorted(by: { $0.key < $1.key }) {
+            let timeline = value["timeline"]
+            let summary = value["summary"]
+            timelines.append(
+                Sync.Timeline(
+                    room: RoomID(room),
+                    events: timeline?["events"]?.array ?? [],
+                    limited: timeline?["limited"]?.bool ?? false,
+                    prevBatch: timeline?["prev_batch"]?.string,
+                    joinedMembers: summary?["m.joined_member_count"]?.number.map { Int($0) },
+                    invitedMembers: summary?["m.invited_member_count"]?.number.map { Int($0) }
+                ))
+        }
+        let invites = (rooms?["invite"]?.object ?? [:]).sorted(by: { $0.key < $1.key })
+        return Sync(
+            nextBatch: nextBatch,
+            invites: invites.map { $0.value },
+            inviteRooms: invites.map { RoomID($0.key) },
+            timelines: timelines
+        )
+    }
+
+    /// The invite of the bot to `room`, from the room's `invite_state`, or nil when there is none.
+    func invite(room: RoomID, _ value: JSON, now: Date) -> ChatEvent? {
+        let events = value["invite_state"]?["events"]?.array ?? []
+        let encrypted = events.contains { $0["type"]?.string == "m.room.encryption" }
+        // The last membership event for the bot that says "invite" (Synapse appends the full invite event).
+        guard
+            let member = events.last(where: {
+                $0["type"]?.string == "m.room.member" && $0["state_key"]?.string == me
+                    && $0["content"]?["membership"]?.string == "invite"
+            }),
+            let sender = member["sender"]?.string
+        else { return nil }
+        let isDirect = member["content"]?["is_direct"]?.bool ?? false
+        // Stripped state may lack event_id and origin_server_ts; synthesise stable stand-ins.
+        let id = member["event_id"]?.string ?? "invite:\(room.rawValue):\(sender)"
+        let timestamp = member["origin_server_ts"]?.number.map { Date(timeIntervalSince1970: $0 / 1000) } ?? now
+        return ChatEvent(
+            id: id, room: room, sender: UserID(sender), kind: .invite(isDirect: isDirect, encrypted: encrypted),
+            timestamp: timestamp, isDirectRoom: isDirect)
+    }
+
+    /// Translates one timeline event.
+    func translate(_ event: JSON, room: RoomID, isDirectRoom: Bool?) -> Translation {
+        guard let id = event["event_id"]?.string, let sender = event["sender"]?.string,
+            let type = event["type"]?.string, let ts = event["origin_server_ts"]?.number
+        else { return .skipped(.malformed) }
+        if sender == me { return .skipped(.own) }
+        guard type == "m.room.message" || type == "m.room.encrypted" else { return .skipped(.unsupportedType) }
+        if event["unsigned"]?["redacted_because"] != nil { return .skipped(.redacted) }
+        guard let content = event["content"]?.object, !content.isEmpty else { return .skipped(.redacted) }
+        let relation = content["m.relates_to"]
+        if relation?["rel_type"]?.string == "m.replace" { return .skipped(.edit) }
+        let timestamp = Date(timeIntervalSince1970: ts / 1000)
+        let inReplyTo = relation?["m.in_reply_to"]?["event_id"]?.string
+        if type == "m.room.encrypted" {
+            return .event(
+                ChatEvent(
+                    id: id, room: room, sender: UserID(sender), kind: .unreadable, timestamp: timestamp,
+                    isDirectRoom: isDirectRoom, inReplyTo: inReplyTo))
+        }
+        switch content["msgtype"]?.string {
+        case "m.text", "m.emote": break
+        case "m.notice": return .skipped(.notice)
+        default: return .skipped(.unsupportedMsgtype)
+        }
+        guard let body = content["body"]?.string else { return .skipped(.malformed) }
+        let text = inReplyTo == nil ? body : Self.strippingReplyFallback(body)
+        return .event(
+            ChatEvent(
+                id: id, room: room, sender: UserID(sender), kind: .message(text: text), timestamp: timestamp,
+                isDirectRoom: isDirectRoom, inReplyTo: inReplyTo))
+    }
+
+    /// Older clients quote the replied-to message in `body` as `> ` lines followed by a blank line
+    /// (the reply fallback); the bot wants only what the person wrote.
+    static func strippingReplyFallback(_ body: String) -> String {
+        guard body.hasPrefix("> ") || body.hasPrefix(">\n") else { return body }
+        let lines = body.split(separator: "\n", omittingEmptySubsequences: false)
+        var index = 0
+        while index < lines.count, lines[index].hasPrefix(">") { index += 1 }
+        guard index < lines.count, lines[index].isEmpty else { return body }
+        return lines[(index + 1)...].joined(separator: "\n")
+    }
+
+    /// True for the bot's own membership event that makes it a member anew (not a profile change).
+    func isOwnFreshJoin(_ event: JSON) -> Bool {
+        guard event["type"]?.string == "m.room.member", event["state_key"]?.string == me,
+            event["content"]?["membership"]?.string == "join"
+        else { return false }
+        let previous =
+            event["unsigned"]?["prev_content"]?["membership"]?.string
+            ?? event["prev_content"]?["membership"]?.string
+        return previous != "join"
+    }
+
+    func isOwnInvite(_ event: JSON) -> Bool {
+        event["type"]?.string == "m.room.member" && event["state_key"]?.string == me
+            && event["content"]?["membership"]?.string == "invite"
+    }
+
+    /// The index of the first timeline event that is not history, for a room the bot has just joined.
+    /// A freshly joined room's timeline starts with history from before the bot was there; the bot must
+    /// not answer that, but it should answer what was written to it between its invite and its join
+    /// (a person often writes the first DM message before the bot has joined). So: everything after the
+    /// bot's last invite that precedes its join counts; without a visible invite, everything after the
+    /// join. Returns nil when the timeline holds no fresh join (nothing to cut).
+    func historyCutoff(_ events: [JSON]) -> Int? {
+        guard let join = events.lastIndex(where: isOwnFreshJoin) else { return nil }
+        if let invite = events[..<join].lastIndex(where: isOwnInvite) { return invite + 1 }
+        return join + 1
+    }
+
+    /// Translates a room's timeline in order, dropping history before a fresh join.
+    func translate(timeline events: [JSON], room: RoomID, isDirectRoom: Bool?) -> [Translation] {
+        let cutoff = historyCutoff(events) ?? 0
+        return events.enumerated().map { index, event in
+            let translation = translate(event, room: room, isDirectRoom: isDirectRoom)
+            if index < cutoff, case .event = translation { return .skipped(.history) }
+            return translation
+        }
+    }
+
+    /// Merges per-room event lists into one list ordered by server time, keeping each room's own order
+    /// (the server's) intact.
+    static func merge(_ lists: [[ChatEvent]]) -> [ChatEvent] {
+        var heads = Array(repeating: 0, count: lists.count)
+        var out: [ChatEvent] = []
+        out.reserveCapacity(lists.reduce(0) { $0 + $1.count })
+        while true {
+            var best: Int?
+            for (index, list) in lists.enumerated() where heads[index] < list.count {
+                if let current = best {
+                    if list[heads[index]].timestamp < lists[current][heads[current]].timestamp { best = index }
+                } else {
+                    best = index
+                }
+            }
+            guard let chosen = best else { return out }
+            out.append(lists[chosen][heads[chosen]])
+            heads[chosen] += 1
+        }
+    }
+}
