@@ -261,6 +261,10 @@ private struct ConfigReader {
     }
 
     func mapping(_ node: Node, key: String) throws(ConfigError) -> [String: Node] {
+        // A section whose keys are all commented out is empty, not an error.
+        if case .scalar(let scalar) = node, !key.isEmpty, scalar.string.isEmpty || scalar.string == "~" || scalar.string == "null" {
+            return [:]
+        }
         guard case .mapping(let mapping) = node else {
             throw error(key, key.isEmpty ? "the file must be a mapping of keys" : "must be a mapping of keys", node)
         }

@@ -23,7 +23,7 @@ import Testing
         let store: IntakeStore
         let engine: BotEngine
         let chat = FakeChat()
-        let logger = Logger(label: "test")
+        let logger = quietLogger
 
         init(allowed: [String] = ["kommun.se"], units: [String] = ["Socialtjänst", "Skola"]) throws {
             store = try IntakeStore()
@@ -66,7 +66,7 @@ import Testing
         #expect(h.chat.sent.count == 2, "greeting, then the draft and the first question")
         #expect(h.chat.sent.allSatisfy { $0.room == room })
         #expect(h.chat.sentTexts[1].contains("#1"))
-        let idea = try #require(try h.store.read { try $0.idea(number: 1) })
+        let idea = try #require(try await h.store.read { try $0.idea(number: 1) })
         #expect(idea.stage == .utkast)
         #expect(idea.problem == "Det tar för lång tid att boka tolk.")
         #expect(try h.engine.cursor() == "s2")
@@ -82,7 +82,7 @@ import Testing
         #expect(first.handled == 2)
         #expect(again.duplicates == 2 && again.outboxAdded == 0)
         #expect(h.chat.sent.count == 2)
-        #expect(try h.store.read { try $0.nextIdeaNumber() } == 2)
+        #expect(try await h.store.read { try $0.nextIdeaNumber() } == 2)
     }
 
     @Test func aCrashBetweenCommitAndSendLosesNothing() async throws {
@@ -92,14 +92,14 @@ import Testing
         #expect(h.chat.sent.isEmpty)
         try await h.sender().drain()
         #expect(h.chat.sent.count == 2)
-        #expect(try h.store.read { try $0.unsentOutboxCount() } == 0)
+        #expect(try await h.store.read { try $0.unsentOutboxCount() } == 0)
     }
 
     @Test func aCrashAfterSendBeforeMarkingSentDoesNotDoubleTheReply() async throws {
         let h = try Harness()
         try h.engine.process(ChatBatch(events: [invite(), message("$m1", "Vi dubbeldokumenterar allt")], cursor: "s1"), now: start)
         // Simulate the crash: the server got the messages, the outbox did not learn it.
-        for entry in try h.store.read({ try $0.dueOutbox(now: start) }) where entry.kind == .message {
+        for entry in try await h.store.read({ [start] in try $0.dueOutbox(now: start) }) where entry.kind == .message {
             _ = try await h.chat.send(
                 OutgoingMessage(txnID: entry.txnID, room: try #require(entry.roomID), body: entry.body, style: entry.style))
         }
@@ -140,8 +140,8 @@ import Testing
         #expect(h.chat.sent.filter { $0.room == bertilsRoom }.count == 2)
         try await h.sender().drain()
         #expect(h.chat.sent.filter { $0.room == room }.count == 1)
-        #expect(try h.store.read { try $0.unsentOutboxCount() } == 0)
-        let failed = try h.store.read { try $0.allOutbox() }.filter { $0.failedAt != nil }
+        #expect(try await h.store.read { try $0.unsentOutboxCount() } == 0)
+        let failed = try await h.store.read { try $0.allOutbox() }.filter { $0.failedAt != nil }
         #expect(failed.count == 1 && failed[0].lastError?.contains("forbidden") == true)
     }
 
@@ -157,7 +157,7 @@ import Testing
         #expect(h.chat.state.withLock { $0.left } == [malloryRoom])
         #expect(h.chat.state.withLock { $0.joined }.isEmpty)
         #expect(h.chat.sent.isEmpty)
-        #expect(try h.store.read { try $0.person(mallory) } == nil)
+        #expect(try await h.store.read { try $0.person(mallory) } == nil)
     }
 
     @Test func aGroupRoomInviteGetsANoticeAndIsLeft() async throws {
@@ -207,14 +207,14 @@ import Testing
             try h.engine.process(ChatBatch(events: [event], cursor: "s\(index)"), now: start)
             try await h.sender().drain()
         }
-        let idea = try #require(try h.store.read { try $0.idea(number: 1) })
+        let idea = try #require(try await h.store.read { try $0.idea(number: 1) })
         #expect(idea.stage == .inkommen)
         #expect(idea.benefits == "residents")
         #expect(idea.solution == nil)
         #expect(idea.unit == "Skola")
         #expect(h.chat.sentTexts.last?.contains("#1") == true)
-        #expect(try h.store.read { try $0.person(anna)?.unit } == "Skola")
-        let history = try h.store.read { try $0.events(ofIdea: 1) }.map(\.kind)
+        #expect(try await h.store.read { try $0.person(anna)?.unit } == "Skola")
+        let history = try await h.store.read { try $0.events(ofIdea: 1) }.map(\.kind)
         #expect(history.first == .created && history.last == .submitted)
     }
 }

@@ -73,7 +73,7 @@ import Testing
         ("databse: {path: x}", "databse", "not a known setting"),
         ("- just\n- a list", "", "mapping"),
         ("chat: {kind: [", "", "YAML"),
-        ("units: [a]\nunits: [b]", "units", "twice"),
+        ("units: [a]\nunits: [b]", "", "duplicated key"),
     ])
     func aBrokenConfigNamesTheKeyAndTheProblem(yaml: String, key: String, problem: String) {
         #expect {

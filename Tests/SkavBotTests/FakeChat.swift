@@ -1,5 +1,6 @@
 import Chat
 import Foundation
+import Logging
 import Synchronization
 
 /// An in-memory chat server for the bot's tests: records what the bot does, de-duplicates sends by
@@ -60,3 +61,6 @@ final class FakeChat: ChatService {
         return RoomID("!dm-\(user.rawValue)")
     }
 }
+
+/// Tests log nowhere (the logging system is never bootstrapped in tests).
+let quietLogger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })

@@ -22,10 +22,10 @@ import Testing
         let clock = ContinuousClock()
         let timedOut = await clock.measure { await signal.wait(for: .milliseconds(50)) }
         #expect(timedOut >= .milliseconds(50))
-        async let waiting: Void = signal.wait(for: .seconds(30))
+        let waiting = Task { await signal.wait(for: .seconds(30)) }
         try? await Task.sleep(for: .milliseconds(20))
         signal.wake()
-        let woken = await clock.measure { await waiting }
+        let woken = await clock.measure { await waiting.value }
         #expect(woken < .seconds(5))
     }
 
@@ -45,7 +45,7 @@ import Testing
             settings: BotSettings(
                 botUser: "@skav:kommun.se", allowedDomains: ["kommun.se"],
                 conversation: ConversationConfig(units: [], challenges: [], defaultLanguage: .sv), cursorKey: "matrix.cursor"),
-            logger: Logger(label: "test"))
+            logger: quietLogger)
     }
 
     @Test func theSyncLoopRetriesTroubleWithBackoffAndCommitsBatches() async throws {
@@ -65,7 +65,7 @@ import Testing
         ])
         let wake = WakeSignal()
         let sync = SyncService(
-            chat: chat, engine: engine, wake: wake, logger: Logger(label: "test"),
+            chat: chat, engine: engine, wake: wake, logger: quietLogger,
             sleep: { duration in sleeps.withLock { $0.append(duration) } })
         let task = Task { try await sync.loop() }
         // Wait until the scripted batches are used up (the fake then idles like a long poll).
@@ -84,7 +84,7 @@ import Testing
         let engine = try makeEngine()
         let chat = FakeChat()
         chat.state.withLock { $0.connectResult = .failure(ChatError(.unauthorized, "M_UNKNOWN_TOKEN and no password")) }
-        let sync = SyncService(chat: chat, engine: engine, wake: WakeSignal(), logger: Logger(label: "test"), sleep: { _ in })
+        let sync = SyncService(chat: chat, engine: engine, wake: WakeSignal(), logger: quietLogger, sleep: { _ in })
         await #expect(throws: ChatError.self) { try await sync.loop() }
     }
 
@@ -92,7 +92,7 @@ import Testing
         let engine = try makeEngine()
         let chat = FakeChat()
         chat.state.withLock { $0.connectResult = .success("@someone-else:kommun.se") }
-        let sync = SyncService(chat: chat, engine: engine, wake: WakeSignal(), logger: Logger(label: "test"), sleep: { _ in })
+        let sync = SyncService(chat: chat, engine: engine, wake: WakeSignal(), logger: quietLogger, sleep: { _ in })
         await #expect(throws: ChatError.self) { try await sync.loop() }
     }
 
