@@ -62,6 +62,15 @@ public final class BotEngine: Sendable {
         try store.read { try $0.value(settings.cursorKey) }
     }
 
+    /// Servers never re-deliver an event this old, so its id need not be remembered longer.
+    public static let processedRetention: TimeInterval = 30 * 86_400
+
+    @discardableResult
+    public func pruneProcessedEvents(now: Date) throws -> Int {
+        let cutoff = now.addingTimeInterval(-Self.processedRetention)
+        return try store.write { try $0.pruneProcessed(before: cutoff) }
+    }
+
     @discardableResult
     public func process(_ batch: ChatBatch, now: Date) throws -> BatchOutcome {
         try store.write { tx in

@@ -38,6 +38,9 @@ public final class SyncService: Service, Sendable {
         }
     }
 
+    /// How often processed event ids older than `BotEngine.processedRetention` are forgotten.
+    static let pruneInterval: TimeInterval = 3600
+
     /// Connects (retrying while the server is unreachable), then polls until cancelled.
     func loop() async throws {
         var backoff = Backoff(initial: .milliseconds(500), maximum: .seconds(60))
@@ -65,12 +68,18 @@ public final class SyncService: Service, Sendable {
             }
         }
         backoff.reset()
+        var lastPrune = Date.distantPast
         while !Task.isCancelled {
             do {
                 let cursor = try engine.cursor()
                 let batch = try await chat.poll(cursor: cursor)
-                let outcome = try engine.process(batch, now: now())
+                let moment = now()
+                let outcome = try engine.process(batch, now: moment)
                 backoff.reset()
+                if moment.timeIntervalSince(lastPrune) > Self.pruneInterval {
+                    lastPrune = moment
+                    try engine.pruneProcessedEvents(now: moment)
+                }
                 if outcome.outboxAdded > 0 {
                     crashpoints.reached(.afterCommit)
                     wake.wake()
