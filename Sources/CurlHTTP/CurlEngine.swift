@@ -1,0 +1,118 @@
+import Dispatch
+import Foundation
+import Logging
+import Synchronization
+private import CCurl
+
+/// The shared, thread-safe half of a client: the queue of pending requests, the cancellation flags
+/// and the worker thread's lifecycle. All curl calls happen on the worker thread (`CurlWorker`),
+/// except `curl_multi_wakeup`, which libcurl documents as callable from any thread.
+final class CurlEngine: Sendable {
+    struct Job: Sendable {
+        let id: UInt64
+        let request: HTTPRequest
+        let continuation: CheckedContinuation<Result<HTTPResponse, HTTPError>, Never>
+
+        func finish(_ result: Result<HTTPResponse, HTTPError>) {
+            continuation.resume(returning: result)
+        }
+    }
+
+    /// The worker's multi handle, shared with other threads for one call only.
+    ///
+    /// `@unchecked Sendable` because it wraps a raw pointer: the only thing done with it off the
+    /// worker thread is `curl_multi_wakeup`, which libcurl documents as thread-safe, and it is only
+    /// reachable through `State.waker`, under the lock, while the worker has not yet cleaned the handle
+    /// up (the worker clears `waker` under the same lock before `curl_multi_cleanup`).
+    struct Waker: @unchecked Sendable {
+        let multi: UnsafeMutableRawPointer
+        func wake() { _ = curl_multi_wakeup(multi) }
+    }
+
+    struct State {
+        var nextJobID: UInt64 = 0
+        var queue: [Job] = []
+        var waker: Waker?
+        /// The job the worker is transferring now.
+        var current: UInt64?
+        var cancelCurrent = false
+        var stopRequested = false
+        var connectionsOpened = 0
+        var transfersCompleted = 0
+    }
+
+    let name: String
+    let maxResponseBytes: Int
+    let logger: Logger?
+    let state = Mutex(State())
+    /// Entered before the worker starts, left when it has freed its handles.
+    private let workerRunning = DispatchGroup()
+
+    init(name: String, maxResponseBytes: Int, logger: Logger?) {
+        self.name = name
+        self.maxResponseBytes = maxResponseBytes
+        self.logger = logger
+    }
+
+    var shutdownError: HTTPError { HTTPError(.cancelled, "the HTTP client '\(name)' was shut down") }
+
+    func start() {
+        workerRunning.enter()
+        let thread = Thread { [self] in
+            CurlWorker.run(engine: self)
+            workerRunning.leave()
+        }
+        thread.name = "skav-curl-\(name)"
+        thread.start()
+    }
+
+    func makeJobID() -> UInt64 {
+        state.withLock { s in
+            s.nextJobID += 1
+            return s.nextJobID
+        }
+    }
+
+    func enqueue(_ job: Job) {
+        let rejection: HTTPError? = state.withLock { s in
+            if s.stopRequested { return shutdownError }
+            // The cancellation handler may have run before the job was queued; it sets the flag first.
+            if Task.isCancelled { return .cancelled }
+            s.queue.append(job)
+            s.waker?.wake()
+            return nil
+        }
+        if let rejection { job.finish(.failure(rejection)) }
+    }
+
+    func cancel(_ id: UInt64) {
+        let dropped: Job? = state.withLock { s in
+            if let index = s.queue.firstIndex(where: { $0.id == id }) {
+                return s.queue.remove(at: index)
+            }
+            if s.current == id {
+                s.cancelCurrent = true
+                s.waker?.wake()
+            }
+            return nil
+        }
+        dropped?.finish(.failure(.cancelled))
+    }
+
+    func shutdown() {
+        state.withLock { s in
+            guard !s.stopRequested else { return }
+            s.stopRequested = true
+            s.waker?.wake()
+        }
+        // The worker is woken out of its poll at once; bound the wait anyway so that a bug can only
+        // stall a caller, never deadlock it.
+        if workerRunning.wait(timeout: .now() + .seconds(5)) == .timedOut {
+            logger?.warning("curl worker did not stop within 5 s", metadata: ["http.client": "\(name)"])
+        }
+    }
+
+    var isShutdownRequested: Bool { state.withLock { $0.stopRequested } }
+    var connectionsOpened: Int { state.withLock { $0.connectionsOpened } }
+    var transfersCompleted: Int { state.withLock { $0.transfersCompleted } }
+}

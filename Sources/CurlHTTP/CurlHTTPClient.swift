@@ -1,0 +1,64 @@
+import Foundation
+public import Logging
+
+/// An `HTTPClient` over libcurl.
+///
+/// Each client owns one dedicated thread, one curl easy handle (reused for every request, so
+/// connections are kept alive and reused) and one private multi handle that drives it. Requests on
+/// one client run one at a time, in the order they were made; use a second client for work that must
+/// not wait behind a long poll (the bot sends on one client while another holds the 30 s sync).
+///
+/// Task cancellation ends a request promptly: a queued request is dropped at once, an open transfer
+/// is woken out of `curl_multi_poll` and aborted, and `execute` throws `HTTPError.cancelled`.
+///
+/// Call `shutdown()` when done (deinit does it too): open and queued requests then fail with
+/// code `.cancelled`, and the thread ends after freeing its handles.
+public final class CurlHTTPClient: HTTPClient {
+    /// A name for logs and for the worker thread.
+    public let name: String
+    /// Largest response body accepted; a larger one fails with `.responseTooLarge`.
+    public let maxResponseBytes: Int
+
+    private let engine: CurlEngine
+
+    public init(name: String, maxResponseBytes: Int = 8 << 20, logger: Logger? = nil) {
+        self.name = name
+        self.maxResponseBytes = max(0, maxResponseBytes)
+        self.engine = CurlEngine(name: name, maxResponseBytes: self.maxResponseBytes, logger: logger)
+        engine.start()
+    }
+
+    deinit {
+        engine.shutdown()
+    }
+
+    public func execute(_ request: HTTPRequest) async throws(HTTPError) -> HTTPResponse {
+        let engine = self.engine
+        let id = engine.makeJobID()
+        let result = await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Result<HTTPResponse, HTTPError>, Never>) in
+                engine.enqueue(CurlEngine.Job(id: id, request: request, continuation: continuation))
+            }
+        } onCancel: {
+            engine.cancel(id)
+        }
+        return try result.get()
+    }
+
+    /// Stops the client: fails open and queued requests with code `.cancelled`, then waits (briefly:
+    /// the worker is woken at once) until the worker thread has freed its curl handles.
+    /// Idempotent; later `execute` calls fail at once with code `.cancelled`.
+    public func shutdown() {
+        engine.shutdown()
+    }
+
+    /// True once `shutdown()` has been called (or deinit ran).
+    public var isShutdown: Bool { engine.isShutdownRequested }
+
+    /// Connections this client has opened so far (the sum of `CURLINFO_NUM_CONNECTS` over its
+    /// transfers). With keep-alive, many requests to one server open one connection.
+    public var connectionsOpened: Int { engine.connectionsOpened }
+
+    /// Transfers this client has finished, successfully or not (cancelled queued requests excluded).
+    public var transfersCompleted: Int { engine.transfersCompleted }
+}

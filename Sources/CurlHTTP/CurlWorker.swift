@@ -1,0 +1,333 @@
+import Foundation
+import Logging
+private import CCurl
+
+/// The worker thread of one client: owns the easy and multi handles and runs transfers one at a time.
+/// Nothing here is shared with other threads except through `CurlEngine.state`.
+enum CurlWorker {
+    /// Longest a poll sleeps before the worker looks at its state again. Work arriving, cancellation
+    /// and shutdown all wake it at once with `curl_multi_wakeup`, so this is only a safety net.
+    private static let pollSliceMs: Int32 = 1_000
+
+    private enum Next: Sendable {
+        case stop
+        case idle
+        case run(CurlEngine.Job)
+    }
+
+    static func run(engine: CurlEngine) {
+        guard CurlGlobal.ready, let easy = curl_easy_init() else {
+            failAll(engine, HTTPError(.transport, "libcurl could not be initialised"))
+            return
+        }
+        guard let multi = curl_multi_init() else {
+            curl_easy_cleanup(easy)
+            failAll(engine, HTTPError(.transport, "libcurl could not create a multi handle"))
+            return
+        }
+        let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        let handles = Handles(easy: easy, multi: multi, errorBuffer: errorBuffer)
+
+        engine.state.withLock { $0.waker = CurlEngine.Waker(multi: multi) }
+        engine.logger?.debug("curl worker started", metadata: ["http.client": "\(engine.name)"])
+
+        loop: while true {
+            let next: Next = engine.state.withLock { s in
+                if s.stopRequested { return .stop }
+                if s.queue.isEmpty { return .idle }
+                let job = s.queue.removeFirst()
+                s.current = job.id
+                s.cancelCurrent = false
+                return .run(job)
+            }
+            switch next {
+            case .stop:
+                break loop
+            case .idle:
+                _ = curl_multi_poll(multi, nil, 0, pollSliceMs, nil)
+            case .run(let job):
+                let started = ContinuousClock.now
+                let (result, connects) = transfer(job.request, handles: handles, engine: engine)
+                engine.state.withLock { s in
+                    s.current = nil
+                    s.cancelCurrent = false
+                    s.connectionsOpened += connects
+                    s.transfersCompleted += 1
+                }
+                let elapsed = ContinuousClock.now - started
+                job.finish(result)
+                log(job.request, result, elapsed: elapsed, engine: engine)
+            }
+        }
+
+        // No wake-up may reach the multi handle once it is freed: clear the waker under the lock first.
+        let leftovers: [CurlEngine.Job] = engine.state.withLock { s in
+            s.waker = nil
+            let queued = s.queue
+            s.queue = []
+            return queued
+        }
+        for job in leftovers { job.finish(.failure(engine.shutdownError)) }
+        curl_multi_cleanup(multi)
+        curl_easy_cleanup(easy)
+        errorBuffer.deallocate()
+        engine.logger?.debug("curl worker stopped", metadata: ["http.client": "\(engine.name)"])
+    }
+
+    private static func failAll(_ engine: CurlEngine, _ error: HTTPError) {
+        engine.logger?.error("curl worker failed to start", metadata: ["http.client": "\(engine.name)", "http.error": "\(error)"])
+        let jobs: [CurlEngine.Job] = engine.state.withLock { s in
+            s.stopRequested = true
+            let queued = s.queue
+            s.queue = []
+            return queued
+        }
+        for job in jobs { job.finish(.failure(error)) }
+    }
+
+    private static func log(_ request: HTTPRequest, _ result: Result<HTTPResponse, HTTPError>, elapsed: Duration, engine: CurlEngine) {
+        guard let logger = engine.logger else { return }
+        // The query string may carry tokens or sync positions: log the URL without it.
+        let url = request.url.split(separator: "?", maxSplits: 1).first.map(String.init) ?? ""
+        var metadata: Logger.Metadata = [
+            "http.client": "\(engine.name)",
+            "http.method": "\(request.method)",
+            "http.url": "\(url)",
+            "http.duration_ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)",
+        ]
+        switch result {
+        case .success(let response):
+            metadata["http.status"] = "\(response.status)"
+            logger.debug("http request done", metadata: metadata)
+        case .failure(let error):
+            metadata["http.error"] = "\(error.label)"
+            metadata["http.error_message"] = "\(error.message)"
+            logger.debug("http request failed", metadata: metadata)
+        }
+    }
+}
+
+/// The worker's curl handles; used on the worker thread only.
+private struct Handles {
+    let easy: UnsafeMutableRawPointer
+    let multi: UnsafeMutableRawPointer
+    let errorBuffer: UnsafeMutablePointer<CChar>
+}
+
+/// Per-transfer state that curl's callbacks write into (through their user-data pointer).
+private final class TransferContext {
+    let maxBytes: Int
+    var body = Data()
+    var headers: [String: String] = [:]
+    var tooLarge = false
+
+    init(maxBytes: Int) { self.maxBytes = maxBytes }
+}
+
+extension CurlWorker {
+    /// One request on the worker thread. Returns the outcome and the number of connections it opened.
+    fileprivate static func transfer(_ request: HTTPRequest, handles: Handles, engine: CurlEngine) -> (Result<HTTPResponse, HTTPError>, Int) {
+        if let problem = validate(request) { return (.failure(problem), 0) }
+        let easy = handles.easy
+        let multi = handles.multi
+
+        curl_easy_reset(easy)
+        handles.errorBuffer[0] = 0
+        let context = TransferContext(maxBytes: engine.maxResponseBytes)
+        let contextPointer = Unmanaged.passUnretained(context).toOpaque()
+
+        // Request headers: the caller's, an empty Expect (no 100-continue round trip), and no
+        // Content-Type of curl's own choosing.
+        var headerList: UnsafeMutablePointer<curl_slist>?
+        defer { curl_slist_free_all(headerList) }
+        func addHeader(_ line: String) { headerList = curl_slist_append(headerList, line) }
+        for (name, value) in request.headers {
+            // "Name:" would make curl drop the header; "Name;" sends it with an empty value.
+            addHeader(value.isEmpty ? "\(name);" : "\(name): \(value)")
+        }
+        addHeader("Expect:")
+        let hasContentType = request.headers.contains { $0.name.lowercased() == "content-type" }
+
+        // The body is not copied by curl (CURLOPT_POSTFIELDS): it lives until this function returns,
+        // after the handle has left the multi handle.
+        var bodyBuffer: UnsafeMutableRawBufferPointer?
+        defer { bodyBuffer?.deallocate() }
+
+        var setupFailure: CURLcode = CURLE_OK
+        func set(_ code: CURLcode) { if setupFailure == CURLE_OK { setupFailure = code } }
+
+        set(skav_curl_set_ptr(easy, CURLOPT_ERRORBUFFER, handles.errorBuffer))
+        set(skav_curl_set_string(easy, CURLOPT_URL, request.url))
+        set(skav_curl_set_long(easy, CURLOPT_NOSIGNAL, 1))
+        // Removing a handle whose threaded DNS lookup is still running otherwise blocks until
+        // getaddrinfo returns (seconds, on a bad resolver), which would break prompt cancellation;
+        // with QUICK_EXIT curl detaches that resolver thread instead (its small state may leak).
+        set(skav_curl_set_long(easy, CURLOPT_QUICK_EXIT, 1))
+        set(skav_curl_set_string(easy, CURLOPT_PROTOCOLS_STR, "http,https"))
+        set(skav_curl_set_long(easy, CURLOPT_TIMEOUT_MS, timeoutMilliseconds(request.timeout)))
+        set(skav_curl_set_string(easy, CURLOPT_ACCEPT_ENCODING, ""))
+        set(skav_curl_set_off(easy, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(engine.maxResponseBytes)))
+        set(skav_curl_set_data_cb(easy, CURLOPT_WRITEFUNCTION, { data, size, count, user in
+            guard let user else { return 0 }
+            let context = Unmanaged<TransferContext>.fromOpaque(user).takeUnretainedValue()
+            let length = size * count
+            guard length > 0, let data else { return length }
+            if context.body.count + length > context.maxBytes {
+                context.tooLarge = true
+                return 0  // curl aborts the transfer with CURLE_WRITE_ERROR
+            }
+            data.withMemoryRebound(to: UInt8.self, capacity: length) { context.body.append($0, count: length) }
+            return length
+        }))
+        set(skav_curl_set_ptr(easy, CURLOPT_WRITEDATA, contextPointer))
+        set(skav_curl_set_data_cb(easy, CURLOPT_HEADERFUNCTION, { data, size, count, user in
+            guard let user else { return 0 }
+            let context = Unmanaged<TransferContext>.fromOpaque(user).takeUnretainedValue()
+            let length = size * count
+            guard length > 0, let data else { return length }
+            let line = String(decoding: UnsafeRawBufferPointer(start: data, count: length), as: UTF8.self)
+            if line.hasPrefix("HTTP/") {
+                context.headers = [:]  // a new response head (after a 1xx, say) replaces the last
+            } else if let colon = line.firstIndex(of: ":") {
+                let name = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
+                let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+                if !name.isEmpty { context.headers[name] = value }
+            }
+            return length
+        }))
+        set(skav_curl_set_ptr(easy, CURLOPT_HEADERDATA, contextPointer))
+
+        let method = request.method
+        if method == "GET" && request.body == nil {
+            set(skav_curl_set_long(easy, CURLOPT_HTTPGET, 1))
+        } else if method == "HEAD" && request.body == nil {
+            set(skav_curl_set_long(easy, CURLOPT_NOBODY, 1))
+        } else {
+            if request.body != nil || ["POST", "PUT", "PATCH"].contains(method) {
+                if let body = request.body, !body.isEmpty {
+                    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: body.count, alignment: 1)
+                    bodyBuffer = buffer
+                    body.copyBytes(to: buffer)
+                    set(skav_curl_set_off(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)))
+                    set(skav_curl_set_ptr(easy, CURLOPT_POSTFIELDS, buffer.baseAddress))
+                } else {
+                    // An empty body: NULL POSTFIELDS would make curl read stdin.
+                    set(skav_curl_set_string(easy, CURLOPT_COPYPOSTFIELDS, ""))
+                }
+                if !hasContentType { addHeader("Content-Type:") }
+            }
+            if method != "POST" {
+                set(skav_curl_set_string(easy, CURLOPT_CUSTOMREQUEST, method))
+            }
+        }
+        set(skav_curl_set_slist(easy, CURLOPT_HTTPHEADER, headerList))
+
+        if setupFailure != CURLE_OK {
+            return (.failure(HTTPError(.invalidRequest, message(setupFailure, handles))), 0)
+        }
+
+        let addCode = curl_multi_add_handle(multi, easy)
+        guard addCode == CURLM_OK else {
+            return (.failure(HTTPError(.transport, String(cString: curl_multi_strerror(addCode)))), 0)
+        }
+        let outcome = drive(handles: handles, engine: engine)
+        var connects = 0
+        _ = skav_curl_get_long(easy, CURLINFO_NUM_CONNECTS, &connects)
+        _ = curl_multi_remove_handle(multi, easy)
+
+        switch outcome {
+        case .failure(let error):
+            return (.failure(error), connects)
+        case .success(let code) where code == CURLE_OK:
+            var status = 0
+            _ = skav_curl_get_long(easy, CURLINFO_RESPONSE_CODE, &status)
+            return (.success(HTTPResponse(status: status, headers: context.headers, body: context.body)), connects)
+        case .success(let code):
+            return (.failure(error(for: code, context: context, handles: handles, engine: engine)), connects)
+        }
+    }
+
+    /// Runs the transfer to its end, or until the job is cancelled or the client shut down.
+    /// `.success` carries curl's result code for the finished transfer.
+    private static func drive(handles: Handles, engine: CurlEngine) -> Result<CURLcode, HTTPError> {
+        let multi = handles.multi
+        while true {
+            var running: Int32 = 0
+            let performCode = curl_multi_perform(multi, &running)
+            guard performCode == CURLM_OK else {
+                return .failure(HTTPError(.transport, String(cString: curl_multi_strerror(performCode))))
+            }
+            var queued: Int32 = 0
+            while let message = curl_multi_info_read(multi, &queued) {
+                if message.pointee.msg == CURLMSG_DONE { return .success(message.pointee.data.result) }
+            }
+            let stop: HTTPError? = engine.state.withLock { s in
+                if s.stopRequested { return engine.shutdownError }
+                if s.cancelCurrent { return .cancelled }
+                return nil
+            }
+            if let stop { return .failure(stop) }
+            let pollCode = curl_multi_poll(multi, nil, 0, pollSliceMs, nil)
+            guard pollCode == CURLM_OK else {
+                return .failure(HTTPError(.transport, String(cString: curl_multi_strerror(pollCode))))
+            }
+        }
+    }
+
+    private static func error(for code: CURLcode, context: TransferContext, handles: Handles, engine: CurlEngine) -> HTTPError {
+        let text = message(code, handles)
+        switch code {
+        case CURLE_WRITE_ERROR where context.tooLarge, CURLE_FILESIZE_EXCEEDED:
+            return HTTPError(.responseTooLarge, "the response body exceeds \(engine.maxResponseBytes) bytes (\(text))")
+        case CURLE_OPERATION_TIMEDOUT:
+            return .timedOut(text)
+        case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY:
+            return .connectionFailed(text)
+        case CURLE_UNSUPPORTED_PROTOCOL, CURLE_URL_MALFORMAT:
+            return HTTPError(.invalidRequest, text)
+        default:
+            return HTTPError(.transport, text)
+        }
+    }
+
+    /// curl's detailed message from the error buffer, or its generic text for the code.
+    private static func message(_ code: CURLcode, _ handles: Handles) -> String {
+        let detail = String(cString: handles.errorBuffer)
+        return detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+    }
+
+    private static func validate(_ request: HTTPRequest) -> HTTPError? {
+        // Scalars, not Characters: "\r\n" is one Character and would slip past a Character test.
+        func unsafe(_ text: String) -> Bool {
+            text.unicodeScalars.contains { $0 == "\r" || $0 == "\n" || $0 == "\0" }
+        }
+        func isToken(_ text: String) -> Bool {
+            !text.isEmpty && text.unicodeScalars.allSatisfy { scalar in
+                scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar)
+                    || "!#$%&'*+-.^_`|~".unicodeScalars.contains(scalar))
+            }
+        }
+        if request.url.isEmpty || unsafe(request.url) || request.url.unicodeScalars.contains(" ") {
+            return HTTPError(.invalidRequest, "invalid URL")
+        }
+        if !isToken(request.method) {
+            return HTTPError(.invalidRequest, "invalid method '\(request.method)'")
+        }
+        for (name, value) in request.headers {
+            if !isToken(name) || unsafe(value) {
+                return HTTPError(.invalidRequest, "invalid header '\(name)'")
+            }
+        }
+        return nil
+    }
+
+    private static func timeoutMilliseconds(_ timeout: Duration) -> Int {
+        let (seconds, attoseconds) = timeout.components
+        let ms = seconds.multipliedReportingOverflow(by: 1000)
+        guard !ms.overflow else { return Int.max }
+        // Round up, and never 0, which curl reads as "no timeout".
+        let total = ms.partialValue + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
+        return Int(max(1, total))
+    }
+}

@@ -1,0 +1,360 @@
+import CurlHTTP
+import Foundation
+import Testing
+
+/// Performs a request and returns its outcome as a value (typed throws: the error is an HTTPError).
+func outcome(_ client: CurlHTTPClient, _ request: HTTPRequest) async -> Result<HTTPResponse, HTTPError> {
+    do {
+        return .success(try await client.execute(request))
+    } catch {
+        return .failure(error)
+    }
+}
+
+extension Result where Success == HTTPResponse, Failure == HTTPError {
+    var error: HTTPError? {
+        if case .failure(let error) = self { return error }
+        return nil
+    }
+    var response: HTTPResponse? {
+        if case .success(let response) = self { return response }
+        return nil
+    }
+}
+
+extension Duration {
+    var milliseconds: Double {
+        Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15
+    }
+}
+
+let json = [(name: "Content-Type", value: "application/json")]
+
+func echo(_ response: HTTPResponse) throws -> Echo {
+    try JSONDecoder().decode(Echo.self, from: response.body)
+}
+
+/// Every test has a bounded time: a minute is the smallest limit Swift Testing offers, and every
+/// request below carries its own shorter deadline as well.
+@Suite(.timeLimit(.minutes(1)))
+struct CurlHTTPClientTests {
+    @Test func getPostPutCarryMethodHeadersAndJSONBodies() async throws {
+        try await withTestServer { server in
+            let client = CurlHTTPClient(name: "test")
+            defer { client.shutdown() }
+
+            let get = try await client.execute(HTTPRequest(url: server.url("/echo?x=1"), timeout: .seconds(10)))
+            #expect(get.status == 200)
+            #expect(get.header("Content-Type") == "application/json")
+            let getEcho = try echo(get)
+            #expect(getEcho.method == "GET")
+            #expect(getEcho.query == ["x": "1"])
+            #expect(getEcho.body == "")
+
+            let body = Data(#"{"msgtype":"m.text","body":"hej"}"#.utf8)
+            let post = try await client.execute(HTTPRequest(
+                method: "POST", url: server.url("/echo"),
+                headers: json + [(name: "Authorization", value: "Bearer abc")], body: body, timeout: .seconds(10)))
+            let postEcho = try echo(post)
+            #expect(postEcho.method == "POST")
+            #expect(postEcho.body == #"{"msgtype":"m.text","body":"hej"}"#)
+            #expect(postEcho.headers["content-type"] == "application/json")
+            #expect(postEcho.headers["authorization"] == "Bearer abc")
+            #expect(postEcho.headers["content-length"] == "\(body.count)")
+            #expect(postEcho.headers["expect"] == nil)
+
+            let put = try await client.execute(HTTPRequest(
+                method: "PUT", url: server.url("/echo"), headers: json, body: Data(#"{"a":1}"#.utf8), timeout: .seconds(10)))
+            let putEcho = try echo(put)
+            #expect(putEcho.method == "PUT")
+            #expect(putEcho.body == #"{"a":1}"#)
+            #expect(putEcho.headers["content-type"] == "application/json")
+
+            // An empty POST sends Content-Length: 0 (and no curl-chosen Content-Type), not stdin.
+            let emptyPost = try echo(try await client.execute(HTTPRequest(method: "POST", url: server.url("/echo"), timeout: .seconds(10))))
+            #expect(emptyPost.method == "POST")
+            #expect(emptyPost.body == "")
+            #expect(emptyPost.headers["content-length"] == "0")
+            #expect(emptyPost.headers["content-type"] == nil)
+        }
+    }
+
+    @Test func aPostBodyDoesNotLeakIntoTheNextRequest() async throws {
+        try await withTestServer { server in
+            let client = CurlHTTPClient(name: "test")
+            defer { client.shutdown() }
+            _ = try await client.execute(HTTPRequest(
+                method: "POST", url: server.url("/echo"), headers: json + [(name: "X-Once", value: "1")],
+                body: Data(#"{"secret":true}"#.utf8), timeout: .seconds(10)))
+
+            let get = try echo(try await client.execute(HTTPRequest(url: server.url("/echo"), timeout: .seconds(10))))
+            #expect(get.method == "GET")
+            #expect(get.body == "")
+            #expect(get.headers["content-length"] == nil)
+            #expect(get.headers["content-type"] == nil)
+            #expect(get.headers["x-once"] == nil)
+
+            let delete = try echo(try await client.execute(HTTPRequest(method: "DELETE", url: server.url("/echo"), timeout: .seconds(10))))
+            #expect(delete.method == "DELETE")
+            #expect(delete.body == "")
+        }
+    }
+
+    @Test func responseHeadersAreCollectedWithLowerCasedNames() async throws {
+        try await withTestServer { server in
+            let client = CurlHTTPClient(name: "test")
+            defer { client.shutdown() }
+            let response = try await client.execute(HTTPRequest(url: server.url("/headers"), timeout: .seconds(10)))
+            #expect(response.headers["x-skav-test"] == "yes")
+            #expect(response.header("Retry-After") == "7")
+            #expect(response.headers["x-multi"] == "second")  // the last value wins
+            #expect(response.headers["content-length"] == "2")
+            #expect(response.headers.keys.allSatisfy { $0 == $0.lowercased() })
+            #expect(String(decoding: response.body, as: UTF8.self) == "ok")
+        }
+    }
+
+    @Test(arguments: [200, 204, 400, 404, 429, 500, 503])
+    func httpErrorStatusesAreResponses(code: Int) async throws {
+        try await withTestServer { server in
+            let client = CurlHTTPClient(name: "test")
+            defer { client.shutdown() }
+            let response = try await client.execute(HTTPRequest(url: server.url("/status?code=\(code)"), timeout: .seconds(10)))
+            #expect(response.status == code)
+            #expect(String(decoding: response.body, as: UTF8.self) == (code == 204 ? "" : "status \(code)"))
+        }
+    }
+
+    @Test func aDeadlineEndsTheRequestWithTimedOutAndCurlsMessage() async throws {
+        try await withTestServer { server in
+            let client = CurlHTTPClient(name: "test")
+            defer { client.shutdown() }
+            let clock = ContinuousClock()
+            let start = clock.now
+            let result = await outcome(client, HTTPRequest(url: server.url("/slow?ms=5000"), timeout: .milliseconds(200)))
+            let elapsed = clock.now - start
+            let error = try #require(result.error)
+            #expect(error.code == .timedOut)
+            #expect(error.message.lowercased().contains("timed out"), "curl's message: \(error.message)")
+            #expect(elapsed < .seconds(3))
+            // The client is still usable afterwards.
+            #expect(try await client.execute(HTTPRequest(url: server.url("/echo"), timeout: .seconds(10))).status == 200)
+        }
+    }
+
+    @Test func aRefusedConnectionIsConnectionFailed() async throws {
+        try await withTestServer { server in
+            let client = CurlHTTPClient(name: "test")
+            defer { client.shutdown() }
+            let result = await outcome(client, HTTPRequest(url: "http://127.0.0.1:\(server.closedPort)/", timeout: .seconds(10)))
+            let error = try #require(result.error)
+            #expect(error.code == .connectionFailed)
+            #expect(error.message.contains("\(server.closedPort)"), "curl's message: \(error.message)")
+            // A host name goes through curl's (threaded) resolver first.
+            let named = await outcome(client, HTTPRequest(url: "http://localhost:\(server.closedPort)/", timeout: .seconds(10)))
+            #expect(named.error?.code == .connectionFailed)
+        }
+    }
+
+    @Test func aBodyOverTheCapIsResponseTooLarge() async throws {
+        try await withTestServer { server in
+            let client = CurlHTTPClient(name: "test", maxResponseBytes: 10_000)
+            defer { client.shutdown() }
+            let atCap = try await client.execute(HTTPRequest(url: server.url("/big?bytes=10000"), timeout: .seconds(10)))
+            #expect(atCap.body.count == 10_000)
+            let chunkedAtCap = try await client.execute(HTTPRequest(url: server.url("/big?bytes=10000&chunked=1"), timeout: .seconds(10)))
+            #expect(chunkedAtCap.body.count == 10_000)
+
+            // Announced by Content-Length: refused before the body is read.
+            let announced = await outcome(client, HTTPRequest(url: server.url("/big?bytes=10001"), timeout: .seconds(10)))
+            #expect(announced.error?.code == .responseTooLarge)
+            // Chunked, length unknown: aborted in the write callback.
+            let chunked = await outcome(client, HTTPRequest(url: server.url("/big?bytes=200000&chunked=1"), timeout: .seconds(10)))
+            #expect(chunked.error?.code == .responseTooLarge)
+            #expect(try await client.execute(HTTPRequest(url: server.url("/echo"), timeout: .seconds(10))).status == 200)
+        }
+    }
+
+    @Test func cancellingTheTaskEndsALongPollAtOnce() async throws {
+        try await withTestServer { server in
+            let client = CurlHTTPClient(name: "sync")
+            defer { client.shutdown() }
+            let poll = Task { await outcome(client, HTTPRequest(url: server.url("/slow?ms=30000"), timeout: .seconds(40))) }
+            try await Task.sleep(for: .milliseconds(300))  // let the transfer open
+
+            let clock = ContinuousClock()
+            let start = clock.now
+            poll.cancel()
+            let result = await poll.value
+            let elapsed = clock.now - start
+            #expect(result.error == .cancelled)
+            // The contract is 100 ms; assert generously so a loaded machine cannot make this flaky.
+            #expect(elapsed < .seconds(1))
+            print("[measure] long poll cancelled in \(String(format: "%.2f", elapsed.milliseconds)) ms")
+
+            #expect(try await client.execute(HTTPRequest(url: server.url("/echo"), timeout: .seconds(10))).status == 200)
+        }
+    }
+
+    @Test func anAlreadyCancelledTaskFailsWithoutARequest() async throws {
+        try await withTestServer { server in
+            let client = CurlHTTPClient(name: "test")
+            defer { client.shutdown() }
+            let task = Task {
+                withUnsafeCurrentTask { $0?.cancel() }
+                return await outcome(client, HTTPRequest(url: server.url("/echo"), timeout: .seconds(10)))
+            }
+            #expect(await task.value.error == .cancelled)
+            #expect(client.transfersCompleted == 0)
+        }
+    }
+
+    @Test func requestsOnOneClientReuseOneConnection() async throws {
+        try await withTestServer { server in
+            let client = CurlHTTPClient(name: "test")
+            defer { client.shutdown() }
+            let count = 50
+            var ports = Set<Int>()
+            let clock = ContinuousClock()
+            let start = clock.now
+            for i in 0..<count {
+                let request = i.isMultiple(of: 2)
+                    ? HTTPRequest(url: server.url("/echo"), timeout: .seconds(10))
+                    : HTTPRequest(method: "POST", url: server.url("/echo"), headers: json, body: Data("{}".utf8), timeout: .seconds(10))
+                ports.insert(try echo(try await client.execute(request)).client_port)
+            }
+            let elapsed = clock.now - start
+            #expect(client.connectionsOpened == 1)
+            #expect(ports.count == 1)
+            #expect(client.transfersCompleted == count)
+            print("[measure] \(count) requests on one client: \(client.connectionsOpened) connection(s), "
+                + "\(String(format: "%.2f", elapsed.milliseconds / Double(count))) ms per request")
+        }
+    }
+
+    @Test func requestsOnOneClientRunOneAtATimeInOrder() async throws {
+        try await withTestServer { server in
+            let client = CurlHTTPClient(name: "test")
+            defer { client.shutdown() }
+            let clock = ContinuousClock()
+            let start = clock.now
+            let results = await withTaskGroup(of: Result<HTTPResponse, HTTPError>.self) { group in
+                for _ in 0..<3 {
+                    group.addTask { await outcome(client, HTTPRequest(url: server.url("/slow?ms=200"), timeout: .seconds(10))) }
+                }
+                return await group.reduce(into: []) { $0.append($1) }
+            }
+            let elapsed = clock.now - start
+            #expect(results.allSatisfy { $0.response?.status == 200 })
+            #expect(elapsed >= .milliseconds(600))  // serialized: 3 × 200 ms
+            #expect(client.connectionsOpened == 1)
+        }
+    }
+
+    @Test func cancellingAQueuedRequestLeavesTheOpenOneRunning() async throws {
+        try await withTestServer { server in
+            let client = CurlHTTPClient(name: "test")
+            defer { client.shutdown() }
+            let poll = Task { await outcome(client, HTTPRequest(url: server.url("/slow?ms=30000"), timeout: .seconds(40))) }
+            try await Task.sleep(for: .milliseconds(200))
+            let queued = Task { await outcome(client, HTTPRequest(url: server.url("/echo"), timeout: .seconds(10))) }
+            try await Task.sleep(for: .milliseconds(100))
+
+            let clock = ContinuousClock()
+            let start = clock.now
+            queued.cancel()
+            #expect(await queued.value.error == .cancelled)
+            #expect(clock.now - start < .seconds(1))
+            #expect(client.transfersCompleted == 0)  // the long poll is still open
+
+            poll.cancel()
+            #expect(await poll.value.error == .cancelled)
+        }
+    }
+
+    @Test func aSecondClientSendsWhileTheFirstHoldsALongPoll() async throws {
+        try await withTestServer { server in
+            let sync = CurlHTTPClient(name: "sync")
+            let send = CurlHTTPClient(name: "send")
+            defer {
+                sync.shutdown()
+                send.shutdown()
+            }
+            let poll = Task { await outcome(sync, HTTPRequest(url: server.url("/slow?ms=30000"), timeout: .seconds(40))) }
+            try await Task.sleep(for: .milliseconds(200))
+
+            let clock = ContinuousClock()
+            let start = clock.now
+            let sent = try await send.execute(HTTPRequest(
+                method: "PUT", url: server.url("/echo"), headers: json, body: Data(#"{"body":"hi"}"#.utf8), timeout: .seconds(10)))
+            let elapsed = clock.now - start
+            #expect(try echo(sent).body == #"{"body":"hi"}"#)
+            #expect(elapsed < .seconds(1))
+            #expect(sync.transfersCompleted == 0)  // still polling
+            print("[measure] send on a second client during a long poll: \(String(format: "%.2f", elapsed.milliseconds)) ms")
+
+            poll.cancel()
+            #expect(await poll.value.error == .cancelled)
+        }
+    }
+
+    @Test func shutdownEndsAnOpenRequestAndLaterOnes() async throws {
+        try await withTestServer { server in
+            let client = CurlHTTPClient(name: "test")
+            let poll = Task { await outcome(client, HTTPRequest(url: server.url("/slow?ms=30000"), timeout: .seconds(40))) }
+            try await Task.sleep(for: .milliseconds(300))
+            let queued = Task { await outcome(client, HTTPRequest(url: server.url("/echo"), timeout: .seconds(10))) }
+            try await Task.sleep(for: .milliseconds(100))
+
+            let clock = ContinuousClock()
+            let start = clock.now
+            client.shutdown()
+            let open = await poll.value
+            let elapsed = clock.now - start
+            #expect(open.error?.code == .cancelled)
+            #expect(open.error?.message.contains("shut down") == true)
+            #expect(await queued.value.error?.code == .cancelled)
+            #expect(elapsed < .seconds(1))
+            #expect(client.isShutdown)
+
+            client.shutdown()  // idempotent
+            let after = await outcome(client, HTTPRequest(url: server.url("/echo"), timeout: .seconds(10)))
+            #expect(after.error?.code == .cancelled)
+        }
+    }
+
+    @Test func clientsThatAreDroppedFreeThemselves() async throws {
+        try await withTestServer { server in
+            for _ in 0..<5 {
+                let client = CurlHTTPClient(name: "short-lived")
+                let response = try await client.execute(HTTPRequest(url: server.url("/echo"), timeout: .seconds(10)))
+                #expect(response.status == 200)
+            }
+            // Each shutdown waits for its worker thread to free the handles (bounded at 5 s inside):
+            // twenty in well under that show the workers really end.
+            let clock = ContinuousClock()
+            let start = clock.now
+            for i in 0..<20 {
+                let client = CurlHTTPClient(name: "never-used-\(i)")
+                if i.isMultiple(of: 2) { client.shutdown() }  // the others: deinit does it
+            }
+            #expect(clock.now - start < .seconds(3))
+        }
+    }
+
+    @Test func malformedRequestsAreInvalidRequest() async throws {
+        try await withTestServer { server in
+            let client = CurlHTTPClient(name: "test")
+            defer { client.shutdown() }
+            let badMethod = await outcome(client, HTTPRequest(method: "GE T", url: server.url("/echo"), timeout: .seconds(10)))
+            #expect(badMethod.error?.code == .invalidRequest)
+            let injected = await outcome(client, HTTPRequest(
+                url: server.url("/echo"), headers: [(name: "X-Evil", value: "a\r\nHost: other")], timeout: .seconds(10)))
+            #expect(injected.error?.code == .invalidRequest)
+            let notHTTP = await outcome(client, HTTPRequest(url: "file:///etc/passwd", timeout: .seconds(10)))
+            #expect(notHTTP.error?.code == .invalidRequest)
+            let fine = try await client.execute(HTTPRequest(url: server.url("/echo"), timeout: .seconds(10)))
+            #expect(fine.status == 200)
+        }
+    }
+}
