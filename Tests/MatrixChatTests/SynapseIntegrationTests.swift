@@ -248,6 +248,20 @@ struct SynapseIntegrationTests {
         }
         #expect(cancelled)
 
+        // A burst larger than the timeline limit: the sync is `limited` and the gap is filled from the server,
+        // so every message arrives once, in order. (A second service on the same account, limit 3.)
+        let narrow = MatrixChatService(
+            config: MatrixConfig(
+                homeserver: base, userID: "@skav:localhost", password: "skav-pw", syncTimeout: .seconds(10),
+                timelineLimit: 3),
+            syncClient: syncClient, sendClient: sendClient, credentials: store, logger: logs.logger)
+        var burst: [String] = []
+        for index in 1...8 { burst.append(try await anna.send(room, ["msgtype": "m.text", "body": .string("idé \(index)")])) }
+        let burstBatch = try await narrow.poll(cursor: cursor)
+        cursor = burstBatch.cursor
+        #expect(burstBatch.events.map(\.id) == burst)
+        #expect(logs.all.contains { $0.contains("Filled a Matrix timeline gap") })
+
         try await service.leave(dm)
         for line in logs.all {
             #expect(!line.contains(firstCredentials.accessToken) && !line.contains(renewed.accessToken) && !line.contains("skav-pw"))
