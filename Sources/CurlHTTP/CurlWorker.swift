@@ -55,8 +55,9 @@ enum CurlWorker {
                     s.connectionsOpened += connects
                     s.transfersCompleted += 1
                 }
-                log(job.request, result, elapsed: ContinuousClock.now - started, engine: engine)
+                let elapsed = ContinuousClock.now - started
                 job.finish(result)
+                log(job.request, result, elapsed: elapsed, engine: engine)
             }
         }
 

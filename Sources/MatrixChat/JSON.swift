@@ -45,8 +45,61 @@ enum JSON: Sendable, Equatable, Codable {
     }
 
     /// Parses a document; throws on anything that is not well-formed JSON.
+    ///
+    /// Escaped lone surrogates (`"\ud800"`) are grammatical JSON that Foundation refuses; one such string in
+    /// a `/sync` answer would fail every poll from that cursor on. They are replaced with U+FFFD and the
+    /// document is parsed again.
     static func parse(_ data: Data) throws -> JSON {
-        try JSONDecoder().decode(JSON.self, from: data)
+        do {
+            return try JSONDecoder().decode(JSON.self, from: data)
+        } catch {
+            guard let repaired = replacingLoneSurrogates(data) else { throw error }
+            return try JSONDecoder().decode(JSON.self, from: repaired)
+        }
+    }
+
+    /// The document with every escaped lone surrogate replaced by `\ufffd`, or nil when it has none.
+    static func replacingLoneSurrogates(_ data: Data) -> Data? {
+        let bytes = [UInt8](data)
+        func hexValue(at index: Int) -> Int? {
+            guard index + 6 <= bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u")
+            else { return nil }
+            var value = 0
+            for byte in bytes[(index + 2)..<(index + 6)] {
+                guard let digit = Int(String(Unicode.Scalar(byte)), radix: 16) else { return nil }
+                value = value * 16 + digit
+            }
+            return value
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var changed = false
+        var index = 0
+        while index < bytes.count {
+            guard bytes[index] == UInt8(ascii: "\\"), index + 1 < bytes.count else {
+                out.append(bytes[index])
+                index += 1
+                continue
+            }
+            guard let value = hexValue(at: index) else {
+                // Any other escape: copy it whole, so an escaped backslash is never read as the start of one.
+                out += bytes[index...(index + 1)]
+                index += 2
+                continue
+            }
+            if (0xD800...0xDBFF).contains(value), let low = hexValue(at: index + 6), (0xDC00...0xDFFF).contains(low) {
+                out += bytes[index..<(index + 12)]
+                index += 12
+            } else if (0xD800...0xDFFF).contains(value) {
+                out += Array("\\ufffd".utf8)
+                changed = true
+                index += 6
+            } else {
+                out += bytes[index..<(index + 6)]
+                index += 6
+            }
+        }
+        return changed ? Data(out) : nil
     }
 
     /// Compact JSON with sorted keys (deterministic, so tests can compare bodies).

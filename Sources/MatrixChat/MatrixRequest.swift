@@ -173,6 +173,12 @@ extension MatrixChatService {
                     _ = try await renewSession(replacing: token)
                     continue
                 }
+                if case .none = policy.auth {
+                    throw ChatError(
+                        .unauthorized,
+                        "Matrix login for \(config.userID) was refused (\(error.summary)); check SKAV_MATRIX_PASSWORD",
+                        serverCode: error.errcode)
+                }
                 throw unauthorized(error, label: label)
 
             case 403:

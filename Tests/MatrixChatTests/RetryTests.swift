@@ -1,0 +1,122 @@
+import Chat
+import CurlHTTP
+import Foundation
+import Testing
+
+@testable import MatrixChat
+
+@Suite("Matrix retries")
+struct RetryTests {
+    private func connected(send: [ScriptedHTTPClient.Reply], sync: [ScriptedHTTPClient.Reply] = []) async throws -> Harness {
+        let h = Harness(sync: sync, send: [.json(200, "whoami")] + send)
+        _ = try await h.service.connect()
+        return h
+    }
+
+    private let message = OutgoingMessage(txnID: "txn-1", room: "!r:hs", body: "hej")
+
+    @Test("429 with a Retry-After header: wait that many seconds, then retry with the same txn id")
+    func retryAfterHeader() async throws {
+        let h = try await connected(send: [
+            .json(429, "error_limit_exceeded_no_ms", headers: ["retry-after": "3"]), .json(200, "send_ok"),
+        ])
+        _ = try await h.service.send(message)
+        #expect(h.sleeper.durations == [.seconds(3)])
+        let sends = h.send.requests.filter { $0.method == "PUT" }
+        #expect(sends.count == 2)
+        #expect(sends[0].url == sends[1].url)
+    }
+
+    @Test("429 with retry_after_ms in the body")
+    func retryAfterBody() async throws {
+        let h = try await connected(send: [.json(429, "error_limit_exceeded"), .json(200, "send_ok")])
+        _ = try await h.service.send(message)
+        #expect(h.sleeper.durations == [.milliseconds(2500)])
+    }
+
+    @Test("both hints: the longer wait wins")
+    func bothHints() async throws {
+        let h = try await connected(send: [
+            .json(429, "error_limit_exceeded", headers: ["retry-after": "4"]), .json(200, "send_ok"),
+        ])
+        _ = try await h.service.send(message)
+        #expect(h.sleeper.durations == [.seconds(4)])
+    }
+
+    @Test("still limited after 5 waits: rateLimited with retryAfter")
+    func rateLimitExhausted() async throws {
+        let h = try await connected(send: Array(repeating: .json(429, "error_limit_exceeded"), count: 6))
+        let error = await #expect(throws: ChatError.self) { try await h.service.send(message) }
+        #expect(error?.code == .rateLimited)
+        #expect(error?.retryAfter == .milliseconds(2500))
+        #expect(error?.serverCode == "M_LIMIT_EXCEEDED")
+        #expect(h.sleeper.durations == Array(repeating: .milliseconds(2500), count: 5))
+    }
+
+    @Test("a wait longer than the cap is handed to the caller at once")
+    func rateLimitTooLong() async throws {
+        let h = try await connected(send: [.raw(429, #"{"errcode":"M_LIMIT_EXCEEDED","retry_after_ms":3600000}"#)])
+        let error = await #expect(throws: ChatError.self) { try await h.service.send(message) }
+        #expect(error?.code == .rateLimited)
+        #expect(error?.retryAfter == .seconds(3600))
+        #expect(h.sleeper.durations.isEmpty)
+    }
+
+    @Test("5xx is retried with growing backoff, then succeeds")
+    func serverErrorsRetried() async throws {
+        let h = try await connected(send: [
+            .raw(502, "<html>Bad Gateway</html>"), .raw(503, ""), .failure(.connectionFailed("refused")),
+            .json(200, "send_ok"),
+        ])
+        _ = try await h.service.send(message)
+        let slept = h.sleeper.durations
+        #expect(slept.count == 3)
+        // Backoff(500 ms initial, doubling) with equal jitter: each delay within [ceiling/2, ceiling].
+        let ceilings: [Duration] = [.milliseconds(500), .milliseconds(1000), .milliseconds(2000)]
+        for (delay, ceiling) in zip(slept, ceilings) {
+            #expect(delay >= ceiling / 2 && delay <= ceiling)
+        }
+        #expect(slept[0] < slept[1] && slept[1] < slept[2])
+    }
+
+    @Test("persistent 5xx: 4 retries, then transient")
+    func serverErrorsExhausted() async throws {
+        let h = try await connected(send: Array(repeating: .raw(500, #"{"errcode":"M_UNKNOWN"}"#), count: 5))
+        let error = await #expect(throws: ChatError.self) { try await h.service.send(message) }
+        #expect(error?.code == .transient)
+        #expect(h.sleeper.durations.count == 4)
+        #expect(h.send.requests.filter { $0.method == "PUT" }.count == 5)
+    }
+
+    @Test("network errors on a poll: fewer retries (the sync loop retries too), then transient")
+    func pollNetworkErrors() async throws {
+        let h = try await connected(
+            send: [], sync: [.failure(.timedOut("t")), .failure(.transport("reset")), .failure(.connectionFailed("c"))])
+        let error = await #expect(throws: ChatError.self) { try await h.service.poll(cursor: "s1") }
+        #expect(error?.code == .transient)
+        #expect(h.sync.requests.count == 3)
+        #expect(h.sleeper.durations.count == 2)
+    }
+
+    @Test("cancellation during a backoff wait stops the retries")
+    func cancelledDuringBackoff() async throws {
+        // The real clock this time: the first backoff wait (≥ 250 ms, scaled ×1000) would take minutes.
+        let h = Harness(send: [.json(200, "whoami"), .raw(502, "")])
+        let service = MatrixChatService(
+            config: MatrixConfig(homeserver: "https://matrix.example.org", userID: testUser),
+            syncClient: h.sync, sendClient: h.send, credentials: h.store, logger: h.logs.logger,
+            sleep: { try await Task.sleep(for: $0 * 1000) })
+        _ = try await service.connect()
+        let started = ContinuousClock.now
+        let task = Task { try await service.send(message) }
+        try await Task.sleep(for: .milliseconds(50))
+        task.cancel()
+        await #expect(throws: CancellationError.self) { try await task.value }
+        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(h.send.requests.count == 2)
+    }
+}
+
+extension HTTPError {
+    static func transport(_ message: String) -> HTTPError { HTTPError(.transport, message) }
+}

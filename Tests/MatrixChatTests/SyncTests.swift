@@ -1,0 +1,223 @@
+import Chat
+import CurlHTTP
+import Foundation
+import Testing
+
+@testable import MatrixChat
+
+private func date(_ ms: Int64) -> Date { Date(timeIntervalSince1970: Double(ms) / 1000) }
+
+@Suite("Matrix sync")
+struct SyncTests {
+    /// A harness already connected with the stored token.
+    private func connected(sync: [ScriptedHTTPClient.Reply]) async throws -> Harness {
+        let h = Harness(sync: sync, send: [.json(200, "whoami")])
+        _ = try await h.service.connect()
+        return h
+    }
+
+    @Test("first sync: cursor and pending invites only, never the history")
+    func firstSync() async throws {
+        let h = try await connected(sync: [.json(200, "sync_initial")])
+        let batch = try await h.service.poll(cursor: nil)
+        #expect(batch.cursor == "s72594_4483_1934_1_1_1_1_1_1")
+        #expect(
+            batch.events == [
+                ChatEvent(
+                    id: "$invite1", room: "!dmFromAnna:example.org", sender: "@anna:example.org",
+                    kind: .invite(isDirect: true, encrypted: false), timestamp: date(1_700_000_100_000), isDirectRoom: true),
+                ChatEvent(
+                    id: "invite:!secret:example.org:@bertil:example.org", room: "!secret:example.org",
+                    sender: "@bertil:example.org", kind: .invite(isDirect: false, encrypted: true),
+                    timestamp: Date(timeIntervalSince1970: 1_800_000_000), isDirectRoom: false),
+            ])
+        let request = try #require(h.sync.requests.first)
+        #expect(request.path == "/sync")
+        #expect(request.query["since"] == nil)
+        #expect(request.query["timeout"] == "0")
+        #expect(request.query["set_presence"] == "offline")
+        let filter = try JSON.parse(Data(try #require(request.query["filter"]).utf8))
+        #expect(filter["presence"] == ["types": []])
+        #expect(filter["room"]?["state"]?["lazy_load_members"] == true)
+    }
+
+    @Test("long poll: since, timeout 30000, filter, offline presence, HTTP deadline beyond the sync timeout")
+    func longPollRequest() async throws {
+        let h = try await connected(sync: [.raw(200, #"{"next_batch":"s2"}"#)])
+        let batch = try await h.service.poll(cursor: "s1")
+        #expect(batch == ChatBatch(events: [], cursor: "s2"))
+        let request = try #require(h.sync.requests.first)
+        #expect(request.method == "GET")
+        #expect(request.query["since"] == "s1")
+        #expect(request.query["timeout"] == "30000")
+        #expect(request.query["set_presence"] == "offline")
+        #expect(request.timeout == .seconds(45))
+        let filter = try JSON.parse(Data(try #require(request.query["filter"]).utf8))
+        #expect(filter["room"]?["timeline"]?["limit"] == 50)
+        #expect(filter["room"]?["ephemeral"] == ["types": []])
+        #expect(filter["account_data"] == ["types": []])
+        // The long poll never goes through the send client.
+        #expect(h.send.requests.map(\.path) == ["/account/whoami"])
+    }
+
+    @Test("messages are translated and everything the bot must ignore is dropped, in server order")
+    func translation() async throws {
+        let h = try await connected(sync: [.json(200, "sync_messages")])
+        let batch = try await h.service.poll(cursor: "s72594")
+        #expect(batch.cursor == "s72595_4483_1935_1_1_1_1_1_1")
+        let dm = RoomID("!dm:example.org")
+        let anna = UserID("@anna:example.org")
+        #expect(
+            batch.events == [
+                ChatEvent(id: "$m1", room: dm, sender: anna, kind: .message(text: "Kaffemaskinen läcker igen"), timestamp: date(1_700_000_001_000)),
+                ChatEvent(id: "$enc", room: dm, sender: anna, kind: .unreadable, timestamp: date(1_700_000_006_000)),
+                ChatEvent(
+                    id: "$g1", room: "!group:example.org", sender: "@bertil:example.org",
+                    kind: .message(text: "idé: bättre skyltning"), timestamp: date(1_700_000_006_500), isDirectRoom: false),
+                ChatEvent(
+                    id: "$reply", room: dm, sender: anna, kind: .message(text: "2"), timestamp: date(1_700_000_007_000),
+                    inReplyTo: "$botQuestion"),
+                ChatEvent(id: "$emote", room: dm, sender: anna, kind: .message(text: "suckar över skrivaren"), timestamp: date(1_700_000_008_000)),
+                ChatEvent(id: "$last", room: dm, sender: anna, kind: .message(text: "klar"), timestamp: date(1_700_000_014_000)),
+            ])
+    }
+
+    @Test("each ignore rule on its own")
+    func ignoreRules() {
+        let translator = SyncTranslator(me: testUser)
+        let room = RoomID("!r:hs")
+        func event(_ content: JSON, sender: String = "@anna:hs", type: String = "m.room.message", unsigned: JSON? = nil) -> JSON {
+            var object: [String: JSON] = [
+                "type": .string(type), "event_id": "$e", "sender": .string(sender), "origin_server_ts": 1000, "content": content,
+            ]
+            if let unsigned { object["unsigned"] = unsigned }
+            return .object(object)
+        }
+        let text: JSON = ["msgtype": "m.text", "body": "hej"]
+        #expect(translator.translate(event(text, sender: testUser), room: room, isDirectRoom: nil) == .skipped(.own))
+        #expect(
+            translator.translate(event(["msgtype": "m.notice", "body": "x"]), room: room, isDirectRoom: nil) == .skipped(.notice))
+        #expect(
+            translator.translate(
+                event(["msgtype": "m.text", "body": "* x", "m.relates_to": ["rel_type": "m.replace", "event_id": "$a"]]),
+                room: room, isDirectRoom: nil) == .skipped(.edit))
+        #expect(
+            translator.translate(event(text, unsigned: ["redacted_because": ["type": "m.room.redaction"]]), room: room, isDirectRoom: nil)
+                == .skipped(.redacted))
+        #expect(translator.translate(event([:]), room: room, isDirectRoom: nil) == .skipped(.redacted))
+        #expect(translator.translate(event("not an object"), room: room, isDirectRoom: nil) == .skipped(.redacted))
+        #expect(
+            translator.translate(event(["algorithm": "m.megolm.v1.aes-sha2"], type: "m.room.encrypted"), room: room, isDirectRoom: true)
+                == .event(ChatEvent(id: "$e", room: room, sender: "@anna:hs", kind: .unreadable, timestamp: date(1000), isDirectRoom: true)))
+        #expect(
+            translator.translate(event(["algorithm": "x"], sender: testUser, type: "m.room.encrypted"), room: room, isDirectRoom: nil)
+                == .skipped(.own))
+        #expect(translator.translate(.string("garbage"), room: room, isDirectRoom: nil) == .skipped(.malformed))
+        #expect(translator.translate(event(text, type: "m.sticker"), room: room, isDirectRoom: nil) == .skipped(.unsupportedType))
+    }
+
+    @Test("reply fallback is stripped only when it is a real fallback")
+    func replyFallback() {
+        #expect(SyncTranslator.strippingReplyFallback("> <@a:hs> quoted\n> more\n\nmy answer\nline 2") == "my answer\nline 2")
+        #expect(SyncTranslator.strippingReplyFallback("> just a quote without blank line") == "> just a quote without blank line")
+        #expect(SyncTranslator.strippingReplyFallback("plain reply") == "plain reply")
+    }
+
+    @Test("a limited timeline is filled backwards from prev_batch to the previous cursor")
+    func gapFilled() async throws {
+        let h = try await connected(sync: [
+            .json(200, "sync_limited"), .json(200, "messages_gap_page1"), .json(200, "messages_gap_page2"),
+            .json(200, "messages_gap_end"),
+        ])
+        let batch = try await h.service.poll(cursor: "s79999_1")
+        #expect(batch.cursor == "s80000_1")
+        #expect(batch.events.map(\.id) == ["$gap1", "$gap3", "$t1"])
+        let fills = h.sync.requests.dropFirst()
+        #expect(fills.count == 3)
+        #expect(fills.allSatisfy { $0.path == "/rooms/%21busy%3Aexample.org/messages" })
+        #expect(fills.map { $0.query["from"] } == ["t_prev_busy", "t_page2", "t_page3"])
+        #expect(fills.allSatisfy { $0.query["to"] == "s79999_1" && $0.query["dir"] == "b" })
+    }
+
+    @Test("a gap larger than the fill limit is accepted with a warning")
+    func gapTooLarge() async throws {
+        let h = Harness(sync: [.json(200, "sync_limited"), .json(200, "messages_gap_page1")], send: [.json(200, "whoami")]) {
+            $0.gapFillMaxPages = 1
+        }
+        let batch = try await h.service.poll(cursor: "s79999_1")
+        #expect(batch.events.map(\.id) == ["$gap3", "$t1"])
+        #expect(h.logs.all.contains { $0.contains("larger than the fill limit") })
+    }
+
+    @Test("a gap that cannot be filled (permanent error) is logged, the timeline still delivered")
+    func gapFillRefused() async throws {
+        let h = try await connected(sync: [.json(200, "sync_limited"), .json(403, "error_forbidden")])
+        let batch = try await h.service.poll(cursor: "s79999_1")
+        #expect(batch.events.map(\.id) == ["$t1"])
+        #expect(h.logs.all.contains { $0.contains("Could not fill") })
+    }
+
+    @Test("freshly joined room: history before the invite is dropped, what came after it is kept")
+    func freshJoin() async throws {
+        let h = try await connected(sync: [.json(200, "sync_initial"), .json(200, "sync_joined")])
+        let first = try await h.service.poll(cursor: nil)
+        #expect(first.events.count == 2)
+        h.send.enqueue(.raw(200, #"{"room_id":"!dmFromAnna:example.org"}"#))
+        try await h.service.join("!dmFromAnna:example.org")
+        let batch = try await h.service.poll(cursor: first.cursor)
+        #expect(batch.events.map(\.id) == ["$hej", "$after"])
+        #expect(batch.events.allSatisfy { $0.isDirectRoom == true })
+        // No gap filling into history for a room just joined.
+        #expect(h.sync.requests.count == 2)
+        // The direct invite's inviter now maps to the room.
+        #expect(try await h.service.openDirectRoom(with: "@anna:example.org") == "!dmFromAnna:example.org")
+        #expect(h.send.requests.map(\.path) == ["/account/whoami", "/rooms/%21dmFromAnna%3Aexample.org/join"])
+    }
+
+    @Test("a malformed sync answer is a bad response, never a crash", arguments: [
+        #"{"next_batch": "s1", "rooms": {"join": {"!r:hs": {"timeline": {"events": [{"type": "m.room.mess"#,
+        "",
+        "[]",
+        #"{"rooms": {}}"#,
+        #"{"next_batch": 42}"#,
+        "<html>502 Bad Gateway</html>",
+        "\u{FEFF}{",
+    ])
+    func malformed(body: String) async throws {
+        let h = try await connected(sync: [.raw(200, body)])
+        let error = await #expect(throws: ChatError.self) { try await h.service.poll(cursor: "s0") }
+        #expect(error?.code == .badResponse)
+    }
+
+    @Test("odd but well-formed shapes are tolerated")
+    func tolerated() async throws {
+        let body = #"""
+            {"next_batch": "s9", "rooms": {"join": {"!r:hs": {"timeline": "nope"}, "!q:hs": {"timeline": {"events": [1, null, {"type": 3}]}}},
+             "invite": {"!i:hs": {"invite_state": {"events": "x"}}, "!j:hs": {}}, "leave": []}, "extra": [1, 2.5, true, null]}
+            """#
+        let h = try await connected(sync: [.raw(200, body)])
+        let batch = try await h.service.poll(cursor: "s8")
+        #expect(batch == ChatBatch(events: [], cursor: "s9"))
+    }
+
+    @Test("cancelling a long poll ends it at once with CancellationError, without retrying")
+    func cancellation() async throws {
+        let h = try await connected(sync: [.hang])
+        let started = ContinuousClock.now
+        let task = Task { try await h.service.poll(cursor: "s1") }
+        try await Task.sleep(for: .milliseconds(50))
+        task.cancel()
+        let result = await task.result
+        #expect(ContinuousClock.now - started < .seconds(2))
+        #expect(throws: CancellationError.self) { try result.get() }
+        #expect(h.sync.requests.count == 1)
+        #expect(h.sleeper.durations.isEmpty)
+    }
+
+    @Test("HTTPError.cancelled from the client is a CancellationError, never retried")
+    func clientCancelled() async throws {
+        let h = try await connected(sync: [.failure(.cancelled)])
+        await #expect(throws: CancellationError.self) { try await h.service.poll(cursor: "s1") }
+        #expect(h.sync.requests.count == 1)
+    }
+}
