@@ -90,7 +90,9 @@ let package = Package(
         .testTarget(
             name: "CurlHTTPTests", dependencies: ["CurlHTTP"], exclude: ["test_server.py"], swiftSettings: strict),
         .testTarget(name: "ChatTests", dependencies: ["Chat"], swiftSettings: strict),
-        .testTarget(name: "MatrixChatTests", dependencies: ["MatrixChat", "Chat", "CurlHTTP"], swiftSettings: strict),
+        .testTarget(
+            name: "MatrixChatTests", dependencies: ["MatrixChat", "Chat", "CurlHTTP"], exclude: ["Fixtures"],
+            swiftSettings: strict),
         .testTarget(name: "IntakeTests", dependencies: ["Intake", "Chat"], swiftSettings: strict),
         .testTarget(
             name: "ConversationTests",
