@@ -307,6 +307,14 @@ public final class MatrixChatService: ChatService {
             }
         }
 
+        // Room sizes from the summaries (sent on the first sync and whenever they change).
+        state.withLock { state in
+            for timeline in sync.timelines {
+                if let joined = timeline.joinedMembers { state.joinedMembers[timeline.room] = joined }
+                if let invited = timeline.invitedMembers { state.invitedMembers[timeline.room] = invited }
+            }
+        }
+
         guard let cursor else {
             logger.info(
                 "First Matrix sync: starting from now; earlier messages are not answered",
@@ -330,12 +338,9 @@ public final class MatrixChatService: ChatService {
                         metadata: ["matrix.room": "\(room)"])
                 }
             }
-            let isDirect = state.withLock { state -> Bool? in
-                if let joined = timeline.joinedMembers { state.joinedMembers[room] = joined }
-                if let invited = timeline.invitedMembers { state.invitedMembers[room] = invited }
-                if state.directRooms.contains(room) { return true }
-                if let joined = state.joinedMembers[room], joined + (state.invitedMembers[room] ?? 0) > 2 { return false }
-                return nil
+            var isDirect = directness(of: room)
+            if isDirect == nil, translator.containsMessages(raw) {
+                isDirect = try await resolveDirectness(of: room)
             }
             var events: [ChatEvent] = []
             var skipped: [SyncTranslator.Skip: Int] = [:]
@@ -444,6 +449,36 @@ public final class MatrixChatService: ChatService {
     }
 
     // MARK: Rooms
+
+    /// Whether a room is a direct chat, as far as this process knows: rooms joined from a direct invite or
+    /// created by the bot are; a room of exactly two members (the bot and one person) is too; a larger one
+    /// is not. Nil when the size is not known yet.
+    func directness(of room: RoomID) -> Bool? {
+        state.withLock { state -> Bool? in
+            if state.directRooms.contains(room) { return true }
+            guard let joined = state.joinedMembers[room] else { return nil }
+            return joined + (state.invitedMembers[room] ?? 0) <= 2
+        }
+    }
+
+    /// Asks the server how many members a room has (once per room and process), for rooms the bot was
+    /// in before this process knew them, e.g. after its database was restored.
+    func resolveDirectness(of room: RoomID) async throws -> Bool? {
+        let answer: JSON
+        do {
+            answer = try await call(
+                "GET", "/rooms/\(MatrixPath.encode(room.rawValue))/joined_members",
+                policy: CallPolicy(transientRetries: config.retry.pollRetries, timeout: config.requestTimeout, useSyncClient: true))
+        } catch let error as ChatError where !error.isRetryable {
+            logger.warning(
+                "Could not read the members of a Matrix room", metadata: ["matrix.room": "\(room)", "error": "\(error)"])
+            return nil
+        }
+        guard let members = answer["joined"]?.object else { return nil }
+        state.withLock { $0.joinedMembers[room] = members.count }
+        return directness(of: room)
+    }
+
 
     public func join(_ room: RoomID) async throws {
         _ = try await call(

@@ -147,6 +147,14 @@ struct SyncTranslator: Sendable {
     /// (a person often writes the first DM message before the bot has joined). So: everything after the
     /// bot's last invite that precedes its join counts; without a visible invite, everything after the
     /// join. Returns nil when the timeline holds no fresh join (nothing to cut).
+    /// Whether any of the events is something the bot would act on.
+    func containsMessages(_ events: [JSON]) -> Bool {
+        events.contains { event in
+            if case .event = translate(event, room: RoomID(""), isDirectRoom: nil) { return true }
+            return false
+        }
+    }
+
     func historyCutoff(_ events: [JSON]) -> Int? {
         guard let join = events.lastIndex(where: isOwnFreshJoin) else { return nil }
         if let invite = events[..<join].lastIndex(where: isOwnInvite) { return invite + 1 }

@@ -65,21 +65,37 @@ struct SyncTests {
         let h = try await connected(sync: [.json(200, "sync_messages")])
         let batch = try await h.service.poll(cursor: "s72594")
         #expect(batch.cursor == "s72595_4483_1935_1_1_1_1_1_1")
+        // The summary says the DM has two members (the bot and Anna): a direct chat.
         let dm = RoomID("!dm:example.org")
         let anna = UserID("@anna:example.org")
         #expect(
             batch.events == [
-                ChatEvent(id: "$m1", room: dm, sender: anna, kind: .message(text: "Kaffemaskinen läcker igen"), timestamp: date(1_700_000_001_000)),
-                ChatEvent(id: "$enc", room: dm, sender: anna, kind: .unreadable, timestamp: date(1_700_000_006_000)),
+                ChatEvent(id: "$m1", room: dm, sender: anna, kind: .message(text: "Kaffemaskinen läcker igen"), timestamp: date(1_700_000_001_000), isDirectRoom: true),
+                ChatEvent(id: "$enc", room: dm, sender: anna, kind: .unreadable, timestamp: date(1_700_000_006_000), isDirectRoom: true),
                 ChatEvent(
                     id: "$g1", room: "!group:example.org", sender: "@bertil:example.org",
                     kind: .message(text: "idé: bättre skyltning"), timestamp: date(1_700_000_006_500), isDirectRoom: false),
                 ChatEvent(
                     id: "$reply", room: dm, sender: anna, kind: .message(text: "2"), timestamp: date(1_700_000_007_000),
-                    inReplyTo: "$botQuestion"),
-                ChatEvent(id: "$emote", room: dm, sender: anna, kind: .message(text: "suckar över skrivaren"), timestamp: date(1_700_000_008_000)),
-                ChatEvent(id: "$last", room: dm, sender: anna, kind: .message(text: "klar"), timestamp: date(1_700_000_014_000)),
+                    isDirectRoom: true, inReplyTo: "$botQuestion"),
+                ChatEvent(id: "$emote", room: dm, sender: anna, kind: .message(text: "suckar över skrivaren"), timestamp: date(1_700_000_008_000), isDirectRoom: true),
+                ChatEvent(id: "$last", room: dm, sender: anna, kind: .message(text: "klar"), timestamp: date(1_700_000_014_000), isDirectRoom: true),
             ])
+    }
+
+    @Test("a room of unknown size is looked up once: two members make it a direct chat")
+    func unknownRoomSizeIsLookedUp() async throws {
+        let sync = #"{"next_batch":"s3","rooms":{"join":{"!old:example.org":{"timeline":{"events":[{"type":"m.room.message","event_id":"$x","sender":"@anna:example.org","origin_server_ts":1700000000000,"content":{"msgtype":"m.text","body":"hej"}}]}}}}}"#
+        let h = try await connected(sync: [
+            .raw(200, sync), .raw(200, #"{"joined":{"@anna:example.org":{},"@skav:example.org":{}}}"#),
+            .raw(200, sync.replacingOccurrences(of: "s3", with: "s4").replacingOccurrences(of: "$x", with: "$y")),
+        ])
+        let first = try await h.service.poll(cursor: "s2")
+        #expect(first.events.map(\.isDirectRoom) == [true])
+        let second = try await h.service.poll(cursor: "s3")
+        #expect(second.events.map(\.isDirectRoom) == [true])
+        let lookups = h.sync.requests.filter { $0.path.hasSuffix("/joined_members") }
+        #expect(lookups.map(\.path) == ["/rooms/%21old%3Aexample.org/joined_members"], "asked once, then remembered")
     }
 
     @Test("each ignore rule on its own")
