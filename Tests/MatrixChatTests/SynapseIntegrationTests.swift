@@ -26,16 +26,17 @@ enum LocalSynapse {
 
     static var available: Bool { python != nil }
 
-    /// Starts a throwaway Synapse (Fixtures/start_synapse.py), runs `body` with its base URL, and stops it
+    /// Starts a throwaway Synapse with the project's harness (Tests/e2e/synapse_harness.py --serve), runs `body` with its base URL, and stops it
     /// whatever happens.
     static func run(_ body: (String) async throws -> Void) async throws {
         let python = try #require(python)
         let workdir = FileManager.default.temporaryDirectory.appendingPathComponent("skav-matrix-it-\(UUID().uuidString)")
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("Fixtures/start_synapse.py").path
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("e2e/synapse_harness.py").path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [script, workdir.path]
+        process.arguments = [script, "--serve", workdir.path]
+        try FileManager.default.createDirectory(at: workdir, withIntermediateDirectories: true)
         process.standardOutput = FileHandle.nullDevice
         try process.run()
 

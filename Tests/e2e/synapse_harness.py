@@ -337,9 +337,30 @@ def _stop_process(proc: subprocess.Popen, grace: float = 10.0) -> None:
         proc.wait(timeout=10)
 
 
-if __name__ == "__main__":  # manual use: python synapse_harness.py [workdir]
+def serve(workdir: Path, lifetime: float = 600.0) -> None:
+    """For tests in other languages: start Synapse in WORKDIR, write its port to WORKDIR/port once it
+    answers, and stop it on SIGTERM, when the parent dies, or after `lifetime` seconds."""
+    # A child of a Swift test process inherits its blocked signals (dispatch threads block them):
+    # unblock SIGTERM and SIGINT first, so terminate() reaches us.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    parent = os.getppid()
+    with Synapse.start(workdir) as hs:
+        (workdir / "port.tmp").write_text(str(hs.port))
+        os.replace(workdir / "port.tmp", workdir / "port")
+        deadline = time.time() + lifetime
+        while hs.alive() and os.getppid() == parent and time.time() < deadline:
+            time.sleep(0.2)
+
+
+if __name__ == "__main__":
+    # python synapse_harness.py --serve WORKDIR   (used by the Swift integration tests)
+    # python synapse_harness.py [WORKDIR]         (manual use: prints users, Ctrl-C to stop)
     import tempfile
 
+    if len(sys.argv) == 3 and sys.argv[1] == "--serve":
+        serve(Path(sys.argv[2]))
+        sys.exit(0)
     wd = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp(prefix="skav-synapse-"))
     with Synapse.start(wd) as hs:
         print(f"synapse at {hs.url} (workdir {wd}), started in {hs.startup_seconds:.2f} s; Ctrl-C to stop")
