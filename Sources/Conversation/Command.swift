@@ -39,8 +39,25 @@ public enum Command: Equatable, Sendable {
     /// `glöm mig`, `forget me`
     case forgetMe
 
+    // Guides and coordinators (DESIGN.md §2); parsed in PipelineCommands.swift.
+    /// `inkorg`, `inbox`
+    case inbox
+    /// `ta N`, `claim N`
+    case claim(Int)
+    /// `status N <stage> [comment]`; the stage word as typed (nil when missing).
+    case setStage(Int, stage: String?, comment: String?)
+    /// `svara N <text>`, `reply N <text>`: relayed between the idea-giver and the guide.
+    case relay(Int, text: String)
+    /// `koppla N M`, `link N M`
+    case link(Int, Int)
+    /// `beröm N [text]`, `praise N [text]`
+    case praise(Int, text: String?)
+    /// `statistik`, `statistics`
+    case statistics
+
     /// The command `text` is, or nil when it is not a command (then it is an answer or a new idea).
     public static func parse(_ text: String) -> Command? {
+        if let pipeline = parsePipeline(text) { return pipeline }
         // `idé: …` keeps the person's own text after the colon, untouched.
         if let colon = text.firstIndex(of: ":") {
             let head = normalize(String(text[..<colon]))

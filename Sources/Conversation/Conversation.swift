@@ -11,15 +11,18 @@ public struct ConversationConfig: Sendable {
     public var defaultLanguage: Language
     /// The longest message accepted, in characters.
     public var maxMessageLength: Int
+    /// Guides and coordinators, from the config only.
+    public var roles: Roles
 
     public init(
         units: [String] = [], challenges: [Challenge] = [], defaultLanguage: Language = .sv,
-        maxMessageLength: Int = 4000
+        maxMessageLength: Int = 4000, roles: Roles = .none
     ) {
         self.units = units
         self.challenges = challenges
         self.defaultLanguage = defaultLanguage
         self.maxMessageLength = maxMessageLength
+        self.roles = roles
     }
 }
 
@@ -35,6 +38,10 @@ public enum ConversationAction: Sendable, Equatable {
     case deleteIdea(number: Int)
     /// Append to the idea's history.
     case recordEvent(IdeaEvent)
+    /// One message to another person (a guide, a coordinator, an idea-giver), in a direct chat.
+    case notify(UserID, RichText)
+    /// Link two related ideas (`koppla N M`).
+    case linkIdeas(Int, Int)
 }
 
 /// Everything the conversation may look at while it handles one message.
@@ -73,7 +80,7 @@ struct Turn {
     let context: ConversationContext
     /// The open draft, as it is after this turn's changes.
     var draft: Idea?
-    private var effects: [ConversationAction] = []
+    var effects: [ConversationAction] = []
 
     init(person: Person, session: ConversationSession, context: ConversationContext) {
         self.person = person
@@ -81,9 +88,9 @@ struct Turn {
         self.context = context
     }
 
-    private var config: ConversationConfig { context.config }
-    private var now: Date { context.now }
-    private var language: Language { person.language ?? config.defaultLanguage }
+    var config: ConversationConfig { context.config }
+    var now: Date { context.now }
+    var language: Language { person.language ?? config.defaultLanguage }
 
     func actions(original: Person) -> [ConversationAction] {
         person == original ? effects : [.savePerson(person)] + effects
@@ -133,12 +140,15 @@ struct Turn {
     private mutating func perform(_ command: Command) throws {
         switch command {
         case .help:
-            reply(.paragraphs([t(.help), t(.publicRecords)]))
+            var parts = [t(.help)]
+            if config.roles.isStaff(person.id) { parts.append(t(.pipelineHelpStaff)) }
+            parts.append(t(.publicRecords))
+            reply(.paragraphs(parts))
         case .newIdea(let text):
             if text.isEmpty { reply(t(.newIdeaEmpty)) } else { try startDraft(text) }
         case .submit:
             guard draft != nil else { return reply(t(.submitNothing)) }
-            beginSubmit()
+            try beginSubmit()
         case .cancel:
             guard let idea = draft else { return reply(t(.cancelNothing)) }
             effects.append(.deleteIdea(number: idea.number))
@@ -176,6 +186,8 @@ struct Turn {
             reply(.paragraphs(parts))
         case .reminders, .pauseReminders, .weeklyQuestion, .myData, .forgetMe:
             reply(t(.commandNotAvailable))
+        case .inbox, .claim, .setStage, .relay, .link, .praise, .statistics:
+            try performPipeline(command)
         }
     }
 
@@ -218,10 +230,10 @@ struct Turn {
         case .asking(let part), .editing(let part):
             try answer(part, text)
         case .askingUnit:
-            if config.units.isEmpty { return submit(unit: person.unit) }  // the units were configured away meanwhile
+            if config.units.isEmpty { return try submit(unit: person.unit) }  // the units were configured away meanwhile
             guard let unit = matchUnit(text) else { return reply(unitQuestion(invalid: true)) }
             person.unit = unit
-            submit(unit: unit)
+            try submit(unit: unit)
         }
     }
 
@@ -256,7 +268,7 @@ struct Turn {
             session.phase = .reviewing
             if let idea = draft { reply(summary(idea, actions: true)) }
         case .askingUnit:
-            submit(unit: nil)
+            try submit(unit: nil)
         case .idle, .reviewing:
             reply(t(.skipNothing))
         }
@@ -300,16 +312,16 @@ struct Turn {
 
     // MARK: Submit
 
-    private mutating func beginSubmit() {
+    private mutating func beginSubmit() throws {
         if person.unit == nil && !config.units.isEmpty {
             session.phase = .askingUnit
             reply(unitQuestion(invalid: false))
         } else {
-            submit(unit: person.unit)
+            try submit(unit: person.unit)
         }
     }
 
-    private mutating func submit(unit: String?) {
+    private mutating func submit(unit: String?) throws {
         guard var idea = draft else { return }
         idea.stage = .inkommen
         idea.unit = unit
@@ -320,7 +332,10 @@ struct Turn {
         draft = nil
         let thanks = context.prompts.variant(.submitThanks, language, seed: idea.number, ["number": "\(idea.number)"])
         let next = unit.map { t(.submitNextUnit, ["unit": $0]) } ?? t(.submitNextNoUnit)
-        reply(.paragraphs([thanks, next]))
+        var parts = [thanks, next]
+        if let similar = try similarList(to: idea, staff: false) { parts.append(similar) }
+        reply(.paragraphs(parts))
+        try route(idea)
     }
 
     private func unitQuestion(invalid: Bool) -> RichText {
@@ -356,6 +371,11 @@ struct Turn {
 
     private mutating func showIdea(_ number: Int) throws {
         // Someone else's idea and no idea at all get the same answer: nothing is revealed.
+        if let idea = try context.reader.idea(number: number), idea.author != person.id,
+            config.roles.isStaff(person.id)
+        {
+            return try showIdeaToStaff(idea)
+        }
         guard let idea = try context.reader.idea(number: number), idea.author == person.id else {
             return reply(t(.ideaNotFound, ["number": "\(number)"]))
         }
@@ -389,13 +409,13 @@ struct Turn {
 
     // MARK: Texts
 
-    private func t(_ key: PromptKey, _ values: [String: String] = [:]) -> RichText {
+    func t(_ key: PromptKey, _ values: [String: String] = [:]) -> RichText {
         context.prompts.text(key, language, values)
     }
 
-    private mutating func reply(_ text: RichText) { effects.append(.reply(text)) }
+    mutating func reply(_ text: RichText) { effects.append(.reply(text)) }
 
-    private mutating func event(
+    mutating func event(
         _ number: Int, _ kind: IdeaEvent.Kind, from: IdeaStage? = nil, to: IdeaStage? = nil, comment: String? = nil
     ) {
         effects.append(
@@ -432,7 +452,7 @@ struct Turn {
         return text
     }
 
-    private func stageName(_ stage: IdeaStage) -> String { t(PromptKey.stage(stage)).plainText }
+    func stageName(_ stage: IdeaStage) -> String { t(PromptKey.stage(stage)).plainText }
 
     private func benefitsName(_ value: String) -> String {
         switch value {
@@ -444,7 +464,7 @@ struct Turn {
         }
     }
 
-    private func challengeName(_ key: String) -> String {
+    func challengeName(_ key: String) -> String {
         config.challenges.first { $0.key == key }?.title ?? key
     }
 
@@ -466,7 +486,7 @@ struct Turn {
     }
 
     /// One idea, for `idé N`.
-    private func card(_ idea: Idea) -> RichText {
+    func card(_ idea: Idea) -> RichText {
         var lines = [
             t(.ideaTitle, ["number": "\(idea.number)", "title": idea.title]),
             t(.ideaStage, ["text": stageName(idea.stage)]),
@@ -479,7 +499,7 @@ struct Turn {
         return Self.lines(lines)
     }
 
-    private static func lines(_ parts: [RichText]) -> RichText {
+    static func lines(_ parts: [RichText]) -> RichText {
         var text = RichText()
         for (offset, part) in parts.enumerated() {
             if offset > 0 { text.spans.append(.lineBreak) }

@@ -102,6 +102,80 @@ public enum PromptKey: String, CaseIterable, Sendable {
     case botRateLimited = "bot.rate_limited"
     case terminalIntro = "terminal.intro"  // {database}
 
+    // The idea intake: guides and coordinators
+    case pipelineHelpStaff = "pipeline.help_staff"
+    case pipelineStaffOnly = "pipeline.staff_only"
+    case pipelineCoordinatorOnly = "pipeline.coordinator_only"
+    case pipelineNotYours = "pipeline.not_yours"  // {number}
+    case pipelineInboxTitle = "pipeline.inbox_title"  // {count}
+    case pipelineInboxLine = "pipeline.inbox_line"  // {number} {title} {stage} {unit} {days} {guide}
+    case pipelineInboxMore = "pipeline.inbox_more"  // {count}
+    case pipelineInboxEmpty = "pipeline.inbox_empty"
+    case pipelineInboxHint = "pipeline.inbox_hint"
+    case pipelineNobody = "pipeline.nobody"
+    case pipelineNoUnit = "pipeline.no_unit"
+    case pipelineClaimed = "pipeline.claimed"  // {number} {title}
+    case pipelineClaimAlready = "pipeline.claim_already"  // {number}
+    case pipelineStageUnknown = "pipeline.stage_unknown"  // {stage}
+    case pipelineStageUsage = "pipeline.stage_usage"
+    case pipelineStageUnchanged = "pipeline.stage_unchanged"  // {number} {stage}
+    case pipelineStageNotAllowed = "pipeline.stage_not_allowed"  // {number} {from} {targets}
+    case pipelineStageEnd = "pipeline.stage_end"  // {number} {from}
+    case pipelineStageLessonRequired = "pipeline.stage_lesson_required"  // {number}
+    case pipelineStageDone = "pipeline.stage_done"  // {number} {stage}
+    case pipelineRelayEmpty = "pipeline.relay_empty"  // {number}
+    case pipelineRelaySent = "pipeline.relay_sent"  // {number}
+    case pipelineRelaySentToGuide = "pipeline.relay_sent_to_guide"  // {number}
+    case pipelineRelayNobody = "pipeline.relay_nobody"  // {number}
+    case pipelineLinkSame = "pipeline.link_same"
+    case pipelineLinkAlready = "pipeline.link_already"  // {first} {second}
+    case pipelineLinked = "pipeline.linked"  // {first} {second}
+    case pipelinePraiseSent = "pipeline.praise_sent"  // {number}
+    case pipelineSimilarTitle = "pipeline.similar_title"
+    case pipelineSimilarTitleStaff = "pipeline.similar_title_staff"
+    case pipelineSimilarLine = "pipeline.similar_line"  // {number} {title} {stage}
+    case pipelineDetailAuthor = "pipeline.detail_author"  // {user}
+    case pipelineDetailGuide = "pipeline.detail_guide"  // {user}
+    case pipelineDetailAge = "pipeline.detail_age"  // {days}
+    case pipelineDetailLinks = "pipeline.detail_links"  // {numbers}
+    case pipelineDetailHint = "pipeline.detail_hint"  // {number}
+    case pipelineStatsTitle = "pipeline.stats_title"  // {count}
+    case pipelineStatsByStage = "pipeline.stats_by_stage"
+    case pipelineStatsByUnit = "pipeline.stats_by_unit"
+    case pipelineStatsByChallenge = "pipeline.stats_by_challenge"
+    case pipelineStatsLine = "pipeline.stats_line"  // {name} {count}
+    case pipelineStatsNoChallenge = "pipeline.stats_no_challenge"
+
+    // Notices to other people than the writer
+    case noticeNewIdea = "notice.new_idea"  // {unit} {number} {title}
+    case noticeClaimed = "notice.claimed"  // {number} {title}
+    case noticeStageInkommen = "notice.stage.inkommen"  // {number} {title}
+    case noticeStageBedoms = "notice.stage.bedoms"  // {number} {title}
+    case noticeStageUtvecklas = "notice.stage.utvecklas"  // {number} {title}
+    case noticeStageTestas = "notice.stage.testas"  // {number} {title}
+    case noticeStageRealiserad = "notice.stage.realiserad"  // {number} {title}
+    case noticeStageParkerad = "notice.stage.parkerad"  // {number} {title}
+    case noticeStageAvslutad = "notice.stage.avslutad"  // {number} {title} {lesson}
+    case noticeComment = "notice.comment"  // {comment}
+    case noticeFromGuide = "notice.from_guide"  // {number} {title} {text}
+    case noticeFromGiver = "notice.from_giver"  // {number} {title} {text}
+    case noticePraise = "notice.praise"  // {number} {title} — variants
+    case noticePraiseText = "notice.praise_text"  // {text}
+    case noticeLinked = "notice.linked"  // {number} {other} {title}
+
+    /// The key of the notice an idea-giver gets when their idea moves to `stage`.
+    public static func stageNotice(_ stage: IdeaStage) -> PromptKey {
+        switch stage {
+        case .utkast, .inkommen: .noticeStageInkommen
+        case .bedoms: .noticeStageBedoms
+        case .utvecklas: .noticeStageUtvecklas
+        case .testas: .noticeStageTestas
+        case .realiserad: .noticeStageRealiserad
+        case .parkerad: .noticeStageParkerad
+        case .avslutad: .noticeStageAvslutad
+        }
+    }
+
     /// The display name key of a stage.
     public static func stage(_ stage: IdeaStage) -> PromptKey {
         switch stage {

@@ -213,6 +213,48 @@ public struct IntakeTransaction: IntakeReading {
         try IdeaEvent.filter(Column("idea_number") == number).order(Column("id")).fetchAll(db)
     }
 
+    // MARK: Links and similar ideas
+
+    /// Links two ideas (in either order); returns false when they were linked already.
+    @discardableResult
+    public func linkIdeas(_ first: Int, _ second: Int, by actor: UserID, at date: Date) throws -> Bool {
+        guard first != second else { return false }
+        try db.execute(
+            sql: "INSERT OR IGNORE INTO idea_link (a, b, actor, created_at) VALUES (?, ?, ?, ?)",
+            arguments: [min(first, second), max(first, second), actor.rawValue, date])
+        return db.changesCount > 0
+    }
+
+    public func links(ofIdea number: Int) throws -> [Int] {
+        try Int.fetchAll(
+            db,
+            sql: "SELECT b FROM idea_link WHERE a = ? UNION SELECT a FROM idea_link WHERE b = ? ORDER BY 1",
+            arguments: [number, number])
+    }
+
+    /// Submitted ideas whose text is close to `text`: candidates from the FTS5 index (prefix query of the
+    /// stems), scored with `Similarity.score`, at or above `Similarity.threshold`, best first.
+    public func similarIdeas(to text: String, excluding number: Int?, limit: Int) throws -> [SimilarIdea] {
+        let terms = Similarity.terms(text)
+        guard let query = Similarity.ftsQuery(terms), limit > 0 else { return [] }
+        let candidates = try Int.fetchAll(
+            db, sql: "SELECT rowid FROM idea_fts WHERE idea_fts MATCH ? ORDER BY bm25(idea_fts) LIMIT 100",
+            arguments: [query])
+        var found: [SimilarIdea] = []
+        for candidate in candidates where candidate != number {
+            guard let idea = try idea(number: candidate), idea.stage != .utkast else { continue }
+            let score = Similarity.score(terms, Similarity.terms(Similarity.text(of: idea)))
+            if score >= Similarity.threshold {
+                found.append(SimilarIdea(number: idea.number, title: idea.title, stage: idea.stage, score: score))
+            }
+        }
+        found.sort { (a: SimilarIdea, b: SimilarIdea) -> Bool in
+            if a.score != b.score { return a.score > b.score }
+            return a.number < b.number
+        }
+        return Array(found.prefix(limit))
+    }
+
     // MARK: Conversation state
 
     public func conversationState(of user: UserID) throws -> Data? {

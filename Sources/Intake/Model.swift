@@ -78,6 +78,14 @@ public struct Idea: Codable, Sendable, Equatable {
 public struct IdeaEvent: Codable, Sendable, Equatable {
     public enum Kind: String, Codable, Sendable {
         case created, edited, submitted, stage, deleted, parked
+        /// A guide took the idea (`ta N`); the actor is the guide.
+        case claimed
+        /// A message relayed between the idea-giver and the guide (`svara N …`); the text is not kept.
+        case message
+        /// Praise sent to the idea-giver (`beröm N`).
+        case praise
+        /// Linked to a related idea (`koppla N M`); the comment holds the other number.
+        case linked
     }
 
     public var id: Int64?
@@ -122,6 +130,15 @@ public protocol IntakeReading {
     func ideas(author: UserID) throws -> [Idea]
     /// The number the next new idea (draft) will get.
     func nextIdeaNumber() throws -> Int
+    func person(_ id: UserID) throws -> Person?
+    /// Ideas of the given stages (nil: every stage but drafts), of one unit or all, oldest first.
+    func ideas(stages: [IdeaStage]?, unit: String?) throws -> [Idea]
+    /// The idea's history, oldest first.
+    func events(ofIdea number: Int) throws -> [IdeaEvent]
+    /// The numbers of the ideas linked to this one, ascending.
+    func links(ofIdea number: Int) throws -> [Int]
+    /// Submitted ideas close to `text` (drafts never match), best first, at most `limit`.
+    func similarIdeas(to text: String, excluding number: Int?, limit: Int) throws -> [SimilarIdea]
 }
 
 /// Derives an idea's title from its problem text: the first sentence, whitespace folded,

@@ -89,6 +89,38 @@ enum Schema {
             }
             try db.create(index: "outbox_unsent", on: "outbox", columns: ["sent_at", "failed_at", "id"])
         }
+        migrator.registerMigration("v2") { db in
+            // Related ideas (`koppla N M`), each pair once with the smaller number first.
+            try db.create(table: "idea_link") { t in
+                t.column("a", .integer).notNull()
+                t.column("b", .integer).notNull().indexed()
+                t.column("actor", .text).notNull()
+                t.column("created_at", .datetime).notNull()
+                t.primaryKey(["a", "b"])
+                t.check(sql: "a < b")
+            }
+            // Full-text index of submitted ideas for "similar ideas": å/ä/ö kept distinct, case-folded.
+            // rowid = idea number; drafts are never in it. Kept in sync by triggers.
+            try db.execute(sql: """
+                CREATE VIRTUAL TABLE idea_fts USING fts5(
+                    title, problem, solution, tokenize = "unicode61 remove_diacritics 0");
+                INSERT INTO idea_fts (rowid, title, problem, solution)
+                    SELECT number, title, problem, coalesce(solution, '') FROM idea WHERE stage != 'utkast';
+                CREATE TRIGGER idea_fts_insert AFTER INSERT ON idea WHEN new.stage != 'utkast' BEGIN
+                    INSERT INTO idea_fts (rowid, title, problem, solution)
+                        VALUES (new.number, new.title, new.problem, coalesce(new.solution, ''));
+                END;
+                CREATE TRIGGER idea_fts_update AFTER UPDATE ON idea BEGIN
+                    DELETE FROM idea_fts WHERE rowid = old.number;
+                    INSERT INTO idea_fts (rowid, title, problem, solution)
+                        SELECT new.number, new.title, new.problem, coalesce(new.solution, '')
+                        WHERE new.stage != 'utkast';
+                END;
+                CREATE TRIGGER idea_fts_delete AFTER DELETE ON idea BEGIN
+                    DELETE FROM idea_fts WHERE rowid = old.number;
+                END;
+                """)
+        }
         return migrator
     }
 }

@@ -190,6 +190,8 @@ public final class BotEngine: Sendable {
             case .saveIdea(let idea): try tx.saveIdea(idea)
             case .deleteIdea(let number): try tx.deleteIdea(number: number)
             case .recordEvent(let event): try tx.appendEvent(event)
+            case .notify(let user, let body): try outbox.add(body, to: user)
+            case .linkIdeas(let first, let second): try tx.linkIdeas(first, second, by: event.sender, at: now)
             }
         }
         let encoder = JSONEncoder()
@@ -212,6 +214,13 @@ private struct OutboxWriter {
         throws
     {
         let entry = OutboxEntry(txnID: "\(eventID).\(index)", kind: kind, roomID: room, body: body, style: style, createdAt: now)
+        index += 1
+        if try tx.enqueue(entry) { added += 1 }
+    }
+
+    /// A message to another person's direct chat (opened by the sender when needed).
+    mutating func add(_ body: RichText, to recipient: UserID) throws {
+        let entry = OutboxEntry(txnID: "\(eventID).\(index)", roomID: nil, recipient: recipient, body: body, createdAt: now)
         index += 1
         if try tx.enqueue(entry) { added += 1 }
     }

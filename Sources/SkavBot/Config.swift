@@ -48,6 +48,8 @@ public struct SkavConfig: Sendable, Equatable {
     public var maxMessageLength: Int = 4000
     public var promptsDirectory: String?
     public var logLevel: String = "info"
+    /// Guides and coordinators (never from chat).
+    public var roles: Roles = .none
 
     public init(databasePath: String = SkavConfig.defaultDatabasePath) {
         self.databasePath = databasePath
@@ -91,7 +93,7 @@ public struct SkavConfig: Sendable, Equatable {
         try reader.onlyKeys(
             top, at: "",
             allowed: ["chat", "matrix", "mattermost", "database", "language", "timezone", "units", "challenges", "limits",
-                "prompts", "log"])
+                "prompts", "log", "roles"])
 
         if let chat = top["chat"] {
             let chatMap = try reader.mapping(chat, key: "chat")
@@ -236,6 +238,10 @@ public struct SkavConfig: Sendable, Equatable {
             config.matrix = settings
         }
 
+        if let roles = top["roles"] {
+            config.roles = try parseRoles(roles, units: config.units, reader: reader)
+        }
+
         if let mattermost = top["mattermost"] {
             _ = try reader.mapping(mattermost, key: "mattermost")
         }
@@ -250,6 +256,49 @@ public struct SkavConfig: Sendable, Equatable {
         }
         return config
     }
+}
+
+/// `roles.coordinators` (Matrix ids) and `roles.guides` (`{user, units}`, units from `units`).
+private func parseRoles(_ node: Node, units: [String], reader: ConfigReader) throws(ConfigError) -> Roles {
+    let map = try reader.mapping(node, key: "roles")
+    try reader.onlyKeys(map, at: "roles", allowed: ["coordinators", "guides"])
+    func user(_ node: Node, key: String) throws(ConfigError) -> UserID {
+        let value = try reader.string(node, key: key).trimmingCharacters(in: .whitespaces)
+        guard value.first == "@", UserID(value).domain != nil, value.count > 3 else {
+            throw reader.error(key, "must be a full Matrix id such as @anna:kommun.se, not '\(value)'", node)
+        }
+        return UserID(value)
+    }
+    var roles = Roles()
+    if let node = map["coordinators"] {
+        roles.coordinators = try reader.sequence(node, key: "roles.coordinators").enumerated().map {
+            index, item throws(ConfigError) in try user(item, key: "roles.coordinators[\(index)]")
+        }
+    }
+    if let node = map["guides"] {
+        roles.guides = try reader.sequence(node, key: "roles.guides").enumerated().map {
+            index, item throws(ConfigError) in
+            let key = "roles.guides[\(index)]"
+            let entry = try reader.mapping(item, key: key)
+            try reader.onlyKeys(entry, at: key, allowed: ["user", "units"])
+            guard let userNode = entry["user"] else { throw reader.error("\(key).user", "is missing", item) }
+            guard let unitsNode = entry["units"] else { throw reader.error("\(key).units", "is missing", item) }
+            let guide = try user(userNode, key: "\(key).user")
+            let names = try reader.sequence(unitsNode, key: "\(key).units").enumerated().map {
+                position, unitNode throws(ConfigError) in
+                let name = try reader.string(unitNode, key: "\(key).units[\(position)]").trimmingCharacters(in: .whitespaces)
+                // Matched like the unit answer: case-insensitive; stored with the spelling of `units`.
+                guard let known = units.first(where: { $0.lowercased() == name.lowercased() }) else {
+                    let listed = units.isEmpty ? "no units are configured" : "known units: \(units.joined(separator: ", "))"
+                    throw reader.error("\(key).units[\(position)]", "'\(name)' is not one of the configured units (\(listed))", unitNode)
+                }
+                return known
+            }
+            if names.isEmpty { throw reader.error("\(key).units", "a guide needs at least one unit", unitsNode) }
+            return Roles.Guide(user: guide, units: names)
+        }
+    }
+    return roles
 }
 
 /// Walks Yams nodes with errors that name the key and the line.

@@ -17,7 +17,7 @@ public enum SkavApp {
     public static func conversationConfig(_ config: SkavConfig) -> ConversationConfig {
         ConversationConfig(
             units: config.units, challenges: config.challenges, defaultLanguage: config.language,
-            maxMessageLength: config.maxMessageLength)
+            maxMessageLength: config.maxMessageLength, roles: config.roles)
     }
 
     /// The person at the terminal.

@@ -40,6 +40,36 @@ final class FakeIntake: IntakeReading {
 
     func nextIdeaNumber() throws -> Int { next }
 
+    var links: Set<[Int]> = []
+    var notices: [(UserID, RichText)] = []
+
+    func person(_ id: UserID) throws -> Person? { persons[id] }
+
+    func ideas(stages: [IdeaStage]?, unit: String?) throws -> [Idea] {
+        ideas.values
+            .filter { stages?.contains($0.stage) ?? ($0.stage != .utkast) }
+            .filter { unit == nil || $0.unit == unit }
+            .sorted { $0.number < $1.number }
+    }
+
+    func events(ofIdea number: Int) throws -> [IdeaEvent] { events.filter { $0.ideaNumber == number } }
+
+    func links(ofIdea number: Int) throws -> [Int] {
+        links.compactMap { $0[0] == number ? $0[1] : $0[1] == number ? $0[0] : nil }.sorted()
+    }
+
+    /// The same scoring as the store, without the FTS5 candidate search.
+    func similarIdeas(to text: String, excluding number: Int?, limit: Int) throws -> [SimilarIdea] {
+        let terms = Similarity.terms(text)
+        return ideas.values
+            .filter { $0.stage != .utkast && $0.number != number }
+            .map { SimilarIdea(number: $0.number, title: $0.title, stage: $0.stage,
+                               score: Similarity.score(terms, Similarity.terms(Similarity.text(of: $0)))) }
+            .filter { $0.score >= Similarity.threshold }
+            .sorted { ($1.score, $0.number) < ($0.score, $1.number) }
+            .prefix(limit).map { $0 }
+    }
+
     func apply(_ actions: [ConversationAction]) {
         for action in actions {
             switch action {
@@ -52,6 +82,8 @@ final class FakeIntake: IntakeReading {
                 ideas[number] = nil
                 deleted.append(number)
             case .recordEvent(let event): events.append(event)
+            case .notify(let user, let text): notices.append((user, text))
+            case .linkIdeas(let first, let second): links.insert([min(first, second), max(first, second)])
             }
         }
     }
