@@ -107,20 +107,32 @@ struct Run: AsyncParsableCommand {
 
 struct Ideas: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List and show the ideas in the intake.", subcommands: [List.self, Show.self])
+        abstract: "List, show, export and move the ideas in the intake.",
+        subcommands: [List.self, Show.self, Export.self, Stage.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List submitted ideas, oldest first.")
         @OptionGroup var common: Common
         @Flag(help: "Print JSON.") var json = false
         @Flag(help: "Include drafts.") var drafts = false
+        @Option(help: "Only ideas in this stage (Swedish or English name, e.g. bedöms or review).") var stage: String?
+        @Option(help: "Only ideas of this unit.") var unit: String?
 
         func run() async throws {
             let config = try common.load()
+            var stages: [IdeaStage]? = drafts ? IdeaStage.allCases : nil
+            if let stage {
+                guard let parsed = IdeaStage(name: stage) else {
+                    printError("unknown stage '\(stage)'")
+                    throw ExitCode(2)
+                }
+                stages = [parsed]
+            }
+            let chosen = stages
             try await reportingErrors {
                 let store = try SkavApp.openStore(config)
                 let ideas = try store.read { tx in
-                    try drafts ? tx.ideas(stages: IdeaStage.allCases) : tx.ideas()
+                    try tx.ideas(stages: chosen, unit: unit)
                 }
                 if json {
                     print(try IdeaJSON.render(ideas.map { IdeaJSON(idea: $0) }))
@@ -166,10 +178,75 @@ struct Ideas: AsyncParsableCommand {
                     print("solution:  \(idea.solution ?? "-")")
                     print("challenge: \(idea.challenge ?? "-")")
                     print("history:")
+                    print("guide:     \(idea.guide?.rawValue ?? "-")")
+                    print("history:")
                     for event in history {
                         let move = event.toStage.map { " → \($0.rawValue)" } ?? ""
-                        print("  \(event.at.formatted(.iso8601)) \(event.actor) \(event.kind.rawValue)\(move)")
+                        let comment = event.comment.map { ": \($0)" } ?? ""
+                        print("  \(event.at.formatted(.iso8601)) \(event.actor) \(event.kind.rawValue)\(move)\(comment)")
                     }
+                }
+            }
+        }
+    }
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Export every submitted idea as CSV (UTF-8 with BOM, ; and CRLF: opens in Excel and LibreOffice) or JSON.")
+        @OptionGroup var common: Common
+        @Option(help: "csv or json.") var format: String
+        @Option(help: "Write to this file instead of standard output.") var output: String?
+
+        func run() async throws {
+            let config = try common.load()
+            guard let chosen = IdeaExport.Format(rawValue: format.lowercased()) else {
+                printError("--format must be csv or json, not '\(format)'")
+                throw ExitCode(2)
+            }
+            try await reportingErrors {
+                let store = try SkavApp.openStore(config)
+                let data: Data = try store.read { tx in
+                    let ideas = try tx.ideas()
+                    switch chosen {
+                    case .csv:
+                        var links: [Int: [Int]] = [:]
+                        for idea in ideas { links[idea.number] = try tx.links(ofIdea: idea.number) }
+                        return IdeaExport.csv(ideas, links: links)
+                    case .json:
+                        return try IdeaExport.json(ideas.map { ($0, try tx.events(ofIdea: $0.number)) })
+                    }
+                }
+                if let output {
+                    try data.write(to: URL(fileURLWithPath: output), options: .atomic)
+                } else {
+                    FileHandle.standardOutput.write(data)
+                }
+            }
+        }
+    }
+
+    struct Stage: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Move an idea to another stage (same rules as in chat); the idea-giver is told by the running bot.")
+        @OptionGroup var common: Common
+        @Argument(help: "The idea's number.") var number: Int
+        @Argument(help: "The new stage, Swedish or English (bedöms, review, avslutad, closed, …).") var stage: String
+        @Option(help: "Who moves it (a Matrix id, e.g. @anna:kommun.se).") var by: String
+        @Option(help: "A comment; for avslutad/closed, the lesson learned (required).") var comment: String?
+
+        func run() async throws {
+            let config = try common.load()
+            try await reportingErrors {
+                let store = try SkavApp.openStore(config)
+                let prompts = try SkavApp.prompts(config)
+                do {
+                    let moved = try StageCommand.run(
+                        store: store, prompts: prompts, config: config, number: number, stage: stage, by: UserID(by),
+                        comment: comment, now: Date())
+                    print("#\(moved.number) is now \(moved.stage.rawValue)")
+                } catch let failure as StageCommand.Failure {
+                    printError(failure.description)
+                    throw ExitCode(1)
                 }
             }
         }

@@ -1,0 +1,104 @@
+import Chat
+import Conversation
+import Foundation
+import Intake
+
+/// `skav ideas export`: every submitted idea as CSV or JSON.
+public enum IdeaExport {
+    public enum Format: String, Sendable, CaseIterable {
+        case csv, json
+    }
+
+    static let columns = [
+        "number", "title", "stage", "unit", "challenge", "benefits", "problem", "solution", "author", "guide",
+        "created_at", "submitted_at", "updated_at", "links",
+    ]
+
+    /// CSV as spreadsheets in a Swedish locale read it: UTF-8 with a byte-order mark (so Excel knows the
+    /// encoding and keeps å/ä/ö), `;` between fields (the Swedish list separator), CRLF line ends, and
+    /// fields quoted when they hold `;`, `"`, a line break or leading/trailing space (quotes doubled).
+    public static func csv(_ ideas: [Idea], links: [Int: [Int]] = [:]) -> Data {
+        var text = "\u{FEFF}" + columns.joined(separator: ";") + "\r\n"
+        for idea in ideas {
+            let fields: [String] = [
+                "\(idea.number)", idea.title, idea.stage.rawValue, idea.unit ?? "", idea.challenge ?? "",
+                idea.benefits ?? "", idea.problem, idea.solution ?? "", idea.author.rawValue, idea.guide?.rawValue ?? "",
+                IdeaJSON.iso(idea.createdAt), idea.submittedAt.map(IdeaJSON.iso) ?? "", IdeaJSON.iso(idea.updatedAt),
+                (links[idea.number] ?? []).map(String.init).joined(separator: " "),
+            ]
+            text += fields.map(quote).joined(separator: ";") + "\r\n"
+        }
+        return Data(text.utf8)
+    }
+
+    static func quote(_ field: String) -> String {
+        // Line breaks inside a field are kept as CRLF too, as Excel writes them.
+        let normalized = field.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\n", with: "\r\n")
+        let needsQuotes = normalized.contains(where: { $0 == ";" || $0 == "\"" || $0 == "\r" || $0 == "\n" || $0 == "," })
+            || normalized.first?.isWhitespace == true || normalized.last?.isWhitespace == true
+        guard needsQuotes else { return normalized }
+        return "\"" + normalized.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    /// A JSON array of ideas with their history, as `skav ideas show --json` prints one.
+    public static func json(_ ideas: [(Idea, [IdeaEvent])]) throws -> Data {
+        Data((try IdeaJSON.render(ideas.map { IdeaJSON(idea: $0.0, history: $0.1) }) + "\n").utf8)
+    }
+}
+
+/// `skav ideas stage N STAGE --by USER`: the same rules as `status N` in chat.
+public enum StageCommand {
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Moves the idea, records the event and queues the idea-giver's notice in the outbox (the running bot
+    /// sends it). Returns the moved idea.
+    @discardableResult
+    public static func run(
+        store: IntakeStore, prompts: PromptCatalog, config: SkavConfig, number: Int, stage name: String,
+        by actor: UserID, comment: String?, now: Date
+    ) throws -> Idea {
+        guard let stage = IdeaStage(name: name) else {
+            throw Failure(
+                description: "unknown stage '\(name)' (use \(IdeaStage.allCases.dropFirst().map(\.rawValue).joined(separator: ", ")))")
+        }
+        return try store.write { tx in
+            guard let idea = try tx.idea(number: number), idea.stage != .utkast else {
+                throw Failure(description: "there is no submitted idea #\(number)")
+            }
+            let roles = config.roles
+            if roles != .none, !roles.canManage(idea, by: actor) {
+                throw Failure(description: "\(actor) is neither a coordinator nor a guide of the idea's unit (roles in the config)")
+            }
+            switch StageRules.move(idea, to: stage, comment: comment, by: actor, at: now) {
+            case .failure(.unchanged):
+                throw Failure(description: "idea #\(number) is already \(stage.rawValue)")
+            case .failure(.lessonRequired):
+                throw Failure(description: "closing (avslutad) needs the lesson learned: --comment TEXT")
+            case .failure(.notAllowed):
+                let targets = StageRules.targets(from: idea.stage).map(\.rawValue)
+                throw Failure(
+                    description: "idea #\(number) is \(idea.stage.rawValue) and can move to: "
+                        + (targets.isEmpty ? "nothing (an end stage)" : targets.joined(separator: ", ")))
+            case .success(let (found, event)):
+                var moved = found
+                if moved.guide == nil && roles.units(guidedBy: actor).contains(where: { $0 == idea.unit }) {
+                    moved.guide = actor
+                }
+                try tx.saveIdea(moved)
+                let recorded = try tx.appendEvent(event)
+                if idea.author != actor {
+                    let language = try tx.person(idea.author)?.language ?? config.language
+                    let body = PipelineNotice.stageChange(
+                        idea: moved, to: stage, comment: event.comment, language: language, prompts: prompts)
+                    try tx.enqueue(
+                        OutboxEntry(
+                            txnID: "cli.stage.\(number).\(recorded.id ?? 0)", roomID: nil, recipient: idea.author,
+                            body: body, createdAt: now))
+                }
+                return moved
+            }
+        }
+    }
+}
