@@ -1,0 +1,158 @@
+import Foundation
+import Testing
+
+@testable import Intake
+
+/// The labelled set the similar-ideas threshold was chosen on: realistic Swedish idea pairs, written
+/// differently, marked similar (the same friction or the same fix) or not (same workplace, other topic).
+/// `swift test --filter SimilarityTests` prints precision and recall at the chosen threshold and a sweep.
+enum LabelledPairs {
+    static let similar: [(String, String)] = [
+        ("Det tar för lång tid att boka tolk till hembesök, vi väntar ofta en vecka.",
+         "Tolkbokningen är så långsam att hembesöken blir försenade."),
+        ("Vi skriver samma uppgifter i tre olika system när en brukare flyttar.",
+         "När en brukare byter boende måste uppgifterna matas in i flera system, dubbelarbete."),
+        ("Skrivaren på plan 2 krånglar varje morgon.",
+         "Skrivaren på andra våningen fungerar nästan aldrig på morgonen."),
+        ("Föräldrar hittar inte blanketten för ansökan om skolskjuts på webben.",
+         "Blanketten för skolskjuts är svår att hitta på kommunens webbplats."),
+        ("Hemtjänstens nyckelhantering tar mycket tid, vi hämtar nycklar på kontoret varje morgon.",
+         "Digitala lås i hemtjänsten skulle spara tiden vi lägger på att hämta nycklar."),
+        ("Vi saknar ett enkelt sätt att boka konferensrum, det blir dubbelbokningar.",
+         "Dubbelbokade konferensrum hela tiden, bokningen av rum behöver bli enklare."),
+        ("Nyanställda får inte sina datorkonton första dagen.",
+         "Första arbetsdagen har nya medarbetare ofta inget konto till datorn."),
+        ("Matsvinnet i skolmatsalen är stort, mycket mat slängs.",
+         "Skolans matsal slänger mycket mat varje dag, kan vi minska svinnet?"),
+        ("Parkeringen vid äldreboendet är alltid full så anhöriga kan inte parkera.",
+         "Anhöriga som besöker äldreboendet hittar ingen parkering."),
+        ("Lärare lägger mycket tid på att rätta prov för hand.",
+         "Rättning av prov tar lärarnas kvällar, digitala prov skulle hjälpa."),
+        ("Bilarna i hemtjänsten är ofta smutsiga och saknar bränsle när vi ska köra.",
+         "Hemtjänstbilarna är tomma på bränsle när nästa pass tar över."),
+        ("Vi får för många mejl med kopior till alla, inkorgen svämmar över.",
+         "Mejlen med kopia till hela arbetsplatsen gör att viktiga mejl försvinner."),
+        ("Det är svårt att få tag på IT-supporten per telefon.",
+         "Telefonkön till IT-supporten är timslång."),
+        ("Brukare med hörselnedsättning hör inte när vi ringer på dörren.",
+         "En blinkande dörrklocka för brukare med nedsatt hörsel skulle hjälpa hemtjänsten."),
+        ("Vi skriver ut scheman på papper varje vecka och sätter upp dem på väggen.",
+         "Scheman skrivs ut på papper och blir inaktuella, gör schemat digitalt."),
+        ("Snöröjningen vid förskolan kommer för sent, föräldrar halkar vid grinden.",
+         "Halkan vid förskolans grind på morgonen, snöröjningen behöver komma tidigare."),
+        ("Ansökan om bygglov tar för lång tid för att handlingar saknas.",
+         "Bygglovsansökningar fastnar för att handlingarna inte är kompletta."),
+        ("Vi behöver ett gemensamt ställe för rutiner, nu ligger de i olika mappar.",
+         "Rutinerna finns utspridda i mappar, samla rutiner på ett ställe."),
+        ("Elever glömmer sina lösenord och lektionen försenas.",
+         "Lösenord som elever glömmer stjäl tid från lektionen."),
+        ("Det saknas laddare till surfplattorna i hemtjänsten.",
+         "Surfplattorna i hemtjänsten är urladdade, vi har för få laddare."),
+        ("Fakturor från leverantörer kommer på papper och måste skannas.",
+         "Pappersfakturor från leverantörer borde komma som e-faktura i stället för att skannas."),
+        ("Besökare hittar inte receptionen i stadshuset.",
+         "Skyltningen till receptionen i stadshuset är dålig, besökare går vilse."),
+        ("Vi slänger fungerande möbler när kontor flyttar.",
+         "När kontoret flyttar slängs möbler som fungerar, återbruk av möbler."),
+        ("Larmen från trygghetslarmen kommer till fel grupp på natten.",
+         "Trygghetslarm på natten hamnar hos fel nattgrupp."),
+    ]
+
+    static let different: [(String, String)] = [
+        ("Det tar för lång tid att boka tolk till hembesök, vi väntar ofta en vecka.",
+         "Skrivaren på plan 2 krånglar varje morgon."),
+        ("Vi skriver samma uppgifter i tre olika system när en brukare flyttar.",
+         "Matsvinnet i skolmatsalen är stort, mycket mat slängs."),
+        ("Föräldrar hittar inte blanketten för ansökan om skolskjuts på webben.",
+         "Ansökan om bygglov tar för lång tid för att handlingar saknas."),
+        ("Hemtjänstens nyckelhantering tar mycket tid, vi hämtar nycklar på kontoret varje morgon.",
+         "Bilarna i hemtjänsten är ofta smutsiga och saknar bränsle när vi ska köra."),
+        ("Vi saknar ett enkelt sätt att boka konferensrum, det blir dubbelbokningar.",
+         "Det tar för lång tid att boka tolk till hembesök, vi väntar ofta en vecka."),
+        ("Nyanställda får inte sina datorkonton första dagen.",
+         "Elever glömmer sina lösenord och lektionen försenas."),
+        ("Parkeringen vid äldreboendet är alltid full så anhöriga kan inte parkera.",
+         "Snöröjningen vid förskolan kommer för sent, föräldrar halkar vid grinden."),
+        ("Lärare lägger mycket tid på att rätta prov för hand.",
+         "Vi skriver ut scheman på papper varje vecka och sätter upp dem på väggen."),
+        ("Vi får för många mejl med kopior till alla, inkorgen svämmar över.",
+         "Det är svårt att få tag på IT-supporten per telefon."),
+        ("Brukare med hörselnedsättning hör inte när vi ringer på dörren.",
+         "Larmen från trygghetslarmen kommer till fel grupp på natten."),
+        ("Det saknas laddare till surfplattorna i hemtjänsten.",
+         "Fakturor från leverantörer kommer på papper och måste skannas."),
+        ("Besökare hittar inte receptionen i stadshuset.",
+         "Vi behöver ett gemensamt ställe för rutiner, nu ligger de i olika mappar."),
+        ("Vi slänger fungerande möbler när kontor flyttar.",
+         "Vi skriver samma uppgifter i tre olika system när en brukare flyttar."),
+        ("Matsvinnet i skolmatsalen är stort, mycket mat slängs.",
+         "Vi slänger fungerande möbler när kontor flyttar."),
+        ("Hemtjänsten behöver fler bilar på morgonen.",
+         "Det saknas laddare till surfplattorna i hemtjänsten."),
+        ("Elever i årskurs nio behöver mer studievägledning.",
+         "Lärare lägger mycket tid på att rätta prov för hand."),
+        ("Tvättstugan på gruppboendet är trasig varannan vecka.",
+         "Brukare med hörselnedsättning hör inte när vi ringer på dörren."),
+        ("Vi borde ha gemensam fika för hela förvaltningen en gång i månaden.",
+         "Det är svårt att få tag på IT-supporten per telefon."),
+        ("Belysningen på gång- och cykelvägen till skolan är dålig.",
+         "Parkeringen vid äldreboendet är alltid full så anhöriga kan inte parkera."),
+        ("Socialsekreterare har för många ärenden var.",
+         "Vi skriver ut scheman på papper varje vecka och sätter upp dem på väggen."),
+        ("Kön till förskoleplats är lång i centrala stan.",
+         "Snöröjningen vid förskolan kommer för sent, föräldrar halkar vid grinden."),
+        ("Det finns inga cykelställ vid stadshuset.",
+         "Besökare hittar inte receptionen i stadshuset."),
+        ("Vi behöver bättre rutiner för introduktion av vikarier.",
+         "Nyanställda får inte sina datorkonton första dagen."),
+    ]
+}
+
+@Suite struct SimilarityTests {
+    static func evaluate(at threshold: Double) -> (precision: Double, recall: Double, tp: Int, fp: Int, fn: Int) {
+        let tp = LabelledPairs.similar.filter { Similarity.score($0.0, $0.1) >= threshold }.count
+        let fp = LabelledPairs.different.filter { Similarity.score($0.0, $0.1) >= threshold }.count
+        let fn = LabelledPairs.similar.count - tp
+        let precision = tp + fp == 0 ? 1 : Double(tp) / Double(tp + fp)
+        let recall = Double(tp) / Double(LabelledPairs.similar.count)
+        return (precision, recall, tp, fp, fn)
+    }
+
+    @Test func labelledSetIsLargeEnough() {
+        #expect(LabelledPairs.similar.count + LabelledPairs.different.count >= 40)
+        #expect(LabelledPairs.similar.count >= 20 && LabelledPairs.different.count >= 20)
+    }
+
+    /// The bar: precision ≥ 0.9 (telling someone about an unrelated idea is worse than missing one),
+    /// recall ≥ 0.7.
+    @Test func precisionAndRecallAtTheChosenThreshold() {
+        for step in stride(from: 0.15, through: 0.55, by: 0.05) {
+            let r = Self.evaluate(at: step)
+            print(String(format: "similarity sweep: threshold %.2f precision %.2f recall %.2f", step, r.precision, r.recall))
+        }
+        let result = Self.evaluate(at: Similarity.threshold)
+        print(
+            String(
+                format: "similarity: threshold %.2f on %d labelled pairs: precision %.2f recall %.2f (tp %d, fp %d, fn %d)",
+                Similarity.threshold, LabelledPairs.similar.count + LabelledPairs.different.count, result.precision,
+                result.recall, result.tp, result.fp, result.fn))
+        for (a, b) in LabelledPairs.similar where Similarity.score(a, b) < Similarity.threshold {
+            print(String(format: "  missed (%.2f): %@ | %@", Similarity.score(a, b), a, b))
+        }
+        for (a, b) in LabelledPairs.different where Similarity.score(a, b) >= Similarity.threshold {
+            print(String(format: "  false match (%.2f): %@ | %@", Similarity.score(a, b), a, b))
+        }
+        #expect(result.precision >= 0.9)
+        #expect(result.recall >= 0.7)
+    }
+
+    @Test func swedishTerms() {
+        #expect(Similarity.terms("Tolkarna och TOLKEN") == ["tolk"])
+        // å/ä/ö stay distinct letters; stop words go.
+        #expect(Similarity.terms("Det är en båt och ett bät") == ["båt", "bät"])
+        #expect(Similarity.score("tolkbokning", "boka tolk") > 0)
+        #expect(Similarity.score("", "något") == 0)
+        #expect(Similarity.ftsQuery(["tolk", "bok"]) == "\"tolk\"* OR \"bok\"*")
+        #expect(Similarity.ftsQuery([]) == nil)
+    }
+}
