@@ -1,0 +1,142 @@
+import Chat
+import Foundation
+import GRDB
+import Testing
+
+@testable import Intake
+
+@Suite struct PipelineStoreTests {
+    let now = Date(timeIntervalSince1970: 1_790_000_000)
+
+    func idea(_ number: Int, _ problem: String, stage: IdeaStage = .inkommen, solution: String? = nil) -> Idea {
+        Idea(
+            number: number, author: "@anna:kommun.se", title: deriveTitle(from: problem), problem: problem,
+            solution: solution, unit: "Socialtjänst", stage: stage, createdAt: now, updatedAt: now)
+    }
+
+    @Test func theFullTextIndexFollowsTheIdeasAndNeverHoldsDrafts() throws {
+        let store = try IntakeStore()
+        try store.write { tx in
+            try tx.saveIdea(idea(1, "Det tar för lång tid att boka tolk till hembesök."))
+            try tx.saveIdea(idea(2, "Tolkbokningen för hembesök är långsam och krånglig.", stage: .utkast))
+            try tx.saveIdea(idea(3, "Skrivaren på plan 2 krånglar varje morgon."))
+        }
+        let query = "Tolkbokningen är så långsam att hembesöken blir försenade."
+        var found = try store.read { try $0.similarIdeas(to: query, excluding: nil, limit: 3) }
+        #expect(found.map(\.number) == [1])
+        #expect(found.first?.stage == .inkommen)
+
+        // Submitting the draft puts it in the index; the idea itself is never its own match.
+        try store.write { tx in
+            var draft = try #require(try tx.idea(number: 2))
+            draft.stage = .inkommen
+            try tx.saveIdea(draft)
+        }
+        found = try store.read { try $0.similarIdeas(to: query, excluding: 2, limit: 3) }
+        #expect(found.map(\.number) == [1])
+        found = try store.read { try $0.similarIdeas(to: query, excluding: nil, limit: 3) }
+        #expect(Set(found.map(\.number)) == [1, 2])
+
+        // Edits and deletes follow; stop words alone match nothing.
+        try store.write { tx in
+            try tx.saveIdea(idea(1, "Matsvinnet i skolmatsalen är stort."))
+            try tx.deleteIdea(number: 2)
+        }
+        #expect(try store.read { try $0.similarIdeas(to: query, excluding: nil, limit: 3) }.isEmpty)
+        #expect(try store.read { try $0.similarIdeas(to: "det är och som", excluding: nil, limit: 3) }.isEmpty)
+        #expect(try store.read { try Int.fetchOne($0.db, sql: "SELECT count(*) FROM idea_fts") } == 2)
+    }
+
+    @Test func theIndexKeepsSwedishLettersDistinct() throws {
+        let store = try IntakeStore()
+        try store.write { try $0.saveIdea(idea(1, "Båten till ön går för sällan.")) }
+        let hits = try store.read { tx in
+            try Int.fetchAll(tx.db, sql: "SELECT rowid FROM idea_fts WHERE idea_fts MATCH ?", arguments: ["bat*"])
+        }
+        #expect(hits.isEmpty)
+        let exact = try store.read { tx in
+            try Int.fetchAll(tx.db, sql: "SELECT rowid FROM idea_fts WHERE idea_fts MATCH ?", arguments: ["BÅTEN"])
+        }
+        #expect(exact == [1])
+    }
+
+    @Test func aDatabaseFromV1GetsItsSubmittedIdeasIndexed() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("skav-v2-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("skav.sqlite").path
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let queue = try DatabaseQueue(path: path)
+        try Schema.migrator.migrate(queue, upTo: "v1")
+        try queue.write { db in
+            try idea(1, "Det tar för lång tid att boka tolk till hembesök.").insert(db)
+            try idea(2, "Tolk till hembesök tar lång tid att boka.", stage: .utkast).insert(db)
+        }
+        try queue.close()
+        let store = try IntakeStore(path: path)
+        #expect(try store.appliedMigrations() == ["v1", "v2"])
+        let found = try store.read { try $0.similarIdeas(to: "Tolkbokning till hembesök tar tid", excluding: nil, limit: 3) }
+        #expect(found.map(\.number) == [1])
+    }
+
+    @Test func linksAreStoredOncePerPair() throws {
+        let store = try IntakeStore()
+        try store.write { tx in
+            #expect(try tx.linkIdeas(3, 1, by: "@ia:kommun.se", at: now))
+            #expect(try !tx.linkIdeas(1, 3, by: "@ia:kommun.se", at: now))
+            #expect(try !tx.linkIdeas(2, 2, by: "@ia:kommun.se", at: now))
+            try tx.linkIdeas(1, 2, by: "@ia:kommun.se", at: now)
+        }
+        #expect(try store.read { try $0.links(ofIdea: 1) } == [2, 3])
+        #expect(try store.read { try $0.links(ofIdea: 3) } == [1])
+    }
+
+    @Test func stageRules() {
+        let allowed: [IdeaStage: [IdeaStage]] = [
+            .inkommen: [.bedoms, .parkerad, .avslutad], .bedoms: [.utvecklas, .parkerad, .avslutad],
+            .utvecklas: [.testas, .parkerad, .avslutad], .testas: [.realiserad, .parkerad, .avslutad],
+            .parkerad: [.bedoms, .avslutad], .realiserad: [], .avslutad: [], .utkast: [],
+        ]
+        for from in IdeaStage.allCases {
+            for to in IdeaStage.allCases {
+                let refusal = StageRules.check(from: from, to: to, comment: "lärdom")
+                if from == to {
+                    #expect(refusal == .unchanged)
+                } else {
+                    #expect((refusal == nil) == allowed[from]!.contains(to), "\(from) → \(to)")
+                }
+            }
+        }
+        #expect(StageRules.check(from: .bedoms, to: .avslutad, comment: nil) == .lessonRequired)
+        #expect(StageRules.check(from: .bedoms, to: .avslutad, comment: "  ") == .lessonRequired)
+        let result = StageRules.move(idea(1, "x y z"), to: .bedoms, comment: " ", by: "@karin:kommun.se", at: now)
+        guard case .success(let (moved, event)) = result else { Issue.record("refused"); return }
+        #expect(moved.stage == .bedoms && event.fromStage == .inkommen && event.toStage == .bedoms)
+        #expect(event.comment == nil && event.actor == "@karin:kommun.se" && event.kind == .stage)
+    }
+
+    @Test func stageNames() {
+        let cases: [(String, IdeaStage)] = [
+            ("bedöms", .bedoms), ("BEDOMS", .bedoms), ("review", .bedoms), ("Utvecklas", .utvecklas),
+            ("develop", .utvecklas), ("testas", .testas), ("pilot", .testas), ("realiserad", .realiserad),
+            ("realised", .realiserad), ("parkerad", .parkerad), ("parked", .parkerad), ("avslutad", .avslutad),
+            ("closed", .avslutad), ("inkommen", .inkommen), ("submitted", .inkommen),
+        ]
+        for (name, stage) in cases { #expect(IdeaStage(name: name) == stage, "\(name)") }
+        #expect(IdeaStage(name: "flyger") == nil)
+    }
+
+    @Test func rolesAndRouting() {
+        let roles = Roles(
+            coordinators: ["@ia:kommun.se"],
+            guides: [.init(user: "@karin:kommun.se", units: ["Socialtjänst"]), .init(user: "@olle:kommun.se", units: ["Skola"])])
+        var social = idea(1, "x")
+        #expect(roles.recipients(for: social) == ["@karin:kommun.se"])
+        #expect(roles.canManage(social, by: "@karin:kommun.se") && !roles.canManage(social, by: "@olle:kommun.se"))
+        #expect(roles.canSee(social, by: "@anna:kommun.se") && !roles.canSee(social, by: "@bertil:kommun.se"))
+        #expect(roles.canManage(social, by: "@ia:kommun.se"))
+        social.unit = "Äldreomsorg"
+        #expect(roles.recipients(for: social) == ["@ia:kommun.se"])
+        social.guide = "@olle:kommun.se"
+        #expect(roles.contacts(for: social) == ["@olle:kommun.se"])
+    }
+}
