@@ -115,7 +115,7 @@ struct Turn {
             return
         }
         try loadDraft()
-        if let command = Command.parse(text) {
+        if let command = Command.parse(text), !isEverydayText(command) {
             try perform(command)
         } else {
             try answer(text)

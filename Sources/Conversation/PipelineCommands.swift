@@ -88,6 +88,13 @@ extension Turn {
 
     mutating func notify(_ user: UserID, _ text: RichText) { effects.append(.notify(user, text)) }
 
+    /// `Status 3 veckor efter ansökan saknas` from someone without a role is an idea, not a command:
+    /// only guides and coordinators get the "unknown stage" answer.
+    func isEverydayText(_ command: Command) -> Bool {
+        guard case .setStage(_, let stage, _) = command, !roles.isStaff(person.id) else { return false }
+        return stage.flatMap(IdeaStage.init(name:)) == nil
+    }
+
     mutating func performPipeline(_ command: Command) throws {
         if case .relay(let number, let text) = command { return try relay(number, text) }
         guard roles.isStaff(person.id) else { return reply(t(.pipelineStaffOnly)) }

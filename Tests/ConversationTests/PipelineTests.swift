@@ -293,6 +293,21 @@ import Testing
         #expect(!unrelated.text.contains(Self.text(.pipelineSimilarTitle)))
     }
 
+    @Test func helpShowsTheStaffCommandsToStaffOnly() throws {
+        #expect(try Self.run(Self.karin, "hjälp").text.contains(Self.text(.pipelineHelpStaff)))
+        #expect(try Self.run(Self.ia, "hjälp").text.contains(Self.text(.pipelineHelpStaff)))
+        #expect(try !Self.run(Self.bertil, "hjälp").text.contains(Self.text(.pipelineHelpStaff)))
+    }
+
+    @Test func anEverydaySentenceThatLooksLikeStatusIsAnIdeaForEmployees() throws {
+        let intake = Self.seeded()
+        let outcome = try Self.run(Self.bertil, "Status 3 veckor efter ansökan syns inte", intake: intake)
+        #expect(outcome.actions.contains { if case .saveIdea(let idea) = $0 { idea.stage == .utkast } else { false } })
+        #expect(intake.ideas[3]?.stage == .inkommen)
+        let staff = try Self.run(Self.olle, "Status 3 veckor efter ansökan syns inte", intake: intake)
+        #expect(staff.changes.isEmpty && staff.text == Self.text(.pipelineStageUnknown, ["stage": "veckor"]))
+    }
+
     // MARK: Parsing
 
     @Test func pipelineCommandsParse() {

@@ -26,6 +26,8 @@ import Testing
         #expect(config.roles.guides == [Roles.Guide(user: karin, units: ["Socialtjänst"])])
         #expect(SkavApp.conversationConfig(config).roles == config.roles)
         #expect(try SkavConfig.parse(yaml: "units: [A]").roles == .none)
+        let example = try SkavConfig.load(file: ConfigTests.root.appendingPathComponent("config/skav.example.yaml").path)
+        #expect(example.roles.coordinators.count == 1 && example.roles.guides.count == 2)
     }
 
     @Test func badRolesNameTheKey() {
