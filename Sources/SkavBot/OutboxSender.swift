@@ -51,17 +51,19 @@ public final class OutboxSender: Service, Sendable {
     /// Sends every due entry once. Returns the earliest time a failed entry may be retried, if any.
     @discardableResult
     public func drain() async throws -> Date? {
-        var blockedRooms = Set<String>()
+        // A lane is a room, or a recipient whose room is not known yet; a failure blocks its lane only.
+        func lane(_ entry: OutboxEntry) -> String {
+            entry.roomID?.rawValue ?? "@" + (entry.recipient?.rawValue ?? "")
+        }
+        var blockedLanes = Set<String>()
         while !Task.isCancelled {
             let moment = now()
             let due = try await store.read { try $0.dueOutbox(now: moment, limit: 50) }
-            let sendable = due.filter { entry in !blockedRooms.contains(entry.roomID?.rawValue ?? "@" + (entry.recipient?.rawValue ?? "")) }
+            let sendable = due.filter { !blockedLanes.contains(lane($0)) }
             if sendable.isEmpty { break }
-            for entry in sendable {
-                let lane = entry.roomID?.rawValue ?? "@" + (entry.recipient?.rawValue ?? "")
-                if blockedRooms.contains(lane) { continue }
+            for entry in sendable where !blockedLanes.contains(lane(entry)) {
                 if Task.isCancelled { return nil }
-                if try await !send(entry) { blockedRooms.insert(lane) }
+                if try await !send(entry) { blockedLanes.insert(lane(entry)) }
             }
         }
         return try await store.read { try $0.nextOutboxRetry() }
