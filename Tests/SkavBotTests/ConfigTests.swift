@@ -17,6 +17,7 @@ import Testing
         #expect(config.matrix?.deviceID == "SKAV")
         #expect(config.matrix?.allowedDomains == ["kommun.example"])
         #expect(config.matrix?.syncTimeout == .seconds(30))
+        #expect(config.matrix?.requestTimeout == .seconds(20))
         #expect(config.databasePath == "/var/lib/skav/skav.sqlite")
         #expect(config.language == .sv)
         #expect(config.timezone == "Europe/Stockholm")
@@ -60,6 +61,7 @@ import Testing
         ("matrix: {homeserver: 'http://x', user_id: '@a:b', allowed_domains: []}", "matrix.allowed_domains", "at least one"),
         ("matrix: {homeserver: 'http://x', user_id: '@a:b', sync_timeout: soon}", "matrix.sync_timeout", "duration"),
         ("matrix: {homeserver: 'http://x', user_id: '@a:b', passwrd: x}", "matrix.passwrd", "not a known setting"),
+        ("matrix: {homeserver: 'http://x', user_id: '@a:b', request_timeout: 0s}", "matrix.request_timeout", "at least"),
         ("language: fi", "language", "sv or en"),
         ("timezone: Mars/Olympus", "timezone", "time zone"),
         ("units: [Skola, skola]", "units", "twice"),
