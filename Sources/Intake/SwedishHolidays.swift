@@ -93,11 +93,23 @@ public enum SwedishHolidays {
 
     /// All sixteen days of `year`, in date order.
     public static func holidays(year: Int) -> [Holiday] {
+        // Stable: Kristi himmelsfärd can fall on 1 May (e.g. 2008) or the national day on Pingst.
+        unsorted(year: year).enumerated().sorted { ($0.element.date, $0.offset) < ($1.element.date, $1.offset) }
+            .map(\.element)
+    }
+
+    /// The holidays on `day` (usually none or one; two when e.g. Kristi himmelsfärd is 1 May).
+    public static func holidays(on day: CivilDate) -> [Holiday] {
+        unsorted(year: day.year).filter { $0.date == day }
+    }
+
+    /// The sixteen days in the fixed order of `Kind` (not always date order: Easter moves).
+    private static func unsorted(year: Int) -> [Holiday] {
         let easter = easterSunday(year: year)
         // The Saturday in 20–26 June; the Saturday in 31 October–6 November.
         let midsummerDay = saturday(onOrAfter: date(year, 6, 20))
         let allSaints = saturday(onOrAfter: date(year, 10, 31))
-        let days: [Holiday] = [
+        return [
             Holiday(date: date(year, 1, 1), kind: .nyarsdagen),
             Holiday(date: date(year, 1, 6), kind: .trettondedagJul),
             Holiday(date: easter.adding(days: -2), kind: .langfredagen),
@@ -115,13 +127,6 @@ public enum SwedishHolidays {
             Holiday(date: date(year, 12, 26), kind: .annandagJul),
             Holiday(date: date(year, 12, 31), kind: .nyarsafton),
         ]
-        // Stable: Kristi himmelsfärd can fall on 1 May (e.g. 2008) or the national day on Pingst.
-        return days.enumerated().sorted { ($0.element.date, $0.offset) < ($1.element.date, $1.offset) }.map(\.element)
-    }
-
-    /// The holidays on `day` (usually none or one; two when e.g. Kristi himmelsfärd is 1 May).
-    public static func holidays(on day: CivilDate) -> [Holiday] {
-        holidays(year: day.year).filter { $0.date == day }
     }
 
     private static func date(_ year: Int, _ month: Int, _ day: Int) -> CivilDate {

@@ -245,7 +245,7 @@ private let allWeek = Set(Weekday.allCases)
                 #expect(office.isWorkingMoment(due))
                 #expect(office.workingTime(from: moment, to: due) == duration)
             }
-            moment.addTimeInterval(3 * 3600 + 7 * 60)
+            moment.addTimeInterval(11 * 3600 + 7 * 60)
         }
     }
 
