@@ -50,6 +50,8 @@ public struct SkavConfig: Sendable, Equatable {
     public var maxMessageLength: Int = 4000
     public var promptsDirectory: String?
     public var logLevel: String = "info"
+    /// `calendar.*`: working hours, days, holidays and days off (see `workingCalendar`).
+    public var calendar = CalendarSettings()
 
     public init(databasePath: String = SkavConfig.defaultDatabasePath) {
         self.databasePath = databasePath
@@ -93,7 +95,7 @@ public struct SkavConfig: Sendable, Equatable {
         try reader.onlyKeys(
             top, at: "",
             allowed: ["chat", "matrix", "mattermost", "database", "language", "timezone", "units", "challenges", "limits",
-                "prompts", "log"])
+                "prompts", "log", "calendar"])
 
         if let chat = top["chat"] {
             let chatMap = try reader.mapping(chat, key: "chat")
@@ -192,6 +194,10 @@ public struct SkavConfig: Sendable, Equatable {
             }
         }
 
+        if let calendar = top["calendar"] {
+            config.calendar = try CalendarSettings.parse(calendar, reader: reader)
+        }
+
         if let matrix = top["matrix"] {
             let map = try reader.mapping(matrix, key: "matrix")
             try reader.onlyKeys(
@@ -261,7 +267,7 @@ public struct SkavConfig: Sendable, Equatable {
 }
 
 /// Walks Yams nodes with errors that name the key and the line.
-private struct ConfigReader {
+struct ConfigReader {
     var base: URL?
 
     func error(_ key: String, _ problem: String, _ node: Node?) -> ConfigError {
