@@ -107,7 +107,31 @@ enum ClientCase {
     static func isMarker(at index: Int, in tokens: [Token]) -> Bool {
         let token = tokens[index]
         if token.bracketed && token.lower == "personnummer" { return true }
-        return isName(token) || isAge(at: index, in: tokens) || isDate(at: index, in: tokens)
+        return (isName(token) && !isColleague(at: index, in: tokens)) || isAge(at: index, in: tokens)
+            || isDate(at: index, in: tokens)
+    }
+
+    /// Words that say the name that follows is a colleague's ("min chef Lena", "handläggaren Sara").
+    static let roles: Set<String> = [
+        "chef", "chefen", "enhetschef", "enhetschefen", "kollega", "kollegan", "kollegor", "handläggare",
+        "handläggaren", "socialsekreterare", "socialsekreteraren", "samordnare", "samordnaren", "rektor", "rektorn",
+        "förvaltningschef", "förvaltningschefen", "sekreterare", "sekreteraren", "assistent", "assistenten", "it",
+        "hr", "admin", "systemförvaltare", "systemförvaltaren", "sektionschef", "sektionschefen", "colleague",
+        "manager", "boss", "teamledare", "teamledaren", "arbetsledare", "arbetsledaren",
+    ]
+    static let workplaces: Set<String> = ["hr", "it", "växeln", "ekonomi", "kansliet", "receptionen", "supporten", "servicedesk"]
+
+    /// "min chef Lena", "Lena på HR", "Emil från IT".
+    static func isColleague(at index: Int, in tokens: [Token]) -> Bool {
+        for back in 1...2 where index - back >= 0 {
+            if roles.contains(tokens[index - back].lower) { return true }
+        }
+        if index + 2 < tokens.count, ["på", "från", "i"].contains(tokens[index + 1].lower),
+            workplaces.contains(tokens[index + 2].lower)
+        {
+            return true
+        }
+        return false
     }
 
     static func isName(_ token: Token) -> Bool {
@@ -130,6 +154,10 @@ enum ClientCase {
     static let durationBefore: Set<String> = [
         "i", "på", "under", "över", "efter", "om", "inom", "sedan", "per", "varje", "ca", "cirka", "nästan", "drygt",
         "minst", "max", "högst", "bara", "endast", "än", "till", "från", "in", "for", "after", "over", "under",
+    ]
+    static let personNouns: Set<String> = [
+        "pojke", "flicka", "kille", "tjej", "barn", "son", "dotter", "man", "kvinna", "ungdom", "person", "brukare",
+        "klient", "elev", "pojken", "flickan", "killen", "tjejen", "barnet", "sonen", "dottern", "mannen", "kvinnan",
     ]
     static let numberWords: [String] = [
         "ett", "två", "tre", "fyra", "fem", "sex", "sju", "åtta", "nio", "tio", "elva", "tolv", "tretton", "fjorton",
@@ -164,6 +192,8 @@ enum ClientCase {
         {
             return false
         }
+        // "en pojke på 14 år" is an age; "i 15 år", "på 3 år", "under 18 år" are not.
+        if index > 1, tokens[index - 1].lower == "på", personNouns.contains(tokens[index - 2].lower) { return true }
         if index > 0, durationBefore.contains(tokens[index - 1].lower) { return false }
         return true
     }
