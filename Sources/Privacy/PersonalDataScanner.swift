@@ -225,20 +225,30 @@ struct Matcher {
             return Self.identityKind(Array(run.suffix(10)), century: run.count == 12 ? run[0] * 10 + run[1] : nil, plus: false)
                 .map { ($0, end) }
         case 6, 8:
-            let sepIndex = index + run.count
-            guard let sep = at(sepIndex), sep == "-" || sep == "+" || sep == " " || sep == "\u{2011}" || sep == "\u{2013}"
-            else { return nil }
-            let tail = digitRun(from: sepIndex + 1)
+            // The separator: "-", "+", a space, or " - " (at most three characters, one sign).
+            var tailIndex = index + run.count
+            var signs: [Character] = []
+            while tailIndex - (index + run.count) < 3, let c = at(tailIndex), Self.isIdentitySeparator(c) {
+                if c != " " && c != "\u{00A0}" { signs.append(c) }
+                tailIndex += 1
+            }
+            guard tailIndex > index + run.count, signs.count <= 1 else { return nil }
+            let tail = digitRun(from: tailIndex)
             guard tail.count == 4 else { return nil }
-            let end = sepIndex + 5
+            let end = tailIndex + 4
             guard numberMayEnd(before: end) else { return nil }
-            if run.count == 8, sep == "+" { return nil }
+            let plus = signs == ["+"]
+            if run.count == 8, plus { return nil }
             return Self.identityKind(
-                Array(run.suffix(6)) + tail, century: run.count == 8 ? run[0] * 10 + run[1] : nil, plus: sep == "+"
+                Array(run.suffix(6)) + tail, century: run.count == 8 ? run[0] * 10 + run[1] : nil, plus: plus
             ).map { ($0, end) }
         default:
             return nil
         }
+    }
+
+    static func isIdentitySeparator(_ c: Character) -> Bool {
+        c == " " || c == "-" || c == "+" || c == "\u{00A0}" || c == "\u{2011}" || c == "\u{2013}"
     }
 
     /// Checks the date (day + 60 for a samordningsnummer) and the Luhn digit of the ten-digit form.
