@@ -55,6 +55,8 @@ import Testing
         .ideaBenefits: ["text"], .ideaSolution: ["text"], .ideaChallenge: ["text"], .ideaUnit: ["text"],
         .ideaResumeHint: ["number"],
         .terminalIntro: ["database"],
+        .privacyMasked: ["kinds"], .privacyPersonnummerMany: ["count"], .privacySamordningsnummerMany: ["count"],
+        .privacyPhoneMany: ["count"], .privacyEmailMany: ["count"],
     ]
 
     @Test func placeholdersMatchWhatTheCodeFillsIn() throws {
