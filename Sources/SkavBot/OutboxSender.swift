@@ -58,13 +58,22 @@ public final class OutboxSender: Service, Sendable {
         var blockedLanes = Set<String>()
         while !Task.isCancelled {
             let moment = now()
-            let due = try await store.read { try $0.dueOutbox(now: moment, limit: 50) }
-            let sendable = due.filter { !blockedLanes.contains(lane($0)) }
-            if sendable.isEmpty { break }
-            for entry in sendable where !blockedLanes.contains(lane(entry)) {
+            let pending = try await store.read { try $0.unsentOutbox(limit: 200) }
+            var sentAny = false
+            for entry in pending where !blockedLanes.contains(lane(entry)) {
+                if let notBefore = entry.notBefore, notBefore > moment {
+                    // Waiting for its retry: nothing later in its room may overtake it.
+                    blockedLanes.insert(lane(entry))
+                    continue
+                }
                 if Task.isCancelled { return nil }
-                if try await !send(entry) { blockedLanes.insert(lane(entry)) }
+                if try await send(entry) {
+                    sentAny = true
+                } else {
+                    blockedLanes.insert(lane(entry))
+                }
             }
+            if !sentAny { break }
         }
         return try await store.read { try $0.nextOutboxRetry() }
     }

@@ -99,7 +99,7 @@ import Testing
         let h = try Harness()
         try h.engine.process(ChatBatch(events: [invite(), message("$m1", "Vi dubbeldokumenterar allt")], cursor: "s1"), now: start)
         // Simulate the crash: the server got the messages, the outbox did not learn it.
-        for entry in try await h.store.read({ [start] in try $0.dueOutbox(now: start) }) where entry.kind == .message {
+        for entry in try await h.store.read({ try $0.unsentOutbox() }) where entry.kind == .message {
             _ = try await h.chat.send(
                 OutgoingMessage(txnID: entry.txnID, room: try #require(entry.roomID), body: entry.body, style: entry.style))
         }
