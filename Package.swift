@@ -60,6 +60,8 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Finds and masks personal data in incoming text (DESIGN.md §6); pure, no dependencies.
+        .target(name: "Privacy", swiftSettings: strict),
         .target(
             name: "Conversation",
             dependencies: [
@@ -71,7 +73,7 @@ let package = Package(
         .target(
             name: "SkavBot",
             dependencies: [
-                "Chat", "MatrixChat", "Conversation", "Intake", "CurlHTTP",
+                "Chat", "MatrixChat", "Conversation", "Intake", "CurlHTTP", "Privacy",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
@@ -100,6 +102,7 @@ let package = Package(
             resources: [],
             swiftSettings: strict
         ),
+        .testTarget(name: "PrivacyTests", dependencies: ["Privacy"], exclude: ["corpus.tsv"], swiftSettings: strict),
         .testTarget(
             name: "SkavBotTests",
             dependencies: ["SkavBot", "Conversation", "Intake", "Chat"],

@@ -102,6 +102,18 @@ public enum PromptKey: String, CaseIterable, Sendable {
     case botRateLimited = "bot.rate_limited"
     case terminalIntro = "terminal.intro"  // {database}
 
+    // Personal data (the bot layer's scanner, DESIGN.md §6)
+    case privacyMasked = "privacy.masked"  // {kinds}
+    case privacyAnd = "privacy.and"
+    case privacyPersonnummer = "privacy.kind.personnummer"
+    case privacyPersonnummerMany = "privacy.kind.personnummer_many"  // {count}
+    case privacySamordningsnummer = "privacy.kind.samordningsnummer"
+    case privacySamordningsnummerMany = "privacy.kind.samordningsnummer_many"  // {count}
+    case privacyPhone = "privacy.kind.phone"
+    case privacyPhoneMany = "privacy.kind.phone_many"  // {count}
+    case privacyEmail = "privacy.kind.email"
+    case privacyEmailMany = "privacy.kind.email_many"  // {count}
+    case privacyClientCase = "privacy.client_case"
     // The idea intake: guides and coordinators
     case pipelineHelpStaff = "pipeline.help_staff"
     case pipelineStaffOnly = "pipeline.staff_only"

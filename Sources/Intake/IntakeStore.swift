@@ -326,11 +326,11 @@ public struct IntakeTransaction: IntakeReading {
         return true
     }
 
-    /// Entries still to send whose `notBefore` has passed, in the order they were written.
-    public func dueOutbox(now: Date, limit: Int = 50) throws -> [OutboxEntry] {
+    /// Entries still to send (including those waiting for a retry time), in the order they were written.
+    /// The sender keeps that order per room: an entry that is not due yet holds back the later ones.
+    public func unsentOutbox(limit: Int = 200) throws -> [OutboxEntry] {
         try OutboxEntry
             .filter(Column("sent_at") == nil && Column("failed_at") == nil)
-            .filter(Column("not_before") == nil || Column("not_before") <= now)
             .order(Column("id"))
             .limit(limit)
             .fetchAll(db)

@@ -4,6 +4,7 @@ import Foundation
 import GRDB
 import Intake
 import Logging
+import Privacy
 
 /// What the engine needs to know about its deployment.
 public struct BotSettings: Sendable {
@@ -162,7 +163,17 @@ public final class BotEngine: Sendable {
                 // Group rooms and other people's rooms are not conversations.
                 return nil
             }
-            try converse(text: text, event: event, tx: tx, outbox: &outbox, now: now)
+            // Personal data is masked before anything is stored, sent or logged (DESIGN.md §6); the person
+            // is told what was masked. A message too long to be taken gets only the conversation's answer.
+            let scan = PersonalDataScanner().scan(text)
+            let limit = settings.conversation.maxMessageLength
+            let taken = scan.masked.count <= limit && scan.masked.unicodeScalars.count <= limit * 4
+            let language = { try tx.person(event.sender)?.language ?? self.settings.conversation.defaultLanguage }
+            if taken, let notice = PrivacyNotice.masked(scan, prompts: prompts, language: try language()) {
+                try outbox.add(notice, style: .notice)
+            }
+            try converse(text: scan.masked, event: event, tx: tx, outbox: &outbox, now: now)
+            if taken, scan.clientCaseWarning { try outbox.add(prompts.text(.privacyClientCase, try language())) }
             return outbox.added
         }
     }

@@ -33,6 +33,8 @@ public struct SkavConfig: Sendable, Equatable {
         /// Servers whose users may talk to the bot; defaults to the bot's own server.
         public var allowedDomains: [String]
         public var syncTimeout: Duration = .seconds(30)
+        /// The deadline of every request other than the long poll.
+        public var requestTimeout: Duration = .seconds(20)
         /// Optional files holding the secrets (the environment variables win).
         public var passwordFile: String?
         public var accessTokenFile: String?
@@ -50,6 +52,8 @@ public struct SkavConfig: Sendable, Equatable {
     public var logLevel: String = "info"
     /// Guides and coordinators (never from chat).
     public var roles: Roles = .none
+    /// `calendar.*`: working hours, days, holidays and days off (see `workingCalendar`).
+    public var calendar = CalendarSettings()
 
     public init(databasePath: String = SkavConfig.defaultDatabasePath) {
         self.databasePath = databasePath
@@ -93,7 +97,7 @@ public struct SkavConfig: Sendable, Equatable {
         try reader.onlyKeys(
             top, at: "",
             allowed: ["chat", "matrix", "mattermost", "database", "language", "timezone", "units", "challenges", "limits",
-                "prompts", "log", "roles"])
+                "prompts", "log", "calendar", "roles"])
 
         if let chat = top["chat"] {
             let chatMap = try reader.mapping(chat, key: "chat")
@@ -192,11 +196,15 @@ public struct SkavConfig: Sendable, Equatable {
             }
         }
 
+        if let calendar = top["calendar"] {
+            config.calendar = try CalendarSettings.parse(calendar, reader: reader)
+        }
+
         if let matrix = top["matrix"] {
             let map = try reader.mapping(matrix, key: "matrix")
             try reader.onlyKeys(
                 map, at: "matrix",
-                allowed: ["homeserver", "user_id", "device_id", "allowed_domains", "sync_timeout", "password_file",
+                allowed: ["homeserver", "user_id", "device_id", "allowed_domains", "sync_timeout", "request_timeout", "password_file",
                     "access_token_file"])
             guard let homeserverNode = map["homeserver"] else { throw reader.error("matrix.homeserver", "is missing", matrix) }
             let homeserver = try reader.string(homeserverNode, key: "matrix.homeserver")
@@ -228,6 +236,12 @@ public struct SkavConfig: Sendable, Equatable {
             }
             if let node = map["sync_timeout"] {
                 settings.syncTimeout = try reader.duration(node, key: "matrix.sync_timeout")
+            }
+            if let node = map["request_timeout"] {
+                settings.requestTimeout = try reader.duration(node, key: "matrix.request_timeout")
+                if settings.requestTimeout < .seconds(1) {
+                    throw reader.error("matrix.request_timeout", "must be at least 1s", node)
+                }
             }
             if let node = map["password_file"] {
                 settings.passwordFile = reader.path(try reader.string(node, key: "matrix.password_file"))
@@ -302,7 +316,7 @@ private func parseRoles(_ node: Node, units: [String], reader: ConfigReader) thr
 }
 
 /// Walks Yams nodes with errors that name the key and the line.
-private struct ConfigReader {
+struct ConfigReader {
     var base: URL?
 
     func error(_ key: String, _ problem: String, _ node: Node?) -> ConfigError {

@@ -51,18 +51,29 @@ public final class OutboxSender: Service, Sendable {
     /// Sends every due entry once. Returns the earliest time a failed entry may be retried, if any.
     @discardableResult
     public func drain() async throws -> Date? {
-        var blockedRooms = Set<String>()
+        // A lane is a room, or a recipient whose room is not known yet; a failure blocks its lane only.
+        func lane(_ entry: OutboxEntry) -> String {
+            entry.roomID?.rawValue ?? "@" + (entry.recipient?.rawValue ?? "")
+        }
+        var blockedLanes = Set<String>()
         while !Task.isCancelled {
             let moment = now()
-            let due = try await store.read { try $0.dueOutbox(now: moment, limit: 50) }
-            let sendable = due.filter { entry in !blockedRooms.contains(entry.roomID?.rawValue ?? "@" + (entry.recipient?.rawValue ?? "")) }
-            if sendable.isEmpty { break }
-            for entry in sendable {
-                let lane = entry.roomID?.rawValue ?? "@" + (entry.recipient?.rawValue ?? "")
-                if blockedRooms.contains(lane) { continue }
+            let pending = try await store.read { try $0.unsentOutbox(limit: 200) }
+            var sentAny = false
+            for entry in pending where !blockedLanes.contains(lane(entry)) {
+                if let notBefore = entry.notBefore, notBefore > moment {
+                    // Waiting for its retry: nothing later in its room may overtake it.
+                    blockedLanes.insert(lane(entry))
+                    continue
+                }
                 if Task.isCancelled { return nil }
-                if try await !send(entry) { blockedRooms.insert(lane) }
+                if try await send(entry) {
+                    sentAny = true
+                } else {
+                    blockedLanes.insert(lane(entry))
+                }
             }
+            if !sentAny { break }
         }
         return try await store.read { try $0.nextOutboxRetry() }
     }

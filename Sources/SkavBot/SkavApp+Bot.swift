@@ -90,7 +90,8 @@ extension SkavApp {
     static func matrixConfig(_ settings: SkavConfig.Matrix, secrets: MatrixSecrets) -> MatrixConfig {
         MatrixConfig(
             homeserver: settings.homeserver, userID: settings.userID, deviceID: settings.deviceID,
-            password: secrets.password, accessToken: secrets.accessToken, syncTimeout: settings.syncTimeout)
+            password: secrets.password, accessToken: secrets.accessToken, syncTimeout: settings.syncTimeout,
+            requestTimeout: settings.requestTimeout)
     }
 
     public struct Check: Sendable {

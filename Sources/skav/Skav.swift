@@ -11,7 +11,7 @@ struct Skav: AsyncParsableCommand {
         commandName: "skav",
         abstract: "Skav catches ideas where they are born: a chat bot for a municipality's idea intake.",
         discussion: "Without a subcommand, Skav talks to you in the terminal (no config needed).",
-        subcommands: [Terminal.self, Run.self, Ideas.self, Doctor.self],
+        subcommands: [Terminal.self, Run.self, Ideas.self, Doctor.self, CalendarCommand.self],
         defaultSubcommand: Terminal.self
     )
 }
@@ -266,5 +266,27 @@ struct Doctor: AsyncParsableCommand {
             print("\(check.ok ? "ok  " : "FAIL") \(check.name): \(check.detail)")
         }
         if checks.contains(where: { !$0.ok }) { throw ExitCode.failure }
+    }
+}
+
+struct CalendarCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "calendar",
+        abstract: "List a year's non-working weekdays (holidays and days off) of the config's working calendar.")
+
+    @OptionGroup var common: Common
+    @Argument(help: "The year, e.g. 2026.") var year: Int
+
+    func validate() throws {
+        guard (1583...9999).contains(year) else { throw ValidationError("the year must be between 1583 and 9999") }
+    }
+
+    func run() async throws {
+        let calendar = try common.load().workingCalendar
+        for day in calendar.nonWorkingWeekdays(year: year) {
+            let weekday = day.date.weekday.swedishName
+            let padded = weekday + String(repeating: " ", count: max(0, 7 - weekday.count))
+            print("\(day.date)  \(padded)  \(day.swedishName)")
+        }
     }
 }

@@ -73,6 +73,8 @@ import Testing
         .noticeStageAvslutad: ["number", "title", "lesson"], .noticeComment: ["comment"],
         .noticeFromGuide: ["number", "title", "text"], .noticeFromGiver: ["number", "title", "text"],
         .noticePraise: ["number", "title"], .noticePraiseText: ["text"], .noticeLinked: ["number", "other", "title"],
+        .privacyMasked: ["kinds"], .privacyPersonnummerMany: ["count"], .privacySamordningsnummerMany: ["count"],
+        .privacyPhoneMany: ["count"], .privacyEmailMany: ["count"],
     ]
 
     @Test func placeholdersMatchWhatTheCodeFillsIn() throws {

@@ -107,7 +107,7 @@ import Testing
             ]
         }
         #expect(added == [true, true, false], "a replayed transaction id adds nothing")
-        let due = try store.read { try $0.dueOutbox(now: now) }
+        let due = try store.read { try $0.unsentOutbox() }
         #expect(due.map(\.body.plainText) == ["ett", "två"])
         #expect(due.first?.body == RichText(plain: "ett"))
 
@@ -117,9 +117,11 @@ import Testing
         try store.write {
             try $0.markAttemptFailed(second, error: "transient: 502", retryAt: now.addingTimeInterval(5), at: now)
         }
-        #expect(try store.read { try $0.dueOutbox(now: now) }.isEmpty, "a failed entry waits for its retry time")
+        let waiting = try store.read { try $0.unsentOutbox() }
+        #expect(waiting.map(\.txnID) == ["$e1.1"], "a failed entry stays, with its retry time")
+        #expect(waiting.first?.notBefore == now.addingTimeInterval(5))
         #expect(try store.read { try $0.nextOutboxRetry() } == now.addingTimeInterval(5))
-        let retried = try store.read { try $0.dueOutbox(now: now.addingTimeInterval(6)) }
+        let retried = try store.read { try $0.unsentOutbox() }
         #expect(retried.map(\.txnID) == ["$e1.1"])
         #expect(retried.first?.attempts == 1)
         try store.write { try $0.markAttemptFailed(second, error: "forbidden", retryAt: nil, at: now) }

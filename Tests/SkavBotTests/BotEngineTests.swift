@@ -99,7 +99,7 @@ import Testing
         let h = try Harness()
         try h.engine.process(ChatBatch(events: [invite(), message("$m1", "Vi dubbeldokumenterar allt")], cursor: "s1"), now: start)
         // Simulate the crash: the server got the messages, the outbox did not learn it.
-        for entry in try await h.store.read({ [start] in try $0.dueOutbox(now: start) }) where entry.kind == .message {
+        for entry in try await h.store.read({ try $0.unsentOutbox() }) where entry.kind == .message {
             _ = try await h.chat.send(
                 OutgoingMessage(txnID: entry.txnID, room: try #require(entry.roomID), body: entry.body, style: entry.style))
         }
@@ -112,10 +112,16 @@ import Testing
         let h = try Harness()
         try h.engine.process(ChatBatch(events: [invite(), message("$m1", "Lunchrummet är för litet")], cursor: "s1"), now: start)
         h.chat.failNextSends([ChatError(.transient, "502 bad gateway")])
-        let retryAt = try await h.sender().drain()
+        let clock = start
+        let retryAt = try await OutboxSender(
+            store: h.store, chat: h.chat, wake: WakeSignal(), logger: h.logger, now: { clock }
+        ).drain()
         #expect(h.chat.sent.isEmpty, "the second reply must not overtake the first")
         let retry = try #require(retryAt)
-        #expect(retry > Date())
+        #expect(retry > start && retry <= start.addingTimeInterval(1), "the first retry comes after 0.5–1 s")
+        // Not yet: still nothing.
+        try await OutboxSender(store: h.store, chat: h.chat, wake: WakeSignal(), logger: h.logger, now: { clock }).drain()
+        #expect(h.chat.sent.isEmpty)
         // Later: everything goes, in order.
         let later = OutboxSender(
             store: h.store, chat: h.chat, wake: WakeSignal(), logger: h.logger, now: { retry.addingTimeInterval(1) })

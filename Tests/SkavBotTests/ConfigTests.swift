@@ -17,6 +17,7 @@ import Testing
         #expect(config.matrix?.deviceID == "SKAV")
         #expect(config.matrix?.allowedDomains == ["kommun.example"])
         #expect(config.matrix?.syncTimeout == .seconds(30))
+        #expect(config.matrix?.requestTimeout == .seconds(20))
         #expect(config.databasePath == "/var/lib/skav/skav.sqlite")
         #expect(config.language == .sv)
         #expect(config.timezone == "Europe/Stockholm")
@@ -24,6 +25,10 @@ import Testing
         #expect(config.challenges.map(\.key) == ["integration", "klimat"])
         #expect(config.maxMessageLength == 4000)
         #expect(config.logLevel == "info")
+        #expect(config.calendar.workingHours == .office)
+        #expect(config.calendar.workingDays == [.mon, .tue, .wed, .thu, .fri])
+        #expect(config.calendar.publicHolidays == .sweden)
+        #expect(config.calendar.extraDaysOff.map(\.description).sorted() == ["2026-05-15", "2026-12-28"])
     }
 
     @Test func noConfigIsTheTerminalDefault() throws {
@@ -60,6 +65,7 @@ import Testing
         ("matrix: {homeserver: 'http://x', user_id: '@a:b', allowed_domains: []}", "matrix.allowed_domains", "at least one"),
         ("matrix: {homeserver: 'http://x', user_id: '@a:b', sync_timeout: soon}", "matrix.sync_timeout", "duration"),
         ("matrix: {homeserver: 'http://x', user_id: '@a:b', passwrd: x}", "matrix.passwrd", "not a known setting"),
+        ("matrix: {homeserver: 'http://x', user_id: '@a:b', request_timeout: 0s}", "matrix.request_timeout", "at least"),
         ("language: fi", "language", "sv or en"),
         ("timezone: Mars/Olympus", "timezone", "time zone"),
         ("units: [Skola, skola]", "units", "twice"),
@@ -74,6 +80,23 @@ import Testing
         ("- just\n- a list", "", "mapping"),
         ("chat: {kind: [", "", "YAML"),
         ("units: [a]\nunits: [b]", "", "duplicated key"),
+        ("calendar: {working_hours: '8-17'}", "calendar.working_hours", "not a time of day"),
+        ("calendar: {working_hours: '08:00-25:00'}", "calendar.working_hours", "'25:00' is not a time of day"),
+        ("calendar: {working_hours: '08:61-17:00'}", "calendar.working_hours", "not a time of day"),
+        ("calendar: {working_hours: '17:00-08:00'}", "calendar.working_hours", "end must be after the start"),
+        ("calendar: {working_hours: '08:00-08:00'}", "calendar.working_hours", "end must be after the start"),
+        ("calendar: {working_hours: '08:00'}", "calendar.working_hours", "start and an end"),
+        ("calendar: {working_hours: [8, 17]}", "calendar.working_hours", "single value"),
+        ("calendar: {working_days: [mon, fredag]}", "calendar.working_days[1]", "'fredag' is not a day"),
+        ("calendar: {working_days: []}", "calendar.working_days", "at least one day"),
+        ("calendar: {working_days: [mon, Mon]}", "calendar.working_days", "twice"),
+        ("calendar: {working_days: mon}", "calendar.working_days", "list"),
+        ("calendar: {public_holidays: norway}", "calendar.public_holidays", "sweden or none"),
+        ("calendar: {extra_days_off: [2026-02-30]}", "calendar.extra_days_off[0]", "not a date"),
+        ("calendar: {extra_days_off: ['2026-12-28', 28/12/2026]}", "calendar.extra_days_off[1]", "YYYY-MM-DD"),
+        ("calendar: {extra_days_off: [2026-12-28, 2026-12-28]}", "calendar.extra_days_off", "twice"),
+        ("calendar: {extra_days_off: 2026-12-28}", "calendar.extra_days_off", "list"),
+        ("calendar: {workinghours: '08:00-17:00'}", "calendar.workinghours", "not a known setting"),
     ])
     func aBrokenConfigNamesTheKeyAndTheProblem(yaml: String, key: String, problem: String) {
         #expect {
@@ -82,6 +105,30 @@ import Testing
             guard let error = error as? ConfigError else { return false }
             return error.key == key && error.description.contains(problem)
         }
+    }
+
+    @Test func theCalendarSectionBuildsTheWorkingCalendar() throws {
+        let defaults = try SkavConfig.parse(yaml: "").workingCalendar
+        #expect(defaults == WorkingCalendar())
+        #expect(try SkavConfig.parse(yaml: "calendar:\n").calendar == CalendarSettings(), "an empty section is the default")
+        let config = try SkavConfig.parse(
+            yaml: """
+                timezone: Europe/Helsinki
+                calendar:
+                  working_hours: "00:00-24:00"
+                  working_days: [MON, tue, wed, thu, fri, sat, sun]
+                  public_holidays: none
+                  extra_days_off: [2026-12-28, "2027-01-05"]
+                """)
+        let calendar = config.workingCalendar
+        #expect(calendar.timeZone.identifier == "Europe/Helsinki")
+        #expect(calendar.workingHours == .allDay)
+        #expect(calendar.workingDays == Set(Weekday.allCases))
+        #expect(calendar.publicHolidays == .none)
+        #expect(calendar.extraDaysOff == [CivilDate(year: 2026, month: 12, day: 28)!, CivilDate(year: 2027, month: 1, day: 5)!])
+        #expect(calendar.nonWorkingWeekdays(year: 2026).map(\.date.description) == ["2026-12-28"])
+        let hours = try SkavConfig.parse(yaml: "calendar: {working_hours: '7:30 - 16:15'}").calendar.workingHours
+        #expect(hours.description == "07:30-16:15")
     }
 
     @Test func errorsSayWhereInTheFile() {

@@ -10,6 +10,7 @@ FIGURES: dict = {
     "peak_rss_kib": [],  # VmHWM of bot processes
     "crash": [],  # one dict per crash scenario
     "smoke_wall_s": None,
+    "chaos": None,  # the chaos test's figures
 }
 
 
@@ -48,5 +49,11 @@ def summary_lines() -> list[str]:
                 d=sum(c["doubled"] for c in done),
                 a=f"; {aborted} aborted (timeout or error, see failures)" if aborted else "",
             )
+        )
+    chaos = f["chaos"]
+    if chaos:
+        lines.append(
+            "chaos: {conversations} conversations ({concurrency} at a time, seed {seed}), {kills} random SIGKILLs, "
+            "complete {complete}, lost {lost}, doubled {doubled}, in {seconds:.0f} s".format(**chaos)
         )
     return lines

@@ -249,8 +249,9 @@ class Supervisor:
     """Person watchdog for crash scenarios: when the bot has died (crash point or our SIGKILL),
     count it and start it again without a crash point, as an operator's service manager would."""
 
-    def __init__(self, skav: SkavProcess):
+    def __init__(self, skav: SkavProcess, max_restarts: int = 20):
         self.skav = skav
+        self.max_restarts = max_restarts
         self.kills = 0
         self.exit_codes: list[int] = []
 
@@ -258,6 +259,6 @@ class Supervisor:
         if self.skav.proc is not None and not self.skav.alive():
             self.kills += 1
             self.exit_codes.append(self.skav.returncode)
-            if len(self.exit_codes) > 20:
+            if len(self.exit_codes) > self.max_restarts:
                 raise AssertionError(f"skav keeps dying: exit codes {self.exit_codes}\n{self.skav.logs()}")
             self.skav.start()

@@ -145,3 +145,49 @@ def test_doctor_reports_an_unreachable_server(tmp_path):
     assert "ok   database" in result.stdout
     assert "ok   prompts" in result.stdout
     assert "FAIL server" in result.stdout
+
+
+CALENDAR_2026 = """\
+2026-01-01  torsdag  Nyårsdagen
+2026-01-06  tisdag   Trettondedag jul
+2026-04-03  fredag   Långfredagen
+2026-04-06  måndag   Annandag påsk
+2026-05-01  fredag   Första maj
+2026-05-14  torsdag  Kristi himmelsfärdsdag
+2026-06-19  fredag   Midsommarafton
+2026-12-24  torsdag  Julafton
+2026-12-25  fredag   Juldagen
+2026-12-31  torsdag  Nyårsafton
+"""
+
+
+def test_calendar_lists_the_non_working_weekdays_of_a_year(tmp_path):
+    """`skav calendar 2026` with no config: the Swedish default, one weekday off a line."""
+    result = skav("calendar", "2026", env={"HOME": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == CALENDAR_2026
+
+
+def test_calendar_follows_the_config(tmp_path):
+    config = tmp_path / "skav.yaml"
+    config.write_text(
+        "calendar:\n  working_days: [mon, tue, wed, thu, fri, sat]\n  extra_days_off: [2026-12-28]\n", encoding="utf-8"
+    )
+    result = skav("calendar", "2026", "--config", str(config), env={"HOME": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "2026-06-06  lördag   Sveriges nationaldag" in lines
+    assert "2026-12-28  måndag   Extra ledig dag" in lines
+    assert len(lines) == 10 + 4 + 1
+
+    config.write_text("calendar: {public_holidays: none}\n", encoding="utf-8")
+    result = skav("calendar", "2026", "--config", str(config), env={"HOME": str(tmp_path)})
+    assert result.returncode == 0 and result.stdout == ""
+
+
+def test_calendar_refuses_a_broken_calendar_config(tmp_path):
+    config = tmp_path / "skav.yaml"
+    config.write_text("calendar: {working_hours: '17:00-08:00'}\n", encoding="utf-8")
+    result = skav("calendar", "2026", "--config", str(config))
+    assert result.returncode == 2
+    assert "'calendar.working_hours'" in result.stderr and "Fatal error" not in result.stderr

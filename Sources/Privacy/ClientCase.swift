@@ -1,0 +1,235 @@
+/// Notices text that reads like one particular client's case: a client-case word (LVU, orosanmälan,
+/// placering, …) within `window` words of a name, an age, a date or a (masked) identity number.
+///
+/// Generic talk about the work ("handläggningen av LVU-ärenden tar för lång tid") has no such marker
+/// nearby and gives no warning.
+enum ClientCase {
+    /// How many words either side of a client-case word are looked at.
+    static let window = 8
+
+    struct Token {
+        var text: String
+        /// Lowercased.
+        var lower: String
+        /// Nothing but punctuation that ends or opens a sentence (or nothing at all) comes before it.
+        var sentenceStart: Bool
+        /// Written `[…]`, as the scanner's masks are.
+        var bracketed: Bool
+        /// A full stop right after it ("K.").
+        var dotAfter: Bool
+    }
+
+    static func words(in text: String) -> [String] {
+        let tokens = tokenize(text)
+        var found: [String] = []
+        for (index, token) in tokens.enumerated() where isCaseWord(token) {
+            let low = max(0, index - window)
+            let high = min(tokens.count - 1, index + window)
+            let near = (low...high).contains { $0 != index && isMarker(at: $0, in: tokens) }
+            if near, !found.contains(token.text) { found.append(token.text) }
+        }
+        return found
+    }
+
+    // MARK: Tokens
+
+    /// Words: letters and digits, joined by `-`, `:`, `/` or `.` between two of them ("LVU-ärenden",
+    /// "LVU:s", "14-årig", "2024-03-15", "15/3").
+    static func tokenize(_ text: String) -> [Token] {
+        let chars = Array(text)
+        var tokens: [Token] = []
+        var index = 0
+        var gap = ""  // what stood between the previous token and this one
+        while index < chars.count {
+            let c = chars[index]
+            guard c.isLetter || c.isDigitChar else {
+                gap.append(c)
+                index += 1
+                continue
+            }
+            let start = index
+            var end = index + 1
+            while end < chars.count {
+                let e = chars[end]
+                if e.isLetter || e.isDigitChar {
+                    end += 1
+                } else if "-:/.\u{2011}".contains(e), end + 1 < chars.count, chars[end + 1].isLetter || chars[end + 1].isDigitChar {
+                    end += 2
+                } else {
+                    break
+                }
+            }
+            let word = String(chars[start..<end])
+            let sentenceStart = tokens.isEmpty || gap.contains { ".!?\n:;•*\"“”«»>".contains($0) }
+            let bracketed = start > 0 && chars[start - 1] == "[" && end < chars.count && chars[end] == "]"
+            let dotAfter = end < chars.count && chars[end] == "."
+            tokens.append(
+                Token(text: word, lower: word.lowercased(), sentenceStart: sentenceStart, bracketed: bracketed, dotAfter: dotAfter))
+            gap = ""
+            index = end
+        }
+        return tokens
+    }
+
+    // MARK: Client-case words
+
+    static let acronyms: Set<String> = ["lvu", "lvm", "lss", "hvb", "lpt", "lrv", "bbic", "sol"]
+
+    /// Word beginnings (and, for the long ones, word parts: "akutplacering", "alkoholmissbruk").
+    static let stems: [String] = [
+        "orosanmäl", "placering", "familjehem", "jourhem", "umgängesstöd", "umgänget", "försörjningsstöd",
+        "biståndsbeslut", "bistånd", "omhänderta", "barnavårdsutredning", "vårdnadsöverflytt", "missbruk",
+        "kontaktfamilj", "tvångsvård", "skyddsplacer", "stödboende", "foster",
+    ]
+    static let exactWords: Set<String> = ["placerad", "placerade", "placerades", "placerats", "placerat"]
+
+    static func isCaseWord(_ token: Token) -> Bool {
+        let parts = token.text.split(whereSeparator: { "-:/.\u{2011}".contains($0) })
+        for part in parts {
+            let lower = part.lowercased()
+            if acronyms.contains(lower) {
+                // "sol" is the sun; the Social Services Act is written SoL.
+                if lower == "sol" { if part == "SoL" || part == "SOL" { return true } else { continue } }
+                if part.contains(where: \.isUppercase) { return true }
+                continue
+            }
+            if exactWords.contains(lower) { return true }
+            for stem in stems {
+                if lower.hasPrefix(stem) { return true }
+                if stem.count >= 8, lower.contains(stem) { return true }
+            }
+        }
+        return false
+    }
+
+    // MARK: Markers
+
+    static func isMarker(at index: Int, in tokens: [Token]) -> Bool {
+        let token = tokens[index]
+        if token.bracketed && token.lower == "personnummer" { return true }
+        return (isName(token) && !isColleague(at: index, in: tokens)) || isAge(at: index, in: tokens)
+            || isDate(at: index, in: tokens)
+    }
+
+    /// Words that say the name that follows is a colleague's ("min chef Lena", "handläggaren Sara").
+    static let roles: Set<String> = [
+        "chef", "chefen", "enhetschef", "enhetschefen", "kollega", "kollegan", "kollegor", "handläggare",
+        "handläggaren", "socialsekreterare", "socialsekreteraren", "samordnare", "samordnaren", "rektor", "rektorn",
+        "förvaltningschef", "förvaltningschefen", "sekreterare", "sekreteraren", "assistent", "assistenten", "it",
+        "hr", "admin", "systemförvaltare", "systemförvaltaren", "sektionschef", "sektionschefen", "colleague",
+        "manager", "boss", "teamledare", "teamledaren", "arbetsledare", "arbetsledaren",
+    ]
+    static let workplaces: Set<String> = ["hr", "it", "växeln", "ekonomi", "kansliet", "receptionen", "supporten", "servicedesk"]
+
+    /// "min chef Lena", "Lena på HR", "Emil från IT".
+    static func isColleague(at index: Int, in tokens: [Token]) -> Bool {
+        for back in 1...2 where index - back >= 0 {
+            if roles.contains(tokens[index - back].lower) { return true }
+        }
+        if index + 2 < tokens.count, ["på", "från", "i"].contains(tokens[index + 1].lower),
+            workplaces.contains(tokens[index + 2].lower)
+        {
+            return true
+        }
+        return false
+    }
+
+    static func isName(_ token: Token) -> Bool {
+        guard let first = token.text.first, first.isUppercase, !token.bracketed else { return false }
+        // "K." – an initial.
+        if token.text.count == 1 {
+            return token.dotAfter && token.text != "I"
+        }
+        let letters = token.text.filter { $0 != "-" }
+        guard letters.allSatisfy(\.isLetter), token.text.dropFirst().contains(where: \.isLowercase) else { return false }
+        if isCaseWord(token) { return false }
+        let lower = token.lower
+        let base = lower.hasSuffix("s") ? String(lower.dropLast()) : lower
+        if Lexicon.firstNames.contains(lower) || Lexicon.firstNames.contains(base) { return true }
+        if token.sentenceStart { return false }
+        if Lexicon.capitalisedWords.contains(lower) || Lexicon.capitalisedWords.contains(base) { return false }
+        return true
+    }
+
+    static let durationBefore: Set<String> = [
+        "i", "på", "under", "över", "efter", "om", "inom", "sedan", "per", "varje", "ca", "cirka", "nästan", "drygt",
+        "minst", "max", "högst", "bara", "endast", "än", "till", "från", "in", "for", "after", "over", "under",
+    ]
+    static let personNouns: Set<String> = [
+        "pojke", "flicka", "kille", "tjej", "barn", "son", "dotter", "man", "kvinna", "ungdom", "person", "brukare",
+        "klient", "elev", "pojken", "flickan", "killen", "tjejen", "barnet", "sonen", "dottern", "mannen", "kvinnan",
+    ]
+    static let numberWords: [String] = [
+        "ett", "två", "tre", "fyra", "fem", "sex", "sju", "åtta", "nio", "tio", "elva", "tolv", "tretton", "fjorton",
+        "femton", "sexton", "sjutton", "arton", "nitton",
+    ]
+
+    /// "14-årig", "en 9-åring", "fjortonåringen", "14 år gammal", "pojken, 14 år,".
+    static func isAge(at index: Int, in tokens: [Token]) -> Bool {
+        let lower = tokens[index].lower
+        // A number joined to an age word.
+        if let dash = lower.firstIndex(of: "-") {
+            let number = lower[..<dash]
+            let rest = lower[lower.index(after: dash)...]
+            if (1...3).contains(number.count), number.allSatisfy(\.isDigitChar),
+                rest.hasPrefix("åring") || rest.hasPrefix("årig") || rest == "års" || rest.hasPrefix("månader")
+            {
+                return true
+            }
+        }
+        for word in numberWords where lower.hasPrefix(word) {
+            let rest = lower.dropFirst(word.count)
+            if rest.hasPrefix("åring") || rest.hasPrefix("årig") { return true }
+        }
+        // A number followed by "år" / "månader".
+        guard (1...3).contains(lower.count), lower.allSatisfy(\.isDigitChar), let years = Int(lower), years <= 120,
+            index + 1 < tokens.count
+        else { return false }
+        let next = tokens[index + 1].lower
+        guard next == "år" || next == "månader" || next == "mån" || next == "years" else { return false }
+        if index + 2 < tokens.count, ["gammal", "gamla", "gammalt", "old"].contains(tokens[index + 2].lower) { return true }
+        if index + 2 < tokens.count, ["sedan", "senare", "till", "framåt", "kvar", "ago", "i", "per", "om"].contains(tokens[index + 2].lower)
+        {
+            return false
+        }
+        // "en pojke på 14 år" is an age; "i 15 år", "på 3 år", "under 18 år" are not.
+        if index > 1, tokens[index - 1].lower == "på", personNouns.contains(tokens[index - 2].lower) { return true }
+        if index > 0, durationBefore.contains(tokens[index - 1].lower) { return false }
+        return true
+    }
+
+    static let months: [String] = [
+        "januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober", "november",
+        "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "okt", "nov", "dec",
+        "january", "february", "march", "may", "june", "july", "august", "october",
+    ]
+    static let notFromDate: Set<String> = ["från", "fr.o.m", "from", "sedan", "senast", "före", "inför", "t.o.m", "innan", "by"]
+
+    /// "2024-03-15", "15/3", "15/3-24", "3 mars", "den 3:e mars".
+    static func isDate(at index: Int, in tokens: [Token]) -> Bool {
+        let token = tokens[index].lower
+        let previous = index > 0 ? tokens[index - 1].lower : ""
+        let beforeThat = index > 1 ? tokens[index - 2].lower : ""
+        if notFromDate.contains(previous) || (previous == "den" && notFromDate.contains(beforeThat)) { return false }
+        let pieces = token.split(whereSeparator: { $0 == "-" || $0 == "/" || $0 == "." }).map(String.init)
+        let numbers = pieces.compactMap { $0.allSatisfy(\.isDigitChar) ? Int($0) : nil }
+        if numbers.count == pieces.count, numbers.count >= 2 {
+            if pieces.count == 3, pieces[0].count == 4 {
+                return (1...12).contains(numbers[1]) && (1...31).contains(numbers[2])
+            }
+            if token.contains("/"), pieces[0].count <= 2, pieces[1].count <= 2 {
+                if token == "24/7" { return false }
+                if index + 1 < tokens.count, ["av", "of"].contains(tokens[index + 1].lower) { return false }
+                return (1...31).contains(numbers[0]) && (1...12).contains(numbers[1])
+            }
+            return false
+        }
+        // "3 mars", "3:e mars"
+        var day = token
+        if let colon = day.firstIndex(of: ":") { day = String(day[..<colon]) }
+        guard (1...2).contains(day.count), day.allSatisfy(\.isDigitChar), let value = Int(day), (1...31).contains(value),
+            index + 1 < tokens.count
+        else { return false }
+        return months.contains(tokens[index + 1].lower)
+    }
+}

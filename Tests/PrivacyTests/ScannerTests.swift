@@ -1,0 +1,123 @@
+import Foundation
+import Testing
+
+@testable import Privacy
+
+@Suite struct ScannerTests {
+    let scanner = PersonalDataScanner()
+
+    @Test func luhnAndDates() {
+        #expect(Matcher.luhn([8, 1, 1, 2, 1, 8, 9, 8, 7, 6]))
+        #expect(!Matcher.luhn([8, 1, 1, 2, 1, 8, 9, 8, 7, 5]))
+        #expect(Matcher.daysIn(month: 2, year: 2000) == 29)
+        #expect(Matcher.daysIn(month: 2, year: 1900) == 28)
+        #expect(Matcher.daysIn(month: 2, year: 2024) == 29)
+        #expect(Matcher.daysIn(month: 2, year: 2023) == 28)
+        #expect(Matcher.daysIn(month: 4, year: 2023) == 30)
+    }
+
+    @Test func kindsAndRanges() {
+        let result = scanner.scan("A 811218-9876 B 701063-1237 C 070-123 45 67 D x@y.se")
+        #expect(result.findings.map(\.kind) == [.personnummer, .samordningsnummer, .phone, .email])
+        #expect(result.findings[0].range == 2..<13)
+        #expect(result.masked == "A [personnummer] B [personnummer] C [telefonnummer] D [e-post]")
+        #expect(result.kinds == [.personnummer, .samordningsnummer, .phone, .email])
+        #expect(result.count(.phone) == 1)
+        #expect(!result.clientCaseWarning)
+    }
+
+    @Test func samordningsnummerDaysAre61To91() {
+        // Day 61 is the 1st, day 91 the 31st; day 92 and day 00 do not exist. All pass Luhn.
+        #expect(scanner.scan("850161-1233").kinds == [.samordningsnummer])
+        #expect(scanner.scan("850191-1237").kinds == [.samordningsnummer])
+        #expect(scanner.scan("850192-1236").findings.isEmpty)
+        #expect(scanner.scan("850100-1237").findings.isEmpty)
+        #expect(scanner.scan("850230-1230").findings.isEmpty)
+        #expect(scanner.scan("850131-0000").kinds == [.personnummer])
+    }
+
+    @Test func leapDaysNeedALeapYear() {
+        #expect(scanner.scan("000229-1235").kinds == [.personnummer])  // 2000
+        #expect(scanner.scan("19000229-1235").findings.isEmpty)  // 1900 was no leap year
+        #expect(scanner.scan("20000229-1235").kinds == [.personnummer])
+        #expect(scanner.scan("900229-1236").findings.isEmpty)
+    }
+
+    @Test func organisationNumbersAreNotPersonnummer() {
+        // Municipalities and companies pass Luhn but have a "month" of 20 or more.
+        for text in ["212000-1355", "2120001355", "556036-0793", "802002-4280"] {
+            #expect(scanner.scan(text).findings.isEmpty, "\(text)")
+        }
+    }
+
+    @Test func phoneForms() {
+        for text in [
+            "070-123 45 67", "0701234567", "+46 70 123 45 67", "+46701234567", "0046 70 123 45 67", "08-123 456 78",
+            "031-12 34 56", "0123-456 78", "(08) 123 45 67", "+46 (0)8 123 45 67", "+46 8 123 456 78", "08-12 34 56",
+        ] {
+            let result = scanner.scan("ring \(text) nu")
+            #expect(result.masked == "ring [telefonnummer] nu", "\(text) → \(result.masked)")
+        }
+        for text in ["112", "1177", "113 13", "114 14", "08.30", "0815", "2024-03-15", "252 25", "0 5 10 15 20"] {
+            #expect(scanner.scan("ring \(text) nu").findings.isEmpty, "\(text)")
+        }
+    }
+
+    @Test func longAndOddTextIsQuick() {
+        let pieces = ["Hej 👩‍💻 ", "שלום עולם ", "e\u{301}\u{301}\u{301} ", "070-123 45 67 ", "😤🇸🇪 ", "1234 ", "a@b.se "]
+        var text = ""
+        var index = 0
+        while text.count < 10_000 {
+            text += pieces[index % pieces.count]
+            index += 1
+        }
+        let clock = ContinuousClock()
+        var result: ScanResult?
+        let elapsed = clock.measure { result = scanner.scan(text) }
+        #expect(elapsed < .seconds(2), "\(elapsed)")
+        let masked = try! #require(result).masked
+        #expect(!masked.contains("070-123"))
+        #expect(!masked.contains("a@b.se"))
+        #expect(masked.contains("שלום עולם"))
+        #expect(scanner.scan(masked).findings.isEmpty)
+        // Plain text of 10,000 characters without findings comes back unchanged.
+        let plain = String(repeating: "Skrivaren är trasig 😤 ", count: 450)
+        #expect(scanner.scan(plain).masked == plain)
+        #expect(scanner.scan("").masked == "")
+        #expect(scanner.scan("@").masked == "@")
+        #expect(scanner.scan("+").masked == "+")
+        #expect(scanner.scan("(").masked == "(")
+    }
+
+    @Test func randomTextWithoutDigitsOrAtIsUnchanged() {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("abcåäö ABCÅÄÖ.,-+()/:;!?\n😀é\u{301}\u{200B}")
+        for _ in 0..<200 {
+            let text = String((0..<Int.random(in: 0..<200, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! })
+            let result = scanner.scan(text)
+            #expect(result.findings.isEmpty)
+            #expect(result.masked == text)
+        }
+    }
+
+    @Test func randomDigitsAreMaskedIdempotently() {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("0123456789 -+()@.ab")
+        for _ in 0..<500 {
+            let text = String((0..<Int.random(in: 0..<60, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! })
+            let once = scanner.scan(text)
+            if once.findings.isEmpty { #expect(once.masked == text) }
+            let twice = scanner.scan(once.masked)
+            #expect(twice.findings.isEmpty, "«\(text)» → «\(once.masked)» → «\(twice.masked)»")
+        }
+    }
+
+    @Test func clientCaseWarningNamesTheWords() {
+        let result = scanner.scan("Kalle, 14 år, har LVU och bor på HVB.")
+        #expect(result.clientCaseWords == ["LVU", "HVB"])
+        #expect(!scanner.scan("Handläggningen av LVU-ärenden tar för lång tid.").clientCaseWarning)
+        // Far apart: more than eight words between.
+        #expect(
+            !scanner.scan("Kalle sa att det var ett och två och tre och fyra och fem gånger om LVU.").clientCaseWarning)
+    }
+}
