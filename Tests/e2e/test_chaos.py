@@ -33,12 +33,17 @@ THANKS = [
     re.sub(r"[*`]", "", variant).replace("{number}", "N")
     for variant in yaml.safe_load(PROMPTS.read_text(encoding="utf-8"))["submit"]["thanks"]
 ]
+# Everyone sends the same idea, so all but the first are told about earlier similar ideas (which ones
+# depends on who came first): the paragraph is cut from the thanks.
+SIMILAR = yaml.safe_load(PROMPTS.read_text(encoding="utf-8"))["pipeline"]["similar_title"]
 
 
 def normalise(bodies: list[str]) -> list[str]:
     """Idea numbers depend on who came first, and so does the thanks variant; all else must be identical."""
     result = []
     for body in bodies:
+        if SIMILAR in body:
+            body = body[: body.index(SIMILAR)].rstrip()
         body = NUMBER.sub("#N", body)
         for variant in THANKS:
             if body.startswith(variant):
