@@ -15,8 +15,14 @@ public struct BotSettings: Sendable {
     public var conversation: ConversationConfig
     /// Where the sync cursor is kept (`matrix.cursor`).
     public var cursorKey: String
+    /// The per-person flood limit.
+    public var flood: FloodGate.Limit
 
-    public init(botUser: UserID, allowedDomains: [String], conversation: ConversationConfig, cursorKey: String) {
+    public init(
+        botUser: UserID, allowedDomains: [String], conversation: ConversationConfig, cursorKey: String,
+        flood: FloodGate.Limit = FloodGate.Limit()
+    ) {
+        self.flood = flood
         self.botUser = botUser
         self.allowedDomains = allowedDomains.map { $0.lowercased() }
         self.conversation = conversation
@@ -50,12 +56,14 @@ public final class BotEngine: Sendable {
     public let prompts: PromptCatalog
     public let settings: BotSettings
     private let logger: Logger
+    private let floodGate: FloodGate
 
     public init(store: IntakeStore, prompts: PromptCatalog, settings: BotSettings, logger: Logger) {
         self.store = store
         self.prompts = prompts
         self.settings = settings
         self.logger = logger
+        self.floodGate = FloodGate(limit: settings.flood)
     }
 
     /// The stored sync cursor, nil before the first start.
@@ -130,8 +138,8 @@ public final class BotEngine: Sendable {
             try outbox.add(kind: .join)
             let language = try tx.person(event.sender)?.language ?? settings.conversation.defaultLanguage
             if encrypted {
-                try outbox.add(prompts.text(.botEncryptedRoom, language), style: .notice)
                 try tx.setValue("sent", for: "encrypted_notice.\(event.room.rawValue)")
+                try moveToPlainDirectChat(event, language: language, outbox: &outbox, tx: tx)
             } else if isDirect {
                 try tx.setDirectRoom(event.room, for: event.sender, at: now)
             } else {
@@ -146,7 +154,7 @@ public final class BotEngine: Sendable {
             if try tx.value(key) != nil { return nil }
             try tx.setValue("sent", for: key)
             let language = try tx.person(event.sender)?.language ?? settings.conversation.defaultLanguage
-            try outbox.add(prompts.text(.botEncryptedRoom, language), style: .notice)
+            try moveToPlainDirectChat(event, language: language, outbox: &outbox, tx: tx)
             return outbox.added
 
         case .message(let text):
@@ -163,6 +171,17 @@ public final class BotEngine: Sendable {
                 // Group rooms and other people's rooms are not conversations.
                 return nil
             }
+            switch floodGate.check(event.sender, at: now) {
+            case .accept:
+                break
+            case .notify:
+                logger.notice("flood limit reached; one notice, then silence", metadata: ["event.id": "\(event.id)"])
+                let language = try tx.person(event.sender)?.language ?? settings.conversation.defaultLanguage
+                try outbox.add(prompts.text(.botRateLimited, language), style: .notice)
+                return outbox.added
+            case .drop:
+                return nil
+            }
             // Personal data is masked before anything is stored, sent or logged (DESIGN.md §6); the person
             // is told what was masked. A message too long to be taken gets only the conversation's answer.
             let scan = PersonalDataScanner().scan(text)
@@ -176,6 +195,17 @@ public final class BotEngine: Sendable {
             if taken, scan.clientCaseWarning { try outbox.add(prompts.text(.privacyClientCase, try language())) }
             return outbox.added
         }
+    }
+
+    /// The bot cannot read an encrypted room (DESIGN.md §6): it says so once, in plain text, opens (or reuses)
+    /// an unencrypted direct chat with the person, and leaves the encrypted room.
+    private func moveToPlainDirectChat(
+        _ event: ChatEvent, language: Language, outbox: inout OutboxWriter, tx: IntakeTransaction
+    ) throws {
+        if try tx.directRoomOwner(event.room) != nil { try tx.forgetDirectRoom(event.room) }
+        try outbox.add(prompts.text(.botEncryptedRoom, language), style: .notice)
+        try outbox.add(prompts.text(.botDirectOpened, language), to: event.sender)
+        try outbox.add(kind: .leave)
     }
 
     private func converse(

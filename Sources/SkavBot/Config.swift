@@ -48,6 +48,9 @@ public struct SkavConfig: Sendable, Equatable {
     public var units: [String] = []
     public var challenges: [Challenge] = []
     public var maxMessageLength: Int = 4000
+    /// More messages than this from one person within `floodWindow` get one notice, then silence.
+    public var floodMaxMessages: Int = 20
+    public var floodWindow: Duration = .seconds(60)
     public var promptsDirectory: String?
     public var logLevel: String = "info"
     /// Guides and coordinators (never from chat).
@@ -166,7 +169,20 @@ public struct SkavConfig: Sendable, Equatable {
 
         if let limits = top["limits"] {
             let map = try reader.mapping(limits, key: "limits")
-            try reader.onlyKeys(map, at: "limits", allowed: ["max_message_length"])
+            try reader.onlyKeys(map, at: "limits", allowed: ["max_message_length", "flood_max_messages", "flood_window"])
+            if let node = map["flood_max_messages"] {
+                let value = try reader.int(node, key: "limits.flood_max_messages")
+                guard (2...10_000).contains(value) else {
+                    throw reader.error("limits.flood_max_messages", "must be between 2 and 10000", node)
+                }
+                config.floodMaxMessages = value
+            }
+            if let node = map["flood_window"] {
+                config.floodWindow = try reader.duration(node, key: "limits.flood_window")
+                if config.floodWindow < .seconds(1) {
+                    throw reader.error("limits.flood_window", "must be at least 1s", node)
+                }
+            }
             if let node = map["max_message_length"] {
                 let value = try reader.int(node, key: "limits.max_message_length")
                 guard (1...100_000).contains(value) else {

@@ -30,7 +30,7 @@ extension SkavApp {
             store: store, prompts: prompts,
             settings: BotSettings(
                 botUser: UserID(settings.userID), allowedDomains: settings.allowedDomains,
-                conversation: conversationConfig(config), cursorKey: "matrix.cursor"),
+                conversation: conversationConfig(config), cursorKey: "matrix.cursor", flood: floodLimit(config)),
             logger: logger)
         let wake = WakeSignal()
         let ready = ReadyGate()
@@ -54,6 +54,13 @@ extension SkavApp {
                 logger: logger))
         try await group.run()
         logger.info("skav stopped")
+    }
+
+    static func floodLimit(_ config: SkavConfig) -> FloodGate.Limit {
+        let window = config.floodWindow.components
+        return FloodGate.Limit(
+            maxMessages: config.floodMaxMessages,
+            window: Double(window.seconds) + Double(window.attoseconds) / 1e18)
     }
 
     struct MatrixSecrets {

@@ -39,7 +39,8 @@ public enum SkavApp {
         let user = terminalUser
         let botUser = UserID("@skav:terminal")
         let settings = BotSettings(
-            botUser: botUser, allowedDomains: [], conversation: conversationConfig(config), cursorKey: "terminal.cursor")
+            botUser: botUser, allowedDomains: [], conversation: conversationConfig(config), cursorKey: "terminal.cursor",
+            flood: floodLimit(config))
         let engine = BotEngine(store: store, prompts: prompts, settings: settings, logger: logger)
         let chat = TerminalChat(botUser: botUser) { text in write("\n" + text + "\n\n") }
         let sender = OutboxSender(store: store, chat: chat, wake: WakeSignal(), logger: logger)

@@ -180,7 +180,7 @@ import Testing
         #expect(h.chat.sent.count == 1)
     }
 
-    @Test func anEncryptedRoomIsToldOnceThatTheBotCannotRead() async throws {
+    @Test func anEncryptedRoomIsToldOnceAndAPlainDirectChatIsOpened() async throws {
         let h = try Harness()
         let secret = RoomID("!e2e:kommun.se")
         let unreadable = { (id: String) in
@@ -190,8 +190,44 @@ import Testing
             ChatBatch(events: [invite("$i", room: secret, encrypted: true), unreadable("$e1"), unreadable("$e2")], cursor: "s1"),
             now: start)
         try await h.sender().drain()
-        #expect(h.chat.sent.count == 1)
+        #expect(h.chat.state.withLock { $0.joined } == [secret])
+        #expect(h.chat.state.withLock { $0.opened } == [anna], "an unencrypted direct chat is opened")
+        #expect(h.chat.state.withLock { $0.left } == [secret], "the encrypted room is left")
+        let plain = RoomID("!dm-\(anna.rawValue)")
+        #expect(h.chat.sent.map(\.room) == [secret, plain], "told once in the encrypted room, then welcomed in the new one")
         #expect(h.chat.sent.first?.style == .notice)
+        #expect(try await h.store.read { try $0.directRoomOwner(plain) } == anna)
+        // The conversation goes on in the new room.
+        try h.engine.process(ChatBatch(events: [message("$m", "Skrivaren är trasig", room: plain)], cursor: "s2"), now: start)
+        try await h.sender().drain()
+        #expect(h.chat.sentTexts.last?.contains("#1") == true)
+    }
+
+    @Test func aFloodGetsOneCalmNoticeThenSilenceUntilThePaceDrops() async throws {
+        let h = try Harness()
+        let engine = BotEngine(
+            store: h.store, prompts: BotEngineTests.prompts,
+            settings: BotSettings(
+                botUser: "@skav:kommun.se", allowedDomains: ["kommun.se"],
+                conversation: ConversationConfig(units: [], challenges: [], defaultLanguage: .sv),
+                cursorKey: "matrix.cursor", flood: FloodGate.Limit(maxMessages: 4, window: 60)),
+            logger: quietLogger)
+        try engine.process(ChatBatch(events: [invite()], cursor: "s0"), now: start)
+        var outcomes: [BatchOutcome] = []
+        for index in 0..<8 {
+            let at = start.addingTimeInterval(Double(index))
+            outcomes.append(try engine.process(ChatBatch(events: [message("$f\(index)", "hoppa")], cursor: "s\(index + 1)"), now: at))
+        }
+        try await h.sender().drain()
+        #expect(outcomes.prefix(4).allSatisfy { $0.handled == 1 && $0.outboxAdded > 0 }, "the first four are answered")
+        #expect(outcomes[4].outboxAdded == 1, "the fifth gets the one notice")
+        #expect(outcomes.suffix(3).allSatisfy { $0.ignored == 1 && $0.outboxAdded == 0 }, "then silence")
+        let notices = h.chat.sent.filter { $0.body == BotEngineTests.prompts.text(.botRateLimited, .sv) }
+        #expect(notices.count == 1)
+        // A minute later the pace has dropped: answered again.
+        let later = try engine.process(
+            ChatBatch(events: [message("$later", "hjälp")], cursor: "s9"), now: start.addingTimeInterval(120))
+        #expect(later.handled == 1 && later.outboxAdded > 0)
     }
 
     @Test func theBotNeverAnswersItself() async throws {

@@ -24,6 +24,7 @@ import Testing
         #expect(config.units.count == 4)
         #expect(config.challenges.map(\.key) == ["integration", "klimat"])
         #expect(config.maxMessageLength == 4000)
+        #expect(config.floodMaxMessages == 20 && config.floodWindow == .seconds(60))
         #expect(config.logLevel == "info")
         #expect(config.calendar.workingHours == .office)
         #expect(config.calendar.workingDays == [.mon, .tue, .wed, .thu, .fri])
@@ -76,6 +77,8 @@ import Testing
         ("limits: {max_message_length: 0}", "limits.max_message_length", "between"),
         ("limits: {max_message_length: many}", "limits.max_message_length", "whole number"),
         ("log: {level: loud}", "log.level", "one of"),
+        ("limits: {flood_max_messages: 1}", "limits.flood_max_messages", "between"),
+        ("limits: {flood_window: 0s}", "limits.flood_window", "at least"),
         ("databse: {path: x}", "databse", "not a known setting"),
         ("- just\n- a list", "", "mapping"),
         ("chat: {kind: [", "", "YAML"),

@@ -1,0 +1,60 @@
+import Chat
+import Foundation
+import Synchronization
+
+/// A per-person flood limit: more than `maxMessages` within `window` gets one calm notice, then silence
+/// until the rate has dropped to half the limit. In memory: a restart forgives, which is harmless.
+public final class FloodGate: Sendable {
+    public enum Verdict: Equatable, Sendable {
+        case accept
+        /// Over the limit for the first time in this episode: tell the person once.
+        case notify
+        /// Still over the limit: ignore silently.
+        case drop
+    }
+
+    public struct Limit: Sendable, Equatable {
+        public var maxMessages: Int
+        public var window: TimeInterval
+        public init(maxMessages: Int = 20, window: TimeInterval = 60) {
+            self.maxMessages = maxMessages
+            self.window = window
+        }
+    }
+
+    private struct Track {
+        var times: [Date] = []
+        var notified = false
+    }
+
+    public let limit: Limit
+    private let tracks = Mutex([UserID: Track]())
+
+    public init(limit: Limit = Limit()) {
+        self.limit = limit
+    }
+
+    public func check(_ user: UserID, at now: Date) -> Verdict {
+        tracks.withLock { tracks in
+            var track = tracks[user] ?? Track()
+            let horizon = now.addingTimeInterval(-limit.window)
+            track.times.removeAll { $0 <= horizon }
+            track.times.append(now)
+            if track.times.count > limit.maxMessages + 1 { track.times.removeFirst(track.times.count - limit.maxMessages - 1) }
+            let verdict: Verdict
+            if track.times.count > limit.maxMessages {
+                verdict = track.notified ? .drop : .notify
+                track.notified = true
+            } else {
+                if track.times.count <= limit.maxMessages / 2 { track.notified = false }
+                verdict = .accept
+            }
+            tracks[user] = track
+            // Forget people who have been quiet for a whole window, so the map stays small.
+            if tracks.count > 10_000 {
+                tracks = tracks.filter { $0.value.times.last.map { $0 > horizon } ?? false }
+            }
+            return verdict
+        }
+    }
+}
