@@ -197,15 +197,16 @@ public final class BotEngine: Sendable {
         }
     }
 
-    /// The bot cannot read an encrypted room (DESIGN.md §6): it says so once, in plain text, opens (or reuses)
-    /// an unencrypted direct chat with the person, and leaves the encrypted room.
+    /// The bot cannot read an encrypted room (DESIGN.md §6): it says so once, in plain text, leaves the
+    /// encrypted room, and opens (or reuses) an unencrypted direct chat with the person.
     private func moveToPlainDirectChat(
         _ event: ChatEvent, language: Language, outbox: inout OutboxWriter, tx: IntakeTransaction
     ) throws {
         if try tx.directRoomOwner(event.room) != nil { try tx.forgetDirectRoom(event.room) }
         try outbox.add(prompts.text(.botEncryptedRoom, language), style: .notice)
-        try outbox.add(prompts.text(.botDirectOpened, language), to: event.sender)
+        // Leave first: the encrypted room must not be taken for the person's direct chat.
         try outbox.add(kind: .leave)
+        try outbox.add(prompts.text(.botDirectOpened, language), to: event.sender)
     }
 
     private func converse(

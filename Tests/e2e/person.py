@@ -94,6 +94,7 @@ class Person:
         self.received: list[BotMessage] = []  # every m.text/m.notice from anyone but me, any room
         self.exchanges: list[Exchange] = []
         self.joined: dict[str, set[str]] = {}  # room id -> users seen joining (membership join)
+        self.left: dict[str, set[str]] = {}  # room id -> users seen leaving (membership leave)
         self.invites: list[str] = []  # room ids I was invited to
         self.ignore_bodies: set[str] = set()  # bodies never to treat as bot messages (e.g. sent by a helper as the bot)
         self._consumed = 0
@@ -174,6 +175,9 @@ class Person:
     def _on_member(self, room: MatrixRoom, event: RoomMemberEvent) -> None:
         if event.membership == "join":
             self.joined.setdefault(room.room_id, set()).add(event.state_key)
+        elif event.membership == "leave":
+            self.joined.get(room.room_id, set()).discard(event.state_key)
+            self.left.setdefault(room.room_id, set()).add(event.state_key)
 
     def _on_invite(self, room: MatrixRoom, event: InviteMemberEvent) -> None:
         if event.membership == "invite" and event.state_key == self.user_id and room.room_id not in self.invites:
@@ -206,6 +210,19 @@ class Person:
         if wait_join:
             await self.wait_joined(self.bot, timeout=timeout)
         return self.room_id
+
+    async def create_room(self, invite: list[str], is_direct: bool, encrypted: bool = False) -> str:
+        """A room of the person's own, e.g. an end-to-end encrypted DM or a group room with the bot."""
+        state = [{"type": "m.room.encryption", "state_key": "", "content": {"algorithm": "m.megolm.v1.aes-sha2"}}]
+        resp = await self.client.room_create(
+            is_direct=is_direct, invite=invite, preset=RoomPreset.private_chat, initial_state=state if encrypted else ()
+        )
+        if not isinstance(resp, RoomCreateResponse):
+            raise AssertionError(f"{self.user_id}: createRoom failed: {resp}")
+        return resp.room_id
+
+    async def wait_left(self, user_id: str, room_id: str, timeout: float = DEFAULT_REPLY_TIMEOUT) -> None:
+        await self._wait(lambda: user_id in self.left.get(room_id, set()), timeout, f"{user_id} to leave {room_id}")
 
     async def wait_joined(self, user_id: str, room_id: str | None = None, timeout: float = DEFAULT_REPLY_TIMEOUT) -> None:
         room_id = room_id or self.room_id
