@@ -61,10 +61,7 @@ public final class SyncService: Service, Sendable {
                 logger.critical("cannot connect to the chat server", metadata: ["error": "\(error)"])
                 throw error
             } catch {
-                var delay = backoff.next()
-                if let retryAfter = (error as? ChatError)?.retryAfter, retryAfter > delay { delay = retryAfter }
-                logger.warning("connecting failed; retrying", metadata: ["error": "\(error)", "retry.in": "\(delay)"])
-                do { try await sleep(delay) } catch { return }
+                guard await wait(after: error, backoff: &backoff, doing: "connecting") else { return }
             }
         }
         backoff.reset()
@@ -100,11 +97,21 @@ public final class SyncService: Service, Sendable {
                 logger.critical("the chat server refused the bot's credentials", metadata: ["error": "\(error)"])
                 throw error
             } catch {
-                var delay = backoff.next()
-                if let retryAfter = (error as? ChatError)?.retryAfter, retryAfter > delay { delay = retryAfter }
-                logger.warning("sync failed; retrying", metadata: ["error": "\(error)", "retry.in": "\(delay)"])
-                do { try await sleep(delay) } catch { return }
+                guard await wait(after: error, backoff: &backoff, doing: "sync") else { return }
             }
+        }
+    }
+
+    /// Sleeps the next backoff step (or the server's Retry-After when longer); false when cancelled.
+    private func wait(after error: any Error, backoff: inout Backoff, doing what: String) async -> Bool {
+        var delay = backoff.next()
+        if let retryAfter = (error as? ChatError)?.retryAfter, retryAfter > delay { delay = retryAfter }
+        logger.warning("\(what) failed; retrying", metadata: ["error": "\(error)", "retry.in": "\(delay)"])
+        do {
+            try await sleep(delay)
+            return true
+        } catch {
+            return false
         }
     }
 }
