@@ -131,12 +131,12 @@ struct CurlHTTPClientTests {
             defer { client.shutdown() }
             let clock = ContinuousClock()
             let start = clock.now
-            let result = await outcome(client, HTTPRequest(url: server.url("/slow?ms=5000"), timeout: .milliseconds(200)))
+            let result = await outcome(client, HTTPRequest(url: server.url("/slow?ms=30000"), timeout: .milliseconds(200)))
             let elapsed = clock.now - start
             let error = try #require(result.error)
             #expect(error.code == .timedOut)
             #expect(error.message.lowercased().contains("timed out"), "curl's message: \(error.message)")
-            #expect(elapsed < .seconds(3))
+            #expect(elapsed < .seconds(10), "the deadline, not the server's 30 s, ended it")
             // The client is still usable afterwards.
             #expect(try await client.execute(HTTPRequest(url: server.url("/echo"), timeout: .seconds(10))).status == 200)
         }
@@ -189,7 +189,7 @@ struct CurlHTTPClientTests {
             let elapsed = clock.now - start
             #expect(result.error == .cancelled)
             // The contract is 100 ms; assert generously so a loaded machine cannot make this flaky.
-            #expect(elapsed < .seconds(1))
+            #expect(elapsed < .seconds(10))
             print("[measure] long poll cancelled in \(String(format: "%.2f", elapsed.milliseconds)) ms")
 
             #expect(try await client.execute(HTTPRequest(url: server.url("/echo"), timeout: .seconds(10))).status == 200)
@@ -264,7 +264,7 @@ struct CurlHTTPClientTests {
             let start = clock.now
             queued.cancel()
             #expect(await queued.value.error == .cancelled)
-            #expect(clock.now - start < .seconds(1))
+            #expect(clock.now - start < .seconds(10))
             #expect(client.transfersCompleted == 0)  // the long poll is still open
 
             poll.cancel()
@@ -289,7 +289,7 @@ struct CurlHTTPClientTests {
                 method: "PUT", url: server.url("/echo"), headers: json, body: Data(#"{"body":"hi"}"#.utf8), timeout: .seconds(10)))
             let elapsed = clock.now - start
             #expect(try echo(sent).body == #"{"body":"hi"}"#)
-            #expect(elapsed < .seconds(1))
+            #expect(elapsed < .seconds(10))
             #expect(sync.transfersCompleted == 0)  // still polling
             print("[measure] send on a second client during a long poll: \(String(format: "%.2f", elapsed.milliseconds)) ms")
 
@@ -314,7 +314,7 @@ struct CurlHTTPClientTests {
             #expect(open.error?.code == .cancelled)
             #expect(open.error?.message.contains("shut down") == true)
             #expect(await queued.value.error?.code == .cancelled)
-            #expect(elapsed < .seconds(1))
+            #expect(elapsed < .seconds(10))
             #expect(client.isShutdown)
 
             client.shutdown()  // idempotent
@@ -338,7 +338,7 @@ struct CurlHTTPClientTests {
                 let client = CurlHTTPClient(name: "never-used-\(i)")
                 if i.isMultiple(of: 2) { client.shutdown() }  // the others: deinit does it
             }
-            #expect(clock.now - start < .seconds(3))
+            #expect(clock.now - start < .seconds(5), "no shutdown hit its 5 s bound")
         }
     }
 

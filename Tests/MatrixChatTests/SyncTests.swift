@@ -224,7 +224,7 @@ struct SyncTests {
         try await Task.sleep(for: .milliseconds(50))
         task.cancel()
         let result = await task.result
-        #expect(ContinuousClock.now - started < .seconds(2))
+        #expect(ContinuousClock.now - started < .seconds(10), "well before any retry or timeout")
         #expect(throws: CancellationError.self) { try result.get() }
         #expect(h.sync.requests.count == 1)
         #expect(h.sleeper.durations.isEmpty)

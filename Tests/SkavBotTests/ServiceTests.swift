@@ -9,34 +9,32 @@ import Testing
 @testable import SkavBot
 
 @Suite struct ServiceTests {
-    @Test func aWakeBeforeTheWaitIsRemembered() async {
+    // No durations are asserted here (a busy machine would make them flake): the waits are an hour long,
+    // so returning at all proves the wake or the cancellation worked, and the time limit catches a hang.
+
+    @Test(.timeLimit(.minutes(1))) func aWakeBeforeTheWaitIsRemembered() async {
         let signal = WakeSignal()
         signal.wake()
-        let clock = ContinuousClock()
-        let elapsed = await clock.measure { await signal.wait(for: .seconds(30)) }
-        #expect(elapsed < .seconds(5))
+        await signal.wait(for: .seconds(3600))
     }
 
-    @Test func aWaitEndsWhenWokenOrAtItsTimeout() async {
+    @Test(.timeLimit(.minutes(1))) func aWaitEndsWhenWokenOrAtItsTimeout() async {
         let signal = WakeSignal()
         let clock = ContinuousClock()
         let timedOut = await clock.measure { await signal.wait(for: .milliseconds(50)) }
-        #expect(timedOut >= .milliseconds(50))
-        let waiting = Task { await signal.wait(for: .seconds(30)) }
+        #expect(timedOut >= .milliseconds(50), "without a wake it waits its whole timeout")
+        let waiting = Task { await signal.wait(for: .seconds(3600)) }
         try? await Task.sleep(for: .milliseconds(20))
         signal.wake()
-        let woken = await clock.measure { await waiting.value }
-        #expect(woken < .seconds(5))
+        await waiting.value
     }
 
-    @Test func aCancelledWaitReturns() async {
+    @Test(.timeLimit(.minutes(1))) func aCancelledWaitReturns() async {
         let signal = WakeSignal()
-        let task = Task { await signal.wait(for: .seconds(30)) }
+        let task = Task { await signal.wait(for: .seconds(3600)) }
         try? await Task.sleep(for: .milliseconds(20))
         task.cancel()
-        let clock = ContinuousClock()
-        let elapsed = await clock.measure { await task.value }
-        #expect(elapsed < .seconds(5))
+        await task.value
     }
 
     func makeEngine() throws -> BotEngine {
