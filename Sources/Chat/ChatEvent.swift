@@ -66,13 +66,33 @@ public struct OutgoingMessage: Sendable, Codable, Equatable {
     public var body: RichText
     public var style: Style
     public var inReplyTo: String?
+    /// A file to send instead of text, where the server takes files (`ChatCapabilities.supportsFiles`);
+    /// `body` is then its caption.
+    public var attachment: Attachment?
 
-    public init(txnID: String, room: RoomID, body: RichText, style: Style = .text, inReplyTo: String? = nil) {
+    public init(
+        txnID: String, room: RoomID, body: RichText, style: Style = .text, inReplyTo: String? = nil,
+        attachment: Attachment? = nil
+    ) {
         self.txnID = txnID
         self.room = room
         self.body = body
         self.style = style
         self.inReplyTo = inReplyTo
+        self.attachment = attachment
+    }
+}
+
+/// A file the bot sends (the person's data export, say).
+public struct Attachment: Sendable, Codable, Equatable {
+    public var filename: String
+    public var mimeType: String
+    public var data: Data
+
+    public init(filename: String, mimeType: String, data: Data) {
+        self.filename = filename
+        self.mimeType = mimeType
+        self.data = data
     }
 }
 

@@ -34,10 +34,13 @@ public struct ChatCapabilities: Sendable, Equatable {
     /// The largest message the server takes, in UTF-8 bytes of the encoded message.
     public var maxMessageBytes: Int
     public var markup: Markup
+    /// Whether the server takes files (messages with an attachment).
+    public var supportsFiles: Bool
 
-    public init(maxMessageBytes: Int, markup: Markup) {
+    public init(maxMessageBytes: Int, markup: Markup, supportsFiles: Bool = false) {
         self.maxMessageBytes = maxMessageBytes
         self.markup = markup
+        self.supportsFiles = supportsFiles
     }
 }
 

@@ -43,6 +43,8 @@ public struct OutboxEntry: Codable, Sendable, Equatable, FetchableRecord, Mutabl
     public var body: RichText
     public var style: OutgoingMessage.Style
     public var inReplyTo: String?
+    /// A file to send, with `body` as its caption.
+    public var attachment: Attachment?
     public var createdAt: Date
     /// Do not try before this time (set after a failure).
     public var notBefore: Date?
@@ -54,15 +56,17 @@ public struct OutboxEntry: Codable, Sendable, Equatable, FetchableRecord, Mutabl
     public var failedAt: Date?
 
     enum CodingKeys: String, CodingKey {
-        case id, kind, txnID = "txnId", roomID = "roomId", recipient, body, style, inReplyTo, createdAt, notBefore
+        case id, kind, txnID = "txnId", roomID = "roomId", recipient, body, style, inReplyTo, attachment, createdAt
+        case notBefore
         case attempts, lastError, sentAt, remoteID = "remoteId", failedAt
     }
 
     public init(
         txnID: String, kind: Kind = .message, roomID: RoomID?, recipient: UserID? = nil, body: RichText = RichText(),
-        style: OutgoingMessage.Style = .text, inReplyTo: String? = nil, createdAt: Date
+        style: OutgoingMessage.Style = .text, inReplyTo: String? = nil, attachment: Attachment? = nil, createdAt: Date
     ) {
         self.kind = kind
+        self.attachment = attachment
         self.txnID = txnID
         self.roomID = roomID
         self.recipient = recipient

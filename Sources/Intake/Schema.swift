@@ -121,6 +121,12 @@ enum Schema {
                 END;
                 """)
         }
+        migrator.registerMigration("v5") { db in
+            // A file sent instead of text (a person's data export), as JSON of `Chat.Attachment`.
+            try db.alter(table: "outbox") { t in
+                t.add(column: "attachment", .blob)
+            }
+        }
         return migrator
     }
 }

@@ -18,7 +18,8 @@ public final class MatrixChatService: ChatService {
     /// rest is left for the server's envelope (ids, signatures, hashes). `send` measures the encoded
     /// content (`body` and `formatted_body` together) and falls back to plain text alone when the HTML
     /// version does not fit.
-    public let capabilities = ChatCapabilities(maxMessageBytes: MatrixChatService.contentLimit, markup: .html)
+    public let capabilities = ChatCapabilities(
+        maxMessageBytes: MatrixChatService.contentLimit, markup: .html, supportsFiles: true)
     static let contentLimit = 60_000
 
     let config: MatrixConfig
@@ -417,6 +418,9 @@ public final class MatrixChatService: ChatService {
             // No mentions: the bot never pings anyone by accident.
             "m.mentions": .object([:]),
         ]
+        if let attachment = message.attachment {
+            content = try await fileContent(attachment)
+        }
         if let reply = message.inReplyTo {
             content["m.relates_to"] = ["m.in_reply_to": ["event_id": .string(reply)]]
         }
@@ -446,6 +450,29 @@ public final class MatrixChatService: ChatService {
             "Sent Matrix message",
             metadata: ["matrix.room": "\(message.room)", "matrix.event": "\(eventID)", "matrix.bytes": "\(encodedSize)"])
         return SentMessage(remoteID: eventID)
+    }
+
+    /// Uploads the file to the media repository and returns the content of an `m.file` message for it.
+    /// An upload is not idempotent: after a crash the file may be uploaded twice, but the message that
+    /// points to it is sent with the same transaction id, so the person still gets it once.
+    func fileContent(_ attachment: Attachment) async throws -> [String: JSON] {
+        let answer = try await call(
+            "POST", "/upload", query: [("filename", attachment.filename)],
+            upload: (attachment.data, attachment.mimeType),
+            policy: CallPolicy(
+                transientRetries: config.retry.requestRetries, timeout: config.requestTimeout + .seconds(30),
+                api: MatrixPath.mediaAPI))
+        guard let uri = answer["content_uri"]?.string, uri.hasPrefix("mxc://") else {
+            throw ChatError(.badResponse, "POST upload: no content_uri in the answer")
+        }
+        return [
+            "msgtype": "m.file",
+            "body": .string(attachment.filename),
+            "filename": .string(attachment.filename),
+            "url": .string(uri),
+            "info": ["mimetype": .string(attachment.mimeType), "size": .number(Double(attachment.data.count))],
+            "m.mentions": .object([:]),
+        ]
     }
 
     // MARK: Rooms

@@ -22,11 +22,14 @@ enum MatrixPath {
         return out
     }
 
-    /// `base` + `/_matrix/client/v3` + `path` + the encoded query.
-    static func url(base: String, path: String, query: [(String, String)]) -> String {
+    static let clientAPI = "/_matrix/client/v3"
+    static let mediaAPI = "/_matrix/media/v3"
+
+    /// `base` + the API prefix (`/_matrix/client/v3` unless given) + `path` + the encoded query.
+    static func url(base: String, path: String, query: [(String, String)], api: String = clientAPI) -> String {
         var base = base
         while base.hasSuffix("/") { base.removeLast() }
-        var url = base + "/_matrix/client/v3" + path
+        var url = base + api + path
         if !query.isEmpty {
             url += "?" + query.map { "\(encode($0.0))=\(encode($0.1))" }.joined(separator: "&")
         }

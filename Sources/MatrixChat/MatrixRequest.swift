@@ -22,6 +22,8 @@ struct CallPolicy: Sendable {
     var timeout: Duration
     /// Which HTTP client carries the request.
     var useSyncClient = false
+    /// The API the path belongs to (the client API, or the media API for uploads).
+    var api = MatrixPath.clientAPI
 }
 
 /// A parsed Matrix error body.
@@ -61,10 +63,11 @@ extension MatrixChatService {
     /// session once on an expired token, and classifies every failure as a `ChatError`
     /// (or `CancellationError` when the task is cancelled, never retried).
     func call(
-        _ method: String, _ path: String, query: [(String, String)] = [], body: JSON? = nil, policy: CallPolicy
+        _ method: String, _ path: String, query: [(String, String)] = [], body: JSON? = nil,
+        upload: (data: Data, contentType: String)? = nil, policy: CallPolicy
     ) async throws -> JSON {
-        let url = MatrixPath.url(base: config.homeserver, path: path, query: query)
-        let bodyData = body?.encoded
+        let url = MatrixPath.url(base: config.homeserver, path: path, query: query, api: policy.api)
+        let bodyData = upload?.data ?? body?.encoded
         let client = policy.useSyncClient ? syncClient : sendClient
         var backoff = Backoff(initial: config.retry.backoffInitial, maximum: config.retry.backoffMaximum)
         var random = ClosureRandom(source: randomSource)
@@ -84,7 +87,7 @@ extension MatrixChatService {
             case .token(let given): token = given
             }
             if let token { headers.append(("Authorization", "Bearer \(token)")) }
-            if bodyData != nil { headers.append(("Content-Type", "application/json")) }
+            if bodyData != nil { headers.append(("Content-Type", upload?.contentType ?? "application/json")) }
             let request = HTTPRequest(method: method, url: url, headers: headers, body: bodyData, timeout: policy.timeout)
 
             /// Sleeps before the next try of a network error or 5xx, or throws `.transient` when the

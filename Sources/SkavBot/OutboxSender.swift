@@ -87,7 +87,8 @@ public final class OutboxSender: Service, Sendable {
             switch entry.kind {
             case .message:
                 let message = OutgoingMessage(
-                    txnID: entry.txnID, room: room, body: entry.body, style: entry.style, inReplyTo: entry.inReplyTo)
+                    txnID: entry.txnID, room: room, body: entry.body, style: entry.style, inReplyTo: entry.inReplyTo,
+                    attachment: entry.attachment)
                 remoteID = try await chat.send(message).remoteID
             case .join:
                 try await chat.join(room)

@@ -5,7 +5,8 @@ import Foundation
 /// printed. Only `send` is used: the terminal session feeds lines to the engine itself.
 public final class TerminalChat: ChatService {
     public let kind = ChatKind.terminal
-    public let capabilities = ChatCapabilities(maxMessageBytes: 1 << 20, markup: .plain)
+    /// Files are printed: the person at the terminal can copy them.
+    public let capabilities = ChatCapabilities(maxMessageBytes: 1 << 20, markup: .plain, supportsFiles: true)
     private let output: @Sendable (String) -> Void
     private let botUser: UserID
 
@@ -21,7 +22,12 @@ public final class TerminalChat: ChatService {
     }
 
     public func send(_ message: OutgoingMessage) async throws -> SentMessage {
-        output(message.body.plainText)
+        if let attachment = message.attachment {
+            let content = String(data: attachment.data, encoding: .utf8) ?? "(\(attachment.data.count) bytes)"
+            output([message.body.plainText, "--- \(attachment.filename) ---", content].filter { !$0.isEmpty }.joined(separator: "\n"))
+        } else {
+            output(message.body.plainText)
+        }
         return SentMessage(remoteID: message.txnID)
     }
 

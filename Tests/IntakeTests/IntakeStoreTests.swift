@@ -21,7 +21,7 @@ import Testing
         let path = dir.appendingPathComponent("nested/skav.sqlite").path
         let store = try IntakeStore(path: path)
         #expect(try store.journalMode() == "wal")
-        #expect(try store.appliedMigrations() == ["v1", "v2"])
+        #expect(try store.appliedMigrations() == ["v1", "v2", "v5"])
         #expect(try store.integrityCheck() == "ok")
         try store.write { try $0.savePerson(Person(id: "@anna:kommun.se", language: .sv, createdAt: now)) }
         // Reopening finds the data and does not migrate again.
@@ -126,6 +126,15 @@ import Testing
         #expect(retried.first?.attempts == 1)
         try store.write { try $0.markAttemptFailed(second, error: "forbidden", retryAt: nil, at: now) }
         #expect(try store.read { try $0.unsentOutboxCount() } == 0, "a permanent failure is not retried")
+    }
+
+    @Test func anOutboxEntryKeepsItsAttachment() throws {
+        let store = try IntakeStore()
+        let file = Attachment(filename: "data.json", mimeType: "application/json", data: Data("{\"å\":1}".utf8))
+        _ = try store.write { tx in
+            try tx.enqueue(OutboxEntry(txnID: "$e.0", roomID: "!r:hs", body: "Dina data", attachment: file, createdAt: now))
+        }
+        #expect(try store.read { try $0.unsentOutbox() }.first?.attachment == file)
     }
 
     @Test func processedEventsAndCursorLiveInTheSameTransaction() throws {

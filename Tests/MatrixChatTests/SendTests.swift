@@ -40,6 +40,34 @@ struct SendTests {
         #expect(h.sync.requests.isEmpty)
     }
 
+    @Test("a file is uploaded to the media repository, then sent as m.file with the same transaction id")
+    func fileSend() async throws {
+        let h = try await connected(send: [
+            .raw(200, #"{"content_uri":"mxc://example.org/abc123"}"#), .json(200, "send_ok"),
+        ])
+        let data = Data(#"{"person":"@anna:example.org","ideas":[]}"#.utf8)
+        _ = try await h.service.send(
+            OutgoingMessage(
+                txnID: "$ev.1", room: "!r:hs", body: "Dina data",
+                attachment: Attachment(filename: "skav-mina-data.json", mimeType: "application/json", data: data)))
+        let upload = try #require(h.send.requests.dropLast().last)
+        #expect(upload.method == "POST")
+        #expect(upload.url == "https://matrix.example.org/_matrix/media/v3/upload?filename=skav-mina-data.json")
+        #expect(upload.header("Content-Type") == "application/json")
+        #expect(upload.body == data)
+        let message = try #require(h.send.requests.last)
+        #expect(message.url.hasSuffix("/rooms/%21r%3Ahs/send/m.room.message/%24ev.1"))
+        #expect(
+            message.json
+                == [
+                    "msgtype": "m.file", "body": "skav-mina-data.json", "filename": "skav-mina-data.json",
+                    "url": "mxc://example.org/abc123",
+                    "info": ["mimetype": "application/json", "size": .number(Double(data.count))],
+                    "m.mentions": [:],
+                ])
+        #expect(h.service.capabilities.supportsFiles)
+    }
+
     @Test("notices are sent as m.notice, without a relation when not replying")
     func notice() async throws {
         let h = try await connected(send: [.json(200, "send_ok")])
@@ -63,7 +91,7 @@ struct SendTests {
         }
         #expect(error?.code == .rejected)
         #expect(h.send.requests.count == 2)
-        #expect(h.service.capabilities == ChatCapabilities(maxMessageBytes: 60_000, markup: .html))
+        #expect(h.service.capabilities == ChatCapabilities(maxMessageBytes: 60_000, markup: .html, supportsFiles: true))
         #expect(h.service.kind == .matrix)
     }
 
