@@ -97,12 +97,21 @@ public struct ForgetOutcome: Sendable, Equatable {
     public var pseudonym: String
     public var draftsDeleted: Int
     public var ideasPseudonymised: Int
+    public init(pseudonym: String, draftsDeleted: Int, ideasPseudonymised: Int) {
+        self.pseudonym = pseudonym
+        self.draftsDeleted = draftsDeleted
+        self.ideasPseudonymised = ideasPseudonymised
+    }
 }
 
 /// What one retention run deleted.
 public struct RetentionOutcome: Sendable, Equatable {
     public var drafts: Int
     public var states: Int
+    public init(drafts: Int, states: Int) {
+        self.drafts = drafts
+        self.states = states
+    }
 }
 
 /// A pseudonym for a forgotten person: `anonym-` and 8 hex digits.
