@@ -42,6 +42,12 @@ public enum ConversationAction: Sendable, Equatable {
     case notify(UserID, RichText)
     /// Link two related ideas (`koppla N M`).
     case linkIdeas(Int, Int)
+    /// Record in the audit log that the writer read an idea, or exported their data (number nil).
+    /// Changes are recorded by the bot from the actions themselves.
+    case audit(ideaNumber: Int?, action: AuditAction, detail: String?)
+    /// `glöm mig`, confirmed: forget the person at once (drafts, conversation state, settings) and
+    /// pseudonymise them on submitted ideas. No conversation state is stored after this turn.
+    case forgetPerson(UserID)
 }
 
 /// Everything the conversation may look at while it handles one message.
@@ -93,7 +99,8 @@ struct Turn {
     var language: Language { person.language ?? config.defaultLanguage }
 
     func actions(original: Person) -> [ConversationAction] {
-        person == original ? effects : [.savePerson(person)] + effects
+        if effects.contains(where: { if case .forgetPerson = $0 { true } else { false } }) { return effects }
+        return person == original ? effects : [.savePerson(person)] + effects
     }
 
     // MARK: Entry
@@ -114,6 +121,7 @@ struct Turn {
             reply(t(.emptyMessage))
             return
         }
+        if session.forgetAskedAt != nil, try answerForget(text) { return }
         try loadDraft()
         if let command = Command.parse(text), !isEverydayText(command) {
             try perform(command)
@@ -184,7 +192,11 @@ struct Turn {
             var parts = [t(.languageSet)]
             if let pending = pendingQuestion { parts.append(pending) }
             reply(.paragraphs(parts))
-        case .reminders, .pauseReminders, .weeklyQuestion, .myData, .forgetMe:
+        case .myData:
+            try exportData()
+        case .forgetMe:
+            try askForget()
+        case .reminders, .pauseReminders, .weeklyQuestion:
             reply(t(.commandNotAvailable))
         case .inbox, .claim, .setStage, .relay, .link, .praise, .statistics:
             try performPipeline(command)
@@ -379,6 +391,7 @@ struct Turn {
         guard let idea = try context.reader.idea(number: number), idea.author == person.id else {
             return reply(t(.ideaNotFound, ["number": "\(number)"]))
         }
+        effects.append(.audit(ideaNumber: number, action: .read, detail: "idé \(number)"))
         var parts = [card(idea)]
         if idea.stage == .utkast && idea.number != draft?.number {
             parts.append(t(.ideaResumeHint, ["number": "\(idea.number)"]))

@@ -313,6 +313,7 @@ extension Turn {
         guard let idea = try managed(found.number) else {
             return reply(t(.pipelineNotYours, ["number": "\(found.number)"]))
         }
+        effects.append(.audit(ideaNumber: idea.number, action: .read, detail: "idé \(idea.number)"))
         var lines = [card(idea), t(.pipelineDetailAuthor, ["user": idea.author.rawValue])]
         lines.append(t(.pipelineDetailGuide, ["user": idea.guide?.rawValue ?? t(.pipelineNobody).plainText]))
         lines.append(t(.pipelineDetailAge, ["days": "\(days(since: idea.submittedAt ?? idea.createdAt))"]))

@@ -83,6 +83,12 @@ public enum PromptKey: String, CaseIterable, Sendable {
     // Commands that other layers implement
     case commandNotAvailable = "command.not_available"
 
+    // Personal-data rights (DESIGN.md §6)
+    case myDataIntro = "my_data.intro"  // {count}
+    case forgetConfirm = "forget.confirm"  // {drafts} {ideas}
+    case forgetDone = "forget.done"  // {drafts} {ideas}
+    case forgetCancelled = "forget.cancelled"
+
     // Stage display names
     case stageUtkast = "stage.utkast"
     case stageInkommen = "stage.inkommen"

@@ -1,3 +1,5 @@
+public import Foundation
+
 /// What the conversation with one person is in the middle of. Stored by the bot between messages
 /// (Codable); small, and holds no raw chat text beyond the undo values the open draft needs.
 public struct ConversationSession: Codable, Sendable, Equatable {
@@ -42,6 +44,8 @@ public struct ConversationSession: Codable, Sendable, Equatable {
     public var draftNumber: Int?
     /// Answers to the open draft, oldest first.
     public var undo: [UndoStep]
+    /// When `glöm mig` asked for confirmation; only the very next message can confirm it.
+    public var forgetAskedAt: Date?
 
     public init(phase: Phase = .idle, draftNumber: Int? = nil, undo: [UndoStep] = []) {
         self.phase = phase

@@ -39,6 +39,8 @@ public final class IntakeStore: Sendable {
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // Deleted rows are overwritten, so `glöm mig` and retention leave no copies in free pages.
+            try db.execute(sql: "PRAGMA secure_delete = ON")
         }
         let pool: DatabasePool
         do {
@@ -96,6 +98,13 @@ public final class IntakeStore: Sendable {
 
     public func read<T: Sendable>(_ body: @escaping @Sendable (IntakeTransaction) throws -> T) async throws -> T {
         try await writer.read { db in try body(IntakeTransaction(db: db)) }
+    }
+
+    /// Copies the write-ahead log into the database file and empties it, so deleted data leaves no old
+    /// page copies behind in the log (after `glöm mig` and retention). A no-op in memory.
+    public func checkpoint() throws {
+        guard path != nil else { return }
+        try writer.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
     }
 
     /// The schema versions applied, for `doctor`.

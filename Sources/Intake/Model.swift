@@ -139,6 +139,8 @@ public protocol IntakeReading {
     func links(ofIdea number: Int) throws -> [Int]
     /// Submitted ideas close to `text` (drafts never match), best first, at most `limit`.
     func similarIdeas(to text: String, excluding number: Int?, limit: Int) throws -> [SimilarIdea]
+    /// Everything stored about the person, for `mina data`.
+    func personalData(of user: UserID) throws -> PersonalDataExport
 }
 
 /// Derives an idea's title from its problem text: the first sentence, whitespace folded,

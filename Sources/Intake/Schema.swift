@@ -121,6 +121,35 @@ enum Schema {
                 END;
                 """)
         }
+        migrator.registerMigration("v3") { db in
+            // Who read or changed which idea (DESIGN.md §6). Append-only like the history.
+            try db.create(table: "audit_log") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("at", .datetime).notNull()
+                t.column("actor", .text).notNull().indexed()
+                t.column("idea_number", .integer).indexed()
+                t.column("action", .text).notNull()
+                t.column("detail", .text)
+            }
+            // `glöm mig` replaces the person's id by a pseudonym in the history and the audit log: the only
+            // update either table allows is of `actor`, to a value starting with 'anonym-', every other
+            // column unchanged. Deletes stay refused.
+            try db.execute(sql: """
+                DROP TRIGGER idea_event_append_only_update;
+                CREATE TRIGGER idea_event_append_only_update BEFORE UPDATE ON idea_event
+                WHEN NOT (substr(new.actor, 1, 7) = 'anonym-' AND new.id IS old.id
+                    AND new.idea_number IS old.idea_number AND new.at IS old.at AND new.kind IS old.kind
+                    AND new.from_stage IS old.from_stage AND new.to_stage IS old.to_stage
+                    AND new.comment IS old.comment)
+                BEGIN SELECT RAISE(ABORT, 'idea_event is append-only'); END;
+                CREATE TRIGGER audit_log_append_only_update BEFORE UPDATE ON audit_log
+                WHEN NOT (substr(new.actor, 1, 7) = 'anonym-' AND new.id IS old.id AND new.at IS old.at
+                    AND new.idea_number IS old.idea_number AND new.action IS old.action AND new.detail IS old.detail)
+                BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+                CREATE TRIGGER audit_log_append_only_delete BEFORE DELETE ON audit_log
+                BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+                """)
+        }
         migrator.registerMigration("v5") { db in
             // A file sent instead of text (a person's data export), as JSON of `Chat.Attachment`.
             try db.alter(table: "outbox") { t in

@@ -225,20 +225,97 @@ public final class BotEngine: Sendable {
         let context = ConversationContext(
             now: now, config: settings.conversation, prompts: prompts, reader: tx)
         let actions = try Conversation.handle(text: text, person: person, session: &session, context: context)
+        var forgotten = false
         for action in actions {
             switch action {
             case .reply(let body): try outbox.add(body)
             case .savePerson(let person): try tx.savePerson(person)
-            case .saveIdea(let idea): try tx.saveIdea(idea)
-            case .deleteIdea(let number): try tx.deleteIdea(number: number)
+            case .saveIdea(let idea):
+                try auditChange(to: idea, by: event.sender, tx: tx, now: now)
+                try tx.saveIdea(idea)
+            case .deleteIdea(let number):
+                try tx.deleteIdea(number: number)
+                try tx.audit(AuditEntry(at: now, actor: event.sender.rawValue, ideaNumber: number, action: .deleted))
             case .recordEvent(let event): try tx.appendEvent(event)
             case .notify(let user, let body): try outbox.add(body, to: user)
-            case .linkIdeas(let first, let second): try tx.linkIdeas(first, second, by: event.sender, at: now)
+            case .linkIdeas(let first, let second):
+                if try tx.linkIdeas(first, second, by: event.sender, at: now) {
+                    for (idea, other) in [(first, second), (second, first)] {
+                        try tx.audit(
+                            AuditEntry(
+                                at: now, actor: event.sender.rawValue, ideaNumber: idea, action: .changed,
+                                detail: "link #\(other)"))
+                    }
+                }
+            case .audit(let number, let action, let detail):
+                try tx.audit(
+                    AuditEntry(at: now, actor: event.sender.rawValue, ideaNumber: number, action: action, detail: detail))
+            case .forgetPerson(let user):
+                try forget(user, tx: tx, now: now)
+                forgotten = true
             }
         }
+        if forgotten { return }  // nothing of the person is stored again
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         try tx.setConversationState(try encoder.encode(session), of: event.sender, at: now)
+    }
+
+    /// Records an idea being saved in the audit log: created, a stage change, or the changed fields.
+    private func auditChange(to idea: Idea, by actor: UserID, tx: IntakeTransaction, now: Date) throws {
+        let entry: AuditEntry
+        if let old = try tx.idea(number: idea.number) {
+            if old.stage != idea.stage {
+                entry = AuditEntry(
+                    at: now, actor: actor.rawValue, ideaNumber: idea.number, action: .stage,
+                    detail: "\(old.stage.rawValue)→\(idea.stage.rawValue)")
+            } else {
+                let fields: [(String, Bool)] = [
+                    ("title", old.title != idea.title), ("problem", old.problem != idea.problem),
+                    ("benefits", old.benefits != idea.benefits), ("solution", old.solution != idea.solution),
+                    ("challenge", old.challenge != idea.challenge), ("unit", old.unit != idea.unit),
+                    ("guide", old.guide != idea.guide),
+                ]
+                let changed = fields.filter(\.1).map(\.0)
+                guard !changed.isEmpty else { return }
+                entry = AuditEntry(
+                    at: now, actor: actor.rawValue, ideaNumber: idea.number, action: .changed,
+                    detail: changed.joined(separator: ","))
+            }
+        } else {
+            entry = AuditEntry(at: now, actor: actor.rawValue, ideaNumber: idea.number, action: .created)
+        }
+        try tx.audit(entry)
+    }
+
+    /// `glöm mig`: forgets the person in this transaction, under a fresh random pseudonym.
+    private func forget(_ user: UserID, tx: IntakeTransaction, now: Date) throws {
+        var generator = SystemRandomNumberGenerator()
+        var pseudonym = Pseudonym.make(using: &generator)
+        while try tx.isActorKnown(pseudonym) { pseudonym = Pseudonym.make(using: &generator) }
+        let outcome = try tx.forgetPerson(user, pseudonym: pseudonym, at: now)
+        logger.notice(
+            "forgot a person on request",
+            metadata: [
+                "pseudonym": "\(pseudonym)", "drafts.deleted": "\(outcome.draftsDeleted)",
+                "ideas.pseudonymised": "\(outcome.ideasPseudonymised)",
+            ])
+    }
+
+    /// `privacy.draft_retention`: deletes drafts and conversation states not touched for `retention`,
+    /// then empties the write-ahead log so forgotten and deleted data leaves no copies on disk.
+    @discardableResult
+    public func applyRetention(_ retention: Duration, now: Date) throws -> RetentionOutcome {
+        let seconds = TimeInterval(retention.components.seconds)
+        let cutoff = now.addingTimeInterval(-seconds)
+        let outcome = try store.write { try $0.deleteExpired(before: cutoff, at: now) }
+        try store.checkpoint()
+        if outcome.drafts + outcome.states > 0 {
+            logger.info(
+                "retention: deleted old drafts and conversation states",
+                metadata: ["drafts": "\(outcome.drafts)", "states": "\(outcome.states)"])
+        }
+        return outcome
     }
 }
 

@@ -57,6 +57,10 @@ public struct SkavConfig: Sendable, Equatable {
     public var roles: Roles = .none
     /// `calendar.*`: working hours, days, holidays and days off (see `workingCalendar`).
     public var calendar = CalendarSettings()
+    /// `privacy.draft_retention`: drafts and conversation states not touched for this long are deleted.
+    public var draftRetention: Duration = SkavConfig.defaultDraftRetention
+
+    public static let defaultDraftRetention: Duration = .seconds(90 * 86_400)
 
     public init(databasePath: String = SkavConfig.defaultDatabasePath) {
         self.databasePath = databasePath
@@ -100,7 +104,7 @@ public struct SkavConfig: Sendable, Equatable {
         try reader.onlyKeys(
             top, at: "",
             allowed: ["chat", "matrix", "mattermost", "database", "language", "timezone", "units", "challenges", "limits",
-                "prompts", "log", "calendar", "roles"])
+                "prompts", "log", "calendar", "roles", "privacy"])
 
         if let chat = top["chat"] {
             let chatMap = try reader.mapping(chat, key: "chat")
@@ -209,6 +213,18 @@ public struct SkavConfig: Sendable, Equatable {
                     throw reader.error("log.level", "must be one of trace, debug, info, notice, warning, error, critical", node)
                 }
                 config.logLevel = value
+            }
+        }
+
+        if let privacy = top["privacy"] {
+            let map = try reader.mapping(privacy, key: "privacy")
+            try reader.onlyKeys(map, at: "privacy", allowed: ["draft_retention"])
+            if let node = map["draft_retention"] {
+                let value = try reader.duration(node, key: "privacy.draft_retention")
+                guard value >= .seconds(86_400) else {
+                    throw reader.error("privacy.draft_retention", "must be at least 1d", node)
+                }
+                config.draftRetention = value
             }
         }
 

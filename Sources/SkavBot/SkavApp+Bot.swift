@@ -36,7 +36,8 @@ extension SkavApp {
         let ready = ReadyGate()
         let crashpoints = Crashpoints.fromEnvironment()
         let sync = SyncService(
-            chat: matrix, engine: engine, wake: wake, ready: ready, crashpoints: crashpoints, logger: logger)
+            chat: matrix, engine: engine, wake: wake, ready: ready, crashpoints: crashpoints, logger: logger,
+            draftRetention: config.draftRetention)
         let sender = OutboxSender(
             store: store, chat: matrix, wake: wake, ready: ready, crashpoints: crashpoints, logger: logger)
         logger.info(

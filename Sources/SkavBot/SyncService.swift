@@ -16,12 +16,16 @@ public final class SyncService: Service, Sendable {
     private let logger: Logger
     private let now: @Sendable () -> Date
     private let sleep: @Sendable (Duration) async throws -> Void
+    /// `privacy.draft_retention`: drafts and conversation states older than this are deleted hourly.
+    private let draftRetention: Duration
 
     public init(
         chat: any ChatService, engine: BotEngine, wake: WakeSignal, ready: ReadyGate = ReadyGate(), crashpoints: Crashpoints = Crashpoints(specification: nil),
         logger: Logger, now: @escaping @Sendable () -> Date = { Date() },
-        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
+        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
+        draftRetention: Duration = SkavConfig.defaultDraftRetention
     ) {
+        self.draftRetention = draftRetention
         self.chat = chat
         self.engine = engine
         self.wake = wake
@@ -38,7 +42,8 @@ public final class SyncService: Service, Sendable {
         }
     }
 
-    /// How often processed event ids older than `BotEngine.processedRetention` are forgotten.
+    /// How often processed event ids older than `BotEngine.processedRetention` are forgotten, and drafts
+    /// and conversation states older than `privacy.draft_retention` deleted.
     static let pruneInterval: TimeInterval = 3600
 
     /// Connects (retrying while the server is unreachable), then polls until cancelled.
@@ -76,6 +81,7 @@ public final class SyncService: Service, Sendable {
                 if moment.timeIntervalSince(lastPrune) > Self.pruneInterval {
                     lastPrune = moment
                     try engine.pruneProcessedEvents(now: moment)
+                    try engine.applyRetention(draftRetention, now: moment)
                 }
                 if outcome.outboxAdded > 0 {
                     crashpoints.reached(.afterCommit)

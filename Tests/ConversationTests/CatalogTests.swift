@@ -73,6 +73,7 @@ import Testing
         .noticeStageAvslutad: ["number", "title", "lesson"], .noticeComment: ["comment"],
         .noticeFromGuide: ["number", "title", "text"], .noticeFromGiver: ["number", "title", "text"],
         .noticePraise: ["number", "title"], .noticePraiseText: ["text"], .noticeLinked: ["number", "other", "title"],
+        .myDataIntro: ["count"], .forgetConfirm: ["drafts", "ideas"], .forgetDone: ["drafts", "ideas"],
         .privacyMasked: ["kinds"], .privacyPersonnummerMany: ["count"], .privacySamordningsnummerMany: ["count"],
         .privacyPhoneMany: ["count"], .privacyEmailMany: ["count"],
     ]

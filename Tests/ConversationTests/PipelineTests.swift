@@ -136,7 +136,8 @@ import Testing
         case "idé 1":
             #expect(outcome.text.contains("Det tar för lång tid att boka tolk till hembesök"))
             #expect(outcome.text.contains(Self.anna.rawValue))
-            #expect(outcome.changes.isEmpty)
+            // Nothing changes; the read is recorded in the audit log.
+            #expect(outcome.changes == [.audit(ideaNumber: 1, action: .read, detail: "idé 1")])
         default:
             Issue.record("no expectation for \(command)")
         }

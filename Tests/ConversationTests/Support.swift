@@ -70,6 +70,19 @@ final class FakeIntake: IntakeReading {
             .prefix(limit).map { $0 }
     }
 
+    var audits: [(Int?, AuditAction)] = []
+    var forgotten: [UserID] = []
+
+    func personalData(of user: UserID) throws -> PersonalDataExport {
+        PersonalDataExport(
+            user: user, person: persons[user],
+            ideas: try ideas(author: user).reversed().map {
+                PersonalDataExport.IdeaRecord(
+                    idea: $0, events: try events(ofIdea: $0.number), links: try links(ofIdea: $0.number))
+            },
+            guiding: ideas.values.filter { $0.guide == user }.map(\.number).sorted())
+    }
+
     func apply(_ actions: [ConversationAction]) {
         for action in actions {
             switch action {
@@ -84,6 +97,17 @@ final class FakeIntake: IntakeReading {
             case .recordEvent(let event): events.append(event)
             case .notify(let user, let text): notices.append((user, text))
             case .linkIdeas(let first, let second): links.insert([min(first, second), max(first, second)])
+            case .audit(let number, let action, _): audits.append((number, action))
+            case .forgetPerson(let user):
+                forgotten.append(user)
+                persons[user] = nil
+                for idea in ideas.values where idea.author == user {
+                    if idea.stage == .utkast {
+                        ideas[idea.number] = nil
+                    } else {
+                        ideas[idea.number]?.author = "anonym-00000000"
+                    }
+                }
             }
         }
     }

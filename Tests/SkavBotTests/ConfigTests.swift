@@ -30,6 +30,25 @@ import Testing
         #expect(config.calendar.workingDays == [.mon, .tue, .wed, .thu, .fri])
         #expect(config.calendar.publicHolidays == .sweden)
         #expect(config.calendar.extraDaysOff.map(\.description).sorted() == ["2026-05-15", "2026-12-28"])
+        #expect(config.draftRetention == .seconds(90 * 86_400))
+    }
+
+    @Test func draftRetention() throws {
+        #expect(try SkavConfig.parse(yaml: "").draftRetention == .seconds(90 * 86_400))
+        #expect(try SkavConfig.parse(yaml: "privacy: {draft_retention: 30d}").draftRetention == .seconds(30 * 86_400))
+        #expect(try SkavConfig.parse(yaml: "privacy: {draft_retention: 48h}").draftRetention == .seconds(48 * 3600))
+        for (yaml, key) in [
+            ("privacy: {draft_retention: 1h}", "privacy.draft_retention"),
+            ("privacy: {draft_retention: soon}", "privacy.draft_retention"),
+            ("privacy: {retention: 30d}", "privacy.retention"),
+        ] {
+            do {
+                _ = try SkavConfig.parse(yaml: yaml)
+                Issue.record("\(yaml) was accepted")
+            } catch {
+                #expect(error.key == key, "\(yaml) → \(error)")
+            }
+        }
     }
 
     @Test func noConfigIsTheTerminalDefault() throws {

@@ -1,0 +1,124 @@
+import Chat
+public import Foundation
+public import Intake
+
+// `mina data` and `glöm mig` (DESIGN.md §6). Pure like the rest of the conversation: the export is read
+// through `IntakeReading`, forgetting is a `.forgetPerson` action the bot applies in the same transaction.
+
+/// The document `mina data` sends: what the store holds, plus the conversation state.
+public struct PersonalDataDocument: Encodable, Sendable {
+    public var exportedAt: Date
+    public var stored: PersonalDataExport
+    public var conversationState: ConversationSession?
+
+    enum CodingKeys: String, CodingKey {
+        case exportedAt = "exported_at", stored, conversationState = "conversation_state"
+    }
+
+    /// Pretty, sorted JSON with ISO 8601 dates.
+    public func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+}
+
+public enum MessageSplitter {
+    /// Characters per message: fits Mattermost (16,383) and, in UTF-8, Matrix's 64 KiB event.
+    public static let characterLimit = 12_000
+    /// UTF-8 bytes per message, so escaping in the server's JSON envelope stays far below 64 KiB.
+    public static let byteLimit = 12_000
+
+    /// Splits `text` into parts of at most `characters` characters and `bytes` UTF-8 bytes, at line
+    /// ends where possible (a longer line is cut between characters). Joined, the parts give `text`.
+    public static func split(_ text: String, characters: Int = characterLimit, bytes: Int = byteLimit) -> [String] {
+        var parts: [String] = []
+        var current = ""
+        var currentCount = 0
+        var currentBytes = 0
+        func flush() {
+            if !current.isEmpty { parts.append(current) }
+            current = ""
+            currentCount = 0
+            currentBytes = 0
+        }
+        func add(_ piece: Substring) {
+            let count = piece.count
+            let size = piece.utf8.count
+            if currentCount + count > characters || currentBytes + size > bytes { flush() }
+            if count <= characters && size <= bytes {
+                current += piece
+                currentCount += count
+                currentBytes += size
+                return
+            }
+            for character in piece {
+                let length = character.utf8.count
+                if currentCount + 1 > characters || currentBytes + length > bytes { flush() }
+                current.append(character)
+                currentCount += 1
+                currentBytes += length
+            }
+        }
+        var start = text.startIndex
+        while start < text.endIndex {
+            let end = text[start...].firstIndex(of: "\n").map { text.index(after: $0) } ?? text.endIndex
+            add(text[start..<end])
+            start = end
+        }
+        flush()
+        return parts
+    }
+}
+
+extension Turn {
+    /// How long a `glöm mig` waits for its confirmation.
+    static let forgetConfirmWindow: TimeInterval = 15 * 60
+
+    static let forgetYes: Set<String> = [
+        "ja, glom mig", "ja glom mig", "ja", "ja tack", "yes, forget me", "yes forget me", "yes",
+    ]
+    static let forgetNo: Set<String> = ["nej", "nej tack", "no", "no thanks", "avbryt", "cancel"]
+
+    // MARK: mina data
+
+    mutating func exportData() throws {
+        let document = PersonalDataDocument(
+            exportedAt: now, stored: try context.reader.personalData(of: person.id),
+            conversationState: session)
+        let parts = MessageSplitter.split(try document.json())
+        reply(t(.myDataIntro, ["count": "\(parts.count)"]))
+        for part in parts { reply(RichText(plain: part)) }
+        effects.append(.audit(ideaNumber: nil, action: .exported, detail: "mina data"))
+    }
+
+    // MARK: glöm mig
+
+    mutating func askForget() throws {
+        let ideas = try context.reader.ideas(author: person.id)
+        let drafts = ideas.filter { $0.stage == .utkast }.count
+        session.forgetAskedAt = now
+        reply(t(.forgetConfirm, ["drafts": "\(drafts)", "ideas": "\(ideas.count - drafts)"]))
+    }
+
+    /// The message after `glöm mig`: a yes forgets, a no cancels; anything else cancels and is then
+    /// handled as usual. Returns whether the message was used up.
+    mutating func answerForget(_ text: String) throws -> Bool {
+        guard let asked = session.forgetAskedAt else { return false }
+        session.forgetAskedAt = nil
+        let answer = Command.normalize(text)
+        let fresh = now.timeIntervalSince(asked) <= Self.forgetConfirmWindow && now >= asked
+        if fresh, Self.forgetYes.contains(answer) {
+            let ideas = try context.reader.ideas(author: person.id)
+            let drafts = ideas.filter { $0.stage == .utkast }.count
+            effects.append(.forgetPerson(person.id))
+            session = ConversationSession()
+            draft = nil
+            reply(t(.forgetDone, ["drafts": "\(drafts)", "ideas": "\(ideas.count - drafts)"]))
+            return true
+        }
+        reply(t(.forgetCancelled))
+        return Self.forgetNo.contains(answer) || Self.forgetYes.contains(answer)
+    }
+}

@@ -1,0 +1,142 @@
+import Chat
+import Conversation
+import Foundation
+import Intake
+import Testing
+
+@testable import SkavBot
+
+/// `mina data`, `glöm mig`, the audit log and retention, through the engine on a database file
+/// (DESIGN.md §6).
+@Suite struct RightsEngineTests {
+    let anna = UserID("@anna:kommun.se")
+    let karin = UserID("@karin:kommun.se")
+    let start = Date(timeIntervalSince1970: 1_790_000_000)
+
+    struct Harness {
+        let path: String
+        let store: IntakeStore
+        let engine: BotEngine
+        let chat = FakeChat()
+        var index = 0
+
+        init() throws {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("skav-rights-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            path = directory.appendingPathComponent("skav.sqlite").path
+            store = try IntakeStore(path: path)
+            let config = try SkavConfig.parse(yaml: PipelineBotTests.rolesYAML)
+            engine = BotEngine(
+                store: store, prompts: BotEngineTests.prompts,
+                settings: BotSettings(
+                    botUser: "@skav:kommun.se", allowedDomains: ["kommun.se"],
+                    conversation: SkavApp.conversationConfig(config), cursorKey: "matrix.cursor"),
+                logger: quietLogger)
+        }
+
+        /// Sends the messages one batch each, then delivers the outbox; returns what was sent meanwhile.
+        @discardableResult
+        mutating func send(_ texts: [String], from user: UserID, at now: Date) async throws -> [String] {
+            let before = chat.sent.count
+            for text in texts {
+                index += 1
+                let event = ChatEvent(
+                    id: "$e\(index)", room: RoomID("!dm-\(user.rawValue.dropFirst())"), sender: user,
+                    kind: .message(text: text), timestamp: now, isDirectRoom: true)
+                try engine.process(ChatBatch(events: [event], cursor: "s\(index)"), now: now)
+            }
+            try await OutboxSender(store: store, chat: chat, wake: WakeSignal(), logger: quietLogger).drain()
+            return Array(chat.sentTexts[before...])
+        }
+
+        func bytesOnDisk() -> String {
+            var all = Data()
+            for suffix in ["", "-wal", "-journal"] {
+                if let data = FileManager.default.contents(atPath: path + suffix) { all.append(data) }
+            }
+            return String(decoding: all, as: UTF8.self)
+        }
+    }
+
+    /// Anna submits #1 (Socialtjänst, so Karin is told and looks at it) and leaves draft #2 open.
+    func annaWithIdeas(_ h: inout Harness) async throws {
+        try await h.send(
+            ["Tolkbokningen tar en vecka", "hoppa", "hoppa", "skicka", "1", "Skrivaren på plan 3 är trasig"],
+            from: anna, at: start)
+        try await h.send(["idé 1", "ta 1"], from: karin, at: start)
+    }
+
+    @Test func myDataSendsTheStoredDataAndIsAudited() async throws {
+        var h = try Harness()
+        try await annaWithIdeas(&h)
+        let sent = try await h.send(["mina data"], from: anna, at: start)
+        #expect(sent.count == 2)
+        #expect(sent[0].contains("JSON"))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(sent[1].utf8)) as? [String: Any])
+        let stored = try #require(object["stored"] as? [String: Any])
+        #expect((stored["ideas"] as? [Any])?.count == 2)
+        #expect((stored["direct_rooms"] ?? stored["directRooms"]) != nil)
+        let audit = try #require(stored["audit"] as? [[String: Any]])
+        // Karin's read of #1 is in Anna's export.
+        #expect(audit.contains { $0["actor"] as? String == karin.rawValue && $0["action"] as? String == "read" })
+        let log = try await h.store.read { try $0.auditEntries() }
+        #expect(log.contains { $0.actor == anna.rawValue && $0.action == .exported && $0.ideaNumber == nil })
+        #expect(log.contains { $0.actor == anna.rawValue && $0.action == .created && $0.ideaNumber == 1 })
+        #expect(log.contains { $0.action == .stage && $0.ideaNumber == 1 && $0.detail == "utkast→inkommen" })
+        #expect(log.contains { $0.actor == karin.rawValue && $0.action == .read && $0.ideaNumber == 1 })
+        #expect(log.contains { $0.actor == karin.rawValue && $0.action == .changed && $0.detail == "guide" })
+    }
+
+    @Test func forgetMeLeavesTheRawIdNowhereOnDisk() async throws {
+        var h = try Harness()
+        try await annaWithIdeas(&h)
+        #expect(h.bytesOnDisk().contains(anna.rawValue))
+
+        var sent = try await h.send(["glöm mig"], from: anna, at: start)
+        #expect(sent == [BotEngineTests.prompts.text(.forgetConfirm, .sv, ["drafts": "1", "ideas": "1"]).plainText])
+        sent = try await h.send(["ja, glöm mig"], from: anna, at: start.addingTimeInterval(60))
+        #expect(sent == [BotEngineTests.prompts.text(.forgetDone, .sv, ["drafts": "1", "ideas": "1"]).plainText])
+
+        let idea = try #require(try await h.store.read { try $0.idea(number: 1) })
+        #expect(idea.author.rawValue.hasPrefix("anonym-"))
+        #expect(idea.guide == karin)
+        #expect(try await h.store.read { try $0.idea(number: 2) } == nil)
+        #expect(try await h.store.read { try $0.person(anna) } == nil)
+        #expect(try await h.store.read { try $0.conversationState(of: anna) } == nil)
+        let pseudonym = idea.author.rawValue
+        #expect(try await h.store.read { try $0.events(ofIdea: 1) }.allSatisfy { $0.actor == karin || $0.actor.rawValue == pseudonym })
+
+        // The hourly retention run empties the write-ahead log: then no page copy holds the id either.
+        try h.engine.applyRetention(.seconds(90 * 86_400), now: start.addingTimeInterval(120))
+        let disk = h.bytesOnDisk()
+        #expect(!disk.contains(anna.rawValue), "the raw id is still on disk")
+        #expect(disk.contains(pseudonym))
+
+        // She is a newcomer again: greeted, and her old room works.
+        sent = try await h.send(["Hej"], from: anna, at: start.addingTimeInterval(180))
+        #expect(sent.first?.contains(BotEngineTests.prompts.text(.greeting, .sv).plainText) == true)
+        #expect(try await h.store.read { try $0.person(anna) }?.greetedAt != nil)
+    }
+
+    @Test func aCancelledForgetChangesNothing() async throws {
+        var h = try Harness()
+        try await annaWithIdeas(&h)
+        try await h.send(["glöm mig", "nej"], from: anna, at: start)
+        #expect(try await h.store.read { try $0.person(anna) } != nil)
+        #expect(try await h.store.read { try $0.idea(number: 1) }?.author == anna)
+        #expect(try await h.store.read { try $0.idea(number: 2) } != nil)
+    }
+
+    @Test func retentionDeletesOldDraftsThroughTheEngine() async throws {
+        var h = try Harness()
+        try await annaWithIdeas(&h)
+        let later = start.addingTimeInterval(91 * 86_400)
+        let outcome = try h.engine.applyRetention(.seconds(90 * 86_400), now: later)
+        #expect(outcome == RetentionOutcome(drafts: 1, states: 2))
+        #expect(try await h.store.read { try $0.idea(number: 2) } == nil)
+        #expect(try await h.store.read { try $0.idea(number: 1) } != nil)
+        // Anna's next message finds no draft and no state: it starts a new one, without a crash.
+        let sent = try await h.send(["Kaffemaskinen läcker"], from: anna, at: later)
+        #expect(sent.contains { $0.contains("#3") })
+    }
+}
