@@ -68,11 +68,11 @@ public struct OutgoingMessage: Sendable, Codable, Equatable {
     public var inReplyTo: String?
     /// A file to send instead of text, where the server takes files (`ChatCapabilities.supportsFiles`);
     /// `body` is then its caption.
-    public var attachment: Attachment?
+    public var attachment: FileAttachment?
 
     public init(
         txnID: String, room: RoomID, body: RichText, style: Style = .text, inReplyTo: String? = nil,
-        attachment: Attachment? = nil
+        attachment: FileAttachment? = nil
     ) {
         self.txnID = txnID
         self.room = room
@@ -84,7 +84,7 @@ public struct OutgoingMessage: Sendable, Codable, Equatable {
 }
 
 /// A file the bot sends (the person's data export, say).
-public struct Attachment: Sendable, Codable, Equatable {
+public struct FileAttachment: Sendable, Codable, Equatable {
     public var filename: String
     public var mimeType: String
     public var data: Data

@@ -13,16 +13,19 @@ public struct ConversationConfig: Sendable {
     public var maxMessageLength: Int
     /// Guides and coordinators, from the config only.
     public var roles: Roles
+    /// Whether the chat server takes files: then `mina data` arrives as one JSON file.
+    public var filesSupported: Bool
 
     public init(
         units: [String] = [], challenges: [Challenge] = [], defaultLanguage: Language = .sv,
-        maxMessageLength: Int = 4000, roles: Roles = .none
+        maxMessageLength: Int = 4000, roles: Roles = .none, filesSupported: Bool = false
     ) {
         self.units = units
         self.challenges = challenges
         self.defaultLanguage = defaultLanguage
         self.maxMessageLength = maxMessageLength
         self.roles = roles
+        self.filesSupported = filesSupported
     }
 }
 
@@ -40,6 +43,8 @@ public enum ConversationAction: Sendable, Equatable {
     case recordEvent(IdeaEvent)
     /// One message to another person (a guide, a coordinator, an idea-giver), in a direct chat.
     case notify(UserID, RichText)
+    /// A file to the person (their data export), with a caption.
+    case replyFile(RichText, FileAttachment)
     /// Link two related ideas (`koppla N M`).
     case linkIdeas(Int, Int)
     /// Record in the audit log that the writer read an idea, or exported their data (number nil).

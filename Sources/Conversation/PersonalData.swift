@@ -87,9 +87,17 @@ extension Turn {
         let document = PersonalDataDocument(
             exportedAt: now, stored: try context.reader.personalData(of: person.id),
             conversationState: session)
-        let parts = MessageSplitter.split(try document.json())
-        reply(t(.myDataIntro, ["count": "\(parts.count)"]))
-        for part in parts { reply(RichText(plain: part)) }
+        let json = try document.json()
+        if config.filesSupported {
+            let day = ISO8601DateFormatter.string(from: now, timeZone: .gmt, formatOptions: [.withFullDate])
+            let file = FileAttachment(
+                filename: "skav-mina-data-\(day).json", mimeType: "application/json", data: Data(json.utf8))
+            effects.append(.replyFile(t(.myDataFile), file))
+        } else {
+            let parts = MessageSplitter.split(json)
+            reply(t(.myDataIntro, ["count": "\(parts.count)"]))
+            for part in parts { reply(RichText(plain: part)) }
+        }
         effects.append(.audit(ideaNumber: nil, action: .exported, detail: "mina data"))
     }
 

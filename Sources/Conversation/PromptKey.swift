@@ -85,6 +85,7 @@ public enum PromptKey: String, CaseIterable, Sendable {
 
     // Personal-data rights (DESIGN.md §6)
     case myDataIntro = "my_data.intro"  // {count}
+    case myDataFile = "my_data.file"
     case forgetConfirm = "forget.confirm"  // {drafts} {ideas}
     case forgetDone = "forget.done"  // {drafts} {ideas}
     case forgetCancelled = "forget.cancelled"

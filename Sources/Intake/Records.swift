@@ -44,7 +44,7 @@ public struct OutboxEntry: Codable, Sendable, Equatable, FetchableRecord, Mutabl
     public var style: OutgoingMessage.Style
     public var inReplyTo: String?
     /// A file to send, with `body` as its caption.
-    public var attachment: Attachment?
+    public var attachment: FileAttachment?
     public var createdAt: Date
     /// Do not try before this time (set after a failure).
     public var notBefore: Date?
@@ -63,7 +63,7 @@ public struct OutboxEntry: Codable, Sendable, Equatable, FetchableRecord, Mutabl
 
     public init(
         txnID: String, kind: Kind = .message, roomID: RoomID?, recipient: UserID? = nil, body: RichText = RichText(),
-        style: OutgoingMessage.Style = .text, inReplyTo: String? = nil, attachment: Attachment? = nil, createdAt: Date
+        style: OutgoingMessage.Style = .text, inReplyTo: String? = nil, attachment: FileAttachment? = nil, createdAt: Date
     ) {
         self.kind = kind
         self.attachment = attachment

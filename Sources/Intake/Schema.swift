@@ -151,7 +151,7 @@ enum Schema {
                 """)
         }
         migrator.registerMigration("v5") { db in
-            // A file sent instead of text (a person's data export), as JSON of `Chat.Attachment`.
+            // A file sent instead of text (a person's data export), as JSON of `Chat.FileAttachment`.
             try db.alter(table: "outbox") { t in
                 t.add(column: "attachment", .blob)
             }

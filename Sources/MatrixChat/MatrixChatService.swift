@@ -419,7 +419,7 @@ public final class MatrixChatService: ChatService {
             "m.mentions": .object([:]),
         ]
         if let attachment = message.attachment {
-            content = try await fileContent(attachment)
+            content = try await fileContent(attachment, caption: message.body)
         }
         if let reply = message.inReplyTo {
             content["m.relates_to"] = ["m.in_reply_to": ["event_id": .string(reply)]]
@@ -455,7 +455,8 @@ public final class MatrixChatService: ChatService {
     /// Uploads the file to the media repository and returns the content of an `m.file` message for it.
     /// An upload is not idempotent: after a crash the file may be uploaded twice, but the message that
     /// points to it is sent with the same transaction id, so the person still gets it once.
-    func fileContent(_ attachment: Attachment) async throws -> [String: JSON] {
+    /// The caption goes in `body` (with `filename` set, clients show it as the caption).
+    func fileContent(_ attachment: FileAttachment, caption: RichText) async throws -> [String: JSON] {
         let answer = try await call(
             "POST", "/upload", query: [("filename", attachment.filename)],
             upload: (attachment.data, attachment.mimeType),
@@ -467,7 +468,7 @@ public final class MatrixChatService: ChatService {
         }
         return [
             "msgtype": "m.file",
-            "body": .string(attachment.filename),
+            "body": .string(caption.isEmpty ? attachment.filename : caption.plainText),
             "filename": .string(attachment.filename),
             "url": .string(uri),
             "info": ["mimetype": .string(attachment.mimeType), "size": .number(Double(attachment.data.count))],

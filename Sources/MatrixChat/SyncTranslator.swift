@@ -74,8 +74,9 @@ struct SyncTranslator: Sendable {
             let sender = member["sender"]?.string
         else { return nil }
         let isDirect = member["content"]?["is_direct"]?.bool ?? false
-        // Stripped state may lack event_id and origin_server_ts; synthesise stable stand-ins.
-        let id = member["event_id"]?.string ?? "invite:\(room.rawValue):\(sender)"
+        // Stripped state may lack event_id and origin_server_ts; synthesise stable stand-ins. The id is a
+        // hash, so the inviter's user id is not written into the bot's tables by way of an event id.
+        let id = member["event_id"]?.string ?? "invite:" + Self.stableHash("\(room.rawValue)\u{0}\(sender)")
         let timestamp = member["origin_server_ts"]?.number.map { Date(timeIntervalSince1970: $0 / 1000) } ?? now
         return ChatEvent(
             id: id, room: room, sender: UserID(sender), kind: .invite(isDirect: isDirect, encrypted: encrypted),
@@ -190,5 +191,16 @@ struct SyncTranslator: Sendable {
             out.append(lists[chosen][heads[chosen]])
             heads[chosen] += 1
         }
+    }
+
+    /// FNV-1a, 64 bits, as hex: the same on every run and platform (Swift's `Hasher` is seeded per process).
+    static func stableHash(_ text: String) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 {
+            hash ^= UInt64(byte)
+            hash &*= 0x0000_0100_0000_01b3
+        }
+        let hex = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
     }
 }

@@ -238,6 +238,7 @@ public final class BotEngine: Sendable {
                 try tx.audit(AuditEntry(at: now, actor: event.sender.rawValue, ideaNumber: number, action: .deleted))
             case .recordEvent(let event): try tx.appendEvent(event)
             case .notify(let user, let body): try outbox.add(body, to: user)
+            case .replyFile(let caption, let file): try outbox.add(caption, attachment: file)
             case .linkIdeas(let first, let second):
                 if try tx.linkIdeas(first, second, by: event.sender, at: now) {
                     for (idea, other) in [(first, second), (second, first)] {
@@ -329,10 +330,13 @@ private struct OutboxWriter {
     var index = 0
     var added = 0
 
-    mutating func add(_ body: RichText = RichText(), kind: OutboxEntry.Kind = .message, style: OutgoingMessage.Style = .text)
-        throws
-    {
-        let entry = OutboxEntry(txnID: "\(eventID).\(index)", kind: kind, roomID: room, body: body, style: style, createdAt: now)
+    mutating func add(
+        _ body: RichText = RichText(), kind: OutboxEntry.Kind = .message, style: OutgoingMessage.Style = .text,
+        attachment: FileAttachment? = nil
+    ) throws {
+        let entry = OutboxEntry(
+            txnID: "\(eventID).\(index)", kind: kind, roomID: room, body: body, style: style, attachment: attachment,
+            createdAt: now)
         index += 1
         if try tx.enqueue(entry) { added += 1 }
     }

@@ -30,7 +30,7 @@ extension SkavApp {
             store: store, prompts: prompts,
             settings: BotSettings(
                 botUser: UserID(settings.userID), allowedDomains: settings.allowedDomains,
-                conversation: conversationConfig(config), cursorKey: "matrix.cursor", flood: floodLimit(config)),
+                conversation: conversationConfig(config, filesSupported: matrix.capabilities.supportsFiles), cursorKey: "matrix.cursor", flood: floodLimit(config)),
             logger: logger)
         let wake = WakeSignal()
         let ready = ReadyGate()

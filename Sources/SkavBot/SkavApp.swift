@@ -14,10 +14,10 @@ public enum SkavApp {
         try PromptCatalog.locate(explicit: config.promptsDirectory)
     }
 
-    public static func conversationConfig(_ config: SkavConfig) -> ConversationConfig {
+    public static func conversationConfig(_ config: SkavConfig, filesSupported: Bool = false) -> ConversationConfig {
         ConversationConfig(
             units: config.units, challenges: config.challenges, defaultLanguage: config.language,
-            maxMessageLength: config.maxMessageLength, roles: config.roles)
+            maxMessageLength: config.maxMessageLength, roles: config.roles, filesSupported: filesSupported)
     }
 
     /// The person at the terminal.
@@ -38,11 +38,12 @@ public enum SkavApp {
         let prompts = try prompts(config)
         let user = terminalUser
         let botUser = UserID("@skav:terminal")
+        let chat = TerminalChat(botUser: botUser) { text in write("\n" + text + "\n\n") }
         let settings = BotSettings(
-            botUser: botUser, allowedDomains: [], conversation: conversationConfig(config), cursorKey: "terminal.cursor",
+            botUser: botUser, allowedDomains: [], conversation: conversationConfig(config, filesSupported: chat.capabilities.supportsFiles),
+            cursorKey: "terminal.cursor",
             flood: floodLimit(config))
         let engine = BotEngine(store: store, prompts: prompts, settings: settings, logger: logger)
-        let chat = TerminalChat(botUser: botUser) { text in write("\n" + text + "\n\n") }
         let sender = OutboxSender(store: store, chat: chat, wake: WakeSignal(), logger: logger)
         let language = try await store.read { try $0.person(user)?.language } ?? config.language
         write(prompts.text(.terminalIntro, language, ["database": config.databasePath]).plainText + "\n")

@@ -51,6 +51,26 @@ import Testing
         #expect(try h.send("my data").first == h.text(.myDataIntro, ["count": "1"], in: .en))
     }
 
+    @Test func whereTheServerTakesFilesMyDataIsOneJSONFile() throws {
+        var h = try annaWithIdeas()
+        h.config.filesSupported = true
+        let replies = try h.send("mina data")
+        #expect(replies.isEmpty, "no text chunks: the file carries it all")
+        let files = h.actions.compactMap { action -> (RichText, FileAttachment)? in
+            if case .replyFile(let caption, let file) = action { return (caption, file) }
+            return nil
+        }
+        #expect(files.count == 1)
+        let (caption, file) = try #require(files.first)
+        #expect(caption == h.prompts.text(.myDataFile, .sv))
+        #expect(file.mimeType == "application/json")
+        #expect(file.filename.hasPrefix("skav-mina-data-") && file.filename.hasSuffix(".json"))
+        let object = try #require(try JSONSerialization.jsonObject(with: file.data) as? [String: Any])
+        let stored = try #require(object["stored"] as? [String: Any])
+        #expect((stored["ideas"] as? [Any])?.count == 2)
+        #expect(h.actions.contains(.audit(ideaNumber: nil, action: .exported, detail: "mina data")))
+    }
+
     @Test func aLargeExportIsSplitIntoMessagesThatJoinToTheWholeDocument() throws {
         var h = try Harness(config: config)
         // 12 drafts of 3,000 characters each: far more than one message holds.

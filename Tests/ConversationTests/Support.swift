@@ -86,7 +86,7 @@ final class FakeIntake: IntakeReading {
     func apply(_ actions: [ConversationAction]) {
         for action in actions {
             switch action {
-            case .reply: break
+            case .reply, .replyFile: break
             case .savePerson(let person): persons[person.id] = person
             case .saveIdea(let idea):
                 ideas[idea.number] = idea

@@ -130,7 +130,7 @@ import Testing
 
     @Test func anOutboxEntryKeepsItsAttachment() throws {
         let store = try IntakeStore()
-        let file = Attachment(filename: "data.json", mimeType: "application/json", data: Data("{\"å\":1}".utf8))
+        let file = FileAttachment(filename: "data.json", mimeType: "application/json", data: Data("{\"å\":1}".utf8))
         _ = try store.write { tx in
             try tx.enqueue(OutboxEntry(txnID: "$e.0", roomID: "!r:hs", body: "Dina data", attachment: file, createdAt: now))
         }

@@ -49,7 +49,7 @@ struct SendTests {
         _ = try await h.service.send(
             OutgoingMessage(
                 txnID: "$ev.1", room: "!r:hs", body: "Dina data",
-                attachment: Attachment(filename: "skav-mina-data.json", mimeType: "application/json", data: data)))
+                attachment: FileAttachment(filename: "skav-mina-data.json", mimeType: "application/json", data: data)))
         let upload = try #require(h.send.requests.dropLast().last)
         #expect(upload.method == "POST")
         #expect(upload.url == "https://matrix.example.org/_matrix/media/v3/upload?filename=skav-mina-data.json")
@@ -60,7 +60,7 @@ struct SendTests {
         #expect(
             message.json
                 == [
-                    "msgtype": "m.file", "body": "skav-mina-data.json", "filename": "skav-mina-data.json",
+                    "msgtype": "m.file", "body": "Dina data", "filename": "skav-mina-data.json",
                     "url": "mxc://example.org/abc123",
                     "info": ["mimetype": "application/json", "size": .number(Double(data.count))],
                     "m.mentions": [:],

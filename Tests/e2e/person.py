@@ -30,6 +30,7 @@ from nio import (
     MatrixRoom,
     RoomCreateResponse,
     RoomMemberEvent,
+    RoomMessageFile,
     RoomMessageNotice,
     RoomMessageText,
     RoomPreset,
@@ -96,12 +97,14 @@ class Person:
         self.joined: dict[str, set[str]] = {}  # room id -> users seen joining (membership join)
         self.left: dict[str, set[str]] = {}  # room id -> users seen leaving (membership leave)
         self.invites: list[str] = []  # room ids I was invited to
+        self.files: list[dict] = []  # contents of m.file messages sent to me
         self.ignore_bodies: set[str] = set()  # bodies never to treat as bot messages (e.g. sent by a helper as the bot)
         self._consumed = 0
         self._sync_task: asyncio.Task | None = None
         self._synced = asyncio.Event()
         self._sync_error: BaseException | None = None
         self.client.add_event_callback(self._on_message, (RoomMessageText, RoomMessageNotice))
+        self.client.add_event_callback(self._on_file, RoomMessageFile)
         self.client.add_event_callback(self._on_member, RoomMemberEvent)
         self.client.add_event_callback(self._on_invite, InviteMemberEvent)
 
@@ -171,6 +174,19 @@ class Person:
         self.received.append(msg)
         if self.bot and event.sender == self.bot:
             (self.transcript if room.room_id == self.room_id else self.elsewhere).append(msg)
+
+    def _on_file(self, room: MatrixRoom, event) -> None:
+        if event.sender != self.user_id:
+            self.files.append(event.source.get("content", {}))
+
+    async def download(self, mxc: str) -> bytes:
+        """The bytes of a file the bot sent (authenticated media download)."""
+        server, media_id = mxc.removeprefix("mxc://").split("/", 1)
+        resp = await self.client.download(server_name=server, media_id=media_id)
+        body = getattr(resp, "body", None)
+        if body is None:
+            raise AssertionError(f"{self.user_id}: download {mxc} failed: {resp}")
+        return body
 
     def _on_member(self, room: MatrixRoom, event: RoomMemberEvent) -> None:
         if event.membership == "join":

@@ -119,7 +119,8 @@ def write_config(workdir: Path, port: int) -> Path:
         "database": {"name": "sqlite3", "args": {"database": str(workdir / "homeserver.db")}},
         "log_config": str(log_config),
         "media_store_path": str(workdir / "media"),
-        "enable_media_repo": False,
+        "enable_media_repo": True,  # `mina data` arrives as a file
+        "max_upload_size": "10M",
         "url_preview_enabled": False,
         "enable_metrics": False,
         "signing_key_path": str(key_path),

@@ -1,0 +1,53 @@
+"""Personal-data rights on Synapse (DESIGN.md §6): `mina data` arrives as one JSON file, and `glöm mig`
+removes the person's id from the bot's database."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from conftest import run
+from dialogs import CAPTURE
+from person import Person
+
+
+def test_my_data_arrives_as_a_file_and_forget_me_removes_the_person(synapse, skav):
+    user = synapse.fresh_user("anna")
+
+    async def scenario():
+        anna = Person(synapse, user, watchdog=skav.ensure_alive)
+        await anna.start()
+        try:
+            await anna.open_dm()
+            for step in CAPTURE:
+                await anna.say(step.text, expect=step.replies)
+            await anna.send("mina data")
+            for _ in range(300):
+                if anna.files:
+                    break
+                await asyncio.sleep(0.05)
+            assert len(anna.files) == 1, anna.files
+            file = anna.files[0]
+            assert file["msgtype"] == "m.file" and file["info"]["mimetype"] == "application/json"
+            assert "JSON" in file["body"] and file["filename"].endswith(".json"), file
+            document = json.loads(await anna.download(file["url"]))
+            stored = document["stored"]
+            assert stored["user"] == user.user_id
+            assert [i["idea"]["number"] for i in stored["ideas"]] == [1]
+            assert stored["ideas"][0]["idea"]["unit"] == "Socialtjänst"
+
+            (confirm,) = await anna.say("glöm mig", expect=1)
+            (done,) = await anna.say("ja, glöm mig", expect=1)
+            await anna.wait_quiet(1.0)
+            return confirm, done
+        finally:
+            await anna.close()
+
+    run(scenario(), timeout=180)
+    idea = skav.idea_show(1)
+    assert idea["author"].startswith("anonym-"), idea["author"]
+    assert idea["stage"] == "inkommen", "a submitted idea is kept (it may be a public record)"
+    skav.terminate()
+    raw = b"".join(p.read_bytes() for p in skav.db_path.parent.glob("skav.sqlite*"))
+    assert user.user_id.encode() not in raw, "the person's id is still in the database files"
+    assert b"anonym-" in raw
