@@ -57,6 +57,8 @@ public struct SkavConfig: Sendable, Equatable {
     public var roles: Roles = .none
     /// `calendar.*`: working hours, days, holidays and days off (see `workingCalendar`).
     public var calendar = CalendarSettings()
+    /// `nudges.*`: when reminders are due, in working time (DESIGN.md §4).
+    public var nudges = NudgeSettings()
 
     public init(databasePath: String = SkavConfig.defaultDatabasePath) {
         self.databasePath = databasePath
@@ -100,7 +102,7 @@ public struct SkavConfig: Sendable, Equatable {
         try reader.onlyKeys(
             top, at: "",
             allowed: ["chat", "matrix", "mattermost", "database", "language", "timezone", "units", "challenges", "limits",
-                "prompts", "log", "calendar", "roles"])
+                "prompts", "log", "calendar", "roles", "nudges"])
 
         if let chat = top["chat"] {
             let chatMap = try reader.mapping(chat, key: "chat")
@@ -214,6 +216,9 @@ public struct SkavConfig: Sendable, Equatable {
 
         if let calendar = top["calendar"] {
             config.calendar = try CalendarSettings.parse(calendar, reader: reader)
+        }
+        if let nudges = top["nudges"] {
+            config.nudges = try NudgeConfig.parse(nudges, reader: reader)
         }
 
         if let matrix = top["matrix"] {

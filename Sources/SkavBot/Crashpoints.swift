@@ -13,6 +13,8 @@ public final class Crashpoints: Sendable {
     public enum Point: String, Sendable {
         case afterCommit = "after-commit"
         case afterSend = "after-send"
+        /// After a nudge's outbox entry and done mark were committed, before the sender is woken.
+        case afterNudge = "after-nudge"
     }
 
     private let target: (point: Point, count: Int)?
