@@ -75,6 +75,9 @@ import Testing
         .noticePraise: ["number", "title"], .noticePraiseText: ["text"], .noticeLinked: ["number", "other", "title"],
         .privacyMasked: ["kinds"], .privacyPersonnummerMany: ["count"], .privacySamordningsnummerMany: ["count"],
         .privacyPhoneMany: ["count"], .privacyEmailMany: ["count"],
+        .nudgeDraftReminder: ["number", "title"], .nudgeDraftPark: ["number", "title"],
+        .nudgeGuideFollowup: ["number", "title", "unit"], .nudgeGuideEscalation: ["number", "title", "unit"],
+        .nudgeStaleStage: ["number", "title", "stage"], .remindersPaused: ["days"], .praiseIdeaCount: ["count"],
     ]
 
     @Test func placeholdersMatchWhatTheCodeFillsIn() throws {
