@@ -18,7 +18,12 @@ public struct NudgeSettings: Sendable, Equatable {
         public var description: String {
             switch self {
             case .workingDays(let days): "\(days)d"
-            case .working(let duration): "\(duration.components.seconds)s"
+            case .working(let duration):
+                switch duration.components.seconds {
+                case let s where s % 3600 == 0: "\(s / 3600)h"
+                case let s where s % 60 == 0: "\(s / 60)m"
+                case let s: "\(s)s"
+                }
             }
         }
     }
@@ -211,5 +216,12 @@ public struct NudgePlanner: Sendable {
         guard let number = nudge.ideaNumber, let idea = try tx.idea(number: number) else { return false }
         return desired(for: idea, history: try tx.events(ofIdea: number), now: now)
             .contains { $0.dedupeKey == nudge.dedupeKey }
+    }
+}
+
+extension WorkingCalendar {
+    /// Local midnight at the start of `day` (the first instant after a gap if midnight is skipped).
+    public func startOfDay(_ day: CivilDate) -> Date {
+        instant(localSeconds: day.daysSince1970 * 86_400)
     }
 }

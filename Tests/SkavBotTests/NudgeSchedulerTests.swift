@@ -347,3 +347,20 @@ func stockholm(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int
         #expect(world.scheduler.tick == .seconds(1))
     }
 }
+
+@Suite struct NudgeSimulationTests {
+    @Test func aSimulatedMonthNamesWhoGetsWhatAndWhen() throws {
+        let report = try NudgeSimulation.report(
+            config: try SkavConfig.parse(yaml: "units: [A]"), start: CivilDate(iso: "2026-12-07")!, days: 30)
+        let expected = [
+            "2026-12-07 mon 11:10  → @anna:kommun.se  draft_reminder #2",
+            "2026-12-14 mon 08:00  → @bo:kommun.se  draft_reminder #6  (skipped_opt_out)",
+            "2026-12-15 tue 13:00  → @olle:kommun.se  guide_followup #4",
+            "2026-12-16 wed 09:00  → @david:kommun.se  draft_reminder #7  (skipped_paused)",
+            "2026-12-22 tue 13:00  → @ia:kommun.se  guide_escalation #4",
+            "2026-12-28 mon 08:00  → @anna:kommun.se  weekly_checkin",
+        ]
+        for line in expected { #expect(report.contains(line), "\(line)") }
+        #expect(report.contains("draft reminder after 2h"))
+    }
+}
