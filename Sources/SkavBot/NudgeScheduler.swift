@@ -63,7 +63,8 @@ public final class NudgeScheduler: Service, Sendable {
 
     public func run() async throws {
         try await cancelWhenGracefulShutdown {
-            await self.ready?.wait()
+            // Polled, not awaited: the gate wakes one waiter only, and that is the outbox sender.
+            while let ready = self.ready, !ready.opened, !Task.isCancelled { try await self.sleep(.milliseconds(200)) }
             while !Task.isCancelled {
                 let moment = self.now()
                 var delay = self.tick
