@@ -110,7 +110,8 @@ public struct NudgePlanner: Sendable {
             let followers = guides.isEmpty ? roles.coordinators : guides
             let escalate = after(settings.guideEscalateAfter, submitted)
             let follow = after(settings.guideFollowupAfter, submitted)
-            if follow < escalate || guides.isEmpty {
+            // An idea already past its escalation (e.g. from before nudges existed) is only escalated.
+            if guides.isEmpty || (follow < escalate && escalate > now) {
                 for user in followers {
                     planned.append(
                         PlannedNudge(

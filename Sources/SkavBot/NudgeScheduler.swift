@@ -62,9 +62,20 @@ public final class NudgeScheduler: Service, Sendable {
     }
 
     public func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             // Polled, not awaited: the gate wakes one waiter only, and that is the outbox sender.
-            while let ready = self.ready, !ready.opened, !Task.isCancelled { try await self.sleep(.milliseconds(200)) }
+            // A cancelled sleep is the graceful shutdown: return normally.
+            func pause(_ delay: Duration) async -> Bool {
+                do {
+                    try await self.sleep(delay)
+                    return !Task.isCancelled
+                } catch {
+                    return false
+                }
+            }
+            while let ready = self.ready, !ready.opened {
+                if !(await pause(.milliseconds(200))) { return }
+            }
             while !Task.isCancelled {
                 let moment = self.now()
                 var delay = self.tick
@@ -77,7 +88,7 @@ public final class NudgeScheduler: Service, Sendable {
                 } catch {
                     self.logger.error("nudge pass failed; trying again later", metadata: ["error": "\(error)"])
                 }
-                try await self.sleep(delay)
+                if !(await pause(delay)) { return }
             }
         }
     }

@@ -364,3 +364,16 @@ func stockholm(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int
         #expect(report.contains("draft reminder after 2h"))
     }
 }
+
+@Suite struct NudgeServiceTests {
+    @Test func cancellingTheServiceEndsItWithoutAnError() async throws {
+        let config = try SkavConfig.parse(yaml: "units: [A]")
+        let scheduler = NudgeScheduler(
+            store: try IntakeStore(), planner: SkavApp.nudgePlanner(config), prompts: BotEngineTests.prompts,
+            defaultLanguage: .sv, ready: ReadyGate(), logger: quietLogger)
+        let task = Task { try await scheduler.run() }
+        try await Task.sleep(for: .milliseconds(300))
+        task.cancel()
+        try await task.value
+    }
+}
