@@ -201,8 +201,9 @@ struct Turn {
             try exportData()
         case .forgetMe:
             try askForget()
-        case .reminders, .pauseReminders, .weeklyQuestion:
-            reply(t(.commandNotAvailable))
+        case .reminders(let on): setReminders(on: on)
+        case .pauseReminders(let days): pauseReminders(days: days)
+        case .weeklyQuestion(let on): setWeeklyQuestion(on: on)
         case .inbox, .claim, .setStage, .relay, .link, .praise, .statistics:
             try performPipeline(command)
         }
@@ -349,7 +350,9 @@ struct Turn {
         draft = nil
         let thanks = context.prompts.variant(.submitThanks, language, seed: idea.number, ["number": "\(idea.number)"])
         let next = unit.map { t(.submitNextUnit, ["unit": $0]) } ?? t(.submitNextNoUnit)
-        var parts = [thanks, next]
+        var parts = [thanks]
+        if let milestone = submitMilestone(count: try submittedCount(including: idea.number)) { parts.append(milestone) }
+        parts.append(next)
         if let similar = try similarList(to: idea, staff: false) { parts.append(similar) }
         reply(.paragraphs(parts))
         try route(idea)

@@ -202,11 +202,14 @@ extension Turn {
             effects.append(.recordEvent(stageEvent))
             reply(t(.pipelineStageDone, ["number": "\(number)", "stage": stageName(stage)]))
             if idea.author != person.id {
-                notify(
-                    idea.author,
-                    PipelineNotice.stageChange(
-                        idea: moved, to: stage, comment: stageEvent.comment, language: try language(of: idea.author),
-                        prompts: context.prompts))
+                let authorLanguage = try language(of: idea.author)
+                var notice = PipelineNotice.stageChange(
+                    idea: moved, to: stage, comment: stageEvent.comment, language: authorLanguage,
+                    prompts: context.prompts)
+                if let milestone = try stageMilestone(moved, to: stage, language: authorLanguage) {
+                    notice = .paragraphs([notice, milestone])
+                }
+                notify(idea.author, notice)
             }
         }
     }

@@ -81,7 +81,6 @@ public enum PromptKey: String, CaseIterable, Sendable {
     case languageUnknown = "language.unknown"
 
     // Commands that other layers implement
-    case commandNotAvailable = "command.not_available"
 
     // Personal-data rights (DESIGN.md §6)
     case myDataIntro = "my_data.intro"  // {count}
@@ -182,6 +181,28 @@ public enum PromptKey: String, CaseIterable, Sendable {
     case noticePraise = "notice.praise"  // {number} {title} — variants
     case noticePraiseText = "notice.praise_text"  // {text}
     case noticeLinked = "notice.linked"  // {number} {other} {title}
+
+    // Nudges (DESIGN.md §4): the scheduler's messages
+    case nudgeDraftReminder = "nudge.draft_reminder"  // {number} {title} {stage} {unit}
+    case nudgeDraftPark = "nudge.draft_park"  // {number} {title} {stage} {unit}
+    case nudgeGuideFollowup = "nudge.guide_followup"  // {number} {title} {stage} {unit}
+    case nudgeGuideEscalation = "nudge.guide_escalation"  // {number} {title} {stage} {unit}
+    case nudgeStaleStage = "nudge.stale_stage"  // {number} {title} {stage} {unit}
+    case nudgeWeeklyCheckin = "nudge.weekly_checkin"  // — variants
+
+    // Personal controls
+    case remindersOff = "reminders.off"
+    case remindersOn = "reminders.on"
+    case remindersPaused = "reminders.paused"  // {days}
+    case remindersPauseInvalid = "reminders.pause_invalid"
+    case weeklyOn = "weekly.on"
+    case weeklyOff = "weekly.off"
+
+    // Praise milestones
+    case praiseFirstIdea = "praise.first_idea"
+    case praiseIdeaCount = "praise.idea_count"  // {count}
+    case praiseFirstTestas = "praise.first_testas"
+    case praiseFirstRealiserad = "praise.first_realiserad"
 
     /// The key of the notice an idea-giver gets when their idea moves to `stage`.
     public static func stageNotice(_ stage: IdeaStage) -> PromptKey {

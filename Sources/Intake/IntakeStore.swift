@@ -365,7 +365,11 @@ public struct IntakeTransaction: IntakeReading {
 
     public func markSent(_ id: Int64, remoteID: String, room: RoomID, at date: Date) throws {
         try db.execute(
-            sql: "UPDATE outbox SET sent_at = ?, remote_id = ?, room_id = ?, last_error = NULL WHERE id = ?",
+            // A sent file (a data export) is not kept: the person has it now.
+            sql: """
+                UPDATE outbox SET sent_at = ?, remote_id = ?, room_id = ?, last_error = NULL, attachment = NULL
+                WHERE id = ?
+                """,
             arguments: [date, remoteID, room.rawValue, id])
     }
 

@@ -23,13 +23,25 @@ public struct Person: Codable, Sendable, Equatable {
     /// When the first-contact greeting (with the public-records notice) was sent.
     public var greetedAt: Date?
     public var createdAt: Date
+    /// `påminn inte`: no voluntary nudges (draft reminders, weekly check-in) until `påminn igen`.
+    public var remindersOff: Bool
+    /// `pausa påminnelser N dagar`: no voluntary nudges before this moment.
+    public var pausedUntil: Date?
+    /// `veckofråga på`: the opt-in weekly check-in.
+    public var weeklyCheckin: Bool
 
-    public init(id: UserID, language: Language? = nil, unit: String? = nil, greetedAt: Date? = nil, createdAt: Date) {
+    public init(
+        id: UserID, language: Language? = nil, unit: String? = nil, greetedAt: Date? = nil, createdAt: Date,
+        remindersOff: Bool = false, pausedUntil: Date? = nil, weeklyCheckin: Bool = false
+    ) {
         self.id = id
         self.language = language
         self.unit = unit
         self.greetedAt = greetedAt
         self.createdAt = createdAt
+        self.remindersOff = remindersOff
+        self.pausedUntil = pausedUntil
+        self.weeklyCheckin = weeklyCheckin
     }
 }
 

@@ -207,9 +207,12 @@ extension IntakeTransaction {
         try db.execute(
             sql: """
                 DELETE FROM outbox WHERE (sent_at IS NOT NULL OR failed_at IS NOT NULL)
-                AND (recipient = ? OR instr(CAST(body AS TEXT), ?) > 0)
+                AND (recipient = ? OR instr(CAST(body AS TEXT), ?) > 0
+                     OR room_id IN (SELECT room_id FROM direct_room WHERE user_id = ?))
                 """,
-            arguments: [id, id])
+            arguments: [id, id, id])
+        // Planned reminders name the person as their recipient.
+        try db.execute(sql: "DELETE FROM nudge WHERE recipient = ?", arguments: [id])
         try db.execute(sql: "DELETE FROM conversation_state WHERE user_id = ?", arguments: [id])
         try db.execute(sql: "DELETE FROM direct_room WHERE user_id = ?", arguments: [id])
         try db.execute(sql: "DELETE FROM person WHERE id = ?", arguments: [id])

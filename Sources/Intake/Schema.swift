@@ -150,6 +150,30 @@ enum Schema {
                 BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
                 """)
         }
+        migrator.registerMigration("v4") { db in
+            // Nudges (DESIGN.md §4): planned reminders, each sent at most once (the dedupe key is unique).
+            try db.create(table: "nudge") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("kind", .text).notNull()
+                t.column("recipient", .text).notNull().indexed()
+                t.column("idea_number", .integer)
+                t.column("due_at", .datetime).notNull()
+                t.column("dedupe_key", .text).notNull().unique()
+                t.column("created_at", .datetime).notNull()
+                t.column("done_at", .datetime)
+                // The local calendar day it was done, for the per-day cap of voluntary nudges.
+                t.column("done_day", .text)
+                // sent | skipped_opt_out | skipped_paused | skipped_cap | cancelled
+                t.column("outcome", .text)
+            }
+            try db.create(index: "nudge_pending", on: "nudge", columns: ["done_at", "due_at"])
+            // Personal controls: `påminn inte`/`påminn igen`, `pausa påminnelser N dagar`, `veckofråga på|av`.
+            try db.alter(table: "person") { t in
+                t.add(column: "reminders_off", .boolean).notNull().defaults(to: false)
+                t.add(column: "paused_until", .datetime)
+                t.add(column: "weekly_checkin", .boolean).notNull().defaults(to: false)
+            }
+        }
         migrator.registerMigration("v5") { db in
             // A file sent instead of text (a person's data export), as JSON of `Chat.FileAttachment`.
             try db.alter(table: "outbox") { t in

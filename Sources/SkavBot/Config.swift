@@ -62,6 +62,9 @@ public struct SkavConfig: Sendable, Equatable {
 
     public static let defaultDraftRetention: Duration = .seconds(90 * 86_400)
 
+    /// `nudges.*`: when reminders are due, in working time (DESIGN.md §4).
+    public var nudges = NudgeSettings()
+
     public init(databasePath: String = SkavConfig.defaultDatabasePath) {
         self.databasePath = databasePath
     }
@@ -104,7 +107,7 @@ public struct SkavConfig: Sendable, Equatable {
         try reader.onlyKeys(
             top, at: "",
             allowed: ["chat", "matrix", "mattermost", "database", "language", "timezone", "units", "challenges", "limits",
-                "prompts", "log", "calendar", "roles", "privacy"])
+                "prompts", "log", "calendar", "roles", "privacy", "nudges"])
 
         if let chat = top["chat"] {
             let chatMap = try reader.mapping(chat, key: "chat")
@@ -230,6 +233,9 @@ public struct SkavConfig: Sendable, Equatable {
 
         if let calendar = top["calendar"] {
             config.calendar = try CalendarSettings.parse(calendar, reader: reader)
+        }
+        if let nudges = top["nudges"] {
+            config.nudges = try NudgeConfig.parse(nudges, reader: reader)
         }
 
         if let matrix = top["matrix"] {

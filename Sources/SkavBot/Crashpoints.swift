@@ -7,12 +7,15 @@ import Synchronization
 
 /// Fault injection for the crash tests: `SKAV_CRASHPOINT=after-commit:3` kills the process with SIGKILL
 /// right after the third committed batch that produced outgoing messages (before they are sent);
-/// `after-send:2` right after the second successful send (before it is marked sent).
+/// `after-send:2` right after the second successful send (before it is marked sent); `after-nudge:1` right
+/// after the first nudge's outbox entry and done mark were committed (before the sender is woken).
 /// Unset in production; the variable is read once at start.
 public final class Crashpoints: Sendable {
     public enum Point: String, Sendable {
         case afterCommit = "after-commit"
         case afterSend = "after-send"
+        /// After a nudge's outbox entry and done mark were committed, before the sender is woken.
+        case afterNudge = "after-nudge"
     }
 
     private let target: (point: Point, count: Int)?

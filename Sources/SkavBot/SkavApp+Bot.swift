@@ -40,6 +40,9 @@ extension SkavApp {
             draftRetention: config.draftRetention)
         let sender = OutboxSender(
             store: store, chat: matrix, wake: wake, ready: ready, crashpoints: crashpoints, logger: logger)
+        let nudges = NudgeScheduler(
+            store: store, planner: nudgePlanner(config), prompts: prompts, defaultLanguage: config.language,
+            wake: wake, ready: ready, crashpoints: crashpoints, logger: logger)
         logger.info(
             "skav starting",
             metadata: ["matrix.user": "\(settings.userID)", "database": "\(config.databasePath)"])
@@ -50,11 +53,18 @@ extension SkavApp {
                         failureTerminationBehavior: .gracefullyShutdownGroup),
                     .init(service: sender, successTerminationBehavior: .gracefullyShutdownGroup,
                         failureTerminationBehavior: .gracefullyShutdownGroup),
+                    .init(service: nudges, successTerminationBehavior: .gracefullyShutdownGroup,
+                        failureTerminationBehavior: .gracefullyShutdownGroup),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
         logger.info("skav stopped")
+    }
+
+    /// The nudge planner of the config: its calendar, `nudges.*` and roles.
+    public static func nudgePlanner(_ config: SkavConfig) -> NudgePlanner {
+        NudgePlanner(calendar: config.workingCalendar, settings: config.nudges, roles: config.roles)
     }
 
     static func floodLimit(_ config: SkavConfig) -> FloodGate.Limit {

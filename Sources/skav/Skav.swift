@@ -11,7 +11,7 @@ struct Skav: AsyncParsableCommand {
         commandName: "skav",
         abstract: "Skav catches ideas where they are born: a chat bot for a municipality's idea intake.",
         discussion: "Without a subcommand, Skav talks to you in the terminal (no config needed).",
-        subcommands: [Terminal.self, Run.self, Ideas.self, Doctor.self, CalendarCommand.self],
+        subcommands: [Terminal.self, Run.self, Ideas.self, Doctor.self, CalendarCommand.self, NudgesCommand.self],
         defaultSubcommand: Terminal.self
     )
 }
@@ -287,6 +287,34 @@ struct CalendarCommand: AsyncParsableCommand {
             let weekday = day.date.weekday.swedishName
             let padded = weekday + String(repeating: " ", count: max(0, 7 - weekday.count))
             print("\(day.date)  \(padded)  \(day.swedishName)")
+        }
+    }
+}
+
+struct NudgesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "nudges", abstract: "Nudges (reminders): simulate a month for a small organisation.",
+        subcommands: [Simulate.self])
+
+    struct Simulate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the nudge log (who, what, when) of a simulated small organisation, with a mock clock.",
+            discussion: "Uses the config's calendar and nudges.* settings; nothing is stored or sent.")
+
+        @OptionGroup var common: Common
+        @Option(help: "The first day, YYYY-MM-DD.") var start = "2026-12-07"
+        @Option(help: "How many calendar days to simulate.") var days = 30
+
+        func validate() throws {
+            guard CivilDate(iso: start) != nil else { throw ValidationError("--start must be a date YYYY-MM-DD") }
+            guard (1...366).contains(days) else { throw ValidationError("--days must be between 1 and 366") }
+        }
+
+        func run() async throws {
+            let config = try common.load()
+            try await reportingErrors {
+                print(try NudgeSimulation.report(config: config, start: CivilDate(iso: start)!, days: days))
+            }
         }
     }
 }

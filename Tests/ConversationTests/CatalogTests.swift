@@ -76,6 +76,9 @@ import Testing
         .myDataIntro: ["count"], .forgetConfirm: ["drafts", "ideas"], .forgetDone: ["drafts", "ideas"],
         .privacyMasked: ["kinds"], .privacyPersonnummerMany: ["count"], .privacySamordningsnummerMany: ["count"],
         .privacyPhoneMany: ["count"], .privacyEmailMany: ["count"],
+        .nudgeDraftReminder: ["number", "title"], .nudgeDraftPark: ["number", "title"],
+        .nudgeGuideFollowup: ["number", "title", "unit"], .nudgeGuideEscalation: ["number", "title", "unit"],
+        .nudgeStaleStage: ["number", "title", "stage"], .remindersPaused: ["days"], .praiseIdeaCount: ["count"],
     ]
 
     @Test func placeholdersMatchWhatTheCodeFillsIn() throws {

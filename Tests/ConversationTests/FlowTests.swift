@@ -486,14 +486,6 @@ import Testing
         #expect(h.idea(2)?.problem == "Ett nytt skav")
     }
 
-    @Test func notYetAvailableCommandsDoNotStartDrafts() throws {
-        var h = try Harness()
-        for text in ["påminn inte", "veckofråga på", "pausa påminnelser 3 dagar"] {
-            #expect(try h.send(text) == [h.text(.commandNotAvailable)])
-        }
-        #expect(h.intake.ideas.isEmpty)
-    }
-
     @Test func userTextIsNeverMarkup() throws {
         var h = try Harness()
         try h.send("Det här är **inte fet** och <b>inte html</b> @room")
@@ -515,5 +507,36 @@ import Testing
         #expect(decoded == h.session)
         #expect(decoded.phase == .editing(.problem))
         #expect(decoded.undo.count == 1)
+    }
+}
+
+@Suite struct ReminderCommandTests {
+    @Test func personalControlsAreSavedOnThePerson() throws {
+        var h = try Harness()
+        #expect(try h.send("påminn inte") == [h.text(.remindersOff)])
+        #expect(h.person.remindersOff)
+        #expect(try h.send("pausa påminnelser 3 dagar") == [h.text(.remindersPaused, ["days": "3"])])
+        #expect(h.person.pausedUntil == start.addingTimeInterval(60 + 3 * 86_400))
+        #expect(try h.send("påminn igen") == [h.text(.remindersOn)])
+        #expect(!h.person.remindersOff && h.person.pausedUntil == nil)
+        #expect(try h.send("pausa påminnelser 0 dagar") == [h.text(.remindersPauseInvalid)])
+        #expect(try h.send("VECKOFRÅGA PÅ") == [h.text(.weeklyOn)])
+        #expect(h.person.weeklyCheckin)
+        #expect(try h.send("weekly off") == [h.text(.weeklyOff)])
+        #expect(!h.person.weeklyCheckin)
+        #expect(h.intake.ideas.isEmpty)
+    }
+
+    @Test func milestonesOnTheFirstFifthAndTenthIdea() throws {
+        var h = try Harness()
+        var milestones: [Int: String] = [:]
+        for n in 1...10 {
+            try h.send("idé: Skav nummer \(n) med skrivaren")
+            try h.send("skicka")
+            let text = h.replies.joined(separator: "\n")
+            if text.contains(h.text(.praiseFirstIdea)) { milestones[n] = "first" }
+            if text.contains(h.text(.praiseIdeaCount, ["count": "\(n)"])) { milestones[n] = "count" }
+        }
+        #expect(milestones == [1: "first", 5: "count", 10: "count"])
     }
 }

@@ -330,3 +330,28 @@ import Testing
         #expect(Command.parse("Svara snabbare på mejl") == nil)
     }
 }
+
+@Suite struct StageMilestoneTests {
+    typealias P = PipelineTests
+
+    @Test func firstIdeaReachingTestasAndRealiseradIsCelebratedOnce() throws {
+        let intake = P.seeded()
+        let prompts = try loadPrompts()
+        let testas = prompts.text(.praiseFirstTestas, .sv).plainText
+        let realiserad = prompts.text(.praiseFirstRealiserad, .sv).plainText
+        func notice(_ text: String) throws -> String {
+            try P.run(P.karin, text, intake: intake).notices.map(\.1).joined(separator: "\n")
+        }
+        // Bertil's #2 goes to testas and realiserad first: each milestone once.
+        for step in ["status 2 bedöms", "status 2 utvecklas"] { #expect(try !notice(step).contains(testas)) }
+        #expect(try notice("status 2 testas").contains(testas))
+        #expect(try notice("status 2 realiserad").contains(realiserad))
+        // His later idea #3 is in Olle's unit: ask the coordinator to move it; no milestone the second time.
+        for step in ["status 3 bedöms", "status 3 utvecklas"] { _ = try P.run(P.ia, step, intake: intake) }
+        let again = try P.run(P.ia, "status 3 testas", intake: intake).notices.map(\.1).joined()
+        #expect(!again.contains(testas) && !again.isEmpty)
+        // Anna's first idea to reach testas gets hers.
+        for step in ["status 1 bedöms", "status 1 utvecklas"] { _ = try notice(step) }
+        #expect(try notice("status 1 testas").contains(testas))
+    }
+}

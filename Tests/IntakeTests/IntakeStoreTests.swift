@@ -21,7 +21,7 @@ import Testing
         let path = dir.appendingPathComponent("nested/skav.sqlite").path
         let store = try IntakeStore(path: path)
         #expect(try store.journalMode() == "wal")
-        #expect(try store.appliedMigrations() == ["v1", "v2", "v3", "v5"])
+        #expect(try store.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5"])
         #expect(try store.integrityCheck() == "ok")
         try store.write { try $0.savePerson(Person(id: "@anna:kommun.se", language: .sv, createdAt: now)) }
         // Reopening finds the data and does not migrate again.
@@ -134,7 +134,10 @@ import Testing
         _ = try store.write { tx in
             try tx.enqueue(OutboxEntry(txnID: "$e.0", roomID: "!r:hs", body: "Dina data", attachment: file, createdAt: now))
         }
-        #expect(try store.read { try $0.unsentOutbox() }.first?.attachment == file)
+        let entry = try #require(try store.read { try $0.unsentOutbox() }.first)
+        #expect(entry.attachment == file)
+        try store.write { try $0.markSent(try #require(entry.id), remoteID: "$x", room: "!r:hs", at: now) }
+        #expect(try store.read { try $0.allOutbox() }.first?.attachment == nil, "a sent file is not kept")
     }
 
     @Test func processedEventsAndCursorLiveInTheSameTransaction() throws {

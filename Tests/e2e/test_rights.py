@@ -50,4 +50,8 @@ def test_my_data_arrives_as_a_file_and_forget_me_removes_the_person(synapse, ska
     skav.terminate()
     raw = b"".join(p.read_bytes() for p in skav.db_path.parent.glob("skav.sqlite*"))
     assert user.user_id.encode() not in raw, "the person's id is still in the database files"
+    import sqlite3
+    with sqlite3.connect(skav.db_path) as db:
+        kept = db.execute("SELECT count(*) FROM outbox WHERE attachment IS NOT NULL").fetchone()[0]
+    assert kept == 0, "a sent data export must not stay in the outbox"
     assert b"anonym-" in raw

@@ -1,0 +1,228 @@
+import Chat
+import Foundation
+
+/// The `nudges.*` settings: spans of *working* time and the weekly slot (DESIGN.md §4).
+public struct NudgeSettings: Sendable, Equatable {
+    /// A span of working time: whole working days (`5d`) or working hours/minutes/seconds (`2h`, `90s`).
+    public enum Span: Sendable, Equatable, CustomStringConvertible {
+        case workingDays(Int)
+        case working(Duration)
+
+        public func duration(in calendar: WorkingCalendar) -> Duration {
+            switch self {
+            case .workingDays(let days): calendar.workingDays(days)
+            case .working(let duration): duration
+            }
+        }
+
+        public var description: String {
+            switch self {
+            case .workingDays(let days): "\(days)d"
+            case .working(let duration):
+                switch duration.components.seconds {
+                case let s where s % 3600 == 0: "\(s / 3600)h"
+                case let s where s % 60 == 0: "\(s / 60)m"
+                case let s: "\(s)s"
+                }
+            }
+        }
+    }
+
+    /// The weekly check-in moment, local time (`thu 14:30`).
+    public struct WeeklySlot: Sendable, Equatable, CustomStringConvertible {
+        public var day: Weekday
+        public var time: WorkingCalendar.TimeOfDay
+        public init(day: Weekday, time: WorkingCalendar.TimeOfDay) {
+            self.day = day
+            self.time = time
+        }
+        public var description: String { "\(day.rawValue) \(time)" }
+    }
+
+    public var draftReminderAfter: Span = .working(.seconds(2 * 3600))
+    public var draftParkAfter: Span = .workingDays(5)
+    public var guideFollowupAfter: Span = .workingDays(5)
+    public var guideEscalateAfter: Span = .workingDays(10)
+    public var staleStageAfter: Span = .workingDays(20)
+    public var weeklyCheckin = WeeklySlot(day: .thu, time: WorkingCalendar.TimeOfDay(hour: 14, minute: 30)!)
+    public var maxVoluntaryPerDay = 1
+
+    public init() {}
+}
+
+/// One nudge the current state of the store calls for.
+public struct PlannedNudge: Sendable, Equatable {
+    public var kind: Nudge.Kind
+    public var recipient: UserID
+    public var ideaNumber: Int?
+    public var dueAt: Date
+    public var dedupeKey: String
+}
+
+/// Derives the nudges from the store (DESIGN.md §4). Planning is a pass over the state, run by the
+/// scheduler before it sends: the desired nudges are inserted (the unique dedupe key makes that
+/// idempotent), pending ones whose basis moved get the new due time, and pending ones no longer called
+/// for are cancelled. Due times come from the working calendar, so a nudge is never due outside working time.
+public struct NudgePlanner: Sendable {
+    public var calendar: WorkingCalendar
+    public var settings: NudgeSettings
+    public var roles: Roles
+
+    public init(calendar: WorkingCalendar, settings: NudgeSettings, roles: Roles) {
+        self.calendar = calendar
+        self.settings = settings
+        self.roles = roles
+    }
+
+    private func after(_ span: NudgeSettings.Span, _ date: Date) -> Date {
+        calendar.addingWorkingTime(span.duration(in: calendar), to: date)
+    }
+
+    /// The idea-bound nudges the idea calls for now.
+    public func desired(for idea: Idea, history: [IdeaEvent], now: Date) -> [PlannedNudge] {
+        var planned: [PlannedNudge] = []
+        switch idea.stage {
+        case .utkast:
+            // The last activity on a draft is its last change.
+            let park = after(settings.draftParkAfter, idea.updatedAt)
+            if history.contains(where: { $0.kind == .parked && $0.actor == idea.author && $0.at >= idea.updatedAt
+                && $0.comment == Self.parkComment })
+            {
+                return []
+            }
+            let remind = after(settings.draftReminderAfter, idea.updatedAt)
+            // A draft older than the parking time (e.g. from before nudges existed) is only parked.
+            if remind < park && park > now {
+                planned.append(
+                    PlannedNudge(
+                        kind: .draftReminder, recipient: idea.author, ideaNumber: idea.number, dueAt: remind,
+                        dedupeKey: "draft_reminder:\(idea.number)"))
+            }
+            planned.append(
+                PlannedNudge(
+                    kind: .draftPark, recipient: idea.author, ideaNumber: idea.number, dueAt: park,
+                    dedupeKey: "draft_park:\(idea.number)"))
+        case .inkommen:
+            guard let submitted = idea.submittedAt, idea.guide == nil else { return [] }
+            // A guide acted when anyone but the idea-giver did something with the idea since it came in.
+            if history.contains(where: { $0.actor != idea.author && $0.at >= submitted }) { return [] }
+            let guides = roles.guides(of: idea.unit)
+            let followers = guides.isEmpty ? roles.coordinators : guides
+            let escalate = after(settings.guideEscalateAfter, submitted)
+            let follow = after(settings.guideFollowupAfter, submitted)
+            // An idea already past its escalation (e.g. from before nudges existed) is only escalated.
+            if guides.isEmpty || (follow < escalate && escalate > now) {
+                for user in followers {
+                    planned.append(
+                        PlannedNudge(
+                            kind: .guideFollowup, recipient: user, ideaNumber: idea.number, dueAt: follow,
+                            dedupeKey: "guide_followup:\(idea.number):\(user.rawValue)"))
+                }
+            }
+            if !guides.isEmpty {
+                for user in roles.coordinators where !guides.contains(user) {
+                    planned.append(
+                        PlannedNudge(
+                            kind: .guideEscalation, recipient: user, ideaNumber: idea.number, dueAt: escalate,
+                            dedupeKey: "guide_escalation:\(idea.number):\(user.rawValue)"))
+                }
+            }
+        case .utvecklas, .testas:
+            // The last update: the latest line of the idea's history (or its last change).
+            let last = max(idea.updatedAt, history.map(\.at).max() ?? idea.updatedAt)
+            let due = after(settings.staleStageAfter, last)
+            let recipients = idea.guide.map { [$0] } ?? roles.recipients(for: idea)
+            let basis = Int(last.timeIntervalSince1970)
+            for user in recipients {
+                planned.append(
+                    PlannedNudge(
+                        kind: .staleStage, recipient: user, ideaNumber: idea.number, dueAt: due,
+                        dedupeKey: "stale_stage:\(idea.number):\(idea.stage.rawValue):\(basis):\(user.rawValue)"))
+            }
+        case .bedoms, .realiserad, .parkerad, .avslutad:
+            break
+        }
+        return planned
+    }
+
+    /// The comment of the history line written when a draft is parked by the scheduler.
+    public static let parkComment = "nudge"
+
+    /// The next weekly slot at or after `now`, moved to the next working moment; its key names the slot's day.
+    public func weeklyCheckin(for user: UserID, now: Date) -> PlannedNudge {
+        let slot = settings.weeklyCheckin
+        var day = calendar.day(of: now)
+        while true {
+            if day.weekday == slot.day {
+                let moment = calendar.instant(localSeconds: day.daysSince1970 * 86_400 + slot.time.minutes * 60)
+                if moment >= now {
+                    return PlannedNudge(
+                        kind: .weeklyCheckin, recipient: user, ideaNumber: nil,
+                        dueAt: calendar.nextWorkingMoment(atOrAfter: moment),
+                        dedupeKey: "weekly:\(user.rawValue):\(day)")
+                }
+            }
+            day = day.adding(days: 1)
+        }
+    }
+
+    /// One planning pass; returns how many nudges were added, moved or cancelled.
+    @discardableResult
+    public func plan(in tx: IntakeTransaction, now: Date) throws -> Int {
+        var changes = 0
+        var desiredKeys = Set<String>()
+        let open = try tx.drafts() + tx.ideas(stages: [.inkommen, .utvecklas, .testas], unit: nil)
+        for idea in open {
+            for nudge in desired(for: idea, history: try tx.events(ofIdea: idea.number), now: now) {
+                desiredKeys.insert(nudge.dedupeKey)
+                changes += try apply(nudge, in: tx, now: now)
+            }
+        }
+        let weekly = try tx.weeklyCheckinPeople()
+        for person in weekly {
+            let nudge = weeklyCheckin(for: person.id, now: now)
+            changes += try apply(nudge, in: tx, now: now)
+        }
+        let opted = Set(weekly.map(\.id))
+        for pending in try tx.pendingNudges() {
+            guard let id = pending.id else { continue }
+            let wanted =
+                pending.kind == .weeklyCheckin ? opted.contains(pending.recipient) : desiredKeys.contains(pending.dedupeKey)
+            if !wanted {
+                try tx.finishNudge(id, outcome: .cancelled, at: now, day: calendar.day(of: now))
+                changes += 1
+            }
+        }
+        return changes
+    }
+
+    private func apply(_ nudge: PlannedNudge, in tx: IntakeTransaction, now: Date) throws -> Int {
+        if let existing = try tx.nudge(dedupeKey: nudge.dedupeKey) {
+            guard existing.doneAt == nil, existing.dueAt != nudge.dueAt, let id = existing.id,
+                nudge.kind != .weeklyCheckin
+            else { return 0 }
+            try tx.setNudgeDue(id, to: nudge.dueAt)
+            return 1
+        }
+        try tx.planNudge(
+            Nudge(
+                kind: nudge.kind, recipient: nudge.recipient, ideaNumber: nudge.ideaNumber, dueAt: nudge.dueAt,
+                dedupeKey: nudge.dedupeKey, createdAt: now))
+        return 1
+    }
+
+    /// Whether a pending nudge is still called for by the state of the store (checked again at send time).
+    public func isWarranted(_ nudge: Nudge, in tx: IntakeTransaction, now: Date) throws -> Bool {
+        if nudge.kind == .weeklyCheckin { return try tx.person(nudge.recipient)?.weeklyCheckin == true }
+        guard let number = nudge.ideaNumber, let idea = try tx.idea(number: number) else { return false }
+        return desired(for: idea, history: try tx.events(ofIdea: number), now: now)
+            .contains { $0.dedupeKey == nudge.dedupeKey }
+    }
+}
+
+extension WorkingCalendar {
+    /// Local midnight at the start of `day` (the first instant after a gap if midnight is skipped).
+    public func startOfDay(_ day: CivilDate) -> Date {
+        instant(localSeconds: day.daysSince1970 * 86_400)
+    }
+}

@@ -1,0 +1,137 @@
+import Chat
+import Foundation
+import GRDB
+
+/// A planned reminder (DESIGN.md §4). Planned with a unique dedupe key, so planning twice never makes
+/// two; done once, with an outcome, in the same transaction as its outbox entry.
+public struct Nudge: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "nudge"
+    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+
+    public enum Kind: String, Codable, Sendable, CaseIterable {
+        /// A draft left silent: once, after `nudges.draft_reminder_after`.
+        case draftReminder = "draft_reminder"
+        /// A draft left silent for `nudges.draft_park_after`: set aside, with a word on how to resume it.
+        case draftPark = "draft_park"
+        /// An idea *inkommen* with no guide action: to the unit's guides.
+        case guideFollowup = "guide_followup"
+        /// Still no guide action later: to the coordinators.
+        case guideEscalation = "guide_escalation"
+        /// *utvecklas*/*testas* with no update: to the assigned guide.
+        case staleStage = "stale_stage"
+        /// The opt-in weekly question.
+        case weeklyCheckin = "weekly_checkin"
+
+        /// Voluntary nudges obey `påminn inte`, the pause and the per-day cap; guides' work reminders
+        /// only working time.
+        public var isVoluntary: Bool {
+            switch self {
+            case .draftReminder, .draftPark, .weeklyCheckin: true
+            case .guideFollowup, .guideEscalation, .staleStage: false
+            }
+        }
+    }
+
+    public enum Outcome: String, Codable, Sendable {
+        case sent
+        case skippedOptOut = "skipped_opt_out"
+        case skippedPaused = "skipped_paused"
+        case skippedCap = "skipped_cap"
+        /// No longer warranted (the draft was submitted, a guide acted, the person opted out of the weekly question).
+        case cancelled
+    }
+
+    public var id: Int64?
+    public var kind: Kind
+    public var recipient: UserID
+    public var ideaNumber: Int?
+    public var dueAt: Date
+    public var dedupeKey: String
+    public var createdAt: Date
+    public var doneAt: Date?
+    public var doneDay: String?
+    public var outcome: Outcome?
+
+    public init(kind: Kind, recipient: UserID, ideaNumber: Int?, dueAt: Date, dedupeKey: String, createdAt: Date) {
+        self.kind = kind
+        self.recipient = recipient
+        self.ideaNumber = ideaNumber
+        self.dueAt = dueAt
+        self.dedupeKey = dedupeKey
+        self.createdAt = createdAt
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+
+    /// The outbox transaction id of this nudge's message: stable across restarts.
+    public var txnID: String { "nudge.\(id ?? 0)" }
+}
+
+extension IntakeTransaction {
+    /// Inserts the nudge unless its dedupe key exists; returns whether it was inserted.
+    @discardableResult
+    public func planNudge(_ planned: Nudge) throws -> Bool {
+        if try nudge(dedupeKey: planned.dedupeKey) != nil { return false }
+        var inserted = planned
+        try inserted.insert(db)
+        return true
+    }
+
+    public func nudge(dedupeKey: String) throws -> Nudge? {
+        try Nudge.filter(Column("dedupe_key") == dedupeKey).fetchOne(db)
+    }
+
+    public func nudge(id: Int64) throws -> Nudge? {
+        try Nudge.fetchOne(db, key: id)
+    }
+
+    /// Nudges not done yet, earliest first.
+    public func pendingNudges() throws -> [Nudge] {
+        try Nudge.filter(Column("done_at") == nil).order(Column("due_at"), Column("id")).fetchAll(db)
+    }
+
+    /// Pending nudges due at or before `date`, earliest first.
+    public func dueNudges(at date: Date, limit: Int = 500) throws -> [Nudge] {
+        try Nudge.filter(Column("done_at") == nil && Column("due_at") <= date)
+            .order(Column("due_at"), Column("id")).limit(limit).fetchAll(db)
+    }
+
+    /// The earliest due time among pending nudges.
+    public func nextNudgeDue() throws -> Date? {
+        try Date.fetchOne(db, sql: "SELECT MIN(due_at) FROM nudge WHERE done_at IS NULL")
+    }
+
+    public func allNudges() throws -> [Nudge] {
+        try Nudge.order(Column("id")).fetchAll(db)
+    }
+
+    public func setNudgeDue(_ id: Int64, to date: Date) throws {
+        try db.execute(sql: "UPDATE nudge SET due_at = ? WHERE id = ? AND done_at IS NULL", arguments: [date, id])
+    }
+
+    public func finishNudge(_ id: Int64, outcome: Nudge.Outcome, at date: Date, day: CivilDate) throws {
+        try db.execute(
+            sql: "UPDATE nudge SET done_at = ?, done_day = ?, outcome = ? WHERE id = ? AND done_at IS NULL",
+            arguments: [date, day.description, outcome.rawValue, id])
+    }
+
+    /// How many voluntary nudges were sent to `recipient` on the local day `day`.
+    public func voluntaryNudgesSent(to recipient: UserID, on day: CivilDate) throws -> Int {
+        let kinds = Nudge.Kind.allCases.filter(\.isVoluntary).map(\.rawValue)
+        return try Nudge.filter(
+            Column("recipient") == recipient.rawValue && Column("done_day") == day.description
+                && Column("outcome") == Nudge.Outcome.sent.rawValue && kinds.contains(Column("kind"))
+        ).fetchCount(db)
+    }
+
+    /// Drafts (stage `utkast`), oldest first.
+    public func drafts() throws -> [Idea] {
+        try Idea.filter(Column("stage") == IdeaStage.utkast.rawValue).order(Column("number")).fetchAll(db)
+    }
+
+    /// People who opted in to the weekly question.
+    public func weeklyCheckinPeople() throws -> [Person] {
+        try Person.filter(Column("weekly_checkin") == true).order(Column("id")).fetchAll(db)
+    }
+}
