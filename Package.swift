@@ -103,6 +103,13 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "PrivacyTests", dependencies: ["Privacy"], exclude: ["corpus.tsv"], swiftSettings: strict),
+        // Property-based fuzzing of the parser, the conversation, the scanner and sync decoding;
+        // `Tests/fuzz.sh` runs it with 100,000 cases per target.
+        .testTarget(
+            name: "FuzzTests",
+            dependencies: ["Conversation", "Intake", "Chat", "Privacy", "MatrixChat"],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "SkavBotTests",
             dependencies: ["SkavBot", "Conversation", "Intake", "Chat"],
