@@ -386,9 +386,12 @@ struct Matcher {
         }
         // The first group is the area code (or the whole number): at least two digits; later groups too.
         guard groups[0].digits.count >= 2 || international else { return nil }
-        // (After a country code the area code may be one digit: "+46 8 …".)
-        for (position, group) in groups.enumerated().dropFirst() where group.digits.count < 2 {
-            guard international, position == 1 else { return nil }
+        // (After a country code the area code may be one digit: "+46 8 …".) A shorter group ends the
+        // number: "ring 070-123 45 67 2 gånger" still has a number before the "2".
+        if let short = groups.indices.dropFirst().first(where: {
+            groups[$0].digits.count < 2 && !(international && $0 == 1)
+        }) {
+            groups.removeSubrange(short...)
         }
         // The longest prefix of groups that makes a valid number.
         var digits: [Int] = []

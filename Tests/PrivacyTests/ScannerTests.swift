@@ -63,6 +63,20 @@ import Testing
         }
     }
 
+    /// Found by FuzzTests: a one-digit number after a phone number used to unmask the whole number.
+    @Test func aShortNumberAfterAPhoneNumberDoesNotHideIt() {
+        for (text, masked) in [
+            ("ring 070-123 45 67 2 gånger", "ring [telefonnummer] 2 gånger"),
+            ("08-719 319 38 1,5 timmar", "[telefonnummer] 1,5 timmar"),
+            ("(0046 78 345 56 13 2 st)", "([telefonnummer] 2 st)"),
+            ("018-38 00 67 1e9", "[telefonnummer] 1e9"),
+        ] {
+            #expect(scanner.scan(text).masked == masked, "\(text)")
+        }
+        // Groups before the short one must still make a number on their own.
+        #expect(scanner.scan("070 12 34 56 7 8").findings.isEmpty)
+    }
+
     @Test func longAndOddTextIsQuick() {
         let pieces = ["Hej 👩‍💻 ", "שלום עולם ", "e\u{301}\u{301}\u{301} ", "070-123 45 67 ", "😤🇸🇪 ", "1234 ", "a@b.se "]
         var text = ""
