@@ -59,8 +59,8 @@ private let spaces = [" ", "  ", "\t", "\n", "\u{00A0}", "\u{3000}", " \n\t "]
 @Suite("fuzz: command parser")
 struct CommandFuzzTests {
     @Test("known commands parse the same in any case, with any diacritics and whitespace")
-    func respelledCommands() {
-        fuzz("command-respelled") { rng, _ in
+    func respelledCommands() async {
+        await fuzz("command-respelled") { rng, _ in
             let spelling = rng.pick(spellings(&rng))
             var text = rng.chance(0.2) ? rng.pick(spaces) : ""
             for (index, word) in spelling.words.enumerated() {
@@ -78,8 +78,8 @@ struct CommandFuzzTests {
     }
 
     @Test("idé: … keeps the person's text after the colon, trimmed")
-    func newIdea() {
-        fuzz("command-new-idea") { rng, _ in
+    func newIdea() async {
+        await fuzz("command-new-idea") { rng, _ in
             let head = respell(rng.pick(["idé", "idea", "ny idé", "new idea"]), &rng)
             var body = rng.text()
             // A combining mark right after the colon would merge with it into one character, and then there
@@ -93,9 +93,9 @@ struct CommandFuzzTests {
     }
 
     @Test("text that does not begin with a command word is not a command; nothing crashes")
-    func arbitraryText() {
+    func arbitraryText() async {
         let firstWords = Rng.swedishWords.filter { !["ja", "nej"].contains($0) } + ["the", "library", "hello", "parking", "vi"]
-        fuzz("command-arbitrary") { rng, _ in
+        await fuzz("command-arbitrary") { rng, _ in
             // Anything at all: must not crash.
             let anything = rng.text(maxWords: 6)
             _ = Command.parse(anything)

@@ -62,18 +62,26 @@ enum FuzzSettings {
 
 /// Runs `body` for every case of `target`, each with its own reproducible generator; records each
 /// failing case (seed, index, message) as an issue and prints one summary line per target.
+/// Async only to yield its thread now and then.
 func fuzz(
     _ target: String, defaultCases: Int = 2_000, seed: UInt64 = FuzzSettings.seed,
     sourceLocation: SourceLocation = #_sourceLocation,
     _ body: (inout Rng, Int) throws -> Void
-) {
+) async {
     let indices = FuzzSettings.only.map { [$0] } ?? Array(0..<(FuzzSettings.cases ?? defaultCases))
     // Printed first, so a crash (which ends the process) still leaves the seed in the log.
     print("fuzz \(target): starting \(indices.count) cases, seed \(seed)")
     let clock = ContinuousClock()
     let started = clock.now
     var failures = 0
+    var lastYield = started
     for index in indices {
+        // Give the cooperative threads back now and then: the other suites' async tests (timeouts,
+        // wake-ups) must not starve behind a fuzz loop on a two-core machine.
+        if lastYield.duration(to: clock.now) > .milliseconds(5) {
+            await Task.yield()
+            lastYield = clock.now
+        }
         var rng = Rng.forCase(seed: seed, index: index)
         do {
             try body(&rng, index)

@@ -83,7 +83,12 @@ extension Rng {
         case 0: out = String(repeating: pick(["a", "ö", "👩‍💻", "1", " "]), count: target)
         case 1: out = String(repeating: "e\u{301}\u{301}\u{301}", count: target / 4)
         default:
-            while out.count < target { out += word() + " " }
+            var length = 0  // counted as it grows: `out.count` each time would be quadratic
+            while length < target {
+                let next = word()
+                out += next + " "
+                length += next.count + 1
+            }
         }
         return out
     }

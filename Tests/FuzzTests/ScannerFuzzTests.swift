@@ -115,7 +115,13 @@ private func timedScan(_ text: String) throws -> ScanResult {
     let started = clock.now
     let result = scanner.scan(text)
     let elapsed = started.duration(to: clock.now)
-    try require(elapsed < .seconds(1), "scan took \(elapsed) for \(text.count) characters: \(show(text))")
+    // One second in the optimised nightly build; the debug build shares two cores with the whole suite.
+    #if DEBUG
+        let limit = Duration.seconds(5)
+    #else
+        let limit = Duration.seconds(1)
+    #endif
+    try require(elapsed < limit, "scan took \(elapsed) for \(text.count) characters: \(show(text))")
     return result
 }
 
@@ -138,8 +144,8 @@ private func checkGeneral(_ text: String, _ result: ScanResult) throws {
 @Suite("fuzz: personal-data scanner")
 struct ScannerFuzzTests {
     @Test("arbitrary text: no crash, idempotent, unchanged without findings, fast")
-    func arbitrary() {
-        fuzz("scanner-arbitrary", defaultCases: 800) { rng, _ in
+    func arbitrary() async {
+        await fuzz("scanner-arbitrary", defaultCases: 800) { rng, _ in
             var text = rng.text(maxWords: 30)
             if rng.chance(0.3) { text += " " + phoneNumber(&rng) + " " + rng.text(maxWords: 5) }
             if rng.chance(0.3) { text += " " + identityNumber(&rng, valid: rng.chance(0.5)).text }
@@ -150,8 +156,8 @@ struct ScannerFuzzTests {
     }
 
     @Test("valid personnummer and samordningsnummer are always masked")
-    func validIdentityNumbers() {
-        fuzz("scanner-personnummer-valid", defaultCases: 800) { rng, _ in
+    func validIdentityNumbers() async {
+        await fuzz("scanner-personnummer-valid", defaultCases: 800) { rng, _ in
             let number = identityNumber(&rng, valid: true)
             let (text, range) = embed(number.text, &rng)
             let result = try timedScan(text)
@@ -169,8 +175,8 @@ struct ScannerFuzzTests {
     }
 
     @Test("impossible dates and wrong check digits are never masked as personnummer")
-    func invalidIdentityNumbers() {
-        fuzz("scanner-personnummer-invalid", defaultCases: 800) { rng, _ in
+    func invalidIdentityNumbers() async {
+        await fuzz("scanner-personnummer-invalid", defaultCases: 800) { rng, _ in
             let number = identityNumber(&rng, valid: false)
             let (text, range) = embed(number.text, &rng)
             let result = try timedScan(text)
@@ -184,8 +190,8 @@ struct ScannerFuzzTests {
     }
 
     @Test("Swedish phone numbers in the documented forms are masked")
-    func phoneNumbers() {
-        fuzz("scanner-phone", defaultCases: 800) { rng, _ in
+    func phoneNumbers() async {
+        await fuzz("scanner-phone", defaultCases: 800) { rng, _ in
             let number = phoneNumber(&rng)
             let (text, range) = embed(number, &rng)
             let result = try timedScan(text)

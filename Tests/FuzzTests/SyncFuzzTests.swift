@@ -140,11 +140,11 @@ private func check(_ translation: SyncTranslator.Translation, room: RoomID) thro
 @Suite("fuzz: sync JSON decoding")
 struct SyncFuzzTests {
     @Test("mutated sync fixtures and random bytes never crash and give consistent events")
-    func mutatedFixtures() throws {
+    func mutatedFixtures() async throws {
         try #require(fixtures.count >= 3, "sync fixtures not found")
         let parsed = fixtures.compactMap { try? JSON.parse($0) }
         try #require(parsed.count == fixtures.count)
-        fuzz("sync-json", defaultCases: 1_000) { rng, _ in
+        await fuzz("sync-json", defaultCases: 1_000) { rng, _ in
             switch rng.int(0..<10) {
             case 0..<4:
                 // Byte-level damage.
