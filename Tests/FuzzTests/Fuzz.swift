@@ -71,6 +71,7 @@ func fuzz(
     let indices = FuzzSettings.only.map { [$0] } ?? Array(0..<(FuzzSettings.cases ?? defaultCases))
     // Printed first, so a crash (which ends the process) still leaves the seed in the log.
     print("fuzz \(target): starting \(indices.count) cases, seed \(seed)")
+    fflush(nil)  // all streams: stdout to a file is buffered; a crash would lose the line
     let clock = ContinuousClock()
     let started = clock.now
     var failures = 0
@@ -96,4 +97,5 @@ func fuzz(
     let elapsed = started.duration(to: clock.now)
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     print("fuzz \(target): \(indices.count) cases, seed \(seed), \(failures) failures, \(String(format: "%.1f", seconds)) s")
+    fflush(nil)
 }
