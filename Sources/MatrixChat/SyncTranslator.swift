@@ -48,8 +48,9 @@ struct SyncTranslator: Sendable {
                     events: timeline?["events"]?.array ?? [],
                     limited: timeline?["limited"]?.bool ?? false,
                     prevBatch: timeline?["prev_batch"]?.string,
-                    joinedMembers: summary?["m.joined_member_count"]?.number.map { Int($0) },
-                    invitedMembers: summary?["m.invited_member_count"]?.number.map { Int($0) }
+                    // `Int(exactly:)`: a count like 1e300 from the server is no count, and `Int(_:)` would trap.
+                    joinedMembers: summary?["m.joined_member_count"]?.number.flatMap { Int(exactly: $0) },
+                    invitedMembers: summary?["m.invited_member_count"]?.number.flatMap { Int(exactly: $0) }
                 ))
         }
         let invites = (rooms?["invite"]?.object ?? [:]).sorted(by: { $0.key < $1.key })

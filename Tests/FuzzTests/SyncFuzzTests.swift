@@ -139,6 +139,19 @@ private func check(_ translation: SyncTranslator.Translation, room: RoomID) thro
 
 @Suite("fuzz: sync JSON decoding")
 struct SyncFuzzTests {
+    /// Found by the nightly fuzz run (seed 1795348249): `Int(1e300)` trapped and took the bot down.
+    @Test("member counts out of Int's range or not whole are no counts, not a crash")
+    func hugeMemberCounts() throws {
+        let body = try JSON.parse(Data(#"""
+            {"next_batch": "s1", "rooms": {"join": {"!r:hs": {"summary": {"m.joined_member_count": 1e300,
+             "m.invited_member_count": -1e300}, "timeline": {"events": []}},
+             "!s:hs": {"summary": {"m.joined_member_count": 2.5, "m.invited_member_count": 3}}}}}
+            """#.utf8))
+        let sync = try #require(SyncTranslator.parse(body))
+        #expect(sync.timelines.map(\.joinedMembers) == [nil, nil])
+        #expect(sync.timelines.map(\.invitedMembers) == [nil, 3])
+    }
+
     @Test("mutated sync fixtures and random bytes never crash and give consistent events")
     func mutatedFixtures() async throws {
         try #require(fixtures.count >= 3, "sync fixtures not found")
