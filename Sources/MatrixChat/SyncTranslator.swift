@@ -72,12 +72,14 @@ struct SyncTranslator: Sendable {
                 $0["type"]?.string == "m.room.member" && $0["state_key"]?.string == me
                     && $0["content"]?["membership"]?.string == "invite"
             }),
-            let sender = member["sender"]?.string
+            let sender = member["sender"]?.string, !sender.isEmpty
         else { return nil }
         let isDirect = member["content"]?["is_direct"]?.bool ?? false
         // Stripped state may lack event_id and origin_server_ts; synthesise stable stand-ins. The id is a
         // hash, so the inviter's user id is not written into the bot's tables by way of an event id.
-        let id = member["event_id"]?.string ?? "invite:" + Self.stableHash("\(room.rawValue)\u{0}\(sender)")
+        let id =
+            member["event_id"]?.string.flatMap { $0.isEmpty ? nil : $0 }
+            ?? "invite:" + Self.stableHash("\(room.rawValue)\u{0}\(sender)")
         let timestamp = member["origin_server_ts"]?.number.map { Date(timeIntervalSince1970: $0 / 1000) } ?? now
         return ChatEvent(
             id: id, room: room, sender: UserID(sender), kind: .invite(isDirect: isDirect, encrypted: encrypted),
@@ -86,7 +88,7 @@ struct SyncTranslator: Sendable {
 
     /// Translates one timeline event.
     func translate(_ event: JSON, room: RoomID, isDirectRoom: Bool?) -> Translation {
-        guard let id = event["event_id"]?.string, let sender = event["sender"]?.string,
+        guard let id = event["event_id"]?.string, !id.isEmpty, let sender = event["sender"]?.string, !sender.isEmpty,
             let type = event["type"]?.string, let ts = event["origin_server_ts"]?.number
         else { return .skipped(.malformed) }
         if sender == me { return .skipped(.own) }

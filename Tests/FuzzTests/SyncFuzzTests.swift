@@ -140,6 +140,28 @@ private func check(_ translation: SyncTranslator.Translation, room: RoomID) thro
 @Suite("fuzz: sync JSON decoding")
 struct SyncFuzzTests {
     /// Found by the nightly fuzz run (seed 1795348249): `Int(1e300)` trapped and took the bot down.
+    /// Found by the nightly fuzz run (seed 1795348249, case 47306): an empty event id passed as an event.
+    @Test("an event or invite with an empty id or sender is malformed, not an event")
+    func emptyIdsAndSenders() {
+        let translator = SyncTranslator(me: me)
+        let room = RoomID("!r:hs")
+        func event(id: String, sender: String) -> JSON {
+            ["type": "m.room.message", "event_id": .string(id), "sender": .string(sender), "origin_server_ts": 1000,
+             "content": ["msgtype": "m.text", "body": "hej"]]
+        }
+        #expect(translator.translate(event(id: "", sender: "@anna:hs"), room: room, isDirectRoom: nil) == .skipped(.malformed))
+        #expect(translator.translate(event(id: "$e", sender: ""), room: room, isDirectRoom: nil) == .skipped(.malformed))
+        func invite(id: String, sender: String) -> JSON {
+            ["invite_state": ["events": [
+                ["type": "m.room.member", "state_key": .string(me), "sender": .string(sender), "event_id": .string(id),
+                 "content": ["membership": "invite"]],
+            ]]]
+        }
+        let now = Date(timeIntervalSince1970: 0)
+        #expect(translator.invite(room: room, invite(id: "$i", sender: ""), now: now) == nil)
+        #expect(translator.invite(room: room, invite(id: "", sender: "@anna:hs"), now: now)?.id == "invite:" + SyncTranslator.stableHash("!r:hs\u{0}@anna:hs"))
+    }
+
     @Test("member counts out of Int's range or not whole are no counts, not a crash")
     func hugeMemberCounts() throws {
         let body = try JSON.parse(Data(#"""
