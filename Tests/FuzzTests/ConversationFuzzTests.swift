@@ -23,10 +23,42 @@ private final class FakeIntake: IntakeReading {
     }
     func nextIdeaNumber() throws -> Int { next }
 
+    // The rest of what the conversation may read, kept simple: the fuzzed people are employees.
+    var persons: [UserID: Person] = [:]
+    var events: [IdeaEvent] = []
+    var links: Set<[Int]> = []
+    func person(_ id: UserID) throws -> Person? { persons[id] }
+    func ideas(stages: [IdeaStage]?, unit: String?) throws -> [Idea] {
+        ideas.values.filter { stages?.contains($0.stage) ?? ($0.stage != .utkast) }
+            .filter { unit == nil || $0.unit == unit }.sorted { $0.number < $1.number }
+    }
+    func events(ofIdea number: Int) throws -> [IdeaEvent] { events.filter { $0.ideaNumber == number } }
+    func links(ofIdea number: Int) throws -> [Int] {
+        links.compactMap { $0[0] == number ? $0[1] : $0[1] == number ? $0[0] : nil }.sorted()
+    }
+    func similarIdeas(to text: String, excluding number: Int?, limit: Int) throws -> [SimilarIdea] { [] }
+    func personalData(of user: UserID) throws -> PersonalDataExport {
+        PersonalDataExport(
+            user: user, person: persons[user],
+            ideas: try ideas(author: user).reversed().map {
+                PersonalDataExport.IdeaRecord(idea: $0, events: try events(ofIdea: $0.number), links: try links(ofIdea: $0.number))
+            },
+            guiding: ideas.values.filter { $0.guide == user }.map(\.number).sorted())
+    }
+
     func apply(_ actions: [ConversationAction], by person: UserID) throws {
         for action in actions {
             switch action {
-            case .reply, .savePerson, .recordEvent: break
+            case .reply, .replyFile, .notify, .audit: break
+            case .savePerson(let saved): persons[saved.id] = saved
+            case .recordEvent(let event): events.append(event)
+            case .linkIdeas(let first, let second): links.insert([min(first, second), max(first, second)])
+            case .forgetPerson(let user):
+                try require(user == person, "\(person) forgot \(user)")
+                persons[user] = nil
+                for idea in ideas.values where idea.author == user {
+                    if idea.stage == .utkast { ideas[idea.number] = nil } else { ideas[idea.number]?.author = "anonym-00000000" }
+                }
             case .saveIdea(let idea):
                 try require(idea.author == person, "idea \(idea.number) saved for \(idea.author) by \(person)")
                 if let stored = ideas[idea.number] {
@@ -131,7 +163,12 @@ struct ConversationFuzzTests {
                 now += 61
 
                 // Replies: at least one, none empty, markup escaped, bounded.
-                let replies = actions.compactMap { if case .reply(let text) = $0 { text } else { nil } }
+                let replies = actions.compactMap { action -> RichText? in
+                    switch action {
+                    case .reply(let text), .replyFile(let text, _): text
+                    default: nil
+                    }
+                }
                 try require(!replies.isEmpty, fail("no reply"))
                 let bound = longest <= 300 ? 4_000 : 3 * config.maxMessageLength + 2_000
                 for reply in replies {
