@@ -143,7 +143,9 @@ extension MatrixChatService {
                 let error = MatrixErrorBody(response.body)
                 let headerWait = response.header("Retry-After").flatMap { Int64($0.trimmingCharacters(in: .whitespaces)) }
                     .map { Duration.seconds($0) }
-                let bodyWait = error.retryAfterMs.map { Duration.milliseconds(Int64(max(0, $0))) }
+                // A server's number may be anything (1e300, NaN): clamp before converting, never trap.
+                let bodyWait = error.retryAfterMs.flatMap { $0.isFinite ? $0 : nil }
+                    .map { Duration.milliseconds(Int64(min(max(0, $0), 86_400_000))) }
                 let hinted = [headerWait, bodyWait].compactMap { $0 }.max()
                 guard rateLimited < config.retry.rateLimitRetries else {
                     throw ChatError(

@@ -62,6 +62,18 @@ struct RetryTests {
         #expect(h.sleeper.durations.isEmpty)
     }
 
+    @Test("an absurd retry_after_ms (1e300, negative) is clamped, never a crash")
+    func absurdRetryAfter() async throws {
+        let h = try await connected(send: [.raw(429, #"{"errcode":"M_LIMIT_EXCEEDED","retry_after_ms":1e300}"#)])
+        let error = await #expect(throws: ChatError.self) { try await h.service.send(message) }
+        #expect(error?.code == .rateLimited)
+        #expect(error?.retryAfter == .seconds(86_400), "at most a day")
+        let negative = try await connected(send: [
+            .raw(429, #"{"errcode":"M_LIMIT_EXCEEDED","retry_after_ms":-5}"#), .json(200, "send_ok"),
+        ])
+        _ = try await negative.service.send(message)
+    }
+
     @Test("5xx is retried with growing backoff, then succeeds")
     func serverErrorsRetried() async throws {
         let h = try await connected(send: [
