@@ -1,25 +1,28 @@
 import Synchronization
 
-/// Wakes one waiting task (the outbox sender) early; a wake with nobody waiting is remembered once.
+/// Wakes the tasks waiting on it early (the outbox sender, the nudge scheduler, anyone waiting for the
+/// ready gate); a wake with nobody waiting is remembered once, for the next wait.
 public final class WakeSignal: Sendable {
     private struct State {
         var pending = false
-        var waiter: CheckedContinuation<Void, Never>?
+        var nextID = 0
+        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
     }
     private let state = Mutex(State())
 
     public init() {}
 
+    /// Wakes every waiting task, or the next one to wait when none is waiting.
     public func wake() {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            if let waiter = state.waiter {
-                state.waiter = nil
-                return waiter
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            if state.waiters.isEmpty {
+                state.pending = true
+                return []
             }
-            state.pending = true
-            return nil
+            defer { state.waiters.removeAll() }
+            return Array(state.waiters.values)
         }
-        waiter?.resume()
+        for waiter in waiters { waiter.resume() }
     }
 
     /// Returns when woken, after `timeout`, or when the task is cancelled, whichever is first.
@@ -33,6 +36,10 @@ public final class WakeSignal: Sendable {
     }
 
     private func waitForWake() async {
+        let id = state.withLock { state -> Int in
+            defer { state.nextID += 1 }
+            return state.nextID
+        }
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let resumeNow = state.withLock { state -> Bool in
@@ -40,16 +47,13 @@ public final class WakeSignal: Sendable {
                         state.pending = false
                         return true
                     }
-                    state.waiter = continuation
+                    state.waiters[id] = continuation
                     return false
                 }
                 if resumeNow { continuation.resume() }
             }
         } onCancel: {
-            let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-                defer { state.waiter = nil }
-                return state.waiter
-            }
+            let waiter = state.withLock { $0.waiters.removeValue(forKey: id) }
             waiter?.resume()
         }
     }

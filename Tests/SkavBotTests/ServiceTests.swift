@@ -29,6 +29,29 @@ import Testing
         await waiting.value
     }
 
+    @Test(.timeLimit(.minutes(1))) func everyWaiterIsWokenAndTimeoutsDoNotStrandOthers() async {
+        let signal = WakeSignal()
+        // One waiter times out while another still waits: the timed-out one must not take the other's slot.
+        let short = Task { await signal.wait(for: .milliseconds(30)) }
+        let long1 = Task { await signal.wait(for: .seconds(3600)) }
+        let long2 = Task { await signal.wait(for: .seconds(3600)) }
+        await short.value
+        try? await Task.sleep(for: .milliseconds(20))
+        signal.wake()
+        await long1.value
+        await long2.value
+    }
+
+    @Test(.timeLimit(.minutes(1))) func theReadyGateReleasesEveryWaiter() async {
+        let gate = ReadyGate()
+        let first = Task { await gate.wait() }
+        let second = Task { await gate.wait() }
+        try? await Task.sleep(for: .milliseconds(20))
+        gate.open()
+        await first.value
+        await second.value
+    }
+
     @Test(.timeLimit(.minutes(1))) func aCancelledWaitReturns() async {
         let signal = WakeSignal()
         let task = Task { await signal.wait(for: .seconds(3600)) }
