@@ -189,6 +189,8 @@ public enum PromptKey: String, CaseIterable, Sendable {
     case nudgeGuideEscalation = "nudge.guide_escalation"  // {number} {title} {stage} {unit}
     case nudgeStaleStage = "nudge.stale_stage"  // {number} {title} {stage} {unit}
     case nudgeWeeklyCheckin = "nudge.weekly_checkin"  // — variants
+    case nudgeChallengeHalfway = "nudge.challenge_halfway"  // {challenge} {title} {question} {deadline}
+    case nudgeChallengeDeadline = "nudge.challenge_deadline"  // {challenge} {title} {question} {deadline}
 
     // Personal controls
     case remindersOff = "reminders.off"

@@ -29,10 +29,13 @@ public struct Person: Codable, Sendable, Equatable {
     public var pausedUntil: Date?
     /// `veckofråga på`: the opt-in weekly check-in.
     public var weeklyCheckin: Bool
+    /// `utmaningar på`: new challenges and their deadline reminders by direct message.
+    public var challengeUpdates: Bool
 
     public init(
         id: UserID, language: Language? = nil, unit: String? = nil, greetedAt: Date? = nil, createdAt: Date,
-        remindersOff: Bool = false, pausedUntil: Date? = nil, weeklyCheckin: Bool = false
+        remindersOff: Bool = false, pausedUntil: Date? = nil, weeklyCheckin: Bool = false,
+        challengeUpdates: Bool = false
     ) {
         self.id = id
         self.language = language
@@ -42,6 +45,7 @@ public struct Person: Codable, Sendable, Equatable {
         self.remindersOff = remindersOff
         self.pausedUntil = pausedUntil
         self.weeklyCheckin = weeklyCheckin
+        self.challengeUpdates = challengeUpdates
     }
 }
 
@@ -56,8 +60,10 @@ public struct Idea: Codable, Sendable, Equatable {
     /// Who benefits: a choice key (`residents`, `colleagues`, `businesses`, `other`) or free text.
     public var benefits: String?
     public var solution: String?
-    /// The key of a configured challenge.
+    /// The key of a configured challenge (theme).
     public var challenge: String?
+    /// The number of the idea challenge (campaign) the idea was sent to.
+    public var campaign: Int?
     public var unit: String?
     public var stage: IdeaStage
     public var guide: UserID?
@@ -68,7 +74,7 @@ public struct Idea: Codable, Sendable, Equatable {
     public init(
         number: Int, author: UserID, title: String, problem: String, benefits: String? = nil,
         solution: String? = nil, challenge: String? = nil, unit: String? = nil, stage: IdeaStage = .utkast,
-        guide: UserID? = nil, createdAt: Date, updatedAt: Date, submittedAt: Date? = nil
+        guide: UserID? = nil, createdAt: Date, updatedAt: Date, submittedAt: Date? = nil, campaign: Int? = nil
     ) {
         self.number = number
         self.author = author
@@ -83,6 +89,7 @@ public struct Idea: Codable, Sendable, Equatable {
         self.createdAt = createdAt
         self.updatedAt = updatedAt
         self.submittedAt = submittedAt
+        self.campaign = campaign
     }
 }
 

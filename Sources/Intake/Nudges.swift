@@ -22,12 +22,16 @@ public struct Nudge: Codable, Sendable, Equatable, FetchableRecord, MutablePersi
         case staleStage = "stale_stage"
         /// The opt-in weekly question.
         case weeklyCheckin = "weekly_checkin"
+        /// Halfway to a challenge's deadline: to people who opted in (`utmaningar på`).
+        case challengeHalfway = "challenge_halfway"
+        /// Two working days before a challenge's deadline: to people who opted in.
+        case challengeDeadline = "challenge_deadline"
 
         /// Voluntary nudges obey `påminn inte`, the pause and the per-day cap; guides' work reminders
         /// only working time.
         public var isVoluntary: Bool {
             switch self {
-            case .draftReminder, .draftPark, .weeklyCheckin: true
+            case .draftReminder, .draftPark, .weeklyCheckin, .challengeHalfway, .challengeDeadline: true
             case .guideFollowup, .guideEscalation, .staleStage: false
             }
         }
@@ -52,8 +56,14 @@ public struct Nudge: Codable, Sendable, Equatable, FetchableRecord, MutablePersi
     public var doneAt: Date?
     public var doneDay: String?
     public var outcome: Outcome?
+    /// The challenge a deadline reminder is about.
+    public var campaignNumber: Int?
 
-    public init(kind: Kind, recipient: UserID, ideaNumber: Int?, dueAt: Date, dedupeKey: String, createdAt: Date) {
+    public init(
+        kind: Kind, recipient: UserID, ideaNumber: Int?, dueAt: Date, dedupeKey: String, createdAt: Date,
+        campaignNumber: Int? = nil
+    ) {
+        self.campaignNumber = campaignNumber
         self.kind = kind
         self.recipient = recipient
         self.ideaNumber = ideaNumber

@@ -180,6 +180,55 @@ enum Schema {
                 t.add(column: "attachment", .blob)
             }
         }
+        migrator.registerMigration("v6") { db in
+            // Idea challenges (DESIGN.md §3, *idéutmaningar*): opened by a coordinator with a title, a question
+            // and a deadline (the last day, local time); closed with a summary to the coordinators.
+            try db.create(table: "campaign") { t in
+                t.primaryKey("number", .integer)
+                t.column("title", .text).notNull()
+                t.column("question", .text).notNull()
+                t.column("deadline", .text).notNull()
+                t.column("opened_by", .text).notNull()
+                t.column("opened_at", .datetime).notNull()
+                t.column("closed_at", .datetime)
+                t.column("closed_by", .text)
+            }
+            // The messages that announced a challenge: a reply to one of them sends an idea to the challenge.
+            try db.create(table: "campaign_post") { t in
+                t.primaryKey("txn_id", .text)
+                t.column("campaign_number", .integer).notNull().indexed()
+            }
+            try db.create(index: "outbox_remote_id", on: "outbox", columns: ["remote_id"])
+            try db.alter(table: "idea") { t in
+                t.add(column: "campaign", .integer)
+            }
+            try db.create(index: "idea_campaign", on: "idea", columns: ["campaign"])
+            // `utmaningar på|av`: announcements and deadline reminders by direct message.
+            try db.alter(table: "person") { t in
+                t.add(column: "challenge_updates", .boolean).notNull().defaults(to: false)
+            }
+            // Deadline reminders name their challenge.
+            try db.alter(table: "nudge") { t in
+                t.add(column: "campaign_number", .integer)
+            }
+            // Good examples (`lyft N`): the consent asked of the idea-giver, and the answer.
+            try db.create(table: "lift") { t in
+                t.primaryKey("idea_number", .integer)
+                t.column("asked_by", .text).notNull()
+                t.column("asked_at", .datetime).notNull()
+                // yes | anonymous | no
+                t.column("answer", .text)
+                t.column("answered_at", .datetime)
+            }
+            // Scheduled digests, each period once (the key names the period and the audience).
+            try db.create(table: "digest_run") { t in
+                t.primaryKey("key", .text)
+                t.column("since", .datetime).notNull()
+                t.column("until", .datetime).notNull()
+                t.column("parts", .integer).notNull()
+                t.column("sent_at", .datetime).notNull()
+            }
+        }
         return migrator
     }
 }

@@ -171,6 +171,12 @@ public final class NudgeScheduler: Service, Sendable {
             values["stage"] = prompts.text(PromptKey.stage(idea.stage), language).plainText
             values["unit"] = idea.unit ?? prompts.text(.pipelineNoUnit, language).plainText
         }
+        if let number = nudge.campaignNumber, let campaign = try tx.campaign(number: number) {
+            values["challenge"] = "\(number)"
+            values["title"] = campaign.title
+            values["question"] = campaign.question
+            values["deadline"] = campaign.deadline.description
+        }
         let key: PromptKey
         switch nudge.kind {
         case .draftReminder: key = .nudgeDraftReminder
@@ -179,6 +185,8 @@ public final class NudgeScheduler: Service, Sendable {
         case .guideEscalation: key = .nudgeGuideEscalation
         case .staleStage: key = .nudgeStaleStage
         case .weeklyCheckin: key = .nudgeWeeklyCheckin
+        case .challengeHalfway: key = .nudgeChallengeHalfway
+        case .challengeDeadline: key = .nudgeChallengeDeadline
         }
         return prompts.variant(key, language, seed: Int(nudge.id ?? 0), values)
     }

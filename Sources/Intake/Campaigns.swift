@@ -1,0 +1,198 @@
+import Chat
+import Foundation
+import GRDB
+
+/// An idea challenge (*idéutmaning*, DESIGN.md §3): a coordinator opens it with a title, a question and a
+/// deadline; it is announced in the shared room and to the people who opted in; ideas sent to it are
+/// tagged with its number; it closes with a summary to the coordinators.
+public struct Campaign: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "campaign"
+    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+
+    public var number: Int
+    public var title: String
+    public var question: String
+    /// The last day ideas are asked for (local calendar day), `YYYY-MM-DD`.
+    public var deadline: CivilDate
+    public var openedBy: UserID
+    public var openedAt: Date
+    public var closedAt: Date?
+    public var closedBy: UserID?
+
+    public init(
+        number: Int, title: String, question: String, deadline: CivilDate, openedBy: UserID, openedAt: Date,
+        closedAt: Date? = nil, closedBy: UserID? = nil
+    ) {
+        self.number = number
+        self.title = title
+        self.question = question
+        self.deadline = deadline
+        self.openedBy = openedBy
+        self.openedAt = openedAt
+        self.closedAt = closedAt
+        self.closedBy = closedBy
+    }
+
+    public var isClosed: Bool { closedAt != nil }
+
+    /// Open and the deadline not passed on `day`: ideas can be sent to it.
+    public func isRunning(on day: CivilDate) -> Bool { closedAt == nil && day <= deadline }
+
+    enum CodingKeys: String, CodingKey {
+        case number, title, question, deadline, openedBy, openedAt, closedAt, closedBy
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        number = try container.decode(Int.self, forKey: .number)
+        title = try container.decode(String.self, forKey: .title)
+        question = try container.decode(String.self, forKey: .question)
+        let deadlineText = try container.decode(String.self, forKey: .deadline)
+        guard let day = CivilDate(iso: deadlineText) else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .deadline, in: container, debugDescription: "not a date: \(deadlineText)")
+        }
+        deadline = day
+        openedBy = try container.decode(UserID.self, forKey: .openedBy)
+        openedAt = try container.decode(Date.self, forKey: .openedAt)
+        closedAt = try container.decodeIfPresent(Date.self, forKey: .closedAt)
+        closedBy = try container.decodeIfPresent(UserID.self, forKey: .closedBy)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(number, forKey: .number)
+        try container.encode(title, forKey: .title)
+        try container.encode(question, forKey: .question)
+        try container.encode(deadline.description, forKey: .deadline)
+        try container.encode(openedBy, forKey: .openedBy)
+        try container.encode(openedAt, forKey: .openedAt)
+        try container.encodeIfPresent(closedAt, forKey: .closedAt)
+        try container.encodeIfPresent(closedBy, forKey: .closedBy)
+    }
+}
+
+/// `lyft N`: a coordinator asked the idea-giver whether the idea may be shown as a good example in the
+/// shared room. Nothing is shown before the answer is yes (by name) or anonymous.
+public struct LiftRequest: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "lift"
+    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+
+    public enum Answer: String, Codable, Sendable {
+        /// Show it, with thanks by name.
+        case yes
+        /// Show it, without the name.
+        case anonymous
+        case no
+    }
+
+    public var ideaNumber: Int
+    public var askedBy: UserID
+    public var askedAt: Date
+    public var answer: Answer?
+    public var answeredAt: Date?
+
+    public init(ideaNumber: Int, askedBy: UserID, askedAt: Date, answer: Answer? = nil, answeredAt: Date? = nil) {
+        self.ideaNumber = ideaNumber
+        self.askedBy = askedBy
+        self.askedAt = askedAt
+        self.answer = answer
+        self.answeredAt = answeredAt
+    }
+}
+
+extension IntakeTransaction {
+    // MARK: Challenges
+
+    public func campaign(number: Int) throws -> Campaign? {
+        try Campaign.fetchOne(db, key: number)
+    }
+
+    /// Every challenge, or only those not closed, by number.
+    public func campaigns(includeClosed: Bool = true) throws -> [Campaign] {
+        var request = Campaign.all()
+        if !includeClosed { request = request.filter(Column("closed_at") == nil) }
+        return try request.order(Column("number")).fetchAll(db)
+    }
+
+    public func nextCampaignNumber() throws -> Int {
+        (try Int.fetchOne(db, sql: "SELECT MAX(number) FROM campaign") ?? 0) + 1
+    }
+
+    public func saveCampaign(_ campaign: Campaign) throws {
+        try campaign.upsert(db)
+    }
+
+    /// Remembers that the outbox entry `txnID` announces a challenge.
+    public func recordCampaignPost(txnID: String, campaign: Int) throws {
+        try db.execute(
+            sql: "INSERT OR IGNORE INTO campaign_post (txn_id, campaign_number) VALUES (?, ?)",
+            arguments: [txnID, campaign])
+    }
+
+    /// The challenge a sent message (by its server id) announced, if it did.
+    public func campaign(announcedBy remoteID: String) throws -> Int? {
+        guard !remoteID.isEmpty else { return nil }
+        return try Int.fetchOne(
+            db,
+            sql: """
+                SELECT p.campaign_number FROM outbox o JOIN campaign_post p ON p.txn_id = o.txn_id
+                WHERE o.remote_id = ? LIMIT 1
+                """,
+            arguments: [remoteID])
+    }
+
+    /// Ideas sent to the challenge (drafts excluded), by number.
+    public func ideas(campaign number: Int) throws -> [Idea] {
+        try Idea.filter(Column("campaign") == number && Column("stage") != IdeaStage.utkast.rawValue)
+            .order(Column("number")).fetchAll(db)
+    }
+
+    /// The people who opted in to challenge news (`utmaningar på`), by id.
+    public func challengeUpdatePeople() throws -> [Person] {
+        try Person.filter(Column("challenge_updates") == true).order(Column("id")).fetchAll(db)
+    }
+
+    // MARK: Good examples
+
+    public func liftRequest(idea number: Int) throws -> LiftRequest? {
+        try LiftRequest.fetchOne(db, key: number)
+    }
+
+    public func saveLiftRequest(_ request: LiftRequest) throws {
+        try request.upsert(db)
+    }
+
+    /// The unanswered consent requests for the person's ideas, oldest idea first.
+    public func pendingLiftRequests(author: UserID) throws -> [LiftRequest] {
+        try LiftRequest.fetchAll(
+            db,
+            sql: """
+                SELECT l.* FROM lift l JOIN idea i ON i.number = l.idea_number
+                WHERE i.author = ? AND l.answer IS NULL ORDER BY l.idea_number
+                """,
+            arguments: [author.rawValue])
+    }
+
+    // MARK: Digests
+
+    /// Whether the scheduled digest with this key (period and audience) was sent.
+    public func digestSent(key: String) throws -> Bool {
+        try Int.fetchOne(db, sql: "SELECT 1 FROM digest_run WHERE key = ?", arguments: [key]) != nil
+    }
+
+    public func recordDigest(key: String, since: Date, until: Date, parts: Int, at date: Date) throws {
+        try db.execute(
+            sql: "INSERT INTO digest_run (key, since, until, parts, sent_at) VALUES (?, ?, ?, ?, ?)",
+            arguments: [key, since, until, parts, date])
+    }
+
+    /// The end of the period of the last scheduled digest whose key starts with `prefix`.
+    public func lastDigestUntil(prefix: String) throws -> Date? {
+        try Date.fetchOne(
+            db, sql: "SELECT MAX(until) FROM digest_run WHERE key LIKE ? ESCAPE '\\'",
+            arguments: [prefix.replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"])
+    }
+}
