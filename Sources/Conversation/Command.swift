@@ -55,6 +55,22 @@ public enum Command: Equatable, Sendable {
     /// `statistik`, `statistics`
     case statistics
 
+    // Challenges, good examples and digests (DESIGN.md §2, §3, §5); parsed in ChallengeCommands.swift.
+    /// `utmaningar`, `challenges`: the running challenges.
+    case campaigns
+    /// `utmaningar på|av`, `challenges on|off`
+    case campaignUpdates(on: Bool)
+    /// `utmaning N`: one challenge; `utmaning N <text>`: a new idea sent to it.
+    case campaign(Int, text: String?)
+    /// `utmaning ny <title> | <question> | <deadline>` (coordinators); the text after `ny` as typed.
+    case campaignNew(String)
+    /// `utmaning stäng N` (coordinators); nil when the number is missing.
+    case campaignClose(Int?)
+    /// `sammanfattning`, `digest` (coordinators): the digest now.
+    case digest
+    /// `lyft N`, `lift N` (coordinators): ask the idea-giver's consent to show the idea as a good example.
+    case lift(Int)
+
     /// The command `text` is, or nil when it is not a command (then it is an answer or a new idea).
     public static func parse(_ text: String) -> Command? {
         if let pipeline = parsePipeline(text) { return pipeline }

@@ -15,11 +15,21 @@ public struct ConversationConfig: Sendable {
     public var roles: Roles
     /// Whether the chat server takes files: then `mina data` arrives as one JSON file.
     public var filesSupported: Bool
+    /// Whether a shared room is configured (challenge announcements, good examples).
+    public var sharedRoom: Bool
+    /// Whether a coordinators' room is configured (digests, challenge summaries); else coordinators get DMs.
+    public var coordinatorsRoom: Bool
+    /// The organisation's time zone: a challenge's deadline is a local day.
+    public var timeZone: TimeZone
 
     public init(
         units: [String] = [], challenges: [Challenge] = [], defaultLanguage: Language = .sv,
-        maxMessageLength: Int = 4000, roles: Roles = .none, filesSupported: Bool = false
+        maxMessageLength: Int = 4000, roles: Roles = .none, filesSupported: Bool = false, sharedRoom: Bool = false,
+        coordinatorsRoom: Bool = false, timeZone: TimeZone = TimeZone(identifier: "Europe/Stockholm") ?? .gmt
     ) {
+        self.sharedRoom = sharedRoom
+        self.coordinatorsRoom = coordinatorsRoom
+        self.timeZone = timeZone
         self.units = units
         self.challenges = challenges
         self.defaultLanguage = defaultLanguage
@@ -53,6 +63,17 @@ public enum ConversationAction: Sendable, Equatable {
     /// `glöm mig`, confirmed: forget the person at once (drafts, conversation state, settings) and
     /// pseudonymise them on submitted ideas. No conversation state is stored after this turn.
     case forgetPerson(UserID)
+    /// Insert or update an idea challenge.
+    case saveCampaign(Campaign)
+    /// A message announcing a challenge, to the shared room (`to` nil) or one person's direct chat.
+    /// A reply to it sends an idea to the challenge, so the bot remembers which message it was.
+    case announce(campaign: Int, to: UserID?, RichText)
+    /// A message to a configured group room; to the coordinators by direct message when their room is not configured.
+    case post(ConfiguredRoom, RichText)
+    /// Insert or update a consent request of `lyft N`.
+    case saveLift(LiftRequest)
+    /// `sammanfattning`: the coordinators' digest now (the bot builds it from the store).
+    case digestNow
 }
 
 /// Everything the conversation may look at while it handles one message.
@@ -61,8 +82,14 @@ public struct ConversationContext {
     public var config: ConversationConfig
     public var prompts: PromptCatalog
     public var reader: any IntakeReading
+    /// The challenge whose announcement (or reminder) this message replies to, if any.
+    public var replyToCampaign: Int?
 
-    public init(now: Date, config: ConversationConfig, prompts: PromptCatalog, reader: any IntakeReading) {
+    public init(
+        now: Date, config: ConversationConfig, prompts: PromptCatalog, reader: any IntakeReading,
+        replyToCampaign: Int? = nil
+    ) {
+        self.replyToCampaign = replyToCampaign
         self.now = now
         self.config = config
         self.prompts = prompts
@@ -92,6 +119,8 @@ struct Turn {
     /// The open draft, as it is after this turn's changes.
     var draft: Idea?
     var effects: [ConversationAction] = []
+    /// The challenges ideas can be sent to today (open, deadline not passed), by number.
+    var runningCampaigns: [Campaign] = []
 
     init(person: Person, session: ConversationSession, context: ConversationContext) {
         self.person = person
@@ -128,8 +157,19 @@ struct Turn {
         }
         if session.forgetAskedAt != nil, try answerForget(text) { return }
         try loadDraft()
-        if let command = Command.parse(text), !isEverydayText(command) {
+        runningCampaigns = try context.reader.campaigns(includeClosed: false).filter { $0.isRunning(on: today) }
+        let command = Command.parse(text).flatMap { isEverydayText($0) ? nil : $0 }
+        if command == nil, try answerLift(text) { return }
+        if let command {
             try perform(command)
+        } else if let number = context.replyToCampaign {
+            // A reply to a challenge's announcement is an idea for that challenge.
+            guard let campaign = try context.reader.campaign(number: number), campaign.isRunning(on: today) else {
+                let title = try context.reader.campaign(number: number)?.title ?? "#\(number)"
+                reply(t(.challengeNotRunning, ["challenge": "\(number)", "title": title]))
+                return try startDraft(text)
+            }
+            try startDraft(text, campaign: campaign)
         } else {
             try answer(text)
         }
@@ -206,6 +246,8 @@ struct Turn {
         case .weeklyQuestion(let on): setWeeklyQuestion(on: on)
         case .inbox, .claim, .setStage, .relay, .link, .praise, .statistics:
             try performPipeline(command)
+        case .campaigns, .campaignUpdates, .campaign, .campaignNew, .campaignClose, .digest, .lift:
+            try performChallenge(command)
         }
     }
 
@@ -220,7 +262,8 @@ struct Turn {
 
     // MARK: Capture
 
-    private mutating func startDraft(_ text: String) throws {
+    /// A new draft; inside a running challenge when `campaign` is given (then the challenge question is not asked).
+    mutating func startDraft(_ text: String, campaign: Campaign? = nil) throws {
         var parts: [RichText] = []
         if let open = draft {
             event(open.number, .parked, from: .utkast, to: .utkast)
@@ -229,12 +272,16 @@ struct Turn {
         let number = try context.reader.nextIdeaNumber()
         let idea = Idea(
             number: number, author: person.id, title: deriveTitle(from: text), problem: text,
-            createdAt: now, updatedAt: now)
+            createdAt: now, updatedAt: now, campaign: campaign?.number)
         draft = idea
         effects.append(.saveIdea(idea))
         event(number, .created, to: .utkast)
         session = ConversationSession(phase: .asking(.benefits), draftNumber: number)
-        parts.append(t(.draftSaved, ["number": "\(number)"]))
+        if let campaign {
+            parts.append(t(.challengeDraftSaved, ["number": "\(number)", "title": campaign.title]))
+        } else {
+            parts.append(t(.draftSaved, ["number": "\(number)"]))
+        }
         parts.append(question(.benefits))
         reply(.paragraphs(parts))
     }
@@ -309,7 +356,7 @@ struct Turn {
         let next: ConversationSession.Phase
         switch (asked, part) {
         case (.asking, .benefits): next = .asking(.solution)
-        case (.asking, .solution): next = hasChallenges ? .asking(.challenge) : .reviewing
+        case (.asking, .solution): next = hasChallenges && idea.campaign == nil ? .asking(.challenge) : .reviewing
         default: next = .reviewing
         }
         session.phase = next
@@ -446,7 +493,8 @@ struct Turn {
                     comment: comment)))
     }
 
-    private var hasChallenges: Bool { !config.challenges.isEmpty }
+    /// Whether there is anything to tie an idea to: configured challenges or running idea challenges.
+    private var hasChallenges: Bool { !config.challenges.isEmpty || !runningCampaigns.isEmpty }
     private var maxPart: ConversationSession.Part { hasChallenges ? .challenge : .solution }
 
     private func question(_ part: ConversationSession.Part) -> RichText {
@@ -456,7 +504,7 @@ struct Turn {
         case .solution: return t(.questionSolution)
         case .challenge:
             var text = t(.questionChallenge)
-            text.append(numbered(config.challenges.map(\.title)))
+            text.append(numbered(challengeOptions.map(\.title)))
             text.spans.append(.lineBreak)
             text.append(t(.listHint))
             return text
@@ -498,8 +546,8 @@ struct Turn {
             t(.summaryBenefits, ["text": idea.benefits.map(benefitsName) ?? empty]),
             t(.summarySolution, ["text": idea.solution ?? empty]),
         ]
-        if hasChallenges {
-            lines.append(t(.summaryChallenge, ["text": idea.challenge.map(challengeName) ?? empty]))
+        if hasChallenges || idea.campaign != nil {
+            lines.append(t(.summaryChallenge, ["text": challengeText(of: idea) ?? empty]))
         }
         var text = Self.lines(lines)
         if actions { text = .paragraphs([text, t(.summaryActions)]) }
@@ -515,7 +563,7 @@ struct Turn {
         ]
         if let benefits = idea.benefits { lines.append(t(.ideaBenefits, ["text": benefitsName(benefits)])) }
         if let solution = idea.solution { lines.append(t(.ideaSolution, ["text": solution])) }
-        if let challenge = idea.challenge { lines.append(t(.ideaChallenge, ["text": challengeName(challenge)])) }
+        if let challenge = challengeText(of: idea) { lines.append(t(.ideaChallenge, ["text": challenge])) }
         if let unit = idea.unit { lines.append(t(.ideaUnit, ["text": unit])) }
         return Self.lines(lines)
     }
@@ -555,7 +603,28 @@ struct Turn {
     }
 
     private func matchChallenge(_ text: String) -> String? {
-        Self.match(text, among: config.challenges.map { ($0.key, [$0.title, $0.key]) })
+        Self.match(text, among: challengeOptions.map { ($0.value, $0.names) })
+    }
+
+    /// What the challenge question offers: the configured challenges, then the running idea challenges.
+    private var challengeOptions: [(value: String, title: String, names: [String])] {
+        config.challenges.map { ($0.key, $0.title, [$0.title, $0.key]) }
+            + runningCampaigns.map { (Self.campaignValue($0.number), $0.title, [$0.title]) }
+    }
+
+    /// How the challenge part holds an idea challenge (campaign) in the session and the undo steps.
+    static let campaignPrefix = "campaign:"
+    static func campaignValue(_ number: Int) -> String { campaignPrefix + "\(number)" }
+
+    /// The idea's challenge as shown: the idea challenge it was sent to, else its configured challenge.
+    func challengeText(of idea: Idea) -> String? {
+        if let number = idea.campaign {
+            let title =
+                runningCampaigns.first { $0.number == number }?.title
+                ?? (try? context.reader.campaign(number: number))??.title
+            return title ?? "#\(number)"
+        }
+        return idea.challenge.map(challengeName)
     }
 
     /// A numbered answer (`2`, `2)`, `#2`) or a name, case- and diacritic-insensitive; a unique prefix of
@@ -590,7 +659,7 @@ struct Turn {
         case .problem: idea.problem
         case .benefits: idea.benefits
         case .solution: idea.solution
-        case .challenge: idea.challenge
+        case .challenge: idea.campaign.map(campaignValue) ?? idea.challenge
         }
     }
 
@@ -602,7 +671,14 @@ struct Turn {
             idea.title = deriveTitle(from: value)
         case .benefits: idea.benefits = value
         case .solution: idea.solution = value
-        case .challenge: idea.challenge = value
+        case .challenge:
+            if let value, value.hasPrefix(campaignPrefix), let number = Int(value.dropFirst(campaignPrefix.count)) {
+                idea.campaign = number
+                idea.challenge = nil
+            } else {
+                idea.challenge = value
+                idea.campaign = nil
+            }
         }
     }
 }

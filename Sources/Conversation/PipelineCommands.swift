@@ -18,6 +18,7 @@ extension Command {
             let tail = text[words[index + 1].range.lowerBound...].trimmingCharacters(in: .whitespacesAndNewlines)
             return tail.isEmpty ? nil : tail
         }
+        if let challenge = parseChallenge(words.map { normalize($0.word) }, rest: rest(after:)) { return challenge }
         switch first {
         case "inkorg", "inkorgen", "inbox":
             return count == 1 ? .inbox : nil

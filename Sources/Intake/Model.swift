@@ -160,6 +160,19 @@ public protocol IntakeReading {
     func similarIdeas(to text: String, excluding number: Int?, limit: Int) throws -> [SimilarIdea]
     /// Everything stored about the person, for `mina data`.
     func personalData(of user: UserID) throws -> PersonalDataExport
+
+    // Idea challenges and good examples (issue 5).
+    func campaign(number: Int) throws -> Campaign?
+    /// Every challenge, or only those not closed, by number.
+    func campaigns(includeClosed: Bool) throws -> [Campaign]
+    func nextCampaignNumber() throws -> Int
+    /// Ideas sent to the challenge (drafts excluded), by number.
+    func ideas(campaign number: Int) throws -> [Idea]
+    /// The people who opted in to challenge news, by id.
+    func challengeUpdatePeople() throws -> [Person]
+    func liftRequest(idea number: Int) throws -> LiftRequest?
+    /// Unanswered consent requests for the person's ideas, oldest idea first.
+    func pendingLiftRequests(author: UserID) throws -> [LiftRequest]
 }
 
 /// Derives an idea's title from its problem text: the first sentence, whitespace folded,

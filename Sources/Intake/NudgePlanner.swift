@@ -57,6 +57,19 @@ public struct PlannedNudge: Sendable, Equatable {
     public var ideaNumber: Int?
     public var dueAt: Date
     public var dedupeKey: String
+    /// The challenge a deadline reminder is about.
+    public var campaignNumber: Int?
+
+    public init(
+        kind: Nudge.Kind, recipient: UserID, ideaNumber: Int?, dueAt: Date, dedupeKey: String, campaignNumber: Int? = nil
+    ) {
+        self.kind = kind
+        self.recipient = recipient
+        self.ideaNumber = ideaNumber
+        self.dueAt = dueAt
+        self.dedupeKey = dedupeKey
+        self.campaignNumber = campaignNumber
+    }
 }
 
 /// Derives the nudges from the store (DESIGN.md §4). Planning is a pass over the state, run by the
@@ -166,6 +179,56 @@ public struct NudgePlanner: Sendable {
         }
     }
 
+    /// The deadline reminders of a running challenge for one person who opted in: halfway through, and two
+    /// working days before the last day (at the start of working hours). None for a person who already sent
+    /// an idea to it, and none that would come before the challenge opened or after its deadline.
+    public func challengeReminders(for campaign: Campaign, recipient: UserID) -> [PlannedNudge] {
+        guard campaign.closedAt == nil else { return [] }
+        let end = calendar.startOfDay(campaign.deadline.adding(days: 1))
+        var planned: [PlannedNudge] = []
+        var day = campaign.deadline
+        var found = 0
+        for _ in 0..<60 where found < 2 {
+            day = day.adding(days: -1)
+            if calendar.isWorkingDay(day) { found += 1 }
+        }
+        var deadlineDue: Date?
+        if found == 2, let interval = calendar.workingInterval(on: day), interval.lowerBound > campaign.openedAt {
+            deadlineDue = interval.lowerBound
+        }
+        let middle = campaign.openedAt.addingTimeInterval(end.timeIntervalSince(campaign.openedAt) / 2)
+        let halfway = calendar.nextWorkingMoment(atOrAfter: middle)
+        if halfway < (deadlineDue ?? end) && halfway < end {
+            planned.append(
+                PlannedNudge(
+                    kind: .challengeHalfway, recipient: recipient, ideaNumber: nil, dueAt: halfway,
+                    dedupeKey: "challenge_halfway:\(campaign.number):\(recipient.rawValue)", campaignNumber: campaign.number))
+        }
+        if let deadlineDue {
+            planned.append(
+                PlannedNudge(
+                    kind: .challengeDeadline, recipient: recipient, ideaNumber: nil, dueAt: deadlineDue,
+                    dedupeKey: "challenge_deadline:\(campaign.number):\(recipient.rawValue)", campaignNumber: campaign.number))
+        }
+        return planned
+    }
+
+    /// The challenge reminders the store calls for now.
+    func desiredChallengeReminders(in tx: IntakeTransaction, now: Date) throws -> [PlannedNudge] {
+        let today = calendar.day(of: now)
+        let running = try tx.campaigns(includeClosed: false).filter { $0.isRunning(on: today) }
+        guard !running.isEmpty else { return [] }
+        let people = try tx.challengeUpdatePeople()
+        var planned: [PlannedNudge] = []
+        for campaign in running {
+            let contributors = Set(try tx.ideas(campaign: campaign.number).map(\.author))
+            for person in people where !contributors.contains(person.id) {
+                planned += challengeReminders(for: campaign, recipient: person.id)
+            }
+        }
+        return planned
+    }
+
     /// One planning pass; returns how many nudges were added, moved or cancelled.
     @discardableResult
     public func plan(in tx: IntakeTransaction, now: Date) throws -> Int {
@@ -177,6 +240,10 @@ public struct NudgePlanner: Sendable {
                 desiredKeys.insert(nudge.dedupeKey)
                 changes += try apply(nudge, in: tx, now: now)
             }
+        }
+        for nudge in try desiredChallengeReminders(in: tx, now: now) {
+            desiredKeys.insert(nudge.dedupeKey)
+            changes += try apply(nudge, in: tx, now: now)
         }
         let weekly = try tx.weeklyCheckinPeople()
         for person in weekly {
@@ -207,13 +274,16 @@ public struct NudgePlanner: Sendable {
         try tx.planNudge(
             Nudge(
                 kind: nudge.kind, recipient: nudge.recipient, ideaNumber: nudge.ideaNumber, dueAt: nudge.dueAt,
-                dedupeKey: nudge.dedupeKey, createdAt: now))
+                dedupeKey: nudge.dedupeKey, createdAt: now, campaignNumber: nudge.campaignNumber))
         return 1
     }
 
     /// Whether a pending nudge is still called for by the state of the store (checked again at send time).
     public func isWarranted(_ nudge: Nudge, in tx: IntakeTransaction, now: Date) throws -> Bool {
         if nudge.kind == .weeklyCheckin { return try tx.person(nudge.recipient)?.weeklyCheckin == true }
+        if nudge.kind == .challengeHalfway || nudge.kind == .challengeDeadline {
+            return try desiredChallengeReminders(in: tx, now: now).contains { $0.dedupeKey == nudge.dedupeKey }
+        }
         guard let number = nudge.ideaNumber, let idea = try tx.idea(number: number) else { return false }
         return desired(for: idea, history: try tx.events(ofIdea: number), now: now)
             .contains { $0.dedupeKey == nudge.dedupeKey }

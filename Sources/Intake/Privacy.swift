@@ -193,6 +193,13 @@ extension IntakeTransaction {
             try deleteIdea(number: number)
             try audit(AuditEntry(at: date, actor: pseudonym, ideaNumber: number, action: .deleted, detail: "glöm mig"))
         }
+        // A consent question never answered cannot be answered any more: nothing is shown.
+        try db.execute(
+            sql: "DELETE FROM lift WHERE answer IS NULL AND idea_number IN (SELECT number FROM idea WHERE author = ?)",
+            arguments: [id])
+        try db.execute(sql: "UPDATE lift SET asked_by = ? WHERE asked_by = ?", arguments: [pseudonym, id])
+        try db.execute(sql: "UPDATE campaign SET opened_by = ? WHERE opened_by = ?", arguments: [pseudonym, id])
+        try db.execute(sql: "UPDATE campaign SET closed_by = ? WHERE closed_by = ?", arguments: [pseudonym, id])
         let submitted = try Int.fetchAll(
             db, sql: "SELECT number FROM idea WHERE author = ? ORDER BY number", arguments: [id])
         try db.execute(sql: "UPDATE idea SET author = ? WHERE author = ?", arguments: [pseudonym, id])

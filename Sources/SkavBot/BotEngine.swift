@@ -17,11 +17,21 @@ public struct BotSettings: Sendable {
     public var cursorKey: String
     /// The per-person flood limit.
     public var flood: FloodGate.Limit
+    /// `matrix.shared_room`: challenge announcements and good examples; replies to an announcement there are ideas.
+    public var sharedRoom: RoomID?
+    /// `matrix.coordinators_room`: digests and challenge summaries.
+    public var coordinatorsRoom: RoomID?
+    /// Builds the coordinators' digest now (`sammanfattning`), as the messages to send.
+    public var digest: (@Sendable (IntakeTransaction, Date) throws -> [RichText])?
 
     public init(
         botUser: UserID, allowedDomains: [String], conversation: ConversationConfig, cursorKey: String,
-        flood: FloodGate.Limit = FloodGate.Limit()
+        flood: FloodGate.Limit = FloodGate.Limit(), sharedRoom: RoomID? = nil, coordinatorsRoom: RoomID? = nil,
+        digest: (@Sendable (IntakeTransaction, Date) throws -> [RichText])? = nil
     ) {
+        self.sharedRoom = sharedRoom
+        self.coordinatorsRoom = coordinatorsRoom
+        self.digest = digest
         self.flood = flood
         self.botUser = botUser
         self.allowedDomains = allowedDomains.map { $0.lowercased() }
@@ -135,6 +145,18 @@ public final class BotEngine: Sendable {
                 try outbox.add(kind: .leave)
                 return outbox.added
             }
+            if !isDirect, isConfiguredRoom(event.room) {
+                // The coordinators' and the shared room are joined when a coordinator invites the bot.
+                guard settings.conversation.roles.isCoordinator(event.sender) else {
+                    logger.notice(
+                        "an invite to a configured room from someone who is not a coordinator; declining",
+                        metadata: ["room.id": "\(event.room)"])
+                    try outbox.add(kind: .leave)
+                    return outbox.added
+                }
+                try outbox.add(kind: .join)
+                return outbox.added
+            }
             try outbox.add(kind: .join)
             let language = try tx.person(event.sender)?.language ?? settings.conversation.defaultLanguage
             if encrypted {
@@ -162,11 +184,16 @@ public final class BotEngine: Sendable {
                 logger.notice("ignoring a message from outside the allowed servers", metadata: ["event.id": "\(event.id)"])
                 return nil
             }
+            // The challenge a reply is to: an announcement (in the shared room or a direct chat) or a reminder.
+            let campaign = try event.inReplyTo.flatMap { try tx.campaign(announcedBy: $0) }
             switch try tx.directRoomOwner(event.room) {
             case event.sender:
                 break
             case nil where event.isDirectRoom == true:
                 try tx.setDirectRoom(event.room, for: event.sender, at: now)
+            case nil where campaign != nil && event.room == settings.sharedRoom:
+                // An idea in reply to a challenge in the shared room: the conversation goes on in a direct chat.
+                outbox.recipient = event.sender
             default:
                 // Group rooms and other people's rooms are not conversations.
                 return nil
@@ -191,7 +218,7 @@ public final class BotEngine: Sendable {
             if taken, let notice = PrivacyNotice.masked(scan, prompts: prompts, language: try language()) {
                 try outbox.add(notice, style: .notice)
             }
-            try converse(text: scan.masked, event: event, tx: tx, outbox: &outbox, now: now)
+            try converse(text: scan.masked, event: event, campaign: campaign, tx: tx, outbox: &outbox, now: now)
             if taken, scan.clientCaseWarning { try outbox.add(prompts.text(.privacyClientCase, try language())) }
             return outbox.added
         }
@@ -209,8 +236,12 @@ public final class BotEngine: Sendable {
         try outbox.add(prompts.text(.botDirectOpened, language), to: event.sender)
     }
 
+    private func isConfiguredRoom(_ room: RoomID) -> Bool {
+        room == settings.sharedRoom || room == settings.coordinatorsRoom
+    }
+
     private func converse(
-        text: String, event: ChatEvent, tx: IntakeTransaction, outbox: inout OutboxWriter, now: Date
+        text: String, event: ChatEvent, campaign: Int?, tx: IntakeTransaction, outbox: inout OutboxWriter, now: Date
     ) throws {
         let person = try tx.person(event.sender) ?? Person(id: event.sender, createdAt: now)
         var session = ConversationSession()
@@ -223,7 +254,7 @@ public final class BotEngine: Sendable {
             }
         }
         let context = ConversationContext(
-            now: now, config: settings.conversation, prompts: prompts, reader: tx)
+            now: now, config: settings.conversation, prompts: prompts, reader: tx, replyToCampaign: campaign)
         let actions = try Conversation.handle(text: text, person: person, session: &session, context: context)
         var forgotten = false
         for action in actions {
@@ -254,12 +285,57 @@ public final class BotEngine: Sendable {
             case .forgetPerson(let user):
                 try forget(user, tx: tx, now: now)
                 forgotten = true
+            case .saveCampaign(let campaign):
+                let existing = try tx.campaign(number: campaign.number)
+                try tx.saveCampaign(campaign)
+                let what = existing == nil ? "challenge \(campaign.number) opened" : "challenge \(campaign.number) closed"
+                try tx.audit(AuditEntry(at: now, actor: event.sender.rawValue, ideaNumber: nil, action: .changed, detail: what))
+            case .announce(let campaign, let user, let body):
+                let txnID: String?
+                if let user {
+                    txnID = try outbox.add(body, to: user)
+                } else if let room = settings.sharedRoom {
+                    txnID = try outbox.add(body, room: room)
+                } else {
+                    txnID = nil
+                }
+                if let txnID { try tx.recordCampaignPost(txnID: txnID, campaign: campaign) }
+            case .post(let target, let body):
+                try post(body, to: target, outbox: &outbox)
+            case .saveLift(let request): try tx.saveLiftRequest(request)
+            case .digestNow:
+                let parts = try settings.digest?(tx, now) ?? []
+                if settings.coordinatorsRoom != nil {
+                    for part in parts { try post(part, to: .coordinators, outbox: &outbox, style: .notice) }
+                } else {
+                    for part in parts { try outbox.add(part, style: .notice) }
+                }
             }
         }
         if forgotten { return }  // nothing of the person is stored again
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         try tx.setConversationState(try encoder.encode(session), of: event.sender, at: now)
+    }
+
+    /// A message to a configured room; to each coordinator by direct message when their room is not configured.
+    private func post(
+        _ body: RichText, to target: ConfiguredRoom, outbox: inout OutboxWriter, style: OutgoingMessage.Style = .text
+    ) throws {
+        switch target {
+        case .shared:
+            guard let room = settings.sharedRoom else {
+                logger.warning("a post for the shared room, but matrix.shared_room is not configured; not sent")
+                return
+            }
+            _ = try outbox.add(body, room: room, style: style)
+        case .coordinators:
+            if let room = settings.coordinatorsRoom {
+                _ = try outbox.add(body, room: room, style: style)
+            } else {
+                for coordinator in settings.conversation.roles.coordinators { _ = try outbox.add(body, to: coordinator) }
+            }
+        }
     }
 
     /// Records an idea being saved in the audit log: created, a stage change, or the changed fields.
@@ -329,22 +405,46 @@ private struct OutboxWriter {
     let now: Date
     var index = 0
     var added = 0
+    /// Set when the event came from a group room: replies go to this person's direct chat instead.
+    var recipient: UserID?
 
+    /// A reply in the event's room (or to `recipient`), or a join/leave of that room.
     mutating func add(
         _ body: RichText = RichText(), kind: OutboxEntry.Kind = .message, style: OutgoingMessage.Style = .text,
         attachment: FileAttachment? = nil
     ) throws {
+        if let recipient, kind == .message {
+            var entry = OutboxEntry(
+                txnID: nextTxnID(), roomID: nil, recipient: recipient, body: body, style: style, createdAt: now)
+            entry.attachment = attachment
+            if try tx.enqueue(entry) { added += 1 }
+            return
+        }
         let entry = OutboxEntry(
-            txnID: "\(eventID).\(index)", kind: kind, roomID: room, body: body, style: style, attachment: attachment,
+            txnID: nextTxnID(), kind: kind, roomID: room, body: body, style: style, attachment: attachment,
             createdAt: now)
-        index += 1
         if try tx.enqueue(entry) { added += 1 }
     }
 
-    /// A message to another person's direct chat (opened by the sender when needed).
-    mutating func add(_ body: RichText, to recipient: UserID) throws {
-        let entry = OutboxEntry(txnID: "\(eventID).\(index)", roomID: nil, recipient: recipient, body: body, createdAt: now)
-        index += 1
+    /// A message to another person's direct chat (opened by the sender when needed); returns its transaction id.
+    @discardableResult
+    mutating func add(_ body: RichText, to recipient: UserID) throws -> String {
+        let txnID = nextTxnID()
+        let entry = OutboxEntry(txnID: txnID, roomID: nil, recipient: recipient, body: body, createdAt: now)
         if try tx.enqueue(entry) { added += 1 }
+        return txnID
+    }
+
+    /// A message to another room (a configured group room); returns its transaction id.
+    mutating func add(_ body: RichText, room: RoomID, style: OutgoingMessage.Style = .text) throws -> String {
+        let txnID = nextTxnID()
+        let entry = OutboxEntry(txnID: txnID, roomID: room, body: body, style: style, createdAt: now)
+        if try tx.enqueue(entry) { added += 1 }
+        return txnID
+    }
+
+    private mutating func nextTxnID() -> String {
+        defer { index += 1 }
+        return "\(eventID).\(index)"
     }
 }

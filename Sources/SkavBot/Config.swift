@@ -38,6 +38,10 @@ public struct SkavConfig: Sendable, Equatable {
         /// Optional files holding the secrets (the environment variables win).
         public var passwordFile: String?
         public var accessTokenFile: String?
+        /// Where digests and challenge summaries go (a room id); coordinators get DMs when unset.
+        public var coordinatorsRoom: String?
+        /// Where challenges are announced and good examples shown (a room id).
+        public var sharedRoom: String?
     }
 
     public var chatKind: ChatKind = .terminal
@@ -64,6 +68,8 @@ public struct SkavConfig: Sendable, Equatable {
 
     /// `nudges.*`: when reminders are due, in working time (DESIGN.md §4).
     public var nudges = NudgeSettings()
+    /// `digest.*` (DESIGN.md §5).
+    public var digest = DigestSettings()
 
     public init(databasePath: String = SkavConfig.defaultDatabasePath) {
         self.databasePath = databasePath
@@ -107,7 +113,7 @@ public struct SkavConfig: Sendable, Equatable {
         try reader.onlyKeys(
             top, at: "",
             allowed: ["chat", "matrix", "mattermost", "database", "language", "timezone", "units", "challenges", "limits",
-                "prompts", "log", "calendar", "roles", "privacy", "nudges"])
+                "prompts", "log", "calendar", "roles", "privacy", "nudges", "digest"])
 
         if let chat = top["chat"] {
             let chatMap = try reader.mapping(chat, key: "chat")
@@ -234,6 +240,9 @@ public struct SkavConfig: Sendable, Equatable {
         if let calendar = top["calendar"] {
             config.calendar = try CalendarSettings.parse(calendar, reader: reader)
         }
+        if let digest = top["digest"] {
+            config.digest = try DigestConfig.parse(digest, reader: reader)
+        }
         if let nudges = top["nudges"] {
             config.nudges = try NudgeConfig.parse(nudges, reader: reader)
         }
@@ -243,7 +252,7 @@ public struct SkavConfig: Sendable, Equatable {
             try reader.onlyKeys(
                 map, at: "matrix",
                 allowed: ["homeserver", "user_id", "device_id", "allowed_domains", "sync_timeout", "request_timeout", "password_file",
-                    "access_token_file"])
+                    "access_token_file", "coordinators_room", "shared_room"])
             guard let homeserverNode = map["homeserver"] else { throw reader.error("matrix.homeserver", "is missing", matrix) }
             let homeserver = try reader.string(homeserverNode, key: "matrix.homeserver")
             guard let url = URL(string: homeserver), let scheme = url.scheme?.lowercased(),
@@ -286,6 +295,21 @@ public struct SkavConfig: Sendable, Equatable {
             }
             if let node = map["access_token_file"] {
                 settings.accessTokenFile = reader.path(try reader.string(node, key: "matrix.access_token_file"))
+            }
+            for name in ["coordinators_room", "shared_room"] {
+                guard let node = map[name] else { continue }
+                let key = "matrix.\(name)"
+                let room = try reader.string(node, key: key).trimmingCharacters(in: .whitespaces)
+                guard room.hasPrefix("!"), room.contains(":"), room.count > 3 else {
+                    throw reader.error(
+                        key, "must be a room id such as !AbCdEf:kommun.se (an alias like #rum:kommun.se will not do; the room id is under the room's settings, Advanced)",
+                        node)
+                }
+                if name == "coordinators_room" { settings.coordinatorsRoom = room } else { settings.sharedRoom = room }
+            }
+            if let coordinators = settings.coordinatorsRoom, coordinators == settings.sharedRoom {
+                throw reader.error(
+                    "matrix.shared_room", "must not be the coordinators' room: digests are not for everyone", matrix)
             }
             config.matrix = settings
         }
@@ -397,6 +421,11 @@ struct ConfigReader {
     func string(_ node: Node, key: String) throws(ConfigError) -> String {
         guard case .scalar(let scalar) = node else { throw error(key, "must be a single value", node) }
         return scalar.string
+    }
+
+    func bool(_ node: Node, key: String) throws(ConfigError) -> Bool {
+        guard case .scalar = node, let value = node.bool else { throw error(key, "must be true or false", node) }
+        return value
     }
 
     func int(_ node: Node, key: String) throws(ConfigError) -> Int {

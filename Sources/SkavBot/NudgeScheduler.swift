@@ -151,6 +151,10 @@ public final class NudgeScheduler: Service, Sendable {
             OutboxEntry(
                 txnID: "nudge.\(id)", roomID: try tx.directRoom(of: nudge.recipient), recipient: nudge.recipient,
                 body: body, createdAt: now))
+        if let campaign = nudge.campaignNumber {
+            // A reply to a deadline reminder is an idea for the challenge, like a reply to its announcement.
+            try tx.recordCampaignPost(txnID: "nudge.\(id)", campaign: campaign)
+        }
         if nudge.kind == .draftPark, let number = nudge.ideaNumber {
             try tx.appendEvent(
                 IdeaEvent(

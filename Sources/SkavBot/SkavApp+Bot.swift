@@ -30,7 +30,9 @@ extension SkavApp {
             store: store, prompts: prompts,
             settings: BotSettings(
                 botUser: UserID(settings.userID), allowedDomains: settings.allowedDomains,
-                conversation: conversationConfig(config, filesSupported: matrix.capabilities.supportsFiles), cursorKey: "matrix.cursor", flood: floodLimit(config)),
+                conversation: conversationConfig(config, filesSupported: matrix.capabilities.supportsFiles), cursorKey: "matrix.cursor", flood: floodLimit(config),
+                sharedRoom: settings.sharedRoom.map(RoomID.init(rawValue:)),
+                coordinatorsRoom: settings.coordinatorsRoom.map(RoomID.init(rawValue:))),
             logger: logger)
         let wake = WakeSignal()
         let ready = ReadyGate()

@@ -17,7 +17,10 @@ public enum SkavApp {
     public static func conversationConfig(_ config: SkavConfig, filesSupported: Bool = false) -> ConversationConfig {
         ConversationConfig(
             units: config.units, challenges: config.challenges, defaultLanguage: config.language,
-            maxMessageLength: config.maxMessageLength, roles: config.roles, filesSupported: filesSupported)
+            maxMessageLength: config.maxMessageLength, roles: config.roles, filesSupported: filesSupported,
+            sharedRoom: config.chatKind == .matrix && config.matrix?.sharedRoom != nil,
+            coordinatorsRoom: config.chatKind == .matrix && config.matrix?.coordinatorsRoom != nil,
+            timeZone: config.workingCalendar.timeZone)
     }
 
     /// The person at the terminal.

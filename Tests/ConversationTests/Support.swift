@@ -83,10 +83,38 @@ final class FakeIntake: IntakeReading {
             guiding: ideas.values.filter { $0.guide == user }.map(\.number).sorted())
     }
 
+    var campaignsByNumber: [Int: Campaign] = [:]
+    var lifts: [Int: LiftRequest] = [:]
+    var announcements: [(Int, UserID?, RichText)] = []
+    var posts: [(ConfiguredRoom, RichText)] = []
+    var digestsRequested = 0
+
+    func campaign(number: Int) throws -> Campaign? { campaignsByNumber[number] }
+    func campaigns(includeClosed: Bool) throws -> [Campaign] {
+        campaignsByNumber.values.filter { includeClosed || !$0.isClosed }.sorted { $0.number < $1.number }
+    }
+    func nextCampaignNumber() throws -> Int { (campaignsByNumber.keys.max() ?? 0) + 1 }
+    func ideas(campaign number: Int) throws -> [Idea] {
+        ideas.values.filter { $0.campaign == number && $0.stage != .utkast }.sorted { $0.number < $1.number }
+    }
+    func challengeUpdatePeople() throws -> [Person] {
+        persons.values.filter(\.challengeUpdates).sorted { $0.id < $1.id }
+    }
+    func liftRequest(idea number: Int) throws -> LiftRequest? { lifts[number] }
+    func pendingLiftRequests(author: UserID) throws -> [LiftRequest] {
+        lifts.values.filter { $0.answer == nil && ideas[$0.ideaNumber]?.author == author }
+            .sorted { $0.ideaNumber < $1.ideaNumber }
+    }
+
     func apply(_ actions: [ConversationAction]) {
         for action in actions {
             switch action {
             case .reply, .replyFile: break
+            case .saveCampaign(let campaign): campaignsByNumber[campaign.number] = campaign
+            case .announce(let number, let user, let text): announcements.append((number, user, text))
+            case .post(let room, let text): posts.append((room, text))
+            case .saveLift(let request): lifts[request.ideaNumber] = request
+            case .digestNow: digestsRequested += 1
             case .savePerson(let person): persons[person.id] = person
             case .saveIdea(let idea):
                 ideas[idea.number] = idea

@@ -46,10 +46,21 @@ private final class FakeIntake: IntakeReading {
             guiding: ideas.values.filter { $0.guide == user }.map(\.number).sorted())
     }
 
+    // Idea challenges and good examples: none exist for the fuzzed employees (they have no role).
+    func campaign(number: Int) throws -> Campaign? { nil }
+    func campaigns(includeClosed: Bool) throws -> [Campaign] { [] }
+    func nextCampaignNumber() throws -> Int { 1 }
+    func ideas(campaign number: Int) throws -> [Idea] { [] }
+    func challengeUpdatePeople() throws -> [Person] { persons.values.filter(\.challengeUpdates) }
+    func liftRequest(idea number: Int) throws -> LiftRequest? { nil }
+    func pendingLiftRequests(author: UserID) throws -> [LiftRequest] { [] }
+
     func apply(_ actions: [ConversationAction], by person: UserID) throws {
         for action in actions {
             switch action {
             case .reply, .replyFile, .notify, .audit: break
+            case .saveCampaign, .announce, .post, .saveLift, .digestNow:
+                try require(false, "an employee without a role caused \(action)")
             case .savePerson(let saved): persons[saved.id] = saved
             case .recordEvent(let event): events.append(event)
             case .linkIdeas(let first, let second): links.insert([min(first, second), max(first, second)])
