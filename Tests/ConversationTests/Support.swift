@@ -163,8 +163,9 @@ struct Harness {
 
     /// Sends one message; returns the replies as plain text.
     @discardableResult
-    mutating func send(_ text: String) throws -> [String] {
-        let context = ConversationContext(now: now, config: config, prompts: prompts, reader: intake)
+    mutating func send(_ text: String, replyTo campaign: Int? = nil) throws -> [String] {
+        let context = ConversationContext(
+            now: now, config: config, prompts: prompts, reader: intake, replyToCampaign: campaign)
         actions = try Conversation.handle(text: text, person: person, session: &session, context: context)
         intake.apply(actions)
         for case .savePerson(let saved) in actions { person = saved }
