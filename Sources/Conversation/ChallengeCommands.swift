@@ -103,8 +103,8 @@ extension Turn {
             try closeCampaign(number)
         case .digest:
             guard roles.isCoordinator(person.id) else { return reply(t(.challengeCoordinatorOnly)) }
-            effects.append(.digestNow)
             reply(t(config.coordinatorsRoom ? .digestSentToRoom : .digestComing))
+            effects.append(.digestNow)
         case .lift(let number):
             guard roles.isCoordinator(person.id) else { return reply(t(.challengeCoordinatorOnly)) }
             try askLift(number)

@@ -1,0 +1,179 @@
+import Chat
+import Conversation
+import Foundation
+import Intake
+import Logging
+import Testing
+
+@testable import SkavBot
+
+/// The configured rooms, challenge announcements and replies to them, good examples and the digest on demand,
+/// through the engine and the sender against the fake server (issue 5).
+@Suite struct ChallengeEngineTests {
+    static let ia = UserID("@ia:kommun.se")
+    static let anna = UserID("@anna:kommun.se")
+    static let shared = RoomID("!shared:kommun.se")
+    static let coordinators = RoomID("!coordinators:kommun.se")
+    static let iaRoom = RoomID("!dm-ia:kommun.se")
+    static let annaRoom = RoomID("!dm-anna:kommun.se")
+    let start = Date(timeIntervalSince1970: 1_790_000_000)  // 2026-09-21
+
+    struct Harness {
+        let store: IntakeStore
+        let engine: BotEngine
+        let chat = FakeChat()
+
+        init(sharedRoom: RoomID? = shared, coordinatorsRoom: RoomID? = coordinators) throws {
+            store = try IntakeStore()
+            engine = BotEngine(
+                store: store, prompts: BotEngineTests.prompts,
+                settings: BotSettings(
+                    botUser: "@skav:kommun.se", allowedDomains: ["kommun.se"],
+                    conversation: ConversationConfig(
+                        units: ["Socialtjänst"], roles: Roles(coordinators: [ia]), sharedRoom: sharedRoom != nil,
+                        coordinatorsRoom: coordinatorsRoom != nil),
+                    cursorKey: "matrix.cursor", sharedRoom: sharedRoom, coordinatorsRoom: coordinatorsRoom,
+                    digest: { tx, _ in
+                        let count = try tx.ideas(stages: nil, unit: nil).count
+                        return [RichText(plain: "Sammanfattning: \(count) idéer"), "Del två"]
+                    }),
+                logger: quietLogger)
+        }
+
+        func drain() async throws {
+            try await OutboxSender(store: store, chat: chat, wake: WakeSignal(), logger: quietLogger).drain()
+        }
+
+        func messages(in room: RoomID) -> [OutgoingMessage] { chat.sent.filter { $0.room == room } }
+    }
+
+    func event(_ id: String, _ kind: ChatEvent.Kind, from user: UserID, in room: RoomID, direct: Bool? = true, replyTo: String? = nil)
+        -> ChatEvent
+    {
+        ChatEvent(id: id, room: room, sender: user, kind: kind, timestamp: start, isDirectRoom: direct, inReplyTo: replyTo)
+    }
+
+    func say(_ h: Harness, _ id: String, _ text: String, from user: UserID, in room: RoomID, direct: Bool? = true, replyTo: String? = nil)
+        async throws
+    {
+        try h.engine.process(
+            ChatBatch(events: [event(id, .message(text: text), from: user, in: room, direct: direct, replyTo: replyTo)], cursor: id),
+            now: start)
+        try await h.drain()
+    }
+
+    @Test func aCoordinatorsInviteToAConfiguredRoomIsJoinedSilently() async throws {
+        let h = try Harness()
+        try h.engine.process(
+            ChatBatch(
+                events: [
+                    event("$i1", .invite(isDirect: false, encrypted: false), from: Self.ia, in: Self.coordinators, direct: false),
+                    event("$i2", .invite(isDirect: false, encrypted: false), from: Self.ia, in: Self.shared, direct: false),
+                ], cursor: "s1"), now: start)
+        try await h.drain()
+        #expect(h.chat.state.withLock { $0.joined } == [Self.coordinators, Self.shared])
+        #expect(h.chat.sent.isEmpty, "no notice in the rooms")
+    }
+
+    @Test func anInviteToAConfiguredRoomFromSomeoneElseIsDeclined() async throws {
+        let h = try Harness()
+        try h.engine.process(
+            ChatBatch(
+                events: [event("$i1", .invite(isDirect: false, encrypted: false), from: Self.anna, in: Self.coordinators, direct: false)],
+                cursor: "s1"), now: start)
+        try await h.drain()
+        #expect(h.chat.state.withLock { $0.joined }.isEmpty)
+        #expect(h.chat.state.withLock { $0.left } == [Self.coordinators])
+    }
+
+    @Test func aReplyToTheAnnouncementInTheSharedRoomBecomesAChallengeIdeaInADirectChat() async throws {
+        let h = try Harness()
+        try await say(h, "$c1", "utmaning ny Mindre papper | Vad tar onödigt mycket tid? | 2026-10-30", from: Self.ia, in: Self.iaRoom)
+        let announcement = try #require(h.messages(in: Self.shared).first)
+        #expect(announcement.body.plainText.contains("Ny idéutmaning: Mindre papper"))
+        let remoteID = try #require(try await h.store.read { try $0.outboxEntry(txnID: announcement.txnID)?.remoteID })
+
+        // Anna answers in the shared room, as a reply to the announcement.
+        try await say(h, "$a1", "Vi skriver ut allt tre gånger.", from: Self.anna, in: Self.shared, direct: false, replyTo: remoteID)
+        let idea = try #require(try await h.store.read { try $0.idea(number: 1) })
+        #expect(idea.campaign == 1)
+        #expect(idea.author == Self.anna)
+        // Nothing more in the shared room: the conversation went to Anna's direct chat.
+        #expect(h.messages(in: Self.shared).count == 1)
+        #expect(h.chat.state.withLock { $0.opened } == [Self.anna])
+        #expect(h.messages(in: RoomID("!dm-\(Self.anna.rawValue)")).map(\.body.plainText).joined().contains("Mindre papper"))
+
+        // A plain message in the shared room (no reply to an announcement) is not a conversation.
+        try await say(h, "$a2", "Hej allihop!", from: Self.anna, in: Self.shared, direct: false)
+        #expect(try await h.store.read { try $0.idea(number: 2) } == nil)
+    }
+
+    @Test func followersGetTheAnnouncementByDirectMessageAndAReplyThereCounts() async throws {
+        let h = try Harness()
+        try await say(h, "$x1", "utmaningar på", from: Self.anna, in: Self.annaRoom)
+        try await say(h, "$c1", "utmaning ny Mindre papper | Vad tar tid? | 2026-10-30", from: Self.ia, in: Self.iaRoom)
+        let direct = try #require(h.messages(in: Self.annaRoom).last)
+        #expect(direct.body.plainText.contains("Ny idéutmaning: Mindre papper"))
+        let remoteID = try #require(try await h.store.read { try $0.outboxEntry(txnID: direct.txnID)?.remoteID })
+        try await say(h, "$a1", "Resor bokas i tre system.", from: Self.anna, in: Self.annaRoom, replyTo: remoteID)
+        #expect(try await h.store.read { try $0.idea(number: 1)?.campaign } == 1)
+    }
+
+    @Test func closingSummarisesInTheCoordinatorsRoomOrByDirectMessage() async throws {
+        for room in [Self.coordinators, nil] {
+            let h = try Harness(coordinatorsRoom: room)
+            try await say(h, "$c1", "utmaning ny Mindre papper | Vad tar tid? | 2026-10-30", from: Self.ia, in: Self.iaRoom)
+            try await say(h, "$c2", "utmaning stäng 1", from: Self.ia, in: Self.iaRoom)
+            let target = room ?? Self.iaRoom
+            #expect(h.messages(in: target).contains { $0.body.plainText.contains("Idéutmaning 1 är stängd: Mindre papper") })
+            #expect(try await h.store.read { try $0.campaign(number: 1)?.closedAt } != nil)
+        }
+    }
+
+    @Test func theDigestOnDemandGoesToTheCoordinatorsRoomAsNotices() async throws {
+        let h = try Harness()
+        try await say(h, "$d1", "sammanfattning", from: Self.ia, in: Self.iaRoom)
+        let parts = h.messages(in: Self.coordinators)
+        #expect(parts.map(\.body.plainText) == ["Sammanfattning: 0 idéer", "Del två"])
+        #expect(parts.allSatisfy { $0.style == .notice })
+        #expect(h.messages(in: Self.iaRoom).last?.body.plainText.contains("samordnarnas rum") == true)
+
+        let direct = try Harness(coordinatorsRoom: nil)
+        try await say(direct, "$d1", "sammanfattning", from: Self.ia, in: Self.iaRoom)
+        #expect(direct.messages(in: Self.iaRoom).suffix(2).map(\.body.plainText) == ["Sammanfattning: 0 idéer", "Del två"])
+    }
+
+    @Test func aGoodExampleAppearsInTheSharedRoomOnlyAfterYes() async throws {
+        let h = try Harness()
+        try await h.store.write { tx in
+            try tx.saveIdea(
+                Idea(
+                    number: 1, author: Self.anna, title: "Tolkbokning", problem: "Tolken är svår att boka.",
+                    unit: "Socialtjänst", stage: .testas, createdAt: start, updatedAt: start, submittedAt: start))
+        }
+        try await say(h, "$l1", "lyft 1", from: Self.ia, in: Self.iaRoom)
+        #expect(h.messages(in: Self.shared).isEmpty)
+        #expect(h.chat.state.withLock { $0.opened } == [Self.anna])
+        try await say(h, "$l2", "ja", from: Self.anna, in: RoomID("!dm-\(Self.anna.rawValue)"))
+        let example = try #require(h.messages(in: Self.shared).first)
+        #expect(example.body.plainText.contains("Ett gott exempel: #1 Tolkbokning"))
+        #expect(example.body.plainText.contains("@anna:kommun.se"))
+        #expect(try await h.store.read { try $0.liftRequest(idea: 1)?.answer } == .yes)
+        #expect(h.messages(in: Self.iaRoom).last?.body.plainText.contains("sa ja") == true)
+        let audit = try await h.store.read { try $0.auditEntries(idea: 1).compactMap(\.detail) }
+        #expect(audit.contains("lift asked") && audit.contains("lift yes"))
+    }
+
+    @Test func forgettingTheIdeaGiverDropsAnUnansweredConsentQuestion() async throws {
+        let h = try Harness()
+        try await h.store.write { tx in
+            try tx.saveIdea(
+                Idea(
+                    number: 1, author: Self.anna, title: "Tolkbokning", problem: "Tolken är svår att boka.",
+                    unit: "Socialtjänst", stage: .testas, createdAt: start, updatedAt: start, submittedAt: start))
+        }
+        try await say(h, "$l1", "lyft 1", from: Self.ia, in: Self.iaRoom)
+        try await h.store.write { tx in _ = try tx.forgetPerson(Self.anna, pseudonym: "anonym-0badc0de", at: start) }
+        #expect(try await h.store.read { try $0.liftRequest(idea: 1) } == nil)
+    }
+}
