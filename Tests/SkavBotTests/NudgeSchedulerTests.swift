@@ -377,3 +377,90 @@ func stockholm(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int
         try await task.value
     }
 }
+
+/// Challenge deadline reminders (DESIGN.md §4): halfway and two working days before the last day, to the people
+/// who opted in and have not sent an idea to the challenge yet; closing the challenge cancels what is pending.
+@Suite struct ChallengeReminderTests {
+    static let anna = NudgeSchedulerTests.anna
+    static let bo = NudgeSchedulerTests.bo
+
+    func open(_ world: NudgeSchedulerTests.World, deadline: String, at date: Date) throws {
+        try world.store.write { tx in
+            try tx.saveCampaign(
+                Campaign(
+                    number: 1, title: "Mindre papper", question: "Vad tar onödigt mycket tid?",
+                    deadline: CivilDate(iso: deadline)!, openedBy: NudgeSchedulerTests.ia, openedAt: date))
+        }
+    }
+
+    @Test func halfwayAndTwoWorkingDaysBeforeToFollowersWhoHaveNotAnswered() throws {
+        var world = try NudgeSchedulerTests.World()
+        for user in [Self.anna, Self.bo, NudgeSchedulerTests.karin] {
+            try world.person(user) { $0.challengeUpdates = user != NudgeSchedulerTests.karin }
+        }
+        try open(world, deadline: "2026-12-18", at: stockholm(2026, 11, 30, 10))
+        // Bo sends an idea to the challenge on the first day: no reminders for him.
+        try world.store.write { tx in
+            var idea = Idea(
+                number: 1, author: Self.bo, title: "Blanketter", problem: "Blanketter", unit: "Skola", stage: .inkommen,
+                createdAt: stockholm(2026, 11, 30, 11), updatedAt: stockholm(2026, 11, 30, 11),
+                submittedAt: stockholm(2026, 11, 30, 11))
+            idea.campaign = 1
+            idea.guide = NudgeSchedulerTests.karin
+            try tx.saveIdea(idea)
+        }
+        try world.run(from: stockholm(2026, 11, 30, 10), to: stockholm(2026, 12, 20, 12))
+        // The middle of 30 Nov 10:00 – 19 Dec 00:00 is Wed 9 Dec 17:00, after working hours: Thursday morning.
+        #expect(
+            world.sent == [
+                "2026-12-10 Thu 08:00 challenge_halfway → @anna:kommun.se",
+                "2026-12-16 Wed 08:00 challenge_deadline → @anna:kommun.se",
+            ])
+        // The message names the challenge and can be answered.
+        let entries = try world.store.read { try $0.allOutbox() }.filter { $0.recipient == Self.anna }
+        #expect(entries.count == 2)
+        #expect(entries[1].body.plainText.contains("Två arbetsdagar kvar i idéutmaningen Mindre papper"))
+        #expect(try world.store.read { tx in try tx.campaign(announcedBy: "") } == nil)
+        let posts = try world.store.read { tx in
+            try Int.fetchAll(tx.db, sql: "SELECT campaign_number FROM campaign_post WHERE txn_id LIKE 'nudge.%'")
+        }
+        #expect(posts == [1, 1])
+    }
+
+    @Test func christmasMovesTheDeadlineReminderBeforeTheHolidays() throws {
+        var world = try NudgeSchedulerTests.World()
+        try world.person(Self.anna) { $0.challengeUpdates = true }
+        // Last day Monday 28 Dec: two working days before skips the weekend, juldagen and julafton.
+        try open(world, deadline: "2026-12-28", at: stockholm(2026, 12, 14, 9))
+        try world.run(from: stockholm(2026, 12, 14, 9), to: stockholm(2026, 12, 29, 12))
+        #expect(world.sent.last == "2026-12-22 Tue 08:00 challenge_deadline → @anna:kommun.se")
+        #expect(world.sent.count == 2)
+    }
+
+    @Test func closingOrOptingOutCancelsPendingReminders() throws {
+        var world = try NudgeSchedulerTests.World()
+        for user in [Self.anna, Self.bo] { try world.person(user) { $0.challengeUpdates = true } }
+        try open(world, deadline: "2026-12-18", at: stockholm(2026, 11, 30, 10))
+        try world.run(from: stockholm(2026, 11, 30, 10), to: stockholm(2026, 12, 1, 10))
+        try world.person(Self.bo) { $0.challengeUpdates = false }
+        try world.store.write { tx in
+            var campaign = try tx.campaign(number: 1)!
+            campaign.closedAt = stockholm(2026, 12, 2, 9)
+            try tx.saveCampaign(campaign)
+        }
+        try world.run(from: stockholm(2026, 12, 2, 9), to: stockholm(2026, 12, 20, 12))
+        #expect(world.sent.isEmpty)
+        let outcomes = try world.store.read { try $0.allNudges() }.map(\.outcome)
+        #expect(outcomes == Array(repeating: .cancelled, count: 4))
+    }
+
+    @Test func aShortChallengeGetsNoReminderBeforeItOpened() throws {
+        let planner = SkavApp.nudgePlanner(try SkavConfig.parse(yaml: NudgeSchedulerTests.yaml))
+        let campaign = Campaign(
+            number: 3, title: "Snabb", question: "?", deadline: CivilDate(iso: "2026-12-02")!, openedBy: "@ia:kommun.se",
+            openedAt: stockholm(2026, 12, 1, 9))
+        let planned = planner.challengeReminders(for: campaign, recipient: Self.anna)
+        #expect(planned.map(\.kind) == [.challengeHalfway])
+        #expect(planned.allSatisfy { $0.dueAt > campaign.openedAt })
+    }
+}
