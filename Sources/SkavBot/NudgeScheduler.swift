@@ -5,6 +5,38 @@ import Intake
 import Logging
 import ServiceLifecycle
 
+/// The scheduled digests (DESIGN.md §5): when, where, and how to build them. The builders are given the
+/// transaction and the period (since, until) and return the messages to send (none: nothing to send).
+public struct DigestDelivery: Sendable {
+    public typealias Build = @Sendable (IntakeTransaction, _ since: Date, _ until: Date) throws -> [RichText]
+    public typealias BuildGuide = @Sendable (IntakeTransaction, UserID, _ since: Date, _ until: Date) throws -> [RichText]
+
+    public var schedule: DigestSchedule
+    /// `matrix.coordinators_room`; without it each coordinator gets the digest by direct message.
+    public var coordinatorsRoom: RoomID?
+    public var coordinators: [UserID]
+    /// Guides who get a personal weekly digest (`digest.guides: true`); empty for none.
+    public var guides: [UserID]
+    public var build: Build
+    public var buildGuide: BuildGuide
+
+    public init(
+        schedule: DigestSchedule, coordinatorsRoom: RoomID?, coordinators: [UserID], guides: [UserID],
+        build: @escaping Build, buildGuide: @escaping BuildGuide
+    ) {
+        self.schedule = schedule
+        self.coordinatorsRoom = coordinatorsRoom
+        self.coordinators = coordinators
+        self.guides = guides
+        self.build = build
+        self.buildGuide = buildGuide
+    }
+
+    /// The key prefix of the coordinators' scheduled digests in `digest_run`.
+    public static let coordinatorsPrefix = "coordinators:"
+    public static func guidePrefix(_ guide: UserID) -> String { "guide:\(guide.rawValue):" }
+}
+
 /// What happened to one due nudge in a scheduler pass.
 public struct NudgeLogLine: Sendable, Equatable {
     public var at: Date
@@ -32,14 +64,16 @@ public final class NudgeScheduler: Service, Sendable {
     private let sleep: @Sendable (Duration) async throws -> Void
     /// The longest pause between passes (new drafts and submits are found by the next pass).
     public let tick: Duration
+    private let digests: DigestDelivery?
 
     public init(
         store: IntakeStore, planner: NudgePlanner, prompts: PromptCatalog, defaultLanguage: Language,
         wake: WakeSignal? = nil, ready: ReadyGate? = nil, crashpoints: Crashpoints = Crashpoints(specification: nil),
         logger: Logger, now: @escaping @Sendable () -> Date = { Date() },
         sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
-        tick: Duration? = nil
+        tick: Duration? = nil, digests: DigestDelivery? = nil
     ) {
+        self.digests = digests
         self.store = store
         self.planner = planner
         self.prompts = prompts
@@ -50,7 +84,9 @@ public final class NudgeScheduler: Service, Sendable {
         self.logger = logger
         self.now = now
         self.sleep = sleep
-        self.tick = tick ?? Self.defaultTick(planner)
+        var chosen = tick ?? Self.defaultTick(planner)
+        if tick == nil, case .every(let interval)? = digests?.schedule { chosen = max(.seconds(1), min(chosen, interval / 4)) }
+        self.tick = chosen
     }
 
     /// A third of the shortest configured span, between 1 s and 60 s: seconds-scale test configs stay prompt.
@@ -95,6 +131,8 @@ public final class NudgeScheduler: Service, Sendable {
 
     public struct Pass: Sendable {
         public var log: [NudgeLogLine] = []
+        /// The scheduled digests sent in this pass, by key.
+        public var digests: [String] = []
         /// The earliest due time still pending.
         public var nextDue: Date?
     }
@@ -117,9 +155,105 @@ public final class NudgeScheduler: Service, Sendable {
                 }
             }
         }
+        if let digests {
+            pass.digests = try deliverDigests(digests, now: now)
+            if !pass.digests.isEmpty {
+                wrote = true
+                crashpoints.reached(.afterNudge)
+            }
+        }
         if wrote { wake?.wake() }
         pass.nextDue = try store.read { try $0.nextNudgeDue() }
         return pass
+    }
+
+    /// Sends the scheduled digests whose slot has come: each slot once (its `digest_run` row is written in the
+    /// same transaction as its outbox entries), only at a working moment. Returns the keys sent.
+    func deliverDigests(_ digests: DigestDelivery, now: Date) throws -> [String] {
+        let calendar = planner.calendar
+        guard calendar.isWorkingMoment(now) else { return [] }
+        // Slots that fell due before digests were first scheduled are not caught up: a new installation does
+        // not start with last week's digest. After that, a slot missed while the bot was down is sent late, once.
+        let baseline = try store.write { tx -> Date in
+            if let text = try tx.value(Self.digestBaselineKey), let seconds = TimeInterval(text) {
+                return Date(timeIntervalSince1970: seconds)
+            }
+            try tx.setValue("\(now.timeIntervalSince1970)", for: Self.digestBaselineKey)
+            return now
+        }
+        var sent: [String] = []
+        if let slot = digests.schedule.latestSlot(atOrBefore: now, calendar: calendar), slot.due <= now,
+            slot.due >= baseline
+        {
+            let key = DigestDelivery.coordinatorsPrefix + slot.key
+            let done = try store.write { tx -> Bool in
+                guard try !tx.digestSent(key: key) else { return false }
+                let since = try tx.lastDigestUntil(prefix: DigestDelivery.coordinatorsPrefix)
+                    ?? Self.previousNominal(digests.schedule, before: slot, calendar: calendar)
+                let parts = try digests.build(tx, since, now)
+                for (index, part) in parts.enumerated() {
+                    let txn = "digest.\(Self.safe(key)).\(index)"
+                    if let room = digests.coordinatorsRoom {
+                        try tx.enqueue(OutboxEntry(txnID: txn, roomID: room, body: part, style: .notice, createdAt: now))
+                    } else {
+                        for coordinator in digests.coordinators {
+                            try tx.enqueue(
+                                OutboxEntry(
+                                    txnID: "\(txn).\(Self.safe(coordinator.rawValue))",
+                                    roomID: try tx.directRoom(of: coordinator), recipient: coordinator, body: part,
+                                    style: .notice, createdAt: now))
+                        }
+                    }
+                }
+                try tx.recordDigest(key: key, since: since, until: now, parts: parts.count, at: now)
+                return true
+            }
+            if done {
+                sent.append(key)
+                logger.info("digest sent", metadata: ["digest.key": "\(key)"])
+            }
+        }
+        if !digests.guides.isEmpty,
+            let slot = digests.schedule.guidesSchedule.latestSlot(atOrBefore: now, calendar: calendar), slot.due <= now,
+            slot.due >= baseline
+        {
+            for guide in digests.guides {
+                let prefix = DigestDelivery.guidePrefix(guide)
+                let key = prefix + slot.key
+                let done = try store.write { tx -> Bool in
+                    guard try !tx.digestSent(key: key) else { return false }
+                    let since = try tx.lastDigestUntil(prefix: prefix)
+                        ?? Self.previousNominal(digests.schedule.guidesSchedule, before: slot, calendar: calendar)
+                    let parts = try digests.buildGuide(tx, guide, since, now)
+                    for (index, part) in parts.enumerated() {
+                        try tx.enqueue(
+                            OutboxEntry(
+                                txnID: "digest.\(Self.safe(key)).\(index)", roomID: try tx.directRoom(of: guide),
+                                recipient: guide, body: part, style: .notice, createdAt: now))
+                    }
+                    // Recorded even when the inbox was empty: the slot is done either way.
+                    try tx.recordDigest(key: key, since: since, until: now, parts: parts.count, at: now)
+                    return !parts.isEmpty
+                }
+                if done { sent.append(key) }
+            }
+        }
+        return sent
+    }
+
+    static let digestBaselineKey = "digest.baseline"
+
+    /// The start of the first period: the slot before `slot` (a calendar week or working day back, DST-safe).
+    static func previousNominal(_ schedule: DigestSchedule, before slot: DigestSchedule.Slot, calendar: WorkingCalendar) -> Date {
+        schedule.latestSlot(atOrBefore: slot.nominal.addingTimeInterval(-1), calendar: calendar)?.nominal
+            ?? slot.nominal.addingTimeInterval(-slot.length)
+    }
+
+    /// A transaction id part from any text: letters, digits, `-` and `_` only.
+    static func safe(_ text: String) -> String {
+        String(text.unicodeScalars.map { scalar -> Character in
+            scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || scalar == "-") ? Character(scalar) : "_"
+        })
     }
 
     /// Decides one nudge inside the caller's transaction; nil when it is not done yet (moved or gone).
