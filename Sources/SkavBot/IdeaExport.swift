@@ -11,7 +11,7 @@ public enum IdeaExport {
 
     static let columns = [
         "number", "title", "stage", "unit", "challenge", "benefits", "problem", "solution", "author", "guide",
-        "created_at", "submitted_at", "updated_at", "links",
+        "created_at", "submitted_at", "updated_at", "links", "campaign",
     ]
 
     /// CSV as spreadsheets in a Swedish locale read it: UTF-8 with a byte-order mark (so Excel knows the
@@ -25,6 +25,7 @@ public enum IdeaExport {
                 idea.benefits ?? "", idea.problem, idea.solution ?? "", idea.author.rawValue, idea.guide?.rawValue ?? "",
                 IdeaJSON.iso(idea.createdAt), idea.submittedAt.map(IdeaJSON.iso) ?? "", IdeaJSON.iso(idea.updatedAt),
                 (links[idea.number] ?? []).map(String.init).joined(separator: " "),
+                idea.campaign.map(String.init) ?? "",
             ]
             text += fields.map(quote).joined(separator: ";") + "\r\n"
         }

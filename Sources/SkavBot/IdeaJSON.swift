@@ -13,7 +13,7 @@ public struct IdeaJSON: Encodable {
     }
 
     enum Keys: String, CodingKey {
-        case number, title, problem, benefits, solution, challenge, unit, stage, author, guide
+        case number, title, problem, benefits, solution, challenge, campaign, unit, stage, author, guide
         case created_at, updated_at, submitted_at, history
     }
 
@@ -29,6 +29,8 @@ public struct IdeaJSON: Encodable {
         try container.encode(idea.benefits, forKey: .benefits)
         try container.encode(idea.solution, forKey: .solution)
         try container.encode(idea.challenge, forKey: .challenge)
+        // The idea challenge (opened in chat) the idea was sent to, by its number.
+        try container.encode(idea.campaign, forKey: .campaign)
         try container.encode(idea.unit, forKey: .unit)
         try container.encode(idea.stage.rawValue, forKey: .stage)
         try container.encode(idea.author.rawValue, forKey: .author)

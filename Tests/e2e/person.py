@@ -53,6 +53,7 @@ class BotMessage:
     sender: str
     at: float  # time.perf_counter() when our sync delivered it
     formatted_body: str | None = None
+    content: dict | None = None  # the whole event content, as the server delivered it
 
 
 @dataclass
@@ -170,6 +171,7 @@ class Person:
             sender=event.sender,
             at=time.perf_counter(),
             formatted_body=content.get("formatted_body"),
+            content=content,
         )
         self.received.append(msg)
         if self.bot and event.sender == self.bot:
@@ -260,10 +262,15 @@ class Person:
 
     # ---- talking ---------------------------------------------------------------------------
 
-    async def send(self, text: str, msgtype: str = "m.text", room_id: str | None = None) -> str:
+    async def send(
+        self, text: str, msgtype: str = "m.text", room_id: str | None = None, reply_to: str | None = None
+    ) -> str:
         room_id = room_id or self.room_id
         assert room_id, "no room: call open_dm() first"
-        resp = await self.client.room_send(room_id, "m.room.message", {"msgtype": msgtype, "body": text})
+        content: dict = {"msgtype": msgtype, "body": text}
+        if reply_to:
+            content["m.relates_to"] = {"m.in_reply_to": {"event_id": reply_to}}
+        resp = await self.client.room_send(room_id, "m.room.message", content)
         if not isinstance(resp, RoomSendResponse):
             raise AssertionError(f"{self.user_id}: send failed: {resp}")
         return resp.event_id
@@ -333,6 +340,19 @@ class Person:
         extra = self.transcript[self._consumed :]
         self._consumed = len(self.transcript)
         return [m.body for m in extra]
+
+    async def wait_elsewhere(
+        self, room_id: str, match: Callable[[BotMessage], bool], timeout: float = DEFAULT_REPLY_TIMEOUT, what: str = ""
+    ) -> BotMessage:
+        """The first bot message in another room (not the DM) that matches."""
+        found: list[BotMessage] = []
+
+        def done() -> bool:
+            found[:] = [m for m in self.elsewhere if m.room_id == room_id and match(m)]
+            return bool(found)
+
+        await self._wait(done, timeout, what or f"a bot message in {room_id}")
+        return found[0]
 
     def bodies(self) -> list[str]:
         return [m.body for m in self.transcript]
