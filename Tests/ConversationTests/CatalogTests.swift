@@ -79,6 +79,8 @@ import Testing
         .nudgeDraftReminder: ["number", "title"], .nudgeDraftPark: ["number", "title"],
         .nudgeGuideFollowup: ["number", "title", "unit"], .nudgeGuideEscalation: ["number", "title", "unit"],
         .nudgeStaleStage: ["number", "title", "stage"], .remindersPaused: ["days"], .praiseIdeaCount: ["count"],
+        .nudgeChallengeHalfway: ["challenge", "title", "question", "deadline"],
+        .nudgeChallengeDeadline: ["challenge", "title", "question", "deadline"],
     ]
 
     @Test func placeholdersMatchWhatTheCodeFillsIn() throws {
