@@ -70,10 +70,17 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The digest for coordinators and guides (DESIGN.md §5): loaded from the store, built as a
+        // document from the prompts, rendered and split for the chat server. Pure but for the loader.
+        .target(
+            name: "Digest",
+            dependencies: ["Chat", "Intake", "Conversation"],
+            swiftSettings: strict
+        ),
         .target(
             name: "SkavBot",
             dependencies: [
-                "Chat", "MatrixChat", "Conversation", "Intake", "CurlHTTP", "Privacy",
+                "Chat", "MatrixChat", "Conversation", "Intake", "CurlHTTP", "Privacy", "Digest",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
@@ -83,7 +90,7 @@ let package = Package(
         .executableTarget(
             name: "skav",
             dependencies: [
-                "SkavBot", "Intake", "Conversation", "Chat",
+                "SkavBot", "Intake", "Conversation", "Chat", "Digest",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -113,6 +120,13 @@ let package = Package(
         .testTarget(
             name: "SkavBotTests",
             dependencies: ["SkavBot", "Conversation", "Intake", "Chat"],
+            swiftSettings: strict
+        ),
+        // Golden files: regenerate with SKAV_UPDATE_GOLDEN=1 swift test --filter DigestTests.
+        .testTarget(
+            name: "DigestTests",
+            dependencies: ["Digest", "SkavBot", "Conversation", "Intake", "Chat"],
+            exclude: ["Golden"],
             swiftSettings: strict
         ),
     ]

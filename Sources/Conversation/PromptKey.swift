@@ -267,6 +267,43 @@ public enum PromptKey: String, CaseIterable, Sendable {
     case praiseFirstTestas = "praise.first_testas"
     case praiseFirstRealiserad = "praise.first_realiserad"
 
+    // Digest (DESIGN.md §5)
+    case digestTitle = "digest.title"  // {from} {to}
+    case digestCalm = "digest.calm"
+    case digestContinued = "digest.continued"
+    case digestNoUnit = "digest.no_unit"
+    case digestNoGuide = "digest.no_guide"
+    case digestDays = "digest.days"  // {count}
+    case digestDaysOne = "digest.days_one"
+    case digestNewTitle = "digest.new.title"  // {count}
+    case digestNewLine = "digest.new.line"  // {number} {title} {unit}
+    case digestNewChallenge = "digest.new.challenge"  // {challenge}
+    case digestNewBenefits = "digest.new.benefits"  // {benefits}
+    case digestFunnelTitle = "digest.funnel.title"  // {count}
+    case digestFunnelItem = "digest.funnel.item"  // {stage} {count}
+    case digestFunnelSeparator = "digest.funnel.separator"
+    case digestOverdueTitle = "digest.overdue.title"  // {count}
+    case digestOverdueFollowup = "digest.overdue.followup"  // {number} {title} {unit} {days} {guide}
+    case digestOverdueEscalated = "digest.overdue.escalated"  // {number} {title} {unit} {days} {guide}
+    case digestOverdueStale = "digest.overdue.stale"  // {number} {title} {unit} {stage} {days} {guide}
+    case digestChangesTitle = "digest.changes.title"  // {count}
+    case digestChangesLine = "digest.changes.line"  // {number} {title} {from} {to}
+    case digestChangesLineTo = "digest.changes.line_to"  // {number} {title} {to}
+    case digestClustersTitle = "digest.clusters.title"  // {count}
+    case digestClustersFirst = "digest.clusters.first"  // {number} {title} {unit}
+    case digestClustersMore = "digest.clusters.more"  // {number} {title} {unit}
+    case digestClustersHint = "digest.clusters.hint"  // {first} {second}
+    case digestChallengesTitle = "digest.challenges.title"  // {count}
+    case digestChallengesLine = "digest.challenges.line"  // {number} {title} {deadline} {total} {new}
+    case digestChallengesPassed = "digest.challenges.passed"  // {number}
+    case digestThanks = "digest.thanks"
+    case digestGuideTitle = "digest.guide.title"  // {from} {to}
+    case digestGuideOverdueTitle = "digest.guide.overdue_title"  // {count}
+    case digestGuideWaitingTitle = "digest.guide.waiting_title"  // {count}
+    case digestGuideAssignedTitle = "digest.guide.assigned_title"  // {count}
+    case digestGuideLine = "digest.guide.line"  // {number} {title} {stage} {unit}
+    case digestGuideMore = "digest.guide.more"  // {count}
+
     /// The key of the notice an idea-giver gets when their idea moves to `stage`.
     public static func stageNotice(_ stage: IdeaStage) -> PromptKey {
         switch stage {

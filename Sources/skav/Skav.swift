@@ -1,5 +1,7 @@
 import ArgumentParser
 import Chat
+import Conversation
+import Digest
 import Foundation
 import Intake
 import Logging
@@ -11,7 +13,10 @@ struct Skav: AsyncParsableCommand {
         commandName: "skav",
         abstract: "Skav catches ideas where they are born: a chat bot for a municipality's idea intake.",
         discussion: "Without a subcommand, Skav talks to you in the terminal (no config needed).",
-        subcommands: [Terminal.self, Run.self, Ideas.self, Doctor.self, CalendarCommand.self, NudgesCommand.self],
+        subcommands: [
+            Terminal.self, Run.self, Ideas.self, Doctor.self, CalendarCommand.self, NudgesCommand.self,
+            DigestCommand.self,
+        ],
         defaultSubcommand: Terminal.self
     )
 }
@@ -315,6 +320,86 @@ struct NudgesCommand: AsyncParsableCommand {
             try await reportingErrors {
                 print(try NudgeSimulation.report(config: config, start: CivilDate(iso: start)!, days: days))
             }
+        }
+    }
+}
+
+struct DigestCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "digest",
+        abstract: "Print the coordinators' digest (or a guide's inbox) of the database, or of a demo organisation.",
+        discussion: """
+            --print reads the database: the period runs from --since (default: the end of the last scheduled \
+            digest, else 7 days ago) to the end of --until (default: now). --demo prints the digest of a seeded \
+            week (16–22 November 2026) of a small organisation; nothing is read or stored.
+            """)
+
+    @OptionGroup var common: Common
+    @Flag(name: .customLong("print"), help: "Print the digest of the database.") var printDigest = false
+    @Flag(help: "Print the digest of a seeded demo organisation instead.") var demo = false
+    @Option(help: "The first day of the period, YYYY-MM-DD (local).") var since: String?
+    @Option(help: "The last day of the period, YYYY-MM-DD (local, included).") var until: String?
+    @Option(help: "sv or en (default: the config's language).") var language: String?
+    @Option(help: "plain, html or markdown.") var markup = "plain"
+    @Option(help: "A guide's personal digest (their inbox) instead, e.g. @olle:kommun.se.") var guide: String?
+
+    func validate() throws {
+        guard printDigest != demo else { throw ValidationError("give either --print or --demo") }
+        for (name, value) in [("--since", since), ("--until", until)] {
+            if let value, CivilDate(iso: value) == nil { throw ValidationError("\(name) must be a date YYYY-MM-DD") }
+        }
+        if let since = since.flatMap(CivilDate.init(iso:)), let until = until.flatMap(CivilDate.init(iso:)), until < since {
+            throw ValidationError("--until must not be before --since")
+        }
+        if let language, Language(rawValue: language) == nil { throw ValidationError("--language must be sv or en") }
+        guard ChatCapabilities.Markup(rawValue: markup) != nil else {
+            throw ValidationError("--markup must be plain, html or markdown")
+        }
+        if demo, since != nil || until != nil || guide != nil {
+            throw ValidationError("--demo has its own week: --since, --until and --guide go with --print")
+        }
+        if let guide, !guide.hasPrefix("@") || !guide.contains(":") {
+            throw ValidationError("--guide must be a user id such as @olle:kommun.se")
+        }
+    }
+
+    func run() async throws {
+        let config = try common.load()
+        let chosenLanguage = language.flatMap(Language.init(rawValue:)) ?? config.language
+        let chosenMarkup = ChatCapabilities.Markup(rawValue: markup) ?? .plain
+        let calendar = config.workingCalendar
+        try await reportingErrors {
+            let prompts = try SkavApp.prompts(config)
+            if demo {
+                print(
+                    try DigestDemo.render(
+                        language: chosenLanguage, markup: chosenMarkup, calendar: calendar, prompts: prompts))
+                return
+            }
+            let store = try SkavApp.openStore(config)
+            let planner = SkavApp.nudgePlanner(config)
+            let now = Date()
+            let first = since.flatMap(CivilDate.init(iso:))
+            let last = until.flatMap(CivilDate.init(iso:))
+            let guideID = guide.map(UserID.init(rawValue:))
+            let document: DigestDocument? = try store.read { tx in
+                let end = last.map { calendar.startOfDay($0.adding(days: 1)) } ?? now
+                var start = try first.map(calendar.startOfDay) ?? tx.lastDigestUntil(prefix: "coordinators:")
+                    ?? end.addingTimeInterval(-7 * 86_400)
+                if start >= end { start = end.addingTimeInterval(-7 * 86_400) }
+                let period = DigestPeriod(since: start, until: end)
+                if let guideID {
+                    let data = try DigestLoader.loadGuide(tx, guide: guideID, period: period, planner: planner)
+                    return DigestBuilder.buildGuide(data, language: chosenLanguage, prompts: prompts, calendar: calendar)
+                }
+                let data = try DigestLoader.load(tx, period: period, planner: planner, challenges: config.challenges)
+                return DigestBuilder.build(data, language: chosenLanguage, prompts: prompts, calendar: calendar)
+            }
+            guard let document else {
+                printError("the inbox of \(guide ?? "") is empty: there is no digest to print")
+                throw ExitCode(1)
+            }
+            print(DigestRenderer.render(document, as: chosenMarkup))
         }
     }
 }

@@ -105,7 +105,7 @@ import Testing
     @Test func placeholdersMatchWhatTheCodeFillsIn() throws {
         let prompts = try loadPrompts()
         for key in PromptKey.allCases {
-            let expected = Self.expectedPlaceholders[key] ?? []
+            let expected = Self.expectedPlaceholders[key] ?? Self.digestPlaceholders[key] ?? []
             for language in Language.allCases {
                 #expect(prompts.placeholders(key.rawValue, language) == expected, "\(key.rawValue) in \(language.rawValue)")
             }

@@ -1,0 +1,239 @@
+import Chat
+import Conversation
+import Foundation
+import Intake
+
+/// Turns digest data into a document in one language (DESIGN.md §5). Pure: no I/O, no clock.
+///
+/// Every line is a prompt template filled in with `RichText(template:values:)`, so what users wrote
+/// (titles, units, challenge titles, who benefits) is inserted as literal text that each renderer escapes.
+/// That text is also folded to one line (newlines, tabs and control characters become spaces, direction
+/// overrides are dropped) and cut to `fieldLimit` characters, so it cannot fake a section or swamp a message.
+public enum DigestBuilder {
+    /// The most characters of one user-written field shown in a line.
+    public static let fieldLimit = 200
+    /// The most lines per section of a guide's digest (the coordinators' digest lists everything).
+    public static let guideSectionLimit = 15
+
+    /// Pure: no I/O, no clock. An empty period gives a document that says so in one line.
+    public static func build(
+        _ data: DigestData, language: Language, prompts: PromptCatalog, calendar: WorkingCalendar
+    ) -> DigestDocument {
+        let text = Texts(prompts: prompts, language: language)
+        let title = text(.digestTitle, period(data.period, calendar: calendar))
+        let continued = text(.digestContinued)
+        if data.isQuiet {
+            return DigestDocument(
+                title: title, sections: [DigestSection(heading: RichText(), lines: [text(.digestCalm)])],
+                continued: continued)
+        }
+        var sections: [DigestSection] = []
+        func add(_ heading: RichText, _ lines: [RichText]) {
+            if !lines.isEmpty { sections.append(DigestSection(heading: heading, lines: lines)) }
+        }
+
+        add(
+            text(.digestNewTitle, ["count": "\(data.newIdeas.count)"]),
+            data.newIdeas.map { new in
+                var line = text(.digestNewLine, text.idea(new.idea))
+                if let challenge = new.challenge.map(clean), !challenge.isEmpty {
+                    line.append(text(.digestNewChallenge, ["challenge": challenge]))
+                }
+                if let benefits = new.benefits.map({ text.benefits($0) }), !benefits.isEmpty {
+                    line.append(text(.digestNewBenefits, ["benefits": benefits]))
+                }
+                return line
+            })
+
+        let total = data.funnel.reduce(0) { $0 + $1.count }
+        if total > 0 {
+            var line = RichText()
+            for (offset, entry) in data.funnel.enumerated() {
+                if offset > 0 { line.append(text(.digestFunnelSeparator)) }
+                line.append(text(.digestFunnelItem, ["stage": text.stage(entry.stage), "count": "\(entry.count)"]))
+            }
+            add(text(.digestFunnelTitle, ["count": "\(total)"]), [line])
+        }
+
+        add(
+            text(.digestOverdueTitle, ["count": "\(data.overdue.count)"]),
+            data.overdue.map { overdueLine($0, until: data.period.until, text: text, calendar: calendar) })
+
+        add(
+            text(.digestChangesTitle, ["count": "\(data.stageChanges.count)"]),
+            data.stageChanges.map { change in
+                var values = ["number": "\(change.number)", "title": clean(change.title), "to": text.stage(change.to)]
+                guard let from = change.from else { return text(.digestChangesLineTo, values) }
+                values["from"] = text.stage(from)
+                return text(.digestChangesLine, values)
+            })
+
+        add(
+            text(.digestClustersTitle, ["count": "\(data.clusters.count)"]),
+            data.clusters.map { cluster in
+                var rows: [RichText] = []
+                for (offset, idea) in cluster.ideas.enumerated() {
+                    rows.append(text(offset == 0 ? .digestClustersFirst : .digestClustersMore, text.idea(idea)))
+                }
+                if cluster.suggestion.count == 2 {
+                    rows.append(
+                        text(.digestClustersHint, ["first": "\(cluster.suggestion[0])", "second": "\(cluster.suggestion[1])"]))
+                }
+                return DigestSection.rows(rows)
+            })
+
+        let today = calendar.day(of: data.period.until)
+        add(
+            text(.digestChallengesTitle, ["count": "\(data.challenges.count)"]),
+            data.challenges.map { challenge in
+                var line = text(
+                    .digestChallengesLine,
+                    [
+                        "number": "\(challenge.number)", "title": clean(challenge.title),
+                        "deadline": challenge.deadline.description, "total": "\(challenge.ideas)",
+                        "new": "\(challenge.newIdeas)",
+                    ])
+                if challenge.deadline < today {
+                    line.append(text(.digestChallengesPassed, ["number": "\(challenge.number)"]))
+                }
+                return line
+            })
+
+        if data.guideActions > 0 { add(RichText(), [text(.digestThanks)]) }
+        return DigestDocument(title: title, sections: sections, continued: continued)
+    }
+
+    /// A guide's inbox, or nil when it is empty. Each section shows at most `guideSectionLimit` lines.
+    public static func buildGuide(
+        _ data: GuideDigestData, language: Language, prompts: PromptCatalog, calendar: WorkingCalendar
+    ) -> DigestDocument? {
+        guard !data.isEmpty else { return nil }
+        let text = Texts(prompts: prompts, language: language)
+        var sections: [DigestSection] = []
+        func add(_ heading: PromptKey, _ lines: [RichText]) {
+            guard !lines.isEmpty else { return }
+            var shown = Array(lines.prefix(guideSectionLimit))
+            if lines.count > shown.count { shown.append(text(.digestGuideMore, ["count": "\(lines.count - shown.count)"])) }
+            sections.append(DigestSection(heading: text(heading, ["count": "\(lines.count)"]), lines: shown))
+        }
+        func line(_ idea: DigestIdea) -> RichText {
+            var values = text.idea(idea)
+            values["stage"] = text.stage(idea.stage)
+            return text(.digestGuideLine, values)
+        }
+        add(.digestGuideOverdueTitle, data.overdue.map { overdueLine($0, until: data.period.until, text: text, calendar: calendar) })
+        add(.digestGuideWaitingTitle, data.waiting.map(line))
+        add(.digestGuideAssignedTitle, data.assigned.map(line))
+        sections.append(DigestSection(heading: RichText(), lines: [text(.pipelineInboxHint)]))
+        return DigestDocument(
+            title: text(.digestGuideTitle, period(data.period, calendar: calendar)), sections: sections,
+            continued: text(.digestContinued))
+    }
+
+    // MARK: Parts
+
+    private static func overdueLine(
+        _ overdue: DigestOverdue, until: Date, text: Texts, calendar: WorkingCalendar
+    ) -> RichText {
+        let days = workingDays(from: overdue.waitingSince, to: until, calendar: calendar)
+        var values = text.idea(overdue.idea)
+        values["days"] = days == 1 ? text(.digestDaysOne).plainText : text(.digestDays, ["count": "\(days)"]).plainText
+        values["guide"] =
+            overdue.followers.isEmpty
+            ? text(.digestNoGuide).plainText : overdue.followers.map(\.rawValue).map(clean).joined(separator: ", ")
+        switch overdue.kind {
+        case .followup: return text(.digestOverdueFollowup, values)
+        case .escalated: return text(.digestOverdueEscalated, values)
+        case .stale:
+            values["stage"] = text.stage(overdue.idea.stage)
+            return text(.digestOverdueStale, values)
+        }
+    }
+
+    /// `from` and `to`: the period's first and last local day (its end is exclusive).
+    private static func period(_ period: DigestPeriod, calendar: WorkingCalendar) -> [String: String] {
+        let first = calendar.day(of: period.since)
+        let last = period.until > period.since ? calendar.day(of: period.until.addingTimeInterval(-0.001)) : first
+        return ["from": first.description, "to": last.description]
+    }
+
+    /// Whole working days of working time between two instants (the calendar's hours, days and holidays).
+    public static func workingDays(from start: Date, to end: Date, calendar: WorkingCalendar) -> Int {
+        guard end > start else { return 0 }
+        let dayLength = Int(calendar.workingDayLength.components.seconds)
+        guard dayLength > 0 else { return 0 }
+        var seconds = 0
+        var day = calendar.day(of: start).adding(days: -1)
+        let last = calendar.day(of: end).adding(days: 1)
+        while day <= last {
+            if let interval = calendar.workingInterval(on: day) {
+                let low = max(interval.lowerBound, start)
+                let high = min(interval.upperBound, end)
+                if high > low { seconds += Int(high.timeIntervalSince(low).rounded()) }
+            }
+            day = day.adding(days: 1)
+        }
+        return seconds / dayLength
+    }
+
+    /// User text on one line: whitespace and control characters folded to single spaces, direction
+    /// overrides and isolates dropped, at most `fieldLimit` characters (cut with an ellipsis).
+    public static func clean(_ text: String) -> String {
+        var out = String.UnicodeScalarView()
+        var space = false
+        for scalar in text.unicodeScalars {
+            if scalar.properties.isWhitespace || scalar.properties.generalCategory == .control
+                || scalar.properties.generalCategory == .lineSeparator
+                || scalar.properties.generalCategory == .paragraphSeparator
+            {
+                space = !out.isEmpty
+                continue
+            }
+            if bidiControls.contains(scalar.value) { continue }
+            if space {
+                out.append(" ")
+                space = false
+            }
+            out.append(scalar)
+        }
+        let folded = String(out)
+        guard folded.count > fieldLimit else { return folded }
+        return String(folded.prefix(fieldLimit - 1)) + "…"
+    }
+
+    /// Explicit direction marks, embeddings, overrides and isolates: they can reorder what a line shows.
+    private static let bidiControls: Set<UInt32> = [
+        0x061C, 0x200E, 0x200F, 0x202A, 0x202B, 0x202C, 0x202D, 0x202E, 0x2066, 0x2067, 0x2068, 0x2069,
+    ]
+}
+
+/// The prompts in one language, with the display names the digest needs.
+struct Texts {
+    let prompts: PromptCatalog
+    let language: Language
+
+    func callAsFunction(_ key: PromptKey, _ values: [String: String] = [:]) -> RichText {
+        prompts.text(key, language, values)
+    }
+
+    func stage(_ stage: IdeaStage) -> String { prompts.text(PromptKey.stage(stage), language).plainText }
+
+    /// `number`, `title` and `unit` of an idea, cleaned.
+    func idea(_ idea: DigestIdea) -> [String: String] {
+        let unit = idea.unit.map(DigestBuilder.clean).flatMap { $0.isEmpty ? nil : $0 }
+        return [
+            "number": "\(idea.number)", "title": DigestBuilder.clean(idea.title),
+            "unit": unit ?? self(.digestNoUnit).plainText,
+        ]
+    }
+
+    /// A `benefits.*` choice by its display name, or the free text, cleaned.
+    func benefits(_ value: String) -> String {
+        let keys: [String: PromptKey] = [
+            "residents": .benefitsResidents, "colleagues": .benefitsColleagues, "businesses": .benefitsBusinesses,
+            "other": .benefitsOther,
+        ]
+        if let key = keys[value] { return self(key).plainText }
+        return DigestBuilder.clean(value)
+    }
+}

@@ -1,0 +1,212 @@
+import Chat
+import Foundation
+import Intake
+
+/// Reads what a digest shows from the store, inside the caller's transaction (DESIGN.md §5).
+/// No clock: the period's end is "now" for everything that depends on time.
+public enum DigestLoader {
+    /// The stages of an inbox: ideas that still wait for someone to act.
+    static let inboxStages: [IdeaStage] = [.inkommen, .bedoms, .utvecklas, .testas]
+    /// Guide actions thanked in the digest.
+    static let guideActionKinds: [IdeaEvent.Kind] = [.claimed, .stage, .message]
+    /// How many similar ideas are looked at per new idea.
+    static let similarLimit = 10
+
+    /// Loads everything the coordinators' digest needs for the period, inside the caller's transaction.
+    public static func load(
+        _ tx: IntakeTransaction, period: DigestPeriod, planner: NudgePlanner, challenges: [Challenge]
+    ) throws -> DigestData {
+        var cache = IdeaCache(tx: tx)
+        let submitted = try tx.ideas(submittedFrom: period.since, until: period.until)
+        for idea in submitted { cache.remember(idea) }
+
+        // New ideas, with their challenge titles.
+        let themes = Dictionary(challenges.map { ($0.key, $0.title) }, uniquingKeysWith: { first, _ in first })
+        var campaignTitles: [Int: String?] = [:]
+        var newIdeas: [DigestData.NewIdea] = []
+        for idea in submitted {
+            var titles: [String] = []
+            if let key = idea.challenge { titles.append(themes[key] ?? key) }
+            if let number = idea.campaign {
+                if campaignTitles[number] == nil { campaignTitles[number] = try tx.campaign(number: number)?.title }
+                if let title = campaignTitles[number] ?? nil, !titles.contains(title) { titles.append(title) }
+            }
+            newIdeas.append(
+                DigestData.NewIdea(
+                    idea: DigestIdea(idea), challenge: titles.isEmpty ? nil : titles.joined(separator: ", "),
+                    benefits: idea.benefits))
+        }
+
+        // The funnel, all time.
+        let counts = try tx.ideaCountsByStage()
+        let funnel = IdeaStage.allCases.filter { $0 != .utkast }.map {
+            DigestData.StageCount(stage: $0, count: counts[$0] ?? 0)
+        }
+
+        // Overdue follow-ups.
+        var overdue: [DigestOverdue] = []
+        for idea in try tx.ideas(stages: [.inkommen, .utvecklas, .testas], unit: nil) {
+            if let found = overdueness(of: idea, history: try tx.events(ofIdea: idea.number), planner: planner, at: period.until) {
+                overdue.append(found)
+            }
+        }
+        overdue.sort(by: overdueOrder)
+
+        // Stage changes and the team's work.
+        var changes: [DigestData.StageChange] = []
+        var guideActions = 0
+        for event in try tx.ideaEvents(from: period.since, until: period.until, kinds: guideActionKinds) {
+            guard let idea = try cache.idea(event.ideaNumber) else { continue }
+            if event.actor != idea.author { guideActions += 1 }
+            if event.kind == .stage, let to = event.toStage {
+                changes.append(
+                    DigestData.StageChange(number: idea.number, title: idea.title, from: event.fromStage, to: to, at: event.at))
+            }
+        }
+
+        let clusters = try self.clusters(of: submitted, in: tx, cache: &cache)
+
+        // Running challenges.
+        var running: [DigestData.RunningChallenge] = []
+        for campaign in try tx.campaigns(includeClosed: false) where campaign.openedAt < period.until {
+            let ideas = try tx.ideas(campaign: campaign.number)
+            running.append(
+                DigestData.RunningChallenge(
+                    number: campaign.number, title: campaign.title, deadline: campaign.deadline, ideas: ideas.count,
+                    newIdeas: ideas.filter { $0.submittedAt.map(period.contains) == true }.count))
+        }
+
+        return DigestData(
+            period: period, newIdeas: newIdeas, funnel: funnel, overdue: overdue, stageChanges: changes,
+            clusters: clusters, challenges: running, guideActions: guideActions)
+    }
+
+    /// A guide's personal weekly digest: their inbox (ideas of their units that wait, ideas assigned to them, overdue ones).
+    public static func loadGuide(
+        _ tx: IntakeTransaction, guide: UserID, period: DigestPeriod, planner: NudgePlanner
+    ) throws -> GuideDigestData {
+        let units = Set(planner.roles.units(guidedBy: guide))
+        var data = GuideDigestData(guide: guide, period: period)
+        var waiting: [Idea] = []
+        for idea in try tx.ideas(stages: inboxStages, unit: nil) {
+            let mine = idea.guide == guide
+            let unclaimed = idea.guide == nil && idea.unit.map(units.contains) == true
+            guard mine || unclaimed else { continue }
+            if let found = overdueness(of: idea, history: try tx.events(ofIdea: idea.number), planner: planner, at: period.until) {
+                data.overdue.append(found)
+            } else if mine {
+                data.assigned.append(DigestIdea(idea))
+            } else {
+                waiting.append(idea)
+            }
+        }
+        data.overdue.sort(by: overdueOrder)
+        waiting.sort { ($0.submittedAt ?? $0.createdAt, $0.number) < ($1.submittedAt ?? $1.createdAt, $1.number) }
+        data.waiting = waiting.map(DigestIdea.init)
+        return data
+    }
+
+    // MARK: Overdue
+
+    /// A coordinator no one is: with it the planner always has someone to plan for, so whether an idea is
+    /// overdue depends on the idea and the calendar, not on who happens to be configured.
+    static let probe = UserID("@skav-digest-probe:invalid")
+
+    /// Whether the planner's follow-up, escalation or stale-stage reminder for the idea is due by `now`.
+    static func overdueness(of idea: Idea, history: [IdeaEvent], planner: NudgePlanner, at now: Date) -> DigestOverdue? {
+        guard [.inkommen, .utvecklas, .testas].contains(idea.stage) else { return nil }
+        var probing = planner
+        probing.roles = Roles(coordinators: [probe], guides: planner.roles.guides)
+        let due = Set(probing.desired(for: idea, history: history, now: now).filter { $0.dueAt <= now }.map(\.kind))
+        let kind: DigestOverdue.Kind
+        let since: Date
+        if due.contains(.guideEscalation) || due.contains(.guideFollowup), let submitted = idea.submittedAt {
+            kind = due.contains(.guideEscalation) ? .escalated : .followup
+            since = submitted
+        } else if due.contains(.staleStage) {
+            kind = .stale
+            since = max(idea.updatedAt, history.map(\.at).max() ?? idea.updatedAt)
+        } else {
+            return nil
+        }
+        let followers = idea.guide.map { [$0] } ?? planner.roles.guides(of: idea.unit)
+        return DigestOverdue(idea: DigestIdea(idea), kind: kind, waitingSince: since, followers: followers)
+    }
+
+    /// Escalated first, then follow-ups, then stale ideas; within each, the longest wait first.
+    static func overdueOrder(_ a: DigestOverdue, _ b: DigestOverdue) -> Bool {
+        func rank(_ kind: DigestOverdue.Kind) -> Int {
+            switch kind {
+            case .escalated: 0
+            case .followup: 1
+            case .stale: 2
+            }
+        }
+        return (rank(a.kind), a.waitingSince, a.idea.number) < (rank(b.kind), b.waitingSince, b.idea.number)
+    }
+
+    // MARK: Clusters
+
+    /// Ideas of the period with similar ideas (any time) of other units that are not linked to them,
+    /// joined into clusters. Ideas without a unit never join one: "another unit" cannot be told.
+    static func clusters(of submitted: [Idea], in tx: IntakeTransaction, cache: inout IdeaCache) throws
+        -> [DigestData.Cluster]
+    {
+        var parent: [Int: Int] = [:]
+        func root(_ number: Int) -> Int {
+            var current = number
+            while let next = parent[current], next != current { current = next }
+            // Path compression.
+            var walker = number
+            while let next = parent[walker], next != current {
+                parent[walker] = current
+                walker = next
+            }
+            return current
+        }
+        var pairs: [[Int]] = []
+        var seen: Set<[Int]> = []
+        for idea in submitted {
+            guard let unit = idea.unit else { continue }
+            let linked = Set(try tx.links(ofIdea: idea.number))
+            for match in try tx.similarIdeas(to: Similarity.text(of: idea), excluding: idea.number, limit: similarLimit) {
+                guard !linked.contains(match.number), let other = try cache.idea(match.number),
+                    let otherUnit = other.unit, otherUnit != unit
+                else { continue }
+                let pair = [min(idea.number, other.number), max(idea.number, other.number)]
+                guard seen.insert(pair).inserted else { continue }
+                pairs.append(pair)
+                for number in pair where parent[number] == nil { parent[number] = number }
+                let (a, b) = (root(pair[0]), root(pair[1]))
+                if a != b { parent[max(a, b)] = min(a, b) }
+            }
+        }
+        var members: [Int: [Int]] = [:]
+        for number in Array(parent.keys) { members[root(number), default: []].append(number) }
+        pairs.sort { ($0[0], $0[1]) < ($1[0], $1[1]) }
+        var clusters: [DigestData.Cluster] = []
+        for (top, numbers) in members.sorted(by: { $0.key < $1.key }) {
+            let ideas = try numbers.sorted().compactMap { try cache.idea($0).map(DigestIdea.init) }
+            guard ideas.count >= 2, let suggestion = pairs.first(where: { root($0[0]) == top }) else { continue }
+            clusters.append(DigestData.Cluster(ideas: ideas, suggestion: suggestion))
+        }
+        return clusters
+    }
+}
+
+/// Ideas read once per load.
+struct IdeaCache {
+    let tx: IntakeTransaction
+    private var known: [Int: Idea?] = [:]
+
+    init(tx: IntakeTransaction) { self.tx = tx }
+
+    mutating func remember(_ idea: Idea) { known[idea.number] = idea }
+
+    mutating func idea(_ number: Int) throws -> Idea? {
+        if let found = known[number] { return found }
+        let fetched = try tx.idea(number: number)
+        known[number] = fetched
+        return fetched
+    }
+}
