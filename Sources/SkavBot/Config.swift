@@ -300,7 +300,8 @@ public struct SkavConfig: Sendable, Equatable {
                 guard let node = map[name] else { continue }
                 let key = "matrix.\(name)"
                 let room = try reader.string(node, key: key).trimmingCharacters(in: .whitespaces)
-                guard room.hasPrefix("!"), room.contains(":"), room.count > 3 else {
+                // Room ids start with '!'; from room version 12 on they have no server part.
+                guard room.hasPrefix("!"), room.count > 2, !room.contains(where: \.isWhitespace) else {
                     throw reader.error(
                         key, "must be a room id such as !AbCdEf:kommun.se (an alias like #rum:kommun.se will not do; the room id is under the room's settings, Advanced)",
                         node)

@@ -32,7 +32,8 @@ extension SkavApp {
                 botUser: UserID(settings.userID), allowedDomains: settings.allowedDomains,
                 conversation: conversationConfig(config, filesSupported: matrix.capabilities.supportsFiles), cursorKey: "matrix.cursor", flood: floodLimit(config),
                 sharedRoom: settings.sharedRoom.map(RoomID.init(rawValue:)),
-                coordinatorsRoom: settings.coordinatorsRoom.map(RoomID.init(rawValue:))),
+                coordinatorsRoom: settings.coordinatorsRoom.map(RoomID.init(rawValue:)),
+                digest: onDemandDigest(config: config, prompts: prompts, capabilities: matrix.capabilities)),
             logger: logger)
         let wake = WakeSignal()
         let ready = ReadyGate()
@@ -44,7 +45,10 @@ extension SkavApp {
             store: store, chat: matrix, wake: wake, ready: ready, crashpoints: crashpoints, logger: logger)
         let nudges = NudgeScheduler(
             store: store, planner: nudgePlanner(config), prompts: prompts, defaultLanguage: config.language,
-            wake: wake, ready: ready, crashpoints: crashpoints, logger: logger)
+            wake: wake, ready: ready, crashpoints: crashpoints, logger: logger,
+            digests: digestDelivery(
+                config: config, prompts: prompts, capabilities: matrix.capabilities,
+                coordinatorsRoom: settings.coordinatorsRoom.map(RoomID.init(rawValue:))))
         logger.info(
             "skav starting",
             metadata: ["matrix.user": "\(settings.userID)", "database": "\(config.databasePath)"])

@@ -45,7 +45,8 @@ public enum SkavApp {
         let settings = BotSettings(
             botUser: botUser, allowedDomains: [], conversation: conversationConfig(config, filesSupported: chat.capabilities.supportsFiles),
             cursorKey: "terminal.cursor",
-            flood: floodLimit(config))
+            flood: floodLimit(config),
+            digest: onDemandDigest(config: config, prompts: prompts, capabilities: chat.capabilities))
         let engine = BotEngine(store: store, prompts: prompts, settings: settings, logger: logger)
         let sender = OutboxSender(store: store, chat: chat, wake: WakeSignal(), logger: logger)
         let language = try await store.read { try $0.person(user)?.language } ?? config.language

@@ -45,10 +45,10 @@ def no_ping(message: BotMessage) -> None:
 async def submit(person: Person, text: str, greeted: bool) -> None:
     replies = await person.say(text, expect=1 if greeted else 2)
     assert "#" in replies[-1], replies
-    (unit_q,) = await person.say("klar", expect=1)
-    assert has(unit_q, "Socialtjänst") or has(unit_q, "tack"), unit_q
-    if has(unit_q, "Socialtjänst"):
-        await person.say("1", expect=1)
+    (answer,) = await person.say("klar", expect=1)
+    if "1)" in answer:  # the unit question, on the person's first idea
+        (answer,) = await person.say("1", expect=1)
+    assert has(answer, "hör av sig"), answer
 
 
 def test_digest_on_demand_challenge_and_good_example(synapse, make_skav):
@@ -103,7 +103,7 @@ def test_digest_on_demand_challenge_and_good_example(synapse, make_skav):
             no_ping(digest)
             # The hostile title is text: escaped in HTML, shown as written in the plain body.
             assert "&lt;b&gt;" in (digest.formatted_body or ""), digest.formatted_body
-            assert "[klicka här](http://evil.example)" in digest.body, digest.body
+            assert "[klicka här](http://evil" in digest.body, digest.body
             await ia.wait_quiet(0.5)
 
             # A challenge, announced in the shared room.
@@ -121,7 +121,7 @@ def test_digest_on_demand_challenge_and_good_example(synapse, make_skav):
             (saved,) = await anna.expect(1)
             assert "#3" in saved and has(saved, "Mindre papper"), saved
             (thanks,) = await anna.say("klar", expect=1)
-            assert "#3" in thanks, thanks
+            assert "#3" in thanks and has(thanks, "hör av sig"), thanks
             assert skav.idea_show(3)["campaign"] == 1
             await karin.drain(1.0)
 

@@ -1,0 +1,69 @@
+import Chat
+import Conversation
+import Digest
+import Foundation
+import Intake
+
+// The digests of a deployment (DESIGN.md §5): the builders the engine (`sammanfattning`) and the scheduler
+// (`digest.schedule`) call, in the organisation's language, split for the server's size limit.
+extension SkavApp {
+    /// The coordinators' digest for a period, as the messages to send on a server with `capabilities`.
+    static func coordinatorsDigest(
+        config: SkavConfig, prompts: PromptCatalog, capabilities: ChatCapabilities
+    ) -> DigestDelivery.Build {
+        let planner = nudgePlanner(config)
+        return { tx, since, until in
+            let data = try DigestLoader.load(
+                tx, period: DigestPeriod(since: since, until: until), planner: planner, challenges: config.challenges)
+            let document = DigestBuilder.build(
+                data, language: config.language, prompts: prompts, calendar: planner.calendar)
+            return DigestRenderer.messages(document, capabilities: capabilities)
+        }
+    }
+
+    /// A guide's weekly inbox, in the guide's language; no messages when it is empty.
+    static func guideDigest(
+        config: SkavConfig, prompts: PromptCatalog, capabilities: ChatCapabilities
+    ) -> DigestDelivery.BuildGuide {
+        let planner = nudgePlanner(config)
+        return { tx, guide, since, until in
+            let data = try DigestLoader.loadGuide(
+                tx, guide: guide, period: DigestPeriod(since: since, until: until), planner: planner)
+            let language = try tx.person(guide)?.language ?? config.language
+            guard
+                let document = DigestBuilder.buildGuide(
+                    data, language: language, prompts: prompts, calendar: planner.calendar)
+            else { return [] }
+            return DigestRenderer.messages(document, capabilities: capabilities)
+        }
+    }
+
+    /// `sammanfattning`: from the end of the last scheduled digest (else a week back) until now.
+    static func onDemandDigest(
+        config: SkavConfig, prompts: PromptCatalog, capabilities: ChatCapabilities
+    ) -> @Sendable (IntakeTransaction, Date) throws -> [RichText] {
+        let build = coordinatorsDigest(config: config, prompts: prompts, capabilities: capabilities)
+        return { tx, now in
+            let since = try tx.lastDigestUntil(prefix: DigestDelivery.coordinatorsPrefix)
+                ?? now.addingTimeInterval(-7 * 86_400)
+            return try build(tx, min(since, now), now)
+        }
+    }
+
+    /// The scheduled digests of the config; nil when `digest.schedule` is off and guides get none.
+    static func digestDelivery(
+        config: SkavConfig, prompts: PromptCatalog, capabilities: ChatCapabilities, coordinatorsRoom: RoomID?
+    ) -> DigestDelivery? {
+        if config.digest.schedule == .off && !config.digest.guides { return nil }
+        var guides: [UserID] = []
+        if config.digest.guides {
+            var seen = Set<UserID>()
+            guides = config.roles.guides.map(\.user).filter { seen.insert($0).inserted }
+        }
+        return DigestDelivery(
+            schedule: config.digest.schedule, coordinatorsRoom: coordinatorsRoom,
+            coordinators: config.roles.coordinators, guides: guides,
+            build: coordinatorsDigest(config: config, prompts: prompts, capabilities: capabilities),
+            buildGuide: guideDigest(config: config, prompts: prompts, capabilities: capabilities))
+    }
+}
