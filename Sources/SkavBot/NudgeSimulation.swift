@@ -66,6 +66,19 @@ public enum NudgeSimulation {
             Step(day: 0, hour: 11, minute: 0, what: "anna writes `veckofråga på`") { tx, now in
                 try person(tx, anna, at: now) { $0.weeklyCheckin = true }
             },
+            Step(day: 1, hour: 9, minute: 0, what: "anna and cecilia write `utmaningar på`") { tx, now in
+                for user in [anna, cecilia] { try person(tx, user, at: now) { $0.challengeUpdates = true } }
+            },
+            Step(
+                day: 1, hour: 10, minute: 0,
+                what: "ia opens idea challenge 1 (Mindre papper), last day in two weeks (`utmaning ny …`)"
+            ) { tx, now in
+                let today = CivilDate(daysSince1970: Int((now.timeIntervalSince1970 + 3600) / 86_400))
+                try tx.saveCampaign(
+                    Campaign(
+                        number: 1, title: "Mindre papper", question: "Vad tar onödigt mycket tid?",
+                        deadline: today.adding(days: 14), openedBy: "@ia:kommun.se", openedAt: now))
+            },
             Step(day: 1, hour: 13, minute: 0, what: "cecilia submits #4 (Schemat i förskolan) to Skola; nobody acts") { tx, now in
                 try tx.saveIdea(idea(4, cecilia, "Schemat i förskolan", stage: .inkommen, unit: "Skola", at: now))
             },
@@ -92,6 +105,12 @@ public enum NudgeSimulation {
                 draft.submittedAt = now
                 draft.updatedAt = now
                 try tx.saveIdea(draft)
+            },
+            Step(day: 3, hour: 11, minute: 0, what: "cecilia sends #8 (Blanketterna) to challenge 1: no reminders for her") {
+                tx, now in
+                var sent = idea(8, cecilia, "Blanketterna", stage: .inkommen, unit: "Skola", at: now)
+                sent.campaign = 1
+                try tx.saveIdea(sent)
             },
             Step(day: 4, hour: 15, minute: 0, what: "bo starts draft #6 (Parkeringen) and goes quiet") { tx, now in
                 try tx.saveIdea(idea(6, bo, "Parkeringen", stage: .utkast, at: now))
