@@ -68,8 +68,22 @@ import Testing
         let queue = try DatabaseQueue(path: path)
         try Schema.migrator.migrate(queue, upTo: "v1")
         try queue.write { db in
-            try idea(1, "Det tar för lång tid att boka tolk till hembesök.").insert(db)
-            try idea(2, "Tolk till hembesök tar lång tid att boka.", stage: .utkast).insert(db)
+            // The columns of v1 only: later columns (e.g. v6's campaign) do not exist yet.
+            for (number, text, stage) in [
+                (1, "Det tar för lång tid att boka tolk till hembesök.", IdeaStage.inkommen),
+                (2, "Tolk till hembesök tar lång tid att boka.", IdeaStage.utkast),
+            ] {
+                let row = idea(number, text, stage: stage)
+                try db.execute(
+                    sql: """
+                        INSERT INTO idea (number, author, title, problem, stage, created_at, updated_at, submitted_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        row.number, row.author.rawValue, row.title, row.problem, row.stage.rawValue, row.createdAt,
+                        row.updatedAt, row.submittedAt,
+                    ])
+            }
         }
         try queue.close()
         let store = try IntakeStore(path: path)
