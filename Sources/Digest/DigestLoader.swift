@@ -147,8 +147,8 @@ public enum DigestLoader {
 
     // MARK: Clusters
 
-    /// Ideas of the period with similar ideas (any time) of other units that are not linked to them,
-    /// joined into clusters. Ideas without a unit never join one: "another unit" cannot be told.
+    /// Ideas of the period with similar ideas (any time, `similarIdeas`) of other units that are not linked
+    /// to them, joined into clusters. Ideas without a unit never join one: "another unit" cannot be told.
     static func clusters(of submitted: [Idea], in tx: IntakeTransaction, cache: inout IdeaCache) throws
         -> [DigestData.Cluster]
     {
@@ -166,10 +166,12 @@ public enum DigestLoader {
         }
         var pairs: [[Int]] = []
         var seen: Set<[Int]> = []
-        for idea in submitted {
+        let withUnit = submitted.filter { $0.unit != nil }
+        let similar = try tx.similarIdeas(toEach: withUnit, limit: similarLimit)
+        for idea in withUnit {
             guard let unit = idea.unit else { continue }
             let linked = Set(try tx.links(ofIdea: idea.number))
-            for match in try tx.similarIdeas(to: Similarity.text(of: idea), excluding: idea.number, limit: similarLimit) {
+            for match in similar[idea.number] ?? [] {
                 guard !linked.contains(match.number), let other = try cache.idea(match.number),
                     let otherUnit = other.unit, otherUnit != unit
                 else { continue }

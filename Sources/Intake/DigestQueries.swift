@@ -19,9 +19,7 @@ extension IntakeTransaction {
         if let kinds { request = request.filter(kinds.map(\.rawValue).contains(Column("kind"))) }
         return try request.order(Column("at"), Column("id")).fetchAll(db)
     }
-}
 
-extension IntakeTransaction {
     /// How many ideas are in each stage (stages without ideas are missing).
     public func ideaCountsByStage() throws -> [IdeaStage: Int] {
         var counts: [IdeaStage: Int] = [:]
@@ -29,5 +27,54 @@ extension IntakeTransaction {
             if let stage = IdeaStage(rawValue: row["stage"]) { counts[stage] = row["n"] }
         }
         return counts
+    }
+
+    /// `similarIdeas(to: Similarity.text(of: idea), excluding: idea.number, limit:)` for each idea, by its
+    /// number: the same candidates, scores and order, but each candidate is read and split into stems once
+    /// for the whole batch (a digest of a busy week asks about hundreds of ideas that share candidates).
+    public func similarIdeas(toEach ideas: [Idea], limit: Int) throws -> [Int: [SimilarIdea]] {
+        struct Candidate {
+            var title: String
+            var stage: IdeaStage
+            var terms: [String]
+        }
+        var known: [Int: Candidate?] = [:]
+        func candidate(_ number: Int) throws -> Candidate? {
+            if let found = known[number] { return found }
+            var found: Candidate?
+            if let row = try Row.fetchOne(
+                db, sql: "SELECT title, problem, solution, stage FROM idea WHERE number = ?", arguments: [number]),
+                let stage = IdeaStage(rawValue: row["stage"])
+            {
+                let problem: String = row["problem"]
+                let solution: String? = row["solution"]
+                found = Candidate(
+                    title: row["title"], stage: stage, terms: Similarity.terms([problem, solution ?? ""].joined(separator: " ")))
+            }
+            known[number] = found
+            return found
+        }
+        var result: [Int: [SimilarIdea]] = [:]
+        for idea in ideas {
+            let terms = Similarity.terms(Similarity.text(of: idea))
+            guard let query = Similarity.ftsQuery(terms), limit > 0 else {
+                result[idea.number] = []
+                continue
+            }
+            let numbers = try Int.fetchAll(
+                db, sql: "SELECT rowid FROM idea_fts WHERE idea_fts MATCH ? ORDER BY bm25(idea_fts) LIMIT 100",
+                arguments: [query])
+            var found: [SimilarIdea] = []
+            for number in numbers where number != idea.number {
+                guard let other = try candidate(number), other.stage != .utkast else { continue }
+                let score = Similarity.score(terms, other.terms)
+                if score >= Similarity.threshold {
+                    found.append(SimilarIdea(number: number, title: other.title, stage: other.stage, score: score))
+                }
+            }
+            found.sort { ($0.score, -$0.number) > ($1.score, -$1.number) }
+            result[idea.number] = Array(found.prefix(limit))
+        }
+        return result
     }
 }

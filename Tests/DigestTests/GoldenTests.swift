@@ -1,0 +1,84 @@
+import Chat
+import Conversation
+import Digest
+import Foundation
+import Intake
+import SkavBot
+import Testing
+
+/// The demo organisation's week (`DigestDemo`, the same as `skav digest --demo`) rendered in every
+/// language and markup, compared with `Golden/`. Regenerate with `SKAV_UPDATE_GOLDEN=1 swift test --filter DigestTests`.
+@Suite struct GoldenTests {
+    static let golden = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
+
+    static func check(_ actual: String, file name: String) throws {
+        let url = golden.appendingPathComponent(name)
+        if ProcessInfo.processInfo.environment["SKAV_UPDATE_GOLDEN"] == "1" {
+            try FileManager.default.createDirectory(at: golden, withIntermediateDirectories: true)
+            try (actual + "\n").write(to: url, atomically: true, encoding: .utf8)
+            return
+        }
+        let expected = try String(contentsOf: url, encoding: .utf8)
+        #expect(actual + "\n" == expected, "\(name) differs; run with SKAV_UPDATE_GOLDEN=1 to regenerate and review the diff")
+    }
+
+    static let extensions: [ChatCapabilities.Markup: String] = [.plain: "txt", .html: "html", .markdown: "md"]
+
+    @Test(arguments: Language.allCases, [ChatCapabilities.Markup.plain, .html, .markdown])
+    func demoWeek(language: Language, markup: ChatCapabilities.Markup) throws {
+        let rendered = try DigestDemo.render(language: language, markup: markup, calendar: calendar, prompts: try loadPrompts())
+        try Self.check(rendered, file: "digest.\(language.rawValue).\(Self.extensions[markup]!)")
+    }
+
+    @Test(arguments: Language.allCases)
+    func demoGuideInbox(language: Language) throws {
+        let store = try DigestDemo.store(calendar: calendar)
+        let period = DigestDemo.period(calendar: calendar)
+        let data = try store.read { tx in
+            try DigestLoader.loadGuide(tx, guide: olle, period: period, planner: DigestDemo.planner(calendar: calendar))
+        }
+        let document = try #require(
+            DigestBuilder.buildGuide(data, language: language, prompts: try loadPrompts(), calendar: calendar))
+        try Self.check(DigestRenderer.render(document, as: .plain), file: "guide.\(language.rawValue).txt")
+    }
+
+    /// The demo week holds every section, in the order of DESIGN.md §5.
+    @Test func demoHasEverySectionInOrder() throws {
+        let plain = try DigestDemo.render(language: .sv, markup: .plain, calendar: calendar, prompts: try loadPrompts())
+        let headings = [
+            "Sammanfattning 2026-11-16 – 2026-11-22", "Nya idéer (7)", "Idéslussen just nu (13 inskickade idéer)",
+            "Väntar på uppföljning (4)", "Nya lägen (3)", "Liknande idéer från olika förvaltningar (1)",
+            "Pågående utmaningar (2)", "Tack, alla guider",
+        ]
+        var rest = plain[...]
+        for heading in headings {
+            let found = try #require(rest.range(of: heading), "\(heading) missing or out of order")
+            rest = rest[found.upperBound...]
+        }
+        // The draft (#13) never shows; the passed challenge is flagged.
+        #expect(!plain.contains("#13"))
+        #expect(plain.contains("utmaning stäng 1"))
+        #expect(!plain.contains("utmaning stäng 2"))
+    }
+
+    /// The demo week split for Mattermost and Matrix: every part fits, and together they are the whole digest.
+    @Test(arguments: [matrix, mattermost, ChatCapabilities(maxMessageBytes: 1_500, markup: .markdown)])
+    func demoSplitsWithoutLoss(capabilities: ChatCapabilities) throws {
+        let store = try DigestDemo.store(calendar: calendar)
+        let period = DigestDemo.period(calendar: calendar)
+        let data = try store.read { tx in
+            try DigestLoader.load(
+                tx, period: period, planner: DigestDemo.planner(calendar: calendar), challenges: DigestDemo.challenges)
+        }
+        let document = DigestBuilder.build(data, language: .sv, prompts: try loadPrompts(), calendar: calendar)
+        let messages = DigestRenderer.messages(document, capabilities: capabilities)
+        for message in messages { #expect(sentSize(message, capabilities.markup) <= capabilities.maxMessageBytes) }
+        let continued = " " + document.continued.plainText
+        let parts = messages.map(\.plainText).joined(separator: "\n\n").split(separator: "\n").map {
+            $0.hasSuffix(continued) ? nil : String($0)
+        }
+        let whole = DigestRenderer.render(document, as: .plain).split(separator: "\n").map(String.init)
+        #expect(parts.compactMap { $0 } == whole)
+        if capabilities.maxMessageBytes >= 16_383 { #expect(messages.count == 1) } else { #expect(messages.count > 1) }
+    }
+}
