@@ -65,7 +65,7 @@ extension Command {
             answerWords.removeLast()
         }
         switch answerWords.joined(separator: " ") {
-        case "ja", "yes", "ja tack", "yes please", "javisst", "ok", "okej", "gärna", "garna", "sure":
+        case "ja", "yes", "ja tack", "yes please":
             return (.yes, number)
         case "anonymt", "ja anonymt", "anonymously", "yes anonymously", "anonym", "anonymous", "utan namn",
             "without name", "without my name":
@@ -301,26 +301,22 @@ extension Turn {
     }
 
     /// The idea-giver's answer to a consent question; false when `text` is not one (then it is handled as usual).
+    /// Consent to publish must be unambiguous: the answer names the idea (`ja 12`). A bare `ja` or `nej` could
+    /// be meant for something else (a guide's question, the weekly question), so it only gets a hint, and only
+    /// when no draft question is waiting for an answer.
     mutating func answerLift(_ text: String) throws -> Bool {
         guard let (answer, number) = Command.parseLiftAnswer(text) else { return false }
         let pending = try context.reader.pendingLiftRequests(author: person.id)
         guard !pending.isEmpty else { return false }
-        let request: LiftRequest
-        if let number {
-            guard let match = pending.first(where: { $0.ideaNumber == number }) else { return false }
-            request = match
-        } else {
-            // Without a number, only when nothing else is being asked and the question is unambiguous.
+        guard let number else {
             switch session.phase {
-            case .idle, .reviewing: break
-            case .asking, .editing, .askingUnit: return false
+            case .idle: break
+            case .reviewing, .asking, .editing, .askingUnit: return false
             }
-            guard pending.count == 1 else {
-                reply(t(.liftWhich, ["numbers": pending.map { "\($0.ideaNumber)" }.joined(separator: ", ")]))
-                return true
-            }
-            request = pending[0]
+            reply(t(.liftWhich, ["numbers": pending.map { "\($0.ideaNumber)" }.joined(separator: ", ")]))
+            return true
         }
+        guard let request = pending.first(where: { $0.ideaNumber == number }) else { return false }
         guard let idea = try context.reader.idea(number: request.ideaNumber) else { return false }
         var answered = request
         answered.answer = answer
@@ -333,12 +329,12 @@ extension Turn {
         case .yes, .anonymous:
             effects.append(.post(.shared, goodExample(idea, named: answer == .yes)))
             reply(t(answer == .yes ? .liftThanksNamed : .liftThanksAnonymous, values))
-            if request.askedBy != person.id {
+            if request.askedBy != person.id && !Pseudonym.isPseudonym(request.askedBy.rawValue) {
                 notify(request.askedBy, t(.liftConsented, in: coordinatorLanguage, values))
             }
         case .no:
             reply(t(.liftThanksNo, values))
-            if request.askedBy != person.id {
+            if request.askedBy != person.id && !Pseudonym.isPseudonym(request.askedBy.rawValue) {
                 notify(request.askedBy, t(.liftRefused, in: coordinatorLanguage, values))
             }
         }

@@ -50,10 +50,12 @@ public enum DigestSchedule: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// The guides' weekly slot: the weekly schedule itself, else Mondays at the daily time (every interval: the same).
+    /// The guides' weekly slot: the weekly schedule itself, else Mondays at the daily time (every interval: the
+    /// same); with the coordinators' digest off, the default Monday 09:00.
     public var guidesSchedule: DigestSchedule {
         switch self {
         case .daily(let time): .weekly(NudgeSettings.WeeklySlot(day: .mon, time: time))
+        case .off: .default
         default: self
         }
     }

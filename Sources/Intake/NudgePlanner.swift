@@ -1,5 +1,6 @@
 import Chat
 import Foundation
+import GRDB
 
 /// The `nudges.*` settings: spans of *working* time and the weekly slot (DESIGN.md §4).
 public struct NudgeSettings: Sendable, Equatable {
@@ -179,13 +180,12 @@ public struct NudgePlanner: Sendable {
         }
     }
 
-    /// The deadline reminders of a running challenge for one person who opted in: halfway through, and two
-    /// working days before the last day (at the start of working hours). None for a person who already sent
-    /// an idea to it, and none that would come before the challenge opened or after its deadline.
-    public func challengeReminders(for campaign: Campaign, recipient: UserID) -> [PlannedNudge] {
-        guard campaign.closedAt == nil else { return [] }
+    /// When a running challenge's reminders are due: halfway through, and two working days before the last
+    /// day (at the start of working hours). Either is nil when it would come before the challenge opened, after
+    /// its deadline, or (halfway) not before the deadline reminder.
+    public func challengeReminderTimes(for campaign: Campaign) -> (halfway: Date?, deadline: Date?) {
+        guard campaign.closedAt == nil else { return (nil, nil) }
         let end = calendar.startOfDay(campaign.deadline.adding(days: 1))
-        var planned: [PlannedNudge] = []
         var day = campaign.deadline
         var found = 0
         for _ in 0..<60 where found < 2 {
@@ -198,22 +198,36 @@ public struct NudgePlanner: Sendable {
         }
         let middle = campaign.openedAt.addingTimeInterval(end.timeIntervalSince(campaign.openedAt) / 2)
         let halfway = calendar.nextWorkingMoment(atOrAfter: middle)
-        if halfway < (deadlineDue ?? end) && halfway < end {
+        let halfwayDue = halfway < (deadlineDue ?? end) && halfway < end ? halfway : nil
+        return (halfwayDue, deadlineDue)
+    }
+
+    /// The deadline reminders of a running challenge for one person who opted in.
+    public func challengeReminders(for campaign: Campaign, recipient: UserID) -> [PlannedNudge] {
+        challengeReminders(for: campaign, recipient: recipient, times: challengeReminderTimes(for: campaign))
+    }
+
+    private func challengeReminders(
+        for campaign: Campaign, recipient: UserID, times: (halfway: Date?, deadline: Date?)
+    ) -> [PlannedNudge] {
+        var planned: [PlannedNudge] = []
+        if let halfway = times.halfway {
             planned.append(
                 PlannedNudge(
                     kind: .challengeHalfway, recipient: recipient, ideaNumber: nil, dueAt: halfway,
                     dedupeKey: "challenge_halfway:\(campaign.number):\(recipient.rawValue)", campaignNumber: campaign.number))
         }
-        if let deadlineDue {
+        if let deadline = times.deadline {
             planned.append(
                 PlannedNudge(
-                    kind: .challengeDeadline, recipient: recipient, ideaNumber: nil, dueAt: deadlineDue,
+                    kind: .challengeDeadline, recipient: recipient, ideaNumber: nil, dueAt: deadline,
                     dedupeKey: "challenge_deadline:\(campaign.number):\(recipient.rawValue)", campaignNumber: campaign.number))
         }
         return planned
     }
 
-    /// The challenge reminders the store calls for now.
+    /// The challenge reminders the store calls for now: for each running challenge (its times computed once),
+    /// each person who opted in and has not sent an idea to it.
     func desiredChallengeReminders(in tx: IntakeTransaction, now: Date) throws -> [PlannedNudge] {
         let today = calendar.day(of: now)
         let running = try tx.campaigns(includeClosed: false).filter { $0.isRunning(on: today) }
@@ -221,12 +235,27 @@ public struct NudgePlanner: Sendable {
         let people = try tx.challengeUpdatePeople()
         var planned: [PlannedNudge] = []
         for campaign in running {
+            let times = challengeReminderTimes(for: campaign)
+            guard times.halfway != nil || times.deadline != nil else { continue }
             let contributors = Set(try tx.ideas(campaign: campaign.number).map(\.author))
             for person in people where !contributors.contains(person.id) {
-                planned += challengeReminders(for: campaign, recipient: person.id)
+                planned += challengeReminders(for: campaign, recipient: person.id, times: times)
             }
         }
         return planned
+    }
+
+    /// Whether one challenge reminder is still called for: its challenge runs, the person still wants the news
+    /// and has not sent an idea to it, and the reminder is still the one planned. Constant work per reminder.
+    func isChallengeReminderWarranted(_ nudge: Nudge, in tx: IntakeTransaction, now: Date) throws -> Bool {
+        guard let number = nudge.campaignNumber, let campaign = try tx.campaign(number: number),
+            campaign.isRunning(on: calendar.day(of: now)), try tx.person(nudge.recipient)?.challengeUpdates == true
+        else { return false }
+        let sent = try Int.fetchOne(
+            tx.db, sql: "SELECT 1 FROM idea WHERE campaign = ? AND author = ? AND stage != ? LIMIT 1",
+            arguments: [number, nudge.recipient.rawValue, IdeaStage.utkast.rawValue])
+        guard sent == nil else { return false }
+        return challengeReminders(for: campaign, recipient: nudge.recipient).contains { $0.dedupeKey == nudge.dedupeKey }
     }
 
     /// One planning pass; returns how many nudges were added, moved or cancelled.
@@ -282,7 +311,7 @@ public struct NudgePlanner: Sendable {
     public func isWarranted(_ nudge: Nudge, in tx: IntakeTransaction, now: Date) throws -> Bool {
         if nudge.kind == .weeklyCheckin { return try tx.person(nudge.recipient)?.weeklyCheckin == true }
         if nudge.kind == .challengeHalfway || nudge.kind == .challengeDeadline {
-            return try desiredChallengeReminders(in: tx, now: now).contains { $0.dedupeKey == nudge.dedupeKey }
+            return try isChallengeReminderWarranted(nudge, in: tx, now: now)
         }
         guard let number = nudge.ideaNumber, let idea = try tx.idea(number: number) else { return false }
         return desired(for: idea, history: try tx.events(ofIdea: number), now: now)

@@ -145,8 +145,9 @@ public final class BotEngine: Sendable {
                 try outbox.add(kind: .leave)
                 return outbox.added
             }
-            if !isDirect, isConfiguredRoom(event.room) {
-                // The coordinators' and the shared room are joined when a coordinator invites the bot.
+            if isConfiguredRoom(event.room) {
+                // The coordinators' and the shared room are joined when a coordinator invites the bot; they are
+                // never anyone's direct chat, whatever the invite says.
                 guard settings.conversation.roles.isCoordinator(event.sender) else {
                     logger.notice(
                         "an invite to a configured room from someone who is not a coordinator; declining",
@@ -171,7 +172,8 @@ public final class BotEngine: Sendable {
             return outbox.added
 
         case .unreadable:
-            guard settings.isAllowed(event.sender) else { return nil }
+            // An encrypted message in a configured room is someone talking there: not for the bot to answer.
+            guard settings.isAllowed(event.sender), !isConfiguredRoom(event.room) else { return nil }
             let key = "encrypted_notice.\(event.room.rawValue)"
             if try tx.value(key) != nil { return nil }
             try tx.setValue("sent", for: key)
@@ -186,17 +188,21 @@ public final class BotEngine: Sendable {
             }
             // The challenge a reply is to: an announcement (in the shared room or a direct chat) or a reminder.
             let campaign = try event.inReplyTo.flatMap { try tx.campaign(announcedBy: $0) }
-            switch try tx.directRoomOwner(event.room) {
-            case event.sender:
-                break
-            case nil where event.isDirectRoom == true:
-                try tx.setDirectRoom(event.room, for: event.sender, at: now)
-            case nil where campaign != nil && event.room == settings.sharedRoom:
-                // An idea in reply to a challenge in the shared room: the conversation goes on in a direct chat.
+            if isConfiguredRoom(event.room) {
+                // In the configured rooms only a reply to a challenge's announcement (in the shared room) is taken:
+                // the idea goes on in the person's direct chat. Everything else there is people talking.
+                guard campaign != nil, event.room == settings.sharedRoom else { return nil }
                 outbox.recipient = event.sender
-            default:
-                // Group rooms and other people's rooms are not conversations.
-                return nil
+            } else {
+                switch try tx.directRoomOwner(event.room) {
+                case event.sender:
+                    break
+                case nil where event.isDirectRoom == true:
+                    try tx.setDirectRoom(event.room, for: event.sender, at: now)
+                default:
+                    // Group rooms and other people's rooms are not conversations.
+                    return nil
+                }
             }
             switch floodGate.check(event.sender, at: now) {
             case .accept:

@@ -192,14 +192,14 @@ public final class NudgeScheduler: Service, Sendable {
                     ?? Self.previousNominal(digests.schedule, before: slot, calendar: calendar)
                 let parts = try digests.build(tx, since, now)
                 for (index, part) in parts.enumerated() {
-                    let txn = "digest.\(Self.safe(key)).\(index)"
+                    let txn = "digest.\(Self.stableID(key)).\(index)"
                     if let room = digests.coordinatorsRoom {
                         try tx.enqueue(OutboxEntry(txnID: txn, roomID: room, body: part, style: .notice, createdAt: now))
                     } else {
                         for coordinator in digests.coordinators {
                             try tx.enqueue(
                                 OutboxEntry(
-                                    txnID: "\(txn).\(Self.safe(coordinator.rawValue))",
+                                    txnID: "\(txn).\(Self.stableID(coordinator.rawValue))",
                                     roomID: try tx.directRoom(of: coordinator), recipient: coordinator, body: part,
                                     style: .notice, createdAt: now))
                         }
@@ -228,7 +228,7 @@ public final class NudgeScheduler: Service, Sendable {
                     for (index, part) in parts.enumerated() {
                         try tx.enqueue(
                             OutboxEntry(
-                                txnID: "digest.\(Self.safe(key)).\(index)", roomID: try tx.directRoom(of: guide),
+                                txnID: "digest.\(Self.stableID(key)).\(index)", roomID: try tx.directRoom(of: guide),
                                 recipient: guide, body: part, style: .notice, createdAt: now))
                     }
                     // Recorded even when the inbox was empty: the slot is done either way.
@@ -249,11 +249,16 @@ public final class NudgeScheduler: Service, Sendable {
             ?? slot.nominal.addingTimeInterval(-slot.length)
     }
 
-    /// A transaction id part from any text: letters, digits, `-` and `_` only.
-    static func safe(_ text: String) -> String {
-        String(text.unicodeScalars.map { scalar -> Character in
-            scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || scalar == "-") ? Character(scalar) : "_"
-        })
+    /// A transaction id part for any text: the 64-bit FNV-1a hash of its UTF-8, in hex. Stable across runs
+    /// and builds (unlike `Hasher`), distinct for distinct user ids in practice, and safe in a URL path.
+    static func stableID(_ text: String) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01b3
+        }
+        let hex = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
     }
 
     /// Decides one nudge inside the caller's transaction; nil when it is not done yet (moved or gone).

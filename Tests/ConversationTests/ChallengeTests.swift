@@ -224,7 +224,7 @@ import Testing
         ])
     }
 
-    @Test(arguments: [("ja", true), ("Ja tack", true), ("anonymt", false), ("ja anonymt", false)])
+    @Test(arguments: [("ja 1", true), ("Ja tack 1", true), ("anonymt 1", false), ("ja anonymt 1", false), ("yes 1", true)])
     func aLiftIsShownOnlyAfterConsent(_ answer: String, named: Bool) throws {
         let intake = Self.intake()
         Self.submitted(intake)
@@ -234,6 +234,7 @@ import Testing
         #expect(intake.posts.isEmpty)
         #expect(intake.notices.last?.0 == Self.anna)
         #expect(intake.notices.last?.1.plainText.contains("Får de det?") == true)
+        #expect(intake.notices.last?.1.plainText.contains("ja 1") == true)
         try ia.send("lyft 1")
         #expect(ia.replies == [ia.text(.liftPending, ["number": "1"])])
 
@@ -257,7 +258,7 @@ import Testing
         var ia = try Harness(Self.ia, config: Self.config, intake: intake)
         try ia.send("lyft 1")
         var anna = try Harness(Self.anna, config: Self.config, intake: intake)
-        try anna.send("Nej tack")
+        try anna.send("Nej tack 1")
         #expect(intake.lifts[1]?.answer == LiftRequest.Answer.no)
         #expect(intake.posts.isEmpty)
         #expect(intake.notices.last?.1.plainText.contains("vill inte") == true)
@@ -281,7 +282,7 @@ import Testing
         #expect(intake.lifts[1]?.answer == .yes)
     }
 
-    @Test func twoPendingQuestionsNeedTheNumber() throws {
+    @Test func aBareYesIsNeverConsentItOnlyGetsAHint() throws {
         let intake = Self.intake()
         Self.submitted(intake, number: 1)
         Self.submitted(intake, number: 2)
@@ -289,12 +290,35 @@ import Testing
         try ia.send("lyft 1")
         try ia.send("lyft 2")
         var anna = try Harness(Self.anna, config: Self.config, intake: intake)
-        try anna.send("nej")
-        #expect(anna.replies == [anna.text(.liftWhich, ["numbers": "1, 2"])])
+        // "ja" may be meant for a guide's question or the weekly question: nothing is published on it.
+        for bare in ["ja", "nej", "anonymt", "yes"] {
+            try anna.send(bare)
+            #expect(anna.replies == [anna.text(.liftWhich, ["numbers": "1, 2"])])
+            #expect(anna.savedIdeas.isEmpty)
+        }
+        #expect(intake.lifts.values.allSatisfy { $0.answer == nil })
+        #expect(intake.posts.isEmpty)
+        // Words that are no consent at all are ordinary text.
+        try anna.send("ok")
+        #expect(anna.savedIdeas.first?.problem == "ok")
+        try anna.send("avbryt")
         try anna.send("nej 2")
         #expect(intake.lifts[2]?.answer == LiftRequest.Answer.no)
-        try anna.send("ja")
+        try anna.send("ja 1")
         #expect(intake.lifts[1]?.answer == .yes)
+        #expect(intake.posts.count == 1)
+        try anna.send("ja 7")  // no question about idea 7: an ordinary message
+        #expect(anna.savedIdeas.first?.problem == "ja 7")
+    }
+
+    @Test func aReplyFromACoordinatorWhoWasForgottenIsNotSentToThePseudonym() throws {
+        let intake = Self.intake()
+        Self.submitted(intake)
+        intake.lifts[1] = LiftRequest(ideaNumber: 1, askedBy: "anonym-0badc0de", askedAt: start)
+        var anna = try Harness(Self.anna, config: Self.config, intake: intake)
+        try anna.send("ja 1")
+        #expect(intake.lifts[1]?.answer == .yes)
+        #expect(intake.notices.allSatisfy { $0.0 != "anonym-0badc0de" })
     }
 
     @Test func noSharedRoomNoLift() throws {

@@ -75,15 +75,36 @@ import Testing
         #expect(h.chat.sent.isEmpty, "no notice in the rooms")
     }
 
-    @Test func anInviteToAConfiguredRoomFromSomeoneElseIsDeclined() async throws {
+    @Test(arguments: [false, true])
+    func anInviteToAConfiguredRoomFromSomeoneElseIsDeclinedEvenAsADirectChat(_ direct: Bool) async throws {
         let h = try Harness()
         try h.engine.process(
             ChatBatch(
-                events: [event("$i1", .invite(isDirect: false, encrypted: false), from: Self.anna, in: Self.coordinators, direct: false)],
+                events: [
+                    event("$i1", .invite(isDirect: direct, encrypted: false), from: Self.anna, in: Self.coordinators, direct: direct),
+                    event("$i2", .invite(isDirect: direct, encrypted: false), from: Self.anna, in: Self.shared, direct: direct),
+                ],
                 cursor: "s1"), now: start)
         try await h.drain()
         #expect(h.chat.state.withLock { $0.joined }.isEmpty)
-        #expect(h.chat.state.withLock { $0.left } == [Self.coordinators])
+        #expect(h.chat.state.withLock { $0.left } == [Self.coordinators, Self.shared])
+        #expect(try await h.store.read { try $0.directRoomOwner(Self.shared) } == nil)
+    }
+
+    @Test func aConfiguredRoomNeverBecomesSomeonesDirectChat() async throws {
+        let h = try Harness()
+        // Ia writes in the shared room while she is alone in it (an adapter would call it direct).
+        try await say(h, "$s1", "test", from: Self.ia, in: Self.shared, direct: true)
+        try await say(h, "$s2", "idé 1", from: Self.ia, in: Self.coordinators, direct: true)
+        try h.engine.process(
+            ChatBatch(events: [event("$s3", .unreadable, from: Self.anna, in: Self.shared, direct: false)], cursor: "s3"),
+            now: start)
+        try await h.drain()
+        #expect(h.chat.sent.isEmpty)
+        #expect(h.chat.state.withLock { $0.left }.isEmpty, "an encrypted message there does not make the bot leave")
+        #expect(try await h.store.read { try $0.directRoomOwner(Self.shared) } == nil)
+        #expect(try await h.store.read { try $0.directRoomOwner(Self.coordinators) } == nil)
+        #expect(try await h.store.read { try $0.person(Self.ia) } == nil, "nothing was a conversation")
     }
 
     @Test func aReplyToTheAnnouncementInTheSharedRoomBecomesAChallengeIdeaInADirectChat() async throws {
@@ -154,7 +175,7 @@ import Testing
         try await say(h, "$l1", "lyft 1", from: Self.ia, in: Self.iaRoom)
         #expect(h.messages(in: Self.shared).isEmpty)
         #expect(h.chat.state.withLock { $0.opened } == [Self.anna])
-        try await say(h, "$l2", "ja", from: Self.anna, in: RoomID("!dm-\(Self.anna.rawValue)"))
+        try await say(h, "$l2", "ja 1", from: Self.anna, in: RoomID("!dm-\(Self.anna.rawValue)"))
         let example = try #require(h.messages(in: Self.shared).first)
         #expect(example.body.plainText.contains("Ett gott exempel: #1 Tolkbokning"))
         #expect(example.body.plainText.contains("@anna:kommun.se"))
@@ -173,7 +194,13 @@ import Testing
                     unit: "Socialtjänst", stage: .testas, createdAt: start, updatedAt: start, submittedAt: start))
         }
         try await say(h, "$l1", "lyft 1", from: Self.ia, in: Self.iaRoom)
-        try await h.store.write { tx in _ = try tx.forgetPerson(Self.anna, pseudonym: "anonym-0badc0de", at: start) }
+        try await h.store.write { tx in
+            try tx.recordDigest(key: "guide:@anna:kommun.se:2026-09-21", since: start, until: start, parts: 1, at: start)
+            try tx.recordDigest(key: "guide:@anna:kommun.se.x:2026-09-21", since: start, until: start, parts: 1, at: start)
+            _ = try tx.forgetPerson(Self.anna, pseudonym: "anonym-0badc0de", at: start)
+        }
         #expect(try await h.store.read { try $0.liftRequest(idea: 1) } == nil)
+        #expect(try await h.store.read { try $0.digestSent(key: "guide:@anna:kommun.se:2026-09-21") } == false)
+        #expect(try await h.store.read { try $0.digestSent(key: "guide:@anna:kommun.se.x:2026-09-21") })
     }
 }

@@ -127,18 +127,24 @@ import Testing
     @Test func withoutARoomEachCoordinatorGetsItDirectly() throws {
         let world = try World()
         _ = try world.run(world.scheduler(room: nil), from: stockholm(2026, 3, 30, 9), to: stockholm(2026, 3, 30, 9))
-        let outbox = try world.store.read { try $0.allOutbox() }.filter { $0.txnID.hasPrefix("digest.coordinators") }
+        let outbox = try world.store.read { try $0.allOutbox() }.filter { $0.txnID.hasPrefix("digest.") && $0.body.plainText.hasPrefix("Sammanfattning") || $0.body.plainText == "del 2" }
         #expect(outbox.compactMap(\.recipient) == ["@ia:kommun.se", "@jan:kommun.se", "@ia:kommun.se", "@jan:kommun.se"])
     }
 
     @Test func guidesGetTheirWeeklyInboxOnlyWhenThereIsSomething() throws {
         let world = try World(schedule: "daily 08:30")
         _ = try world.run(world.scheduler(), from: stockholm(2026, 3, 30, 8), to: stockholm(2026, 4, 2, 12))
-        let guideEntries = try world.store.read { try $0.allOutbox() }.filter { $0.txnID.hasPrefix("digest.guide") }
+        let guideEntries = try world.store.read { try $0.allOutbox() }.filter { $0.txnID.hasPrefix("digest.") && $0.body.plainText == "Din inkorg" }
         // Mondays at the daily time; Olle's inbox is empty, so he gets nothing.
         #expect(guideEntries.map(\.recipient) == ["@karin:kommun.se"])
         #expect(guideEntries.first?.body.plainText == "Din inkorg")
         #expect(try world.store.read { try $0.digestSent(key: "guide:@olle:kommun.se:2026-03-30") })
+    }
+
+    @Test func transactionIdsOfSimilarUserIdsDoNotCollide() {
+        #expect(NudgeScheduler.stableID("@anna.berg:kommun.se") != NudgeScheduler.stableID("@anna_berg:kommun.se"))
+        #expect(NudgeScheduler.stableID("coordinators:2026-03-30") == NudgeScheduler.stableID("coordinators:2026-03-30"))
+        #expect(NudgeScheduler.stableID("x").count == 16)
     }
 
     @Test func offSendsNothing() throws {

@@ -183,8 +183,7 @@ class Person:
 
     async def download(self, mxc: str) -> bytes:
         """The bytes of a file the bot sent (authenticated media download)."""
-        server, media_id = mxc.removeprefix("mxc://").split("/", 1)
-        resp = await self.client.download(server_name=server, media_id=media_id)
+        resp = await self.client.download(mxc=mxc)
         body = getattr(resp, "body", None)
         if body is None:
             raise AssertionError(f"{self.user_id}: download {mxc} failed: {resp}")

@@ -142,7 +142,7 @@ def test_digest_on_demand_challenge_and_good_example(synapse, make_skav):
             assert has(question, "Får de det?"), question
             await asyncio.sleep(0.5)
             assert not [m for m in anna.elsewhere if has(m.body, "gott exempel")], "shown before consent"
-            (yes,) = await anna.say("ja", expect=1)
+            (yes,) = await anna.say("ja 1", expect=1)
             assert has(yes, "visas nu"), yes
             example = await anna.wait_elsewhere(
                 shared_room, lambda m: has(m.body, "gott exempel"), what="the good example in the shared room"
