@@ -82,10 +82,7 @@ extension Turn {
     private var roles: Roles { config.roles }
 
     /// The local calendar day of this message.
-    var today: CivilDate {
-        let local = Int(floor(now.timeIntervalSince1970)) + config.timeZone.secondsFromGMT(for: now)
-        return CivilDate(daysSince1970: Int(floor(Double(local) / 86_400)))
-    }
+    var today: CivilDate { CivilDate(now, in: config.timeZone) }
 
     mutating func performChallenge(_ command: Command) throws {
         switch command {
@@ -239,7 +236,7 @@ extension Turn {
             t(.challengeSummaryTitle, in: language, ["challenge": "\(campaign.number)", "title": campaign.title]),
             t(.challengeCardQuestion, in: language, ["question": campaign.question]),
             t(.challengeSummaryPeriod, in: language, [
-                "opened": "\(dayOf(campaign.openedAt))", "deadline": campaign.deadline.description,
+                "opened": "\(CivilDate(campaign.openedAt, in: config.timeZone))", "deadline": campaign.deadline.description,
             ]),
             t(.challengeSummaryCount, in: language, [
                 "count": "\(ideas.count)", "people": "\(Set(ideas.map(\.author)).count)",
@@ -263,11 +260,6 @@ extension Turn {
                 ]))
         }
         return .paragraphs([Self.lines(head), Self.lines(lines)])
-    }
-
-    private func dayOf(_ date: Date) -> CivilDate {
-        let local = Int(floor(date.timeIntervalSince1970)) + config.timeZone.secondsFromGMT(for: date)
-        return CivilDate(daysSince1970: Int(floor(Double(local) / 86_400)))
     }
 
     // MARK: lyft N

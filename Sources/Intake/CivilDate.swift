@@ -1,3 +1,5 @@
+import Foundation
+
 /// A day of the week. Raw values are the config's day names (`calendar.working_days`).
 public enum Weekday: String, Sendable, CaseIterable, Comparable, Codable {
     case mon, tue, wed, thu, fri, sat, sun
@@ -93,6 +95,12 @@ public struct CivilDate: Sendable, Hashable, Comparable, Codable, CustomStringCo
     }
 
     public func adding(days: Int) -> CivilDate { CivilDate(daysSince1970: daysSince1970 + days) }
+
+    /// The calendar day that `date` falls on in `timeZone`.
+    public init(_ date: Date, in timeZone: TimeZone) {
+        let local = Int(floor(date.timeIntervalSince1970)) + timeZone.secondsFromGMT(for: date)
+        self.init(daysSince1970: Int(floor(Double(local) / 86_400)))
+    }
 
     /// `2026-04-03`.
     public var description: String {

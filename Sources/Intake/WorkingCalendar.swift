@@ -124,10 +124,7 @@ public struct WorkingCalendar: Sendable, Equatable {
     }
 
     /// The calendar day that `date` falls on in this calendar's time zone.
-    public func day(of date: Date) -> CivilDate {
-        let local = Int(floor(date.timeIntervalSince1970)) + timeZone.secondsFromGMT(for: date)
-        return CivilDate(daysSince1970: Int(floor(Double(local) / 86_400)))
-    }
+    public func day(of date: Date) -> CivilDate { CivilDate(date, in: timeZone) }
 
     /// The days of `year` on a working weekday that are off: holidays and extra days off, in date order.
     public func nonWorkingWeekdays(year: Int) -> [DayOff] {
