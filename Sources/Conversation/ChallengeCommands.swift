@@ -86,7 +86,7 @@ extension Turn {
 
     mutating func performChallenge(_ command: Command) throws {
         switch command {
-        case .campaigns: try listCampaigns()
+        case .campaigns: listCampaigns()
         case .campaignUpdates(let on):
             person.challengeUpdates = on
             reply(t(on ? .challengeUpdatesOn : .challengeUpdatesOff))
@@ -112,8 +112,8 @@ extension Turn {
 
     // MARK: utmaningar
 
-    private mutating func listCampaigns() throws {
-        let running = try context.reader.campaigns(includeClosed: false).filter { $0.isRunning(on: today) }
+    private mutating func listCampaigns() {
+        let running = runningCampaigns
         var parts: [RichText] = []
         if running.isEmpty {
             parts.append(t(.challengeNoneRunning))

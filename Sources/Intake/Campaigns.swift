@@ -192,7 +192,6 @@ extension IntakeTransaction {
     /// The end of the period of the last scheduled digest whose key starts with `prefix`.
     public func lastDigestUntil(prefix: String) throws -> Date? {
         try Date.fetchOne(
-            db, sql: "SELECT MAX(until) FROM digest_run WHERE key LIKE ? ESCAPE '\\'",
-            arguments: [prefix.replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"])
+            db, sql: "SELECT MAX(until) FROM digest_run WHERE substr(key, 1, length(?1)) = ?1", arguments: [prefix])
     }
 }

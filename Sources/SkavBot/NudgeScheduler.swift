@@ -172,73 +172,90 @@ public final class NudgeScheduler: Service, Sendable {
     func deliverDigests(_ digests: DigestDelivery, now: Date) throws -> [String] {
         let calendar = planner.calendar
         guard calendar.isWorkingMoment(now) else { return [] }
-        // Slots that fell due before digests were first scheduled are not caught up: a new installation does
-        // not start with last week's digest. After that, a slot missed while the bot was down is sent late, once.
-        let baseline = try store.write { tx -> Date in
-            if let text = try tx.value(Self.digestBaselineKey), let seconds = TimeInterval(text) {
-                return Date(timeIntervalSince1970: seconds)
-            }
-            try tx.setValue("\(now.timeIntervalSince1970)", for: Self.digestBaselineKey)
-            return now
+        let baseline = try digestBaseline(now: now)
+        func due(_ schedule: DigestSchedule) -> DigestSchedule.Slot? {
+            guard let slot = schedule.latestSlot(atOrBefore: now, calendar: calendar), slot.due <= now,
+                slot.due >= baseline
+            else { return nil }
+            return slot
         }
         var sent: [String] = []
-        if let slot = digests.schedule.latestSlot(atOrBefore: now, calendar: calendar), slot.due <= now,
-            slot.due >= baseline
-        {
-            let key = DigestDelivery.coordinatorsPrefix + slot.key
-            let done = try store.write { tx -> Bool in
-                guard try !tx.digestSent(key: key) else { return false }
-                let since = try tx.lastDigestUntil(prefix: DigestDelivery.coordinatorsPrefix)
-                    ?? Self.previousNominal(digests.schedule, before: slot, calendar: calendar)
-                let parts = try digests.build(tx, since, now)
-                for (index, part) in parts.enumerated() {
-                    let txn = "digest.\(Self.stableID(key)).\(index)"
-                    if let room = digests.coordinatorsRoom {
-                        try tx.enqueue(OutboxEntry(txnID: txn, roomID: room, body: part, style: .notice, createdAt: now))
-                    } else {
-                        for coordinator in digests.coordinators {
-                            try tx.enqueue(
-                                OutboxEntry(
-                                    txnID: "\(txn).\(Self.stableID(coordinator.rawValue))",
-                                    roomID: try tx.directRoom(of: coordinator), recipient: coordinator, body: part,
-                                    style: .notice, createdAt: now))
-                        }
-                    }
-                }
-                try tx.recordDigest(key: key, since: since, until: now, parts: parts.count, at: now)
-                return true
-            }
-            if done {
+        if let slot = due(digests.schedule) {
+            let targets: [DigestTarget] =
+                digests.coordinatorsRoom.map { [DigestTarget(room: $0, recipient: nil, suffix: "")] }
+                ?? digests.coordinators.map { DigestTarget(room: nil, recipient: $0, suffix: ".\(Self.stableID($0.rawValue))") }
+            if let key = try deliverDigest(
+                prefix: DigestDelivery.coordinatorsPrefix, schedule: digests.schedule, slot: slot, now: now,
+                targets: targets, build: { tx, since in try digests.build(tx, since, now) })
+            {
                 sent.append(key)
                 logger.info("digest sent", metadata: ["digest.key": "\(key)"])
             }
         }
-        if !digests.guides.isEmpty,
-            let slot = digests.schedule.guidesSchedule.latestSlot(atOrBefore: now, calendar: calendar), slot.due <= now,
-            slot.due >= baseline
-        {
+        if !digests.guides.isEmpty, let slot = due(digests.schedule.guidesSchedule) {
             for guide in digests.guides {
-                let prefix = DigestDelivery.guidePrefix(guide)
-                let key = prefix + slot.key
-                let done = try store.write { tx -> Bool in
-                    guard try !tx.digestSent(key: key) else { return false }
-                    let since = try tx.lastDigestUntil(prefix: prefix)
-                        ?? Self.previousNominal(digests.schedule.guidesSchedule, before: slot, calendar: calendar)
-                    let parts = try digests.buildGuide(tx, guide, since, now)
-                    for (index, part) in parts.enumerated() {
-                        try tx.enqueue(
-                            OutboxEntry(
-                                txnID: "digest.\(Self.stableID(key)).\(index)", roomID: try tx.directRoom(of: guide),
-                                recipient: guide, body: part, style: .notice, createdAt: now))
-                    }
-                    // Recorded even when the inbox was empty: the slot is done either way.
-                    try tx.recordDigest(key: key, since: since, until: now, parts: parts.count, at: now)
-                    return !parts.isEmpty
+                if let key = try deliverDigest(
+                    prefix: DigestDelivery.guidePrefix(guide), schedule: digests.schedule.guidesSchedule, slot: slot,
+                    now: now, targets: [DigestTarget(room: nil, recipient: guide, suffix: "")],
+                    build: { tx, since in try digests.buildGuide(tx, guide, since, now) })
+                {
+                    sent.append(key)
                 }
-                if done { sent.append(key) }
             }
         }
         return sent
+    }
+
+    /// Where one digest's messages go: a room, or a person's direct chat (`suffix` tells several people apart).
+    private struct DigestTarget {
+        var room: RoomID?
+        var recipient: UserID?
+        var suffix: String
+    }
+
+    /// One audience's digest for `slot`, at most once: built for the period since that audience's last digest,
+    /// enqueued to every target and recorded in `digest_run`, all in one transaction. The run is recorded even
+    /// when there was nothing to send (an empty inbox), so the slot is done either way. Returns the key when
+    /// messages went out.
+    private func deliverDigest(
+        prefix: String, schedule: DigestSchedule, slot: DigestSchedule.Slot, now: Date, targets: [DigestTarget],
+        build: (IntakeTransaction, Date) throws -> [RichText]
+    ) throws -> String? {
+        let key = prefix + slot.key
+        let calendar = planner.calendar
+        let sent = try store.write { tx -> Bool in
+            guard try !tx.digestSent(key: key) else { return false }
+            let since = try tx.lastDigestUntil(prefix: prefix)
+                ?? Self.previousNominal(schedule, before: slot, calendar: calendar)
+            let parts = try build(tx, since)
+            for (index, part) in parts.enumerated() {
+                for target in targets {
+                    let room = try target.room ?? target.recipient.flatMap { try tx.directRoom(of: $0) }
+                    try tx.enqueue(
+                        OutboxEntry(
+                            txnID: "digest.\(Self.stableID(key)).\(index)\(target.suffix)", roomID: room,
+                            recipient: target.recipient, body: part, style: .notice, createdAt: now))
+                }
+            }
+            try tx.recordDigest(key: key, since: since, until: now, parts: parts.count, at: now)
+            return !parts.isEmpty
+        }
+        return sent ? key : nil
+    }
+
+    /// Slots that fell due before digests were first scheduled are not caught up: a new installation does not
+    /// start with last week's digest. After that, a slot missed while the bot was down is sent late, once.
+    /// Read on every pass; written once.
+    private func digestBaseline(now: Date) throws -> Date {
+        func stored(_ tx: IntakeTransaction) throws -> Date? {
+            try tx.value(Self.digestBaselineKey).flatMap(TimeInterval.init).map(Date.init(timeIntervalSince1970:))
+        }
+        if let known = try store.read(stored) { return known }
+        return try store.write { tx -> Date in
+            if let known = try stored(tx) { return known }
+            try tx.setValue("\(now.timeIntervalSince1970)", for: Self.digestBaselineKey)
+            return now
+        }
     }
 
     static let digestBaselineKey = "digest.baseline"
