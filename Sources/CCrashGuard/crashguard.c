@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 static atomic_int guard_fd = -1;
+/// The length of the current record: the crash mark goes right after it.
+static atomic_long guard_length = 0;
 /// The thread that began the current record; 0 when nothing is in flight.
 static atomic_long guard_thread = 0;
 
@@ -24,8 +26,8 @@ static void mark_crash(void) {
     int fd = atomic_load(&guard_fd);
     long owner = atomic_load(&guard_thread);
     if (fd < 0 || owner == 0 || owner != current_thread()) return;
-    static const char mark[] = "\ncrash\n";
-    ssize_t ignored = write(fd, mark, sizeof(mark) - 1);
+    static const char mark[] = "crash\n";
+    ssize_t ignored = pwrite(fd, mark, sizeof(mark) - 1, (off_t)atomic_load(&guard_length));
     (void)ignored;
     atomic_store(&guard_thread, 0);
 }
@@ -45,7 +47,7 @@ static void handler(int signal_number, siginfo_t *info, void *context) {
 }
 
 int skav_crashguard_install(const char *path) {
-    int fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) return -1;
     int old = atomic_exchange(&guard_fd, fd);
     if (old >= 0) close(old);
@@ -66,16 +68,18 @@ int skav_crashguard_install(const char *path) {
 int skav_crashguard_begin(const char *bytes, size_t length) {
     int fd = atomic_load(&guard_fd);
     if (fd < 0) return -1;
-    if (ftruncate(fd, 0) != 0) return -1;
+    // One system call: the record overwrites the start of the file. A longer earlier record may leave a
+    // tail behind it; readers look only at the line after the record.
     size_t done = 0;
     while (done < length) {
-        ssize_t wrote = write(fd, bytes + done, length - done);
+        ssize_t wrote = pwrite(fd, bytes + done, length - done, (off_t)done);
         if (wrote < 0) {
             if (errno == EINTR) continue;
             return -1;
         }
         done += (size_t)wrote;
     }
+    atomic_store(&guard_length, (long)length);
     atomic_store(&guard_thread, current_thread());
     return 0;
 }
@@ -84,6 +88,7 @@ void skav_crashguard_end(void) { atomic_store(&guard_thread, 0); }
 
 int skav_crashguard_clear(void) {
     atomic_store(&guard_thread, 0);
+    atomic_store(&guard_length, 0);
     int fd = atomic_load(&guard_fd);
     return fd < 0 ? -1 : ftruncate(fd, 0);
 }

@@ -140,6 +140,10 @@ import Testing
         // A death outside any watched input (a SIGKILL, another thread's bug) is nobody's fault.
         CrashGuard.simulateCrash()
         #expect(CrashGuard.lastCrash(path: path) == nil)
+        // A shorter record after a longer one: the older record's tail does not confuse the reader.
+        CrashGuard.watch(InFlight(.event, "$a-much-longer-event-id-than-the-next-one")) {}
+        CrashGuard.watch(InFlight(.event, "$short")) { CrashGuard.simulateCrash() }
+        #expect(CrashGuard.lastCrash(path: path) == InFlight(.event, "$short"))
         // A key with a line break survives the round trip.
         let odd = InFlight(.event, "$odd\nid%0A")
         CrashGuard.watch(odd) { CrashGuard.simulateCrash() }

@@ -17,7 +17,8 @@
 /// with errno set. Calling it again replaces the file.
 int skav_crashguard_install(const char *path);
 
-/// Replaces the file's content with `bytes` and remembers the calling thread. Returns 0, or -1.
+/// Writes `bytes` (one line, ending in a newline) at the start of the file and remembers the calling
+/// thread; a crash mark (`crash\n`) is written right after it. One system call. Returns 0, or -1.
 int skav_crashguard_begin(const char *bytes, size_t length);
 
 /// The input was handled: a crash from now on is not its fault. The file keeps its content (no system
