@@ -100,6 +100,16 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // `Tests/bench.sh --scale N`: seeds an organisation of N ideas through the store and prints the figures.
+        .executableTarget(
+            name: "skav-bench",
+            dependencies: [
+                "SkavBot", "Intake", "Conversation", "Chat",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "CurlHTTPTests", dependencies: ["CurlHTTP"], exclude: ["test_server.py"], swiftSettings: strict),
         .testTarget(name: "ChatTests", dependencies: ["Chat"], swiftSettings: strict),
