@@ -87,6 +87,9 @@ public final class BotEngine: Sendable {
         try store.read { try $0.value(settings.cursorKey) }
     }
 
+    /// Done nudges whose situation is over are kept this long (for `nudges simulate` and support questions).
+    public static let nudgeRetention: TimeInterval = 30 * 86_400
+
     /// Servers never re-deliver an event this old, so its id need not be remembered longer.
     public static let processedRetention: TimeInterval = 30 * 86_400
 
@@ -450,6 +453,9 @@ public final class BotEngine: Sendable {
         let seconds = TimeInterval(retention.components.seconds)
         let cutoff = now.addingTimeInterval(-seconds)
         let outcome = try store.write { try $0.deleteExpired(before: cutoff, at: now) }
+        // Done nudges whose situation is over (the dedupe key is no longer needed), a month on.
+        let compacted = try store.write { try $0.compactNudges(before: now.addingTimeInterval(-Self.nudgeRetention)) }
+        if compacted > 0 { logger.info("retention: compacted done nudges", metadata: ["nudges": "\(compacted)"]) }
         try store.checkpoint()
         if outcome.drafts + outcome.states > 0 {
             logger.info(

@@ -141,7 +141,9 @@ public final class NudgeScheduler: Service, Sendable {
     @discardableResult
     public func runOnce(now: Date) throws -> Pass {
         var pass = Pass()
-        try store.write { tx in _ = try planner.plan(in: tx, now: now) }
+        // Planning reads the whole open intake: from a read snapshot, then a short write of the changes.
+        let changes = try store.read { tx in try planner.changes(in: tx, now: now) }
+        if !changes.isEmpty { try store.write { tx in _ = try planner.apply(changes, in: tx, now: now) } }
         let due = try store.read { try $0.dueNudges(at: now) }
         var wrote = false
         for candidate in due {
