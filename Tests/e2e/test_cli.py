@@ -191,3 +191,44 @@ def test_calendar_refuses_a_broken_calendar_config(tmp_path):
     result = skav("calendar", "2026", "--config", str(config))
     assert result.returncode == 2
     assert "'calendar.working_hours'" in result.stderr and "Fatal error" not in result.stderr
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def test_csv_export_holds_no_live_formula(tmp_path):
+    """An idea that starts like a formula is text in the CSV a spreadsheet opens (OWASP CSV injection):
+    every cell that starts with = + - @ tab or CR gets a leading single quote; the JSON export stays raw."""
+    import csv
+    import io
+
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {"HOME": str(home), "XDG_DATA_HOME": ""}
+    hyperlink = '=HYPERLINK("http://evil.example/x";"Klicka här")'
+    lines = f"{hyperlink}\nhoppa\n-2+3 @SUMMA(A1)\nskicka\n"
+    result = skav(stdin=lines, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "#1" in result.stdout
+
+    out = tmp_path / "ideas.csv"
+    exported = skav("ideas", "export", "--format", "csv", "--output", str(out), env=env)
+    assert exported.returncode == 0, exported.stderr
+    text = out.read_bytes().decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
+    assert len(rows) == 2, rows
+    header, row = rows
+    assert len(row) == len(header)
+    for name, cell in zip(header, row):
+        first = cell.lstrip(" \n")[:1]
+        assert first not in FORMULA_START or first == "", f"{name} is a live formula: {cell!r}"
+    cells = dict(zip(header, row))
+    assert cells["problem"] == "'" + hyperlink, "the text is kept behind the quote"
+    assert cells["solution"] == "'-2+3 @SUMMA(A1)"
+    assert cells["author"].startswith("'@") and cells["author"].endswith(":terminal")
+    assert cells["number"] == "1"
+
+    raw = skav("ideas", "export", "--format", "json", env=env)
+    assert raw.returncode == 0, raw.stderr
+    assert json.loads(raw.stdout)[0]["problem"] == hyperlink, "the JSON export is not a spreadsheet: raw"
+
