@@ -26,14 +26,20 @@ public final class IntakeStore: Sendable {
     /// The file, or nil in memory.
     public let path: String?
 
-    /// Opens (creating if needed) the database file and its folder, and migrates it.
+    /// Opens (creating if needed) the database file and its folder, and migrates it. A new folder is made
+    /// 0700 and a new file 0600 (its -wal and -shm follow the file), whatever the umask: the database holds
+    /// the bot's access token and everyone's ideas.
     public init(path: String) throws {
         let url = URL(fileURLWithPath: path)
         do {
-            try FileManager.default.createDirectory(
-                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try PrivateFiles.createDirectory(url.deletingLastPathComponent())
         } catch {
             throw IntakeError(.cannotOpen, "cannot create the folder for the database \(path): \(error.localizedDescription)")
+        }
+        do {
+            try PrivateFiles.createFile(path)
+        } catch {
+            throw IntakeError(.cannotOpen, "cannot create the database \(path): \(error.localizedDescription)")
         }
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
