@@ -369,14 +369,17 @@ public struct IntakeTransaction: IntakeReading {
         try OutboxEntry.order(Column("id")).fetchAll(db)
     }
 
+    /// Marks the entry sent and, in the same transaction, empties it of what the person now has: the text,
+    /// a file (a data export) and the recipient. What exactly-once needs stays: the transaction id, the
+    /// room, the remote id and the time.
     public func markSent(_ id: Int64, remoteID: String, room: RoomID, at date: Date) throws {
         try db.execute(
-            // A sent file (a data export) is not kept: the person has it now.
             sql: """
-                UPDATE outbox SET sent_at = ?, remote_id = ?, room_id = ?, last_error = NULL, attachment = NULL
+                UPDATE outbox SET sent_at = ?, remote_id = ?, room_id = ?, last_error = NULL, attachment = NULL,
+                    body = ?, recipient = NULL
                 WHERE id = ?
                 """,
-            arguments: [date, remoteID, room.rawValue, id])
+            arguments: [date, remoteID, room.rawValue, OutboxEntry.emptyBodyJSON, id])
     }
 
     /// Records a failed attempt; the entry is tried again after `retryAt`, or given up when `retryAt` is nil.

@@ -77,11 +77,18 @@ public struct PersonalDataExport: Codable, Sendable, Equatable {
     public var pendingMessages: Int
     /// Audit entries about their ideas, and those in which they are the actor, oldest first.
     public var audit: [AuditEntry]
+    /// The messages to them the outbox still holds (waiting, or given up), with their text.
+    public var messages: [StoredMessage]
+    /// Sent messages in their direct chats the outbox keeps a record of (transaction id, room, time; the
+    /// text goes when a message is sent).
+    public var sentMessages: Int
 
     public init(
         user: UserID, person: Person?, ideas: [IdeaRecord], guiding: [Int] = [], directRooms: [RoomID] = [],
-        pendingMessages: Int = 0, audit: [AuditEntry] = []
+        pendingMessages: Int = 0, audit: [AuditEntry] = [], messages: [StoredMessage] = [], sentMessages: Int = 0
     ) {
+        self.messages = messages
+        self.sentMessages = sentMessages
         self.user = user
         self.person = person
         self.ideas = ideas
@@ -173,7 +180,8 @@ extension IntakeTransaction {
             arguments: [user.rawValue, user.rawValue])
         return PersonalDataExport(
             user: user, person: try person(user), ideas: Array(ideas), guiding: guiding,
-            directRooms: rooms.map(RoomID.init(rawValue:)), pendingMessages: pending, audit: audit)
+            directRooms: rooms.map(RoomID.init(rawValue:)), pendingMessages: pending, audit: audit,
+            messages: try storedMessages(for: user), sentMessages: try sentMessageCount(for: user))
     }
 
     // MARK: glöm mig

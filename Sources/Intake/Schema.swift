@@ -229,6 +229,16 @@ enum Schema {
                 t.column("sent_at", .datetime).notNull()
             }
         }
+        migrator.registerMigration("v9") { db in
+            // A sent outbox entry keeps only what exactly-once needs (transaction id, room, remote id, sent
+            // time): the text, file and recipient of entries sent before this version go now.
+            try db.execute(
+                sql: """
+                    UPDATE outbox SET body = ?, attachment = NULL, recipient = NULL
+                    WHERE sent_at IS NOT NULL
+                    """,
+                arguments: [OutboxEntry.emptyBodyJSON])
+        }
         return migrator
     }
 }

@@ -385,18 +385,25 @@ public final class BotEngine: Sendable {
             ])
     }
 
-    /// `privacy.draft_retention`: deletes drafts and conversation states not touched for `retention`,
-    /// then empties the write-ahead log so forgotten and deleted data leaves no copies on disk.
+    /// `privacy.draft_retention`: deletes drafts and conversation states not touched for `retention` and
+    /// old outbox entries (`deleteExpiredOutbox`), then empties the write-ahead log so forgotten and deleted data leaves no copies on disk.
     @discardableResult
     public func applyRetention(_ retention: Duration, now: Date) throws -> RetentionOutcome {
         let seconds = TimeInterval(retention.components.seconds)
         let cutoff = now.addingTimeInterval(-seconds)
-        let outcome = try store.write { try $0.deleteExpired(before: cutoff, at: now) }
+        let (outcome, outbox) = try store.write { tx in
+            (try tx.deleteExpired(before: cutoff, at: now), try tx.deleteExpiredOutbox(before: cutoff, at: now))
+        }
         try store.checkpoint()
         if outcome.drafts + outcome.states > 0 {
             logger.info(
                 "retention: deleted old drafts and conversation states",
                 metadata: ["drafts": "\(outcome.drafts)", "states": "\(outcome.states)"])
+        }
+        if outbox.sent + outbox.undelivered > 0 {
+            logger.info(
+                "retention: deleted old outbox entries",
+                metadata: ["sent": "\(outbox.sent)", "undelivered": "\(outbox.undelivered)"])
         }
         return outcome
     }
