@@ -2,9 +2,10 @@ import Chat
 import Foundation
 import GRDB
 
-// What the outbox keeps (issue 11.4): a sent entry keeps only what exactly-once delivery and replies to
-// announcements need (transaction id, room, remote id, sent time); its text, file and recipient go in the
-// transaction that marks it sent. Retention removes old entries.
+// What the outbox keeps (issue 11.4 and 11.5): a sent entry keeps only what exactly-once delivery and
+// replies to announcements need (transaction id, room, remote id, sent time); its text, file and
+// recipient go in the transaction that marks it sent. Retention removes old entries; `glöm mig` leaves
+// the person's raw id in none of them.
 
 extension OutboxEntry {
     /// The stored form of an emptied body: an empty `RichText`, as the record encodes it.
@@ -97,5 +98,76 @@ extension IntakeTransaction {
                 AND room_id IN (SELECT room_id FROM direct_room WHERE user_id = ?)
                 """,
             arguments: [user.rawValue]) ?? 0
+    }
+
+    /// The forms in which an id can stand in stored JSON: as is, and escaped (`/` as `\/`).
+    static func storedForms(of id: String) -> [String] {
+        var forms = [id]
+        if let data = try? JSONEncoder().encode(id) {
+            let escaped = String(decoding: data, as: UTF8.self).dropFirst().dropLast()
+            if escaped != id { forms.append(String(escaped)) }
+        }
+        let slashes = id.replacingOccurrences(of: "/", with: "\\/")
+        if !forms.contains(slashes) { forms.append(slashes) }
+        return forms
+    }
+
+    /// `glöm mig` in the outbox, before the person's direct rooms are forgotten: sent or given-up entries
+    /// to them or mentioning them go; a waiting entry to them is pinned to their direct room and loses the
+    /// recipient (it is delivered there, and no new chat is ever opened for them); one with no room known
+    /// or with a file for them (their data) is deleted; the id in other waiting entries' text becomes the
+    /// pseudonym. The id is matched also as JSON escapes it (`@a\/b:…`).
+    func forgetOutbox(_ id: String, pseudonym: String) throws {
+        let forms = Self.storedForms(of: id)
+        let mentions = forms.map { _ in "instr(CAST(body AS TEXT), ?) > 0" }.joined(separator: " OR ")
+        let mentionsError = forms.map { _ in "instr(coalesce(last_error, ''), ?) > 0" }.joined(separator: " OR ")
+        let formArguments = StatementArguments(forms.map { $0 as (any DatabaseValueConvertible)? })
+        try db.execute(
+            sql: """
+                DELETE FROM outbox WHERE (sent_at IS NOT NULL OR failed_at IS NOT NULL)
+                AND (recipient = ? OR room_id IN (SELECT room_id FROM direct_room WHERE user_id = ?)
+                     OR \(mentions) OR \(mentionsError))
+                """,
+            arguments: [id, id] + formArguments + formArguments)
+        // Their data, waiting as a file: it holds the raw id (encoded), and they asked to be forgotten.
+        try db.execute(
+            sql: """
+                DELETE FROM outbox WHERE attachment IS NOT NULL
+                AND (recipient = ? OR room_id IN (SELECT room_id FROM direct_room WHERE user_id = ?))
+                """,
+            arguments: [id, id])
+        let room = try directRoom(of: UserID(rawValue: id))
+        try db.execute(
+            sql: "UPDATE outbox SET room_id = ? WHERE recipient = ? AND room_id IS NULL",
+            arguments: [room?.rawValue, id])
+        try db.execute(sql: "DELETE FROM outbox WHERE recipient = ? AND room_id IS NULL", arguments: [id])
+        try db.execute(sql: "UPDATE outbox SET recipient = NULL WHERE recipient = ?", arguments: [id])
+        // What stays waiting names the pseudonym instead (a guide's card of the idea, say).
+        for form in forms {
+            try db.execute(
+                sql: """
+                    UPDATE outbox SET body = CASE typeof(body)
+                        WHEN 'blob' THEN CAST(replace(CAST(body AS TEXT), ?1, ?2) AS BLOB)
+                        ELSE replace(body, ?1, ?2) END
+                    WHERE instr(CAST(body AS TEXT), ?1) > 0
+                    """,
+                arguments: [form, pseudonym])
+            try db.execute(
+                sql: "UPDATE outbox SET last_error = replace(last_error, ?1, ?2) WHERE instr(last_error, ?1) > 0",
+                arguments: [form, pseudonym])
+        }
+    }
+
+    /// Records the direct room the sender opened for an entry's recipient and returns it. When the entry no
+    /// longer waits for that recipient (its person was forgotten meanwhile), nothing is stored: the room
+    /// `glöm mig` pinned it to is returned, or nil when the entry is gone.
+    public func recordOpenedDirectRoom(_ room: RoomID, for recipient: UserID, outbox id: Int64, at date: Date) throws
+        -> RoomID?
+    {
+        guard let entry = try OutboxEntry.fetchOne(db, key: id), entry.sentAt == nil else { return nil }
+        guard entry.recipient == recipient else { return entry.roomID }
+        try setDirectRoom(room, for: recipient, at: date)
+        try setOutboxRoom(id, room: room)
+        return room
     }
 }

@@ -189,7 +189,8 @@ extension IntakeTransaction {
     /// Forgets a person at once: deletes their drafts, conversation state, settings (the person row) and
     /// direct-room mapping, and replaces their id by `pseudonym` wherever it stays: as author and guide
     /// of submitted ideas, as actor in the history, links and audit log. Sent (or given-up) outbox
-    /// entries to them or mentioning them are deleted; messages still waiting are delivered first.
+    /// entries to them or mentioning them are deleted; messages still waiting are delivered first, in
+    /// their direct room, with the pseudonym for the id (see `forgetOutbox`).
     @discardableResult
     public func forgetPerson(_ user: UserID, pseudonym: String, at date: Date) throws -> ForgetOutcome {
         precondition(Pseudonym.isPseudonym(pseudonym), "a pseudonym starts with \(Pseudonym.prefix)")
@@ -222,13 +223,7 @@ extension IntakeTransaction {
             try audit(
                 AuditEntry(at: date, actor: pseudonym, ideaNumber: number, action: .forgotten, detail: "glöm mig"))
         }
-        try db.execute(
-            sql: """
-                DELETE FROM outbox WHERE (sent_at IS NOT NULL OR failed_at IS NOT NULL)
-                AND (recipient = ? OR instr(CAST(body AS TEXT), ?) > 0
-                     OR room_id IN (SELECT room_id FROM direct_room WHERE user_id = ?))
-                """,
-            arguments: [id, id, id])
+        try forgetOutbox(id, pseudonym: pseudonym)
         // Planned reminders name the person as their recipient.
         try db.execute(sql: "DELETE FROM nudge WHERE recipient = ?", arguments: [id])
         try db.execute(sql: "DELETE FROM conversation_state WHERE user_id = ?", arguments: [id])

@@ -115,4 +115,48 @@ import Testing
         #expect(data.sentMessages == 1)
         #expect(data.pendingMessages == 2)
     }
+
+    @Test func forgetMeLeavesTheIdInNoOutboxEntryAndOpensNoRoomForIt() throws {
+        let store = try IntakeStore()
+        let person = UserID("@a/b:kommun.se")
+        let file = FileAttachment(filename: "data.json", mimeType: "application/json", data: Data("{}".utf8))
+        try store.write { tx in
+            try tx.setDirectRoom("!dm-ab:hs", for: person, at: now)
+            // To her by recipient: delivered in her room, without the recipient.
+            try tx.enqueue(OutboxEntry(txnID: "to-her", roomID: nil, recipient: person, body: "Svar på #1", createdAt: now))
+            // Her data as a file, waiting: deleted.
+            try tx.enqueue(OutboxEntry(txnID: "file", roomID: "!dm-ab:hs", body: "Dina data", attachment: file, createdAt: now))
+            // To Karin, naming her: the pseudonym instead (the id is stored JSON-escaped, `@a\/b`).
+            try tx.enqueue(OutboxEntry(txnID: "card", roomID: "!dm-karin:hs", body: "Idégivare: @a/b:kommun.se", createdAt: now))
+            // Given up, its error naming her: deleted.
+            try tx.enqueue(OutboxEntry(txnID: "failed", roomID: "!dm-karin:hs", body: "x", createdAt: now))
+            try tx.markAttemptFailed(try tx.outboxEntry(txnID: "failed")!.id!, error: "cannot invite @a/b:kommun.se", retryAt: nil, at: now)
+        }
+        // The sender has read "to-her" and is opening a room when she is forgotten.
+        let inFlight = try #require(try store.read { try $0.outboxEntry(txnID: "to-her") })
+        try store.write { _ = try $0.forgetPerson(person, pseudonym: "anonym-0000abcd", at: now) }
+        let entries = try store.read { try $0.allOutbox() }
+        #expect(entries.map(\.txnID) == ["to-her", "card"])
+        #expect(entries[0].roomID == "!dm-ab:hs" && entries[0].recipient == nil)
+        #expect(entries[1].body.plainText == "Idégivare: anonym-0000abcd")
+        let opened = try store.write {
+            try $0.recordOpenedDirectRoom("!new:hs", for: person, outbox: inFlight.id!, at: now)
+        }
+        #expect(opened == "!dm-ab:hs", "the room glöm mig pinned it to")
+        #expect(try store.read { try $0.directRoomOwner("!new:hs") } == nil)
+
+        // With no room known for her, a waiting entry to her cannot be delivered without a new chat: it goes.
+        let other = UserID("@c/d:kommun.se")
+        try store.write { tx in
+            try tx.enqueue(OutboxEntry(txnID: "no-room", roomID: nil, recipient: other, body: "Hej", createdAt: now))
+            _ = try tx.forgetPerson(other, pseudonym: "anonym-0000abce", at: now)
+        }
+        #expect(try store.read { try $0.outboxEntry(txnID: "no-room") } == nil)
+        let stored = try store.read { tx in
+            try String.fetchAll(
+                tx.db, sql: "SELECT coalesce(CAST(body AS TEXT), '') || coalesce(recipient, '') || coalesce(last_error, '') FROM outbox"
+            ).joined()
+        }
+        for form in ["a/b:kommun.se", "a\\/b:kommun.se", "c/d:kommun.se"] { #expect(!stored.contains(form)) }
+    }
 }

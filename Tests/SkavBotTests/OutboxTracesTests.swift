@@ -126,4 +126,48 @@ import Testing
         try h.engine.applyRetention(.seconds(90 * 86_400), now: start.addingTimeInterval(60))
         #expect(!h.bytesOnDisk().contains("stadshuset"))
     }
+
+    @Test func afterForgetMeTheRawIdIsInNoTableNoBodyAndNoLaterLogLine() async throws {
+        var h = try Harness()
+        let person = UserID("@a/b:kommun.se")
+        let forms = [person.rawValue, "@a\\/b:kommun.se", "a/b:kommun.se", "a\\/b:kommun.se", "@a\\\\/b:kommun.se"]
+        let room = RoomID("!dm-ab:kommun.se")
+        let karinRoom = RoomID("!dm-karin:kommun.se")
+        // Idea #1 (Socialtjänst: Karin is told), a draft #2, all delivered.
+        try h.say(["Tolkbokningen tar en vecka", "hoppa", "hoppa", "skicka", "1", "Skrivaren på plan 3 är trasig"],
+            from: person, room: room, at: start)
+        try await h.deliver()
+        #expect(try h.tableDump().contains(person.rawValue) || (try h.tableDump()).contains("@a\\/b:kommun.se"))
+
+        // Waiting when she asks to be forgotten: Karin's card of #1 (it names the idea-giver), Karin's
+        // answer to her, a notice to her whose room is not resolved yet, and her own data as messages.
+        try h.say(["idé 1", "svara 1 Vi ringer dig i morgon"], from: karin, room: karinRoom, at: start)
+        _ = try await h.store.write { tx in
+            try tx.enqueue(
+                OutboxEntry(txnID: "pending-dm", roomID: nil, recipient: person, body: "Hej igen", createdAt: start))
+        }
+        try h.say(["mina data"], from: person, room: room, at: start)
+        let waiting = try h.tableDump()
+        #expect(forms.contains { waiting.contains($0) }, "the waiting messages hold her id before")
+        #expect(waiting.contains("@a\\/b:kommun.se"), "stored JSON escapes the slash")
+
+        let logsBefore = h.log.count
+        try h.say(["glöm mig", "ja, glöm mig"], from: person, room: room, at: start.addingTimeInterval(60))
+        var dump = try h.tableDump()
+        for form in forms { #expect(!dump.contains(form), "\(form) is stored after glöm mig") }
+
+        try await h.deliver()
+        #expect(!h.chat.state.withLock { $0.opened }.contains(person), "no new direct chat for a forgotten person")
+        let sentToKarin = h.chat.sent.filter { $0.room == karinRoom }.map(\.body.plainText).joined(separator: "\n")
+        #expect(sentToKarin.contains("Idégivare: anonym-"), "the waiting card names the pseudonym")
+        #expect(h.chat.sent.contains { $0.room == room && $0.body.plainText.contains("Vi ringer dig") })
+        #expect(h.chat.sent.contains { $0.room == room && $0.body.plainText == "Hej igen" })
+        dump = try h.tableDump()
+        for form in forms { #expect(!dump.contains(form), "\(form) is stored after delivery") }
+        try h.engine.applyRetention(.seconds(90 * 86_400), now: start.addingTimeInterval(120))
+        let disk = h.bytesOnDisk()
+        for form in forms { #expect(!disk.contains(form), "\(form) is on disk") }
+        let later = h.log.all.dropFirst(logsBefore).joined(separator: "\n")
+        for form in forms { #expect(!later.contains(form), "\(form) is in a log line: \(later)") }
+    }
 }
