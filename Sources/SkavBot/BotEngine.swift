@@ -5,6 +5,7 @@ import GRDB
 import Intake
 import Logging
 import Privacy
+import Synchronization
 
 /// What the engine needs to know about its deployment.
 public struct BotSettings: Sendable {
@@ -67,6 +68,9 @@ public final class BotEngine: Sendable {
     public let settings: BotSettings
     private let logger: Logger
     private let floodGate: FloodGate
+    /// Set by `glöm mig`: the write-ahead log still holds page copies with the person's id until the
+    /// next checkpoint (`checkpointAfterForget`).
+    private let forgotSinceCheckpoint = Mutex(false)
 
     public init(store: IntakeStore, prompts: PromptCatalog, settings: BotSettings, logger: Logger) {
         self.store = store
@@ -377,12 +381,23 @@ public final class BotEngine: Sendable {
         var pseudonym = Pseudonym.make(using: &generator)
         while try tx.isActorKnown(pseudonym) { pseudonym = Pseudonym.make(using: &generator) }
         let outcome = try tx.forgetPerson(user, pseudonym: pseudonym, at: now)
+        forgotSinceCheckpoint.withLock { $0 = true }
         logger.notice(
             "forgot a person on request",
             metadata: [
                 "pseudonym": "\(pseudonym)", "drafts.deleted": "\(outcome.draftsDeleted)",
                 "ideas.pseudonymised": "\(outcome.ideasPseudonymised)",
             ])
+    }
+
+    /// After a batch with a `glöm mig`: empties the write-ahead log into the database file (whose deleted
+    /// content `secure_delete` overwrote), so no old page copy on disk holds the forgotten id. Returns
+    /// whether it did.
+    @discardableResult
+    public func checkpointAfterForget() throws -> Bool {
+        guard forgotSinceCheckpoint.withLock({ flag in defer { flag = false }; return flag }) else { return false }
+        try store.checkpoint()
+        return true
     }
 
     /// `privacy.draft_retention`: deletes drafts and conversation states not touched for `retention` and

@@ -60,6 +60,7 @@ public enum SkavApp {
                 id: "terminal.\(UUID().uuidString)", room: RoomID("!terminal"), sender: user, kind: .message(text: line),
                 timestamp: Date(), isDirectRoom: true)
             try engine.process(ChatBatch(events: [event], cursor: "terminal"), now: Date())
+            try engine.checkpointAfterForget()
             try await sender.drain()
         }
         write("\n")

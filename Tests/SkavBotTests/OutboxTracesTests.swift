@@ -164,7 +164,9 @@ import Testing
         #expect(h.chat.sent.contains { $0.room == room && $0.body.plainText == "Hej igen" })
         dump = try h.tableDump()
         for form in forms { #expect(!dump.contains(form), "\(form) is stored after delivery") }
-        try h.engine.applyRetention(.seconds(90 * 86_400), now: start.addingTimeInterval(120))
+        // The batch with `glöm mig` is followed by a checkpoint: no old page copy in the log holds the id.
+        #expect(try h.engine.checkpointAfterForget())
+        #expect(try !h.engine.checkpointAfterForget(), "once per forget")
         let disk = h.bytesOnDisk()
         for form in forms { #expect(!disk.contains(form), "\(form) is on disk") }
         let later = h.log.all.dropFirst(logsBefore).joined(separator: "\n")
