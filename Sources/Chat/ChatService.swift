@@ -23,6 +23,19 @@ public protocol ChatService: Sendable {
     func leave(_ room: RoomID) async throws
     /// The direct chat with `user`, created when there is none.
     func openDirectRoom(with user: UserID) async throws -> RoomID
+    /// One event again, by id, from the server (a quarantined event an operator put back); nil when the
+    /// server has no such event or the adapter cannot fetch single events.
+    func fetchEvent(_ id: String, in room: RoomID) async throws -> ChatEvent?
+    /// A cursor past the answer that `poll(cursor:)` would give, without reading that answer (it took the
+    /// process down twice). What it held is not delivered.
+    func skipPast(cursor: String?) async throws -> String
+}
+
+extension ChatService {
+    public func fetchEvent(_ id: String, in room: RoomID) async throws -> ChatEvent? { nil }
+    public func skipPast(cursor: String?) async throws -> String {
+        throw ChatError(.rejected, "\(kind.rawValue) cannot skip past a change-feed answer")
+    }
 }
 
 public enum ChatKind: String, Sendable, Codable, CaseIterable {
@@ -75,6 +88,8 @@ public struct ChatError: Error, Sendable, Equatable, CustomStringConvertible {
         case forbidden
         /// The server answered something we cannot understand.
         case badResponse = "bad_response"
+        /// The answer was larger than the client takes; ask for less.
+        case tooLarge = "too_large"
         /// Any other permanent refusal (4xx).
         case rejected
         case cancelled

@@ -123,6 +123,34 @@ public final class IntakeStore: Sendable {
         try writer.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "; ") }
     }
 
+    /// Each table with its indexes' bytes on disk and its rows, largest first (for `doctor` and the scale
+    /// benchmark). Bytes come from SQLite's `dbstat` table; 0 where the library was built without it.
+    public func tableSizes() throws -> [(table: String, bytes: Int, rows: Int)] {
+        try writer.read { db in
+            let tables = try String.fetchAll(
+                db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'idea_fts_%'")
+            var bytes: [String: Int] = [:]
+            if let rows = try? Row.fetchAll(
+                db,
+                sql: """
+                    SELECT coalesce(m.tbl_name, s.name) AS owner, SUM(s.pgsize) AS bytes
+                    FROM dbstat s LEFT JOIN sqlite_master m ON m.name = s.name GROUP BY owner
+                    """)
+            {
+                for row in rows {
+                    let owner: String = row["owner"]
+                    // The full-text index's shadow tables count for the index.
+                    let table = owner.hasPrefix("idea_fts") ? "idea_fts" : owner
+                    bytes[table, default: 0] += row["bytes"] ?? 0
+                }
+            }
+            return try tables.map { table in
+                let rows = try Int.fetchOne(db, sql: "SELECT count(*) FROM \"\(table)\"") ?? 0
+                return (table, bytes[table] ?? 0, rows)
+            }.sorted { $0.bytes > $1.bytes }
+        }
+    }
+
     public func journalMode() throws -> String {
         try writer.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "?" }
     }

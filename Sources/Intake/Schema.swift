@@ -229,6 +229,23 @@ enum Schema {
                 t.column("sent_at", .datetime).notNull()
             }
         }
+        migrator.registerMigration("v7") { db in
+            // The poison-message quarantine: input that was in flight when the process died of a fatal
+            // signal (`suspect`, with the number of deaths), set aside after the second death (`held`), or
+            // put back by an operator (`retry`). Ids only: never the text.
+            try db.create(table: "quarantine") { t in
+                t.primaryKey("key", .text)
+                // event | sync
+                t.column("kind", .text).notNull()
+                t.column("room_id", .text)
+                t.column("deaths", .integer).notNull()
+                // suspect | held | retry
+                t.column("status", .text).notNull().indexed()
+                t.column("first_death_at", .datetime).notNull()
+                t.column("last_death_at", .datetime).notNull()
+                t.column("held_at", .datetime)
+            }
+        }
         migrator.registerMigration("v9") { db in
             // A sent outbox entry keeps only what exactly-once needs (transaction id, room, remote id, sent
             // time): the text, file and recipient of entries sent before this version go now.
