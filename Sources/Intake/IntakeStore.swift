@@ -113,9 +113,11 @@ public final class IntakeStore: Sendable {
         try writer.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
     }
 
-    /// The schema versions applied, for `doctor`.
+    /// The schema versions applied, in the order they run, for `doctor`.
     public func appliedMigrations() throws -> [String] {
-        try writer.read { try Schema.migrator.appliedIdentifiers($0) }.sorted()
+        let migrator = Schema.migrator
+        let applied = try writer.read { try migrator.appliedIdentifiers($0) }
+        return migrator.migrations.filter(applied.contains)
     }
 
     /// `PRAGMA integrity_check`, for `doctor`: "ok" when healthy.
@@ -278,24 +280,7 @@ public struct IntakeTransaction: IntakeReading {
     /// Submitted ideas whose text is close to `text`: candidates from the FTS5 index (prefix query of the
     /// stems), scored with `Similarity.score`, at or above `Similarity.threshold`, best first.
     public func similarIdeas(to text: String, excluding number: Int?, limit: Int) throws -> [SimilarIdea] {
-        let terms = Similarity.terms(text)
-        guard let query = Similarity.ftsQuery(terms), limit > 0 else { return [] }
-        let candidates = try Int.fetchAll(
-            db, sql: "SELECT rowid FROM idea_fts WHERE idea_fts MATCH ? ORDER BY bm25(idea_fts) LIMIT 100",
-            arguments: [query])
-        var found: [SimilarIdea] = []
-        for candidate in candidates where candidate != number {
-            guard let idea = try idea(number: candidate), idea.stage != .utkast else { continue }
-            let score = Similarity.score(terms, Similarity.terms(Similarity.text(of: idea)))
-            if score >= Similarity.threshold {
-                found.append(SimilarIdea(number: idea.number, title: idea.title, stage: idea.stage, score: score))
-            }
-        }
-        found.sort { (a: SimilarIdea, b: SimilarIdea) -> Bool in
-            if a.score != b.score { return a.score > b.score }
-            return a.number < b.number
-        }
-        return Array(found.prefix(limit))
+        try similarIdeas(terms: Similarity.terms(text), excluding: number, limit: limit)
     }
 
     // MARK: Conversation state

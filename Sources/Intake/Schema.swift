@@ -256,6 +256,12 @@ enum Schema {
                     """,
                 arguments: [OutboxEntry.emptyBodyJSON])
         }
+        migrator.registerMigration("v10") { db in
+            // The full-text index's vocabulary (documents per word): similar-idea lookups ask only for the
+            // distinctive words of a new idea, so their cost does not grow with the ideas that share
+            // ordinary words.
+            try db.execute(sql: "CREATE VIRTUAL TABLE idea_fts_vocab USING fts5vocab(idea_fts, row)")
+        }
         return migrator
     }
 }
