@@ -15,8 +15,8 @@ public enum PrivateFiles {
     public static let fileMode: mode_t = 0o600
     public static let directoryMode: mode_t = 0o700
 
-    /// The files SQLite keeps next to a database.
-    public static let databaseSuffixes = ["", "-wal", "-shm", "-journal"]
+    /// The files kept next to a database: SQLite's, and the crash guard's input-in-flight mark.
+    public static let databaseSuffixes = ["", "-wal", "-shm", "-journal", "-inflight"]
 
     /// Creates `directory` (and missing parents) when it does not exist; the folder itself gets 0700.
     /// Parents that had to be made get the usual mode: they are not ours alone (e.g. `~/.local/share`).
