@@ -261,6 +261,24 @@ enum Schema {
             // distinctive words of a new idea, so their cost does not grow with the ideas that share
             // ordinary words.
             try db.execute(sql: "CREATE VIRTUAL TABLE idea_fts_vocab USING fts5vocab(idea_fts, row)")
+            // The similar ideas found when an idea was submitted ("12:0.412 98:0.330", best first): digests
+            // read their clusters from here instead of searching once per new idea.
+            try db.create(table: "idea_similarity") { t in
+                t.primaryKey("idea_number", .integer)
+                t.column("matches", .text).notNull()
+                t.column("computed_at", .datetime).notNull()
+            }
+            // `sammanfattning`: the request, written with the conversation's batch; the digest is built later
+            // from a read snapshot, outside the bot's write transaction, and sent once.
+            try db.create(table: "digest_request") { t in
+                t.primaryKey("key", .text)
+                t.column("requested_by", .text).notNull()
+                // Where it goes: the coordinators' room, else the requester's direct chat (room or recipient).
+                t.column("room_id", .text)
+                t.column("recipient", .text)
+                t.column("requested_at", .datetime).notNull()
+                t.column("done_at", .datetime).indexed()
+            }
         }
         return migrator
     }

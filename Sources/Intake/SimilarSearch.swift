@@ -67,3 +67,53 @@ extension IntakeTransaction {
         return chosen.isEmpty ? nil : chosen.map { "\"\($0)\"*" }.joined(separator: " OR ")
     }
 }
+
+/// One similar idea stored at submit: its number and score.
+public struct StoredMatch: Sendable, Equatable {
+    public var number: Int
+    public var score: Double
+
+    public init(number: Int, score: Double) {
+        self.number = number
+        self.score = score
+    }
+}
+
+extension IntakeTransaction {
+    /// How many similar ideas are kept per submitted idea.
+    public static let storedMatches = 10
+
+    /// Finds and keeps the ideas similar to `idea` (called when it is submitted); returns them.
+    @discardableResult
+    public func recordSimilarity(of idea: Idea, at date: Date) throws -> [SimilarIdea] {
+        let found = try similarIdeas(
+            terms: Similarity.terms(Similarity.text(of: idea)), excluding: idea.number, limit: Self.storedMatches)
+        let matches = found.map { "\($0.number):\(String(format: "%.3f", $0.score))" }.joined(separator: " ")
+        try db.execute(
+            sql: """
+                INSERT INTO idea_similarity (idea_number, matches, computed_at) VALUES (?, ?, ?)
+                ON CONFLICT(idea_number) DO UPDATE SET matches = excluded.matches, computed_at = excluded.computed_at
+                """,
+            arguments: [idea.number, matches, date])
+        return found
+    }
+
+    /// The stored similar ideas of these ideas, by number; ideas never looked at are missing.
+    public func storedSimilarity(of numbers: [Int]) throws -> [Int: [StoredMatch]] {
+        var result: [Int: [StoredMatch]] = [:]
+        for chunk in stride(from: 0, to: numbers.count, by: 500).map({ Array(numbers[$0..<min(numbers.count, $0 + 500)]) }) {
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT idea_number, matches FROM idea_similarity WHERE idea_number IN (\(chunk.map { _ in "?" }.joined(separator: ",")))",
+                arguments: StatementArguments(chunk))
+            for row in rows {
+                let text: String = row["matches"]
+                result[row["idea_number"]] = text.split(separator: " ").compactMap { pair in
+                    let parts = pair.split(separator: ":")
+                    guard parts.count == 2, let number = Int(parts[0]), let score = Double(parts[1]) else { return nil }
+                    return StoredMatch(number: number, score: score)
+                }
+            }
+        }
+        return result
+    }
+}

@@ -322,8 +322,13 @@ public final class BotEngine: Sendable {
             case .reply(let body): try outbox.add(body)
             case .savePerson(let person): try tx.savePerson(person)
             case .saveIdea(let idea):
-                try auditChange(to: idea, by: event.sender, tx: tx, now: now)
+                let before = try tx.idea(number: idea.number)
+                try auditChange(from: before, to: idea, by: event.sender, tx: tx, now: now)
                 try tx.saveIdea(idea)
+                if idea.stage != .utkast, before?.stage ?? .utkast == .utkast {
+                    // Submitted now: its similar ideas are kept for the digests' clusters.
+                    try tx.recordSimilarity(of: idea, at: now)
+                }
             case .deleteIdea(let number):
                 try tx.deleteIdea(number: number)
                 try tx.audit(AuditEntry(at: now, actor: event.sender.rawValue, ideaNumber: number, action: .deleted))
@@ -399,9 +404,9 @@ public final class BotEngine: Sendable {
     }
 
     /// Records an idea being saved in the audit log: created, a stage change, or the changed fields.
-    private func auditChange(to idea: Idea, by actor: UserID, tx: IntakeTransaction, now: Date) throws {
+    private func auditChange(from before: Idea?, to idea: Idea, by actor: UserID, tx: IntakeTransaction, now: Date) throws {
         let entry: AuditEntry
-        if let old = try tx.idea(number: idea.number) {
+        if let old = before {
             if old.stage != idea.stage {
                 entry = AuditEntry(
                     at: now, actor: actor.rawValue, ideaNumber: idea.number, action: .stage,
