@@ -158,6 +158,20 @@ extension IntakeTransaction {
         }
     }
 
+    /// `glöm mig` for `sammanfattning` requests (`digest_request`): the requester becomes the pseudonym; one
+    /// still to be sent to the person's direct chat by recipient is pinned to that chat (or dropped when
+    /// none is known), and none keeps the id as its recipient.
+    func forgetDigestRequests(_ id: String, pseudonym: String) throws {
+        try db.execute(sql: "UPDATE digest_request SET requested_by = ? WHERE requested_by = ?", arguments: [pseudonym, id])
+        let room = try directRoom(of: UserID(rawValue: id))
+        try db.execute(
+            sql: "UPDATE digest_request SET room_id = ? WHERE recipient = ? AND room_id IS NULL",
+            arguments: [room?.rawValue, id])
+        try db.execute(
+            sql: "DELETE FROM digest_request WHERE recipient = ? AND room_id IS NULL AND done_at IS NULL", arguments: [id])
+        try db.execute(sql: "UPDATE digest_request SET recipient = NULL WHERE recipient = ?", arguments: [id])
+    }
+
     /// Records the direct room the sender opened for an entry's recipient and returns it. When the entry no
     /// longer waits for that recipient (its person was forgotten meanwhile), nothing is stored: the room
     /// `glöm mig` pinned it to is returned, or nil when the entry is gone.

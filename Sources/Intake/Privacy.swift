@@ -224,6 +224,7 @@ extension IntakeTransaction {
                 AuditEntry(at: date, actor: pseudonym, ideaNumber: number, action: .forgotten, detail: "glöm mig"))
         }
         try forgetOutbox(id, pseudonym: pseudonym)
+        try forgetDigestRequests(id, pseudonym: pseudonym)
         // Planned reminders name the person as their recipient.
         try db.execute(sql: "DELETE FROM nudge WHERE recipient = ?", arguments: [id])
         try db.execute(sql: "DELETE FROM conversation_state WHERE user_id = ?", arguments: [id])

@@ -159,4 +159,33 @@ import Testing
         }
         for form in ["a/b:kommun.se", "a\\/b:kommun.se", "c/d:kommun.se"] { #expect(!stored.contains(form)) }
     }
+
+    @Test func forgetMeLeavesTheIdInNoDigestRequest() throws {
+        let store = try IntakeStore()
+        let ia = UserID("@ia/x:kommun.se")
+        try store.write { tx in
+            try tx.setDirectRoom("!dm-ia:hs", for: ia, at: now)
+            for (key, room, recipient, done) in [
+                ("in-room", "!coordinators:hs", nil, true), ("to-her", nil, ia.rawValue, false),
+                ("sent-to-her", nil, ia.rawValue, true),
+            ] as [(String, String?, String?, Bool)] {
+                try tx.db.execute(
+                    sql: """
+                        INSERT INTO digest_request (key, requested_by, room_id, recipient, requested_at, done_at)
+                        VALUES (?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [key, ia.rawValue, room, recipient, now, done ? now : nil])
+            }
+            _ = try tx.forgetPerson(ia, pseudonym: "anonym-0000abcf", at: now)
+        }
+        let rows = try store.read { tx in
+            try Row.fetchAll(tx.db, sql: "SELECT key, requested_by, room_id, recipient FROM digest_request ORDER BY key")
+        }
+        #expect(rows.count == 3)
+        for row in rows {
+            #expect(row["requested_by"] as String == "anonym-0000abcf")
+            #expect((row["recipient"] as String?) == nil)
+        }
+        #expect(rows.first { $0["key"] == "to-her" }?["room_id"] == "!dm-ia:hs", "still sent, in her chat")
+    }
 }
