@@ -23,17 +23,13 @@ public struct BotSettings: Sendable {
     public var sharedRoom: RoomID?
     /// `matrix.coordinators_room`: digests and challenge summaries.
     public var coordinatorsRoom: RoomID?
-    /// Builds the coordinators' digest now (`sammanfattning`), as the messages to send.
-    public var digest: (@Sendable (IntakeTransaction, Date) throws -> [RichText])?
 
     public init(
         botUser: UserID, allowedDomains: [String], conversation: ConversationConfig, cursorKey: String,
-        flood: FloodGate.Limit = FloodGate.Limit(), sharedRoom: RoomID? = nil, coordinatorsRoom: RoomID? = nil,
-        digest: (@Sendable (IntakeTransaction, Date) throws -> [RichText])? = nil
+        flood: FloodGate.Limit = FloodGate.Limit(), sharedRoom: RoomID? = nil, coordinatorsRoom: RoomID? = nil
     ) {
         self.sharedRoom = sharedRoom
         self.coordinatorsRoom = coordinatorsRoom
-        self.digest = digest
         self.flood = flood
         self.botUser = botUser
         self.allowedDomains = allowedDomains.map { $0.lowercased() }
@@ -56,6 +52,8 @@ public struct BatchOutcome: Sendable, Equatable {
     public var failed = 0
     /// Events set aside by the quarantine.
     public var quarantined = 0
+    /// `sammanfattning` requests recorded (the digest service builds them).
+    public var digestRequests = 0
     public var outboxAdded = 0
 }
 
@@ -123,7 +121,9 @@ public final class BotEngine: Sendable {
                     // The breadcrumb names this event while it is handled: if it traps, the next start knows.
                     try CrashGuard.watch(InFlight(.event, event.id)) {
                         try tx.db.inSavepoint {
-                            let added = try self.handle(event, in: tx, now: now)
+                            var digestRequested = false
+                            let added = try self.handle(event, in: tx, now: now, digestRequested: &digestRequested)
+                            if digestRequested { outcome.digestRequests += 1 }
                             if let added {
                                 outcome.handled += 1
                                 outcome.outboxAdded += added
@@ -187,7 +187,7 @@ public final class BotEngine: Sendable {
     }
 
     /// Handles one event; returns the number of outbox entries added, or nil when the event was ignored.
-    private func handle(_ event: ChatEvent, in tx: IntakeTransaction, now: Date) throws -> Int? {
+    private func handle(_ event: ChatEvent, in tx: IntakeTransaction, now: Date, digestRequested: inout Bool) throws -> Int? {
         if event.sender == settings.botUser { return nil }
         var outbox = OutboxWriter(tx: tx, eventID: event.id, room: event.room, now: now)
 
@@ -279,6 +279,7 @@ public final class BotEngine: Sendable {
                 try outbox.add(notice, style: .notice)
             }
             try converse(text: scan.masked, event: event, campaign: campaign, tx: tx, outbox: &outbox, now: now)
+            digestRequested = outbox.digestRequested
             if taken, scan.clientCaseWarning { try outbox.add(prompts.text(.privacyClientCase, try language())) }
             return outbox.added
         }
@@ -369,12 +370,14 @@ public final class BotEngine: Sendable {
                 try post(body, to: target, outbox: &outbox)
             case .saveLift(let request): try tx.saveLiftRequest(request)
             case .digestNow:
-                let parts = try settings.digest?(tx, now) ?? []
-                if settings.coordinatorsRoom != nil {
-                    for part in parts { try post(part, to: .coordinators, outbox: &outbox, style: .notice) }
-                } else {
-                    for part in parts { try outbox.add(part, style: .notice) }
-                }
+                // Only the request is stored now: the digest is built from a read snapshot by the
+                // `DigestRequestService`, so a large intake's digest never holds this transaction.
+                let room = settings.coordinatorsRoom ?? (outbox.recipient == nil ? event.room : nil)
+                try tx.requestDigest(
+                    DigestRequest(
+                        key: "ondemand.\(event.id)", requestedBy: event.sender, roomID: room,
+                        recipient: room == nil ? outbox.recipient : nil, requestedAt: now))
+                outbox.digestRequested = true
             }
         }
         if forgotten { return }  // nothing of the person is stored again
@@ -490,6 +493,8 @@ private struct OutboxWriter {
     var added = 0
     /// Set when the event came from a group room: replies go to this person's direct chat instead.
     var recipient: UserID?
+    /// The event asked for a digest (`sammanfattning`): the digest service is to be woken.
+    var digestRequested = false
 
     /// A reply in the event's room (or to `recipient`), or a join/leave of that room.
     mutating func add(

@@ -213,8 +213,9 @@ public final class NudgeScheduler: Service, Sendable {
         var suffix: String
     }
 
-    /// One audience's digest for `slot`, at most once: built for the period since that audience's last digest,
-    /// enqueued to every target and recorded in `digest_run`, all in one transaction. The run is recorded even
+    /// One audience's digest for `slot`, at most once: built from a read snapshot for the period since that
+    /// audience's last digest, then enqueued to every target and recorded in `digest_run` in one short
+    /// transaction. The run is recorded even
     /// when there was nothing to send (an empty inbox), so the slot is done either way. Returns the key when
     /// messages went out.
     private func deliverDigest(
@@ -223,11 +224,17 @@ public final class NudgeScheduler: Service, Sendable {
     ) throws -> String? {
         let key = prefix + slot.key
         let calendar = planner.calendar
-        let sent = try store.write { tx -> Bool in
-            guard try !tx.digestSent(key: key) else { return false }
+        // The long part from a read snapshot: the conversation's writes go on meanwhile.
+        let built = try store.read { tx -> (since: Date, parts: [RichText])? in
+            guard try !tx.digestSent(key: key) else { return nil }
             let since = try tx.lastDigestUntil(prefix: prefix)
                 ?? Self.previousNominal(schedule, before: slot, calendar: calendar)
-            let parts = try build(tx, since)
+            return (since, try build(tx, since))
+        }
+        guard let (since, parts) = built else { return nil }
+        // Then one short transaction: the messages and the run, once.
+        let sent = try store.write { tx -> Bool in
+            guard try !tx.digestSent(key: key) else { return false }
             for (index, part) in parts.enumerated() {
                 for target in targets {
                     let room = try target.room ?? target.recipient.flatMap { try tx.directRoom(of: $0) }

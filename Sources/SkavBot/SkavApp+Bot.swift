@@ -34,15 +34,18 @@ extension SkavApp {
                 botUser: UserID(settings.userID), allowedDomains: settings.allowedDomains,
                 conversation: conversationConfig(config, filesSupported: matrix.capabilities.supportsFiles), cursorKey: "matrix.cursor", flood: floodLimit(config),
                 sharedRoom: settings.sharedRoom.map(RoomID.init(rawValue:)),
-                coordinatorsRoom: settings.coordinatorsRoom.map(RoomID.init(rawValue:)),
-                digest: onDemandDigest(config: config, prompts: prompts, capabilities: matrix.capabilities)),
+                coordinatorsRoom: settings.coordinatorsRoom.map(RoomID.init(rawValue:))),
             logger: logger, crashpoints: crashpoints)
         try armCrashGuard(database: config.databasePath, engine: engine, logger: logger)
         let wake = WakeSignal()
         let ready = ReadyGate()
+        let digestWake = WakeSignal()
         let sync = SyncService(
-            chat: matrix, engine: engine, wake: wake, ready: ready, crashpoints: crashpoints, logger: logger,
-            draftRetention: config.draftRetention)
+            chat: matrix, engine: engine, wake: wake, digestWake: digestWake, ready: ready, crashpoints: crashpoints,
+            logger: logger, draftRetention: config.draftRetention)
+        let requestedDigests = DigestRequestService(
+            store: store, build: onDemandDigest(config: config, prompts: prompts, capabilities: matrix.capabilities),
+            wake: digestWake, sent: wake, ready: ready, logger: logger)
         let sender = OutboxSender(
             store: store, chat: matrix, wake: wake, ready: ready, crashpoints: crashpoints, logger: logger)
         let nudges = NudgeScheduler(
@@ -62,6 +65,8 @@ extension SkavApp {
                     .init(service: sender, successTerminationBehavior: .gracefullyShutdownGroup,
                         failureTerminationBehavior: .gracefullyShutdownGroup),
                     .init(service: nudges, successTerminationBehavior: .gracefullyShutdownGroup,
+                        failureTerminationBehavior: .gracefullyShutdownGroup),
+                    .init(service: requestedDigests, successTerminationBehavior: .gracefullyShutdownGroup,
                         failureTerminationBehavior: .gracefullyShutdownGroup),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
