@@ -268,6 +268,9 @@ enum Schema {
                 t.column("matches", .text).notNull()
                 t.column("computed_at", .datetime).notNull()
             }
+            // The digest reads a period's submissions and history lines by time.
+            try db.create(index: "idea_submitted_at", on: "idea", columns: ["submitted_at"])
+            try db.create(index: "idea_event_at", on: "idea_event", columns: ["at"])
             // `sammanfattning`: the request, written with the conversation's batch; the digest is built later
             // from a read snapshot, outside the bot's write transaction, and sent once.
             try db.create(table: "digest_request") { t in
