@@ -166,6 +166,8 @@ public enum PromptKey: String, CaseIterable, Sendable {
     case pipelineStatsByChallenge = "pipeline.stats_by_challenge"
     case pipelineStatsLine = "pipeline.stats_line"  // {name} {count}
     case pipelineStatsNoChallenge = "pipeline.stats_no_challenge"
+    case pipelineSimilarHidden = "pipeline.similar_hidden"  // {count}
+    case pipelineSimilarHiddenStaff = "pipeline.similar_hidden_staff"  // {count}
 
     // Idea challenges, good examples and the digest on demand (DESIGN.md §3, §5)
     case challengeUpdatesOn = "challenge.updates_on"

@@ -246,6 +246,16 @@ enum Schema {
                 t.column("held_at", .datetime)
             }
         }
+        migrator.registerMigration("v9") { db in
+            // A sent outbox entry keeps only what exactly-once needs (transaction id, room, remote id, sent
+            // time): the text, file and recipient of entries sent before this version go now.
+            try db.execute(
+                sql: """
+                    UPDATE outbox SET body = ?, attachment = NULL, recipient = NULL
+                    WHERE sent_at IS NOT NULL
+                    """,
+                arguments: [OutboxEntry.emptyBodyJSON])
+        }
         migrator.registerMigration("v10") { db in
             // The full-text index's vocabulary (documents per word): similar-idea lookups ask only for the
             // distinctive words of a new idea, so their cost does not grow with the ideas that share

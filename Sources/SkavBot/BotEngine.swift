@@ -6,6 +6,7 @@ import GRDB
 import Intake
 import Logging
 import Privacy
+import Synchronization
 
 /// What the engine needs to know about its deployment.
 public struct BotSettings: Sendable {
@@ -69,6 +70,9 @@ public final class BotEngine: Sendable {
     private let logger: Logger
     private let floodGate: FloodGate
     private let crashpoints: Crashpoints
+    /// Set by `glöm mig`: the write-ahead log still holds page copies with the person's id until the
+    /// next checkpoint (`checkpointAfterForget`).
+    private let forgotSinceCheckpoint = Mutex(false)
 
     public init(
         store: IntakeStore, prompts: PromptCatalog, settings: BotSettings, logger: Logger,
@@ -438,6 +442,7 @@ public final class BotEngine: Sendable {
         var pseudonym = Pseudonym.make(using: &generator)
         while try tx.isActorKnown(pseudonym) { pseudonym = Pseudonym.make(using: &generator) }
         let outcome = try tx.forgetPerson(user, pseudonym: pseudonym, at: now)
+        forgotSinceCheckpoint.withLock { $0 = true }
         logger.notice(
             "forgot a person on request",
             metadata: [
@@ -446,13 +451,25 @@ public final class BotEngine: Sendable {
             ])
     }
 
-    /// `privacy.draft_retention`: deletes drafts and conversation states not touched for `retention`,
-    /// then empties the write-ahead log so forgotten and deleted data leaves no copies on disk.
+    /// After a batch with a `glöm mig`: empties the write-ahead log into the database file (whose deleted
+    /// content `secure_delete` overwrote), so no old page copy on disk holds the forgotten id. Returns
+    /// whether it did.
+    @discardableResult
+    public func checkpointAfterForget() throws -> Bool {
+        guard forgotSinceCheckpoint.withLock({ flag in defer { flag = false }; return flag }) else { return false }
+        try store.checkpoint()
+        return true
+    }
+
+    /// `privacy.draft_retention`: deletes drafts and conversation states not touched for `retention` and
+    /// old outbox entries (`deleteExpiredOutbox`), then empties the write-ahead log so forgotten and deleted data leaves no copies on disk.
     @discardableResult
     public func applyRetention(_ retention: Duration, now: Date) throws -> RetentionOutcome {
         let seconds = TimeInterval(retention.components.seconds)
         let cutoff = now.addingTimeInterval(-seconds)
-        let outcome = try store.write { try $0.deleteExpired(before: cutoff, at: now) }
+        let (outcome, outbox) = try store.write { tx in
+            (try tx.deleteExpired(before: cutoff, at: now), try tx.deleteExpiredOutbox(before: cutoff, at: now))
+        }
         // Done nudges whose situation is over (the dedupe key is no longer needed), a month on.
         let compacted = try store.write { try $0.compactNudges(before: now.addingTimeInterval(-Self.nudgeRetention)) }
         if compacted > 0 { logger.info("retention: compacted done nudges", metadata: ["nudges": "\(compacted)"]) }
@@ -461,6 +478,11 @@ public final class BotEngine: Sendable {
             logger.info(
                 "retention: deleted old drafts and conversation states",
                 metadata: ["drafts": "\(outcome.drafts)", "states": "\(outcome.states)"])
+        }
+        if outbox.sent + outbox.undelivered > 0 {
+            logger.info(
+                "retention: deleted old outbox entries",
+                metadata: ["sent": "\(outbox.sent)", "undelivered": "\(outbox.undelivered)"])
         }
         return outcome
     }

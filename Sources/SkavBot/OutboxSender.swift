@@ -149,10 +149,14 @@ public final class OutboxSender: Service, Sendable {
         }
         let room = try await chat.openDirectRoom(with: recipient)
         let openedAt = now()
-        try await store.write { tx in
-            try tx.setDirectRoom(room, for: recipient, at: openedAt)
-            try tx.setOutboxRoom(id, room: room)
+        // A person forgotten (`glöm mig`) while the room was being opened gets no direct-room row again.
+        guard
+            let chosen = try await store.write({
+                try $0.recordOpenedDirectRoom(room, for: recipient, outbox: id, at: openedAt)
+            })
+        else {
+            throw ChatError(.rejected, "outbox entry \(entry.txnID) no longer exists")
         }
-        return room
+        return chosen
     }
 }

@@ -160,6 +160,8 @@ extension SkavApp {
     /// `skav doctor`: config, database, prompts, server reachability and credentials.
     public static func doctor(config: SkavConfig, logger: Logger) async -> [Check] {
         var checks = [Check(name: "config", ok: true, detail: "chat.kind \(config.chatKind.rawValue), language \(config.language.rawValue), \(config.units.count) units, \(config.challenges.count) challenges")]
+        // Before the store is opened (which creates what is missing, strictly): the modes as they are.
+        checks.append(fileModeCheck(databasePath: config.databasePath))
         var store: IntakeStore?
         do {
             let opened = try openStore(config)
@@ -223,6 +225,19 @@ extension SkavApp {
             checks.append(Check(name: "credentials", ok: false, detail: "\(error)"))
         }
         return checks
+    }
+}
+
+extension SkavApp {
+    /// `doctor`: the database's folder and files are for the bot's user only (0700, 0600).
+    public static func fileModeCheck(databasePath: String) -> Check {
+        let problems = PrivateFiles.problems(databasePath: databasePath)
+        guard !problems.isEmpty else {
+            return Check(name: "file modes", ok: true, detail: "the database and its folder are for the owner only")
+        }
+        return Check(
+            name: "file modes", ok: true, warning: true,
+            detail: "the database holds the access token and everyone's ideas; " + problems.joined(separator: "; "))
     }
 }
 

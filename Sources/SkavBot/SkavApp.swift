@@ -68,6 +68,7 @@ public enum SkavApp {
                 id: "terminal.\(UUID().uuidString)", room: TerminalChat.room, sender: user, kind: .message(text: line),
                 timestamp: Date(), isDirectRoom: true)
             let outcome = try engine.process(ChatBatch(events: [event], cursor: "terminal"), now: Date())
+            try engine.checkpointAfterForget()
             if outcome.digestRequests > 0 { try digests.serve(now: Date()) }
             try await sender.drain()
         }

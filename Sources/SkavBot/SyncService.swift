@@ -83,6 +83,7 @@ public final class SyncService: Service, Sendable {
                 let batch = try await chat.poll(cursor: cursor)
                 let moment = now()
                 let outcome = try engine.process(batch, now: moment)
+                try engine.checkpointAfterForget()
                 backoff.reset()
                 if moment.timeIntervalSince(lastPrune) > Self.pruneInterval {
                     lastPrune = moment
