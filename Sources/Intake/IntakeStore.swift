@@ -47,6 +47,9 @@ public final class IntakeStore: Sendable {
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             // Deleted rows are overwritten, so `glöm mig` and retention leave no copies in free pages.
             try db.execute(sql: "PRAGMA secure_delete = ON")
+            // A new database gives the pages retention frees back to the file system (`releaseFreePages`).
+            // It must be said before the file is switched to WAL; on an existing database it changes nothing.
+            if !db.configuration.readonly { try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL") }
         }
         let pool: DatabasePool
         do {
@@ -111,6 +114,24 @@ public final class IntakeStore: Sendable {
     public func checkpoint() throws {
         guard path != nil else { return }
         try writer.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+    }
+
+    /// Rewrites the whole file without free pages (for an operator, or a database from before incremental
+    /// auto-vacuum: afterwards it has it). Takes a while on a large database and blocks writers meanwhile.
+    public func vacuum() throws {
+        try writer.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL")
+            try db.execute(sql: "VACUUM")
+        }
+        try checkpoint()
+    }
+
+    /// Gives the pages that deletions freed back to the file system (databases created with incremental
+    /// auto-vacuum; a no-op on older ones), so the file shrinks when retention deletes. Then checkpoints.
+    public func releaseFreePages() throws {
+        guard path != nil else { return }
+        try writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA incremental_vacuum") }
+        try checkpoint()
     }
 
     /// The schema versions applied, in the order they run, for `doctor`.

@@ -473,7 +473,7 @@ public final class BotEngine: Sendable {
         // Done nudges whose situation is over (the dedupe key is no longer needed), a month on.
         let compacted = try store.write { try $0.compactNudges(before: now.addingTimeInterval(-Self.nudgeRetention)) }
         if compacted > 0 { logger.info("retention: compacted done nudges", metadata: ["nudges": "\(compacted)"]) }
-        try store.checkpoint()
+        try store.releaseFreePages()
         if outcome.drafts + outcome.states > 0 {
             logger.info(
                 "retention: deleted old drafts and conversation states",

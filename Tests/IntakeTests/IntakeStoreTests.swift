@@ -29,6 +29,25 @@ import Testing
         #expect(try reopened.read { try $0.person("@anna:kommun.se")?.language } == .sv)
     }
 
+    @Test func retentionGivesFreedPagesBackToTheFileSystem() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("skav-intake-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("skav.sqlite").path
+        let store = try IntakeStore(path: path)
+        func size() throws -> Int { (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0 }
+        try store.write { tx in
+            for index in 0..<3_000 {
+                try tx.setConversationState(Data(repeating: UInt8(index % 251), count: 2_000), of: UserID("@p\(index):kommun.se"), at: now)
+            }
+        }
+        try store.checkpoint()
+        let full = try size()
+        try store.write { tx in try tx.db.execute(sql: "DELETE FROM conversation_state") }
+        try store.releaseFreePages()
+        let shrunk = try size()
+        #expect(shrunk < full / 4, "the file shrank from \(full) bytes to \(shrunk)")
+    }
+
     @Test func aDatabaseFromANewerVersionIsRefusedClearly() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("skav-intake-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
