@@ -9,6 +9,8 @@
     proxy.inject("GET", "/sync", "truncate")             # forward, answer with half the JSON
     proxy.inject("PUT", "/send/", "stall:4")             # wait 4 s, then forward (the client has given up)
     proxy.inject("GET", "/sync", "deep_invite:600")      # forward, and add an invite whose content nests 600 deep
+    proxy.inject("GET", "/sync", "pad:9000000")          # forward; an answer asked with a timeline limit over 10
+                                                         # gets 9 MB of padding (too large at the full limit)
     ...
     proxy.stop()
 
@@ -19,6 +21,7 @@ contains the given text. Everything else passes through untouched, long polls in
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from collections import Counter
 from dataclasses import dataclass
@@ -159,6 +162,24 @@ class FaultProxy:
             status, headers, data = await self._forward(request, body)
             headers.pop("Content-Type", None)
             return web.Response(status=status, body=data[: max(1, len(data) // 2)], content_type="application/json")
+        if kind.startswith("pad:"):
+            # As if many rooms had many large messages: the answer is too large at the full timeline limit;
+            # asked again with 10 events per room or fewer, it passes (the fault is then not used up).
+            query_filter = request.query.get("filter", "{}")
+            try:
+                limit = json.loads(query_filter).get("room", {}).get("timeline", {}).get("limit", 0)
+            except ValueError:
+                limit = 0
+            status, headers, data = await self._forward(request, body)
+            if limit <= 10 or status != 200:
+                with self._lock:
+                    self._faults.insert(0, fault)
+                self.injected[kind.split(":")[0]] -= 1
+                return web.Response(status=status, headers=headers, body=data)
+            padding = int(kind.split(":")[1])
+            text = data.decode()
+            text = '{"skav_padding":"' + "x" * padding + '",' + text.lstrip()[1:]
+            return web.Response(status=200, body=text.encode(), content_type="application/json")
         if kind.startswith("deep_invite:"):
             # Anyone who invites the bot controls the invite's state content: here, nested 600 levels deep.
             status, headers, data = await self._forward(request, body)

@@ -136,3 +136,37 @@ def test_a_sync_answer_over_the_cap_is_taken_in_smaller_parts(synapse, make_skav
     ideas = bot.cli("ideas", "list", "--json", "--drafts")
     assert ideas.returncode == 0
     assert bot.terminate() == 0
+
+
+def test_a_sync_answer_over_the_cap_from_the_proxy_does_not_stall_others(synapse, make_skav):
+    """The proxy makes every /sync asked with the full timeline limit larger than the 8 MiB cap, while
+    people write: the bot asks with fewer events per room and answers them."""
+    proxy = FaultProxy(synapse.url).start()
+    try:
+        bot = make_skav("padded", start=False, matrix={"homeserver": proxy.url, "sync_timeout": "3s"})
+        bot.start()
+
+        async def scenario():
+            anna = Person(synapse, synapse.fresh_user("anna"), watchdog=bot.ensure_alive)
+            bertil = Person(synapse, synapse.fresh_user("bertil"), watchdog=bot.ensure_alive)
+            await anna.start()
+            await bertil.start()
+            try:
+                await anna.open_dm()
+                await bertil.open_dm()
+                await anna.say("Skrivaren på plan 3 är alltid trasig", expect=1, strict=False, timeout=20)
+                proxy.inject("GET", SYNC, "pad:9000000", times=3)
+                await bertil.say("Nycklarna kvitteras på papper", expect=1, strict=False, timeout=30)
+                await anna.drain(0.5)
+                await anna.say("hoppa", expect=1, strict=False, timeout=30)
+            finally:
+                await anna.close()
+                await bertil.close()
+
+        run(scenario(), timeout=120)
+        assert proxy.injected["pad"] >= 1, "the padding never applied"
+        assert "too large" in bot.logs(limit=10**7)
+        assert bot.alive()
+        assert bot.terminate() == 0
+    finally:
+        proxy.stop()
