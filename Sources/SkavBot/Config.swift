@@ -438,7 +438,7 @@ struct ConfigReader {
     func duration(_ node: Node, key: String) throws(ConfigError) -> Duration {
         let text = try string(node, key: key).trimmingCharacters(in: .whitespaces).lowercased()
         if let value = parseDuration(text) { return value }
-        throw error(key, "must be a duration such as 30s, 5m or 2h, not '\(text)'", node)
+        throw error(key, "must be a duration such as 30s, 5m or 2h (at most 36500d), not '\(text)'", node)
     }
 
     func path(_ value: String) -> String {
@@ -449,15 +449,24 @@ struct ConfigReader {
     }
 }
 
-/// Parses `90s`, `2m`, `1h`, `5d` or plain seconds.
+/// The longest duration a config key may give: 100 years. Anything longer is no setting but a typo, and
+/// a bound here keeps every later conversion (milliseconds for curl and `/sync`, dates) far from overflow.
+let maxConfigDuration: Duration = .seconds(36_500 * 86_400)
+
+/// Parses `90s`, `2m`, `1h`, `5d` or plain seconds; nil for anything else, and for more than
+/// `maxConfigDuration` (`9223372036854775807d` once trapped here).
 func parseDuration(_ text: String) -> Duration? {
     let units: [(String, Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000)]
     for (suffix, milliseconds) in units where text.hasSuffix(suffix) {
         let number = text.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)
-        if let value = Int64(number), value >= 0 { return .milliseconds(value * milliseconds) }
+        if let value = Int64(number), value >= 0 {
+            let (total, overflow) = value.multipliedReportingOverflow(by: milliseconds)
+            guard !overflow, Duration.milliseconds(total) <= maxConfigDuration else { return nil }
+            return .milliseconds(total)
+        }
         if suffix == "ms" { continue }
         return nil
     }
-    if let seconds = Int64(text), seconds >= 0 { return .seconds(seconds) }
+    if let seconds = Int64(text), seconds >= 0, seconds <= maxConfigDuration.components.seconds { return .seconds(seconds) }
     return nil
 }
