@@ -179,4 +179,26 @@ import Testing
         #expect(parseDuration("-1s") == nil)
         #expect(parseDuration("soon") == nil)
     }
+
+    /// Found by the `config` fuzz target's seed: `9223372036854775807d` overflowed `value * milliseconds`
+    /// and trapped while the config was read. A duration is at most 36500d now; longer is a config error.
+    @Test func absurdDurationsAreConfigErrorsNotTraps() {
+        #expect(parseDuration("36500d") == .seconds(36_500 * 86_400))
+        for text in ["36501d", "9223372036854775807d", "9223372036854775807ms", "9223372036854775807", "99999999999999999999s"] {
+            #expect(parseDuration(text) == nil, "\(text)")
+        }
+        for (key, yaml) in [
+            ("privacy.draft_retention", "privacy:\n  draft_retention: 9223372036854775807d\n"),
+            ("limits.flood_window", "limits:\n  flood_window: 9223372036854775807h\n"),
+            ("limits.flood_window", "limits:\n  flood_window: 99999999999999999999s\n"),
+        ] {
+            #expect(throws: ConfigError.self, "\(key)") { try SkavConfig.parse(yaml: yaml) }
+            do {
+                _ = try SkavConfig.parse(yaml: yaml)
+            } catch {
+                #expect(error.key == key)
+            }
+        }
+        #expect(throws: ConfigError.self) { try SkavConfig.parse(yaml: "digest:\n  schedule: every 9223372036854775807h\n") }
+    }
 }
