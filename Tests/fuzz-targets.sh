@@ -12,7 +12,9 @@
 # and exits non-zero on a crash (a trap, an ASan report, a failed invariant, an input slower than 20 s),
 # naming the input libFuzzer wrote; `.build/debug/skav-fuzz <target> <file>` (any build) replays it.
 #
-# SKAV_FUZZ_JOBS (default 1): how many targets run at once.
+# SKAV_FUZZ_JOBS (default 1): how many targets run at once. ASAN_OPTIONS defaults to no leak checks
+# (the Swift runtime's caches live for the process) and, for speed (Swift allocates a lot), no allocation
+# stacks and a small quarantine; set ASAN_OPTIONS=detect_leaks=0 to replay a crash with full reports.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -62,7 +64,7 @@ run_target() {
   start=$(date +%s)
   status=0
   # The working corpus first: libFuzzer adds what it finds there, and only reads the seeds.
-  ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}" "$binary" "$target" "${limit[@]}" -timeout=20 -rss_limit_mb=2048 \
+  ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0:malloc_context_size=0:quarantine_size_mb=8}" "$binary" "$target" "${limit[@]}" -timeout=20 -rss_limit_mb=2048 \
     -detect_leaks=0 -print_final_stats=1 -artifact_prefix="$artifacts/" "$work" "Tests/Fuzz/corpus/$target" \
     >"$out" 2>&1 || status=$?
   executions="$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$out" | grep -Eo '[0-9]+$' | tail -n 1 || true)"
