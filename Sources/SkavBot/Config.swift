@@ -429,8 +429,12 @@ struct ConfigReader {
         return value
     }
 
+    /// A plain decimal number. Not Yams' `node.int`: it also reads YAML 1.1's sexagesimal `1:30` (90) and
+    /// overflows on `9223372036854775807:0`, a trap from the config file.
     func int(_ node: Node, key: String) throws(ConfigError) -> Int {
-        guard case .scalar = node, let value = node.int else { throw error(key, "must be a whole number", node) }
+        guard case .scalar(let scalar) = node, let value = Int(scalar.string.trimmingCharacters(in: .whitespaces)) else {
+            throw error(key, "must be a whole number", node)
+        }
         return value
     }
 

@@ -201,4 +201,16 @@ import Testing
         }
         #expect(throws: ConfigError.self) { try SkavConfig.parse(yaml: "digest:\n  schedule: every 9223372036854775807h\n") }
     }
+
+    /// Yams reads `1:30` as the sexagesimal 90 and overflows (a trap) on `9223372036854775807:0`; a whole
+    /// number in the config is a plain decimal one.
+    @Test func wholeNumbersArePlainDecimals() throws {
+        for text in ["9223372036854775807:0", "99999999999999999999:59:59", "1:30", "0x14", "20.5", "[20]"] {
+            #expect(throws: ConfigError.self, "\(text)") {
+                try SkavConfig.parse(yaml: "limits:\n  max_message_length: \(text)\n")
+            }
+        }
+        #expect(try SkavConfig.parse(yaml: "limits:\n  max_message_length: 500\n").maxMessageLength == 500)
+        #expect(try SkavConfig.parse(yaml: "limits:\n  flood_max_messages: \"30\"\n").floodMaxMessages == 30)
+    }
 }
