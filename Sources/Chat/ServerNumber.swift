@@ -48,6 +48,8 @@ public enum ServerNumber {
 
     /// The date of an HTTP-date (IMF-fixdate, and the obsolete RFC 850 and asctime forms).
     public static func httpDate(_ text: String) -> Date? {
+        // Every HTTP-date is in GMT and some 24–29 characters long; anything else is none (and formatters are costly).
+        guard (20...40).contains(text.utf8.count), text.hasSuffix("GMT") || text.contains(":") else { return nil }
         for format in ["EEE, dd MMM yyyy HH:mm:ss zzz", "EEEE, dd-MMM-yy HH:mm:ss zzz", "EEE MMM d HH:mm:ss yyyy"] {
             let formatter = DateFormatter()
             formatter.locale = Locale(identifier: "en_US_POSIX")
