@@ -16,22 +16,28 @@ let fuzzPrompts: PromptCatalog = {
 extension FuzzTarget {
     /// A conversation through the real state machine (`Conversation.handle`), with an in-memory intake
     /// that applies the actions as the store would. The input is the messages, one a line (`\n`); a line
-    /// that starts with `>` is from a second person. A first byte below 0x08 picks a configuration (units,
-    /// challenges, English, short messages). Each message goes through the personal-data scanner first,
-    /// as in the bot.
+    /// that starts with `>` is from a second person. A first byte below 0x10 picks a configuration (units,
+    /// challenges, English, and 8: the second person is a guide of every unit and a coordinator, so the
+    /// pipeline and challenge commands run too). Each message goes through the personal-data scanner
+    /// first, as in the bot.
     static let conversation = FuzzTarget(name: "conversation", prepare: { _ = fuzzPrompts }) { bytes in
         var input = Substring(text(bytes))
         var flags: UInt8 = 0
-        if let first = input.unicodeScalars.first, first.value < 0x08 {
+        if let first = input.unicodeScalars.first, first.value < 0x10 {
             flags = UInt8(first.value)
             input = input.dropFirst()
         }
-        let config = ConversationConfig(
-            units: flags & 1 != 0 ? ["Socialförvaltningen", "Skol- och fritidsförvaltningen"] : [],
-            challenges: flags & 2 != 0 ? [Challenge(key: "klimat", title: "Klimatomställning")] : [],
-            defaultLanguage: flags & 4 != 0 ? .en : .sv, maxMessageLength: flags & 1 != 0 ? 4000 : 120)
-        let intake = MemoryIntake()
         let ids: [UserID] = ["@anna:kommun.se", "@bo:kommun.se"]
+        let units = ["Socialförvaltningen", "Skol- och fritidsförvaltningen"]
+        let privileged = flags & 8 != 0
+        let config = ConversationConfig(
+            units: flags & 1 != 0 || privileged ? units : [],
+            challenges: flags & 2 != 0 ? [Challenge(key: "klimat", title: "Klimatomställning")] : [],
+            defaultLanguage: flags & 4 != 0 ? .en : .sv, maxMessageLength: flags & 1 != 0 ? 4000 : 120,
+            roles: privileged ? Roles(coordinators: [ids[1]], guides: [Roles.Guide(user: ids[1], units: units)]) : .none,
+            sharedRoom: privileged, coordinatorsRoom: privileged)
+        let intake = MemoryIntake()
+        intake.privileged = privileged ? [ids[1]] : []
         var persons = ids.map { Person(id: $0, greetedAt: nil, createdAt: Date(timeIntervalSince1970: 1_760_000_000)) }
         var sessions = ids.map { _ in ConversationSession() }
         var now = Date(timeIntervalSince1970: 1_760_000_000)
@@ -73,6 +79,10 @@ extension FuzzTarget {
 /// An in-memory intake that applies the conversation's actions the way the store would, and checks what
 /// the store would refuse (the same as `Tests/FuzzTests`).
 final class MemoryIntake: IntakeReading {
+    /// Guides and coordinators: they may change others' ideas, open challenges, post and ask to lift.
+    var privileged: Set<UserID> = []
+    var campaignsByNumber: [Int: Campaign] = [:]
+    var lifts: [Int: LiftRequest] = [:]
     var ideas: [Int: Idea] = [:]
     var highest = 0
     private var next = 1
@@ -103,20 +113,33 @@ final class MemoryIntake: IntakeReading {
             },
             guiding: ideas.values.filter { $0.guide == user }.map(\.number).sorted())
     }
-    func campaign(number: Int) throws -> Campaign? { nil }
-    func campaigns(includeClosed: Bool) throws -> [Campaign] { [] }
-    func nextCampaignNumber() throws -> Int { 1 }
-    func ideas(campaign number: Int) throws -> [Idea] { [] }
+    func campaign(number: Int) throws -> Campaign? { campaignsByNumber[number] }
+    func campaigns(includeClosed: Bool) throws -> [Campaign] {
+        campaignsByNumber.values.filter { includeClosed || $0.closedAt == nil }.sorted { $0.number < $1.number }
+    }
+    func nextCampaignNumber() throws -> Int { (campaignsByNumber.keys.max() ?? 0) + 1 }
+    func ideas(campaign number: Int) throws -> [Idea] {
+        ideas.values.filter { $0.campaign == number && $0.stage != .utkast }.sorted { $0.number < $1.number }
+    }
     func challengeUpdatePeople() throws -> [Person] { persons.values.filter(\.challengeUpdates) }
-    func liftRequest(idea number: Int) throws -> LiftRequest? { nil }
-    func pendingLiftRequests(author: UserID) throws -> [LiftRequest] { [] }
+    func liftRequest(idea number: Int) throws -> LiftRequest? { lifts[number] }
+    func pendingLiftRequests(author: UserID) throws -> [LiftRequest] {
+        lifts.values.filter { $0.answer == nil && ideas[$0.ideaNumber]?.author == author }.sorted { $0.ideaNumber < $1.ideaNumber }
+    }
 
     func apply(_ actions: [ConversationAction], by person: UserID) {
         for action in actions {
             switch action {
             case .reply, .replyFile, .notify, .audit: break
-            case .saveCampaign, .announce, .post, .saveLift, .digestNow:
-                fatalError("an employee without a role caused \(action)")
+            case .announce, .post, .digestNow:
+                check(privileged.contains(person) || isAnswerToLift(action), "an employee without a role caused \(action)")
+            case .saveCampaign(let campaign):
+                check(privileged.contains(person), "an employee without a role caused \(action)")
+                campaignsByNumber[campaign.number] = campaign
+            case .saveLift(let lift):
+                // Coordinators ask; the idea-giver answers their own.
+                check(privileged.contains(person) || ideas[lift.ideaNumber]?.author == person, "\(person) saved \(lift)")
+                lifts[lift.ideaNumber] = lift
             case .savePerson(let saved): persons[saved.id] = saved
             case .recordEvent(let event): events.append(event)
             case .linkIdeas(let first, let second): links.insert([min(first, second), max(first, second)])
@@ -127,11 +150,15 @@ final class MemoryIntake: IntakeReading {
                     if idea.stage == .utkast { ideas[idea.number] = nil } else { ideas[idea.number]?.author = "anonym-00000000" }
                 }
             case .saveIdea(let idea):
-                check(idea.author == person, "idea \(idea.number) saved for \(idea.author) by \(person)")
-                if let stored = ideas[idea.number] {
+                let stored = ideas[idea.number]
+                if let stored {
                     check(stored.author == idea.author, "idea \(idea.number) changed author")
-                    check(stored.stage == .utkast, "submitted idea \(idea.number) changed again")
+                    // Only guides and coordinators move submitted ideas (and never the drafts of others).
+                    check(
+                        stored.stage == .utkast ? idea.author == person : privileged.contains(person),
+                        "idea \(idea.number) (\(stored.stage)) changed by \(person)")
                 } else {
+                    check(idea.author == person, "idea \(idea.number) saved for \(idea.author) by \(person)")
                     check(idea.number > highest, "new idea \(idea.number) not above \(highest): numbers reused")
                     highest = idea.number
                 }
@@ -143,5 +170,13 @@ final class MemoryIntake: IntakeReading {
                 ideas[number] = nil
             }
         }
+    }
+}
+
+extension MemoryIntake {
+    /// An idea-giver's `ja N` posts their idea to the shared room (a good example): allowed without a role.
+    func isAnswerToLift(_ action: ConversationAction) -> Bool {
+        if case .post = action { return lifts.values.contains { $0.answer != nil } }
+        return false
     }
 }
