@@ -119,8 +119,8 @@ public final class NudgeScheduler: Service, Sendable {
                     let pass = try self.runOnce(now: moment)
                     if let next = pass.nextDue {
                         // Clamped before any conversion: a stored due time may be anything.
-                        delay = Duration.clamped(
-                            seconds: next.timeIntervalSince(moment), minimum: .milliseconds(50), maximum: delay)
+                        delay = min(
+                            delay, Duration.clamped(seconds: next.timeIntervalSince(moment), minimum: .milliseconds(50), maximum: delay))
                     }
                 } catch {
                     self.logger.error("nudge pass failed; trying again later", metadata: ["error": "\(error)"])

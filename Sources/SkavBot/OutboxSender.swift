@@ -41,8 +41,10 @@ public final class OutboxSender: Service, Sendable {
                 var delay = self.idleCheck
                 if let nextRetry {
                     // Clamped before any conversion: a stored time may be anything (an old database).
-                    delay = Duration.clamped(
-                        seconds: nextRetry.timeIntervalSince(self.now()), minimum: .milliseconds(50), maximum: self.idleCheck)
+                    delay = min(
+                        delay,
+                        Duration.clamped(
+                            seconds: nextRetry.timeIntervalSince(self.now()), minimum: .milliseconds(50), maximum: delay))
                 }
                 await self.wake.wait(for: delay)
             }
