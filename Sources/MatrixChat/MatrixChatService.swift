@@ -61,7 +61,7 @@ public final class MatrixChatService: ChatService {
     ///   - sendClient: carries everything else.
     ///   - sleep: waits between retries; tests pass one that records and returns at once.
     ///   - random: the random source of the backoff jitter.
-    ///   - now: the clock, used only for invites whose event lacks a server timestamp.
+    ///   - now: the clock, used for invites whose event lacks a server timestamp and for `Retry-After` dates.
     public init(
         config: MatrixConfig,
         syncClient: any HTTPClient,
@@ -525,7 +525,9 @@ public final class MatrixChatService: ChatService {
             "/rooms/\(MatrixPath.encode(message.room.rawValue))/send/m.room.message/\(MatrixPath.encode(message.txnID))"
         let body = try await call(
             "PUT", path, body: .object(content),
-            policy: CallPolicy(transientRetries: config.retry.requestRetries, timeout: config.requestTimeout))
+            policy: CallPolicy(
+                transientRetries: config.retry.requestRetries, timeout: config.requestTimeout,
+                rateLimitBudget: config.retry.maxSendRateLimitWait))
         guard let eventID = body["event_id"]?.string else {
             throw ChatError(.badResponse, "PUT send: no event_id in the answer")
         }
@@ -545,7 +547,7 @@ public final class MatrixChatService: ChatService {
             upload: (attachment.data, attachment.mimeType),
             policy: CallPolicy(
                 transientRetries: config.retry.requestRetries, timeout: config.requestTimeout + .seconds(30),
-                api: MatrixPath.mediaAPI))
+                api: MatrixPath.mediaAPI, rateLimitBudget: config.retry.maxSendRateLimitWait))
         guard let uri = answer["content_uri"]?.string, uri.hasPrefix("mxc://") else {
             throw ChatError(.badResponse, "POST upload: no content_uri in the answer")
         }
@@ -594,7 +596,9 @@ public final class MatrixChatService: ChatService {
     public func join(_ room: RoomID) async throws {
         _ = try await call(
             "POST", "/rooms/\(MatrixPath.encode(room.rawValue))/join", body: .object([:]),
-            policy: CallPolicy(transientRetries: config.retry.requestRetries, timeout: config.requestTimeout))
+            policy: CallPolicy(
+                transientRetries: config.retry.requestRetries, timeout: config.requestTimeout,
+                rateLimitBudget: config.retry.maxSendRateLimitWait))
         state.withLock { state in
             if let inviter = state.pendingDirectInvites.removeValue(forKey: room) {
                 state.directRoomByUser[inviter] = room
@@ -606,7 +610,9 @@ public final class MatrixChatService: ChatService {
     public func leave(_ room: RoomID) async throws {
         _ = try await call(
             "POST", "/rooms/\(MatrixPath.encode(room.rawValue))/leave", body: .object([:]),
-            policy: CallPolicy(transientRetries: config.retry.requestRetries, timeout: config.requestTimeout))
+            policy: CallPolicy(
+                transientRetries: config.retry.requestRetries, timeout: config.requestTimeout,
+                rateLimitBudget: config.retry.maxSendRateLimitWait))
         state.withLock { state in
             state.pendingDirectInvites[room] = nil
             state.directRooms.remove(room)
@@ -624,7 +630,8 @@ public final class MatrixChatService: ChatService {
             "POST", "/createRoom",
             body: ["preset": "trusted_private_chat", "is_direct": true, "invite": [.string(user.rawValue)]],
             policy: CallPolicy(
-                transientRetries: config.retry.requestRetries, idempotent: false, timeout: config.requestTimeout))
+                transientRetries: config.retry.requestRetries, idempotent: false, timeout: config.requestTimeout,
+                rateLimitBudget: config.retry.maxSendRateLimitWait))
         guard let roomID = body["room_id"]?.string else {
             throw ChatError(.badResponse, "POST /createRoom: no room_id in the answer")
         }

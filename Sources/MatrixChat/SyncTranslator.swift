@@ -48,9 +48,9 @@ struct SyncTranslator: Sendable {
                     events: timeline?["events"]?.array ?? [],
                     limited: timeline?["limited"]?.bool ?? false,
                     prevBatch: timeline?["prev_batch"]?.string,
-                    // `Int(exactly:)`: a count like 1e300 from the server is no count, and `Int(_:)` would trap.
-                    joinedMembers: summary?["m.joined_member_count"]?.number.flatMap { Int(exactly: $0) },
-                    invitedMembers: summary?["m.invited_member_count"]?.number.flatMap { Int(exactly: $0) }
+                    // A count like 1e300, -1 or 2.5 from the server is no count (`Int(_:)` would trap).
+                    joinedMembers: summary?["m.joined_member_count"]?.number.flatMap { ServerNumber.count($0) },
+                    invitedMembers: summary?["m.invited_member_count"]?.number.flatMap { ServerNumber.count($0) }
                 ))
         }
         let invites = (rooms?["invite"]?.object ?? [:]).sorted(by: { $0.key < $1.key })
@@ -80,7 +80,7 @@ struct SyncTranslator: Sendable {
         let id =
             member["event_id"]?.string.flatMap { $0.isEmpty ? nil : $0 }
             ?? "invite:" + Self.stableHash("\(room.rawValue)\u{0}\(sender)")
-        let timestamp = member["origin_server_ts"]?.number.map { Date(timeIntervalSince1970: $0 / 1000) } ?? now
+        let timestamp = member["origin_server_ts"]?.number.flatMap { ServerNumber.date(milliseconds: $0) } ?? now
         return ChatEvent(
             id: id, room: room, sender: UserID(sender), kind: .invite(isDirect: isDirect, encrypted: encrypted),
             timestamp: timestamp, isDirectRoom: isDirect)
@@ -89,7 +89,7 @@ struct SyncTranslator: Sendable {
     /// Translates one timeline event.
     func translate(_ event: JSON, room: RoomID, isDirectRoom: Bool?) -> Translation {
         guard let id = event["event_id"]?.string, !id.isEmpty, let sender = event["sender"]?.string, !sender.isEmpty,
-            let type = event["type"]?.string, let ts = event["origin_server_ts"]?.number
+            let type = event["type"]?.string, let timestamp = event["origin_server_ts"]?.number.flatMap(ServerNumber.date(milliseconds:))
         else { return .skipped(.malformed) }
         if sender == me { return .skipped(.own) }
         guard type == "m.room.message" || type == "m.room.encrypted" else { return .skipped(.unsupportedType) }
@@ -97,7 +97,6 @@ struct SyncTranslator: Sendable {
         guard let content = event["content"]?.object, !content.isEmpty else { return .skipped(.redacted) }
         let relation = content["m.relates_to"]
         if relation?["rel_type"]?.string == "m.replace" { return .skipped(.edit) }
-        let timestamp = Date(timeIntervalSince1970: ts / 1000)
         let inReplyTo = relation?["m.in_reply_to"]?["event_id"]?.string
         if type == "m.room.encrypted" {
             return .event(
@@ -205,5 +204,32 @@ struct SyncTranslator: Sendable {
         }
         let hex = String(hash, radix: 16)
         return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+}
+
+/// The pure part of `MatrixChatService.poll`: a `/sync` body parsed and translated into chat events
+/// (the bot's invites, then every room's timeline merged by server time), without gap filling or member
+/// look-ups. Nil when the body is not a sync answer. For the fuzzer (`Tests/Fuzz`) and tools.
+public enum SyncDecoding {
+    public static func events(fromSyncBody body: Data, me: String, now: Date) -> [ChatEvent]? {
+        guard let json = try? JSON.parse(body), let sync = SyncTranslator.parse(json) else { return nil }
+        let translator = SyncTranslator(me: me)
+        let invites = zip(sync.inviteRooms, sync.invites).compactMap { room, value in
+            translator.invite(room: room, value, now: now)
+        }
+        let lists = sync.timelines.map { timeline in
+            translator.translate(timeline: timeline.events, room: timeline.room, isDirectRoom: nil).compactMap {
+                translation -> ChatEvent? in
+                if case .event(let event) = translation { return event }
+                return nil
+            }
+        }
+        return invites + SyncTranslator.merge(lists)
+    }
+
+    /// What a Matrix error body says (errcode, error, `retry_after_ms` clamped to a wait), as the adapter reads it.
+    public static func errorSummary(fromErrorBody body: Data) -> (summary: String, retryAfter: Duration?) {
+        let error = MatrixErrorBody(body)
+        return (error.summary, error.retryAfterMs.flatMap { ServerNumber.wait(milliseconds: $0) })
     }
 }

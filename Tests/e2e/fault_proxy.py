@@ -5,6 +5,7 @@
     proxy.inject("PUT", "/send/", "lose")                # forward (Synapse applies it), then drop the answer
     proxy.inject("PUT", "/send/", "status:503")
     proxy.inject("GET", "/sync", "429")                  # M_LIMIT_EXCEEDED, Retry-After: 1, retry_after_ms
+    proxy.inject("PUT", "!room:hs/send/", "429:9223372036854775807")   # the same with this Retry-After (and ms)
     proxy.inject("GET", "/sync", "garbage")              # 200 with an HTML body
     proxy.inject("GET", "/sync", "truncate")             # forward, answer with half the JSON
     proxy.inject("PUT", "/send/", "stall:4")             # wait 4 s, then forward (the client has given up)
@@ -15,7 +16,7 @@
     proxy.stop()
 
 Faults are taken in the order injected, each by the first request whose method matches and whose path
-contains the given text. Everything else passes through untouched, long polls included.
+(URL-decoded, so a room id reads as itself) contains the given text. Everything else passes through untouched, long polls included.
 """
 
 from __future__ import annotations
@@ -155,6 +156,15 @@ class FaultProxy:
                 {"errcode": "M_LIMIT_EXCEEDED", "error": "injected", "retry_after_ms": 1000},
                 status=429,
                 headers={"Retry-After": "1"},
+            )
+        if kind.startswith("429:"):
+            # A server's absurd hint: the header as given, and retry_after_ms a thousand times that.
+            wait = kind.split(":", 1)[1]
+            return web.Response(
+                status=429,
+                text=f'{{"errcode":"M_LIMIT_EXCEEDED","error":"injected","retry_after_ms":{wait}000}}',
+                content_type="application/json",
+                headers={"Retry-After": wait},
             )
         if kind == "garbage":
             return web.Response(status=200, text="<html><body>502 Bad Gateway</body></html>", content_type="text/html")
