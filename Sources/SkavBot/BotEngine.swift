@@ -204,7 +204,7 @@ public final class BotEngine: Sendable {
                     return nil
                 }
             }
-            switch floodGate.check(event.sender, at: now) {
+            switch floodGate.check(event.sender, at: FloodGate.countedTime(of: event.timestamp, now: now)) {
             case .accept:
                 break
             case .notify:
