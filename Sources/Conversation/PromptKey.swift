@@ -107,6 +107,7 @@ public enum PromptKey: String, CaseIterable, Sendable {
     case botNotAllowed = "bot.not_allowed"
     case botRateLimited = "bot.rate_limited"
     case botDirectOpened = "bot.direct_opened"
+    case botRoomShared = "bot.room_shared"
     case terminalIntro = "terminal.intro"  // {database}
 
     // Personal data (the bot layer's scanner, DESIGN.md §6)

@@ -229,6 +229,7 @@ enum Schema {
                 t.column("sent_at", .datetime).notNull()
             }
         }
+        migrator.registerMigration("v8", migrate: RoomsSchema.v8)
         return migrator
     }
 }

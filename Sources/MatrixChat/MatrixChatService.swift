@@ -327,6 +327,7 @@ public final class MatrixChatService: ChatService {
         var lists: [[ChatEvent]] = []
         for timeline in sync.timelines {
             let room = timeline.room
+            let membership = membershipChange(of: timeline, translator: translator, now: stamp)
             var raw = timeline.events
             if timeline.limited {
                 if translator.historyCutoff(raw) != nil {
@@ -343,7 +344,7 @@ public final class MatrixChatService: ChatService {
             if isDirect == nil, translator.containsMessages(raw) {
                 isDirect = try await resolveDirectness(of: room)
             }
-            var events: [ChatEvent] = []
+            var events: [ChatEvent] = membership.map { [$0] } ?? []
             var skipped: [SyncTranslator.Skip: Int] = [:]
             for translation in translator.translate(timeline: raw, room: room, isDirectRoom: isDirect) {
                 switch translation {
@@ -478,15 +479,35 @@ public final class MatrixChatService: ChatService {
 
     // MARK: Rooms
 
-    /// Whether a room is a direct chat, as far as this process knows: rooms joined from a direct invite or
-    /// created by the bot are; a room of exactly two members (the bot and one person) is too; a larger one
-    /// is not. Nil when the size is not known yet.
+    /// Whether a room is a direct chat, as far as this process knows: a room with more than two members
+    /// (joined or invited) is not, whatever its invite said; rooms joined from a direct invite or created by
+    /// the bot are; a room of exactly two members (the bot and one person) is too. Nil when the size is not
+    /// known yet.
     func directness(of room: RoomID) -> Bool? {
         state.withLock { state -> Bool? in
+            let joined = state.joinedMembers[room]
+            if let joined, joined + (state.invitedMembers[room] ?? 0) > 2 { return false }
             if state.directRooms.contains(room) { return true }
-            guard let joined = state.joinedMembers[room] else { return nil }
+            guard let joined else { return nil }
             return joined + (state.invitedMembers[room] ?? 0) <= 2
         }
+    }
+
+    /// The room's membership event for this sync, if its members changed. A room that now has a third
+    /// member is no direct chat for this process any more: `openDirectRoom` will not hand it out again.
+    func membershipChange(of timeline: SyncTranslator.Sync.Timeline, translator: SyncTranslator, now: Date) -> ChatEvent? {
+        let known = state.withLock { ($0.joinedMembers[timeline.room], $0.invitedMembers[timeline.room]) }
+        guard let event = translator.membership(of: timeline, known: known, now: now),
+            case .membership(let members) = event.kind
+        else { return nil }
+        if members.joined + members.invited > 2 || members.others.count > 1 {
+            state.withLock { state in
+                state.directRooms.remove(timeline.room)
+                state.pendingDirectInvites[timeline.room] = nil
+                state.directRoomByUser = state.directRoomByUser.filter { $0.value != timeline.room }
+            }
+        }
+        return event
     }
 
     /// Asks the server how many members a room has (once per room and process), for rooms the bot was

@@ -79,4 +79,124 @@ import Testing
         #expect(FloodGate.countedTime(of: Date(timeIntervalSince1970: 0), now: now) == now, "1970")
         #expect(FloodGate.countedTime(of: Date(timeIntervalSince1970: -1e15), now: now) == now)
     }
+
+    // MARK: 1. The public-records notice before the first word
+
+    func members(_ id: String, joined: Int, invited: Int = 0, _ others: [UserID], room: RoomID? = nil, by: UserID = "@skav:kommun.se")
+        -> ChatEvent
+    {
+        ChatEvent(
+            id: id, room: room ?? self.room, sender: by,
+            kind: .membership(RoomMembership(joined: joined, invited: invited, others: others)), timestamp: start)
+    }
+
+    var publicRecords: String { prompts.text(.publicRecords, .sv).plainText }
+
+    @Test func joiningADirectChatGreetsWithThePublicRecordsNoticeBeforeTheFirstWord() async throws {
+        let h = try Harness()
+        try h.engine.process(ChatBatch(events: [invite(), members("$j", joined: 2, [anna])], cursor: "s1"), now: start)
+        try await h.drain()
+        #expect(h.chat.sent.count == 1)
+        #expect(h.chat.sent.first?.room == room)
+        #expect(h.chat.sentTexts.first?.contains(publicRecords) == true, "the greeting carries the notice")
+        // The first message: no second greeting.
+        try h.engine.process(ChatBatch(events: [message("$m1", "Skrivaren på plan 3 krånglar")], cursor: "s2"), now: start)
+        try await h.drain()
+        #expect(h.chat.sent.count == 2)
+        #expect(h.chat.sentTexts.filter { $0.contains(publicRecords) }.count == 1, "greeted once")
+        #expect(h.chat.sentTexts.last?.contains("#1") == true)
+        // A second direct chat of the same person: no greeting either (once per person).
+        let again = RoomID("!again:kommun.se")
+        try h.engine.process(
+            ChatBatch(events: [invite("$i2", room: again), members("$j2", joined: 2, [anna], room: again)], cursor: "s3"), now: start)
+        try await h.drain()
+        #expect(h.chat.sent.count == 2)
+    }
+
+    @Test func theGreetingComesOnceEvenWhenTheFirstMessageIsInTheJoinBatch() async throws {
+        let h = try Harness()
+        // The person wrote before the bot joined: the members come first in the batch, then the message.
+        try h.engine.process(
+            ChatBatch(events: [invite(), members("$j", joined: 2, [anna]), message("$m1", "Tolkbokningen tar en vecka")], cursor: "s1"),
+            now: start)
+        try await h.drain()
+        #expect(h.chat.sentTexts.filter { $0.contains(publicRecords) }.count == 1)
+        #expect(h.chat.sentTexts.last?.contains("#1") == true)
+    }
+
+    // MARK: 2. A direct chat holds the person and the bot, nobody else
+
+    @Test func aDirectInviteToARoomWithOthersIsNoDirectChat() async throws {
+        let h = try Harness()
+        let bertil = UserID("@bertil:kommun.se")
+        try h.engine.process(ChatBatch(events: [invite(), members("$j", joined: 3, [anna, bertil])], cursor: "s1"), now: start)
+        try await h.drain()
+        #expect(h.chat.sentTexts == [prompts.text(.botNotDirect, .sv).plainText], "one notice, no greeting")
+        #expect(h.chat.state.withLock { $0.left } == [room])
+        #expect(try await h.store.read { try $0.directRoomOwner(self.room) } == nil)
+        // Bertil's message there is not answered; Anna's is, in a direct chat of her own.
+        try h.engine.process(
+            ChatBatch(events: [message("$b", "hej", from: bertil), message("$a", "Skrivaren krånglar")], cursor: "s2"), now: start)
+        try await h.drain()
+        #expect(h.chat.sent.dropFirst().allSatisfy { $0.room == RoomID("!dm-@anna:kommun.se") })
+        #expect(h.chat.state.withLock { $0.opened } == [anna])
+        #expect(h.chat.sentTexts.last?.contains("#1") == true)
+    }
+
+    @Test func aThirdPersonJoiningEndsTheDirectChatWithOneNotice() async throws {
+        let h = try Harness()
+        let cecilia = UserID("@cecilia:kommun.se")
+        try h.engine.process(
+            ChatBatch(events: [invite(), members("$j", joined: 2, [anna]), message("$m1", "Tolkbokningen tar en vecka")], cursor: "s1"),
+            now: start)
+        try await h.drain()
+        let before = h.chat.sent.count
+        // Anna invites Cecilia, Cecilia joins, leaves again: one notice in the room, then nothing more there.
+        try h.engine.process(
+            ChatBatch(
+                events: [
+                    members("$c1", joined: 2, invited: 1, [anna, cecilia], by: anna),
+                    members("$c2", joined: 3, [anna, cecilia], by: cecilia),
+                    members("$c3", joined: 2, [anna], by: cecilia),
+                ], cursor: "s2"), now: start)
+        try await h.drain()
+        #expect(h.chat.sentTexts.dropFirst(before) == [prompts.text(.botRoomShared, .sv).plainText])
+        #expect(h.chat.sent.last?.room == room && h.chat.sent.last?.style == .notice)
+        #expect(h.chat.state.withLock { $0.left }.isEmpty, "the bot stays, silent")
+        // Anna writes in the old room again: the answer comes in a fresh direct chat; Cecilia gets nothing.
+        try h.engine.process(
+            ChatBatch(events: [message("$c", "hej", from: cecilia), message("$m2", "hoppa")], cursor: "s3"), now: start)
+        try await h.drain()
+        let after = h.chat.sent.dropFirst(before + 1)
+        #expect(!after.isEmpty && after.allSatisfy { $0.room == RoomID("!dm-@anna:kommun.se") })
+        #expect(try await h.store.read { try $0.directRoom(of: self.anna) } == RoomID("!dm-@anna:kommun.se"))
+    }
+
+    @Test func repliesWaitingForTheRoomGoToTheFreshDirectChat() async throws {
+        let h = try Harness()
+        let cecilia = UserID("@cecilia:kommun.se")
+        try h.engine.process(
+            ChatBatch(events: [invite(), members("$j", joined: 2, [anna]), message("$m1", "Tolkbokningen tar en vecka")], cursor: "s1"),
+            now: start)
+        // Not sent yet when Cecilia joins.
+        try h.engine.process(ChatBatch(events: [members("$c2", joined: 3, [anna, cecilia], by: cecilia)], cursor: "s2"), now: start)
+        try await h.drain()
+        let inRoom = h.chat.sent.filter { $0.room == room }.map(\.body.plainText)
+        #expect(inRoom == [prompts.text(.botRoomShared, .sv).plainText])
+        #expect(h.chat.sentTexts.contains { $0.contains(publicRecords) }, "the greeting went to the fresh direct chat")
+    }
+
+    @Test func aConfiguredRoomIsNeverADirectChatWhateverTheInviteSays() async throws {
+        let coordinators = RoomID("!coordinators:kommun.se")
+        let h = try Harness(coordinatorsRoom: coordinators)
+        let ia = UserID("@ia:kommun.se")
+        let invite = ChatEvent(
+            id: "$ci", room: coordinators, sender: ia, kind: .invite(isDirect: true, encrypted: false), timestamp: start)
+        try h.engine.process(
+            ChatBatch(events: [invite, members("$cj", joined: 2, [ia], room: coordinators), message("$cm", "hej", from: ia, room: coordinators)], cursor: "s1"),
+            now: start)
+        try await h.drain()
+        #expect(h.chat.sent.isEmpty, "joined without a word; no greeting, no answer")
+        #expect(try await h.store.read { try $0.directRoomOwner(coordinators) } == nil)
+    }
 }

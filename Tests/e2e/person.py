@@ -3,12 +3,15 @@
     anna = Person(hs, hs.register("anna"), bot="@skav:localhost")
     await anna.start()
     await anna.open_dm()                          # createRoom is_direct + invite, waits for the bot's join
+                                                  # and for the greeting it sends on joining
     greeting, first = await anna.say("Det tar för lång tid …", expect=2)
     await anna.wait_quiet(1.0)                     # asserts that nothing more arrives
     await anna.close()
 
 Every message the bot sends into the DM (m.text and m.notice) lands in `transcript` in arrival order;
-`say()` hands out the next N of them. Send→first-reply latency of every `say()` is kept in `latencies_ms`.
+`say()` hands out the next N of them. The greeting Skav sends when it joins a DM (before the person writes)
+is awaited by `open_dm()` / `wait_greeting()` and handed out as the first reply of the next `say()` or
+`expect()`, so dialog scripts keep listing it first. Send→first-reply latency of every `say()` is kept in `latencies_ms`.
 All waits are bounded; `watchdog` (if given) is called while waiting and may raise (e.g. "the bot died")
 or act (e.g. restart a killed bot).
 """
@@ -101,6 +104,7 @@ class Person:
         self.files: list[dict] = []  # contents of m.file messages sent to me
         self.ignore_bodies: set[str] = set()  # bodies never to treat as bot messages (e.g. sent by a helper as the bot)
         self._consumed = 0
+        self._greeting_pending = 0  # bot messages that arrived unprompted on joining, handed out by the next say()
         self._sync_task: asyncio.Task | None = None
         self._synced = asyncio.Event()
         self._sync_error: BaseException | None = None
@@ -217,8 +221,11 @@ class Person:
 
     # ---- rooms -----------------------------------------------------------------------------
 
-    async def open_dm(self, wait_join: bool = True, timeout: float = DEFAULT_REPLY_TIMEOUT) -> str:
-        """createRoom(is_direct, invite=[bot], preset=trusted_private_chat); then wait for the bot to join."""
+    async def open_dm(
+        self, wait_join: bool = True, timeout: float = DEFAULT_REPLY_TIMEOUT, greeting: bool = True
+    ) -> str:
+        """createRoom(is_direct, invite=[bot], preset=trusted_private_chat); then wait for the bot to join
+        and (with `greeting`) for the greeting it sends on joining."""
         assert self.bot, "no bot to open a DM with"
         resp = await self.client.room_create(is_direct=True, invite=[self.bot], preset=RoomPreset.trusted_private_chat)
         if not isinstance(resp, RoomCreateResponse):
@@ -226,7 +233,15 @@ class Person:
         self.room_id = resp.room_id
         if wait_join:
             await self.wait_joined(self.bot, timeout=timeout)
+            if greeting:
+                await self.wait_greeting(timeout=timeout)
         return self.room_id
+
+    async def wait_greeting(self, timeout: float = DEFAULT_REPLY_TIMEOUT) -> None:
+        """Wait for the greeting the bot sends when it joins the DM; the next say() hands it out first."""
+        start = self._consumed
+        await self._wait(lambda: len(self.transcript) > start, timeout, "the greeting on joining")
+        self._greeting_pending = len(self.transcript) - start
 
     async def create_room(self, invite: list[str], is_direct: bool, encrypted: bool = False) -> str:
         """A room of the person's own, e.g. an end-to-end encrypted DM or a group room with the bot."""
@@ -288,7 +303,8 @@ class Person:
         unrequested message). Crash scenarios use strict=False and compare whole transcripts instead.
         after_send: called right after the server accepted the message (crash tests kill the bot there).
         """
-        if strict and len(self.transcript) > self._consumed:
+        allowance, self._greeting_pending = self._greeting_pending, 0
+        if strict and len(self.transcript) > self._consumed + allowance:
             extra = [m.body for m in self.transcript[self._consumed :]]
             raise AssertionError(f"{self.user_id}: unexpected bot messages before saying {text!r}: {extra}")
         ex = Exchange(text=text, sent_at=time.perf_counter())
@@ -303,6 +319,7 @@ class Person:
 
     async def expect(self, n: int = 1, timeout: float = DEFAULT_REPLY_TIMEOUT) -> list[str]:
         """Wait for (and consume) the bot's next `n` messages without saying anything."""
+        self._greeting_pending = 0
         return [m.body for m in await self._take(n, timeout, "(unprompted)")]
 
     async def _take(self, n: int, timeout: float, what: str) -> list[BotMessage]:
@@ -325,7 +342,7 @@ class Person:
             if len(self.transcript) > before:
                 break
             await asyncio.sleep(0.02)
-        if len(self.transcript) > before or len(self.transcript) > self._consumed:
+        if len(self.transcript) > before or len(self.transcript) > self._consumed + self._greeting_pending:
             extra = [m.body for m in self.transcript[min(before, self._consumed) :]]
             raise AssertionError(f"{self.user_id}: expected silence from the bot, got {extra}")
 
@@ -338,6 +355,7 @@ class Person:
             await asyncio.sleep(0.02)
         extra = self.transcript[self._consumed :]
         self._consumed = len(self.transcript)
+        self._greeting_pending = 0
         return [m.body for m in extra]
 
     async def wait_elsewhere(
