@@ -23,6 +23,31 @@ public protocol ChatService: Sendable {
     func leave(_ room: RoomID) async throws
     /// The direct chat with `user`, created when there is none.
     func openDirectRoom(with user: UserID) async throws -> RoomID
+    /// The same, for a caller that retries: every attempt to create the room for one purpose carries the same
+    /// `creation.token`. Creating a room is not idempotent, so an adapter tags the room it creates with the
+    /// token and, when an earlier attempt may have created one (its answer lost, or the process died before
+    /// the room was stored), looks for that room first instead of creating (and inviting) a second one.
+    func openDirectRoom(with user: UserID, creation: RoomCreation) async throws -> RoomID
+}
+
+extension ChatService {
+    /// For servers whose room creation is idempotent anyway (and for fakes): the token is not needed.
+    public func openDirectRoom(with user: UserID, creation: RoomCreation) async throws -> RoomID {
+        try await openDirectRoom(with: user)
+    }
+}
+
+/// One attempt to create a direct room; see `ChatService.openDirectRoom(with:creation:)`.
+public struct RoomCreation: Sendable, Equatable {
+    /// The same for every attempt to create this room; unique to it.
+    public var token: String
+    /// Whether an earlier attempt with this token may have created the room already.
+    public var attemptedBefore: Bool
+
+    public init(token: String, attemptedBefore: Bool) {
+        self.token = token
+        self.attemptedBefore = attemptedBefore
+    }
 }
 
 public enum ChatKind: String, Sendable, Codable, CaseIterable {

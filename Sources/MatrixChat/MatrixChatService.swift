@@ -49,6 +49,8 @@ public final class MatrixChatService: ChatService {
         /// Member counts from sync summaries (sent only when they change).
         var joinedMembers: [RoomID: Int] = [:]
         var invitedMembers: [RoomID: Int] = [:]
+        /// The creation token of each joined room looked at by `findCreatedRoom` ("" for none).
+        var creationTokens: [RoomID: String] = [:]
     }
 
     let state = Mutex(State())
@@ -557,10 +559,37 @@ public final class MatrixChatService: ChatService {
     /// and invites `user`. Room creation is not idempotent, so it is retried only when the request surely
     /// did not arrive. The bot keeps its own persisted user → room map and calls this only when it has none.
     public func openDirectRoom(with user: UserID) async throws -> RoomID {
+        try await openDirectRoom(
+            with: user, creation: RoomCreation(token: UUID().uuidString.lowercased(), attemptedBefore: false))
+    }
+
+    /// The state event a room created by the bot carries: `{"token": …}`, the caller's creation token.
+    static let creationEventType = "se.skav.room_creation"
+
+    /// As `openDirectRoom(with:)`, with the room tagged by `creation.token` (a state event in `initial_state`).
+    /// When an earlier attempt may have created it, the bot's joined rooms are searched for that token
+    /// first (`/joined_rooms`, then each room's tag; rooms found without it are remembered), so a lost
+    /// answer or a crash never yields a second room.
+    public func openDirectRoom(with user: UserID, creation: RoomCreation) async throws -> RoomID {
         if let known = state.withLock({ $0.directRoomByUser[user] }) { return known }
+        if creation.attemptedBefore, let found = try await findCreatedRoom(token: creation.token) {
+            state.withLock { state in
+                state.directRoomByUser[user] = found
+                state.directRooms.insert(found)
+            }
+            logger.info(
+                "Found the direct Matrix room an earlier attempt created", metadata: ["matrix.room": "\(found)"])
+            return found
+        }
+        let tag: JSON = [
+            "type": .string(Self.creationEventType), "state_key": "", "content": ["token": .string(creation.token)],
+        ]
         let body = try await call(
             "POST", "/createRoom",
-            body: ["preset": "trusted_private_chat", "is_direct": true, "invite": [.string(user.rawValue)]],
+            body: [
+                "preset": "trusted_private_chat", "is_direct": true, "invite": [.string(user.rawValue)],
+                "initial_state": [tag],
+            ],
             policy: CallPolicy(
                 transientRetries: config.retry.requestRetries, idempotent: false, timeout: config.requestTimeout))
         guard let roomID = body["room_id"]?.string else {
@@ -573,5 +602,36 @@ public final class MatrixChatService: ChatService {
         }
         logger.info("Opened a direct Matrix room", metadata: ["matrix.room": "\(room)", "matrix.with": "\(user)"])
         return room
+    }
+
+    /// The joined room tagged with `token` at creation, if any.
+    func findCreatedRoom(token: String) async throws -> RoomID? {
+        let policy = CallPolicy(transientRetries: config.retry.requestRetries, timeout: config.requestTimeout)
+        let answer = try await call("GET", "/joined_rooms", policy: policy)
+        guard let rooms = answer["joined_rooms"]?.array?.compactMap({ $0.string }) else {
+            throw ChatError(.badResponse, "GET /joined_rooms: no joined_rooms in the answer")
+        }
+        for id in rooms {
+            let room = RoomID(id)
+            if let seen = state.withLock({ $0.creationTokens[room] }) {
+                if seen == token { return room }
+                continue
+            }
+            let tag: JSON
+            do {
+                tag = try await call(
+                    "GET",
+                    "/rooms/\(MatrixPath.encode(id))/state/\(MatrixPath.encode(Self.creationEventType))/",
+                    policy: policy)
+            } catch let error as ChatError where !error.isRetryable && error.code != .unauthorized {
+                // M_NOT_FOUND: not a room the bot created with a token (or not readable): not this one.
+                state.withLock { $0.creationTokens[room] = "" }
+                continue
+            }
+            let found = tag["token"]?.string ?? ""
+            state.withLock { $0.creationTokens[room] = found }
+            if found == token { return room }
+        }
+        return nil
     }
 }

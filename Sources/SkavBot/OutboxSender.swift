@@ -147,12 +147,23 @@ public final class OutboxSender: Service, Sendable {
             try await store.write { try $0.setOutboxRoom(id, room: known) }
             return known
         }
-        let room = try await chat.openDirectRoom(with: recipient)
+        let room = try await createDirectRoom(for: recipient)
         let openedAt = now()
         try await store.write { tx in
             try tx.setDirectRoom(room, for: recipient, at: openedAt)
             try tx.setOutboxRoom(id, room: room)
+            try tx.finishRoomCreation(for: recipient)
         }
         return room
+    }
+
+    /// Creating a room is not idempotent: the attempt is recorded (with the token the room is created with)
+    /// before the request, so after a lost answer or a crash the next attempt finds the room made then
+    /// instead of creating a second one and inviting the person twice.
+    private func createDirectRoom(for recipient: UserID) async throws -> RoomID {
+        let startedAt = now()
+        let pending = try await store.write { try $0.beginRoomCreation(for: recipient, at: startedAt) }
+        return try await chat.openDirectRoom(
+            with: recipient, creation: RoomCreation(token: pending.token, attemptedBefore: pending.attemptedBefore))
     }
 }

@@ -61,4 +61,37 @@ struct MembershipTests {
         #expect(translator.membership(of: change, known: (nil, nil), now: Date()) == nil, "no count, nothing to say")
         #expect(event?.id == translator.membership(of: change, known: (2, nil), now: Date())?.id, "stable id")
     }
+
+    @Test("a createRoom whose answer was lost is found by its token on the retry, not created twice")
+    func lostCreateRoomAnswer() async throws {
+        let h = try await connected(sync: [])
+        h.send.enqueue(.failure(HTTPError(.timedOut, "the answer never came")))
+        let creation = RoomCreation(token: "tok-1", attemptedBefore: false)
+        await #expect(throws: ChatError.self) { try await h.service.openDirectRoom(with: "@anna:example.org", creation: creation) }
+        let sent = try #require(h.send.requests.last?.json)
+        #expect(sent["initial_state"] == [["type": "se.skav.room_creation", "state_key": "", "content": ["token": "tok-1"]]])
+        // The retry: the server did create the room. It is found among the joined rooms by its tag.
+        h.send.enqueue(
+            .raw(200, #"{"joined_rooms":["!other:example.org","!made:example.org"]}"#),
+            .raw(404, #"{"errcode":"M_NOT_FOUND","error":"Event not found."}"#),
+            .raw(200, #"{"token":"tok-1"}"#))
+        let retry = RoomCreation(token: "tok-1", attemptedBefore: true)
+        #expect(try await h.service.openDirectRoom(with: "@anna:example.org", creation: retry) == "!made:example.org")
+        #expect(h.send.requests.filter { $0.path == "/createRoom" }.count == 1, "one room, one invite")
+        #expect(
+            h.send.requests.suffix(3).map(\.path) == [
+                "/joined_rooms", "/rooms/%21other%3Aexample.org/state/se.skav.room_creation/",
+                "/rooms/%21made%3Aexample.org/state/se.skav.room_creation/",
+            ])
+        // Remembered: the same room again without asking.
+        #expect(try await h.service.openDirectRoom(with: "@anna:example.org") == "!made:example.org")
+    }
+
+    @Test("a retry that finds no tagged room creates one")
+    func retryWithoutRoomCreates() async throws {
+        let h = try await connected(sync: [])
+        h.send.enqueue(.raw(200, #"{"joined_rooms":[]}"#), .json(200, "create_room"))
+        let retry = RoomCreation(token: "tok-2", attemptedBefore: true)
+        #expect(try await h.service.openDirectRoom(with: "@anna:example.org", creation: retry) == "!dmWithAnna:example.org")
+    }
 }

@@ -3,6 +3,7 @@ import Conversation
 import Foundation
 import Intake
 import Logging
+import Synchronization
 import Testing
 
 @testable import SkavBot
@@ -198,5 +199,85 @@ import Testing
         try await h.drain()
         #expect(h.chat.sent.isEmpty, "joined without a word; no greeting, no answer")
         #expect(try await h.store.read { try $0.directRoomOwner(coordinators) } == nil)
+    }
+}
+
+/// A chat server whose room creation is not idempotent (as Matrix's): each creation makes a room and
+/// invites the person; `loseAnswers` creations are applied but their answer is lost. It finds a room
+/// by its creation token as the Matrix adapter does.
+final class RoomMakingChat: ChatService {
+    struct Room: Equatable {
+        var id: RoomID
+        var invited: UserID
+        var token: String?
+    }
+    struct State {
+        var rooms: [Room] = []
+        var loseAnswers = 0
+        var sent: [OutgoingMessage] = []
+    }
+    let kind = ChatKind.matrix
+    let capabilities = ChatCapabilities(maxMessageBytes: 60_000, markup: .html)
+    let state = Mutex(State())
+
+    func connect() async throws -> UserID { "@skav:kommun.se" }
+    func poll(cursor: String?) async throws -> ChatBatch { throw CancellationError() }
+    func send(_ message: OutgoingMessage) async throws -> SentMessage {
+        state.withLock { $0.sent.append(message) }
+        return SentMessage(remoteID: "$\(message.txnID)")
+    }
+    func join(_ room: RoomID) async throws {}
+    func leave(_ room: RoomID) async throws {}
+    func openDirectRoom(with user: UserID) async throws -> RoomID { try create(for: user, token: nil) }
+    func openDirectRoom(with user: UserID, creation: RoomCreation) async throws -> RoomID {
+        if creation.attemptedBefore, let room = state.withLock({ $0.rooms.first { $0.token == creation.token } }) {
+            return room.id
+        }
+        return try create(for: user, token: creation.token)
+    }
+    private func create(for user: UserID, token: String?) throws -> RoomID {
+        try state.withLock { state in
+            let room = Room(id: RoomID("!room\(state.rooms.count + 1):kommun.se"), invited: user, token: token)
+            state.rooms.append(room)
+            if state.loseAnswers > 0 {
+                state.loseAnswers -= 1
+                throw ChatError(.transient, "the answer was lost")
+            }
+            return room.id
+        }
+    }
+}
+
+extension RoomSafetyTests {
+    // MARK: 9. Room creation survives a lost answer
+
+    @Test func aLostCreateRoomAnswerYieldsOneRoomAndOneInvite() async throws {
+        let store = try IntakeStore()
+        let chat = RoomMakingChat()
+        chat.state.withLock { $0.loseAnswers = 1 }
+        try await store.write { tx in
+            _ = try tx.enqueue(
+                OutboxEntry(
+                    txnID: "t1", roomID: nil, recipient: anna, body: RichText(plain: "Hej Anna"), createdAt: start))
+        }
+        let clock = Mutex(start)
+        func sender() -> OutboxSender {
+            // A new sender each time, as after a restart: only the database carries over.
+            OutboxSender(store: store, chat: chat, wake: WakeSignal(), logger: quietLogger, now: { clock.withLock { $0 } })
+        }
+        try await sender().drain()
+        #expect(chat.state.withLock { $0.sent }.isEmpty, "the first attempt failed")
+        clock.withLock { $0 = $0.addingTimeInterval(600) }
+        try await sender().drain()
+        let rooms = chat.state.withLock { $0.rooms }
+        #expect(rooms.count == 1, "one room, one invite: \(rooms.map(\.id))")
+        #expect(chat.state.withLock { $0.sent }.map(\.room) == [RoomID("!room1:kommun.se")])
+        #expect(try await store.read { try $0.directRoom(of: self.anna) } == RoomID("!room1:kommun.se"))
+        // Stored: the next message needs no creation.
+        try await store.write { tx in
+            _ = try tx.enqueue(OutboxEntry(txnID: "t2", roomID: nil, recipient: anna, body: RichText(plain: "Igen"), createdAt: start))
+        }
+        try await sender().drain()
+        #expect(chat.state.withLock { $0.rooms.count } == 1)
     }
 }
