@@ -61,7 +61,13 @@ public struct RoomMembership: Sendable, Equatable {
     /// Whether this is a direct chat between the bot and `person` only: nobody but `person` besides the
     /// bot has joined or is invited.
     public func isDirect(with person: UserID) -> Bool {
-        joined + invited <= 2 && others.allSatisfy { $0 == person }
+        total <= 2 && others.allSatisfy { $0 == person }
+    }
+
+    /// Joined and invited together (saturating: counts come from the server).
+    public var total: Int {
+        let (sum, overflow) = max(0, joined).addingReportingOverflow(max(0, invited))
+        return overflow ? .max : sum
     }
 }
 

@@ -487,11 +487,12 @@ public final class MatrixChatService: ChatService {
     /// known yet.
     func directness(of room: RoomID) -> Bool? {
         state.withLock { state -> Bool? in
-            let joined = state.joinedMembers[room]
-            if let joined, joined + (state.invitedMembers[room] ?? 0) > 2 { return false }
-            if state.directRooms.contains(room) { return true }
-            guard let joined else { return nil }
-            return joined + (state.invitedMembers[room] ?? 0) <= 2
+            guard let joined = state.joinedMembers[room] else {
+                return state.directRooms.contains(room) ? true : nil
+            }
+            let members = RoomMembership(joined: joined, invited: state.invitedMembers[room] ?? 0, others: [])
+            if members.total > 2 { return false }
+            return true
         }
     }
 
@@ -502,7 +503,7 @@ public final class MatrixChatService: ChatService {
         guard let event = translator.membership(of: timeline, known: known, now: now),
             case .membership(let members) = event.kind
         else { return nil }
-        if members.joined + members.invited > 2 || members.others.count > 1 {
+        if members.total > 2 || members.others.count > 1 {
             state.withLock { state in
                 state.directRooms.remove(timeline.room)
                 state.pendingDirectInvites[timeline.room] = nil
