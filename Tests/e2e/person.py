@@ -10,8 +10,9 @@
 
 Every message the bot sends into the DM (m.text and m.notice) lands in `transcript` in arrival order;
 `say()` hands out the next N of them. The greeting Skav sends when it joins a DM (before the person writes)
-is awaited by `open_dm()` / `wait_greeting()` and handed out as the first reply of the next `say()` or
-`expect()`, so dialog scripts keep listing it first. Send→first-reply latency of every `say()` is kept in `latencies_ms`.
+is awaited by `open_dm()` / `wait_greeting()`, set aside, and handed out as the first reply of the next
+`say()` (not of `expect()`, which waits for what comes unprompted later), so dialog scripts keep listing it
+first. Send→first-reply latency of every `say()` is kept in `latencies_ms`.
 All waits are bounded; `watchdog` (if given) is called while waiting and may raise (e.g. "the bot died")
 or act (e.g. restart a killed bot).
 """
@@ -104,7 +105,7 @@ class Person:
         self.files: list[dict] = []  # contents of m.file messages sent to me
         self.ignore_bodies: set[str] = set()  # bodies never to treat as bot messages (e.g. sent by a helper as the bot)
         self._consumed = 0
-        self._greeting_pending = 0  # bot messages that arrived unprompted on joining, handed out by the next say()
+        self._greeting: list[BotMessage] = []  # the greeting on joining, set aside for the next say()
         self._sync_task: asyncio.Task | None = None
         self._synced = asyncio.Event()
         self._sync_error: BaseException | None = None
@@ -241,7 +242,8 @@ class Person:
         """Wait for the greeting the bot sends when it joins the DM; the next say() hands it out first."""
         start = self._consumed
         await self._wait(lambda: len(self.transcript) > start, timeout, "the greeting on joining")
-        self._greeting_pending = len(self.transcript) - start
+        self._greeting = self.transcript[start : start + 1]
+        self._consumed = start + 1
 
     async def create_room(self, invite: list[str], is_direct: bool, encrypted: bool = False) -> str:
         """A room of the person's own, e.g. an end-to-end encrypted DM or a group room with the bot."""
@@ -303,8 +305,8 @@ class Person:
         unrequested message). Crash scenarios use strict=False and compare whole transcripts instead.
         after_send: called right after the server accepted the message (crash tests kill the bot there).
         """
-        allowance, self._greeting_pending = self._greeting_pending, 0
-        if strict and len(self.transcript) > self._consumed + allowance:
+        greeting, self._greeting = self._greeting, []
+        if strict and len(self.transcript) > self._consumed:
             extra = [m.body for m in self.transcript[self._consumed :]]
             raise AssertionError(f"{self.user_id}: unexpected bot messages before saying {text!r}: {extra}")
         ex = Exchange(text=text, sent_at=time.perf_counter())
@@ -314,12 +316,11 @@ class Person:
             res = after_send()
             if asyncio.iscoroutine(res):
                 await res
-        ex.replies = await self._take(expect, timeout, f"to {text!r}")
-        return [m.body for m in ex.replies]
+        ex.replies = await self._take(expect - len(greeting), timeout, f"to {text!r}")
+        return [m.body for m in greeting + ex.replies]
 
     async def expect(self, n: int = 1, timeout: float = DEFAULT_REPLY_TIMEOUT) -> list[str]:
         """Wait for (and consume) the bot's next `n` messages without saying anything."""
-        self._greeting_pending = 0
         return [m.body for m in await self._take(n, timeout, "(unprompted)")]
 
     async def _take(self, n: int, timeout: float, what: str) -> list[BotMessage]:
@@ -342,7 +343,7 @@ class Person:
             if len(self.transcript) > before:
                 break
             await asyncio.sleep(0.02)
-        if len(self.transcript) > before or len(self.transcript) > self._consumed + self._greeting_pending:
+        if len(self.transcript) > before or len(self.transcript) > self._consumed:
             extra = [m.body for m in self.transcript[min(before, self._consumed) :]]
             raise AssertionError(f"{self.user_id}: expected silence from the bot, got {extra}")
 
@@ -353,9 +354,9 @@ class Person:
             if self.watchdog:
                 self.watchdog()
             await asyncio.sleep(0.02)
-        extra = self.transcript[self._consumed :]
+        extra = self._greeting + self.transcript[self._consumed :]
         self._consumed = len(self.transcript)
-        self._greeting_pending = 0
+        self._greeting = []
         return [m.body for m in extra]
 
     async def wait_elsewhere(
