@@ -36,6 +36,10 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The breadcrumb of the poison-message quarantine: a signal handler marks the input that was in
+        // flight when the process died (C: a signal handler must be async-signal-safe).
+        .target(name: "CCrashGuard"),
+        .target(name: "CrashGuard", dependencies: ["CCrashGuard"], swiftSettings: strict),
         .target(
             name: "Chat",
             dependencies: [
@@ -46,7 +50,7 @@ let package = Package(
         .target(
             name: "MatrixChat",
             dependencies: [
-                "Chat", "CurlHTTP",
+                "Chat", "CurlHTTP", "CrashGuard",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -80,7 +84,7 @@ let package = Package(
         .target(
             name: "SkavBot",
             dependencies: [
-                "Chat", "MatrixChat", "Conversation", "Intake", "CurlHTTP", "Privacy", "Digest",
+                "Chat", "MatrixChat", "Conversation", "Intake", "CurlHTTP", "Privacy", "Digest", "CrashGuard",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
@@ -91,6 +95,16 @@ let package = Package(
             name: "skav",
             dependencies: [
                 "SkavBot", "Intake", "Conversation", "Chat", "Digest",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // `Tests/bench.sh --scale N`: seeds an organisation of N ideas through the store and prints the figures.
+        .executableTarget(
+            name: "skav-bench",
+            dependencies: [
+                "SkavBot", "Intake", "Conversation", "Chat",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -119,7 +133,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SkavBotTests",
-            dependencies: ["SkavBot", "Conversation", "Intake", "Chat"],
+            dependencies: ["SkavBot", "Conversation", "Intake", "Chat", "CrashGuard"],
             swiftSettings: strict
         ),
         // Golden files: regenerate with SKAV_UPDATE_GOLDEN=1 swift test --filter DigestTests.

@@ -1,9 +1,31 @@
 #!/usr/bin/env bash
 # Benchmark of the real bot on a local Synapse: reply latency (median/p95/p99), throughput, peak RSS.
 # Builds a release binary first. Extra arguments go to Tests/e2e/bench.py (--people N --concurrency C).
+# `--crash-guard [EVENTS]`: the happy-path cost of the quarantine's breadcrumb per handled event instead.
+# `--scale N [skav-bench options]`: Skav at the size of the customer: seeds an organisation of N ideas (30,000
+# people, 40 units) through the store's own code, cached under ~/.cache/skav/bench, and prints the similar-idea
+# lookup, the reply after `klar`, `skav digest --print` for a week and four weeks, the CSV export (time and
+# peak memory) and the database size per table.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+if [ "${1:-}" = "--crash-guard" ]; then
+  out="$(mktemp -d)"
+  trap 'rm -rf "$out"' EXIT
+  cc -O2 -I Sources/CCrashGuard/include Tests/bench/crashguard_bench.c Sources/CCrashGuard/crashguard.c -o "$out/bench"
+  # The breadcrumb lives next to the database, so measure on the disk of the working tree.
+  "$out/bench" "$root/.crashguard-bench-inflight" "${2:-1000000}"
+  exit 0
+fi
+if [ "${1:-}" = "--scale" ]; then
+  ideas="${2:?usage: Tests/bench.sh --scale N}"
+  shift 2
+  bash Tests/install-deps.sh
+  swift build -c release --product skav >/dev/null
+  swift build -c release --product skav-bench >/dev/null
+  exec "$root/.build/release/skav-bench" scale --ideas "$ideas" --skav "$root/.build/release/skav" \
+    --cache "${XDG_CACHE_HOME:-$HOME/.cache}/skav/bench" "$@"
+fi
 bash Tests/install-deps.sh --e2e
 swift build -c release --product skav >/dev/null
 venv="${SKAV_VENV:-$HOME/.cache/skav/venv}"

@@ -28,12 +28,22 @@ public protocol ChatService: Sendable {
     /// token and, when an earlier attempt may have created one (its answer lost, or the process died before
     /// the room was stored), looks for that room first instead of creating (and inviting) a second one.
     func openDirectRoom(with user: UserID, creation: RoomCreation) async throws -> RoomID
+    /// One event again, by id, from the server (a quarantined event an operator put back); nil when the
+    /// server has no such event or the adapter cannot fetch single events.
+    func fetchEvent(_ id: String, in room: RoomID) async throws -> ChatEvent?
+    /// A cursor past the answer that `poll(cursor:)` would give, without reading that answer (it took the
+    /// process down twice). What it held is not delivered.
+    func skipPast(cursor: String?) async throws -> String
 }
 
 extension ChatService {
     /// For servers whose room creation is idempotent anyway (and for fakes): the token is not needed.
     public func openDirectRoom(with user: UserID, creation: RoomCreation) async throws -> RoomID {
         try await openDirectRoom(with: user)
+    }
+    public func fetchEvent(_ id: String, in room: RoomID) async throws -> ChatEvent? { nil }
+    public func skipPast(cursor: String?) async throws -> String {
+        throw ChatError(.rejected, "\(kind.rawValue) cannot skip past a change-feed answer")
     }
 }
 
@@ -100,6 +110,8 @@ public struct ChatError: Error, Sendable, Equatable, CustomStringConvertible {
         case forbidden
         /// The server answered something we cannot understand.
         case badResponse = "bad_response"
+        /// The answer was larger than the client takes; ask for less.
+        case tooLarge = "too_large"
         /// Any other permanent refusal (4xx).
         case rejected
         case cancelled

@@ -107,8 +107,10 @@ public enum PromptKey: String, CaseIterable, Sendable {
     case botNotAllowed = "bot.not_allowed"
     case botRateLimited = "bot.rate_limited"
     case botDirectOpened = "bot.direct_opened"
+    case botQuarantined = "bot.quarantined"
     case botRoomShared = "bot.room_shared"
     case terminalIntro = "terminal.intro"  // {database}
+    case terminalToOther = "terminal.to_other"  // {user}
 
     // Personal data (the bot layer's scanner, DESIGN.md §6)
     case privacyMasked = "privacy.masked"  // {kinds}

@@ -9,8 +9,6 @@ public enum DigestLoader {
     static let inboxStages: [IdeaStage] = [.inkommen, .bedoms, .utvecklas, .testas]
     /// Guide actions thanked in the digest.
     static let guideActionKinds: [IdeaEvent.Kind] = [.claimed, .stage, .message]
-    /// How many similar ideas are looked at per new idea.
-    static let similarLimit = 10
 
     /// Loads everything the coordinators' digest needs for the period, inside the caller's transaction.
     public static func load(
@@ -147,52 +145,64 @@ public enum DigestLoader {
 
     // MARK: Clusters
 
-    /// Ideas of the period with similar ideas (any time, `similarIdeas`) of other units that are not linked
-    /// to them, joined into clusters. Ideas without a unit never join one: "another unit" cannot be told.
+    /// Similar ideas of other units per cluster (the cluster is a new idea and these).
+    static let clusterMatches = 4
+    /// Ideas of the period submitted before similar ideas were kept at submit are looked up now, at most this many.
+    static let lazyLookups = 200
+
+    /// For each idea of the period, the similar ideas of other units found when it was submitted (kept in
+    /// the store, so a busy week costs one read per idea, not one search), not linked to it. Each cluster is
+    /// a new idea and at most `clusterMatches` others: bounded, never chained into one cluster of thousands.
+    /// A cluster contained in another is dropped; the rest are ranked by how many units they join. Ideas
+    /// without a unit never join one: "another unit" cannot be told.
     static func clusters(of submitted: [Idea], in tx: IntakeTransaction, cache: inout IdeaCache) throws
         -> [DigestData.Cluster]
     {
-        var parent: [Int: Int] = [:]
-        func root(_ number: Int) -> Int {
-            var current = number
-            while let next = parent[current], next != current { current = next }
-            // Path compression.
-            var walker = number
-            while let next = parent[walker], next != current {
-                parent[walker] = current
-                walker = next
-            }
-            return current
-        }
-        var pairs: [[Int]] = []
-        var seen: Set<[Int]> = []
         let withUnit = submitted.filter { $0.unit != nil }
-        let similar = try tx.similarIdeas(toEach: withUnit, limit: similarLimit)
+        var stored = try tx.storedSimilarity(of: withUnit.map(\.number))
+        for idea in withUnit.filter({ stored[$0.number] == nil }).prefix(lazyLookups) {
+            stored[idea.number] = try tx.similarIdeas(
+                terms: Similarity.terms(Similarity.text(of: idea)), excluding: idea.number,
+                limit: IntakeTransaction.storedMatches
+            ).map { StoredMatch(number: $0.number, score: $0.score) }
+        }
+        struct Candidate {
+            var members: [Idea]
+            var units: Int
+            var suggestion: [Int]
+        }
+        var candidates: [Candidate] = []
         for idea in withUnit {
-            guard let unit = idea.unit else { continue }
+            guard let unit = idea.unit, let matches = stored[idea.number], !matches.isEmpty else { continue }
             let linked = Set(try tx.links(ofIdea: idea.number))
-            for match in similar[idea.number] ?? [] {
-                guard !linked.contains(match.number), let other = try cache.idea(match.number),
+            var members = [idea]
+            for match in matches where members.count <= clusterMatches {
+                guard !linked.contains(match.number), let other = try cache.idea(match.number), other.stage != .utkast,
                     let otherUnit = other.unit, otherUnit != unit
                 else { continue }
-                let pair = [min(idea.number, other.number), max(idea.number, other.number)]
-                guard seen.insert(pair).inserted else { continue }
-                pairs.append(pair)
-                for number in pair where parent[number] == nil { parent[number] = number }
-                let (a, b) = (root(pair[0]), root(pair[1]))
-                if a != b { parent[max(a, b)] = min(a, b) }
+                members.append(other)
             }
+            guard members.count >= 2 else { continue }
+            let pair = [min(idea.number, members[1].number), max(idea.number, members[1].number)]
+            candidates.append(
+                Candidate(
+                    members: members.sorted { $0.number < $1.number }, units: Set(members.compactMap(\.unit)).count,
+                    suggestion: pair))
         }
-        var members: [Int: [Int]] = [:]
-        for number in Array(parent.keys) { members[root(number), default: []].append(number) }
-        pairs.sort { ($0[0], $0[1]) < ($1[0], $1[1]) }
-        var clusters: [DigestData.Cluster] = []
-        for (top, numbers) in members.sorted(by: { $0.key < $1.key }) {
-            let ideas = try numbers.sorted().compactMap { try cache.idea($0).map(DigestIdea.init) }
-            guard ideas.count >= 2, let suggestion = pairs.first(where: { root($0[0]) == top }) else { continue }
-            clusters.append(DigestData.Cluster(ideas: ideas, suggestion: suggestion))
+        // Most units joined first, then the larger, then the earliest.
+        candidates.sort {
+            ($0.units, $0.members.count, -($0.members.first?.number ?? 0))
+                > ($1.units, $1.members.count, -($1.members.first?.number ?? 0))
         }
-        return clusters
+        var kept: [Candidate] = []
+        var keptSets: [Set<Int>] = []
+        for candidate in candidates {
+            let numbers = Set(candidate.members.map(\.number))
+            if keptSets.contains(where: { numbers.isSubset(of: $0) }) { continue }
+            kept.append(candidate)
+            keptSets.append(numbers)
+        }
+        return kept.map { DigestData.Cluster(ideas: $0.members.map(DigestIdea.init), suggestion: $0.suggestion) }
     }
 }
 

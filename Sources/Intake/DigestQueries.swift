@@ -57,13 +57,13 @@ extension IntakeTransaction {
         var result: [Int: [SimilarIdea]] = [:]
         for idea in ideas {
             let terms = Similarity.terms(Similarity.text(of: idea))
-            guard let query = Similarity.ftsQuery(terms), limit > 0 else {
+            guard limit > 0, let query = try distinctiveQuery(terms) else {
                 result[idea.number] = []
                 continue
             }
             let numbers = try Int.fetchAll(
-                db, sql: "SELECT rowid FROM idea_fts WHERE idea_fts MATCH ? ORDER BY bm25(idea_fts) LIMIT 100",
-                arguments: [query])
+                db, sql: "SELECT rowid FROM idea_fts WHERE idea_fts MATCH ? ORDER BY rank LIMIT ?",
+                arguments: [query, Self.candidateLimit])
             var found: [SimilarIdea] = []
             for number in numbers where number != idea.number {
                 guard let other = try candidate(number), other.stage != .utkast else { continue }

@@ -107,14 +107,44 @@ public final class IntakeStore: Sendable {
         try writer.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
     }
 
-    /// The schema versions applied, for `doctor`.
+    /// The schema versions applied, in the order they run, for `doctor`.
     public func appliedMigrations() throws -> [String] {
-        try writer.read { try Schema.migrator.appliedIdentifiers($0) }.sorted()
+        let migrator = Schema.migrator
+        let applied = try writer.read { try migrator.appliedIdentifiers($0) }
+        return migrator.migrations.filter(applied.contains)
     }
 
     /// `PRAGMA integrity_check`, for `doctor`: "ok" when healthy.
     public func integrityCheck() throws -> String {
         try writer.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "; ") }
+    }
+
+    /// Each table with its indexes' bytes on disk and its rows, largest first (for `doctor` and the scale
+    /// benchmark). Bytes come from SQLite's `dbstat` table; 0 where the library was built without it.
+    public func tableSizes() throws -> [(table: String, bytes: Int, rows: Int)] {
+        try writer.read { db in
+            let tables = try String.fetchAll(
+                db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'idea_fts_%'")
+            var bytes: [String: Int] = [:]
+            if let rows = try? Row.fetchAll(
+                db,
+                sql: """
+                    SELECT coalesce(m.tbl_name, s.name) AS owner, SUM(s.pgsize) AS bytes
+                    FROM dbstat s LEFT JOIN sqlite_master m ON m.name = s.name GROUP BY owner
+                    """)
+            {
+                for row in rows {
+                    let owner: String = row["owner"]
+                    // The full-text index's shadow tables count for the index.
+                    let table = owner.hasPrefix("idea_fts") ? "idea_fts" : owner
+                    bytes[table, default: 0] += row["bytes"] ?? 0
+                }
+            }
+            return try tables.map { table in
+                let rows = try Int.fetchOne(db, sql: "SELECT count(*) FROM \"\(table)\"") ?? 0
+                return (table, bytes[table] ?? 0, rows)
+            }.sorted { $0.bytes > $1.bytes }
+        }
     }
 
     public func journalMode() throws -> String {
@@ -244,24 +274,7 @@ public struct IntakeTransaction: IntakeReading {
     /// Submitted ideas whose text is close to `text`: candidates from the FTS5 index (prefix query of the
     /// stems), scored with `Similarity.score`, at or above `Similarity.threshold`, best first.
     public func similarIdeas(to text: String, excluding number: Int?, limit: Int) throws -> [SimilarIdea] {
-        let terms = Similarity.terms(text)
-        guard let query = Similarity.ftsQuery(terms), limit > 0 else { return [] }
-        let candidates = try Int.fetchAll(
-            db, sql: "SELECT rowid FROM idea_fts WHERE idea_fts MATCH ? ORDER BY bm25(idea_fts) LIMIT 100",
-            arguments: [query])
-        var found: [SimilarIdea] = []
-        for candidate in candidates where candidate != number {
-            guard let idea = try idea(number: candidate), idea.stage != .utkast else { continue }
-            let score = Similarity.score(terms, Similarity.terms(Similarity.text(of: idea)))
-            if score >= Similarity.threshold {
-                found.append(SimilarIdea(number: idea.number, title: idea.title, stage: idea.stage, score: score))
-            }
-        }
-        found.sort { (a: SimilarIdea, b: SimilarIdea) -> Bool in
-            if a.score != b.score { return a.score > b.score }
-            return a.number < b.number
-        }
-        return Array(found.prefix(limit))
+        try similarIdeas(terms: Similarity.terms(text), excluding: number, limit: limit)
     }
 
     // MARK: Conversation state

@@ -229,7 +229,48 @@ enum Schema {
                 t.column("sent_at", .datetime).notNull()
             }
         }
+        migrator.registerMigration("v7") { db in
+            // The poison-message quarantine: input that was in flight when the process died of a fatal
+            // signal (`suspect`, with the number of deaths), set aside after the second death (`held`), or
+            // put back by an operator (`retry`). Ids only: never the text.
+            try db.create(table: "quarantine") { t in
+                t.primaryKey("key", .text)
+                // event | sync
+                t.column("kind", .text).notNull()
+                t.column("room_id", .text)
+                t.column("deaths", .integer).notNull()
+                // suspect | held | retry
+                t.column("status", .text).notNull().indexed()
+                t.column("first_death_at", .datetime).notNull()
+                t.column("last_death_at", .datetime).notNull()
+                t.column("held_at", .datetime)
+            }
+        }
         migrator.registerMigration("v8", migrate: RoomsSchema.v8)
+        migrator.registerMigration("v10") { db in
+            // The full-text index's vocabulary (documents per word): similar-idea lookups ask only for the
+            // distinctive words of a new idea, so their cost does not grow with the ideas that share
+            // ordinary words.
+            try db.execute(sql: "CREATE VIRTUAL TABLE idea_fts_vocab USING fts5vocab(idea_fts, row)")
+            // The similar ideas found when an idea was submitted ("12:0.412 98:0.330", best first): digests
+            // read their clusters from here instead of searching once per new idea.
+            try db.create(table: "idea_similarity") { t in
+                t.primaryKey("idea_number", .integer)
+                t.column("matches", .text).notNull()
+                t.column("computed_at", .datetime).notNull()
+            }
+            // `sammanfattning`: the request, written with the conversation's batch; the digest is built later
+            // from a read snapshot, outside the bot's write transaction, and sent once.
+            try db.create(table: "digest_request") { t in
+                t.primaryKey("key", .text)
+                t.column("requested_by", .text).notNull()
+                // Where it goes: the coordinators' room, else the requester's direct chat (room or recipient).
+                t.column("room_id", .text)
+                t.column("recipient", .text)
+                t.column("requested_at", .datetime).notNull()
+                t.column("done_at", .datetime).indexed()
+            }
+        }
         return migrator
     }
 }

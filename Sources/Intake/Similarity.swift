@@ -19,7 +19,7 @@ public struct SimilarIdea: Sendable, Equatable {
 /// Swedish-aware text likeness for "someone had a similar idea" (DESIGN.md §3).
 ///
 /// The FTS5 index (`idea_fts`, tokenizer `unicode61 remove_diacritics 0`: å/ä/ö stay distinct, case-folded)
-/// finds candidates with a prefix query of the new idea's stems; each candidate is then scored with
+/// finds candidates with a prefix query of the new idea's distinctive stems (see `SimilarSearch.swift`); each is scored with
 /// `score`, a Dice coefficient over stems where a stem also matches a longer word it begins (Swedish
 /// compounds: *tolk* ~ *tolkbokning*). Candidates at or above `threshold` are close matches.
 /// The threshold was chosen on the labelled pairs in `Tests/IntakeTests/SimilarityTests.swift`.
@@ -88,11 +88,5 @@ public enum Similarity {
     /// The text of an idea that is compared: the friction and the suggested solution.
     public static func text(of idea: Idea) -> String {
         [idea.problem, idea.solution ?? ""].joined(separator: " ")
-    }
-
-    /// An FTS5 query matching any of the stems as a prefix (`"tolk"* OR "bok"*`), or nil with no stems.
-    public static func ftsQuery(_ terms: [String]) -> String? {
-        let parts = terms.prefix(32).map { "\"\($0.replacingOccurrences(of: "\"", with: ""))\"*" }
-        return parts.isEmpty ? nil : parts.joined(separator: " OR ")
     }
 }

@@ -48,13 +48,87 @@ enum JSON: Sendable, Equatable, Codable {
     ///
     /// Escaped lone surrogates (`"\ud800"`) are grammatical JSON that Foundation refuses; one such string in
     /// a `/sync` answer would fail every poll from that cursor on. They are replaced with U+FFFD and the
-    /// document is parsed again.
+    /// document is parsed again. Values nested deeper than `maxDepth` (anyone who invites the bot controls
+    /// the content of the invite's state) become `null`, so they neither fail the whole answer (Foundation
+    /// refuses deep documents) nor recurse without bound.
     static func parse(_ data: Data) throws -> JSON {
+        let data = limitingDepth(data) ?? data
         do {
             return try JSONDecoder().decode(JSON.self, from: data)
         } catch {
             guard let repaired = replacingLoneSurrogates(data) else { throw error }
             return try JSONDecoder().decode(JSON.self, from: repaired)
+        }
+    }
+
+    /// Matrix events nest a few levels; this leaves ample room and keeps the recursion shallow.
+    static let maxDepth = 64
+
+    /// The document with every array or object that opens deeper than `maxDepth` replaced by `null`, or nil
+    /// when nothing is that deep. One pass over the bytes, no recursion; strings are copied as they are.
+    static func limitingDepth(_ data: Data, maxDepth: Int = JSON.maxDepth) -> Data? {
+        let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\")
+        let opening: Set<UInt8> = [UInt8(ascii: "["), UInt8(ascii: "{")]
+        let closing: Set<UInt8> = [UInt8(ascii: "]"), UInt8(ascii: "}")]
+        return data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) -> Data? in
+            // First pass: is anything too deep? (The common case: no, and nothing is copied.)
+            var depth = 0
+            var inString = false
+            var escaped = false
+            var tooDeep = false
+            for byte in bytes {
+                if inString {
+                    if escaped { escaped = false } else if byte == backslash { escaped = true } else if byte == quote { inString = false }
+                } else if byte == quote {
+                    inString = true
+                } else if opening.contains(byte) {
+                    depth += 1
+                    if depth > maxDepth {
+                        tooDeep = true
+                        break
+                    }
+                } else if closing.contains(byte) {
+                    depth -= 1
+                }
+            }
+            guard tooDeep else { return nil }
+            var out = Data()
+            out.reserveCapacity(bytes.count)
+            depth = 0
+            inString = false
+            escaped = false
+            var skipping = 0  // nesting inside a value being dropped
+            for byte in bytes {
+                if inString {
+                    if escaped { escaped = false } else if byte == backslash { escaped = true } else if byte == quote { inString = false }
+                    if skipping == 0 { out.append(byte) }
+                    continue
+                }
+                if byte == quote {
+                    inString = true
+                    if skipping == 0 { out.append(byte) }
+                } else if opening.contains(byte) {
+                    if skipping > 0 {
+                        skipping += 1
+                    } else if depth == maxDepth {
+                        skipping = 1
+                        out.append(contentsOf: Array("null".utf8))
+                    } else {
+                        depth += 1
+                        out.append(byte)
+                    }
+                } else if closing.contains(byte) {
+                    if skipping > 0 {
+                        skipping -= 1
+                    } else {
+                        depth -= 1
+                        out.append(byte)
+                    }
+                } else if skipping == 0 {
+                    out.append(byte)
+                }
+            }
+            return out
         }
     }
 

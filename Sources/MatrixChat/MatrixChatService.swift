@@ -1,4 +1,5 @@
 import Chat
+import CrashGuard
 import CurlHTTP
 import Foundation
 import Logging
@@ -46,6 +47,8 @@ public final class MatrixChatService: ChatService {
         var directRooms: Set<RoomID> = []
         /// Direct invites not yet joined: room → inviter.
         var pendingDirectInvites: [RoomID: UserID] = [:]
+        /// After a too-large `/sync` answer: the smaller timeline limit, for this many more polls.
+        var reducedTimelineLimit: (limit: Int, polls: Int)?
         /// Member counts from sync summaries (sent only when they change).
         var joinedMembers: [RoomID: Int] = [:]
         var invitedMembers: [RoomID: Int] = [:]
@@ -247,30 +250,37 @@ public final class MatrixChatService: ChatService {
 
     // MARK: Receiving
 
-    /// The first sync of a new bot: only the cursor and pending invites are wanted, so one event per room.
-    static let firstSyncFilter = JSON.object([
-        "presence": ["types": []],
-        "account_data": ["types": []],
-        "room": [
-            "timeline": ["limit": 1],
-            "state": ["lazy_load_members": true],
-            "ephemeral": ["types": []],
-            "account_data": ["types": []],
-        ],
-    ]).encodedString
-
-    var syncFilter: String {
+    /// The filter of a `/sync`: messages and membership only, at most `limit` timeline events per room (the
+    /// first sync of a new bot wants only the cursor and pending invites: one per room).
+    static func syncFilter(limit: Int) -> String {
         JSON.object([
             "presence": ["types": []],
             "account_data": ["types": []],
             "room": [
-                "timeline": ["limit": .number(Double(config.timelineLimit))],
+                "timeline": ["limit": .number(Double(max(1, limit)))],
                 "state": ["lazy_load_members": true],
                 "ephemeral": ["types": []],
                 "account_data": ["types": []],
             ],
         ]).encodedString
     }
+
+    /// A filter that lets nothing through: skipping past an answer gets only its `next_batch`.
+    static let emptyFilter = JSON.object([
+        "presence": ["types": []],
+        "account_data": ["types": []],
+        "room": ["rooms": []],
+    ]).encodedString
+
+    /// The next smaller timeline limit to ask with when an answer was too large; nil when there is none.
+    static func smallerTimelineLimit(than limit: Int) -> Int? {
+        if limit > 10 { return 10 }
+        if limit > 1 { return 1 }
+        return nil
+    }
+
+    /// After a too-large answer, this many polls keep the smaller limit before the configured one is tried again.
+    static let reducedLimitPolls = 20
 
     /// What gap filling fetches: messages, and membership so the history cut-off still finds the bot's join.
     static let gapFilter = JSON.object([
@@ -282,27 +292,53 @@ public final class MatrixChatService: ChatService {
         let session = try await currentSession()
         let translator = SyncTranslator(me: session.userID)
         let first = cursor == nil
-        var query: [(String, String)] = []
-        if let cursor { query.append(("since", cursor)) }
-        query += [
-            ("timeout", first ? "0" : "\(config.syncTimeout.milliseconds)"),
-            ("filter", first ? Self.firstSyncFilter : syncFilter),
-            ("set_presence", "offline"),
-        ]
-        let body = try await call(
-            "GET", "/sync", query: query,
-            policy: CallPolicy(
-                transientRetries: config.retry.pollRetries,
-                timeout: first ? config.requestTimeout + .seconds(30) : config.syncRequestTimeout,
-                useSyncClient: true))
-        guard let sync = SyncTranslator.parse(body) else {
+        // The crash guard watches this answer's decoding: one that traps twice is skipped (`skipPast`).
+        let watched = InFlight.sync(cursor: cursor)
+        var limit = first ? 1 : state.withLock { $0.reducedTimelineLimit?.limit } ?? config.timelineLimit
+        var body: JSON
+        while true {
+            var query: [(String, String)] = []
+            if let cursor { query.append(("since", cursor)) }
+            query += [
+                ("timeout", first ? "0" : "\(config.syncTimeout.milliseconds)"),
+                ("filter", Self.syncFilter(limit: limit)),
+                ("set_presence", "offline"),
+            ]
+            do {
+                body = try await call(
+                    "GET", "/sync", query: query,
+                    policy: CallPolicy(
+                        transientRetries: config.retry.pollRetries,
+                        timeout: first ? config.requestTimeout + .seconds(30) : config.syncRequestTimeout,
+                        useSyncClient: true, watched: watched))
+                break
+            } catch let error as ChatError where error.code == .tooLarge {
+                // Too much at once (many rooms with large messages after an outage): ask for fewer events per
+                // room; the rest of each room's timeline is then filled page by page (`fillGap`).
+                guard let smaller = Self.smallerTimelineLimit(than: limit) else { throw error }
+                logger.warning(
+                    "Matrix sync answer too large; asking for fewer events per room",
+                    metadata: ["matrix.timeline_limit": "\(smaller)"])
+                limit = smaller
+                state.withLock { $0.reducedTimelineLimit = (smaller, Self.reducedLimitPolls) }
+            }
+        }
+        state.withLock { state in
+            guard let reduced = state.reducedTimelineLimit else { return }
+            state.reducedTimelineLimit = reduced.polls > 1 ? (reduced.limit, reduced.polls - 1) : nil
+        }
+        let parsed = CrashGuard.watch(watched) { () -> (SyncTranslator.Sync, [ChatEvent])? in
+            guard let sync = SyncTranslator.parse(body) else { return nil }
+            let stamp = now()
+            let invites = zip(sync.inviteRooms, sync.invites).compactMap { room, value in
+                translator.invite(room: room, value, now: stamp)
+            }
+            return (sync, invites)
+        }
+        guard let (sync, invites) = parsed else {
             throw ChatError(.badResponse, "GET /sync: no next_batch in the answer")
         }
 
-        let stamp = now()
-        let invites = zip(sync.inviteRooms, sync.invites).compactMap { room, value in
-            translator.invite(room: room, value, now: stamp)
-        }
         state.withLock { state in
             for invite in invites where invite.isDirectRoom == true {
                 state.pendingDirectInvites[invite.room] = invite.sender
@@ -348,7 +384,10 @@ public final class MatrixChatService: ChatService {
             }
             var events: [ChatEvent] = membership.map { [$0] } ?? []
             var skipped: [SyncTranslator.Skip: Int] = [:]
-            for translation in translator.translate(timeline: raw, room: room, isDirectRoom: isDirect) {
+            let translations = CrashGuard.watch(watched) {
+                translator.translate(timeline: raw, room: room, isDirectRoom: isDirect)
+            }
+            for translation in translations {
                 switch translation {
                 case .event(let event):
                     if seen.insert(event.id).inserted { events.append(event) }
@@ -380,20 +419,27 @@ public final class MatrixChatService: ChatService {
     func fillGap(room: RoomID, from start: String, to end: String) async throws -> [JSON] {
         var collected: [JSON] = []  // newest first
         var from = start
-        for _ in 0..<max(0, config.gapFillMaxPages) {
+        var pageSize = 100
+        var pages = 0
+        while pages < max(0, config.gapFillMaxPages) {
             let body: JSON
             do {
                 body = try await call(
                     "GET", "/rooms/\(MatrixPath.encode(room.rawValue))/messages",
-                    query: [("dir", "b"), ("from", from), ("to", end), ("limit", "100"), ("filter", Self.gapFilter)],
+                    query: [("dir", "b"), ("from", from), ("to", end), ("limit", "\(pageSize)"), ("filter", Self.gapFilter)],
                     policy: CallPolicy(
                         transientRetries: config.retry.pollRetries, timeout: config.requestTimeout, useSyncClient: true))
+            } catch let error as ChatError where error.code == .tooLarge && pageSize > 1 {
+                // A page of large messages: ask for smaller pages from the same point (not counted as a page).
+                pageSize = max(1, pageSize / 10)
+                continue
             } catch let error as ChatError where !error.isRetryable && error.code != .unauthorized {
                 logger.warning(
                     "Could not fill a Matrix timeline gap; some messages may be missed",
                     metadata: ["matrix.room": "\(room)", "matrix.error": "\(error)", "matrix.recovered": "\(collected.count)"])
                 return collected.reversed()
             }
+            pages += 1
             let chunk = body["chunk"]?.array ?? []
             collected += chunk
             guard let next = body["end"]?.string, !chunk.isEmpty, next != from else {
@@ -407,6 +453,43 @@ public final class MatrixChatService: ChatService {
             "Matrix timeline gap larger than the fill limit; older messages in it are skipped",
             metadata: ["matrix.room": "\(room)", "matrix.recovered": "\(collected.count)"])
         return collected.reversed()
+    }
+
+    /// One event again, by id (`GET /rooms/{room}/event/{id}`), translated as a sync would; nil when the
+    /// server has no such event, or it is not a message the bot answers.
+    public func fetchEvent(_ id: String, in room: RoomID) async throws -> ChatEvent? {
+        let session = try await currentSession()
+        let body: JSON
+        do {
+            body = try await call(
+                "GET", "/rooms/\(MatrixPath.encode(room.rawValue))/event/\(MatrixPath.encode(id))",
+                policy: CallPolicy(
+                    transientRetries: config.retry.requestRetries, timeout: config.requestTimeout,
+                    watched: InFlight(.event, id)))
+        } catch let error as ChatError where error.code == .rejected || error.code == .forbidden {
+            return nil
+        }
+        var isDirect = directness(of: room)
+        if isDirect == nil { isDirect = try await resolveDirectness(of: room) }
+        let translator = SyncTranslator(me: session.userID)
+        guard case .event(let event) = translator.translate(body, room: room, isDirectRoom: isDirect) else { return nil }
+        return event
+    }
+
+    /// The `next_batch` after `cursor` without reading what lies between: a sync with a filter that lets
+    /// nothing through.
+    public func skipPast(cursor: String?) async throws -> String {
+        var query: [(String, String)] = []
+        if let cursor { query.append(("since", cursor)) }
+        query += [("timeout", "0"), ("filter", Self.emptyFilter), ("set_presence", "offline")]
+        let body = try await call(
+            "GET", "/sync", query: query,
+            policy: CallPolicy(transientRetries: config.retry.pollRetries, timeout: config.requestTimeout, useSyncClient: true))
+        guard let next = body["next_batch"]?.string, !next.isEmpty else {
+            throw ChatError(.badResponse, "GET /sync: no next_batch in the answer")
+        }
+        logger.warning("Skipped past a Matrix sync answer without reading it", metadata: ["matrix.since": "\(cursor ?? "-")"])
+        return next
     }
 
     // MARK: Sending

@@ -1,4 +1,5 @@
 import Chat
+import CrashGuard
 import CurlHTTP
 import Foundation
 
@@ -24,6 +25,8 @@ struct CallPolicy: Sendable {
     var useSyncClient = false
     /// The API the path belongs to (the client API, or the media API for uploads).
     var api = MatrixPath.clientAPI
+    /// The input the answer is, for the crash guard: its decoding is watched (the change feed).
+    var watched: InFlight?
 }
 
 /// A parsed Matrix error body.
@@ -125,7 +128,7 @@ extension MatrixChatService {
                     try await retryTransient(error.label)
                     continue
                 case .responseTooLarge:
-                    throw ChatError(.badResponse, "\(label): the answer was too large")
+                    throw ChatError(.tooLarge, "\(label): the answer was too large (\(error.message))")
                 case .invalidRequest, .cancelled:
                     throw ChatError(.rejected, "\(label): invalid request: \(error.message)")
                 }
@@ -135,7 +138,13 @@ extension MatrixChatService {
             switch response.status {
             case 200..<300:
                 if response.body.isEmpty { return .object([:]) }
-                guard let json = try? JSON.parse(response.body), json.object != nil else {
+                let parsed: JSON?
+                if let watched = policy.watched {
+                    parsed = CrashGuard.watch(watched) { try? JSON.parse(response.body) }
+                } else {
+                    parsed = try? JSON.parse(response.body)
+                }
+                guard let json = parsed, json.object != nil else {
                     throw ChatError(.badResponse, "\(label): the answer is not a JSON object (HTTP \(response.status))")
                 }
                 return json

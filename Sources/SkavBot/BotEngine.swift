@@ -1,5 +1,6 @@
 import Chat
 import Conversation
+import CrashGuard
 import Foundation
 import GRDB
 import Intake
@@ -52,6 +53,8 @@ public struct BatchOutcome: Sendable, Equatable {
     public var duplicates = 0
     public var ignored = 0
     public var failed = 0
+    /// Events set aside by the quarantine.
+    public var quarantined = 0
     public var outboxAdded = 0
 }
 
@@ -67,13 +70,18 @@ public final class BotEngine: Sendable {
     public let settings: BotSettings
     private let logger: Logger
     private let floodGate: FloodGate
+    private let crashpoints: Crashpoints
 
-    public init(store: IntakeStore, prompts: PromptCatalog, settings: BotSettings, logger: Logger) {
+    public init(
+        store: IntakeStore, prompts: PromptCatalog, settings: BotSettings, logger: Logger,
+        crashpoints: Crashpoints = Crashpoints(specification: nil)
+    ) {
         self.store = store
         self.prompts = prompts
         self.settings = settings
         self.logger = logger
         self.floodGate = FloodGate(limit: settings.flood)
+        self.crashpoints = crashpoints
     }
 
     /// The stored sync cursor, nil before the first start.
@@ -94,22 +102,35 @@ public final class BotEngine: Sendable {
     public func process(_ batch: ChatBatch, now: Date) throws -> BatchOutcome {
         try store.write { tx in
             var outcome = BatchOutcome()
+            // Events that were in flight when the process died (one cheap query when none ever did).
+            let suspects = try tx.quarantineCandidates(batch.events.map(\.id))
             for event in batch.events {
                 if try tx.isProcessed(event.id) {
                     outcome.duplicates += 1
                     continue
                 }
+                if let suspect = suspects[event.id], suspect.isPoison {
+                    outcome.quarantined += 1
+                    outcome.outboxAdded += try setAside(event, deaths: suspect.deaths, in: tx, now: now)
+                    try tx.markProcessed(event.id, at: now)
+                    continue
+                }
                 do {
-                    try tx.db.inSavepoint {
-                        let added = try self.handle(event, in: tx, now: now)
-                        if let added {
-                            outcome.handled += 1
-                            outcome.outboxAdded += added
-                        } else {
-                            outcome.ignored += 1
+                    // The breadcrumb names this event while it is handled: if it traps, the next start knows.
+                    try CrashGuard.watch(InFlight(.event, event.id)) {
+                        try tx.db.inSavepoint {
+                            let added = try self.handle(event, in: tx, now: now)
+                            if let added {
+                                outcome.handled += 1
+                                outcome.outboxAdded += added
+                            } else {
+                                outcome.ignored += 1
+                            }
+                            return .commit
                         }
-                        return .commit
                     }
+                    // It went through: an earlier death was not its fault, or a retry worked.
+                    if suspects[event.id] != nil { try tx.clearQuarantine(event.id) }
                 } catch {
                     outcome.failed += 1
                     logger.error(
@@ -131,6 +152,34 @@ public final class BotEngine: Sendable {
             try tx.setValue(batch.cursor, for: settings.cursorKey)
             return outcome
         }
+    }
+
+    /// Sets aside an event that took the process down twice: it is never handled again (until an operator
+    /// puts it back), the person gets one apology in their direct chat, the operator one log line with the
+    /// event id (never the text). Returns the outbox entries added.
+    private func setAside(_ event: ChatEvent, deaths: Int, in tx: IntakeTransaction, now: Date) throws -> Int {
+        try tx.hold(event.id, room: event.room, at: now)
+        logger.error(
+            "an incoming event took the process down twice and was set aside (skav quarantine list)",
+            metadata: ["event.id": "\(event.id)", "room.id": "\(event.room)", "quarantine.deaths": "\(deaths)"])
+        guard case .message = event.kind, try tx.directRoomOwner(event.room) == event.sender else { return 0 }
+        let language = (try? tx.person(event.sender)?.language) ?? settings.conversation.defaultLanguage
+        let apology = OutboxEntry(
+            txnID: "\(event.id).quarantined", roomID: event.room, body: prompts.text(.botQuarantined, language),
+            style: .notice, createdAt: now)
+        return try tx.enqueue(apology) ? 1 : 0
+    }
+
+    /// Counts a death against the input that was in flight when the process last died of a fatal signal
+    /// (read from the crash guard's breadcrumb at start).
+    @discardableResult
+    public func recordCrash(_ input: InFlight, now: Date) throws -> QuarantineEntry {
+        let kind: QuarantineEntry.Kind = input.kind == .event ? .event : .sync
+        let entry = try store.write { try $0.recordDeath(kind: kind, key: input.key, at: now) }
+        logger.critical(
+            "the previous run died while handling this input; it is set aside after \(QuarantineEntry.deathsToHold) deaths",
+            metadata: ["quarantine.input": "\(input)", "quarantine.deaths": "\(entry.deaths)"])
+        return entry
     }
 
     /// Handles one event; returns the number of outbox entries added, or nil when the event was ignored.
@@ -230,6 +279,7 @@ public final class BotEngine: Sendable {
             }
             // Personal data is masked before anything is stored, sent or logged (DESIGN.md §6); the person
             // is told what was masked. A message too long to be taken gets only the conversation's answer.
+            crashpoints.trapIfMarked(text)
             let scan = PersonalDataScanner().scan(text)
             let limit = settings.conversation.maxMessageLength
             let taken = scan.masked.count <= limit && scan.masked.unicodeScalars.count <= limit * 4
@@ -316,8 +366,13 @@ public final class BotEngine: Sendable {
             case .reply(let body): try outbox.add(body)
             case .savePerson(let person): try tx.savePerson(person)
             case .saveIdea(let idea):
-                try auditChange(to: idea, by: event.sender, tx: tx, now: now)
+                let before = try tx.idea(number: idea.number)
+                try auditChange(from: before, to: idea, by: event.sender, tx: tx, now: now)
                 try tx.saveIdea(idea)
+                if idea.stage != .utkast, before?.stage ?? .utkast == .utkast {
+                    // Submitted now: its similar ideas are kept for the digests' clusters.
+                    try tx.recordSimilarity(of: idea, at: now)
+                }
             case .deleteIdea(let number):
                 try tx.deleteIdea(number: number)
                 try tx.audit(AuditEntry(at: now, actor: event.sender.rawValue, ideaNumber: number, action: .deleted))
@@ -393,9 +448,9 @@ public final class BotEngine: Sendable {
     }
 
     /// Records an idea being saved in the audit log: created, a stage change, or the changed fields.
-    private func auditChange(to idea: Idea, by actor: UserID, tx: IntakeTransaction, now: Date) throws {
+    private func auditChange(from before: Idea?, to idea: Idea, by actor: UserID, tx: IntakeTransaction, now: Date) throws {
         let entry: AuditEntry
-        if let old = try tx.idea(number: idea.number) {
+        if let old = before {
             if old.stage != idea.stage {
                 entry = AuditEntry(
                     at: now, actor: actor.rawValue, ideaNumber: idea.number, action: .stage,

@@ -42,6 +42,8 @@ public struct SkavConfig: Sendable, Equatable {
         public var coordinatorsRoom: String?
         /// Where challenges are announced and good examples shown (a room id).
         public var sharedRoom: String?
+        /// The largest `/sync` answer taken; a larger one is asked for again with fewer events per room.
+        public var syncMaxBytes: Int = 8 << 20
     }
 
     public var chatKind: ChatKind = .terminal
@@ -252,7 +254,7 @@ public struct SkavConfig: Sendable, Equatable {
             try reader.onlyKeys(
                 map, at: "matrix",
                 allowed: ["homeserver", "user_id", "device_id", "allowed_domains", "sync_timeout", "request_timeout", "password_file",
-                    "access_token_file", "coordinators_room", "shared_room"])
+                    "access_token_file", "coordinators_room", "shared_room", "sync_max_bytes"])
             guard let homeserverNode = map["homeserver"] else { throw reader.error("matrix.homeserver", "is missing", matrix) }
             let homeserver = try reader.string(homeserverNode, key: "matrix.homeserver")
             guard let url = URL(string: homeserver), let scheme = url.scheme?.lowercased(),
@@ -288,6 +290,12 @@ public struct SkavConfig: Sendable, Equatable {
                 settings.requestTimeout = try reader.duration(node, key: "matrix.request_timeout")
                 if settings.requestTimeout < .seconds(1) {
                     throw reader.error("matrix.request_timeout", "must be at least 1s", node)
+                }
+            }
+            if let node = map["sync_max_bytes"] {
+                settings.syncMaxBytes = try reader.int(node, key: "matrix.sync_max_bytes")
+                guard (65_536...(1 << 30)).contains(settings.syncMaxBytes) else {
+                    throw reader.error("matrix.sync_max_bytes", "must be between 65536 and 1073741824", node)
                 }
             }
             if let node = map["password_file"] {

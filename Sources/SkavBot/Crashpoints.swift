@@ -8,8 +8,9 @@ import Synchronization
 /// Fault injection for the crash tests: `SKAV_CRASHPOINT=after-commit:3` kills the process with SIGKILL
 /// right after the third committed batch that produced outgoing messages (before they are sent);
 /// `after-send:2` right after the second successful send (before it is marked sent); `after-nudge:1` right
-/// after the first nudge's outbox entry and done mark were committed (before the sender is woken).
-/// Unset in production; the variable is read once at start.
+/// after the first nudge's outbox entry and done mark were committed (before the sender is woken);
+/// `trap-on-text:MARKER` traps (a real Swift trap, as a bug would) while handling any message that contains
+/// MARKER, to test the poison-message quarantine. Unset in production; the variable is read once at start.
 public final class Crashpoints: Sendable {
     public enum Point: String, Sendable {
         case afterCommit = "after-commit"
@@ -20,12 +21,21 @@ public final class Crashpoints: Sendable {
 
     private let target: (point: Point, count: Int)?
     private let counts = Mutex([Point: Int]())
+    /// `trap-on-text:MARKER`.
+    private let trapMarker: String?
 
     public init(specification: String?) {
         guard let specification, !specification.isEmpty else {
             target = nil
+            trapMarker = nil
             return
         }
+        if specification.hasPrefix("trap-on-text:"), specification.count > "trap-on-text:".count {
+            target = nil
+            trapMarker = String(specification.dropFirst("trap-on-text:".count))
+            return
+        }
+        trapMarker = nil
         let parts = specification.split(separator: ":")
         if parts.count == 2, let point = Point(rawValue: String(parts[0])), let count = Int(parts[1]), count > 0 {
             target = (point, count)
@@ -37,6 +47,13 @@ public final class Crashpoints: Sendable {
 
     public static func fromEnvironment() -> Crashpoints {
         Crashpoints(specification: ProcessInfo.processInfo.environment["SKAV_CRASHPOINT"])
+    }
+
+    /// Traps when `text` holds the `trap-on-text` marker: a stand-in for a bug that some input reaches.
+    public func trapIfMarked(_ text: String) {
+        guard let trapMarker, text.contains(trapMarker) else { return }
+        FileHandle.standardError.write(Data("skav: trap-on-text crashpoint reached, trapping\n".utf8))
+        fatalError("trap-on-text crashpoint")  // deliberate: the test stands in for a trap reached by input
     }
 
     public func reached(_ point: Point) {

@@ -41,7 +41,14 @@ public enum SkavApp {
         let prompts = try prompts(config)
         let user = terminalUser
         let botUser = UserID("@skav:terminal")
-        let chat = TerminalChat(botUser: botUser) { text in write("\n" + text + "\n\n") }
+        let language = try await store.read { try $0.person(user)?.language } ?? config.language
+        let chat = TerminalChat(
+            botUser: botUser, person: user,
+            forOther: { prompts.text(.terminalToOther, language, ["user": $0]).plainText }
+        ) { text in write("\n" + text + "\n\n") }
+        // The terminal's room is the person's, whatever an earlier session stored.
+        let claimedAt = Date()
+        try await store.write { try $0.setDirectRoom(TerminalChat.room, for: user, at: claimedAt) }
         let settings = BotSettings(
             botUser: botUser, allowedDomains: [], conversation: conversationConfig(config, filesSupported: chat.capabilities.supportsFiles),
             cursorKey: "terminal.cursor",
@@ -49,7 +56,6 @@ public enum SkavApp {
             digest: onDemandDigest(config: config, prompts: prompts, capabilities: chat.capabilities))
         let engine = BotEngine(store: store, prompts: prompts, settings: settings, logger: logger)
         let sender = OutboxSender(store: store, chat: chat, wake: WakeSignal(), logger: logger)
-        let language = try await store.read { try $0.person(user)?.language } ?? config.language
         write(prompts.text(.terminalIntro, language, ["database": config.databasePath]).plainText + "\n")
         // Replies a previous session committed but did not get to print.
         try await sender.drain()
@@ -57,7 +63,7 @@ public enum SkavApp {
             write("> ")
             guard let line = readLine() else { break }
             let event = ChatEvent(
-                id: "terminal.\(UUID().uuidString)", room: RoomID("!terminal"), sender: user, kind: .message(text: line),
+                id: "terminal.\(UUID().uuidString)", room: TerminalChat.room, sender: user, kind: .message(text: line),
                 timestamp: Date(), isDirectRoom: true)
             try engine.process(ChatBatch(events: [event], cursor: "terminal"), now: Date())
             try await sender.drain()

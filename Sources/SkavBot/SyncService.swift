@@ -1,4 +1,5 @@
 import Chat
+import CrashGuard
 import Foundation
 import Intake
 import Logging
@@ -74,6 +75,8 @@ public final class SyncService: Service, Sendable {
         while !Task.isCancelled {
             do {
                 let cursor = try engine.cursor()
+                if try await skipPoisonedAnswer(cursor: cursor) { continue }
+                if cursor != nil { try await retryQuarantined() }
                 let batch = try await chat.poll(cursor: cursor)
                 let moment = now()
                 let outcome = try engine.process(batch, now: moment)
@@ -105,6 +108,61 @@ public final class SyncService: Service, Sendable {
             } catch {
                 guard await wait(after: error, backoff: &backoff, doing: "sync") else { return }
             }
+        }
+    }
+
+    /// A change-feed answer that took the process down twice is not read again: the adapter skips past it
+    /// (what it held is not delivered), and the skip is recorded with the new cursor. True when it skipped.
+    func skipPoisonedAnswer(cursor: String?) async throws -> Bool {
+        let key = InFlight.sync(cursor: cursor).key
+        guard let entry = try await engine.store.read({ try $0.quarantineCandidates([key])[key] }), entry.isPoison else {
+            return false
+        }
+        let next = try await chat.skipPast(cursor: cursor)
+        let moment = now()
+        let cursorKey = engine.settings.cursorKey
+        try await engine.store.write { tx in
+            try tx.hold(key, room: nil, at: moment)
+            try tx.setValue(next, for: cursorKey)
+        }
+        logger.error(
+            "a change-feed answer took the process down twice; skipped past it, its messages are not answered (skav quarantine list)",
+            metadata: ["quarantine.input": "\(key)", "quarantine.deaths": "\(entry.deaths)"])
+        return true
+    }
+
+    /// Handles what an operator put back with `skav quarantine retry`: an event is fetched from the server
+    /// again and handled as if it had just arrived; a change-feed answer is read again (events already
+    /// handled are skipped as usual). One that takes the process down twice more is set aside again.
+    func retryQuarantined() async throws {
+        let retries = try await engine.store.read { try $0.pendingRetries() }
+        guard !retries.isEmpty, let cursor = try engine.cursor() else { return }
+        for entry in retries {
+            let moment = now()
+            if entry.isPoison {
+                try await engine.store.write { _ = try $0.hold(entry.key, room: nil, at: moment) }
+                logger.error("a retried input took the process down twice again; set aside", metadata: ["quarantine.input": "\(entry.key)"])
+                continue
+            }
+            switch entry.kind {
+            case .event:
+                guard let room = entry.roomID, let event = try await chat.fetchEvent(entry.key, in: room) else {
+                    try await engine.store.write { _ = try $0.hold(entry.key, room: nil, at: moment) }
+                    logger.warning(
+                        "a retried event could not be fetched from the server; left set aside",
+                        metadata: ["quarantine.input": "\(entry.key)"])
+                    continue
+                }
+                try await engine.store.write { try $0.unmarkProcessed(entry.key) }
+                let outcome = try engine.process(ChatBatch(events: [event], cursor: cursor), now: now())
+                if outcome.outboxAdded > 0 { wake.wake() }
+            case .sync:
+                let answer = try await chat.poll(cursor: InFlight(.sync, entry.key).syncCursor)
+                let outcome = try engine.process(ChatBatch(events: answer.events, cursor: cursor), now: now())
+                try await engine.store.write { try $0.clearQuarantine(entry.key) }
+                if outcome.outboxAdded > 0 { wake.wake() }
+            }
+            logger.notice("a quarantined input was handled again", metadata: ["quarantine.input": "\(entry.key)"])
         }
     }
 

@@ -15,7 +15,7 @@ struct Skav: AsyncParsableCommand {
         discussion: "Without a subcommand, Skav talks to you in the terminal (no config needed).",
         subcommands: [
             Terminal.self, Run.self, Ideas.self, Doctor.self, CalendarCommand.self, NudgesCommand.self,
-            DigestCommand.self,
+            DigestCommand.self, QuarantineCommand.self,
         ],
         defaultSubcommand: Terminal.self
     )
@@ -268,9 +268,60 @@ struct Doctor: AsyncParsableCommand {
         let config = try common.load(requireConfig: true)
         let checks = await SkavApp.doctor(config: config, logger: Logger(label: "skav.doctor"))
         for check in checks {
-            print("\(check.ok ? "ok  " : "FAIL") \(check.name): \(check.detail)")
+            print("\(check.ok ? (check.warning ? "warn" : "ok  ") : "FAIL") \(check.name): \(check.detail)")
         }
         if checks.contains(where: { !$0.ok }) { throw ExitCode.failure }
+    }
+}
+
+struct QuarantineCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "quarantine",
+        abstract: "Incoming messages that took the bot down twice and were set aside.",
+        subcommands: [List.self, Retry.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "What was set aside: id, room, time, deaths and status (held, or retry when put back).")
+        @OptionGroup var common: Common
+
+        func run() async throws {
+            let config = try common.load()
+            try await reportingErrors {
+                let store = try SkavApp.openStore(config)
+                let entries = try store.read { try $0.quarantined() }
+                if entries.isEmpty {
+                    print("Nothing is set aside (\(config.databasePath)).")
+                    return
+                }
+                let format = Date.ISO8601FormatStyle()
+                print("id\troom\tset aside\tdeaths\tstatus")
+                for entry in entries {
+                    let held = entry.heldAt.map { $0.formatted(format) } ?? "-"
+                    print("\(entry.key)\t\(entry.roomID?.rawValue ?? "-")\t\(held)\t\(entry.deaths)\t\(entry.status.rawValue)")
+                }
+            }
+        }
+    }
+
+    struct Retry: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Put a set-aside message back (after a fix): the running bot fetches and handles it again.")
+        @OptionGroup var common: Common
+        @Argument(help: "The id that `skav quarantine list` shows.") var id: String
+
+        func run() async throws {
+            let config = try common.load()
+            let key = id
+            try await reportingErrors {
+                let store = try SkavApp.openStore(config)
+                guard try store.write({ try $0.requestRetry(key) }) else {
+                    printError("nothing set aside with the id \(key); see `skav quarantine list`")
+                    throw ExitCode(2)
+                }
+                print("Put back: \(key). The running bot handles it again within a poll.")
+            }
+        }
     }
 }
 

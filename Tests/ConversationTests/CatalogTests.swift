@@ -100,6 +100,7 @@ import Testing
         .liftExampleSolution: ["text"], .liftExampleStage: ["stage"], .liftExampleThanksNamed: ["user"],
         .nudgeChallengeHalfway: ["challenge", "deadline", "question", "title"],
         .nudgeChallengeDeadline: ["challenge", "deadline", "question", "title"],
+        .terminalToOther: ["user"],
     ]
 
     @Test func placeholdersMatchWhatTheCodeFillsIn() throws {

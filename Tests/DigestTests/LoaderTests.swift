@@ -181,12 +181,15 @@ import Testing
         let data = try Self.load(store, DigestPeriod(since: at("2026-11-16"), until: at("2026-11-23")))
         #expect(data.clusters.count == 1)
         #expect(data.clusters.first?.ideas.map(\.number) == [1, 2, 3])
-        #expect(data.clusters.first?.suggestion == [1, 2])
+        // The suggestion pairs a new idea with its best match of another unit.
+        let suggestion = try #require(data.clusters.first?.suggestion)
+        #expect(suggestion.count == 2 && suggestion.allSatisfy([1, 2, 3].contains) && suggestion[0] < suggestion[1])
+        #expect(suggestion.contains(2) || suggestion.contains(3))
         let plain = DigestRenderer.render(
             DigestBuilder.build(data, language: .sv, prompts: try loadPrompts(), calendar: calendar), as: .plain)
         #expect(plain.contains("Liknande idéer från olika förvaltningar (1)\n• #1 "))
         #expect(plain.contains("\n   ≈ #2 "))
-        #expect(plain.contains("Hör de ihop? Skriv koppla 1 2."))
+        #expect(plain.contains("Hör de ihop? Skriv koppla \(suggestion[0]) \(suggestion[1])."))
     }
 
     @Test func noClusterForTheSameUnitOrLinkedIdeas() throws {

@@ -152,7 +152,5 @@ enum LabelledPairs {
         #expect(Similarity.terms("Det är en båt och ett bät") == ["båt", "bät"])
         #expect(Similarity.score("tolkbokning", "boka tolk") > 0)
         #expect(Similarity.score("", "något") == 0)
-        #expect(Similarity.ftsQuery(["tolk", "bok"]) == "\"tolk\"* OR \"bok\"*")
-        #expect(Similarity.ftsQuery([]) == nil)
     }
 }

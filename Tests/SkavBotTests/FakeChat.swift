@@ -16,6 +16,10 @@ final class FakeChat: ChatService {
         var batches: [Result<ChatBatch, ChatError>] = []
         var polls: [String?] = []
         var connectResult: Result<UserID, ChatError> = .success("@skav:kommun.se")
+        /// Events the server still has, for `fetchEvent`.
+        var stored: [String: ChatEvent] = [:]
+        /// The cursors `skipPast` was asked to skip.
+        var skipped: [String?] = []
     }
 
     let kind = ChatKind.matrix
@@ -52,6 +56,15 @@ final class FakeChat: ChatService {
             state.sent.append(message)
             return SentMessage(remoteID: "$event\(state.sent.count - 1)")
         }
+    }
+
+    func fetchEvent(_ id: String, in room: RoomID) async throws -> ChatEvent? {
+        state.withLock { $0.stored[id].flatMap { $0.room == room ? $0 : nil } }
+    }
+
+    func skipPast(cursor: String?) async throws -> String {
+        state.withLock { $0.skipped.append(cursor) }
+        return "past-" + (cursor ?? "start")
     }
 
     func join(_ room: RoomID) async throws { state.withLock { $0.joined.append(room) } }

@@ -8,6 +8,7 @@
     proxy.inject("GET", "/sync", "garbage")              # 200 with an HTML body
     proxy.inject("GET", "/sync", "truncate")             # forward, answer with half the JSON
     proxy.inject("PUT", "/send/", "stall:4")             # wait 4 s, then forward (the client has given up)
+    proxy.inject("GET", "/sync", "deep_invite:600")      # forward, and add an invite whose content nests 600 deep
     ...
     proxy.stop()
 
@@ -158,6 +159,31 @@ class FaultProxy:
             status, headers, data = await self._forward(request, body)
             headers.pop("Content-Type", None)
             return web.Response(status=status, body=data[: max(1, len(data) // 2)], content_type="application/json")
+        if kind.startswith("deep_invite:"):
+            # Anyone who invites the bot controls the invite's state content: here, nested 600 levels deep.
+            status, headers, data = await self._forward(request, body)
+            if status != 200:
+                return web.Response(status=status, headers=headers, body=data)
+            depth = int(kind.split(":")[1])
+            nested = '"bottom"'
+            for _ in range(depth):
+                nested = '{"x":' + nested + "}"
+            bot = request.query.get("user_id") or "@skav:localhost"
+            invite = (
+                '{"invite_state":{"events":[{"type":"m.room.member","state_key":"%s","sender":"@mallory:localhost",'
+                '"content":{"membership":"invite","is_direct":true,"nested":%s}}]}}' % (bot, nested)
+            )
+            text = data.decode()
+            marker = '"next_batch"'
+            entry = '"!deep:localhost":%s' % invite
+            if '"invite":{' in text:
+                text = text.replace('"invite":{', '"invite":{' + entry + ",", 1)
+            elif '"rooms":{' in text:
+                text = text.replace('"rooms":{', '"rooms":{"invite":{' + entry + "},", 1)
+            else:
+                text = '{"rooms":{"invite":{' + entry + "}}," + text.lstrip()[1:]
+            assert marker in text
+            return web.Response(status=200, body=text.encode(), content_type="application/json")
         if kind.startswith("stall:"):
             await asyncio.sleep(float(kind.split(":")[1]))
             status, headers, data = await self._forward(request, body)

@@ -70,6 +70,35 @@ def test_terminal_conversation_continues_in_a_new_session(tmp_path):
     assert ideas[0]["stage"] == "inkommen" and ideas[0]["benefits"] == "residents"
 
 
+def test_terminal_with_guides_and_coordinators_keeps_answering(tmp_path):
+    """With guides and coordinators configured, the person at the keyboard is still one person with one
+    room: the routed idea is shown as meant for the guide, and every later line is answered."""
+    db = tmp_path / "skav.sqlite"
+    config = tmp_path / "skav.yaml"
+    config.write_text(
+        "units: [Skola, Socialtjänst]\n"
+        "roles:\n"
+        "  coordinators: ['@ia:kommun.se']\n"
+        "  guides:\n"
+        "    - user: '@olle:kommun.se'\n"
+        "      units: [Skola]\n"
+        f"database: {{path: '{db}'}}\n"
+    )
+    lines = "Vikarier saknar inloggning första dagen\nhoppa\nhoppa\nskicka\n1\nmina idéer\nhjälp\n"
+    result = skav("--config", str(config), stdin=lines)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "@olle:kommun.se" in out, "the guide's notice is shown, marked as meant for the guide"
+    after = out[out.index("@olle:kommun.se") :]
+    assert "#1" in after, "'mina idéer' after the routing is still answered"
+    assert after.count("> ") >= 2, "the prompt keeps coming back"
+    # A second session: the terminal's room is still the person's.
+    again = skav("--config", str(config), stdin="utkast\n")
+    assert again.returncode == 0, again.stderr
+    ideas = json.loads(skav("ideas", "list", "--json", "--config", str(config)).stdout)
+    assert [i["number"] for i in ideas] == [1] and ideas[0]["unit"] == "Skola"
+
+
 def test_odd_input_in_the_terminal_never_crashes(tmp_path):
     db = tmp_path / "skav.sqlite"
     odd = [

@@ -4,6 +4,7 @@ The person must see exactly the transcript of a clean run: nothing lost, nothing
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from conftest import run
@@ -64,3 +65,74 @@ def test_a_faulty_network_loses_and_doubles_nothing(synapse, make_skav):
         assert bot.terminate() == 0
     finally:
         proxy.stop()
+
+
+def test_a_deep_invite_in_the_sync_answer_does_not_stall_the_stream(synapse, make_skav):
+    """An inviter controls the invite's content; one nested 600 levels deep (deeper than the JSON decoder
+    takes) must neither stall the sync nor crash the bot, while other people write."""
+    proxy = FaultProxy(synapse.url).start()
+    try:
+        bot = make_skav("deep", start=False, matrix={"homeserver": proxy.url, "sync_timeout": "3s"})
+        bot.start()
+
+        async def scenario():
+            anna = Person(synapse, synapse.fresh_user("anna"), watchdog=bot.ensure_alive)
+            await anna.start()
+            try:
+                await anna.open_dm()
+                await anna.say("Skrivaren på plan 3 är alltid trasig", expect=1, strict=False, timeout=20)
+                await anna.drain(1.0)
+                for _ in range(3):
+                    proxy.inject("GET", SYNC, "deep_invite:600")
+                await anna.say("hoppa", expect=1, strict=False, timeout=20)
+                await anna.drain(1.0)
+                await anna.say("utkast", expect=1, strict=False, timeout=20)
+            finally:
+                await anna.close()
+
+        run(scenario(), timeout=120)
+        assert proxy.pending == [], f"faults never triggered: {proxy.pending}"
+        assert bot.alive()
+        assert bot.terminate() == 0
+    finally:
+        proxy.stop()
+
+
+def test_a_sync_answer_over_the_cap_is_taken_in_smaller_parts(synapse, make_skav):
+    """Many large messages written while Skav was down make one /sync answer larger than it takes
+    (matrix.sync_max_bytes, here the smallest allowed): it asks again with fewer events per room, fills
+    the rest page by page, and answers every message exactly once."""
+    bot = make_skav("oversized", matrix={"sync_max_bytes": 65536})
+    per_person = 6
+    text = "Lång beskrivning av något som skaver. " * 95  # about 3,600 characters, under the message limit
+
+    async def scenario():
+        people = [Person(synapse, synapse.fresh_user(n), watchdog=None) for n in ("anna", "bertil", "cecilia")]
+        for p in people:
+            await p.start()
+        try:
+            for p in people:
+                await p.open_dm()
+                await p.say("hjälp", expect=1, strict=False, timeout=20)
+                await p.drain(1.0)
+            bot.terminate()
+            for i in range(per_person):
+                for p in people:
+                    await p.send(f"{i}: {text}")
+            bot.start()
+            for p in people:
+                await p._wait(lambda p=p: len(p.transcript) >= p._consumed + per_person, 60, "answers to every message")
+            await asyncio.sleep(2.0)
+            return [len(p.transcript) - p._consumed for p in people]
+        finally:
+            for p in people:
+                await p.close()
+
+    counts = run(scenario(), timeout=240)
+    assert bot.alive()
+    logs = bot.logs(limit=10**7)
+    assert "too large" in logs, "the answer should have been over the cap"
+    assert all(c >= per_person for c in counts), counts
+    ideas = bot.cli("ideas", "list", "--json", "--drafts")
+    assert ideas.returncode == 0
+    assert bot.terminate() == 0

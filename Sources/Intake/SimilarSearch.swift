@@ -1,0 +1,119 @@
+import Chat
+import Foundation
+import GRDB
+
+/// Similar ideas in bounded time, whatever the size of the intake.
+///
+/// The candidates come from the full-text index, asked only for the new idea's *distinctive* stems: each
+/// stem's document frequency (as a prefix, from the index's vocabulary) is looked up, the rarest come
+/// first, and stems are taken while the postings they bring stay within `postingBudget` (at most
+/// `maxQueryTerms`). Ordinary workplace words that half of all ideas share ("tid", "system") therefore
+/// never make SQLite rank half the intake. SQLite ranks the matches with bm25 and returns the best
+/// `candidateLimit`; those are scored with `Similarity.score` (Swedish stems, compounds), as before.
+/// In a small intake every stem is within budget, so nothing changes there.
+extension IntakeTransaction {
+    /// Postings (ideas containing a query stem) SQLite may rank per lookup.
+    static let postingBudget = 2_000
+    static let maxQueryTerms = 8
+    static let candidateLimit = 40
+
+    /// Up to `limit` submitted ideas whose text is close to `terms` (see `Similarity.terms`), best first.
+    public func similarIdeas(terms: [String], excluding number: Int?, limit: Int) throws -> [SimilarIdea] {
+        guard limit > 0, let query = try distinctiveQuery(terms) else { return [] }
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT i.number, i.title, i.problem, i.solution, i.stage
+                FROM (SELECT rowid FROM idea_fts WHERE idea_fts MATCH ? ORDER BY rank LIMIT ?) AS f
+                JOIN idea i ON i.number = f.rowid
+                """,
+            arguments: [query, Self.candidateLimit])
+        var found: [SimilarIdea] = []
+        for row in rows {
+            let candidate: Int = row["number"]
+            guard candidate != number, let stage = IdeaStage(rawValue: row["stage"]), stage != .utkast else { continue }
+            let problem: String = row["problem"]
+            let solution: String? = row["solution"]
+            let score = Similarity.score(terms, Similarity.terms([problem, solution ?? ""].joined(separator: " ")))
+            if score >= Similarity.threshold {
+                found.append(SimilarIdea(number: candidate, title: row["title"], stage: stage, score: score))
+            }
+        }
+        found.sort { ($0.score, -$0.number) > ($1.score, -$1.number) }
+        return Array(found.prefix(limit))
+    }
+
+    /// The FTS query of the rarest stems within the posting budget, or nil when there is no stem (or none
+    /// rare enough to say anything).
+    func distinctiveQuery(_ terms: [String]) throws -> String? {
+        let stems = terms.prefix(32).map { $0.replacingOccurrences(of: "\"", with: "") }.filter { !$0.isEmpty }
+        guard !stems.isEmpty else { return nil }
+        var frequencies: [(stem: String, documents: Int)] = []
+        for stem in stems {
+            // Every indexed word that begins with the stem (the query matches it as a prefix).
+            let documents = try Int.fetchOne(
+                db, sql: "SELECT coalesce(sum(doc), 0) FROM idea_fts_vocab WHERE term >= ? AND term < ?",
+                arguments: [stem, stem + "\u{10FFFF}"]) ?? 0
+            if documents > 0 { frequencies.append((stem, documents)) }
+        }
+        frequencies.sort { ($0.documents, $0.stem) < ($1.documents, $1.stem) }
+        var chosen: [String] = []
+        var postings = 0
+        for (stem, documents) in frequencies {
+            guard chosen.count < Self.maxQueryTerms, postings + documents <= Self.postingBudget else { break }
+            chosen.append(stem)
+            postings += documents
+        }
+        return chosen.isEmpty ? nil : chosen.map { "\"\($0)\"*" }.joined(separator: " OR ")
+    }
+}
+
+/// One similar idea stored at submit: its number and score.
+public struct StoredMatch: Sendable, Equatable {
+    public var number: Int
+    public var score: Double
+
+    public init(number: Int, score: Double) {
+        self.number = number
+        self.score = score
+    }
+}
+
+extension IntakeTransaction {
+    /// How many similar ideas are kept per submitted idea.
+    public static let storedMatches = 10
+
+    /// Finds and keeps the ideas similar to `idea` (called when it is submitted); returns them.
+    @discardableResult
+    public func recordSimilarity(of idea: Idea, at date: Date) throws -> [SimilarIdea] {
+        let found = try similarIdeas(
+            terms: Similarity.terms(Similarity.text(of: idea)), excluding: idea.number, limit: Self.storedMatches)
+        let matches = found.map { "\($0.number):\(String(format: "%.3f", $0.score))" }.joined(separator: " ")
+        try db.execute(
+            sql: """
+                INSERT INTO idea_similarity (idea_number, matches, computed_at) VALUES (?, ?, ?)
+                ON CONFLICT(idea_number) DO UPDATE SET matches = excluded.matches, computed_at = excluded.computed_at
+                """,
+            arguments: [idea.number, matches, date])
+        return found
+    }
+
+    /// The stored similar ideas of these ideas, by number; ideas never looked at are missing.
+    public func storedSimilarity(of numbers: [Int]) throws -> [Int: [StoredMatch]] {
+        var result: [Int: [StoredMatch]] = [:]
+        for chunk in stride(from: 0, to: numbers.count, by: 500).map({ Array(numbers[$0..<min(numbers.count, $0 + 500)]) }) {
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT idea_number, matches FROM idea_similarity WHERE idea_number IN (\(chunk.map { _ in "?" }.joined(separator: ",")))",
+                arguments: StatementArguments(chunk))
+            for row in rows {
+                let text: String = row["matches"]
+                result[row["idea_number"]] = text.split(separator: " ").compactMap { pair in
+                    let parts = pair.split(separator: ":")
+                    guard parts.count == 2, let number = Int(parts[0]), let score = Double(parts[1]) else { return nil }
+                    return StoredMatch(number: number, score: score)
+                }
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,226 @@
+import ArgumentParser
+import Chat
+import Conversation
+import Foundation
+import Intake
+import Logging
+import SkavBot
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `skav-bench scale`: Skav at the size it is built for. Seeds an organisation (people, units, guides, N
+/// submitted ideas over three years with their history, audit entries, nudges and outbox rows) through the
+/// store's own code, then prints the figures that matter at that size: the similar-idea lookup, the reply
+/// after `klar` that names similar ideas, `skav digest --print` for a week and four weeks, the CSV export
+/// (time and peak memory of the real `skav` binary), and the database size per table.
+///
+/// Run it through `bash Tests/bench.sh --scale N` (a release build). The seeded database is cached per N
+/// and seed version, so a rerun measures at once.
+@main
+struct SkavBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "skav-bench", abstract: "Benchmarks of Skav at scale.", subcommands: [Scale.self])
+}
+
+struct Scale: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Seed N ideas and print the figures.")
+
+    @Option(help: "Submitted ideas.") var ideas = 10_000
+    @Option(help: "People in the organisation.") var people = 30_000
+    @Option(help: "Units (förvaltningar).") var units = 40
+    @Option(help: "The skav binary to measure the command line with (digest, export).") var skav: String
+    @Option(help: "Where seeded databases are kept between runs.") var cache: String
+    @Option(help: "Runs per command-line figure (the median is printed).") var runs = 3
+    @Option(help: "Samples of the lookup and the reply.") var samples = 300
+    @Flag(help: "Seed anew even when a cached database exists.") var reseed = false
+
+    func run() async throws {
+        let org = Organisation(ideas: ideas, people: people, units: units)
+        try FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true)
+        let seeded = "\(cache)/scale-\(ideas)-\(people)-\(units)-v\(Organisation.version).sqlite"
+        if reseed || !FileManager.default.fileExists(atPath: seeded) {
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: seeded + suffix) }
+            let started = Date()
+            try org.seed(into: seeded)
+            print(String(format: "seeded %d ideas, %d people in %.1f s (%@)", ideas, people, Date().timeIntervalSince(started), seeded))
+        } else {
+            print("using the seeded database \(seeded)")
+        }
+        // Measure on a copy: the reply benchmark submits ideas.
+        let work = NSTemporaryDirectory() + "skav-bench-\(getpid())"
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let database = work + "/skav.sqlite"
+        try checkpointAndCopy(seeded, to: database)
+        let configPath = work + "/skav.yaml"
+        try org.config(database: database).write(toFile: configPath, atomically: true, encoding: .utf8)
+
+        print("")
+        print("Skav at scale: \(ideas) ideas, \(people) people, \(units) units (release build)")
+        try sizes(database)
+        try lookup(database, org: org)
+        try await reply(database, org: org)
+        try commandLine(configPath: configPath, work: work)
+    }
+
+    /// Copies the database (after folding the WAL into it) so the seeded one stays as it was.
+    func checkpointAndCopy(_ source: String, to target: String) throws {
+        let store = try IntakeStore(path: source)
+        try store.checkpoint()
+        try FileManager.default.copyItem(atPath: source, toPath: target)
+    }
+
+    func sizes(_ database: String) throws {
+        let store = try IntakeStore(path: database)
+        let file = (try FileManager.default.attributesOfItem(atPath: database)[.size] as? Int) ?? 0
+        print(String(format: "database on disk: %.1f MB", Double(file) / 1e6))
+        for (table, bytes, rows) in try store.tableSizes() {
+            let name = table.padding(toLength: max(table.count, 20), withPad: " ", startingAt: 0)
+            print("  " + name + String(format: " %9.1f MB %10d rows", Double(bytes) / 1e6, rows))
+        }
+    }
+
+    func lookup(_ database: String, org: Organisation) throws {
+        let store = try IntakeStore(path: database)
+        var generator = SplitMix64(seed: 99)
+        let texts = (0..<samples).map { _ in org.problem(using: &generator) }
+        var times: [Double] = []
+        var found = 0
+        try store.read { tx in
+            for text in texts {
+                let start = DispatchTime.now().uptimeNanoseconds
+                found += try tx.similarIdeas(to: text, excluding: nil, limit: 3).count
+                times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+            }
+        }
+        print(
+            "similar-idea lookup: p50 \(ms(percentile(times, 0.5))), p99 \(ms(percentile(times, 0.99))) "
+                + "(\(samples) lookups, \(found) matches named)")
+    }
+
+    /// The reply after `klar`: a person with a draft submits it, and the reply names similar ideas.
+    func reply(_ database: String, org: Organisation) async throws {
+        let store = try IntakeStore(path: database)
+        let prompts = try PromptCatalog.locate(explicit: nil)
+        let engine = BotEngine(
+            store: store, prompts: prompts,
+            settings: BotSettings(
+                botUser: "@skav:kommun.se", allowedDomains: ["kommun.se"],
+                conversation: ConversationConfig(
+                    units: org.unitNames, challenges: [], defaultLanguage: .sv, roles: org.roles),
+                cursorKey: "bench.cursor"),
+            logger: Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() }))
+        var generator = SplitMix64(seed: 7)
+        var times: [Double] = []
+        var named = 0
+        let now = Organisation.now
+        for index in 0..<samples {
+            let person = UserID("@bench\(index):kommun.se")
+            let room = RoomID("!bench\(index):kommun.se")
+            try await store.write { tx in
+                try tx.savePerson(Person(id: person, language: .sv, unit: org.unitNames[index % org.unitNames.count], createdAt: now))
+                try tx.setDirectRoom(room, for: person, at: now)
+            }
+            let text = org.problem(using: &generator)
+            let draft = ChatEvent(id: "$d\(index)", room: room, sender: person, kind: .message(text: text), timestamp: now)
+            try engine.process(ChatBatch(events: [draft], cursor: "c"), now: now)
+            let submit = ChatEvent(id: "$k\(index)", room: room, sender: person, kind: .message(text: "klar"), timestamp: now)
+            let start = DispatchTime.now().uptimeNanoseconds
+            try engine.process(ChatBatch(events: [submit], cursor: "c"), now: now)
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+            let reply = try await store.read { try $0.outboxEntry(txnID: "$k\(index).0") }
+            if reply?.body.plainText.contains("#") == true { named += 1 }
+        }
+        print(
+            "reply after klar (submit, similar ideas named): p50 \(ms(percentile(times, 0.5))), "
+                + "p99 \(ms(percentile(times, 0.99))) (\(samples) submits)")
+    }
+
+    func commandLine(configPath: String, work: String) throws {
+        let weekSince = "2026-11-16", until = "2026-11-22", monthSince = "2026-10-26"
+        let week = try measure(runs: runs) {
+            ["digest", "--print", "--since", weekSince, "--until", until, "--config", configPath]
+        }
+        print("skav digest --print, last week: \(seconds(week.seconds)), \(week.outputBytes / 1000) kB of text, peak RSS \(week.peakRSSMiB) MiB")
+        let month = try measure(runs: runs) {
+            ["digest", "--print", "--since", monthSince, "--until", until, "--config", configPath]
+        }
+        print("skav digest --print, last 4 weeks: \(seconds(month.seconds)), \(month.outputBytes / 1000) kB of text, peak RSS \(month.peakRSSMiB) MiB")
+        let csv = work + "/export.csv"
+        let export = try measure(runs: runs) {
+            ["ideas", "export", "--format", "csv", "--output", csv, "--config", configPath]
+        }
+        let size = (try? FileManager.default.attributesOfItem(atPath: csv)[.size] as? Int) ?? 0
+        print("skav ideas export --format csv: \(seconds(export.seconds)), \(size / 1_000_000) MB, peak RSS \(export.peakRSSMiB) MiB")
+    }
+
+    struct Measured {
+        var seconds: Double
+        var peakRSSMiB: Int
+        var outputBytes: Int
+    }
+
+    /// Runs the skav binary `runs` times; the median wall time, the largest peak RSS of one run.
+    func measure(runs: Int, _ arguments: () -> [String]) throws -> Measured {
+        var times: [Double] = []
+        var peak = 0
+        var output = 0
+        for _ in 0..<max(1, runs) {
+            let outputPath = NSTemporaryDirectory() + "skav-bench-out-\(getpid())"
+            defer { try? FileManager.default.removeItem(atPath: outputPath) }
+            let start = Date()
+            let (status, maxRSSKiB) = try spawn(skav, arguments(), stdout: outputPath)
+            times.append(Date().timeIntervalSince(start))
+            output = (try? FileManager.default.attributesOfItem(atPath: outputPath)[.size] as? Int) ?? 0
+            peak = max(peak, maxRSSKiB / 1024)
+            guard status == 0 else {
+                throw ValidationError("skav \(arguments().joined(separator: " ")) exited with \(status)")
+            }
+        }
+        return Measured(seconds: percentile(times, 0.5), peakRSSMiB: peak, outputBytes: output)
+    }
+
+    /// Runs a program with standard output to a file; its exit status and its own peak RSS (KiB, from wait4).
+    func spawn(_ program: String, _ arguments: [String], stdout path: String) throws -> (Int32, Int) {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let argv = ([program] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, program, &actions, nil, argv, environ)
+        guard spawned == 0 else { throw ValidationError("cannot run \(program): \(String(cString: strerror(spawned)))") }
+        var status: Int32 = 0
+        var usage = rusage()
+        while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
+        let exited = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return (exited, usage.ru_maxrss)
+    }
+}
+
+func percentile(_ values: [Double], _ p: Double) -> Double {
+    guard !values.isEmpty else { return 0 }
+    let sorted = values.sorted()
+    let index = min(sorted.count - 1, max(0, Int((Double(sorted.count - 1) * p).rounded())))
+    return sorted[index]
+}
+
+func ms(_ value: Double) -> String { String(format: "%.2f ms", value) }
+func seconds(_ value: Double) -> String { value < 1 ? String(format: "%.0f ms", value * 1000) : String(format: "%.2f s", value) }
+
+/// A small, fast, seeded random source: the same organisation on every run.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
