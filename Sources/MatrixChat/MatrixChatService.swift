@@ -365,7 +365,7 @@ public final class MatrixChatService: ChatService {
         var lists: [[ChatEvent]] = []
         for timeline in sync.timelines {
             let room = timeline.room
-            let membership = membershipChange(of: timeline, translator: translator, now: stamp)
+            let membership = membershipChange(of: timeline, translator: translator, now: now())
             var raw = timeline.events
             if timeline.limited {
                 if translator.historyCutoff(raw) != nil {
