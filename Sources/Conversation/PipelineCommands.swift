@@ -333,19 +333,53 @@ extension Turn {
 
     // MARK: On submit
 
-    /// Up to three earlier ideas close to this one (number, title, stage), or nil when there are none.
+    /// Up to three earlier ideas close to this one (number, title, stage) that the reader may see, or nil
+    /// when there are none. An idea's details, its title included, are for its idea-giver, the guides of
+    /// its unit and coordinators (`Roles.canSee`), so the list names only those ideas, and ideas shown
+    /// as good examples with their idea-giver's consent (`lyft`: `ja N` or `anonymt N`). The others are
+    /// a count: the idea-giver hears that colleagues think alike and that the guides can put them in touch
+    /// (`koppla`); a guide, that there are more in other units, which coordinators see.
     func similarList(to idea: Idea, staff: Bool) throws -> RichText? {
         let similar = try context.reader.similarIdeas(
-            to: Similarity.text(of: idea), excluding: idea.number, limit: 3)
-        guard !similar.isEmpty else { return nil }
-        var lines = [t(staff ? .pipelineSimilarTitleStaff : .pipelineSimilarTitle)]
+            to: Similarity.text(of: idea), excluding: idea.number, limit: Self.similarCandidates)
+        var shown: [SimilarIdea] = []
+        var hidden = 0
         for match in similar {
-            lines.append(
-                t(.pipelineSimilarLine, [
-                    "number": "\(match.number)", "title": match.title, "stage": stageName(match.stage),
-                ]))
+            if try maySeeSimilar(match.number) {
+                if shown.count < 3 { shown.append(match) }
+            } else {
+                hidden += 1
+            }
+        }
+        guard !shown.isEmpty || hidden > 0 else { return nil }
+        var lines: [RichText] = []
+        if !shown.isEmpty {
+            lines.append(t(staff ? .pipelineSimilarTitleStaff : .pipelineSimilarTitle))
+            for match in shown {
+                lines.append(
+                    t(.pipelineSimilarLine, [
+                        "number": "\(match.number)", "title": match.title, "stage": stageName(match.stage),
+                    ]))
+            }
+        }
+        if hidden > 0 {
+            lines.append(t(staff ? .pipelineSimilarHiddenStaff : .pipelineSimilarHidden, ["count": "\(hidden)"]))
         }
         return Self.lines(lines)
+    }
+
+    /// How many close ideas are looked at before filtering by what the reader may see.
+    static let similarCandidates = 50
+
+    /// Whether the reader may be shown a similar idea's number and title: they may see its details, or its
+    /// idea-giver agreed to show it as a good example.
+    private func maySeeSimilar(_ number: Int) throws -> Bool {
+        guard let other = try context.reader.idea(number: number) else { return false }
+        if roles.canSee(other, by: person.id) { return true }
+        switch try context.reader.liftRequest(idea: number)?.answer {
+        case .yes, .anonymous: return true
+        case .no, nil: return false
+        }
     }
 
     /// Tells the unit's guides (or, when it has none, the coordinators) about a newly submitted idea.

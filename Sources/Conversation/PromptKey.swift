@@ -167,6 +167,8 @@ public enum PromptKey: String, CaseIterable, Sendable {
     case pipelineStatsByChallenge = "pipeline.stats_by_challenge"
     case pipelineStatsLine = "pipeline.stats_line"  // {name} {count}
     case pipelineStatsNoChallenge = "pipeline.stats_no_challenge"
+    case pipelineSimilarHidden = "pipeline.similar_hidden"  // {count}
+    case pipelineSimilarHiddenStaff = "pipeline.similar_hidden_staff"  // {count}
 
     // Idea challenges, good examples and the digest on demand (DESIGN.md §3, §5)
     case challengeUpdatesOn = "challenge.updates_on"
@@ -300,6 +302,14 @@ public enum PromptKey: String, CaseIterable, Sendable {
     case digestChallengesLine = "digest.challenges.line"  // {number} {title} {deadline} {total} {new}
     case digestChallengesPassed = "digest.challenges.passed"  // {number}
     case digestThanks = "digest.thanks"
+    case digestMore = "digest.more"  // {count}
+    case digestMoreInFile = "digest.more_in_file"  // {count}
+    case digestByUnit = "digest.by_unit"  // {counts}
+    case digestByStage = "digest.by_stage"  // {counts}
+    case digestCountItem = "digest.count_item"  // {name} {count}
+    case digestCountOthers = "digest.count_others"  // {count}
+    case digestOverdueSummary = "digest.overdue.summary"  // {followup} {escalated} {stale}
+    case digestFileCaption = "digest.file_caption"  // {from} {to}
     case digestGuideTitle = "digest.guide.title"  // {from} {to}
     case digestGuideOverdueTitle = "digest.guide.overdue_title"  // {count}
     case digestGuideWaitingTitle = "digest.guide.waiting_title"  // {count}

@@ -12,13 +12,26 @@ import Intake
 public enum DigestBuilder {
     /// The most characters of one user-written field shown in a line.
     public static let fieldLimit = 200
-    /// The most lines per section of a guide's digest (the coordinators' digest lists everything).
+    /// The most lines per section of a guide's digest.
     public static let guideSectionLimit = 15
+    /// The most items of a list section of the coordinators' digest (new ideas, overdue, stage changes);
+    /// beyond it the section gives counts and "…and N more", and the full lists go as a file.
+    public static let sectionLimit = 10
+    /// The most clusters of similar ideas shown (the ones joining most units come first).
+    public static let clusterLimit = 5
+    /// The most names in a line of counts ("Skola 120 · Socialtjänst 98 · …"); the rest are summed.
+    public static let countsLimit = 8
 
     /// Pure: no I/O, no clock. An empty period gives a document that says so in one line.
+    /// - Parameters:
+    ///   - withFile: the full lists go along as a file (the server takes files): a cut section says so.
+    ///   - limit: the most items of a list section (`sectionLimit`; clusters have `clusterLimit`).
     public static func build(
-        _ data: DigestData, language: Language, prompts: PromptCatalog, calendar: WorkingCalendar
+        _ data: DigestData, language: Language, prompts: PromptCatalog, calendar: WorkingCalendar, withFile: Bool = false,
+        limit: Int = sectionLimit
     ) -> DigestDocument {
+        let sectionLimit = max(1, limit)
+        let clusterLimit = min(clusterLimit, sectionLimit)
         let text = Texts(prompts: prompts, language: language)
         let title = text(.digestTitle, period(data.period, calendar: calendar))
         let continued = text(.digestContinued)
@@ -31,10 +44,19 @@ public enum DigestBuilder {
         func add(_ heading: RichText, _ lines: [RichText]) {
             if !lines.isEmpty { sections.append(DigestSection(heading: heading, lines: lines)) }
         }
+        /// The first `limit` items as lines, then "…and N more" (naming the file where the server takes one).
+        func capped<T>(_ items: [T], limit: Int = sectionLimit, summary: [RichText] = [], _ line: (T) -> RichText) -> [RichText] {
+            guard items.count > limit else { return items.map(line) }
+            let more = ["count": "\(items.count - limit)"]
+            return summary + items.prefix(limit).map(line) + [text(withFile ? .digestMoreInFile : .digestMore, more)]
+        }
 
         add(
             text(.digestNewTitle, ["count": "\(data.newIdeas.count)"]),
-            data.newIdeas.map { new in
+            capped(
+                data.newIdeas,
+                summary: [text(.digestByUnit, ["counts": counts(data.newIdeas.map { $0.idea.unit.map(clean) ?? text(.digestNoUnit).plainText }, text: text)])]
+            ) { new in
                 var line = text(.digestNewLine, text.idea(new.idea))
                 if let challenge = new.challenge.map(clean), !challenge.isEmpty {
                     line.append(text(.digestNewChallenge, ["challenge": challenge]))
@@ -55,13 +77,27 @@ public enum DigestBuilder {
             add(text(.digestFunnelTitle, ["count": "\(total)"]), [line])
         }
 
+        let overdueKinds = Dictionary(grouping: data.overdue, by: \.kind).mapValues(\.count)
         add(
             text(.digestOverdueTitle, ["count": "\(data.overdue.count)"]),
-            data.overdue.map { overdueLine($0, until: data.period.until, text: text, calendar: calendar) })
+            capped(
+                data.overdue,
+                summary: [
+                    text(
+                        .digestOverdueSummary,
+                        [
+                            "followup": "\(overdueKinds[.followup] ?? 0)", "escalated": "\(overdueKinds[.escalated] ?? 0)",
+                            "stale": "\(overdueKinds[.stale] ?? 0)",
+                        ])
+                ]
+            ) { overdueLine($0, until: data.period.until, text: text, calendar: calendar) })
 
         add(
             text(.digestChangesTitle, ["count": "\(data.stageChanges.count)"]),
-            data.stageChanges.map { change in
+            capped(
+                data.stageChanges,
+                summary: [text(.digestByStage, ["counts": counts(data.stageChanges.map { text.stage($0.to) }, text: text)])]
+            ) { change in
                 var values = ["number": "\(change.number)", "title": clean(change.title), "to": text.stage(change.to)]
                 guard let from = change.from else { return text(.digestChangesLineTo, values) }
                 values["from"] = text.stage(from)
@@ -70,7 +106,7 @@ public enum DigestBuilder {
 
         add(
             text(.digestClustersTitle, ["count": "\(data.clusters.count)"]),
-            data.clusters.map { cluster in
+            capped(data.clusters, limit: clusterLimit) { cluster in
                 var rows: [RichText] = []
                 for (offset, idea) in cluster.ideas.enumerated() {
                     rows.append(text(offset == 0 ? .digestClustersFirst : .digestClustersMore, text.idea(idea)))
@@ -130,7 +166,23 @@ public enum DigestBuilder {
             continued: text(.digestContinued))
     }
 
+    /// Whether any list of the digest is longer than it shows (the full lists are then worth a file).
+    public static func isCut(_ data: DigestData) -> Bool {
+        [data.newIdeas.count, data.overdue.count, data.stageChanges.count].contains { $0 > sectionLimit }
+            || data.clusters.count > clusterLimit
+    }
+
     // MARK: Parts
+
+    /// "Skola 120 · Socialtjänst 98 · övriga 40": how often each name occurs, most first, at most `countsLimit`.
+    private static func counts(_ names: [String], text: Texts) -> String {
+        let tally = Dictionary(grouping: names, by: { $0 }).map { ($0.key, $0.value.count) }
+            .sorted { ($0.1, $1.0) > ($1.1, $0.0) }
+        var items = tally.prefix(countsLimit).map { text(.digestCountItem, ["name": $0.0, "count": "\($0.1)"]).plainText }
+        let rest = tally.dropFirst(countsLimit).reduce(0) { $0 + $1.1 }
+        if rest > 0 { items.append(text(.digestCountOthers, ["count": "\(rest)"]).plainText) }
+        return items.joined(separator: text(.digestFunnelSeparator).plainText)
+    }
 
     private static func overdueLine(
         _ overdue: DigestOverdue, until: Date, text: Texts, calendar: WorkingCalendar

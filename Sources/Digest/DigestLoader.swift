@@ -41,10 +41,16 @@ public enum DigestLoader {
             DigestData.StageCount(stage: $0, count: counts[$0] ?? 0)
         }
 
-        // Overdue follow-ups.
+        // Overdue follow-ups: the candidates come from indexes, their histories in batches.
+        let settings = planner.settings
+        let calendar = planner.calendar
+        let candidates = try tx.overdueCandidates(
+            followupBefore: period.until.addingTimeInterval(-seconds(settings.guideFollowupAfter.duration(in: calendar))),
+            staleBefore: period.until.addingTimeInterval(-seconds(settings.staleStageAfter.duration(in: calendar))))
+        let histories = try tx.events(ofIdeas: candidates.map(\.number))
         var overdue: [DigestOverdue] = []
-        for idea in try tx.ideas(stages: [.inkommen, .utvecklas, .testas], unit: nil) {
-            if let found = overdueness(of: idea, history: try tx.events(ofIdea: idea.number), planner: planner, at: period.until) {
+        for idea in candidates {
+            if let found = overdueness(of: idea, history: histories[idea.number] ?? [], planner: planner, at: period.until) {
                 overdue.append(found)
             }
         }
@@ -86,11 +92,13 @@ public enum DigestLoader {
         let units = Set(planner.roles.units(guidedBy: guide))
         var data = GuideDigestData(guide: guide, period: period)
         var waiting: [Idea] = []
-        for idea in try tx.ideas(stages: inboxStages, unit: nil) {
+        let inbox = try tx.ideas(stages: inboxStages, unit: nil).filter { idea in
+            idea.guide == guide || (idea.guide == nil && idea.unit.map(units.contains) == true)
+        }
+        let histories = try tx.events(ofIdeas: inbox.map(\.number))
+        for idea in inbox {
             let mine = idea.guide == guide
-            let unclaimed = idea.guide == nil && idea.unit.map(units.contains) == true
-            guard mine || unclaimed else { continue }
-            if let found = overdueness(of: idea, history: try tx.events(ofIdea: idea.number), planner: planner, at: period.until) {
+            if let found = overdueness(of: idea, history: histories[idea.number] ?? [], planner: planner, at: period.until) {
                 data.overdue.append(found)
             } else if mine {
                 data.assigned.append(DigestIdea(idea))
@@ -105,6 +113,10 @@ public enum DigestLoader {
     }
 
     // MARK: Overdue
+
+    static func seconds(_ duration: Duration) -> TimeInterval {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
 
     /// A coordinator no one is: with it the planner always has someone to plan for, so whether an idea is
     /// overdue depends on the idea and the calendar, not on who happens to be configured.

@@ -195,3 +195,49 @@ extension IntakeTransaction {
             db, sql: "SELECT MAX(until) FROM digest_run WHERE substr(key, 1, length(?1)) = ?1", arguments: [prefix])
     }
 }
+
+/// `sammanfattning`: a digest asked for in chat, built later outside the conversation's transaction.
+public struct DigestRequest: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "digest_request"
+    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+
+    /// Stable: derived from the message that asked (`ondemand.<event id>`).
+    public var key: String
+    public var requestedBy: UserID
+    /// Where the digest goes: a room, or (when the room is not known yet) a person's direct chat.
+    public var roomID: RoomID?
+    public var recipient: UserID?
+    public var requestedAt: Date
+    public var doneAt: Date?
+
+    enum CodingKeys: String, CodingKey {
+        case key, requestedBy, roomID = "roomId", recipient, requestedAt, doneAt
+    }
+
+    public init(key: String, requestedBy: UserID, roomID: RoomID?, recipient: UserID?, requestedAt: Date) {
+        self.key = key
+        self.requestedBy = requestedBy
+        self.roomID = roomID
+        self.recipient = recipient
+        self.requestedAt = requestedAt
+    }
+}
+
+extension IntakeTransaction {
+    /// Records the request once (a replayed message does not ask twice).
+    public func requestDigest(_ request: DigestRequest) throws {
+        try request.insert(db, onConflict: .ignore)
+    }
+
+    /// Requests not served yet, oldest first.
+    public func pendingDigestRequests(limit: Int = 10) throws -> [DigestRequest] {
+        try DigestRequest.filter(Column("done_at") == nil).order(Column("requested_at"), Column("key")).limit(limit).fetchAll(db)
+    }
+
+    /// Marks a request served; false when it already was (or is unknown).
+    public func finishDigestRequest(_ key: String, at date: Date) throws -> Bool {
+        try db.execute(sql: "UPDATE digest_request SET done_at = ? WHERE key = ? AND done_at IS NULL", arguments: [date, key])
+        return db.changesCount > 0
+    }
+}

@@ -20,6 +20,29 @@ extension IntakeTransaction {
         return try request.order(Column("at"), Column("id")).fetchAll(db)
     }
 
+    /// The ideas that may be overdue by the digest's rules, found with indexes: `inkommen` ideas submitted
+    /// before `followupBefore`, and `utvecklas`/`testas` ideas not updated since `staleBefore`. (Working time
+    /// is never longer than calendar time, so these bounds keep every idea that can be overdue.)
+    public func overdueCandidates(followupBefore: Date, staleBefore: Date) throws -> [Idea] {
+        try Idea.filter(
+            (Column("stage") == IdeaStage.inkommen.rawValue && Column("submitted_at") < followupBefore)
+                || ([IdeaStage.utvecklas.rawValue, IdeaStage.testas.rawValue].contains(Column("stage"))
+                    && Column("updated_at") < staleBefore)
+        ).order(Column("number")).fetchAll(db)
+    }
+
+    /// The history of each of these ideas, oldest first, in one query per 500 ideas.
+    public func events(ofIdeas numbers: [Int]) throws -> [Int: [IdeaEvent]] {
+        var result: [Int: [IdeaEvent]] = [:]
+        for start in stride(from: 0, to: numbers.count, by: 500) {
+            let chunk = Array(numbers[start..<min(numbers.count, start + 500)])
+            for event in try IdeaEvent.filter(chunk.contains(Column("idea_number"))).order(Column("idea_number"), Column("id")).fetchAll(db) {
+                result[event.ideaNumber, default: []].append(event)
+            }
+        }
+        return result
+    }
+
     /// How many ideas are in each stage (stages without ideas are missing).
     public func ideaCountsByStage() throws -> [IdeaStage: Int] {
         var counts: [IdeaStage: Int] = [:]

@@ -26,14 +26,20 @@ public final class IntakeStore: Sendable {
     /// The file, or nil in memory.
     public let path: String?
 
-    /// Opens (creating if needed) the database file and its folder, and migrates it.
+    /// Opens (creating if needed) the database file and its folder, and migrates it. A new folder is made
+    /// 0700 and a new file 0600 (its -wal and -shm follow the file), whatever the umask: the database holds
+    /// the bot's access token and everyone's ideas.
     public init(path: String) throws {
         let url = URL(fileURLWithPath: path)
         do {
-            try FileManager.default.createDirectory(
-                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try PrivateFiles.createDirectory(url.deletingLastPathComponent())
         } catch {
             throw IntakeError(.cannotOpen, "cannot create the folder for the database \(path): \(error.localizedDescription)")
+        }
+        do {
+            try PrivateFiles.createFile(path)
+        } catch {
+            throw IntakeError(.cannotOpen, "cannot create the database \(path): \(error.localizedDescription)")
         }
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
@@ -376,14 +382,17 @@ public struct IntakeTransaction: IntakeReading {
         try OutboxEntry.order(Column("id")).fetchAll(db)
     }
 
+    /// Marks the entry sent and, in the same transaction, empties it of what the person now has: the text,
+    /// a file (a data export) and the recipient. What exactly-once needs stays: the transaction id, the
+    /// room, the remote id and the time.
     public func markSent(_ id: Int64, remoteID: String, room: RoomID, at date: Date) throws {
         try db.execute(
-            // A sent file (a data export) is not kept: the person has it now.
             sql: """
-                UPDATE outbox SET sent_at = ?, remote_id = ?, room_id = ?, last_error = NULL, attachment = NULL
+                UPDATE outbox SET sent_at = ?, remote_id = ?, room_id = ?, last_error = NULL, attachment = NULL,
+                    body = ?, recipient = NULL
                 WHERE id = ?
                 """,
-            arguments: [date, remoteID, room.rawValue, id])
+            arguments: [date, remoteID, room.rawValue, OutboxEntry.emptyBodyJSON, id])
     }
 
     /// Records a failed attempt; the entry is tried again after `retryAt`, or given up when `retryAt` is nil.

@@ -51,6 +51,23 @@ public struct NudgeSettings: Sendable, Equatable {
     public init() {}
 }
 
+/// What a planning pass changes: nudges to insert, pending ones whose due time moved, pending ones no
+/// longer called for.
+public struct NudgePlanChanges: Sendable {
+    public struct Move: Sendable, Equatable {
+        public var id: Int64
+        public var dueAt: Date
+    }
+
+    public var insert: [PlannedNudge] = []
+    public var move: [Move] = []
+    public var cancel: [Int64] = []
+
+    public init() {}
+
+    public var isEmpty: Bool { insert.isEmpty && move.isEmpty && cancel.isEmpty }
+}
+
 /// One nudge the current state of the store calls for.
 public struct PlannedNudge: Sendable, Equatable {
     public var kind: Nudge.Kind
@@ -258,53 +275,72 @@ public struct NudgePlanner: Sendable {
         return challengeReminders(for: campaign, recipient: nudge.recipient).contains { $0.dedupeKey == nudge.dedupeKey }
     }
 
-    /// One planning pass; returns how many nudges were added, moved or cancelled.
+    /// One planning pass in one transaction; returns how many nudges were added, moved or cancelled.
+    /// (The scheduler computes the changes from a read snapshot and writes them in a short transaction
+    /// of their own: `changes(in:now:)` and `apply(_:in:now:)`.)
     @discardableResult
     public func plan(in tx: IntakeTransaction, now: Date) throws -> Int {
-        var changes = 0
-        var desiredKeys = Set<String>()
+        try apply(changes(in: tx, now: now), in: tx, now: now)
+    }
+
+    /// What one planning pass would change, read from the store: nothing is written. The histories of the
+    /// open ideas are read in batches and the existing nudges by their keys in bulk, so a pass over an
+    /// intake of 100,000 ideas is a handful of queries.
+    public func changes(in tx: IntakeTransaction, now: Date) throws -> NudgePlanChanges {
+        var desiredNudges: [PlannedNudge] = []
         let open = try tx.drafts() + tx.ideas(stages: [.inkommen, .utvecklas, .testas], unit: nil)
+        let histories = try tx.events(ofIdeas: open.map(\.number))
         for idea in open {
-            for nudge in desired(for: idea, history: try tx.events(ofIdea: idea.number), now: now) {
-                desiredKeys.insert(nudge.dedupeKey)
-                changes += try apply(nudge, in: tx, now: now)
-            }
+            desiredNudges += desired(for: idea, history: histories[idea.number] ?? [], now: now)
         }
-        for nudge in try desiredChallengeReminders(in: tx, now: now) {
-            desiredKeys.insert(nudge.dedupeKey)
-            changes += try apply(nudge, in: tx, now: now)
-        }
+        desiredNudges += try desiredChallengeReminders(in: tx, now: now)
         let weekly = try tx.weeklyCheckinPeople()
-        for person in weekly {
-            let nudge = weeklyCheckin(for: person.id, now: now)
-            changes += try apply(nudge, in: tx, now: now)
+        desiredNudges += weekly.map { weeklyCheckin(for: $0.id, now: now) }
+
+        let existing = try tx.nudges(dedupeKeys: desiredNudges.map(\.dedupeKey))
+        var changes = NudgePlanChanges()
+        var desiredKeys = Set<String>()
+        for nudge in desiredNudges where desiredKeys.insert(nudge.dedupeKey).inserted {
+            guard let found = existing[nudge.dedupeKey] else {
+                changes.insert.append(nudge)
+                continue
+            }
+            if found.doneAt == nil, found.dueAt != nudge.dueAt, let id = found.id, nudge.kind != .weeklyCheckin {
+                changes.move.append(NudgePlanChanges.Move(id: id, dueAt: nudge.dueAt))
+            }
         }
         let opted = Set(weekly.map(\.id))
         for pending in try tx.pendingNudges() {
             guard let id = pending.id else { continue }
             let wanted =
                 pending.kind == .weeklyCheckin ? opted.contains(pending.recipient) : desiredKeys.contains(pending.dedupeKey)
-            if !wanted {
-                try tx.finishNudge(id, outcome: .cancelled, at: now, day: calendar.day(of: now))
-                changes += 1
-            }
+            if !wanted { changes.cancel.append(id) }
         }
         return changes
     }
 
-    private func apply(_ nudge: PlannedNudge, in tx: IntakeTransaction, now: Date) throws -> Int {
-        if let existing = try tx.nudge(dedupeKey: nudge.dedupeKey) {
-            guard existing.doneAt == nil, existing.dueAt != nudge.dueAt, let id = existing.id,
-                nudge.kind != .weeklyCheckin
-            else { return 0 }
-            try tx.setNudgeDue(id, to: nudge.dueAt)
-            return 1
+    /// Writes a pass's changes; returns how many took effect. Safe on a store that moved on since the changes
+    /// were read: a key that exists by now is not inserted again, and only pending nudges are moved or cancelled.
+    @discardableResult
+    public func apply(_ changes: NudgePlanChanges, in tx: IntakeTransaction, now: Date) throws -> Int {
+        var applied = 0
+        for nudge in changes.insert {
+            let inserted = try tx.planNudge(
+                Nudge(
+                    kind: nudge.kind, recipient: nudge.recipient, ideaNumber: nudge.ideaNumber, dueAt: nudge.dueAt,
+                    dedupeKey: nudge.dedupeKey, createdAt: now, campaignNumber: nudge.campaignNumber))
+            if inserted { applied += 1 }
         }
-        try tx.planNudge(
-            Nudge(
-                kind: nudge.kind, recipient: nudge.recipient, ideaNumber: nudge.ideaNumber, dueAt: nudge.dueAt,
-                dedupeKey: nudge.dedupeKey, createdAt: now, campaignNumber: nudge.campaignNumber))
-        return 1
+        for move in changes.move {
+            try tx.setNudgeDue(move.id, to: move.dueAt)
+            applied += tx.db.changesCount
+        }
+        let today = calendar.day(of: now)
+        for id in changes.cancel {
+            try tx.finishNudge(id, outcome: .cancelled, at: now, day: today)
+            applied += tx.db.changesCount
+        }
+        return applied
     }
 
     /// Whether a pending nudge is still called for by the state of the store (checked again at send time).

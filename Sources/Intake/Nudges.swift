@@ -92,6 +92,18 @@ extension IntakeTransaction {
         try Nudge.filter(Column("dedupe_key") == dedupeKey).fetchOne(db)
     }
 
+    /// The nudges with these dedupe keys, by key (one query per 500 keys).
+    public func nudges(dedupeKeys keys: [String]) throws -> [String: Nudge] {
+        var result: [String: Nudge] = [:]
+        for start in stride(from: 0, to: keys.count, by: 500) {
+            let chunk = Array(keys[start..<min(keys.count, start + 500)])
+            for nudge in try Nudge.filter(chunk.contains(Column("dedupe_key"))).fetchAll(db) {
+                result[nudge.dedupeKey] = nudge
+            }
+        }
+        return result
+    }
+
     public func nudge(id: Int64) throws -> Nudge? {
         try Nudge.fetchOne(db, key: id)
     }
@@ -143,5 +155,34 @@ extension IntakeTransaction {
     /// People who opted in to the weekly question.
     public func weeklyCheckinPeople() throws -> [Person] {
         try Person.filter(Column("weekly_checkin") == true).order(Column("id")).fetchAll(db)
+    }
+}
+
+extension IntakeTransaction {
+    /// Done nudges are kept only while the planner could want them again: the unique dedupe key is what
+    /// stops a reminder from being planned twice. A done nudge older than `cutoff` goes once its situation
+    /// is over: a draft reminder once the draft is submitted or gone, a follow-up once the idea left
+    /// `inkommen`, a stale-stage reminder once the idea moved or was updated after it (its key names the
+    /// stage and the time it counts from), a weekly question of a past week, a challenge reminder once the
+    /// challenge closed. Returns how many rows went.
+    @discardableResult
+    public func compactNudges(before cutoff: Date) throws -> Int {
+        try db.execute(
+            sql: """
+                DELETE FROM nudge WHERE done_at IS NOT NULL AND done_at < :cutoff AND (
+                    kind = 'weekly_checkin'
+                    OR (kind IN ('draft_reminder', 'draft_park') AND NOT EXISTS (
+                        SELECT 1 FROM idea WHERE idea.number = nudge.idea_number AND idea.stage = 'utkast'))
+                    OR (kind IN ('guide_followup', 'guide_escalation') AND NOT EXISTS (
+                        SELECT 1 FROM idea WHERE idea.number = nudge.idea_number AND idea.stage = 'inkommen'))
+                    OR (kind = 'stale_stage' AND NOT EXISTS (
+                        SELECT 1 FROM idea WHERE idea.number = nudge.idea_number
+                            AND idea.stage IN ('utvecklas', 'testas') AND idea.updated_at <= nudge.created_at))
+                    OR (kind IN ('challenge_halfway', 'challenge_deadline') AND EXISTS (
+                        SELECT 1 FROM campaign WHERE campaign.number = nudge.campaign_number AND campaign.closed_at IS NOT NULL))
+                )
+                """,
+            arguments: ["cutoff": cutoff])
+        return db.changesCount
     }
 }

@@ -77,11 +77,18 @@ public struct PersonalDataExport: Codable, Sendable, Equatable {
     public var pendingMessages: Int
     /// Audit entries about their ideas, and those in which they are the actor, oldest first.
     public var audit: [AuditEntry]
+    /// The messages to them the outbox still holds (waiting, or given up), with their text.
+    public var messages: [StoredMessage]
+    /// Sent messages in their direct chats the outbox keeps a record of (transaction id, room, time; the
+    /// text goes when a message is sent).
+    public var sentMessages: Int
 
     public init(
         user: UserID, person: Person?, ideas: [IdeaRecord], guiding: [Int] = [], directRooms: [RoomID] = [],
-        pendingMessages: Int = 0, audit: [AuditEntry] = []
+        pendingMessages: Int = 0, audit: [AuditEntry] = [], messages: [StoredMessage] = [], sentMessages: Int = 0
     ) {
+        self.messages = messages
+        self.sentMessages = sentMessages
         self.user = user
         self.person = person
         self.ideas = ideas
@@ -173,7 +180,8 @@ extension IntakeTransaction {
             arguments: [user.rawValue, user.rawValue])
         return PersonalDataExport(
             user: user, person: try person(user), ideas: Array(ideas), guiding: guiding,
-            directRooms: rooms.map(RoomID.init(rawValue:)), pendingMessages: pending, audit: audit)
+            directRooms: rooms.map(RoomID.init(rawValue:)), pendingMessages: pending, audit: audit,
+            messages: try storedMessages(for: user), sentMessages: try sentMessageCount(for: user))
     }
 
     // MARK: glöm mig
@@ -181,7 +189,8 @@ extension IntakeTransaction {
     /// Forgets a person at once: deletes their drafts, conversation state, settings (the person row) and
     /// direct-room mapping, and replaces their id by `pseudonym` wherever it stays: as author and guide
     /// of submitted ideas, as actor in the history, links and audit log. Sent (or given-up) outbox
-    /// entries to them or mentioning them are deleted; messages still waiting are delivered first.
+    /// entries to them or mentioning them are deleted; messages still waiting are delivered first, in
+    /// their direct room, with the pseudonym for the id (see `forgetOutbox`).
     @discardableResult
     public func forgetPerson(_ user: UserID, pseudonym: String, at date: Date) throws -> ForgetOutcome {
         precondition(Pseudonym.isPseudonym(pseudonym), "a pseudonym starts with \(Pseudonym.prefix)")
@@ -214,13 +223,8 @@ extension IntakeTransaction {
             try audit(
                 AuditEntry(at: date, actor: pseudonym, ideaNumber: number, action: .forgotten, detail: "glöm mig"))
         }
-        try db.execute(
-            sql: """
-                DELETE FROM outbox WHERE (sent_at IS NOT NULL OR failed_at IS NOT NULL)
-                AND (recipient = ? OR instr(CAST(body AS TEXT), ?) > 0
-                     OR room_id IN (SELECT room_id FROM direct_room WHERE user_id = ?))
-                """,
-            arguments: [id, id, id])
+        try forgetOutbox(id, pseudonym: pseudonym)
+        try forgetDigestRequests(id, pseudonym: pseudonym)
         // Planned reminders name the person as their recipient.
         try db.execute(sql: "DELETE FROM nudge WHERE recipient = ?", arguments: [id])
         try db.execute(sql: "DELETE FROM conversation_state WHERE user_id = ?", arguments: [id])

@@ -247,6 +247,16 @@ enum Schema {
             }
         }
         migrator.registerMigration("v8", migrate: RoomsSchema.v8)
+        migrator.registerMigration("v9") { db in
+            // A sent outbox entry keeps only what exactly-once needs (transaction id, room, remote id, sent
+            // time): the text, file and recipient of entries sent before this version go now.
+            try db.execute(
+                sql: """
+                    UPDATE outbox SET body = ?, attachment = NULL, recipient = NULL
+                    WHERE sent_at IS NOT NULL
+                    """,
+                arguments: [OutboxEntry.emptyBodyJSON])
+        }
         migrator.registerMigration("v10") { db in
             // The full-text index's vocabulary (documents per word): similar-idea lookups ask only for the
             // distinctive words of a new idea, so their cost does not grow with the ideas that share
@@ -259,6 +269,9 @@ enum Schema {
                 t.column("matches", .text).notNull()
                 t.column("computed_at", .datetime).notNull()
             }
+            // The digest reads a period's submissions and history lines by time.
+            try db.create(index: "idea_submitted_at", on: "idea", columns: ["submitted_at"])
+            try db.create(index: "idea_event_at", on: "idea_event", columns: ["at"])
             // `sammanfattning`: the request, written with the conversation's batch; the digest is built later
             // from a read snapshot, outside the bot's write transaction, and sent once.
             try db.create(table: "digest_request") { t in

@@ -6,6 +6,7 @@ import GRDB
 import Intake
 import Logging
 import Privacy
+import Synchronization
 
 /// What the engine needs to know about its deployment.
 public struct BotSettings: Sendable {
@@ -22,17 +23,13 @@ public struct BotSettings: Sendable {
     public var sharedRoom: RoomID?
     /// `matrix.coordinators_room`: digests and challenge summaries.
     public var coordinatorsRoom: RoomID?
-    /// Builds the coordinators' digest now (`sammanfattning`), as the messages to send.
-    public var digest: (@Sendable (IntakeTransaction, Date) throws -> [RichText])?
 
     public init(
         botUser: UserID, allowedDomains: [String], conversation: ConversationConfig, cursorKey: String,
-        flood: FloodGate.Limit = FloodGate.Limit(), sharedRoom: RoomID? = nil, coordinatorsRoom: RoomID? = nil,
-        digest: (@Sendable (IntakeTransaction, Date) throws -> [RichText])? = nil
+        flood: FloodGate.Limit = FloodGate.Limit(), sharedRoom: RoomID? = nil, coordinatorsRoom: RoomID? = nil
     ) {
         self.sharedRoom = sharedRoom
         self.coordinatorsRoom = coordinatorsRoom
-        self.digest = digest
         self.flood = flood
         self.botUser = botUser
         self.allowedDomains = allowedDomains.map { $0.lowercased() }
@@ -55,6 +52,8 @@ public struct BatchOutcome: Sendable, Equatable {
     public var failed = 0
     /// Events set aside by the quarantine.
     public var quarantined = 0
+    /// `sammanfattning` requests recorded (the digest service builds them).
+    public var digestRequests = 0
     public var outboxAdded = 0
 }
 
@@ -71,6 +70,9 @@ public final class BotEngine: Sendable {
     private let logger: Logger
     private let floodGate: FloodGate
     private let crashpoints: Crashpoints
+    /// Set by `glöm mig`: the write-ahead log still holds page copies with the person's id until the
+    /// next checkpoint (`checkpointAfterForget`).
+    private let forgotSinceCheckpoint = Mutex(false)
 
     public init(
         store: IntakeStore, prompts: PromptCatalog, settings: BotSettings, logger: Logger,
@@ -88,6 +90,9 @@ public final class BotEngine: Sendable {
     public func cursor() throws -> String? {
         try store.read { try $0.value(settings.cursorKey) }
     }
+
+    /// Done nudges whose situation is over are kept this long (for `nudges simulate` and support questions).
+    public static let nudgeRetention: TimeInterval = 30 * 86_400
 
     /// Servers never re-deliver an event this old, so its id need not be remembered longer.
     public static let processedRetention: TimeInterval = 30 * 86_400
@@ -119,7 +124,9 @@ public final class BotEngine: Sendable {
                     // The breadcrumb names this event while it is handled: if it traps, the next start knows.
                     try CrashGuard.watch(InFlight(.event, event.id)) {
                         try tx.db.inSavepoint {
-                            let added = try self.handle(event, in: tx, now: now)
+                            var digestRequested = false
+                            let added = try self.handle(event, in: tx, now: now, digestRequested: &digestRequested)
+                            if digestRequested { outcome.digestRequests += 1 }
                             if let added {
                                 outcome.handled += 1
                                 outcome.outboxAdded += added
@@ -183,7 +190,7 @@ public final class BotEngine: Sendable {
     }
 
     /// Handles one event; returns the number of outbox entries added, or nil when the event was ignored.
-    private func handle(_ event: ChatEvent, in tx: IntakeTransaction, now: Date) throws -> Int? {
+    private func handle(_ event: ChatEvent, in tx: IntakeTransaction, now: Date, digestRequested: inout Bool) throws -> Int? {
         // A membership change is about the room, whoever made it (the bot's own join included).
         if case .membership(let members) = event.kind { return try membershipChanged(members, event: event, tx: tx, now: now) }
         if event.sender == settings.botUser { return nil }
@@ -288,6 +295,7 @@ public final class BotEngine: Sendable {
                 try outbox.add(notice, style: .notice)
             }
             try converse(text: scan.masked, event: event, campaign: campaign, tx: tx, outbox: &outbox, now: now)
+            digestRequested = outbox.digestRequested
             if taken, scan.clientCaseWarning { try outbox.add(prompts.text(.privacyClientCase, try language())) }
             return outbox.added
         }
@@ -413,12 +421,14 @@ public final class BotEngine: Sendable {
                 try post(body, to: target, outbox: &outbox)
             case .saveLift(let request): try tx.saveLiftRequest(request)
             case .digestNow:
-                let parts = try settings.digest?(tx, now) ?? []
-                if settings.coordinatorsRoom != nil {
-                    for part in parts { try post(part, to: .coordinators, outbox: &outbox, style: .notice) }
-                } else {
-                    for part in parts { try outbox.add(part, style: .notice) }
-                }
+                // Only the request is stored now: the digest is built from a read snapshot by the
+                // `DigestRequestService`, so a large intake's digest never holds this transaction.
+                let room = settings.coordinatorsRoom ?? (outbox.recipient == nil ? event.room : nil)
+                try tx.requestDigest(
+                    DigestRequest(
+                        key: "ondemand.\(event.id)", requestedBy: event.sender, roomID: room,
+                        recipient: room == nil ? outbox.recipient : nil, requestedAt: now))
+                outbox.digestRequested = true
             }
         }
         if forgotten { return }  // nothing of the person is stored again
@@ -481,6 +491,7 @@ public final class BotEngine: Sendable {
         while try tx.isActorKnown(pseudonym) { pseudonym = Pseudonym.make(using: &generator) }
         let outcome = try tx.forgetPerson(user, pseudonym: pseudonym, at: now)
         try tx.forgetRoomTraces(of: user)
+        forgotSinceCheckpoint.withLock { $0 = true }
         logger.notice(
             "forgot a person on request",
             metadata: [
@@ -489,18 +500,38 @@ public final class BotEngine: Sendable {
             ])
     }
 
-    /// `privacy.draft_retention`: deletes drafts and conversation states not touched for `retention`,
-    /// then empties the write-ahead log so forgotten and deleted data leaves no copies on disk.
+    /// After a batch with a `glöm mig`: empties the write-ahead log into the database file (whose deleted
+    /// content `secure_delete` overwrote), so no old page copy on disk holds the forgotten id. Returns
+    /// whether it did.
+    @discardableResult
+    public func checkpointAfterForget() throws -> Bool {
+        guard forgotSinceCheckpoint.withLock({ flag in defer { flag = false }; return flag }) else { return false }
+        try store.checkpoint()
+        return true
+    }
+
+    /// `privacy.draft_retention`: deletes drafts and conversation states not touched for `retention` and
+    /// old outbox entries (`deleteExpiredOutbox`), then empties the write-ahead log so forgotten and deleted data leaves no copies on disk.
     @discardableResult
     public func applyRetention(_ retention: Duration, now: Date) throws -> RetentionOutcome {
         let seconds = TimeInterval(retention.components.seconds)
         let cutoff = now.addingTimeInterval(-seconds)
-        let outcome = try store.write { try $0.deleteExpired(before: cutoff, at: now) }
+        let (outcome, outbox) = try store.write { tx in
+            (try tx.deleteExpired(before: cutoff, at: now), try tx.deleteExpiredOutbox(before: cutoff, at: now))
+        }
+        // Done nudges whose situation is over (the dedupe key is no longer needed), a month on.
+        let compacted = try store.write { try $0.compactNudges(before: now.addingTimeInterval(-Self.nudgeRetention)) }
+        if compacted > 0 { logger.info("retention: compacted done nudges", metadata: ["nudges": "\(compacted)"]) }
         try store.checkpoint()
         if outcome.drafts + outcome.states > 0 {
             logger.info(
                 "retention: deleted old drafts and conversation states",
                 metadata: ["drafts": "\(outcome.drafts)", "states": "\(outcome.states)"])
+        }
+        if outbox.sent + outbox.undelivered > 0 {
+            logger.info(
+                "retention: deleted old outbox entries",
+                metadata: ["sent": "\(outbox.sent)", "undelivered": "\(outbox.undelivered)"])
         }
         return outcome
     }
@@ -517,6 +548,8 @@ private struct OutboxWriter {
     var added = 0
     /// Set when the event came from a group room: replies go to this person's direct chat instead.
     var recipient: UserID?
+    /// The event asked for a digest (`sammanfattning`): the digest service is to be woken.
+    var digestRequested = false
 
     /// A reply in the event's room (or to `recipient`), or a join/leave of that room.
     mutating func add(

@@ -17,6 +17,7 @@ public enum IdeaExport {
     /// CSV as spreadsheets in a Swedish locale read it: UTF-8 with a byte-order mark (so Excel knows the
     /// encoding and keeps å/ä/ö), `;` between fields (the Swedish list separator), CRLF line ends, and
     /// fields quoted when they hold `;`, `"`, a line break or leading/trailing space (quotes doubled).
+    /// Every cell that a spreadsheet would take for a formula is neutralised first (see `neutralise`).
     public static func csv(_ ideas: [Idea], links: [Int: [Int]] = [:]) -> Data {
         var text = "\u{FEFF}" + columns.joined(separator: ";") + "\r\n"
         for idea in ideas {
@@ -27,15 +28,31 @@ public enum IdeaExport {
                 (links[idea.number] ?? []).map(String.init).joined(separator: " "),
                 idea.campaign.map(String.init) ?? "",
             ]
-            text += fields.map(quote).joined(separator: ";") + "\r\n"
+            text += fields.map { quote(neutralise($0)) }.joined(separator: ";") + "\r\n"
         }
         return Data(text.utf8)
+    }
+
+    /// The characters that make Excel, LibreOffice or Google Sheets read a cell as a formula (OWASP, *CSV
+    /// Injection*): `=`, `+`, `-`, `@`, tab and carriage return.
+    static let formulaTriggers: Set<Character> = ["=", "+", "-", "@", "\t", "\r", "\r\n"]
+
+    /// A cell that starts with a formula character, also after leading spaces or line breaks (some
+    /// spreadsheets trim them), gets a single quote in front, so it is read as text: an idea that begins
+    /// `=HYPERLINK(…)` stays words. Everything else is unchanged. The JSON export is not a spreadsheet and
+    /// stays raw.
+    static func neutralise(_ field: String) -> String {
+        guard let first = field.first(where: { $0 != " " && $0 != "\n" }), formulaTriggers.contains(first) else {
+            return field
+        }
+        return "'" + field
     }
 
     static func quote(_ field: String) -> String {
         // Line breaks inside a field are kept as CRLF too, as Excel writes them.
         let normalized = field.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\n", with: "\r\n")
-        let needsQuotes = normalized.contains(where: { $0 == ";" || $0 == "\"" || $0 == "\r" || $0 == "\n" || $0 == "," })
+        // By scalars: "\r\n" is one Character, equal to neither "\r" nor "\n".
+        let needsQuotes = normalized.unicodeScalars.contains(where: { ";\"\r\n,".unicodeScalars.contains($0) })
             || normalized.first?.isWhitespace == true || normalized.last?.isWhitespace == true
         guard needsQuotes else { return normalized }
         return "\"" + normalized.replacingOccurrences(of: "\"", with: "\"\"") + "\""

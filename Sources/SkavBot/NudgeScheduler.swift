@@ -141,7 +141,9 @@ public final class NudgeScheduler: Service, Sendable {
     @discardableResult
     public func runOnce(now: Date) throws -> Pass {
         var pass = Pass()
-        try store.write { tx in _ = try planner.plan(in: tx, now: now) }
+        // Planning reads the whole open intake: from a read snapshot, then a short write of the changes.
+        let changes = try store.read { tx in try planner.changes(in: tx, now: now) }
+        if !changes.isEmpty { try store.write { tx in _ = try planner.apply(changes, in: tx, now: now) } }
         let due = try store.read { try $0.dueNudges(at: now) }
         var wrote = false
         for candidate in due {
@@ -213,8 +215,9 @@ public final class NudgeScheduler: Service, Sendable {
         var suffix: String
     }
 
-    /// One audience's digest for `slot`, at most once: built for the period since that audience's last digest,
-    /// enqueued to every target and recorded in `digest_run`, all in one transaction. The run is recorded even
+    /// One audience's digest for `slot`, at most once: built from a read snapshot for the period since that
+    /// audience's last digest, then enqueued to every target and recorded in `digest_run` in one short
+    /// transaction. The run is recorded even
     /// when there was nothing to send (an empty inbox), so the slot is done either way. Returns the key when
     /// messages went out.
     private func deliverDigest(
@@ -223,11 +226,17 @@ public final class NudgeScheduler: Service, Sendable {
     ) throws -> String? {
         let key = prefix + slot.key
         let calendar = planner.calendar
-        let sent = try store.write { tx -> Bool in
-            guard try !tx.digestSent(key: key) else { return false }
+        // The long part from a read snapshot: the conversation's writes go on meanwhile.
+        let built = try store.read { tx -> (since: Date, parts: [RichText])? in
+            guard try !tx.digestSent(key: key) else { return nil }
             let since = try tx.lastDigestUntil(prefix: prefix)
                 ?? Self.previousNominal(schedule, before: slot, calendar: calendar)
-            let parts = try build(tx, since)
+            return (since, try build(tx, since))
+        }
+        guard let (since, parts) = built else { return nil }
+        // Then one short transaction: the messages and the run, once.
+        let sent = try store.write { tx -> Bool in
+            guard try !tx.digestSent(key: key) else { return false }
             for (index, part) in parts.enumerated() {
                 for target in targets {
                     let room = try target.room ?? target.recipient.flatMap { try tx.directRoom(of: $0) }

@@ -149,12 +149,17 @@ public final class OutboxSender: Service, Sendable {
         }
         let room = try await createDirectRoom(for: recipient)
         let openedAt = now()
-        try await store.write { tx in
-            try tx.setDirectRoom(room, for: recipient, at: openedAt)
-            try tx.setOutboxRoom(id, room: room)
-            try tx.finishRoomCreation(for: recipient)
+        // A person forgotten (`glöm mig`) while the room was being opened gets no direct-room row again.
+        guard
+            let chosen = try await store.write({ tx -> RoomID? in
+                let chosen = try tx.recordOpenedDirectRoom(room, for: recipient, outbox: id, at: openedAt)
+                try tx.finishRoomCreation(for: recipient)
+                return chosen
+            })
+        else {
+            throw ChatError(.rejected, "outbox entry \(entry.txnID) no longer exists")
         }
-        return room
+        return chosen
     }
 
     /// Creating a room is not idempotent: the attempt is recorded (with the token the room is created with)

@@ -34,15 +34,18 @@ extension SkavApp {
                 botUser: UserID(settings.userID), allowedDomains: settings.allowedDomains,
                 conversation: conversationConfig(config, filesSupported: matrix.capabilities.supportsFiles), cursorKey: "matrix.cursor", flood: floodLimit(config),
                 sharedRoom: settings.sharedRoom.map(RoomID.init(rawValue:)),
-                coordinatorsRoom: settings.coordinatorsRoom.map(RoomID.init(rawValue:)),
-                digest: onDemandDigest(config: config, prompts: prompts, capabilities: matrix.capabilities)),
+                coordinatorsRoom: settings.coordinatorsRoom.map(RoomID.init(rawValue:))),
             logger: logger, crashpoints: crashpoints)
         try armCrashGuard(database: config.databasePath, engine: engine, logger: logger)
         let wake = WakeSignal()
         let ready = ReadyGate()
+        let digestWake = WakeSignal()
         let sync = SyncService(
-            chat: matrix, engine: engine, wake: wake, ready: ready, crashpoints: crashpoints, logger: logger,
-            draftRetention: config.draftRetention)
+            chat: matrix, engine: engine, wake: wake, digestWake: digestWake, ready: ready, crashpoints: crashpoints,
+            logger: logger, draftRetention: config.draftRetention)
+        let requestedDigests = DigestRequestService(
+            store: store, build: onDemandDigest(config: config, prompts: prompts, capabilities: matrix.capabilities),
+            wake: digestWake, sent: wake, ready: ready, logger: logger)
         let sender = OutboxSender(
             store: store, chat: matrix, wake: wake, ready: ready, crashpoints: crashpoints, logger: logger)
         let nudges = NudgeScheduler(
@@ -62,6 +65,8 @@ extension SkavApp {
                     .init(service: sender, successTerminationBehavior: .gracefullyShutdownGroup,
                         failureTerminationBehavior: .gracefullyShutdownGroup),
                     .init(service: nudges, successTerminationBehavior: .gracefullyShutdownGroup,
+                        failureTerminationBehavior: .gracefullyShutdownGroup),
+                    .init(service: requestedDigests, successTerminationBehavior: .gracefullyShutdownGroup,
                         failureTerminationBehavior: .gracefullyShutdownGroup),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
@@ -155,6 +160,8 @@ extension SkavApp {
     /// `skav doctor`: config, database, prompts, server reachability and credentials.
     public static func doctor(config: SkavConfig, logger: Logger) async -> [Check] {
         var checks = [Check(name: "config", ok: true, detail: "chat.kind \(config.chatKind.rawValue), language \(config.language.rawValue), \(config.units.count) units, \(config.challenges.count) challenges")]
+        // Before the store is opened (which creates what is missing, strictly): the modes as they are.
+        checks.append(fileModeCheck(databasePath: config.databasePath))
         var store: IntakeStore?
         do {
             let opened = try openStore(config)
@@ -218,6 +225,19 @@ extension SkavApp {
             checks.append(Check(name: "credentials", ok: false, detail: "\(error)"))
         }
         return checks
+    }
+}
+
+extension SkavApp {
+    /// `doctor`: the database's folder and files are for the bot's user only (0700, 0600).
+    public static func fileModeCheck(databasePath: String) -> Check {
+        let problems = PrivateFiles.problems(databasePath: databasePath)
+        guard !problems.isEmpty else {
+            return Check(name: "file modes", ok: true, detail: "the database and its folder are for the owner only")
+        }
+        return Check(
+            name: "file modes", ok: true, warning: true,
+            detail: "the database holds the access token and everyone's ideas; " + problems.joined(separator: "; "))
     }
 }
 

@@ -52,10 +52,12 @@ public enum SkavApp {
         let settings = BotSettings(
             botUser: botUser, allowedDomains: [], conversation: conversationConfig(config, filesSupported: chat.capabilities.supportsFiles),
             cursorKey: "terminal.cursor",
-            flood: floodLimit(config),
-            digest: onDemandDigest(config: config, prompts: prompts, capabilities: chat.capabilities))
+            flood: floodLimit(config))
         let engine = BotEngine(store: store, prompts: prompts, settings: settings, logger: logger)
         let sender = OutboxSender(store: store, chat: chat, wake: WakeSignal(), logger: logger)
+        let digests = DigestRequestService(
+            store: store, build: onDemandDigest(config: config, prompts: prompts, capabilities: chat.capabilities),
+            wake: WakeSignal(), sent: nil, logger: logger)
         write(prompts.text(.terminalIntro, language, ["database": config.databasePath]).plainText + "\n")
         // Replies a previous session committed but did not get to print.
         try await sender.drain()
@@ -65,7 +67,9 @@ public enum SkavApp {
             let event = ChatEvent(
                 id: "terminal.\(UUID().uuidString)", room: TerminalChat.room, sender: user, kind: .message(text: line),
                 timestamp: Date(), isDirectRoom: true)
-            try engine.process(ChatBatch(events: [event], cursor: "terminal"), now: Date())
+            let outcome = try engine.process(ChatBatch(events: [event], cursor: "terminal"), now: Date())
+            try engine.checkpointAfterForget()
+            if outcome.digestRequests > 0 { try digests.serve(now: Date()) }
             try await sender.drain()
         }
         write("\n")

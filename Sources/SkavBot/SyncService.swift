@@ -12,6 +12,8 @@ public final class SyncService: Service, Sendable {
     private let chat: any ChatService
     private let engine: BotEngine
     private let wake: WakeSignal
+    /// Woken when a batch recorded a digest request (`DigestRequestService`).
+    private let digestWake: WakeSignal?
     private let ready: ReadyGate
     private let crashpoints: Crashpoints
     private let logger: Logger
@@ -21,7 +23,7 @@ public final class SyncService: Service, Sendable {
     private let draftRetention: Duration
 
     public init(
-        chat: any ChatService, engine: BotEngine, wake: WakeSignal, ready: ReadyGate = ReadyGate(), crashpoints: Crashpoints = Crashpoints(specification: nil),
+        chat: any ChatService, engine: BotEngine, wake: WakeSignal, digestWake: WakeSignal? = nil, ready: ReadyGate = ReadyGate(), crashpoints: Crashpoints = Crashpoints(specification: nil),
         logger: Logger, now: @escaping @Sendable () -> Date = { Date() },
         sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
         draftRetention: Duration = SkavConfig.defaultDraftRetention
@@ -30,6 +32,7 @@ public final class SyncService: Service, Sendable {
         self.chat = chat
         self.engine = engine
         self.wake = wake
+        self.digestWake = digestWake
         self.ready = ready
         self.crashpoints = crashpoints
         self.logger = logger
@@ -80,6 +83,7 @@ public final class SyncService: Service, Sendable {
                 let batch = try await chat.poll(cursor: cursor)
                 let moment = now()
                 let outcome = try engine.process(batch, now: moment)
+                try engine.checkpointAfterForget()
                 backoff.reset()
                 if moment.timeIntervalSince(lastPrune) > Self.pruneInterval {
                     lastPrune = moment
@@ -90,6 +94,7 @@ public final class SyncService: Service, Sendable {
                     crashpoints.reached(.afterCommit)
                     wake.wake()
                 }
+                if outcome.digestRequests > 0 { digestWake?.wake() }
                 if outcome.handled + outcome.failed > 0 {
                     logger.debug(
                         "batch committed",

@@ -30,6 +30,9 @@ struct Common: ParsableArguments {
     var database: String?
 
     func load(requireConfig: Bool = false) throws -> SkavConfig {
+        // Every subcommand starts here: whatever it creates (the database, its -wal and -shm, exports) is
+        // for this user only, also where a file is not created with an explicit mode.
+        umask(0o077)
         var settings: SkavConfig
         if let config {
             do {
@@ -222,7 +225,8 @@ struct Ideas: AsyncParsableCommand {
                     }
                 }
                 if let output {
-                    try data.write(to: URL(fileURLWithPath: output), options: .atomic)
+                    // Every idea with its idea-giver: for the operator's user only (0600).
+                    try PrivateFiles.write(data, to: output)
                 } else {
                     FileHandle.standardOutput.write(data)
                 }

@@ -66,6 +66,7 @@ import Testing
         .pipelineSimilarLine: ["number", "title", "stage"], .pipelineDetailAuthor: ["user"],
         .pipelineDetailGuide: ["user"], .pipelineDetailAge: ["days"], .pipelineDetailLinks: ["numbers"],
         .pipelineDetailHint: ["number"], .pipelineStatsTitle: ["count"], .pipelineStatsLine: ["name", "count"],
+        .pipelineSimilarHidden: ["count"], .pipelineSimilarHiddenStaff: ["count"],
         .noticeNewIdea: ["unit", "number", "title"], .noticeClaimed: ["number", "title"],
         .noticeStageInkommen: ["number", "title"], .noticeStageBedoms: ["number", "title"],
         .noticeStageUtvecklas: ["number", "title"], .noticeStageTestas: ["number", "title"],

@@ -4,6 +4,9 @@ extension CatalogTests {
     /// The placeholders the digest (`Sources/Digest`) fills in; merged into `expectedPlaceholders`.
     static let digestPlaceholders: [PromptKey: Set<String>] = [
         .digestTitle: ["from", "to"], .digestDays: ["count"],
+        .digestMore: ["count"], .digestMoreInFile: ["count"], .digestByUnit: ["counts"], .digestByStage: ["counts"],
+        .digestCountItem: ["name", "count"], .digestCountOthers: ["count"],
+        .digestOverdueSummary: ["followup", "escalated", "stale"], .digestFileCaption: ["from", "to"],
         .digestNewTitle: ["count"], .digestNewLine: ["number", "title", "unit"],
         .digestNewChallenge: ["challenge"], .digestNewBenefits: ["benefits"],
         .digestFunnelTitle: ["count"], .digestFunnelItem: ["stage", "count"],

@@ -196,13 +196,33 @@ import Testing
             ])
     }
 
+    @Test func aThousandNewIdeasAreCountedAndCutToTheTop() throws {
+        let prompts = try loadPrompts()
+        var data = Self.thousand()
+        data.newIdeas += (1_001...1_040).map { number in
+            DigestData.NewIdea(idea: Self.idea(number, "Idé \(number)", unit: "Skola"), challenge: nil, benefits: nil)
+        }
+        for withFile in [false, true] {
+            let document = DigestBuilder.build(data, language: .sv, prompts: prompts, calendar: calendar, withFile: withFile)
+            let messages = DigestRenderer.messages(document, capabilities: matrix)
+            #expect(messages.count == 1, "a week of 1,040 ideas fits one message")
+            let plain = messages[0].plainText
+            #expect(plain.contains("Nya idéer (1040)\nPer förvaltning: Socialtjänst 1000 · Skola 40\n• #1 "))
+            #expect(plain.contains("• #10 ") && !plain.contains("• #11 "))
+            #expect(plain.contains(withFile ? "…och 1030 till – hela listan finns i den bifogade filen." : "…och 1030 till."))
+        }
+        #expect(DigestBuilder.isCut(data))
+        #expect(!DigestBuilder.isCut(DigestData(period: Self.week)))
+    }
+
     @Test(arguments: [
         matrix, mattermost, ChatCapabilities(maxMessageBytes: 4_000, markup: .plain),
         ChatCapabilities(maxMessageBytes: 16_383, markup: .plain),
     ])
     func thousandIdeasSplitAtSectionBoundaries(capabilities: ChatCapabilities) throws {
         let prompts = try loadPrompts()
-        let document = DigestBuilder.build(Self.thousand(), language: .sv, prompts: prompts, calendar: calendar)
+        // Uncapped, to test the splitting of a section longer than a message.
+        let document = DigestBuilder.build(Self.thousand(), language: .sv, prompts: prompts, calendar: calendar, limit: .max)
         let messages = DigestRenderer.messages(document, capabilities: capabilities)
         #expect(messages.count > 1)
         for message in messages {
@@ -240,7 +260,7 @@ import Testing
     }
 
     @Test func englishContinuationMarker() throws {
-        let document = DigestBuilder.build(Self.thousand(), language: .en, prompts: try loadPrompts(), calendar: calendar)
+        let document = DigestBuilder.build(Self.thousand(), language: .en, prompts: try loadPrompts(), calendar: calendar, limit: .max)
         let messages = DigestRenderer.messages(document, capabilities: mattermost)
         #expect(messages.count > 1)
         #expect(messages[1].plainText.hasPrefix("New ideas (1000) (cont.)\n• #"))

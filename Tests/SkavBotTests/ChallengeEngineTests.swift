@@ -32,15 +32,21 @@ import Testing
                     conversation: ConversationConfig(
                         units: ["Socialtjänst"], roles: Roles(coordinators: [ia]), sharedRoom: sharedRoom != nil,
                         coordinatorsRoom: coordinatorsRoom != nil),
-                    cursorKey: "matrix.cursor", sharedRoom: sharedRoom, coordinatorsRoom: coordinatorsRoom,
-                    digest: { tx, _ in
-                        let count = try tx.ideas(stages: nil, unit: nil).count
-                        return [RichText(plain: "Sammanfattning: \(count) idéer"), "Del två"]
-                    }),
+                    cursorKey: "matrix.cursor", sharedRoom: sharedRoom, coordinatorsRoom: coordinatorsRoom),
                 logger: quietLogger)
+            digests = DigestRequestService(
+                store: store,
+                build: { tx, _ in
+                    let count = try tx.ideas(stages: nil, unit: nil).count
+                    return [RichText(plain: "Sammanfattning: \(count) idéer"), "Del två"]
+                }, wake: WakeSignal(), sent: nil, logger: quietLogger)
         }
 
+        let digests: DigestRequestService
+
+        /// What the running bot does after a batch: requested digests are built, then the outbox is sent.
         func drain() async throws {
+            try digests.serve(now: Date(timeIntervalSince1970: 1_790_000_000))
             try await OutboxSender(store: store, chat: chat, wake: WakeSignal(), logger: quietLogger).drain()
         }
 

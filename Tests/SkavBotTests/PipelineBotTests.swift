@@ -117,7 +117,7 @@ import Testing
         let lines = text.components(separatedBy: "\r\n")
         #expect(lines[0].hasPrefix("number;title;stage;unit;challenge;benefits;problem;solution;author;guide"))
         #expect(lines[1].hasPrefix("7;\"Tolk; snabbare\";bedoms;Äldreomsorg;;;\"Det \"\"tar\"\" för lång tid,"))
-        #expect(lines[2].hasPrefix("vi väntar.\";Åtgärd: öppna förbokning;@anna:kommun.se;;"))
+        #expect(lines[2].hasPrefix("vi väntar.\";Åtgärd: öppna förbokning;'@anna:kommun.se;;"))
         #expect(lines[2].hasSuffix(";3 9;"))
         #expect(text.hasSuffix("\r\n"))
         #expect(!text.replacingOccurrences(of: "\r\n", with: "").contains("\n"))

@@ -36,14 +36,17 @@ THANKS = [
 # Everyone sends the same idea, so all but the first are told about earlier similar ideas (which ones
 # depends on who came first): the paragraph is cut from the thanks.
 SIMILAR = yaml.safe_load(PROMPTS.read_text(encoding="utf-8"))["pipeline"]["similar_title"]
+# Other people's similar ideas are only counted (issue 11.8): that paragraph is cut too.
+SIMILAR_HIDDEN = yaml.safe_load(PROMPTS.read_text(encoding="utf-8"))["pipeline"]["similar_hidden"].split("{count}")[0]
 
 
 def normalise(bodies: list[str]) -> list[str]:
     """Idea numbers depend on who came first, and so does the thanks variant; all else must be identical."""
     result = []
     for body in bodies:
-        if SIMILAR in body:
-            body = body[: body.index(SIMILAR)].rstrip()
+        for marker in (SIMILAR, SIMILAR_HIDDEN):
+            if marker in body:
+                body = body[: body.index(marker)].rstrip()
         body = NUMBER.sub("#N", body)
         for variant in THANKS:
             if body.startswith(variant):

@@ -220,3 +220,87 @@ def test_calendar_refuses_a_broken_calendar_config(tmp_path):
     result = skav("calendar", "2026", "--config", str(config))
     assert result.returncode == 2
     assert "'calendar.working_hours'" in result.stderr and "Fatal error" not in result.stderr
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def test_csv_export_holds_no_live_formula(tmp_path):
+    """An idea that starts like a formula is text in the CSV a spreadsheet opens (OWASP CSV injection):
+    every cell that starts with = + - @ tab or CR gets a leading single quote; the JSON export stays raw."""
+    import csv
+    import io
+
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {"HOME": str(home), "XDG_DATA_HOME": ""}
+    hyperlink = '=HYPERLINK("http://evil.example/x";"Klicka här")'
+    lines = f"{hyperlink}\nhoppa\n-2+3 @SUMMA(A1)\nskicka\n"
+    result = skav(stdin=lines, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "#1" in result.stdout
+
+    out = tmp_path / "ideas.csv"
+    exported = skav("ideas", "export", "--format", "csv", "--output", str(out), env=env)
+    assert exported.returncode == 0, exported.stderr
+    text = out.read_bytes().decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
+    assert len(rows) == 2, rows
+    header, row = rows
+    assert len(row) == len(header)
+    for name, cell in zip(header, row):
+        first = cell.lstrip(" \n")[:1]
+        assert first not in FORMULA_START or first == "", f"{name} is a live formula: {cell!r}"
+    cells = dict(zip(header, row))
+    assert cells["problem"] == "'" + hyperlink, "the text is kept behind the quote"
+    assert cells["solution"] == "'-2+3 @SUMMA(A1)"
+    assert cells["author"].startswith("'@") and cells["author"].endswith(":terminal")
+    assert cells["number"] == "1"
+
+    raw = skav("ideas", "export", "--format", "json", env=env)
+    assert raw.returncode == 0, raw.stderr
+    assert json.loads(raw.stdout)[0]["problem"] == hyperlink, "the JSON export is not a spreadsheet: raw"
+
+
+def test_doctor_warns_about_a_database_open_to_others(tmp_path):
+    """The database holds the access token: a 0644 file (or a 0755 folder) is named with the chmod to run."""
+    data = tmp_path / "data"
+    config = tmp_path / "skav.yaml"
+    config.write_text(
+        "chat: {kind: matrix}\n"
+        "matrix: {homeserver: 'http://127.0.0.1:9', user_id: '@skav:localhost'}\n"
+        f"database: {{path: {data / 'skav.sqlite'}}}\n",
+        encoding="utf-8",
+    )
+    first = skav("doctor", "--config", str(config))
+    assert "ok   file modes" in first.stdout, first.stdout
+    db = data / "skav.sqlite"
+    assert oct(db.stat().st_mode & 0o777) == "0o600" and oct(data.stat().st_mode & 0o777) == "0o700"
+
+    db.chmod(0o644)
+    data.chmod(0o755)
+    result = skav("doctor", "--config", str(config))
+    warn = [line for line in result.stdout.splitlines() if line.startswith("warn file modes")]
+    assert warn, result.stdout
+    assert f"chmod 600 {db}" in warn[0] and f"chmod 700 {data}" in warn[0]
+    assert "FAIL server" in result.stdout, "the other checks run as before"
+
+
+def test_exports_are_for_the_owner_only(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {"HOME": str(home), "XDG_DATA_HOME": ""}
+    assert skav(stdin="Skrivaren är trasig\nklar\n", env=env).returncode == 0
+    out = tmp_path / "ideas.csv"
+    out.write_text("old")
+    out.chmod(0o644)
+    result = subprocess.run(
+        ["sh", "-c", f"umask 022 && exec {skav_bin()} ideas export --format csv --output {out}"],
+        capture_output=True, text=True, timeout=60, env={**os.environ, **env},
+    )
+    assert result.returncode == 0, result.stderr
+    assert oct(out.stat().st_mode & 0o777) == "0o600"
+    db = home / ".local/share/skav/skav.sqlite"
+    for path in [db, *db.parent.glob("skav.sqlite-*")]:
+        assert oct(path.stat().st_mode & 0o777) == "0o600", path
+    assert oct(db.parent.stat().st_mode & 0o777) == "0o700"

@@ -1,0 +1,188 @@
+import Chat
+import Foundation
+import GRDB
+
+// What the outbox keeps (issue 11.4 and 11.5): a sent entry keeps only what exactly-once delivery and
+// replies to announcements need (transaction id, room, remote id, sent time); its text, file and
+// recipient go in the transaction that marks it sent. Retention removes old entries; `glöm mig` leaves
+// the person's raw id in none of them.
+
+extension OutboxEntry {
+    /// The stored form of an emptied body: an empty `RichText`, as the record encodes it.
+    public static let emptyBodyJSON: String = {
+        let data = (try? databaseJSONEncoder(for: "body").encode(RichText())) ?? Data(#"{"spans":[]}"#.utf8)
+        return String(decoding: data, as: UTF8.self)
+    }()
+}
+
+/// An outbox entry still holding a message for the person, as `mina data` lists it.
+public struct StoredMessage: Codable, Sendable, Equatable {
+    /// waiting (not sent yet) or failed (given up; kept for the operator until retention).
+    public var status: String
+    public var room: RoomID?
+    public var createdAt: Date
+    public var text: String
+    /// The name of a file sent with it (its content is the file itself), if any.
+    public var file: String?
+
+    public init(status: String, room: RoomID?, createdAt: Date, text: String, file: String?) {
+        self.status = status
+        self.room = room
+        self.createdAt = createdAt
+        self.text = text
+        self.file = file
+    }
+}
+
+/// What one outbox retention run deleted.
+public struct OutboxRetentionOutcome: Sendable, Equatable {
+    /// Sent entries (already without text) past the period.
+    public var sent: Int
+    /// Entries never delivered (waiting or given up) older than the retention: not sent any more.
+    public var undelivered: Int
+    public init(sent: Int, undelivered: Int) {
+        self.sent = sent
+        self.undelivered = undelivered
+    }
+}
+
+extension IntakeTransaction {
+    /// How long a sent entry (its transaction id, room and remote id; no text) is kept: exactly as long as
+    /// the ids of processed events (a replayed event must find its replies already in the outbox), which is
+    /// far past the server's de-duplication of transaction ids (Synapse: minutes to a day). Then it goes,
+    /// whatever the retention: the outbox does not grow with the intake.
+    public static let sentOutboxMinimumKeep: TimeInterval = 30 * 86_400
+
+    /// Retention for the outbox: deletes sent entries once `sentOutboxMinimumKeep` has passed (not the
+    /// announcements of a challenge still open, which replies point to), and entries never delivered,
+    /// waiting or given up, created before `cutoff` (`privacy.draft_retention`): a reply that late would
+    /// only puzzle, and its text is personal data.
+    @discardableResult
+    public func deleteExpiredOutbox(before cutoff: Date, at date: Date) throws -> OutboxRetentionOutcome {
+        let sentCutoff = date.addingTimeInterval(-Self.sentOutboxMinimumKeep)
+        try db.execute(
+            sql: """
+                DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < ?
+                AND txn_id NOT IN (SELECT p.txn_id FROM campaign_post p JOIN campaign c ON c.number = p.campaign_number
+                                   WHERE c.closed_at IS NULL)
+                """,
+            arguments: [sentCutoff])
+        let sent = db.changesCount
+        try db.execute(sql: "DELETE FROM outbox WHERE sent_at IS NULL AND created_at < ?", arguments: [cutoff])
+        return OutboxRetentionOutcome(sent: sent, undelivered: db.changesCount)
+    }
+
+    /// The entries still holding a message for `user` (waiting or given up), to them or in their direct
+    /// chats, oldest first.
+    public func storedMessages(for user: UserID) throws -> [StoredMessage] {
+        let entries = try OutboxEntry.fetchAll(
+            db,
+            sql: """
+                SELECT * FROM outbox WHERE sent_at IS NULL AND kind = 'message'
+                AND (recipient = ? OR room_id IN (SELECT room_id FROM direct_room WHERE user_id = ?))
+                ORDER BY id
+                """,
+            arguments: [user.rawValue, user.rawValue])
+        return entries.map { entry in
+            StoredMessage(
+                status: entry.failedAt == nil ? "waiting" : "failed", room: entry.roomID, createdAt: entry.createdAt,
+                text: entry.body.plainText, file: entry.attachment?.filename)
+        }
+    }
+
+    /// How many sent entries (transaction id, room, time; no text) are kept for the person's direct chats.
+    public func sentMessageCount(for user: UserID) throws -> Int {
+        try Int.fetchOne(
+            db,
+            sql: """
+                SELECT COUNT(*) FROM outbox WHERE sent_at IS NOT NULL
+                AND room_id IN (SELECT room_id FROM direct_room WHERE user_id = ?)
+                """,
+            arguments: [user.rawValue]) ?? 0
+    }
+
+    /// The forms in which an id can stand in stored JSON: as is, and escaped (`/` as `\/`).
+    static func storedForms(of id: String) -> [String] {
+        var forms = [id]
+        if let data = try? JSONEncoder().encode(id) {
+            let escaped = String(decoding: data, as: UTF8.self).dropFirst().dropLast()
+            if escaped != id { forms.append(String(escaped)) }
+        }
+        let slashes = id.replacingOccurrences(of: "/", with: "\\/")
+        if !forms.contains(slashes) { forms.append(slashes) }
+        return forms
+    }
+
+    /// `glöm mig` in the outbox, before the person's direct rooms are forgotten: sent or given-up entries
+    /// to them or mentioning them go; a waiting entry to them is pinned to their direct room and loses the
+    /// recipient (it is delivered there, and no new chat is ever opened for them); one with no room known
+    /// or with a file for them (their data) is deleted; the id in other waiting entries' text becomes the
+    /// pseudonym. The id is matched also as JSON escapes it (`@a\/b:…`).
+    func forgetOutbox(_ id: String, pseudonym: String) throws {
+        let forms = Self.storedForms(of: id)
+        let mentions = forms.map { _ in "instr(CAST(body AS TEXT), ?) > 0" }.joined(separator: " OR ")
+        let mentionsError = forms.map { _ in "instr(coalesce(last_error, ''), ?) > 0" }.joined(separator: " OR ")
+        let formArguments = StatementArguments(forms.map { $0 as (any DatabaseValueConvertible)? })
+        try db.execute(
+            sql: """
+                DELETE FROM outbox WHERE (sent_at IS NOT NULL OR failed_at IS NOT NULL)
+                AND (recipient = ? OR room_id IN (SELECT room_id FROM direct_room WHERE user_id = ?)
+                     OR \(mentions) OR \(mentionsError))
+                """,
+            arguments: [id, id] + formArguments + formArguments)
+        // Their data, waiting as a file: it holds the raw id (encoded), and they asked to be forgotten.
+        try db.execute(
+            sql: """
+                DELETE FROM outbox WHERE attachment IS NOT NULL
+                AND (recipient = ? OR room_id IN (SELECT room_id FROM direct_room WHERE user_id = ?))
+                """,
+            arguments: [id, id])
+        let room = try directRoom(of: UserID(rawValue: id))
+        try db.execute(
+            sql: "UPDATE outbox SET room_id = ? WHERE recipient = ? AND room_id IS NULL",
+            arguments: [room?.rawValue, id])
+        try db.execute(sql: "DELETE FROM outbox WHERE recipient = ? AND room_id IS NULL", arguments: [id])
+        try db.execute(sql: "UPDATE outbox SET recipient = NULL WHERE recipient = ?", arguments: [id])
+        // What stays waiting names the pseudonym instead (a guide's card of the idea, say).
+        for form in forms {
+            try db.execute(
+                sql: """
+                    UPDATE outbox SET body = CASE typeof(body)
+                        WHEN 'blob' THEN CAST(replace(CAST(body AS TEXT), ?1, ?2) AS BLOB)
+                        ELSE replace(body, ?1, ?2) END
+                    WHERE instr(CAST(body AS TEXT), ?1) > 0
+                    """,
+                arguments: [form, pseudonym])
+            try db.execute(
+                sql: "UPDATE outbox SET last_error = replace(last_error, ?1, ?2) WHERE instr(last_error, ?1) > 0",
+                arguments: [form, pseudonym])
+        }
+    }
+
+    /// `glöm mig` for `sammanfattning` requests (`digest_request`): the requester becomes the pseudonym; one
+    /// still to be sent to the person's direct chat by recipient is pinned to that chat (or dropped when
+    /// none is known), and none keeps the id as its recipient.
+    func forgetDigestRequests(_ id: String, pseudonym: String) throws {
+        try db.execute(sql: "UPDATE digest_request SET requested_by = ? WHERE requested_by = ?", arguments: [pseudonym, id])
+        let room = try directRoom(of: UserID(rawValue: id))
+        try db.execute(
+            sql: "UPDATE digest_request SET room_id = ? WHERE recipient = ? AND room_id IS NULL",
+            arguments: [room?.rawValue, id])
+        try db.execute(
+            sql: "DELETE FROM digest_request WHERE recipient = ? AND room_id IS NULL AND done_at IS NULL", arguments: [id])
+        try db.execute(sql: "UPDATE digest_request SET recipient = NULL WHERE recipient = ?", arguments: [id])
+    }
+
+    /// Records the direct room the sender opened for an entry's recipient and returns it. When the entry no
+    /// longer waits for that recipient (its person was forgotten meanwhile), nothing is stored: the room
+    /// `glöm mig` pinned it to is returned, or nil when the entry is gone.
+    public func recordOpenedDirectRoom(_ room: RoomID, for recipient: UserID, outbox id: Int64, at date: Date) throws
+        -> RoomID?
+    {
+        guard let entry = try OutboxEntry.fetchOne(db, key: id), entry.sentAt == nil else { return nil }
+        guard entry.recipient == recipient else { return entry.roomID }
+        try setDirectRoom(room, for: recipient, at: date)
+        try setOutboxRoom(id, room: room)
+        return room
+    }
+}

@@ -1,0 +1,88 @@
+import Chat
+import Conversation
+import Foundation
+import Intake
+import Synchronization
+import Testing
+
+@testable import SkavBot
+
+/// `sammanfattning`: the request is stored with the conversation's batch; the digest is built from a read
+/// snapshot outside the bot's write transaction, and sent once.
+@Suite struct DigestRequestTests {
+    static let ia = UserID("@ia:kommun.se")
+    static let anna = UserID("@anna:kommun.se")
+    static let iaRoom = RoomID("!dm-ia:kommun.se")
+    static let annaRoom = RoomID("!dm-anna:kommun.se")
+    let start = Date(timeIntervalSince1970: 1_790_000_000)
+
+    func engine(_ store: IntakeStore) -> BotEngine {
+        BotEngine(
+            store: store, prompts: BotEngineTests.prompts,
+            settings: BotSettings(
+                botUser: "@skav:kommun.se", allowedDomains: ["kommun.se"],
+                conversation: ConversationConfig(units: ["Skola"], roles: Roles(coordinators: [Self.ia])),
+                cursorKey: "matrix.cursor"),
+            logger: quietLogger)
+    }
+
+    func message(_ id: String, _ text: String, from user: UserID, in room: RoomID) -> ChatEvent {
+        ChatEvent(id: id, room: room, sender: user, kind: .message(text: text), timestamp: start, isDirectRoom: true)
+    }
+
+    @Test func aRequestIsStoredOnceAndServedOnce() async throws {
+        let store = try IntakeStore()
+        let engine = engine(store)
+        let builds = Mutex(0)
+        let service = DigestRequestService(
+            store: store,
+            build: { _, _ in
+                builds.withLock { $0 += 1 }
+                return ["Del ett", "Del två"]
+            }, wake: WakeSignal(), sent: nil, logger: quietLogger)
+        let batch = ChatBatch(events: [message("$d1", "sammanfattning", from: Self.ia, in: Self.iaRoom)], cursor: "s1")
+        let outcome = try engine.process(batch, now: start)
+        #expect(outcome.digestRequests == 1)
+        #expect(try engine.process(batch, now: start).digestRequests == 0, "a replayed message asks nothing more")
+        #expect(try await store.read { try $0.pendingDigestRequests() }.count == 1)
+
+        #expect(try service.serve(now: start) == 1)
+        #expect(try service.serve(now: start) == 0, "served once")
+        #expect(builds.withLock { $0 } == 1)
+        let parts = try await store.read { try $0.allOutbox() }.filter { $0.txnID.hasPrefix("digest.") }
+        #expect(parts.map(\.body.plainText) == ["Del ett", "Del två"])
+        #expect(parts.allSatisfy { $0.roomID == Self.iaRoom && $0.style == .notice })
+    }
+
+    @Test func theBotKeepsAnsweringWhileADigestIsBuilt() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("skav-digest-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = try IntakeStore(path: folder.appendingPathComponent("skav.sqlite").path)
+        let engine = engine(store)
+        try engine.process(
+            ChatBatch(events: [message("$d1", "sammanfattning", from: Self.ia, in: Self.iaRoom)], cursor: "s1"), now: start)
+        let answeredDuringBuild = Mutex<Bool?>(nil)
+        let start = self.start
+        let annaWrites = message("$a1", "Skrivaren på plan 3 är alltid trasig", from: Self.anna, in: Self.annaRoom)
+        let service = DigestRequestService(
+            store: store,
+            build: { tx, _ in
+                // While the digest is being built (a read snapshot is open), Anna writes and is answered:
+                // the conversation's write transaction is not held up.
+                let done = DispatchSemaphore(value: 0)
+                let thread = Thread {
+                    let outcome = try? engine.process(ChatBatch(events: [annaWrites], cursor: "s2"), now: start)
+                    answeredDuringBuild.withLock { $0 = (outcome?.outboxAdded ?? 0) > 0 }
+                    done.signal()
+                }
+                thread.start()
+                let finished = done.wait(timeout: .now() + 10) == .success
+                #expect(finished, "the conversation waited for the digest")
+                // The snapshot does not see Anna's idea: it was committed after the read began.
+                return [RichText(plain: "Idéer: \(try tx.ideas(stages: nil, unit: nil).count)")]
+            }, wake: WakeSignal(), sent: nil, logger: quietLogger)
+        try service.serve(now: start)
+        #expect(answeredDuringBuild.withLock { $0 } == true)
+        #expect(try await store.read { try $0.ideas(author: Self.anna) }.count == 1)
+    }
+}
