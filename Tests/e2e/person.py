@@ -239,9 +239,13 @@ class Person:
         return self.room_id
 
     async def wait_greeting(self, timeout: float = DEFAULT_REPLY_TIMEOUT) -> None:
-        """Wait for the greeting the bot sends when it joins the DM; the next say() hands it out first."""
+        """Wait for the greeting the bot sends when it joins the DM; the next say() hands it out first.
+        Skav greets once per person: for someone greeted before, open the DM with greeting=False."""
         start = self._consumed
         await self._wait(lambda: len(self.transcript) > start, timeout, "the greeting on joining")
+        first = self.transcript[start]
+        if "allmän handling" not in first.body and "public record" not in first.body:
+            raise AssertionError(f"{self.user_id}: expected the greeting on joining, got {first.body!r}")
         self._greeting = self.transcript[start : start + 1]
         self._consumed = start + 1
 
