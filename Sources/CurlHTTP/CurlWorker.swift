@@ -158,6 +158,8 @@ extension CurlWorker {
         func set(_ code: CURLcode) { if setupFailure == CURLE_OK { setupFailure = code } }
 
         set(skav_curl_set_ptr(easy, CURLOPT_ERRORBUFFER, handles.errorBuffer))
+        // Not idempotent: a fresh connection, so curl never silently re-sends it on a reused one that died.
+        if !request.idempotent { set(skav_curl_set_long(easy, CURLOPT_FRESH_CONNECT, 1)) }
         set(skav_curl_set_string(easy, CURLOPT_URL, request.url))
         set(skav_curl_set_long(easy, CURLOPT_NOSIGNAL, 1))
         // Removing a handle whose threaded DNS lookup is still running otherwise blocks until

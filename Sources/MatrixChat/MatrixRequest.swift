@@ -98,7 +98,8 @@ extension MatrixChatService {
             }
             if let token { headers.append(("Authorization", "Bearer \(token)")) }
             if bodyData != nil { headers.append(("Content-Type", upload?.contentType ?? "application/json")) }
-            let request = HTTPRequest(method: method, url: url, headers: headers, body: bodyData, timeout: policy.timeout)
+            var request = HTTPRequest(method: method, url: url, headers: headers, body: bodyData, timeout: policy.timeout)
+            request.idempotent = policy.idempotent
 
             /// Sleeps before the next try of a network error or 5xx, or throws `.transient` when the
             /// retries are spent.

@@ -26,6 +26,10 @@ struct SyncTranslator: Sendable {
             var prevBatch: String?
             var joinedMembers: Int?
             var invitedMembers: Int?
+            /// `m.heroes` of the summary: members other than the bot (all of them in a small room).
+            var heroes: [String]? = nil
+            /// Whether the `state` block (state changes a gappy timeline left out) holds membership events.
+            var membersInState = false
         }
 
         var nextBatch: String
@@ -50,7 +54,9 @@ struct SyncTranslator: Sendable {
                     prevBatch: timeline?["prev_batch"]?.string,
                     // A count like 1e300, -1 or 2.5 from the server is no count (`Int(_:)` would trap).
                     joinedMembers: summary?["m.joined_member_count"]?.number.flatMap { ServerNumber.count($0) },
-                    invitedMembers: summary?["m.invited_member_count"]?.number.flatMap { ServerNumber.count($0) }
+                    invitedMembers: summary?["m.invited_member_count"]?.number.flatMap { ServerNumber.count($0) },
+                    heroes: summary?["m.heroes"]?.array?.compactMap { $0.string },
+                    membersInState: (value["state"]?["events"]?.array ?? []).contains { $0["type"]?.string == "m.room.member" }
                 ))
         }
         let invites = (rooms?["invite"]?.object ?? [:]).sorted(by: { $0.key < $1.key })
@@ -115,6 +121,41 @@ struct SyncTranslator: Sendable {
             ChatEvent(
                 id: id, room: room, sender: UserID(sender), kind: .message(text: text), timestamp: timestamp,
                 isDirectRoom: isDirectRoom, inReplyTo: inReplyTo))
+    }
+
+    /// The room's members after this sync when the sync changed them (a membership event in the timeline or
+    /// in the state block), or nil. `joined`/`invited` are the summary's counts, else the last ones known
+    /// (`known`); without a joined count there is nothing to report. The members other than the bot are the
+    /// summary's heroes plus whoever the timeline shows joining or invited. The event is stable for the same
+    /// sync answer (its id hashes the last membership event and the result), dated like the room's first
+    /// timeline event so that it is handled before the room's messages.
+    func membership(of timeline: Sync.Timeline, known: (joined: Int?, invited: Int?), now: Date) -> ChatEvent? {
+        let memberEvents = timeline.events.filter {
+            $0["type"]?.string == "m.room.member" && !($0["state_key"]?.string ?? "").isEmpty
+        }
+        guard !memberEvents.isEmpty || timeline.membersInState else { return nil }
+        guard let joined = timeline.joinedMembers ?? known.joined, joined >= 0 else { return nil }
+        let invited = max(0, timeline.invitedMembers ?? known.invited ?? 0)
+        var latest: [String: String] = [:]
+        for event in memberEvents {
+            if let user = event["state_key"]?.string { latest[user] = event["content"]?["membership"]?.string ?? "" }
+        }
+        var others = Set((timeline.heroes ?? []).filter { !$0.isEmpty && $0 != me })
+        for (user, membership) in latest where user != me {
+            if membership == "join" || membership == "invite" { others.insert(user) } else if timeline.heroes == nil { others.remove(user) }
+        }
+        let sortedOthers = others.sorted()
+        let last = memberEvents.last
+        let sender = last?["sender"]?.string.flatMap { $0.isEmpty ? nil : $0 } ?? me
+        let anchor = last?["event_id"]?.string ?? ""
+        let id = "members:" + Self.stableHash(
+            "\(timeline.room.rawValue)\u{0}\(anchor)\u{0}\(joined)/\(invited)\u{0}\(sortedOthers.joined(separator: ","))")
+        let firstTimestamp = timeline.events.lazy.compactMap { $0["origin_server_ts"]?.number }.first
+        let timestamp = firstTimestamp.map { Date(timeIntervalSince1970: $0 / 1000) } ?? now
+        return ChatEvent(
+            id: id, room: timeline.room, sender: UserID(sender),
+            kind: .membership(RoomMembership(joined: joined, invited: invited, others: sortedOthers.map { UserID($0) })),
+            timestamp: timestamp)
     }
 
     /// Older clients quote the replied-to message in `body` as `> ` lines followed by a blank line

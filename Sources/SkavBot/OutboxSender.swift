@@ -169,16 +169,28 @@ public final class OutboxSender: Service, Sendable {
             try await store.write { try $0.setOutboxRoom(id, room: known) }
             return known
         }
-        let room = try await chat.openDirectRoom(with: recipient)
+        let room = try await createDirectRoom(for: recipient)
         let openedAt = now()
         // A person forgotten (`glöm mig`) while the room was being opened gets no direct-room row again.
         guard
-            let chosen = try await store.write({
-                try $0.recordOpenedDirectRoom(room, for: recipient, outbox: id, at: openedAt)
+            let chosen = try await store.write({ tx -> RoomID? in
+                let chosen = try tx.recordOpenedDirectRoom(room, for: recipient, outbox: id, at: openedAt)
+                try tx.finishRoomCreation(for: recipient)
+                return chosen
             })
         else {
             throw ChatError(.rejected, "outbox entry \(entry.txnID) no longer exists")
         }
         return chosen
+    }
+
+    /// Creating a room is not idempotent: the attempt is recorded (with the token the room is created with)
+    /// before the request, so after a lost answer or a crash the next attempt finds the room made then
+    /// instead of creating a second one and inviting the person twice.
+    private func createDirectRoom(for recipient: UserID) async throws -> RoomID {
+        let startedAt = now()
+        let pending = try await store.write { try $0.beginRoomCreation(for: recipient, at: startedAt) }
+        return try await chat.openDirectRoom(
+            with: recipient, creation: RoomCreation(token: pending.token, attemptedBefore: pending.attemptedBefore))
     }
 }
