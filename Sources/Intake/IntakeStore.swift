@@ -375,6 +375,29 @@ public struct IntakeTransaction: IntakeReading {
         return true
     }
 
+    /// The first unsent entry of each lane (a room, or a recipient whose room is not known yet), the lanes
+    /// ordered by the most urgent entry waiting in them, then by age: what the sender should start next.
+    /// A lane's later entries wait for its first (the order within a room is kept). One pass over the
+    /// unsent entries, however many there are: no window of old failing entries starves newer ones.
+    public func outboxLaneHeads(limit: Int) throws -> [(entry: OutboxEntry, lanePriority: OutboxEntry.Priority)] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT \(Self.clampedNotBefore) AS not_before, * FROM (
+                    SELECT o.*,
+                        ROW_NUMBER() OVER lane AS lane_position,
+                        MIN(o.priority) OVER lane AS lane_priority
+                    FROM outbox o WHERE o.sent_at IS NULL AND o.failed_at IS NULL
+                    WINDOW lane AS (PARTITION BY coalesce(o.room_id, '@' || coalesce(o.recipient, '')) ORDER BY o.id
+                                    ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+                ) WHERE lane_position = 1 ORDER BY lane_priority, id LIMIT ?
+                """,
+            arguments: [max(0, limit)]
+        ).map { row in
+            (try OutboxEntry(row: row), OutboxEntry.Priority(rawValue: row["lane_priority"] ?? 1) ?? .notice)
+        }
+    }
+
     /// Entries still to send (including those waiting for a retry time), in the order they were written.
     /// The sender keeps that order per room: an entry that is not due yet holds back the later ones.
     public func unsentOutbox(limit: Int = 200) throws -> [OutboxEntry] {

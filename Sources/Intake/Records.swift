@@ -33,8 +33,22 @@ public struct OutboxEntry: Codable, Sendable, Equatable, FetchableRecord, Mutabl
         case message, join, leave
     }
 
+    /// Which entries go first. A reply to what a person just wrote never waits behind bulk; bulk still goes
+    /// (rooms take turns, so it is never starved either). Within one room the order is always kept.
+    public enum Priority: Int, Codable, Sendable, Comparable {
+        /// The answer to a message a person just wrote (and joining or leaving the room it came from).
+        case reply = 0
+        /// A message to another person about something that happened (a relay, a stage change, a routed idea).
+        case notice = 1
+        /// Nudges, announcements, digests, good examples: sent when no reply or notice waits.
+        case bulk = 2
+
+        public static func < (a: Priority, b: Priority) -> Bool { a.rawValue < b.rawValue }
+    }
+
     public var id: Int64?
     public var kind: Kind
+    public var priority: Priority
     /// Stable across restarts: derived from the incoming event (`<event id>.<index>`) or the nudge.
     public var txnID: String
     /// Where to send; nil when only the recipient is known (the sender opens the direct chat).
@@ -56,16 +70,18 @@ public struct OutboxEntry: Codable, Sendable, Equatable, FetchableRecord, Mutabl
     public var failedAt: Date?
 
     enum CodingKeys: String, CodingKey {
-        case id, kind, txnID = "txnId", roomID = "roomId", recipient, body, style, inReplyTo, attachment, createdAt
+        case id, kind, priority, txnID = "txnId", roomID = "roomId", recipient, body, style, inReplyTo, attachment, createdAt
         case notBefore
         case attempts, lastError, sentAt, remoteID = "remoteId", failedAt
     }
 
     public init(
         txnID: String, kind: Kind = .message, roomID: RoomID?, recipient: UserID? = nil, body: RichText = RichText(),
-        style: OutgoingMessage.Style = .text, inReplyTo: String? = nil, attachment: FileAttachment? = nil, createdAt: Date
+        style: OutgoingMessage.Style = .text, inReplyTo: String? = nil, attachment: FileAttachment? = nil, createdAt: Date,
+        priority: Priority = .notice
     ) {
         self.kind = kind
+        self.priority = priority
         self.attachment = attachment
         self.txnID = txnID
         self.roomID = roomID

@@ -284,6 +284,13 @@ enum Schema {
                 t.column("done_at", .datetime).indexed()
             }
         }
+        migrator.registerMigration("v12") { db in
+            // Outbox priorities: replies (0) before notices to people (1) before bulk (2); entries of older
+            // versions count as notices.
+            try db.alter(table: "outbox") { t in
+                t.add(column: "priority", .integer).notNull().defaults(to: 1)
+            }
+        }
         return migrator
     }
 }

@@ -148,7 +148,8 @@ public final class BotEngine: Sendable {
                         if try tx.enqueue(
                             OutboxEntry(
                                 txnID: "\(event.id).error", roomID: event.room,
-                                body: prompts.text(.botInternalError, language), style: .notice, createdAt: now))
+                                body: prompts.text(.botInternalError, language), style: .notice, createdAt: now,
+                                priority: .reply))
                         {
                             outcome.outboxAdded += 1
                         }
@@ -173,7 +174,7 @@ public final class BotEngine: Sendable {
         let language = (try? tx.person(event.sender)?.language) ?? settings.conversation.defaultLanguage
         let apology = OutboxEntry(
             txnID: "\(event.id).quarantined", roomID: event.room, body: prompts.text(.botQuarantined, language),
-            style: .notice, createdAt: now)
+            style: .notice, createdAt: now, priority: .reply)
         return try tx.enqueue(apology) ? 1 : 0
     }
 
@@ -410,7 +411,7 @@ public final class BotEngine: Sendable {
             case .announce(let campaign, let user, let body):
                 let txnID: String?
                 if let user {
-                    txnID = try outbox.add(body, to: user)
+                    txnID = try outbox.add(body, to: user, priority: .bulk)
                 } else if let room = settings.sharedRoom {
                     txnID = try outbox.add(body, room: room)
                 } else {
@@ -452,7 +453,9 @@ public final class BotEngine: Sendable {
             if let room = settings.coordinatorsRoom {
                 _ = try outbox.add(body, room: room, style: style)
             } else {
-                for coordinator in settings.conversation.roles.coordinators { _ = try outbox.add(body, to: coordinator) }
+                for coordinator in settings.conversation.roles.coordinators {
+                    _ = try outbox.add(body, to: coordinator, priority: .bulk)
+                }
             }
         }
     }
@@ -558,30 +561,32 @@ private struct OutboxWriter {
     ) throws {
         if let recipient, kind == .message {
             var entry = OutboxEntry(
-                txnID: nextTxnID(), roomID: nil, recipient: recipient, body: body, style: style, createdAt: now)
+                txnID: nextTxnID(), roomID: nil, recipient: recipient, body: body, style: style, createdAt: now,
+                priority: .reply)
             entry.attachment = attachment
             if try tx.enqueue(entry) { added += 1 }
             return
         }
         let entry = OutboxEntry(
             txnID: nextTxnID(), kind: kind, roomID: room, body: body, style: style, attachment: attachment,
-            createdAt: now)
+            createdAt: now, priority: .reply)
         if try tx.enqueue(entry) { added += 1 }
     }
 
     /// A message to another person's direct chat (opened by the sender when needed); returns its transaction id.
     @discardableResult
-    mutating func add(_ body: RichText, to recipient: UserID) throws -> String {
+    mutating func add(_ body: RichText, to recipient: UserID, priority: OutboxEntry.Priority = .notice) throws -> String {
         let txnID = nextTxnID()
-        let entry = OutboxEntry(txnID: txnID, roomID: nil, recipient: recipient, body: body, createdAt: now)
+        let entry = OutboxEntry(
+            txnID: txnID, roomID: nil, recipient: recipient, body: body, createdAt: now, priority: priority)
         if try tx.enqueue(entry) { added += 1 }
         return txnID
     }
 
-    /// A message to another room (a configured group room); returns its transaction id.
+    /// A message to another room (a configured group room: announcements, summaries, good examples): bulk.
     mutating func add(_ body: RichText, room: RoomID, style: OutgoingMessage.Style = .text) throws -> String {
         let txnID = nextTxnID()
-        let entry = OutboxEntry(txnID: txnID, roomID: room, body: body, style: style, createdAt: now)
+        let entry = OutboxEntry(txnID: txnID, roomID: room, body: body, style: style, createdAt: now, priority: .bulk)
         if try tx.enqueue(entry) { added += 1 }
         return txnID
     }

@@ -54,6 +54,8 @@ public struct SkavConfig: Sendable, Equatable {
     public var units: [String] = []
     public var challenges: [Challenge] = []
     public var maxMessageLength: Int = 4000
+    /// Sends in flight at once, each to a different room (`limits.parallel_sends`).
+    public var parallelSends: Int = 4
     /// More messages than this from one person within `floodWindow` get one notice, then silence.
     public var floodMaxMessages: Int = 20
     public var floodWindow: Duration = .seconds(60)
@@ -184,7 +186,15 @@ public struct SkavConfig: Sendable, Equatable {
 
         if let limits = top["limits"] {
             let map = try reader.mapping(limits, key: "limits")
-            try reader.onlyKeys(map, at: "limits", allowed: ["max_message_length", "flood_max_messages", "flood_window"])
+            try reader.onlyKeys(
+                map, at: "limits", allowed: ["max_message_length", "flood_max_messages", "flood_window", "parallel_sends"])
+            if let node = map["parallel_sends"] {
+                let value = try reader.int(node, key: "limits.parallel_sends")
+                guard (1...32).contains(value) else {
+                    throw reader.error("limits.parallel_sends", "must be between 1 and 32", node)
+                }
+                config.parallelSends = value
+            }
             if let node = map["flood_max_messages"] {
                 let value = try reader.int(node, key: "limits.flood_max_messages")
                 guard (2...10_000).contains(value) else {

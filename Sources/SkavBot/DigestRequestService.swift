@@ -68,7 +68,7 @@ public final class DigestRequestService: Service, Sendable {
                     try tx.enqueue(
                         OutboxEntry(
                             txnID: "digest.\(id).\(index)", roomID: request.roomID, recipient: request.recipient,
-                            body: part, style: .notice, createdAt: now))
+                            body: part, style: .notice, createdAt: now, priority: .bulk))
                 }
                 return true
             }

@@ -244,7 +244,7 @@ public final class NudgeScheduler: Service, Sendable {
                     try tx.enqueue(
                         OutboxEntry(
                             txnID: "digest.\(Self.stableID(key)).\(index)\(target.suffix)", roomID: room,
-                            recipient: target.recipient, body: part, style: .notice, createdAt: now))
+                            recipient: target.recipient, body: part, style: .notice, createdAt: now, priority: .bulk))
                 }
             }
             try tx.recordDigest(key: key, since: since, until: now, parts: parts.count, at: now)
@@ -316,7 +316,7 @@ public final class NudgeScheduler: Service, Sendable {
         try tx.enqueue(
             OutboxEntry(
                 txnID: "nudge.\(id)", roomID: try tx.directRoom(of: nudge.recipient), recipient: nudge.recipient,
-                body: body, createdAt: now))
+                body: body, createdAt: now, priority: .bulk))
         if let campaign = nudge.campaignNumber {
             // A reply to a deadline reminder is an idea for the challenge, like a reply to its announcement.
             try tx.recordCampaignPost(txnID: "nudge.\(id)", campaign: campaign)

@@ -4,8 +4,10 @@ import Intake
 import Logging
 import ServiceLifecycle
 
-/// Sends the outbox: the only way out. Entries go in the order they were written; a room whose entry
-/// failed waits for its retry before anything later in that room is sent, so replies never overtake.
+/// Sends the outbox: the only way out. Replies to what a person just wrote go before notices and bulk,
+/// rooms are served in parallel, and within a room entries go in the order they were written; a room
+/// whose entry failed waits for its retry before anything later in that room is sent, so replies never
+/// overtake.
 /// After a crash, unsent entries are sent again with the same transaction id, and the server drops the
 /// duplicate.
 public final class OutboxSender: Service, Sendable {
@@ -18,11 +20,15 @@ public final class OutboxSender: Service, Sendable {
     private let now: @Sendable () -> Date
     /// The longest the sender sleeps without being woken.
     private let idleCheck: Duration
+    /// Sends in flight at once, each in a different room (`delivery.parallel_sends`).
+    private let parallelSends: Int
 
     public init(
         store: IntakeStore, chat: any ChatService, wake: WakeSignal, ready: ReadyGate? = nil, crashpoints: Crashpoints = Crashpoints(specification: nil),
-        logger: Logger, now: @escaping @Sendable () -> Date = { Date() }, idleCheck: Duration = .seconds(2)
+        logger: Logger, now: @escaping @Sendable () -> Date = { Date() }, idleCheck: Duration = .seconds(2),
+        parallelSends: Int = OutboxSender.defaultParallelSends
     ) {
+        self.parallelSends = max(1, parallelSends)
         self.store = store
         self.chat = chat
         self.wake = wake
@@ -52,21 +58,27 @@ public final class OutboxSender: Service, Sendable {
     }
 
     /// Sends every due entry once. Returns the earliest time a failed entry may be retried, if any.
+    ///
+    /// Each round takes the first unsent entry of each lane (a room, or a recipient whose room is not
+    /// known yet), lanes with a reply waiting first, then notices, then bulk, each by age; it sends up to
+    /// `parallelSends` of them at once, never two of one lane, so the order within a room holds. A lane
+    /// whose entry failed (or waits for its retry time, e.g. after a 429) waits alone; the others go on.
+    /// Rounds are short, so a reply that arrives during a long announcement goes out within a round.
     @discardableResult
     public func drain() async throws -> Date? {
-        // A lane is a room, or a recipient whose room is not known yet; a failure blocks its lane only.
-        func lane(_ entry: OutboxEntry) -> String {
-            entry.roomID?.rawValue ?? "@" + (entry.recipient?.rawValue ?? "")
-        }
         var blockedLanes = Set<String>()
         while !Task.isCancelled {
             let moment = now()
-            let pending = try await store.read { try $0.unsentOutbox(limit: 200) }
-            var sentAny = false
-            for entry in pending where !blockedLanes.contains(lane(entry)) {
+            let heads = try await store.read { [roundSize] in try $0.outboxLaneHeads(limit: roundSize) }
+            var due: [OutboxEntry] = []
+            // A round serves only the most urgent lanes present: once their heads are out, the next round
+            // finds what waited behind them (a reply queued after a reminder in the same room) before bulk.
+            var roundPriority: OutboxEntry.Priority?
+            for (entry, lanePriority) in heads where !blockedLanes.contains(Self.lane(entry)) {
+                if let roundPriority, lanePriority > roundPriority { break }
                 if let notBefore = entry.notBefore, notBefore > moment {
                     // Waiting for its retry: nothing later in its room may overtake it.
-                    blockedLanes.insert(lane(entry))
+                    blockedLanes.insert(Self.lane(entry))
                     if notBefore.timeIntervalSince(moment) > Self.longestRetryDelay.timeInterval, let id = entry.id {
                         // Later than this sender ever schedules (an old database stored a server's absurd
                         // Retry-After): brought back to the longest wait, so the room is not held forever.
@@ -78,17 +90,41 @@ public final class OutboxSender: Service, Sendable {
                     }
                     continue
                 }
-                if Task.isCancelled { return nil }
-                if try await send(entry) {
-                    sentAny = true
-                } else {
-                    blockedLanes.insert(lane(entry))
+                due.append(entry)
+                roundPriority = lanePriority
+            }
+            if due.isEmpty || Task.isCancelled { break }
+            var sentAny = false
+            try await withThrowingTaskGroup(of: (lane: String, sent: Bool).self) { group in
+                var pending = due.makeIterator()
+                func start() -> Bool {
+                    guard let entry = pending.next() else { return false }
+                    group.addTask { (Self.lane(entry), try await self.send(entry)) }
+                    return true
+                }
+                var started = 0
+                while started < parallelSends, start() { started += 1 }
+                while let result = try await group.next() {
+                    if result.sent { sentAny = true } else { blockedLanes.insert(result.lane) }
+                    _ = start()
                 }
             }
             if !sentAny { break }
         }
         return try await store.read { try $0.nextOutboxRetry() }
     }
+
+    /// A room, or a recipient whose room is not known yet: the unit of order and of waiting.
+    static func lane(_ entry: OutboxEntry) -> String {
+        entry.roomID?.rawValue ?? "@" + (entry.recipient?.rawValue ?? "")
+    }
+
+    /// How many lanes one round looks at: enough to keep every send slot busy, few enough that a new reply
+    /// is picked up soon.
+    private var roundSize: Int { max(8, parallelSends * 8) }
+
+    /// Sends in flight at once by default.
+    public static let defaultParallelSends = 4
 
     /// Sends one entry; false when it failed and its room must wait.
     private func send(_ entry: OutboxEntry) async throws -> Bool {

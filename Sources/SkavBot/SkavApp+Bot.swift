@@ -20,7 +20,8 @@ extension SkavApp {
         let secrets = try matrixSecrets(settings)
         let crashpoints = Crashpoints.fromEnvironment()
         let syncClient = CurlHTTPClient(name: "matrix.sync", maxResponseBytes: settings.syncMaxBytes, logger: logger)
-        let sendClient = CurlHTTPClient(name: "matrix.send", logger: logger)
+        // Sends to different rooms run in parallel, each client on its own connection.
+        let sendClient = CurlHTTPClientPool(name: "matrix.send", size: config.parallelSends, logger: logger)
         defer {
             syncClient.shutdown()
             sendClient.shutdown()
@@ -47,7 +48,8 @@ extension SkavApp {
             store: store, build: onDemandDigest(config: config, prompts: prompts, capabilities: matrix.capabilities),
             wake: digestWake, sent: wake, ready: ready, logger: logger)
         let sender = OutboxSender(
-            store: store, chat: matrix, wake: wake, ready: ready, crashpoints: crashpoints, logger: logger)
+            store: store, chat: matrix, wake: wake, ready: ready, crashpoints: crashpoints, logger: logger,
+            parallelSends: config.parallelSends)
         let nudges = NudgeScheduler(
             store: store, planner: nudgePlanner(config), prompts: prompts, defaultLanguage: config.language,
             wake: wake, ready: ready, crashpoints: crashpoints, logger: logger,

@@ -1,0 +1,106 @@
+import Chat
+import Foundation
+import Intake
+import Synchronization
+import Testing
+
+@testable import SkavBot
+
+/// The sender's order: replies before notices before bulk, rooms in parallel, order kept within a room.
+@Suite struct DeliveryTests {
+    let start = Date(timeIntervalSince1970: 1_790_000_000)
+
+    /// A server that takes `delay` per send and records what was in flight.
+    final class SlowChat: ChatService {
+        struct State {
+            var sent: [OutgoingMessage] = []
+            var inFlight: [RoomID] = []
+            var maxInFlight = 0
+            var sameRoomAtOnce = false
+        }
+        let kind = ChatKind.matrix
+        let capabilities = ChatCapabilities(maxMessageBytes: 60_000, markup: .html)
+        let state = Mutex(State())
+        let delay: Duration
+
+        init(delay: Duration) { self.delay = delay }
+
+        func connect() async throws -> UserID { "@skav:kommun.se" }
+        func poll(cursor: String?) async throws -> ChatBatch { ChatBatch(events: [], cursor: cursor ?? "") }
+        func send(_ message: OutgoingMessage) async throws -> SentMessage {
+            state.withLock { state in
+                if state.inFlight.contains(message.room) { state.sameRoomAtOnce = true }
+                state.inFlight.append(message.room)
+                state.maxInFlight = max(state.maxInFlight, state.inFlight.count)
+            }
+            try await Task.sleep(for: delay)
+            return state.withLock { state in
+                state.inFlight.removeAll { $0 == message.room }
+                state.sent.append(message)
+                return SentMessage(remoteID: "$\(state.sent.count)")
+            }
+        }
+        func join(_ room: RoomID) async throws {}
+        func leave(_ room: RoomID) async throws {}
+        func openDirectRoom(with user: UserID) async throws -> RoomID { RoomID("!dm-\(user.rawValue)") }
+    }
+
+    func enqueue(_ store: IntakeStore, _ entries: [(txn: String, room: String, priority: OutboxEntry.Priority)]) async throws {
+        let start = self.start
+        try await store.write { tx in
+            for entry in entries {
+                try tx.enqueue(
+                    OutboxEntry(
+                        txnID: entry.txn, roomID: RoomID(entry.room), body: RichText(plain: entry.txn), createdAt: start,
+                        priority: entry.priority))
+            }
+        }
+    }
+
+    @Test func aReplyNeverWaitsBehindBulk() async throws {
+        let store = try IntakeStore()
+        // An announcement to 40 people is queued first; then someone writes and gets a reply.
+        try await enqueue(store, (0..<40).map { ("announce.\($0)", "!follower\($0)", .bulk) })
+        try await enqueue(store, [("reply.0", "!anna", .reply), ("notice.0", "!bo", .notice)])
+        let chat = SlowChat(delay: .milliseconds(5))
+        let sender = OutboxSender(store: store, chat: chat, wake: WakeSignal(), logger: quietLogger, parallelSends: 2)
+        try await sender.drain()
+        let order = chat.state.withLock { $0.sent.map(\.txnID) }
+        #expect(order.count == 42, "bulk still finishes")
+        #expect(Array(order.prefix(2)).sorted() == ["notice.0", "reply.0"] || order.first == "reply.0")
+        #expect(order.firstIndex(of: "reply.0")! < 2, "the reply goes out among the first sends: \(order.prefix(4))")
+        #expect(order.firstIndex(of: "notice.0")! < order.firstIndex(of: "announce.0")!)
+    }
+
+    @Test func roomsGoInParallelAndEachRoomKeepsItsOrder() async throws {
+        let store = try IntakeStore()
+        var entries: [(txn: String, room: String, priority: OutboxEntry.Priority)] = []
+        for index in 0..<5 {
+            for room in ["!a", "!b", "!c", "!d"] { entries.append(("\(room).\(index)", room, .notice)) }
+        }
+        try await enqueue(store, entries)
+        let chat = SlowChat(delay: .milliseconds(20))
+        let sender = OutboxSender(store: store, chat: chat, wake: WakeSignal(), logger: quietLogger, parallelSends: 3)
+        try await sender.drain()
+        let state = chat.state.withLock { $0 }
+        #expect(state.sent.count == 20)
+        #expect(state.maxInFlight == 3, "three sends at once")
+        #expect(!state.sameRoomAtOnce, "never two sends to one room at once")
+        for room in ["!a", "!b", "!c", "!d"] {
+            let inRoom = state.sent.filter { $0.room == RoomID(room) }.map(\.txnID)
+            #expect(inRoom == (0..<5).map { "\(room).\($0)" }, "order within \(room)")
+        }
+    }
+
+    @Test func aReplyBehindBulkInItsOwnRoomKeepsTheRoomsOrderButJumpsOtherRooms() async throws {
+        let store = try IntakeStore()
+        try await enqueue(store, (0..<20).map { ("announce.\($0)", "!follower\($0)", .bulk) })
+        // Anna's own room: a reminder queued before her reply must still come first, in her room.
+        try await enqueue(store, [("nudge.anna", "!anna", .bulk), ("reply.anna", "!anna", .reply)])
+        let chat = SlowChat(delay: .milliseconds(2))
+        let sender = OutboxSender(store: store, chat: chat, wake: WakeSignal(), logger: quietLogger, parallelSends: 1)
+        try await sender.drain()
+        let order = chat.state.withLock { $0.sent.map(\.txnID) }
+        #expect(Array(order.prefix(2)) == ["nudge.anna", "reply.anna"], "\(order.prefix(3))")
+    }
+}
