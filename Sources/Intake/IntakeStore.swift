@@ -60,6 +60,8 @@ public final class IntakeStore: Sendable {
         self.writer = pool
         self.path = path
         try migrate()
+        // Readers opened before the migrations (to check the schema version) may hold the old schema.
+        pool.invalidateReadOnlyConnections()
     }
 
     /// A private in-memory database (tests, dry runs).

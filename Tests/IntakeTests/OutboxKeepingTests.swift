@@ -45,13 +45,24 @@ import Testing
         let path = dir.appendingPathComponent("skav.sqlite").path
         let queue = try DatabaseQueue(path: path)
         try Schema.migrator.migrate(queue, upTo: "v6")
+        // Rows as version 6 wrote them (its columns only).
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        func body(_ text: String) throws -> String { String(decoding: try encoder.encode(RichText(plain: text)), as: UTF8.self) }
+        let sentBody = try body("Kortet: hissen är trasig"), waitingBody = try body("väntar fortfarande")
         try queue.write { db in
-            var sent = OutboxEntry(txnID: "$old.0", roomID: "!r:hs", recipient: anna, body: "Kortet: hissen är trasig", createdAt: now)
-            sent.sentAt = now
-            sent.remoteID = "$remote"
-            try sent.insert(db)
-            var waiting = OutboxEntry(txnID: "$old.1", roomID: "!r:hs", body: "väntar fortfarande", createdAt: now)
-            try waiting.insert(db)
+            try db.execute(
+                sql: """
+                    INSERT INTO outbox (txn_id, kind, room_id, recipient, body, style, created_at, attempts, sent_at, remote_id)
+                    VALUES ('$old.0', 'message', '!r:hs', ?, ?, 'text', ?, 0, ?, '$remote')
+                    """,
+                arguments: [anna.rawValue, sentBody, now, now])
+            try db.execute(
+                sql: """
+                    INSERT INTO outbox (txn_id, kind, room_id, body, style, created_at, attempts)
+                    VALUES ('$old.1', 'message', '!r:hs', ?, 'text', ?, 0)
+                    """,
+                arguments: [waitingBody, now])
         }
         try queue.close()
         let store = try IntakeStore(path: path)
