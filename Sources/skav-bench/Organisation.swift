@@ -16,6 +16,8 @@ struct Organisation {
     let ideas: Int
     let people: Int
     let units: Int
+    /// The organisation's "now": the last week of ideas ends here (`skav-bench seed --now`).
+    var now: Date = Organisation.now
 
     var unitNames: [String] { (0..<units).map { Self.unitName($0) } }
 
@@ -97,7 +99,7 @@ struct Organisation {
     func seed(into path: String) throws {
         let store = try IntakeStore(path: path)
         var generator = SplitMix64(seed: 2026)
-        let now = Self.now
+        let now = self.now
         let start = now.addingTimeInterval(-3 * 365 * 86_400)
         let lastWeek = now.addingTimeInterval(-7 * 86_400)
         let roles = self.roles
