@@ -175,6 +175,15 @@ struct Scale: AsyncParsableCommand {
         }
         let size = (try? FileManager.default.attributesOfItem(atPath: csv)[.size] as? Int) ?? 0
         print("skav ideas export --format csv: \(seconds(export.seconds)), \(size / 1_000_000) MB, peak RSS \(export.peakRSSMiB) MiB")
+        // Both exports stream from a database cursor: their peak RSS should not grow with the ideas.
+        let json = work + "/export.json"
+        let jsonExport = try measure(runs: runs) {
+            ["ideas", "export", "--format", "json", "--output", json, "--config", configPath]
+        }
+        let jsonSize = (try? FileManager.default.attributesOfItem(atPath: json)[.size] as? Int) ?? 0
+        print(
+            "skav ideas export --format json: \(seconds(jsonExport.seconds)), \(jsonSize / 1_000_000) MB, "
+                + "peak RSS \(jsonExport.peakRSSMiB) MiB")
     }
 
     struct Measured {
