@@ -44,7 +44,9 @@ public final class DigestRequestService: Service, Sendable {
             await self.ready?.wait()
             while !Task.isCancelled {
                 do {
-                    if try self.serve(now: self.now()) > 0 { self.sent?.wake() }
+                    // Off the cooperative pool: the build may take seconds, and the conversation goes on meanwhile.
+                    let now = self.now()
+                    if try await BlockingWork.run({ try self.serve(now: now) }) > 0 { self.sent?.wake() }
                 } catch {
                     self.logger.error("building a requested digest failed; trying again later", metadata: ["error": "\(error)"])
                 }

@@ -156,7 +156,8 @@ public final class NudgeScheduler: Service, Sendable {
                 let moment = self.now()
                 var delay = self.tick
                 do {
-                    let pass = try self.runOnce(now: moment)
+                    // Off the cooperative pool: planning over a large intake and a scheduled digest take time.
+                    let pass = try await BlockingWork.run { try self.runOnce(now: moment) }
                     if let next = pass.nextDue {
                         let seconds = max(0.05, next.timeIntervalSince(moment))
                         delay = min(delay, .milliseconds(Int64(seconds * 1000)))
