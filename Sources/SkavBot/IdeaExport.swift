@@ -76,8 +76,9 @@ public enum IdeaExport {
                 let history = try tx.events(ofIdeas: ideas.map(\.number))
                 for idea in ideas {
                     let element = try IdeaJSON.render(IdeaJSON(idea: idea, history: history[idea.number] ?? []))
+                    // Empty lines (inside an empty array) stay empty, as the encoder writes them.
                     buffer += (first ? "\n" : ",\n") + element.split(separator: "\n", omittingEmptySubsequences: false)
-                        .map { "  " + $0 }.joined(separator: "\n")
+                        .map { $0.isEmpty ? "" : "  " + $0 }.joined(separator: "\n")
                     first = false
                     try flush()
                 }
