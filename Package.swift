@@ -12,6 +12,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "skav", targets: ["skav"]),
+        // Coverage-guided fuzz targets (libFuzzer); `Tests/fuzz-targets.sh` builds and runs them.
+        .executable(name: "skav-fuzz", targets: ["skav-fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -108,6 +110,16 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strict
+        ),
+        // libFuzzer's driver entry, compiled in only with -Xcc -DSKAV_LIBFUZZER (the fuzz build); a stub otherwise.
+        .target(name: "CFuzzDriver", path: "Tests/Fuzz/CFuzzDriver"),
+        // The fuzz targets: scanner, command parser, conversation, sync decoding, config. In a normal build a
+        // replayer of `Tests/Fuzz/corpus/<target>`; `Tests/fuzz-targets.sh` builds it with libFuzzer.
+        .executableTarget(
+            name: "skav-fuzz",
+            dependencies: ["CFuzzDriver", "Privacy", "Conversation", "Intake", "Chat", "MatrixChat", "SkavBot"],
+            path: "Tests/Fuzz/skav-fuzz",
             swiftSettings: strict
         ),
         .testTarget(

@@ -18,14 +18,15 @@ public struct Backoff: Sendable, Equatable {
         let base = Double(initial.components.seconds) + Double(initial.components.attoseconds) / 1e18
         let cap = Double(maximum.components.seconds) + Double(maximum.components.attoseconds) / 1e18
         let value = min(cap, base * pow(multiplier, Double(min(attempt, 62))))
-        return .milliseconds(Int64((value * 1000).rounded()))
+        // Clamped before the conversion: a NaN or absurd product never traps (at most the cap, a day at most).
+        return Duration.clamped(seconds: value, maximum: min(maximum, .seconds(86_400)))
     }
 
     /// The next delay: uniformly random between half the ceiling and the ceiling ("equal jitter"),
     /// so retries from many clients spread out but never collapse to zero.
     public mutating func next<R: RandomNumberGenerator>(using random: inout R) -> Duration {
-        let ceilingMs = max(1, Int64(ceiling.components.seconds) * 1000 + Int64(ceiling.components.attoseconds / 1_000_000_000_000_000))
-        attempt += 1
+        let ceilingMs = max(1, ceiling.clampedMilliseconds)
+        if attempt < Int.max { attempt += 1 }
         let low = ceilingMs / 2
         return .milliseconds(Int64.random(in: low...ceilingMs, using: &random))
     }

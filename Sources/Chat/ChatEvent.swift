@@ -11,6 +11,10 @@ public struct ChatEvent: Sendable, Equatable {
         case invite(isDirect: Bool, encrypted: Bool)
         /// A message the bot cannot read (an end-to-end encrypted event).
         case unreadable
+        /// Who is in a room the bot has joined, reported when the bot joins and whenever someone joins, is
+        /// invited or leaves. It is the state after the change; `sender` is whoever made the last change
+        /// (possibly the bot itself), and the event comes before the room's messages of the same batch.
+        case membership(RoomMembership)
     }
 
     /// The server's id for the event (Matrix event id, Mattermost post id); unique per server.
@@ -36,6 +40,34 @@ public struct ChatEvent: Sendable, Equatable {
         self.timestamp = timestamp
         self.isDirectRoom = isDirectRoom
         self.inReplyTo = inReplyTo
+    }
+}
+
+/// The members of a room, as the adapter knows them: how many have joined and how many are invited
+/// (the bot included in either count), and who the members other than the bot are. `others` may be
+/// incomplete in a large room (the adapter names up to a handful); in a room of two it is complete.
+public struct RoomMembership: Sendable, Equatable {
+    public var joined: Int
+    public var invited: Int
+    /// Joined or invited members other than the bot, as far as the adapter knows.
+    public var others: [UserID]
+
+    public init(joined: Int, invited: Int, others: [UserID]) {
+        self.joined = joined
+        self.invited = invited
+        self.others = others
+    }
+
+    /// Whether this is a direct chat between the bot and `person` only: nobody but `person` besides the
+    /// bot has joined or is invited.
+    public func isDirect(with person: UserID) -> Bool {
+        total <= 2 && others.allSatisfy { $0 == person }
+    }
+
+    /// Joined and invited together (saturating: counts come from the server).
+    public var total: Int {
+        let (sum, overflow) = max(0, joined).addingReportingOverflow(max(0, invited))
+        return overflow ? .max : sum
     }
 }
 

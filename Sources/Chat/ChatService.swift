@@ -23,6 +23,11 @@ public protocol ChatService: Sendable {
     func leave(_ room: RoomID) async throws
     /// The direct chat with `user`, created when there is none.
     func openDirectRoom(with user: UserID) async throws -> RoomID
+    /// The same, for a caller that retries: every attempt to create the room for one purpose carries the same
+    /// `creation.token`. Creating a room is not idempotent, so an adapter tags the room it creates with the
+    /// token and, when an earlier attempt may have created one (its answer lost, or the process died before
+    /// the room was stored), looks for that room first instead of creating (and inviting) a second one.
+    func openDirectRoom(with user: UserID, creation: RoomCreation) async throws -> RoomID
     /// One event again, by id, from the server (a quarantined event an operator put back); nil when the
     /// server has no such event or the adapter cannot fetch single events.
     func fetchEvent(_ id: String, in room: RoomID) async throws -> ChatEvent?
@@ -32,9 +37,26 @@ public protocol ChatService: Sendable {
 }
 
 extension ChatService {
+    /// For servers whose room creation is idempotent anyway (and for fakes): the token is not needed.
+    public func openDirectRoom(with user: UserID, creation: RoomCreation) async throws -> RoomID {
+        try await openDirectRoom(with: user)
+    }
     public func fetchEvent(_ id: String, in room: RoomID) async throws -> ChatEvent? { nil }
     public func skipPast(cursor: String?) async throws -> String {
         throw ChatError(.rejected, "\(kind.rawValue) cannot skip past a change-feed answer")
+    }
+}
+
+/// One attempt to create a direct room; see `ChatService.openDirectRoom(with:creation:)`.
+public struct RoomCreation: Sendable, Equatable {
+    /// The same for every attempt to create this room; unique to it.
+    public var token: String
+    /// Whether an earlier attempt with this token may have created the room already.
+    public var attemptedBefore: Bool
+
+    public init(token: String, attemptedBefore: Bool) {
+        self.token = token
+        self.attemptedBefore = attemptedBefore
     }
 }
 

@@ -108,6 +108,7 @@ public enum PromptKey: String, CaseIterable, Sendable {
     case botRateLimited = "bot.rate_limited"
     case botDirectOpened = "bot.direct_opened"
     case botQuarantined = "bot.quarantined"
+    case botRoomShared = "bot.room_shared"
     case terminalIntro = "terminal.intro"  // {database}
     case terminalToOther = "terminal.to_other"  // {user}
 

@@ -158,6 +158,8 @@ extension CurlWorker {
         func set(_ code: CURLcode) { if setupFailure == CURLE_OK { setupFailure = code } }
 
         set(skav_curl_set_ptr(easy, CURLOPT_ERRORBUFFER, handles.errorBuffer))
+        // Not idempotent: a fresh connection, so curl never silently re-sends it on a reused one that died.
+        if !request.idempotent { set(skav_curl_set_long(easy, CURLOPT_FRESH_CONNECT, 1)) }
         set(skav_curl_set_string(easy, CURLOPT_URL, request.url))
         set(skav_curl_set_long(easy, CURLOPT_NOSIGNAL, 1))
         // Removing a handle whose threaded DNS lookup is still running otherwise blocks until
@@ -171,9 +173,11 @@ extension CurlWorker {
         set(skav_curl_set_data_cb(easy, CURLOPT_WRITEFUNCTION, { data, size, count, user in
             guard let user else { return 0 }
             let context = Unmanaged<TransferContext>.fromOpaque(user).takeUnretainedValue()
-            let length = size * count
+            // curl's sizes, checked: an overflow aborts the transfer instead of trapping.
+            let (length, overflow) = size.multipliedReportingOverflow(by: count)
+            guard !overflow else { return 0 }
             guard length > 0, let data else { return length }
-            if context.body.count + length > context.maxBytes {
+            if length > context.maxBytes - min(context.body.count, context.maxBytes) {
                 context.tooLarge = true
                 return 0  // curl aborts the transfer with CURLE_WRITE_ERROR
             }
@@ -184,7 +188,9 @@ extension CurlWorker {
         set(skav_curl_set_data_cb(easy, CURLOPT_HEADERFUNCTION, { data, size, count, user in
             guard let user else { return 0 }
             let context = Unmanaged<TransferContext>.fromOpaque(user).takeUnretainedValue()
-            let length = size * count
+            // curl's sizes, checked: an overflow aborts the transfer instead of trapping.
+            let (length, overflow) = size.multipliedReportingOverflow(by: count)
+            guard !overflow else { return 0 }
             guard length > 0, let data else { return length }
             let line = String(decoding: UnsafeRawBufferPointer(start: data, count: length), as: UTF8.self)
             if line.hasPrefix("HTTP/") {
@@ -327,7 +333,8 @@ extension CurlWorker {
         let ms = seconds.multipliedReportingOverflow(by: 1000)
         guard !ms.overflow else { return Int.max }
         // Round up, and never 0, which curl reads as "no timeout".
-        let total = ms.partialValue + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
-        return Int(max(1, total))
+        let total = ms.partialValue.addingReportingOverflow((attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000)
+        guard !total.overflow else { return Int.max }
+        return Int(max(1, total.partialValue))
     }
 }

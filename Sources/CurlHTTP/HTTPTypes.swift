@@ -9,6 +9,10 @@ public struct HTTPRequest: Sendable, Equatable {
     public var body: Data?
     /// The whole transfer must finish within this time (connect included).
     public var timeout: Duration
+    /// False for a request that must not arrive twice (creating a room): it goes on a fresh connection.
+    /// libcurl re-sends a request by itself when a kept-alive connection it reused turns out dead before
+    /// any answer came, which would repeat a request the server may already have applied.
+    public var idempotent = true
 
     public init(
         method: String = "GET",

@@ -98,7 +98,11 @@ public struct CivilDate: Sendable, Hashable, Comparable, Codable, CustomStringCo
 
     /// The calendar day that `date` falls on in `timeZone`.
     public init(_ date: Date, in timeZone: TimeZone) {
-        let local = Int(floor(date.timeIntervalSince1970)) + timeZone.secondsFromGMT(for: date)
+        // Bounded before `Int(_:)`, which traps on NaN and beyond Int's range: ±10^15 s is some 30 million
+        // years, far past any real date (a server's timestamp is clamped to 1970…9999 anyway).
+        let seconds = date.timeIntervalSince1970
+        let bounded = seconds.isNaN ? 0 : min(max(seconds, -1e15), 1e15)
+        let local = Int(floor(bounded)) + timeZone.secondsFromGMT(for: date)
         self.init(daysSince1970: Int(floor(Double(local) / 86_400)))
     }
 

@@ -47,6 +47,9 @@ public final class IntakeStore: Sendable {
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             // Deleted rows are overwritten, so `glöm mig` and retention leave no copies in free pages.
             try db.execute(sql: "PRAGMA secure_delete = ON")
+            // A new database gives the pages retention frees back to the file system (`releaseFreePages`).
+            // It must be said before the file is switched to WAL; on an existing database it changes nothing.
+            if !db.configuration.readonly { try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL") }
         }
         let pool: DatabasePool
         do {
@@ -111,6 +114,24 @@ public final class IntakeStore: Sendable {
     public func checkpoint() throws {
         guard path != nil else { return }
         try writer.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+    }
+
+    /// Rewrites the whole file without free pages (for an operator, or a database from before incremental
+    /// auto-vacuum: afterwards it has it). Takes a while on a large database and blocks writers meanwhile.
+    public func vacuum() throws {
+        try writer.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL")
+            try db.execute(sql: "VACUUM")
+        }
+        try checkpoint()
+    }
+
+    /// Gives the pages that deletions freed back to the file system (databases created with incremental
+    /// auto-vacuum; a no-op on older ones), so the file shrinks when retention deletes. Then checkpoints.
+    public func releaseFreePages() throws {
+        guard path != nil else { return }
+        try writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA incremental_vacuum") }
+        try checkpoint()
     }
 
     /// The schema versions applied, in the order they run, for `doctor`.
@@ -357,11 +378,30 @@ public struct IntakeTransaction: IntakeReading {
     /// Entries still to send (including those waiting for a retry time), in the order they were written.
     /// The sender keeps that order per room: an entry that is not due yet holds back the later ones.
     public func unsentOutbox(limit: Int = 200) throws -> [OutboxEntry] {
-        try OutboxEntry
-            .filter(Column("sent_at") == nil && Column("failed_at") == nil)
-            .order(Column("id"))
-            .limit(limit)
-            .fetchAll(db)
+        // The clamped retry time comes first: a record reads the leftmost column of a name.
+        try OutboxEntry.fetchAll(
+            db,
+            sql: """
+                SELECT \(Self.clampedNotBefore) AS not_before, * FROM outbox
+                WHERE sent_at IS NULL AND failed_at IS NULL ORDER BY id LIMIT ?
+                """,
+            arguments: [max(0, limit)])
+    }
+
+    /// `not_before` as a date GRDB can always read: an older build could store a server's absurd
+    /// `Retry-After` as a retry time in a year past 9999 (or anything else that is no date), and reading
+    /// that failed every pass. Such a value reads as the end of year 9999; the sender then reschedules it.
+    static let clampedNotBefore = """
+        CASE WHEN not_before IS NULL THEN NULL
+        WHEN typeof(not_before) = 'text' AND length(not_before) BETWEEN 10 AND 32
+            AND not_before GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*' AND julianday(not_before) IS NOT NULL
+            THEN not_before
+        ELSE '9999-12-31 23:59:59.000' END
+        """
+
+    /// Sets an entry's retry time (the sender's repair of an absurd stored one).
+    public func rescheduleOutbox(_ id: Int64, notBefore: Date) throws {
+        try db.execute(sql: "UPDATE outbox SET not_before = ? WHERE id = ?", arguments: [notBefore, id])
     }
 
     public func unsentOutboxCount() throws -> Int {
@@ -371,7 +411,11 @@ public struct IntakeTransaction: IntakeReading {
     /// The earliest `notBefore` among unsent entries, to know when to wake up.
     public func nextOutboxRetry() throws -> Date? {
         try Date.fetchOne(
-            db, sql: "SELECT MIN(not_before) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND not_before IS NOT NULL")
+            db,
+            sql: """
+                SELECT MIN(\(Self.clampedNotBefore)) FROM outbox
+                WHERE sent_at IS NULL AND failed_at IS NULL AND not_before IS NOT NULL
+                """)
     }
 
     public func outboxEntry(txnID: String) throws -> OutboxEntry? {

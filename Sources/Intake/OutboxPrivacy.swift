@@ -47,18 +47,19 @@ public struct OutboxRetentionOutcome: Sendable, Equatable {
 }
 
 extension IntakeTransaction {
-    /// The shortest time a sent entry's transaction id is kept, whatever the retention: as long as the ids
-    /// of processed events (a replayed event must find its replies already in the outbox), and far past
-    /// the server's de-duplication of transaction ids (Synapse: minutes).
+    /// How long a sent entry (its transaction id, room and remote id; no text) is kept: exactly as long as
+    /// the ids of processed events (a replayed event must find its replies already in the outbox), which is
+    /// far past the server's de-duplication of transaction ids (Synapse: minutes to a day). Then it goes,
+    /// whatever the retention: the outbox does not grow with the intake.
     public static let sentOutboxMinimumKeep: TimeInterval = 30 * 86_400
 
-    /// `privacy.draft_retention` for the outbox: deletes sent entries sent before `cutoff` (but not before
-    /// `sentOutboxMinimumKeep` has passed, and not the announcements of a challenge still open, which
-    /// replies point to), and entries never delivered, waiting or given up, created before `cutoff`: a
-    /// reply that late would only puzzle, and its text is personal data.
+    /// Retention for the outbox: deletes sent entries once `sentOutboxMinimumKeep` has passed (not the
+    /// announcements of a challenge still open, which replies point to), and entries never delivered,
+    /// waiting or given up, created before `cutoff` (`privacy.draft_retention`): a reply that late would
+    /// only puzzle, and its text is personal data.
     @discardableResult
     public func deleteExpiredOutbox(before cutoff: Date, at date: Date) throws -> OutboxRetentionOutcome {
-        let sentCutoff = min(cutoff, date.addingTimeInterval(-Self.sentOutboxMinimumKeep))
+        let sentCutoff = date.addingTimeInterval(-Self.sentOutboxMinimumKeep)
         try db.execute(
             sql: """
                 DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < ?

@@ -246,6 +246,7 @@ enum Schema {
                 t.column("held_at", .datetime)
             }
         }
+        migrator.registerMigration("v8", migrate: RoomsSchema.v8)
         migrator.registerMigration("v9") { db in
             // A sent outbox entry keeps only what exactly-once needs (transaction id, room, remote id, sent
             // time): the text, file and recipient of entries sent before this version go now.

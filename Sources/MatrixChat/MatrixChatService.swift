@@ -52,6 +52,8 @@ public final class MatrixChatService: ChatService {
         /// Member counts from sync summaries (sent only when they change).
         var joinedMembers: [RoomID: Int] = [:]
         var invitedMembers: [RoomID: Int] = [:]
+        /// The creation token of each joined room looked at by `findCreatedRoom` ("" for none).
+        var creationTokens: [RoomID: String] = [:]
     }
 
     let state = Mutex(State())
@@ -61,7 +63,7 @@ public final class MatrixChatService: ChatService {
     ///   - sendClient: carries everything else.
     ///   - sleep: waits between retries; tests pass one that records and returns at once.
     ///   - random: the random source of the backoff jitter.
-    ///   - now: the clock, used only for invites whose event lacks a server timestamp.
+    ///   - now: the clock, used for invites whose event lacks a server timestamp and for `Retry-After` dates.
     public init(
         config: MatrixConfig,
         syncClient: any HTTPClient,
@@ -363,6 +365,7 @@ public final class MatrixChatService: ChatService {
         var lists: [[ChatEvent]] = []
         for timeline in sync.timelines {
             let room = timeline.room
+            let membership = membershipChange(of: timeline, translator: translator, now: now())
             var raw = timeline.events
             if timeline.limited {
                 if translator.historyCutoff(raw) != nil {
@@ -379,7 +382,7 @@ public final class MatrixChatService: ChatService {
             if isDirect == nil, translator.containsMessages(raw) {
                 isDirect = try await resolveDirectness(of: room)
             }
-            var events: [ChatEvent] = []
+            var events: [ChatEvent] = membership.map { [$0] } ?? []
             var skipped: [SyncTranslator.Skip: Int] = [:]
             let translations = CrashGuard.watch(watched) {
                 translator.translate(timeline: raw, room: room, isDirectRoom: isDirect)
@@ -525,7 +528,9 @@ public final class MatrixChatService: ChatService {
             "/rooms/\(MatrixPath.encode(message.room.rawValue))/send/m.room.message/\(MatrixPath.encode(message.txnID))"
         let body = try await call(
             "PUT", path, body: .object(content),
-            policy: CallPolicy(transientRetries: config.retry.requestRetries, timeout: config.requestTimeout))
+            policy: CallPolicy(
+                transientRetries: config.retry.requestRetries, timeout: config.requestTimeout,
+                rateLimitBudget: config.retry.maxSendRateLimitWait))
         guard let eventID = body["event_id"]?.string else {
             throw ChatError(.badResponse, "PUT send: no event_id in the answer")
         }
@@ -545,7 +550,7 @@ public final class MatrixChatService: ChatService {
             upload: (attachment.data, attachment.mimeType),
             policy: CallPolicy(
                 transientRetries: config.retry.requestRetries, timeout: config.requestTimeout + .seconds(30),
-                api: MatrixPath.mediaAPI))
+                api: MatrixPath.mediaAPI, rateLimitBudget: config.retry.maxSendRateLimitWait))
         guard let uri = answer["content_uri"]?.string, uri.hasPrefix("mxc://") else {
             throw ChatError(.badResponse, "POST upload: no content_uri in the answer")
         }
@@ -561,15 +566,36 @@ public final class MatrixChatService: ChatService {
 
     // MARK: Rooms
 
-    /// Whether a room is a direct chat, as far as this process knows: rooms joined from a direct invite or
-    /// created by the bot are; a room of exactly two members (the bot and one person) is too; a larger one
-    /// is not. Nil when the size is not known yet.
+    /// Whether a room is a direct chat, as far as this process knows: a room with more than two members
+    /// (joined or invited) is not, whatever its invite said; rooms joined from a direct invite or created by
+    /// the bot are; a room of exactly two members (the bot and one person) is too. Nil when the size is not
+    /// known yet.
     func directness(of room: RoomID) -> Bool? {
         state.withLock { state -> Bool? in
-            if state.directRooms.contains(room) { return true }
-            guard let joined = state.joinedMembers[room] else { return nil }
-            return joined + (state.invitedMembers[room] ?? 0) <= 2
+            guard let joined = state.joinedMembers[room] else {
+                return state.directRooms.contains(room) ? true : nil
+            }
+            let members = RoomMembership(joined: joined, invited: state.invitedMembers[room] ?? 0, others: [])
+            if members.total > 2 { return false }
+            return true
         }
+    }
+
+    /// The room's membership event for this sync, if its members changed. A room that now has a third
+    /// member is no direct chat for this process any more: `openDirectRoom` will not hand it out again.
+    func membershipChange(of timeline: SyncTranslator.Sync.Timeline, translator: SyncTranslator, now: Date) -> ChatEvent? {
+        let known = state.withLock { ($0.joinedMembers[timeline.room], $0.invitedMembers[timeline.room]) }
+        guard let event = translator.membership(of: timeline, known: known, now: now),
+            case .membership(let members) = event.kind
+        else { return nil }
+        if members.total > 2 || members.others.count > 1 {
+            state.withLock { state in
+                state.directRooms.remove(timeline.room)
+                state.pendingDirectInvites[timeline.room] = nil
+                state.directRoomByUser = state.directRoomByUser.filter { $0.value != timeline.room }
+            }
+        }
+        return event
     }
 
     /// Asks the server how many members a room has (once per room and process), for rooms the bot was
@@ -594,7 +620,9 @@ public final class MatrixChatService: ChatService {
     public func join(_ room: RoomID) async throws {
         _ = try await call(
             "POST", "/rooms/\(MatrixPath.encode(room.rawValue))/join", body: .object([:]),
-            policy: CallPolicy(transientRetries: config.retry.requestRetries, timeout: config.requestTimeout))
+            policy: CallPolicy(
+                transientRetries: config.retry.requestRetries, timeout: config.requestTimeout,
+                rateLimitBudget: config.retry.maxSendRateLimitWait))
         state.withLock { state in
             if let inviter = state.pendingDirectInvites.removeValue(forKey: room) {
                 state.directRoomByUser[inviter] = room
@@ -606,7 +634,9 @@ public final class MatrixChatService: ChatService {
     public func leave(_ room: RoomID) async throws {
         _ = try await call(
             "POST", "/rooms/\(MatrixPath.encode(room.rawValue))/leave", body: .object([:]),
-            policy: CallPolicy(transientRetries: config.retry.requestRetries, timeout: config.requestTimeout))
+            policy: CallPolicy(
+                transientRetries: config.retry.requestRetries, timeout: config.requestTimeout,
+                rateLimitBudget: config.retry.maxSendRateLimitWait))
         state.withLock { state in
             state.pendingDirectInvites[room] = nil
             state.directRooms.remove(room)
@@ -619,12 +649,40 @@ public final class MatrixChatService: ChatService {
     /// and invites `user`. Room creation is not idempotent, so it is retried only when the request surely
     /// did not arrive. The bot keeps its own persisted user → room map and calls this only when it has none.
     public func openDirectRoom(with user: UserID) async throws -> RoomID {
+        try await openDirectRoom(
+            with: user, creation: RoomCreation(token: UUID().uuidString.lowercased(), attemptedBefore: false))
+    }
+
+    /// The state event a room created by the bot carries: `{"token": …}`, the caller's creation token.
+    static let creationEventType = "se.skav.room_creation"
+
+    /// As `openDirectRoom(with:)`, with the room tagged by `creation.token` (a state event in `initial_state`).
+    /// When an earlier attempt may have created it, the bot's joined rooms are searched for that token
+    /// first (`/joined_rooms`, then each room's tag; rooms found without it are remembered), so a lost
+    /// answer or a crash never yields a second room.
+    public func openDirectRoom(with user: UserID, creation: RoomCreation) async throws -> RoomID {
         if let known = state.withLock({ $0.directRoomByUser[user] }) { return known }
+        if creation.attemptedBefore, let found = try await findCreatedRoom(token: creation.token) {
+            state.withLock { state in
+                state.directRoomByUser[user] = found
+                state.directRooms.insert(found)
+            }
+            logger.info(
+                "Found the direct Matrix room an earlier attempt created", metadata: ["matrix.room": "\(found)"])
+            return found
+        }
+        let tag: JSON = [
+            "type": .string(Self.creationEventType), "state_key": "", "content": ["token": .string(creation.token)],
+        ]
         let body = try await call(
             "POST", "/createRoom",
-            body: ["preset": "trusted_private_chat", "is_direct": true, "invite": [.string(user.rawValue)]],
+            body: [
+                "preset": "trusted_private_chat", "is_direct": true, "invite": [.string(user.rawValue)],
+                "initial_state": [tag],
+            ],
             policy: CallPolicy(
-                transientRetries: config.retry.requestRetries, idempotent: false, timeout: config.requestTimeout))
+                transientRetries: config.retry.requestRetries, idempotent: false, timeout: config.requestTimeout,
+                rateLimitBudget: config.retry.maxSendRateLimitWait))
         guard let roomID = body["room_id"]?.string else {
             throw ChatError(.badResponse, "POST /createRoom: no room_id in the answer")
         }
@@ -636,5 +694,36 @@ public final class MatrixChatService: ChatService {
         // Not the user id: logs outlive `glöm mig`.
         logger.info("Opened a direct Matrix room", metadata: ["matrix.room": "\(room)"])
         return room
+    }
+
+    /// The joined room tagged with `token` at creation, if any.
+    func findCreatedRoom(token: String) async throws -> RoomID? {
+        let policy = CallPolicy(transientRetries: config.retry.requestRetries, timeout: config.requestTimeout)
+        let answer = try await call("GET", "/joined_rooms", policy: policy)
+        guard let rooms = answer["joined_rooms"]?.array?.compactMap({ $0.string }) else {
+            throw ChatError(.badResponse, "GET /joined_rooms: no joined_rooms in the answer")
+        }
+        for id in rooms {
+            let room = RoomID(id)
+            if let seen = state.withLock({ $0.creationTokens[room] }) {
+                if seen == token { return room }
+                continue
+            }
+            let tag: JSON
+            do {
+                tag = try await call(
+                    "GET",
+                    "/rooms/\(MatrixPath.encode(id))/state/\(MatrixPath.encode(Self.creationEventType))/",
+                    policy: policy)
+            } catch let error as ChatError where !error.isRetryable && error.code != .unauthorized {
+                // M_NOT_FOUND: not a room the bot created with a token (or not readable): not this one.
+                state.withLock { $0.creationTokens[room] = "" }
+                continue
+            }
+            let found = tag["token"]?.string ?? ""
+            state.withLock { $0.creationTokens[room] = found }
+            if found == token { return room }
+        }
+        return nil
     }
 }

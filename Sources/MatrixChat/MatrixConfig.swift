@@ -73,6 +73,10 @@ public struct MatrixRetryPolicy: Sendable, Equatable {
     /// A 429 asking for a longer wait than this is not waited out here: `.rateLimited` is thrown at once
     /// with `retryAfter`, so the caller can schedule the work.
     public var maxRateLimitWait: Duration
+    /// The calls of the outbox sender (send, join, leave, room creation, upload) sleep out 429s only while
+    /// their waits add up to at most this; a longer wait is thrown as `.rateLimited` with `retryAfter` at
+    /// once, and the outbox sender pauses that room alone (the sender is shared by every room).
+    public var maxSendRateLimitWait: Duration
     /// Backoff for network errors and 5xx (capped exponential with jitter, `Chat.Backoff`).
     public var backoffInitial: Duration
     public var backoffMaximum: Duration
@@ -82,6 +86,7 @@ public struct MatrixRetryPolicy: Sendable, Equatable {
         pollRetries: Int = 2,
         rateLimitRetries: Int = 5,
         maxRateLimitWait: Duration = .seconds(300),
+        maxSendRateLimitWait: Duration = .seconds(5),
         backoffInitial: Duration = .milliseconds(500),
         backoffMaximum: Duration = .seconds(30)
     ) {
@@ -89,6 +94,7 @@ public struct MatrixRetryPolicy: Sendable, Equatable {
         self.pollRetries = pollRetries
         self.rateLimitRetries = rateLimitRetries
         self.maxRateLimitWait = maxRateLimitWait
+        self.maxSendRateLimitWait = maxSendRateLimitWait
         self.backoffInitial = backoffInitial
         self.backoffMaximum = backoffMaximum
     }

@@ -27,6 +27,11 @@ struct CallPolicy: Sendable {
     var api = MatrixPath.clientAPI
     /// The input the answer is, for the crash guard: its decoding is watched (the change feed).
     var watched: InFlight?
+    /// The most this call sleeps on 429s in all; nil: the retry policy's `maxRateLimitWait` per wait.
+    /// The outbox sender's calls (send, join, leave, room creation, upload) use the short
+    /// `maxSendRateLimitWait`: a longer wait is handed back as `.rateLimited`, so one room's rate limit
+    /// pauses that room only instead of every room behind it.
+    var rateLimitBudget: Duration?
 }
 
 /// A parsed Matrix error body.
@@ -58,7 +63,8 @@ struct ClosureRandom: RandomNumberGenerator {
 }
 
 extension Duration {
-    var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
+    /// Whole milliseconds, for logs and the sync timeout; saturates instead of trapping.
+    var milliseconds: Int64 { clampedMilliseconds }
 }
 
 extension MatrixChatService {
@@ -76,6 +82,7 @@ extension MatrixChatService {
         var random = ClosureRandom(source: randomSource)
         var transientFailures = 0
         var rateLimited = 0
+        var rateLimitSlept = Duration.zero
         var renewed = false
         // Logged instead of the URL: the path without the query (the query may hold a long filter).
         let label = "\(method) \(path)"
@@ -91,7 +98,8 @@ extension MatrixChatService {
             }
             if let token { headers.append(("Authorization", "Bearer \(token)")) }
             if bodyData != nil { headers.append(("Content-Type", upload?.contentType ?? "application/json")) }
-            let request = HTTPRequest(method: method, url: url, headers: headers, body: bodyData, timeout: policy.timeout)
+            var request = HTTPRequest(method: method, url: url, headers: headers, body: bodyData, timeout: policy.timeout)
+            request.idempotent = policy.idempotent
 
             /// Sleeps before the next try of a network error or 5xx, or throws `.transient` when the
             /// retries are spent.
@@ -150,11 +158,10 @@ extension MatrixChatService {
 
             case 429:
                 let error = MatrixErrorBody(response.body)
-                let headerWait = response.header("Retry-After").flatMap { Int64($0.trimmingCharacters(in: .whitespaces)) }
-                    .map { Duration.seconds($0) }
-                // A server's number may be anything (1e300, NaN): clamp before converting, never trap.
-                let bodyWait = error.retryAfterMs.flatMap { $0.isFinite ? $0 : nil }
-                    .map { Duration.milliseconds(Int64(min(max(0, $0), 86_400_000))) }
+                // A server's number may be anything (`Retry-After: 9223372036854775807`, an HTTP date,
+                // `retry_after_ms: 1e300`): `ServerNumber` clamps it to at most an hour, never trapping.
+                let headerWait = response.header("Retry-After").flatMap { ServerNumber.retryAfter(header: $0, now: now()) }
+                let bodyWait = error.retryAfterMs.flatMap { ServerNumber.wait(milliseconds: $0) }
                 let hinted = [headerWait, bodyWait].compactMap { $0 }.max()
                 guard rateLimited < config.retry.rateLimitRetries else {
                     throw ChatError(
@@ -166,8 +173,14 @@ extension MatrixChatService {
                         .rateLimited, "\(label): rate-limited for longer than this request waits",
                         retryAfter: hinted, serverCode: error.errcode)
                 }
-                rateLimited += 1
                 let delay = hinted ?? backoff.next(using: &random)
+                if let budget = policy.rateLimitBudget, rateLimitSlept + delay > budget {
+                    throw ChatError(
+                        .rateLimited, "\(label): rate-limited; handed back to be retried later",
+                        retryAfter: delay, serverCode: error.errcode)
+                }
+                rateLimited += 1
+                rateLimitSlept += delay
                 logger.warning(
                     "Matrix rate limit; waiting",
                     metadata: [

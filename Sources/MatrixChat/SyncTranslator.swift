@@ -26,6 +26,10 @@ struct SyncTranslator: Sendable {
             var prevBatch: String?
             var joinedMembers: Int?
             var invitedMembers: Int?
+            /// `m.heroes` of the summary: members other than the bot (all of them in a small room).
+            var heroes: [String]? = nil
+            /// Whether the `state` block (state changes a gappy timeline left out) holds membership events.
+            var membersInState = false
         }
 
         var nextBatch: String
@@ -48,9 +52,11 @@ struct SyncTranslator: Sendable {
                     events: timeline?["events"]?.array ?? [],
                     limited: timeline?["limited"]?.bool ?? false,
                     prevBatch: timeline?["prev_batch"]?.string,
-                    // `Int(exactly:)`: a count like 1e300 from the server is no count, and `Int(_:)` would trap.
-                    joinedMembers: summary?["m.joined_member_count"]?.number.flatMap { Int(exactly: $0) },
-                    invitedMembers: summary?["m.invited_member_count"]?.number.flatMap { Int(exactly: $0) }
+                    // A count like 1e300, -1 or 2.5 from the server is no count (`Int(_:)` would trap).
+                    joinedMembers: summary?["m.joined_member_count"]?.number.flatMap { ServerNumber.count($0) },
+                    invitedMembers: summary?["m.invited_member_count"]?.number.flatMap { ServerNumber.count($0) },
+                    heroes: summary?["m.heroes"]?.array?.compactMap { $0.string },
+                    membersInState: (value["state"]?["events"]?.array ?? []).contains { $0["type"]?.string == "m.room.member" }
                 ))
         }
         let invites = (rooms?["invite"]?.object ?? [:]).sorted(by: { $0.key < $1.key })
@@ -80,7 +86,7 @@ struct SyncTranslator: Sendable {
         let id =
             member["event_id"]?.string.flatMap { $0.isEmpty ? nil : $0 }
             ?? "invite:" + Self.stableHash("\(room.rawValue)\u{0}\(sender)")
-        let timestamp = member["origin_server_ts"]?.number.map { Date(timeIntervalSince1970: $0 / 1000) } ?? now
+        let timestamp = member["origin_server_ts"]?.number.flatMap { ServerNumber.date(milliseconds: $0) } ?? now
         return ChatEvent(
             id: id, room: room, sender: UserID(sender), kind: .invite(isDirect: isDirect, encrypted: encrypted),
             timestamp: timestamp, isDirectRoom: isDirect)
@@ -89,7 +95,7 @@ struct SyncTranslator: Sendable {
     /// Translates one timeline event.
     func translate(_ event: JSON, room: RoomID, isDirectRoom: Bool?) -> Translation {
         guard let id = event["event_id"]?.string, !id.isEmpty, let sender = event["sender"]?.string, !sender.isEmpty,
-            let type = event["type"]?.string, let ts = event["origin_server_ts"]?.number
+            let type = event["type"]?.string, let timestamp = event["origin_server_ts"]?.number.flatMap(ServerNumber.date(milliseconds:))
         else { return .skipped(.malformed) }
         if sender == me { return .skipped(.own) }
         guard type == "m.room.message" || type == "m.room.encrypted" else { return .skipped(.unsupportedType) }
@@ -97,7 +103,6 @@ struct SyncTranslator: Sendable {
         guard let content = event["content"]?.object, !content.isEmpty else { return .skipped(.redacted) }
         let relation = content["m.relates_to"]
         if relation?["rel_type"]?.string == "m.replace" { return .skipped(.edit) }
-        let timestamp = Date(timeIntervalSince1970: ts / 1000)
         let inReplyTo = relation?["m.in_reply_to"]?["event_id"]?.string
         if type == "m.room.encrypted" {
             return .event(
@@ -116,6 +121,41 @@ struct SyncTranslator: Sendable {
             ChatEvent(
                 id: id, room: room, sender: UserID(sender), kind: .message(text: text), timestamp: timestamp,
                 isDirectRoom: isDirectRoom, inReplyTo: inReplyTo))
+    }
+
+    /// The room's members after this sync when the sync changed them (a membership event in the timeline or
+    /// in the state block), or nil. `joined`/`invited` are the summary's counts, else the last ones known
+    /// (`known`); without a joined count there is nothing to report. The members other than the bot are the
+    /// summary's heroes plus whoever the timeline shows joining or invited. The event is stable for the same
+    /// sync answer (its id hashes the last membership event and the result), dated like the room's first
+    /// timeline event so that it is handled before the room's messages.
+    func membership(of timeline: Sync.Timeline, known: (joined: Int?, invited: Int?), now: Date) -> ChatEvent? {
+        let memberEvents = timeline.events.filter {
+            $0["type"]?.string == "m.room.member" && !($0["state_key"]?.string ?? "").isEmpty
+        }
+        guard !memberEvents.isEmpty || timeline.membersInState else { return nil }
+        guard let joined = timeline.joinedMembers ?? known.joined, joined >= 0 else { return nil }
+        let invited = max(0, timeline.invitedMembers ?? known.invited ?? 0)
+        var latest: [String: String] = [:]
+        for event in memberEvents {
+            if let user = event["state_key"]?.string { latest[user] = event["content"]?["membership"]?.string ?? "" }
+        }
+        var others = Set((timeline.heroes ?? []).filter { !$0.isEmpty && $0 != me })
+        for (user, membership) in latest where user != me {
+            if membership == "join" || membership == "invite" { others.insert(user) } else if timeline.heroes == nil { others.remove(user) }
+        }
+        let sortedOthers = others.sorted()
+        let last = memberEvents.last
+        let sender = last?["sender"]?.string.flatMap { $0.isEmpty ? nil : $0 } ?? me
+        let anchor = last?["event_id"]?.string ?? ""
+        let id = "members:" + Self.stableHash(
+            "\(timeline.room.rawValue)\u{0}\(anchor)\u{0}\(joined)/\(invited)\u{0}\(sortedOthers.joined(separator: ","))")
+        let firstTimestamp = timeline.events.lazy.compactMap { $0["origin_server_ts"]?.number }.first
+        let timestamp = firstTimestamp.map { Date(timeIntervalSince1970: $0 / 1000) } ?? now
+        return ChatEvent(
+            id: id, room: timeline.room, sender: UserID(sender),
+            kind: .membership(RoomMembership(joined: joined, invited: invited, others: sortedOthers.map { UserID($0) })),
+            timestamp: timestamp)
     }
 
     /// Older clients quote the replied-to message in `body` as `> ` lines followed by a blank line
@@ -205,5 +245,32 @@ struct SyncTranslator: Sendable {
         }
         let hex = String(hash, radix: 16)
         return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+}
+
+/// The pure part of `MatrixChatService.poll`: a `/sync` body parsed and translated into chat events
+/// (the bot's invites, then every room's timeline merged by server time), without gap filling or member
+/// look-ups. Nil when the body is not a sync answer. For the fuzzer (`Tests/Fuzz`) and tools.
+public enum SyncDecoding {
+    public static func events(fromSyncBody body: Data, me: String, now: Date) -> [ChatEvent]? {
+        guard let json = try? JSON.parse(body), let sync = SyncTranslator.parse(json) else { return nil }
+        let translator = SyncTranslator(me: me)
+        let invites = zip(sync.inviteRooms, sync.invites).compactMap { room, value in
+            translator.invite(room: room, value, now: now)
+        }
+        let lists = sync.timelines.map { timeline in
+            translator.translate(timeline: timeline.events, room: timeline.room, isDirectRoom: nil).compactMap {
+                translation -> ChatEvent? in
+                if case .event(let event) = translation { return event }
+                return nil
+            }
+        }
+        return invites + SyncTranslator.merge(lists)
+    }
+
+    /// What a Matrix error body says (errcode, error, `retry_after_ms` clamped to a wait), as the adapter reads it.
+    public static func errorSummary(fromErrorBody body: Data) -> (summary: String, retryAfter: Duration?) {
+        let error = MatrixErrorBody(body)
+        return (error.summary, error.retryAfterMs.flatMap { ServerNumber.wait(milliseconds: $0) })
     }
 }

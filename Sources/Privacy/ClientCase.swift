@@ -94,9 +94,11 @@ enum ClientCase {
                 continue
             }
             if exactWords.contains(lower) { return true }
+            // The substring search is costly (it was most of a scan's time): only where it can match.
+            let length = lower.count
             for stem in stems {
                 if lower.hasPrefix(stem) { return true }
-                if stem.count >= 8, lower.contains(stem) { return true }
+                if stem.count >= 8, length > stem.count, lower.contains(stem) { return true }
             }
         }
         return false

@@ -78,14 +78,27 @@ public struct PersonalDataScanner: Sendable {
         matcher.findEmails()
         matcher.findIdentityNumbers()
         matcher.findPhoneNumbers()
+        matcher.findJoinedNumbers()
         let found = matcher.matches.sorted { $0.range.lowerBound < $1.range.lowerBound }
 
         var findings: [PersonalDataFinding] = []
         var masked = ""
         var cursor = 0
         for match in found {
+            // Defensive: the matchers never overlap, but a match that did (or that is empty or out of
+            // range) must never build an inverted range. An overlapping match is merged into the one before.
+            guard !match.range.isEmpty, match.range.lowerBound >= 0, match.range.upperBound <= offsets.count else {
+                continue
+            }
             let start = offsets[match.range.lowerBound]
             let end = offsets[match.range.upperBound - 1] + 1
+            if start < cursor, !findings.isEmpty {
+                if end > cursor {
+                    findings[findings.count - 1].range = findings[findings.count - 1].range.lowerBound..<end
+                    cursor = end
+                }
+                continue
+            }
             masked.append(contentsOf: chars[cursor..<start])
             masked.append(match.kind.mask)
             findings.append(PersonalDataFinding(kind: match.kind, range: start..<end))
@@ -128,6 +141,8 @@ struct Matcher {
     let chars: [Character]
     var taken: [Bool]
     var matches: [Match] = []
+    /// While true, a number may be joined to a digit by a sign (`1212+4670…`): only for `findJoinedNumbers`.
+    var lenient = false
 
     init(chars: [Character]) {
         self.chars = chars
@@ -143,18 +158,24 @@ struct Matcher {
 
     /// A number may start here: no word character before it, and no digit joined by `-/.,:+`
     /// (`2023/1234`, `1.0701234567`, `12-0701…` are something else).
-    func numberMayStart(at index: Int) -> Bool {
+    func numberMayStart(at index: Int, strict: Bool = false) -> Bool {
         guard let previous = at(index - 1) else { return true }
-        if previous.isWordChar || taken[index - 1] || previous == "/" { return false }
-        if "-.,:+".contains(previous), at(index - 2)?.isDigitChar == true { return false }
+        // Right after another finding (`a@b.se+46701234567`): that one is masked, so this is a boundary.
+        if taken[index - 1] { return true }
+        let joined = lenient && !strict
+        // `…1212+46701234567`: the sign belongs to the second number.
+        if joined, at(index) == "+", previous.isDigitChar { return true }
+        if previous.isWordChar { return false }
+        if previous == "/" { return joined && at(index - 2)?.isDigitChar == true }
+        if !joined, "-.,:+".contains(previous), at(index - 2)?.isDigitChar == true { return false }
         return true
     }
 
     /// A number may end before `index`: no word character after it, and no digit joined by `-./,:`.
-    func numberMayEnd(before index: Int) -> Bool {
+    func numberMayEnd(before index: Int, strict: Bool = false) -> Bool {
         guard let next = at(index) else { return true }
         if next.isWordChar { return false }
-        if "-/.,:+".contains(next), at(index + 1)?.isDigitChar == true { return false }
+        if strict || !lenient, "-/.,:+".contains(next), at(index + 1)?.isDigitChar == true { return false }
         return true
     }
 
@@ -171,22 +192,51 @@ struct Matcher {
 
     // MARK: E-mail
 
+    /// An address's local part never reaches back into characters an earlier address took: an address
+    /// run together with the one before it (`anna@kommun.se@x.se`) is merged into that one, so matches
+    /// never overlap. The domain ends after its last all-letter label, so digits run on after it
+    /// (`a@b.se0701234567`) are left for the number matchers.
     mutating func findEmails() {
         for at in chars.indices where chars[at] == "@" {
             if taken[at] { continue }
             var start = at
-            while start > 0, Self.isLocalChar(chars[start - 1]) { start -= 1 }
+            while start > 0, !taken[start - 1], Self.isLocalChar(chars[start - 1]) { start -= 1 }
             while start < at, chars[start] == "." { start += 1 }
-            guard start < at, chars[at - 1] != "." else { continue }
-            var end = at + 1
-            while end < chars.count, Self.isDomainChar(chars[end]) { end += 1 }
-            while end > at + 1, chars[end - 1] == "." || chars[end - 1] == "-" { end -= 1 }
-            let domain = chars[(at + 1)..<end]
-            guard let lastDot = domain.lastIndex(of: "."), lastDot > at + 1 else { continue }
-            let tld = domain[(lastDot + 1)...]
-            guard tld.count >= 2, tld.allSatisfy(\.isLetter) else { continue }
-            take(.email, start..<end)
+            guard let end = emailDomainEnd(at: at) else { continue }
+            if start < at, chars[at - 1] != "." {
+                take(.email, start..<end)
+            } else if start == at, at > 0, taken[at - 1], let last = matches.indices.last,
+                matches[last].kind == .email, matches[last].range.upperBound == at
+            {
+                // `anna@kommun.se@x.se`: one address run into another; masked as one.
+                matches[last].range = matches[last].range.lowerBound..<end
+                for index in at..<end { taken[index] = true }
+            }
         }
+    }
+
+    /// The end of a valid domain after the `@` at `at`: at least one dot, and a last label of two or
+    /// more letters, not followed by a letter.
+    private func emailDomainEnd(at sign: Int) -> Int? {
+        var index = sign + 1
+        var lastDot: Int?
+        var labelIsLetters = false
+        var best: Int?
+        while index < chars.count, Self.isDomainChar(chars[index]) {
+            let c = chars[index]
+            if c == "." {
+                lastDot = index
+                labelIsLetters = true
+            } else if !c.isLetter {
+                labelIsLetters = false
+            } else if labelIsLetters, let dot = lastDot, dot > sign + 1, index - dot >= 2,
+                at(index + 1)?.isLetter != true
+            {
+                best = index + 1
+            }
+            index += 1
+        }
+        return best
     }
 
     static func isLocalChar(_ c: Character) -> Bool {
@@ -312,6 +362,49 @@ struct Matcher {
         }
     }
 
+    /// Two numbers run together through a sign (`19121212-1212+46701234567`, `0701234567-811218-9876`):
+    /// each alone is refused by the joined-digit rule of `numberMayStart`/`numberMayEnd` (which keeps
+    /// `2023/1234` and `12-0701…` unmasked), but when both sides are whole identity or phone numbers,
+    /// and the pair stands free, both are masked.
+    mutating func findJoinedNumbers() {
+        var index = 0
+        while index < chars.count {
+            guard !taken[index], numberMayStart(at: index, strict: true) else {
+                index += 1
+                continue
+            }
+            lenient = true
+            defer { lenient = false }
+            guard let first = joinedCandidate(at: index), let sign = at(first.end), "-/.,:+".contains(sign) else {
+                index += 1
+                continue
+            }
+            let next = sign == "+" ? first.end : first.end + 1
+            guard let second = joinedCandidate(at: next), numberMayEnd(before: second.end, strict: true) else {
+                index += 1
+                continue
+            }
+            take(first.kind, index..<first.end)
+            take(second.kind, next..<second.end)
+            index = second.end
+        }
+    }
+
+    /// An identity or phone number at `index` (not taken), under the current `lenient` rule.
+    private func joinedCandidate(at index: Int) -> (kind: PersonalDataKind, end: Int)? {
+        guard index < chars.count, !taken[index] else { return nil }
+        if chars[index].isDigitChar, numberMayStart(at: index) {
+            let run = digitRun(from: index)
+            if let found = identityNumber(at: index, run: run), !(index..<found.end).contains(where: { taken[$0] }) {
+                return found
+            }
+        }
+        if let end = phoneNumber(at: index), end > index, !(index..<end).contains(where: { taken[$0] }) {
+            return (.phone, end)
+        }
+        return nil
+    }
+
     /// Digit groups separated by spaces or one hyphen (and a closing parenthesis); each group ends at `end`.
     private struct Group {
         var digits: [Int]
@@ -322,11 +415,16 @@ struct Matcher {
     private func groups(from start: Int, closing: Bool = false) -> [Group] {
         var result: [Group] = []
         var index = start
+        var total = 0
         while let c = at(index), c.isDigitChar {
             let run = digitRun(from: index)
             let runEnd = index + run.count
             if (index..<runEnd).contains(where: { taken[$0] }) { break }
             result.append(Group(digits: run, end: runEnd))
+            // No number has more than 15 digits (17 with a leading 00): later groups cannot matter, and
+            // stopping here keeps a long run of digit groups linear.
+            total += run.count
+            if total > 17 { break }
             var separatorStart = runEnd
             if closing, result.count == 1 {
                 guard at(runEnd) == ")" else { break }

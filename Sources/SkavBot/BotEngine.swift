@@ -191,6 +191,8 @@ public final class BotEngine: Sendable {
 
     /// Handles one event; returns the number of outbox entries added, or nil when the event was ignored.
     private func handle(_ event: ChatEvent, in tx: IntakeTransaction, now: Date, digestRequested: inout Bool) throws -> Int? {
+        // A membership change is about the room, whoever made it (the bot's own join included).
+        if case .membership(let members) = event.kind { return try membershipChanged(members, event: event, tx: tx, now: now) }
         if event.sender == settings.botUser { return nil }
         var outbox = OutboxWriter(tx: tx, eventID: event.id, room: event.room, now: now)
 
@@ -219,13 +221,19 @@ public final class BotEngine: Sendable {
             if encrypted {
                 try tx.setValue("sent", for: "encrypted_notice.\(event.room.rawValue)")
                 try moveToPlainDirectChat(event, language: language, outbox: &outbox, tx: tx)
-            } else if isDirect {
+            } else if isDirect, try !tx.retiredRoom(event.room).retired {
+                // Taken for the person's direct chat until its members are known (`membershipChanged`): then the
+                // greeting, or a notice and leaving when others are in it.
                 try tx.setDirectRoom(event.room, for: event.sender, at: now)
+                try tx.recordDirectInvite(event.room, from: event.sender, at: now)
             } else {
                 try outbox.add(prompts.text(.botNotDirect, language), style: .notice)
                 try outbox.add(kind: .leave)
             }
             return outbox.added
+
+        case .membership:
+            return nil  // handled above
 
         case .unreadable:
             // An encrypted message in a configured room is someone talking there: not for the bot to answer.
@@ -250,9 +258,14 @@ public final class BotEngine: Sendable {
                 guard campaign != nil, event.room == settings.sharedRoom else { return nil }
                 outbox.recipient = event.sender
             } else {
+                let retired = try tx.retiredRoom(event.room)
                 switch try tx.directRoomOwner(event.room) {
                 case event.sender:
                     break
+                case nil where retired.retired:
+                    // No direct chat any more: its former owner is answered in a fresh direct chat, others not at all.
+                    guard retired.owner == event.sender else { return nil }
+                    outbox.recipient = event.sender
                 case nil where event.isDirectRoom == true:
                     try tx.setDirectRoom(event.room, for: event.sender, at: now)
                 default:
@@ -260,7 +273,7 @@ public final class BotEngine: Sendable {
                     return nil
                 }
             }
-            switch floodGate.check(event.sender, at: now) {
+            switch floodGate.check(event.sender, at: FloodGate.countedTime(of: event.timestamp, now: now)) {
             case .accept:
                 break
             case .notify:
@@ -298,6 +311,41 @@ public final class BotEngine: Sendable {
         // Leave first: the encrypted room must not be taken for the person's direct chat.
         try outbox.add(kind: .leave)
         try outbox.add(prompts.text(.botDirectOpened, language), to: event.sender)
+    }
+
+    /// A room's members changed (or the bot joined it). A direct chat must hold exactly the bot and its
+    /// person: checked when the bot joins one it was invited to (then the greeting with the public-records
+    /// notice, before the person's first word; or, with others in it, one notice and leaving) and at every
+    /// later change (a third person invited or joined: one notice, and the room is never used for the person
+    /// again; what Skav has to say next goes to a fresh direct chat). Configured rooms are nobody's.
+    private func membershipChanged(_ members: RoomMembership, event: ChatEvent, tx: IntakeTransaction, now: Date) throws -> Int? {
+        if isConfiguredRoom(event.room) { return nil }
+        if try tx.retiredRoom(event.room).retired { return nil }
+        let invitedBy = try tx.takeDirectInvite(event.room)
+        guard let owner = try tx.directRoomOwner(event.room) ?? invitedBy else { return nil }
+        var outbox = OutboxWriter(tx: tx, eventID: event.id, room: event.room, now: now)
+        var person = try tx.person(owner) ?? Person(id: owner, createdAt: now)
+        let language = person.language ?? settings.conversation.defaultLanguage
+        if members.isDirect(with: owner) {
+            // Once per person, as the conversation would on the first message (it sees `greetedAt` set).
+            guard invitedBy != nil, person.greetedAt == nil else { return outbox.added }
+            person.greetedAt = now
+            try tx.savePerson(person)
+            try outbox.add(.paragraphs([prompts.text(.greeting, language), prompts.text(.publicRecords, language)]))
+            return outbox.added
+        }
+        logger.notice(
+            "a direct chat has other members; no longer used as one",
+            metadata: ["room.id": "\(event.room)", "members.joined": "\(members.joined)", "members.invited": "\(members.invited)"])
+        try tx.retireRoom(event.room, owner: owner, at: now)
+        if invitedBy != nil {
+            // Never a direct chat: like any group room, one notice and the bot leaves.
+            try outbox.add(prompts.text(.botNotDirect, language), style: .notice)
+            try outbox.add(kind: .leave)
+        } else {
+            try outbox.add(prompts.text(.botRoomShared, language), style: .notice)
+        }
+        return outbox.added
     }
 
     private func isConfiguredRoom(_ room: RoomID) -> Bool {
@@ -442,6 +490,7 @@ public final class BotEngine: Sendable {
         var pseudonym = Pseudonym.make(using: &generator)
         while try tx.isActorKnown(pseudonym) { pseudonym = Pseudonym.make(using: &generator) }
         let outcome = try tx.forgetPerson(user, pseudonym: pseudonym, at: now)
+        try tx.forgetRoomTraces(of: user)
         forgotSinceCheckpoint.withLock { $0 = true }
         logger.notice(
             "forgot a person on request",
@@ -473,7 +522,7 @@ public final class BotEngine: Sendable {
         // Done nudges whose situation is over (the dedupe key is no longer needed), a month on.
         let compacted = try store.write { try $0.compactNudges(before: now.addingTimeInterval(-Self.nudgeRetention)) }
         if compacted > 0 { logger.info("retention: compacted done nudges", metadata: ["nudges": "\(compacted)"]) }
-        try store.checkpoint()
+        try store.releaseFreePages()
         if outcome.drafts + outcome.states > 0 {
             logger.info(
                 "retention: deleted old drafts and conversation states",

@@ -437,8 +437,12 @@ struct ConfigReader {
         return value
     }
 
+    /// A plain decimal number. Not Yams' `node.int`: it also reads YAML 1.1's sexagesimal `1:30` (90) and
+    /// overflows on `9223372036854775807:0`, a trap from the config file.
     func int(_ node: Node, key: String) throws(ConfigError) -> Int {
-        guard case .scalar = node, let value = node.int else { throw error(key, "must be a whole number", node) }
+        guard case .scalar(let scalar) = node, let value = Int(scalar.string.trimmingCharacters(in: .whitespaces)) else {
+            throw error(key, "must be a whole number", node)
+        }
         return value
     }
 
@@ -446,7 +450,7 @@ struct ConfigReader {
     func duration(_ node: Node, key: String) throws(ConfigError) -> Duration {
         let text = try string(node, key: key).trimmingCharacters(in: .whitespaces).lowercased()
         if let value = parseDuration(text) { return value }
-        throw error(key, "must be a duration such as 30s, 5m or 2h, not '\(text)'", node)
+        throw error(key, "must be a duration such as 30s, 5m or 2h (at most 36500d), not '\(text)'", node)
     }
 
     func path(_ value: String) -> String {
@@ -457,15 +461,24 @@ struct ConfigReader {
     }
 }
 
-/// Parses `90s`, `2m`, `1h`, `5d` or plain seconds.
+/// The longest duration a config key may give: 100 years. Anything longer is no setting but a typo, and
+/// a bound here keeps every later conversion (milliseconds for curl and `/sync`, dates) far from overflow.
+let maxConfigDuration: Duration = .seconds(36_500 * 86_400)
+
+/// Parses `90s`, `2m`, `1h`, `5d` or plain seconds; nil for anything else, and for more than
+/// `maxConfigDuration` (`9223372036854775807d` once trapped here).
 func parseDuration(_ text: String) -> Duration? {
     let units: [(String, Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000)]
     for (suffix, milliseconds) in units where text.hasSuffix(suffix) {
         let number = text.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)
-        if let value = Int64(number), value >= 0 { return .milliseconds(value * milliseconds) }
+        if let value = Int64(number), value >= 0 {
+            let (total, overflow) = value.multipliedReportingOverflow(by: milliseconds)
+            guard !overflow, Duration.milliseconds(total) <= maxConfigDuration else { return nil }
+            return .milliseconds(total)
+        }
         if suffix == "ms" { continue }
         return nil
     }
-    if let seconds = Int64(text), seconds >= 0 { return .seconds(seconds) }
+    if let seconds = Int64(text), seconds >= 0, seconds <= maxConfigDuration.components.seconds { return .seconds(seconds) }
     return nil
 }

@@ -59,8 +59,9 @@ public final class Crashpoints: Sendable {
     public func reached(_ point: Point) {
         guard let target, target.point == point else { return }
         let count = counts.withLock { counts -> Int in
-            counts[point, default: 0] += 1
-            return counts[point]!
+            let count = counts[point, default: 0] &+ 1
+            counts[point] = count
+            return count
         }
         if count == target.count {
             FileHandle.standardError.write(Data("skav: crashpoint \(point.rawValue):\(count) reached, killing myself\n".utf8))

@@ -4,6 +4,10 @@ import Synchronization
 
 /// A per-person flood limit: more than `maxMessages` within `window` gets one calm notice, then silence
 /// until the rate has dropped to half the limit. In memory: a restart forgives, which is harmless.
+///
+/// Messages are counted at the time the server received them (`ChatEvent.timestamp`, see `countedTime`),
+/// not when the bot handles them: after downtime a day's queued messages arrive in one batch, and counting
+/// them by processing time would mark the 21st and later as a flood and drop them unanswered.
 public final class FloodGate: Sendable {
     public enum Verdict: Equatable, Sendable {
         case accept
@@ -32,6 +36,13 @@ public final class FloodGate: Sendable {
 
     public init(limit: Limit = Limit()) {
         self.limit = limit
+    }
+
+    /// The moment a message counts at: when the server received it, unless that time is absurd (more than a
+    /// minute ahead of the bot's clock, or before 2001): then when the bot handles it.
+    public static func countedTime(of timestamp: Date, now: Date) -> Date {
+        let plausible = timestamp.timeIntervalSinceReferenceDate >= 0 && timestamp <= now.addingTimeInterval(60)
+        return plausible ? timestamp : now
     }
 
     public func check(_ user: UserID, at now: Date) -> Verdict {

@@ -159,8 +159,9 @@ public final class NudgeScheduler: Service, Sendable {
                     // Off the cooperative pool: planning over a large intake and a scheduled digest take time.
                     let pass = try await BlockingWork.run { try self.runOnce(now: moment) }
                     if let next = pass.nextDue {
-                        let seconds = max(0.05, next.timeIntervalSince(moment))
-                        delay = min(delay, .milliseconds(Int64(seconds * 1000)))
+                        // Clamped before any conversion: a stored due time may be anything.
+                        delay = min(
+                            delay, Duration.clamped(seconds: next.timeIntervalSince(moment), minimum: .milliseconds(50), maximum: delay))
                     }
                 } catch {
                     self.logger.error("nudge pass failed; trying again later", metadata: ["error": "\(error)"])

@@ -40,8 +40,11 @@ public final class OutboxSender: Service, Sendable {
                 let nextRetry = try await self.drain()
                 var delay = self.idleCheck
                 if let nextRetry {
-                    let seconds = max(0.05, nextRetry.timeIntervalSince(self.now()))
-                    delay = min(delay, .milliseconds(Int64(seconds * 1000)))
+                    // Clamped before any conversion: a stored time may be anything (an old database).
+                    delay = min(
+                        delay,
+                        Duration.clamped(
+                            seconds: nextRetry.timeIntervalSince(self.now()), minimum: .milliseconds(50), maximum: delay))
                 }
                 await self.wake.wait(for: delay)
             }
@@ -64,6 +67,15 @@ public final class OutboxSender: Service, Sendable {
                 if let notBefore = entry.notBefore, notBefore > moment {
                     // Waiting for its retry: nothing later in its room may overtake it.
                     blockedLanes.insert(lane(entry))
+                    if notBefore.timeIntervalSince(moment) > Self.longestRetryDelay.timeInterval, let id = entry.id {
+                        // Later than this sender ever schedules (an old database stored a server's absurd
+                        // Retry-After): brought back to the longest wait, so the room is not held forever.
+                        let repaired = moment.addingTimeInterval(Self.longestRetryDelay.timeInterval)
+                        logger.warning(
+                            "an outgoing entry's retry time was absurd; rescheduled",
+                            metadata: ["outbox.txn": "\(entry.txnID)", "retry.at": "\(repaired)"])
+                        try await store.write { try $0.rescheduleOutbox(id, notBefore: repaired) }
+                    }
                     continue
                 }
                 if Task.isCancelled { return nil }
@@ -116,12 +128,17 @@ public final class OutboxSender: Service, Sendable {
                     "giving up on an outgoing entry",
                     metadata: ["outbox.txn": "\(entry.txnID)", "error": "\(error)", "attempts": "\(entry.attempts + 1)"])
             } else {
-                var backoff = Backoff(initial: .seconds(1), maximum: .seconds(300))
-                for _ in 0..<entry.attempts { _ = backoff.next() }
+                var backoff = Backoff(initial: .seconds(1), maximum: Self.maxBackoff)
+                // At most the ceiling's attempts: past them the backoff is capped anyway (and a stored
+                // count may be anything).
+                for _ in 0..<min(max(0, entry.attempts), 64) { _ = backoff.next() }
                 var delay = backoff.next()
-                if let retryAfter = chatError?.retryAfter, retryAfter > delay { delay = retryAfter }
-                let seconds = Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
-                retryAt = now().addingTimeInterval(seconds)
+                // The adapter clamps the server's hint already; any other adapter's is clamped here too,
+                // so an absurd `Retry-After` is never stored as the entry's retry time.
+                if let retryAfter = chatError?.retryAfter, retryAfter > delay {
+                    delay = min(retryAfter, ServerNumber.maxRetryWait)
+                }
+                retryAt = now().addingTimeInterval(delay.timeInterval)
                 logger.warning(
                     "send failed; will retry",
                     metadata: ["outbox.txn": "\(entry.txnID)", "error": "\(error)", "retry.in": "\(delay)"])
@@ -137,6 +154,11 @@ public final class OutboxSender: Service, Sendable {
 
     /// About a day of retries with the capped backoff before an entry is given up.
     static let maxAttempts = 300
+    /// The cap of the retry backoff.
+    static let maxBackoff: Duration = .seconds(300)
+    /// The longest this sender waits before a retry: the longer of the backoff's cap and the longest
+    /// wait a server may ask for (`ServerNumber.maxRetryWait`, an hour).
+    static var longestRetryDelay: Duration { max(maxBackoff, ServerNumber.maxRetryWait) }
 
     private func resolveRoom(_ entry: OutboxEntry) async throws -> RoomID {
         if let room = entry.roomID { return room }
@@ -147,16 +169,28 @@ public final class OutboxSender: Service, Sendable {
             try await store.write { try $0.setOutboxRoom(id, room: known) }
             return known
         }
-        let room = try await chat.openDirectRoom(with: recipient)
+        let room = try await createDirectRoom(for: recipient)
         let openedAt = now()
         // A person forgotten (`glöm mig`) while the room was being opened gets no direct-room row again.
         guard
-            let chosen = try await store.write({
-                try $0.recordOpenedDirectRoom(room, for: recipient, outbox: id, at: openedAt)
+            let chosen = try await store.write({ tx -> RoomID? in
+                let chosen = try tx.recordOpenedDirectRoom(room, for: recipient, outbox: id, at: openedAt)
+                try tx.finishRoomCreation(for: recipient)
+                return chosen
             })
         else {
             throw ChatError(.rejected, "outbox entry \(entry.txnID) no longer exists")
         }
         return chosen
+    }
+
+    /// Creating a room is not idempotent: the attempt is recorded (with the token the room is created with)
+    /// before the request, so after a lost answer or a crash the next attempt finds the room made then
+    /// instead of creating a second one and inviting the person twice.
+    private func createDirectRoom(for recipient: UserID) async throws -> RoomID {
+        let startedAt = now()
+        let pending = try await store.write { try $0.beginRoomCreation(for: recipient, at: startedAt) }
+        return try await chat.openDirectRoom(
+            with: recipient, creation: RoomCreation(token: pending.token, attemptedBefore: pending.attemptedBefore))
     }
 }

@@ -174,7 +174,8 @@ public final class SyncService: Service, Sendable {
     /// Sleeps the next backoff step (or the server's Retry-After when longer); false when cancelled.
     private func wait(after error: any Error, backoff: inout Backoff, doing what: String) async -> Bool {
         var delay = backoff.next()
-        if let retryAfter = (error as? ChatError)?.retryAfter, retryAfter > delay { delay = retryAfter }
+        // Any adapter's hint, clamped (at most an hour): an absurd one must neither trap nor stop the polling.
+        if let retryAfter = (error as? ChatError)?.retryAfter, retryAfter > delay { delay = min(retryAfter, ServerNumber.maxRetryWait) }
         logger.warning("\(what) failed; retrying", metadata: ["error": "\(error)", "retry.in": "\(delay)"])
         do {
             try await sleep(delay)

@@ -9,7 +9,7 @@ import Intake
 /// organisation.
 struct Organisation {
     /// Bump when the seeded content changes, so cached databases are not reused.
-    static let version = 1
+    static let version = 2
     /// The benchmark's "now": Monday 23 November 2026, 09:00 in Stockholm.
     static let now = Date(timeIntervalSince1970: 1_795_420_800)
 
@@ -176,6 +176,8 @@ struct Organisation {
             solution: number % 3 == 0 ? "Ett gemensamt digitalt formulär i stället för papper." : nil,
             unit: unit, stage: .inkommen, guide: nil, createdAt: created, updatedAt: submitted, submittedAt: submitted)
         try tx.saveIdea(idea)
+        // As the bot does when an idea is submitted: its similar ideas are kept for the digests.
+        try tx.recordSimilarity(of: idea, at: submitted)
         _ = try tx.appendEvent(IdeaEvent(ideaNumber: number, at: created, actor: author, kind: .created))
         _ = try tx.appendEvent(
             IdeaEvent(ideaNumber: number, at: submitted, actor: author, kind: .submitted, fromStage: .utkast, toStage: .inkommen))

@@ -96,10 +96,21 @@ struct Scale: AsyncParsableCommand {
         try FileManager.default.copyItem(atPath: source, toPath: target)
     }
 
+    /// The table sizes as the running bot leaves them: after its hourly retention (default 90 days).
     func sizes(_ database: String) throws {
         let store = try IntakeStore(path: database)
-        let file = (try FileManager.default.attributesOfItem(atPath: database)[.size] as? Int) ?? 0
-        print(String(format: "database on disk: %.1f MB", Double(file) / 1e6))
+        func fileSize() -> Int { ((try? FileManager.default.attributesOfItem(atPath: database)[.size]) as? Int) ?? 0 }
+        let seeded = fileSize()
+        let engine = BotEngine(
+            store: store, prompts: try PromptCatalog.locate(explicit: nil),
+            settings: BotSettings(
+                botUser: "@skav:kommun.se", allowedDomains: [], conversation: ConversationConfig(units: []),
+                cursorKey: "bench.cursor"),
+            logger: Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() }))
+        try engine.applyRetention(.seconds(90 * 86_400), now: Organisation.now)
+        // Databases created by this version give freed pages back at once; an older one needs a VACUUM.
+        if fileSize() == seeded { try store.vacuum() }
+        print(String(format: "database on disk: %.1f MB after the bot's retention (%.1f MB as seeded)", Double(fileSize()) / 1e6, Double(seeded) / 1e6))
         for (table, bytes, rows) in try store.tableSizes() {
             let name = table.padding(toLength: max(table.count, 20), withPad: " ", startingAt: 0)
             print("  " + name + String(format: " %9.1f MB %10d rows", Double(bytes) / 1e6, rows))

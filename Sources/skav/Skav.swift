@@ -366,8 +366,9 @@ struct NudgesCommand: AsyncParsableCommand {
 
         func run() async throws {
             let config = try common.load()
+            guard let first = CivilDate(iso: start) else { throw ValidationError("--start must be a date YYYY-MM-DD") }
             try await reportingErrors {
-                print(try NudgeSimulation.report(config: config, start: CivilDate(iso: start)!, days: days))
+                print(try NudgeSimulation.report(config: config, start: first, days: days))
             }
         }
     }

@@ -357,4 +357,28 @@ struct CurlHTTPClientTests {
             #expect(fine.status == 200)
         }
     }
+
+    /// A request that must not arrive twice goes on a fresh connection: libcurl re-sends a request by
+    /// itself when a reused keep-alive connection dies before any answer, which is harmless for a GET and
+    /// wrong for creating a room (issue 11.9). An ordinary request keeps that behaviour.
+    @Test func aNonIdempotentRequestIsNeverResentByCurlOnADeadReusedConnection() async throws {
+        try await withTestServer { server in
+            let client = CurlHTTPClient(name: "test")
+            defer { client.shutdown() }
+            func count(_ key: String) async throws -> String {
+                let answer = try await client.execute(HTTPRequest(url: server.url("/count?key=\(key)"), timeout: .seconds(10)))
+                return String(decoding: answer.body, as: UTF8.self)
+            }
+            for (key, idempotent) in [("once", false), ("again", true)] {
+                _ = try await client.execute(HTTPRequest(url: server.url("/echo"), timeout: .seconds(10)))  // a kept-alive connection
+                var request = HTTPRequest(
+                    method: "POST", url: server.url("/hangup?key=\(key)"), headers: json, body: Data("{}".utf8),
+                    timeout: .seconds(10))
+                request.idempotent = idempotent
+                #expect(await outcome(client, request).error != nil)
+            }
+            #expect(try await count("once") == "1", "sent once, on a fresh connection")
+            #expect(try await count("again") == "2", "curl's own retry on a reused connection, for idempotent requests")
+        }
+    }
 }

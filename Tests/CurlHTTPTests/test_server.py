@@ -11,6 +11,8 @@ Endpoints (any method):
   /status?code=N    answers with status N and a short body (no body for 204/304)
   /big?bytes=N      N bytes of "x"; with &chunked=1 sent chunked (no Content-Length)
   /headers          a few custom response headers
+  /hangup?key=K     counts the request under K, then closes the connection without an answer
+  /count?key=K      how many /hangup requests arrived under K
 """
 import json
 import socket
@@ -19,6 +21,10 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+
+HANGUPS: dict[str, int] = {}
+HANGUPS_LOCK = threading.Lock()
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -80,6 +86,14 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.write(b"0\r\n\r\n")
             else:
                 self._send(200, b"x" * n, "application/octet-stream")
+        elif url.path == "/hangup":
+            with HANGUPS_LOCK:
+                HANGUPS[query.get("key", "")] = HANGUPS.get(query.get("key", ""), 0) + 1
+            self.close_connection = True  # no answer at all: the client sees the connection die
+        elif url.path == "/count":
+            with HANGUPS_LOCK:
+                count = HANGUPS.get(query.get("key", ""), 0)
+            self._send(200, str(count).encode())
         elif url.path == "/headers":
             self._send(200, b"ok", extra=[("X-Skav-Test", "yes"), ("X-Multi", "first"), ("X-Multi", "second"),
                                           ("Retry-After", "7")])

@@ -21,12 +21,31 @@ import Testing
         let path = dir.appendingPathComponent("nested/skav.sqlite").path
         let store = try IntakeStore(path: path)
         #expect(try store.journalMode() == "wal")
-        #expect(try store.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v9", "v10"])
+        #expect(try store.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10"])
         #expect(try store.integrityCheck() == "ok")
         try store.write { try $0.savePerson(Person(id: "@anna:kommun.se", language: .sv, createdAt: now)) }
         // Reopening finds the data and does not migrate again.
         let reopened = try IntakeStore(path: path)
         #expect(try reopened.read { try $0.person("@anna:kommun.se")?.language } == .sv)
+    }
+
+    @Test func retentionGivesFreedPagesBackToTheFileSystem() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("skav-intake-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("skav.sqlite").path
+        let store = try IntakeStore(path: path)
+        func size() throws -> Int { (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0 }
+        try store.write { tx in
+            for index in 0..<3_000 {
+                try tx.setConversationState(Data(repeating: UInt8(index % 251), count: 2_000), of: UserID("@p\(index):kommun.se"), at: now)
+            }
+        }
+        try store.checkpoint()
+        let full = try size()
+        try store.write { tx in try tx.db.execute(sql: "DELETE FROM conversation_state") }
+        try store.releaseFreePages()
+        let shrunk = try size()
+        #expect(shrunk < full / 4, "the file shrank from \(full) bytes to \(shrunk)")
     }
 
     @Test func aDatabaseFromANewerVersionIsRefusedClearly() throws {

@@ -7,8 +7,11 @@ import Testing
 
 @Suite("Matrix retries")
 struct RetryTests {
-    private func connected(send: [ScriptedHTTPClient.Reply], sync: [ScriptedHTTPClient.Reply] = []) async throws -> Harness {
-        let h = Harness(sync: sync, send: [.json(200, "whoami")] + send)
+    private func connected(
+        send: [ScriptedHTTPClient.Reply], sync: [ScriptedHTTPClient.Reply] = [],
+        configure: (inout MatrixConfig) -> Void = { _ in }
+    ) async throws -> Harness {
+        let h = Harness(sync: sync, send: [.json(200, "whoami")] + send, configure: configure)
         _ = try await h.service.connect()
         return h
     }
@@ -45,7 +48,10 @@ struct RetryTests {
 
     @Test("still limited after 5 waits: rateLimited with retryAfter")
     func rateLimitExhausted() async throws {
-        let h = try await connected(send: Array(repeating: .json(429, "error_limit_exceeded"), count: 6))
+        // A send hands back a rate limit after 5 s of waits; here it may wait them all out.
+        let h = try await connected(send: Array(repeating: .json(429, "error_limit_exceeded"), count: 6)) {
+            $0.retry.maxSendRateLimitWait = .seconds(60)
+        }
         let error = await #expect(throws: ChatError.self) { try await h.service.send(message) }
         #expect(error?.code == .rateLimited)
         #expect(error?.retryAfter == .milliseconds(2500))
@@ -67,11 +73,69 @@ struct RetryTests {
         let h = try await connected(send: [.raw(429, #"{"errcode":"M_LIMIT_EXCEEDED","retry_after_ms":1e300}"#)])
         let error = await #expect(throws: ChatError.self) { try await h.service.send(message) }
         #expect(error?.code == .rateLimited)
-        #expect(error?.retryAfter == .seconds(86_400), "at most a day")
+        #expect(error?.retryAfter == .seconds(3_600), "at most an hour (ServerNumber.maxRetryWait)")
         let negative = try await connected(send: [
             .raw(429, #"{"errcode":"M_LIMIT_EXCEEDED","retry_after_ms":-5}"#), .json(200, "send_ok"),
         ])
         _ = try await negative.service.send(message)
+    }
+
+    @Test("Retry-After: 9223372036854775807 is clamped to an hour and handed back at once, never a crash")
+    func absurdRetryAfterHeader() async throws {
+        for value in ["9223372036854775807", "99999999999999999999999999", " 4000 "] {
+            let h = try await connected(send: [
+                .json(429, "error_limit_exceeded_no_ms", headers: ["retry-after": value]), .json(200, "send_ok"),
+            ])
+            let error = await #expect(throws: ChatError.self, "\(value)") { try await h.service.send(message) }
+            #expect(error?.code == .rateLimited)
+            #expect(h.sleeper.durations.isEmpty, "a send must not sleep out a long wait: it holds every room")
+            #expect(error?.retryAfter == .seconds(3_600), "\(value)")
+        }
+        // Neither delay-seconds nor an HTTP date: no hint, a short backoff.
+        let garbage = try await connected(send: [
+            .json(429, "error_limit_exceeded_no_ms", headers: ["retry-after": "1e999"]), .json(200, "send_ok"),
+        ])
+        _ = try await garbage.service.send(message)
+        #expect(garbage.sleeper.durations.count == 1 && garbage.sleeper.durations[0] <= .milliseconds(500))
+    }
+
+    @Test("Retry-After as an HTTP date, in the past or the far future")
+    func retryAfterDate() async throws {
+        // The harness's clock is 2027-01-15 08:00:00 UTC (1_800_000_000).
+        let soon = try await connected(send: [
+            .json(429, "error_limit_exceeded_no_ms", headers: ["retry-after": "Fri, 15 Jan 2027 08:00:03 GMT"]),
+            .json(200, "send_ok"),
+        ])
+        _ = try await soon.service.send(message)
+        #expect(soon.sleeper.durations == [.seconds(3)])
+        let past = try await connected(send: [
+            .json(429, "error_limit_exceeded_no_ms", headers: ["retry-after": "Thu, 01 Jan 1970 00:00:00 GMT"]),
+            .json(200, "send_ok"),
+        ])
+        _ = try await past.service.send(message)
+        #expect(past.sleeper.durations == [.zero])
+        let far = try await connected(send: [
+            .json(429, "error_limit_exceeded_no_ms", headers: ["retry-after": "Fri, 31 Dec 9999 23:59:59 GMT"]),
+        ])
+        let error = await #expect(throws: ChatError.self) { try await far.service.send(message) }
+        #expect(error?.retryAfter == .seconds(3_600))
+    }
+
+    @Test("a send sleeps out at most maxSendRateLimitWait of 429s in all, then hands the wait back")
+    func sendRateLimitBudget() async throws {
+        let h = try await connected(send: [
+            .json(429, "error_limit_exceeded_no_ms", headers: ["retry-after": "3"]),
+            .json(429, "error_limit_exceeded_no_ms", headers: ["retry-after": "3"]),
+        ])
+        let error = await #expect(throws: ChatError.self) { try await h.service.send(message) }
+        #expect(error?.code == .rateLimited)
+        #expect(error?.retryAfter == .seconds(3))
+        #expect(h.sleeper.durations == [.seconds(3)])
+        // A wait above the budget is not slept at all.
+        let long = try await connected(send: [.json(429, "error_limit_exceeded_no_ms", headers: ["retry-after": "60"])])
+        let longError = await #expect(throws: ChatError.self) { try await long.service.send(message) }
+        #expect(longError?.retryAfter == .seconds(60))
+        #expect(long.sleeper.durations.isEmpty)
     }
 
     @Test("5xx is retried with growing backoff, then succeeds")

@@ -216,7 +216,9 @@ import Testing
         var outcomes: [BatchOutcome] = []
         for index in 0..<8 {
             let at = start.addingTimeInterval(Double(index))
-            outcomes.append(try engine.process(ChatBatch(events: [message("$f\(index)", "hoppa")], cursor: "s\(index + 1)"), now: at))
+            var flood = message("$f\(index)", "hoppa")
+            flood.timestamp = at
+            outcomes.append(try engine.process(ChatBatch(events: [flood], cursor: "s\(index + 1)"), now: at))
         }
         try await h.sender().drain()
         #expect(outcomes.prefix(4).allSatisfy { $0.handled == 1 && $0.outboxAdded > 0 }, "the first four are answered")
@@ -225,8 +227,9 @@ import Testing
         let notices = h.chat.sent.filter { $0.body == BotEngineTests.prompts.text(.botRateLimited, .sv) }
         #expect(notices.count == 1)
         // A minute later the pace has dropped: answered again.
-        let later = try engine.process(
-            ChatBatch(events: [message("$later", "hjälp")], cursor: "s9"), now: start.addingTimeInterval(120))
+        var calm = message("$later", "hjälp")
+        calm.timestamp = start.addingTimeInterval(120)
+        let later = try engine.process(ChatBatch(events: [calm], cursor: "s9"), now: start.addingTimeInterval(120))
         #expect(later.handled == 1 && later.outboxAdded > 0)
     }
 

@@ -179,4 +179,38 @@ import Testing
         #expect(parseDuration("-1s") == nil)
         #expect(parseDuration("soon") == nil)
     }
+
+    /// Found by the `config` fuzz target's seed: `9223372036854775807d` overflowed `value * milliseconds`
+    /// and trapped while the config was read. A duration is at most 36500d now; longer is a config error.
+    @Test func absurdDurationsAreConfigErrorsNotTraps() {
+        #expect(parseDuration("36500d") == .seconds(36_500 * 86_400))
+        for text in ["36501d", "9223372036854775807d", "9223372036854775807ms", "9223372036854775807", "99999999999999999999s"] {
+            #expect(parseDuration(text) == nil, "\(text)")
+        }
+        for (key, yaml) in [
+            ("privacy.draft_retention", "privacy:\n  draft_retention: 9223372036854775807d\n"),
+            ("limits.flood_window", "limits:\n  flood_window: 9223372036854775807h\n"),
+            ("limits.flood_window", "limits:\n  flood_window: 99999999999999999999s\n"),
+        ] {
+            #expect(throws: ConfigError.self, "\(key)") { try SkavConfig.parse(yaml: yaml) }
+            do {
+                _ = try SkavConfig.parse(yaml: yaml)
+            } catch {
+                #expect(error.key == key)
+            }
+        }
+        #expect(throws: ConfigError.self) { try SkavConfig.parse(yaml: "digest:\n  schedule: every 9223372036854775807h\n") }
+    }
+
+    /// Yams reads `1:30` as the sexagesimal 90 and overflows (a trap) on `9223372036854775807:0`; a whole
+    /// number in the config is a plain decimal one.
+    @Test func wholeNumbersArePlainDecimals() throws {
+        for text in ["9223372036854775807:0", "99999999999999999999:59:59", "1:30", "0x14", "20.5", "[20]"] {
+            #expect(throws: ConfigError.self, "\(text)") {
+                try SkavConfig.parse(yaml: "limits:\n  max_message_length: \(text)\n")
+            }
+        }
+        #expect(try SkavConfig.parse(yaml: "limits:\n  max_message_length: 500\n").maxMessageLength == 500)
+        #expect(try SkavConfig.parse(yaml: "limits:\n  flood_max_messages: \"30\"\n").floodMaxMessages == 30)
+    }
 }

@@ -5,20 +5,24 @@
     proxy.inject("PUT", "/send/", "lose")                # forward (Synapse applies it), then drop the answer
     proxy.inject("PUT", "/send/", "status:503")
     proxy.inject("GET", "/sync", "429")                  # M_LIMIT_EXCEEDED, Retry-After: 1, retry_after_ms
+    proxy.inject("PUT", "!room:hs/send/", "429:9223372036854775807")   # the same with this Retry-After (and ms)
     proxy.inject("GET", "/sync", "garbage")              # 200 with an HTML body
     proxy.inject("GET", "/sync", "truncate")             # forward, answer with half the JSON
     proxy.inject("PUT", "/send/", "stall:4")             # wait 4 s, then forward (the client has given up)
     proxy.inject("GET", "/sync", "deep_invite:600")      # forward, and add an invite whose content nests 600 deep
+    proxy.inject("GET", "/sync", "pad:9000000")          # forward; an answer asked with a timeline limit over 10
+                                                         # gets 9 MB of padding (too large at the full limit)
     ...
     proxy.stop()
 
 Faults are taken in the order injected, each by the first request whose method matches and whose path
-contains the given text. Everything else passes through untouched, long polls included.
+(URL-decoded, so a room id reads as itself) contains the given text. Everything else passes through untouched, long polls included.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from collections import Counter
 from dataclasses import dataclass
@@ -153,12 +157,39 @@ class FaultProxy:
                 status=429,
                 headers={"Retry-After": "1"},
             )
+        if kind.startswith("429:"):
+            # A server's absurd hint: the header as given, and retry_after_ms a thousand times that.
+            wait = kind.split(":", 1)[1]
+            return web.Response(
+                status=429,
+                text=f'{{"errcode":"M_LIMIT_EXCEEDED","error":"injected","retry_after_ms":{wait}000}}',
+                content_type="application/json",
+                headers={"Retry-After": wait},
+            )
         if kind == "garbage":
             return web.Response(status=200, text="<html><body>502 Bad Gateway</body></html>", content_type="text/html")
         if kind == "truncate":
             status, headers, data = await self._forward(request, body)
             headers.pop("Content-Type", None)
             return web.Response(status=status, body=data[: max(1, len(data) // 2)], content_type="application/json")
+        if kind.startswith("pad:"):
+            # As if many rooms had many large messages: the answer is too large at the full timeline limit;
+            # asked again with 10 events per room or fewer, it passes (the fault is then not used up).
+            query_filter = request.query.get("filter", "{}")
+            try:
+                limit = json.loads(query_filter).get("room", {}).get("timeline", {}).get("limit", 0)
+            except ValueError:
+                limit = 0
+            status, headers, data = await self._forward(request, body)
+            if limit <= 10 or status != 200:
+                with self._lock:
+                    self._faults.insert(0, fault)
+                self.injected[kind.split(":")[0]] -= 1
+                return web.Response(status=status, headers=headers, body=data)
+            padding = int(kind.split(":")[1])
+            text = data.decode()
+            text = '{"skav_padding":"' + "x" * padding + '",' + text.lstrip()[1:]
+            return web.Response(status=200, body=text.encode(), content_type="application/json")
         if kind.startswith("deep_invite:"):
             # Anyone who invites the bot controls the invite's state content: here, nested 600 levels deep.
             status, headers, data = await self._forward(request, body)

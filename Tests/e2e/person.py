@@ -3,12 +3,16 @@
     anna = Person(hs, hs.register("anna"), bot="@skav:localhost")
     await anna.start()
     await anna.open_dm()                          # createRoom is_direct + invite, waits for the bot's join
+                                                  # and for the greeting it sends on joining
     greeting, first = await anna.say("Det tar för lång tid …", expect=2)
     await anna.wait_quiet(1.0)                     # asserts that nothing more arrives
     await anna.close()
 
 Every message the bot sends into the DM (m.text and m.notice) lands in `transcript` in arrival order;
-`say()` hands out the next N of them. Send→first-reply latency of every `say()` is kept in `latencies_ms`.
+`say()` hands out the next N of them. The greeting Skav sends when it joins a DM (before the person writes)
+is awaited by `open_dm()` / `wait_greeting()`, set aside, and handed out as the first reply of the next
+`say()` (not of `expect()`, which waits for what comes unprompted later), so dialog scripts keep listing it
+first. Send→first-reply latency of every `say()` is kept in `latencies_ms`.
 All waits are bounded; `watchdog` (if given) is called while waiting and may raise (e.g. "the bot died")
 or act (e.g. restart a killed bot).
 """
@@ -101,6 +105,7 @@ class Person:
         self.files: list[dict] = []  # contents of m.file messages sent to me
         self.ignore_bodies: set[str] = set()  # bodies never to treat as bot messages (e.g. sent by a helper as the bot)
         self._consumed = 0
+        self._greeting: list[BotMessage] = []  # the greeting on joining, set aside for the next say()
         self._sync_task: asyncio.Task | None = None
         self._synced = asyncio.Event()
         self._sync_error: BaseException | None = None
@@ -217,8 +222,11 @@ class Person:
 
     # ---- rooms -----------------------------------------------------------------------------
 
-    async def open_dm(self, wait_join: bool = True, timeout: float = DEFAULT_REPLY_TIMEOUT) -> str:
-        """createRoom(is_direct, invite=[bot], preset=trusted_private_chat); then wait for the bot to join."""
+    async def open_dm(
+        self, wait_join: bool = True, timeout: float = DEFAULT_REPLY_TIMEOUT, greeting: bool = True
+    ) -> str:
+        """createRoom(is_direct, invite=[bot], preset=trusted_private_chat); then wait for the bot to join
+        and (with `greeting`) for the greeting it sends on joining."""
         assert self.bot, "no bot to open a DM with"
         resp = await self.client.room_create(is_direct=True, invite=[self.bot], preset=RoomPreset.trusted_private_chat)
         if not isinstance(resp, RoomCreateResponse):
@@ -226,7 +234,20 @@ class Person:
         self.room_id = resp.room_id
         if wait_join:
             await self.wait_joined(self.bot, timeout=timeout)
+            if greeting:
+                await self.wait_greeting(timeout=timeout)
         return self.room_id
+
+    async def wait_greeting(self, timeout: float = DEFAULT_REPLY_TIMEOUT) -> None:
+        """Wait for the greeting the bot sends when it joins the DM; the next say() hands it out first.
+        Skav greets once per person: for someone greeted before, open the DM with greeting=False."""
+        start = self._consumed
+        await self._wait(lambda: len(self.transcript) > start, timeout, "the greeting on joining")
+        first = self.transcript[start]
+        if "allmän handling" not in first.body and "public record" not in first.body:
+            raise AssertionError(f"{self.user_id}: expected the greeting on joining, got {first.body!r}")
+        self._greeting = self.transcript[start : start + 1]
+        self._consumed = start + 1
 
     async def create_room(self, invite: list[str], is_direct: bool, encrypted: bool = False) -> str:
         """A room of the person's own, e.g. an end-to-end encrypted DM or a group room with the bot."""
@@ -288,6 +309,7 @@ class Person:
         unrequested message). Crash scenarios use strict=False and compare whole transcripts instead.
         after_send: called right after the server accepted the message (crash tests kill the bot there).
         """
+        greeting, self._greeting = self._greeting, []
         if strict and len(self.transcript) > self._consumed:
             extra = [m.body for m in self.transcript[self._consumed :]]
             raise AssertionError(f"{self.user_id}: unexpected bot messages before saying {text!r}: {extra}")
@@ -298,8 +320,8 @@ class Person:
             res = after_send()
             if asyncio.iscoroutine(res):
                 await res
-        ex.replies = await self._take(expect, timeout, f"to {text!r}")
-        return [m.body for m in ex.replies]
+        ex.replies = await self._take(expect - len(greeting), timeout, f"to {text!r}")
+        return [m.body for m in greeting + ex.replies]
 
     async def expect(self, n: int = 1, timeout: float = DEFAULT_REPLY_TIMEOUT) -> list[str]:
         """Wait for (and consume) the bot's next `n` messages without saying anything."""
@@ -336,8 +358,9 @@ class Person:
             if self.watchdog:
                 self.watchdog()
             await asyncio.sleep(0.02)
-        extra = self.transcript[self._consumed :]
+        extra = self._greeting + self.transcript[self._consumed :]
         self._consumed = len(self.transcript)
+        self._greeting = []
         return [m.body for m in extra]
 
     async def wait_elsewhere(

@@ -94,6 +94,7 @@ def test_first_start_does_not_answer_history(synapse, make_skav):
 
             skav.start()
             await bertil.wait_joined(skav.bot.user_id)  # pending invite handled
+            await bertil.wait_greeting()  # the greeting on joining, before bertil writes
             await anna.wait_quiet(3.0)  # history not answered
             await bertil.wait_quiet(0.5)
 

@@ -1,6 +1,7 @@
 """The bot between a person and a misbehaving network: dropped connections, 5xx, 429 with Retry-After,
 stalls past the deadline, garbage and truncated JSON, and answers lost after Synapse applied a send.
-The person must see exactly the transcript of a clean run: nothing lost, nothing doubled, no crash."""
+The person must see exactly the transcript of a clean run: nothing lost, nothing doubled, no crash.
+A rate limit with an absurd Retry-After on one person's room holds that room only."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import asyncio
 import time
 
 from conftest import run
-from dialogs import CAPTURE, EXPECTED_IDEA_1, check_idea
+from dialogs import CAPTURE, EXPECTED_IDEA_1, ONE_LINER, check_idea
 from fault_proxy import FaultProxy
 from person import Person
 
@@ -136,3 +137,80 @@ def test_a_sync_answer_over_the_cap_is_taken_in_smaller_parts(synapse, make_skav
     ideas = bot.cli("ideas", "list", "--json", "--drafts")
     assert ideas.returncode == 0
     assert bot.terminate() == 0
+
+
+def test_a_sync_answer_over_the_cap_from_the_proxy_does_not_stall_others(synapse, make_skav):
+    """The proxy makes every /sync asked with the full timeline limit larger than the 8 MiB cap, while
+    people write: the bot asks with fewer events per room and answers them."""
+    proxy = FaultProxy(synapse.url).start()
+    try:
+        bot = make_skav("padded", start=False, matrix={"homeserver": proxy.url, "sync_timeout": "3s"})
+        bot.start()
+
+        async def scenario():
+            anna = Person(synapse, synapse.fresh_user("anna"), watchdog=bot.ensure_alive)
+            bertil = Person(synapse, synapse.fresh_user("bertil"), watchdog=bot.ensure_alive)
+            await anna.start()
+            await bertil.start()
+            try:
+                await anna.open_dm()
+                await bertil.open_dm()
+                await anna.say("Skrivaren på plan 3 är alltid trasig", expect=1, strict=False, timeout=20)
+                proxy.inject("GET", SYNC, "pad:9000000", times=3)
+                await bertil.say("Nycklarna kvitteras på papper", expect=1, strict=False, timeout=30)
+                await anna.drain(0.5)
+                await anna.say("hoppa", expect=1, strict=False, timeout=30)
+            finally:
+                await anna.close()
+                await bertil.close()
+
+        run(scenario(), timeout=120)
+        assert proxy.injected["pad"] >= 1, "the padding never applied"
+        assert "too large" in bot.logs(limit=10**7)
+def test_an_absurd_retry_after_in_one_room_holds_no_other_room(synapse, make_skav):
+    """Issue 10: `Retry-After: 9223372036854775807` on a send once trapped the outbox sender (and the bot
+    again after each restart, from the stored retry time), and a long Retry-After slept out inside the send
+    held every room. Now Anna's room waits (at most an hour), Bo is answered at once, and nothing crashes."""
+    proxy = FaultProxy(synapse.url).start()
+    try:
+        bot = make_skav(
+            "ratelimited", matrix={"homeserver": proxy.url, "request_timeout": "3s", "sync_timeout": "5s"}
+        )
+
+        async def scenario():
+            anna = Person(synapse, synapse.fresh_user("anna"), watchdog=bot.ensure_alive)
+            bo = Person(synapse, synapse.fresh_user("bo"), watchdog=bot.ensure_alive)
+            await anna.start()
+            await bo.start()
+            try:
+                await anna.open_dm()
+                await bo.open_dm()
+                await anna.say(ONE_LINER, expect=2, timeout=40)
+                # Anna's next reply meets the absurd rate limit (header and retry_after_ms alike).
+                proxy.inject("PUT", f"{anna.room_id}/send/", "429:9223372036854775807")
+                await anna.send("1")
+                for _ in range(200):
+                    if not proxy.pending:
+                        break
+                    await asyncio.sleep(0.1)
+                assert proxy.pending == [], "the bot never tried to answer Anna"
+                # Bo writes meanwhile and is answered within seconds.
+                started = time.monotonic()
+                replies = await bo.say(ONE_LINER, expect=2, timeout=15)
+                elapsed = time.monotonic() - started
+                assert len(replies) == 2
+                assert elapsed < 10, f"Bo waited {elapsed:.1f} s behind Anna's rate limit"
+                # Anna's room waits for its retry; the bot is alive.
+                await anna.wait_quiet(2.0)
+                assert bot.alive(), "the bot must not have crashed"
+                return elapsed
+            finally:
+                await anna.close()
+                await bo.close()
+
+        elapsed = run(scenario(), timeout=180)
+        print(f"\nBo was answered in {elapsed:.1f} s while Anna's room was rate-limited")
+        assert bot.alive()
+        assert bot.terminate() == 0
+    finally:
+        proxy.stop()

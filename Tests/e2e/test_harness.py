@@ -79,7 +79,7 @@ def test_person_against_a_fake_bot(synapse):
 
         server = asyncio.create_task(serve())
         try:
-            await person.open_dm()
+            await person.open_dm(greeting=False)  # this stand-in bot does not greet
             assert await person.say("ett", expect=2) == ["du sa: ett", "nästa fråga"]
             assert await person.say("två", expect=2) == ["du sa: två", "nästa fråga"]
             await person.wait_quiet(0.5)

@@ -1,0 +1,121 @@
+import Foundation
+
+/// The one place where a number from outside (a server's answer, a header, a stored retry time) is
+/// clamped before any arithmetic. A server may send anything — `Retry-After: 9223372036854775807`,
+/// `retry_after_ms: 1e300`, `origin_server_ts: -5`, an HTTP date in year 9999 — and Swift's integer
+/// conversions and `Duration` arithmetic trap on overflow, which would take the bot down for everyone
+/// (and again after each restart, when the same answer or stored time is read again). Every function
+/// here is total: it never traps, and it returns nil for what is no number at all (NaN, garbage).
+public enum ServerNumber {
+    /// The longest a server may make us wait before a retry: one hour. A longer `Retry-After` or
+    /// `retry_after_ms` is read as one hour; the room waits, the others go on.
+    public static let maxRetryWait: Duration = .seconds(3_600)
+
+    /// The latest moment a server timestamp or a stored time may be: the end of year 9999 (ISO 8601 and
+    /// SQLite's date functions end there).
+    public static let latestDate = Date(timeIntervalSince1970: 253_402_300_799)
+
+    // MARK: Waits
+
+    /// A wait of `seconds`, clamped to `0...maximum`; nil when it is not a number.
+    public static func wait(seconds: Double, maximum: Duration = maxRetryWait) -> Duration? {
+        guard !seconds.isNaN else { return nil }
+        let cap = max(0, maximum.timeInterval)
+        let clamped = min(max(0, seconds), cap)
+        // Whole milliseconds: at most an hour's worth here, far inside Int64.
+        return .milliseconds(Int64((clamped * 1000).rounded()))
+    }
+
+    /// A wait of `milliseconds` (Matrix `retry_after_ms`), clamped to `0...maximum`.
+    public static func wait(milliseconds: Double, maximum: Duration = maxRetryWait) -> Duration? {
+        guard !milliseconds.isNaN else { return nil }
+        return wait(seconds: milliseconds / 1000, maximum: maximum)
+    }
+
+    /// An HTTP `Retry-After` value: delay-seconds (`120`, also absurd ones like `9223372036854775807`
+    /// or `1e999`) or an HTTP date (`Fri, 31 Dec 1999 23:59:59 GMT`), clamped to `0...maximum`. Nil
+    /// when it is neither.
+    public static func retryAfter(header value: String, now: Date, maximum: Duration = maxRetryWait) -> Duration? {
+        let text = value.trimmingCharacters(in: .whitespaces)
+        guard !text.isEmpty, text.utf8.count <= 64 else { return nil }
+        if text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) {
+            // Digits only: as a Double, so any length parses (and is clamped) instead of overflowing.
+            return Double(text).flatMap { wait(seconds: $0, maximum: maximum) }
+        }
+        guard let date = httpDate(text) else { return nil }
+        return wait(seconds: date.timeIntervalSince(now), maximum: maximum)
+    }
+
+    /// The date of an HTTP-date (IMF-fixdate, and the obsolete RFC 850 and asctime forms).
+    public static func httpDate(_ text: String) -> Date? {
+        // Every HTTP-date is in GMT and some 24–29 characters long; anything else is none (and formatters are costly).
+        guard (20...40).contains(text.utf8.count), text.hasSuffix("GMT") || text.contains(":") else { return nil }
+        for format in ["EEE, dd MMM yyyy HH:mm:ss zzz", "EEEE, dd-MMM-yy HH:mm:ss zzz", "EEE MMM d HH:mm:ss yyyy"] {
+            let formatter = DateFormatter()
+            formatter.locale = Locale(identifier: "en_US_POSIX")
+            formatter.timeZone = TimeZone(identifier: "GMT")
+            formatter.dateFormat = format
+            if let date = formatter.date(from: text) { return date }
+        }
+        return nil
+    }
+
+    // MARK: Times
+
+    /// A server timestamp in milliseconds since 1970 (Matrix `origin_server_ts`), clamped to
+    /// 1970…9999; nil when it is not a number.
+    public static func date(milliseconds: Double) -> Date? {
+        guard !milliseconds.isNaN else { return nil }
+        return clamped(Date(timeIntervalSince1970: min(max(0, milliseconds / 1000), latestDate.timeIntervalSince1970)))
+    }
+
+    /// The date, moved into 1970…9999 (a stored retry time from an old database may be anything).
+    public static func clamped(_ date: Date) -> Date {
+        let seconds = date.timeIntervalSince1970
+        if seconds.isNaN { return Date(timeIntervalSince1970: 0) }
+        return Date(timeIntervalSince1970: min(max(0, seconds), latestDate.timeIntervalSince1970))
+    }
+
+    // MARK: Counts and sizes
+
+    /// A whole count or size in `range`: nil when the number is not whole or lies outside.
+    public static func count(_ value: Double, in range: ClosedRange<Int> = 0...Int(Int32.max)) -> Int? {
+        guard let whole = Int(exactly: value), range.contains(whole) else { return nil }
+        return whole
+    }
+
+    /// A decimal header value (`Content-Length`) in `range`; nil when it is no such number.
+    public static func count(header value: String, in range: ClosedRange<Int> = 0...Int(Int32.max)) -> Int? {
+        let text = value.trimmingCharacters(in: .whitespaces)
+        guard !text.isEmpty, text.utf8.count <= 19, let whole = Int(text), range.contains(whole) else { return nil }
+        return whole
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as a Double (never traps).
+    public var timeInterval: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+
+    /// A duration of `seconds` clamped to `minimum...maximum` (NaN reads as `minimum`): for turning a
+    /// computed `TimeInterval` into a sleep without trapping on an absurd value.
+    public static func clamped(seconds: Double, minimum: Duration = .zero, maximum: Duration) -> Duration {
+        guard !seconds.isNaN else { return minimum }
+        let low = minimum.timeInterval
+        let high = Swift.max(low, maximum.timeInterval)
+        let value = Swift.min(Swift.max(seconds, low), high)
+        // Microseconds keep sub-millisecond sleeps; 2^63 µs is some 292,000 years, far above any cap used.
+        guard let micros = Int64(exactly: (value * 1_000_000).rounded()) else { return maximum }
+        return .microseconds(micros)
+    }
+
+    /// Whole milliseconds, saturating at Int64's bounds instead of trapping.
+    public var clampedMilliseconds: Int64 {
+        let (product, overflow) = components.seconds.multipliedReportingOverflow(by: 1000)
+        if overflow { return components.seconds < 0 ? .min : .max }
+        let (sum, overflow2) = product.addingReportingOverflow(components.attoseconds / 1_000_000_000_000_000)
+        if overflow2 { return components.seconds < 0 ? .min : .max }
+        return sum
+    }
+}
