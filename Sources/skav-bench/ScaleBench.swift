@@ -35,13 +35,13 @@ struct Seed: AsyncParsableCommand {
     @Option(help: "The database to write (created; it must not hold ideas yet).") var database: String
     @Option(help: "The organisation's now, seconds since 1970 (default: the benchmark's Monday); about 1 % of the ideas come in the week before it.")
     var now: Double?
-    @Flag(help: "Leave out the sent outbox rows of the ideas' conversations (faster; the digest does not read them).")
-    var withoutOutbox = false
+    @Flag(help: "Only what a digest reads (faster): no sent outbox rows, similar ideas kept for the last 30 days' ideas.")
+    var lean = false
 
     func run() async throws {
         var org = Organisation(ideas: ideas, people: people, units: units)
         if let now { org.now = Date(timeIntervalSince1970: now) }
-        org.withoutOutbox = withoutOutbox
+        org.lean = lean
         let started = Date()
         try org.seed(into: database)
         print(String(format: "seeded %d ideas, %d people in %.1f s (%@)", ideas, people, Date().timeIntervalSince(started), database))

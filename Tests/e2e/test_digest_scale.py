@@ -1,7 +1,7 @@
 """A digest of a large intake does not hold up anybody's reply (issue 14), against the real bot on a real Synapse.
 
 Before the bot starts, its database is seeded with an organisation of SKAV_E2E_SCALE_IDEAS ideas (default
-10,000) through the store's own code (`skav-bench seed`, about 1 % of them in the last week, so the digest
+10,000) through the store's own code (`skav-bench seed --lean`, about 1 % of them in the last week, so the digest
 is a busy one, cut, with its full lists as a file). Then:
 
 - a person's reply latency is measured with no digest in progress (the baseline);
@@ -54,7 +54,7 @@ def seed(database, ideas: int) -> float:
         pytest.fail(f"build skav-bench first: {bench} does not exist (`swift build`)", pytrace=False)
     started = time.monotonic()
     result = subprocess.run(
-        [str(bench), "seed", "--ideas", str(ideas), "--people", "1000", "--units", "12", "--without-outbox",
+        [str(bench), "seed", "--ideas", str(ideas), "--people", "1000", "--units", "12", "--lean",
          "--now", str(int(time.time())), "--database", str(database)],
         capture_output=True, text=True, timeout=180,
     )
@@ -137,7 +137,9 @@ def test_a_person_is_answered_while_a_large_digest_is_built(synapse, make_skav):
             )
             assert during < 5_000, f"the reply took {during:.0f} ms while the digest was built"
             assert replied_at < digest.at, "the reply waited for the digest"
-            assert during < max(2_000, 4 * baseline), (baseline, during)
+            # Not held up: at most the slowdown of sharing the CPU with the build (before the digest was built
+            # off the cooperative pool, this reply waited for the whole build: 7.7 s of 8.1).
+            assert during < max(3_000, 5 * baseline), (baseline, during)
             assert len(built) == 1, built
             assert built[0] > 2 * during, f"the digest ({built[0]} ms) was not clearly longer to build than a reply ({during:.0f} ms)"
 
