@@ -83,9 +83,27 @@ import Testing
     }
 
     @Test func anUncutDigestHasNoFile() throws {
-        let digest = try Self.build(try Self.store(ideas: 4), capabilities: Self.files)
+        let store = try Self.store(ideas: 4)
+        let digest = try Self.build(store, capabilities: Self.files)
         #expect(digest.file == nil)
         #expect(!digest.parts.map(\.plainText).joined().contains("bifogade"))
+        try Self.request(store)
+        let queued = try store.read { try $0.allOutbox() }.filter { $0.txnID.hasPrefix("digest.") }
+        #expect(!queued.isEmpty && queued.allSatisfy { $0.attachment == nil && !$0.txnID.hasSuffix(".file") })
+    }
+
+    /// `sammanfattning` from Ia, served by the request service with the bot's own builder.
+    static func request(_ store: IntakeStore) throws {
+        let service = DigestRequestService(
+            store: store,
+            build: SkavApp.onDemandDigest(config: try config(), prompts: BotEngineTests.prompts, capabilities: Self.files),
+            wake: WakeSignal(), sent: nil, logger: quietLogger)
+        try store.write { tx in
+            try tx.requestDigest(
+                DigestRequest(key: "req-1", requestedBy: Self.ia, roomID: Self.room, recipient: nil, requestedAt: Self.monday))
+        }
+        #expect(try service.serve(now: Self.monday) == 1)
+        #expect(try service.serve(now: Self.monday) == 0)
     }
 
     @Test func withoutFilesTheTextSaysHowManyMoreAndNamesNoFile() throws {
@@ -98,17 +116,7 @@ import Testing
 
     @Test func sammanfattningQueuesTheFileAfterTheMessagesOnce() throws {
         let store = try Self.store(ideas: 25)
-        let config = try Self.config()
-        let service = DigestRequestService(
-            store: store,
-            build: SkavApp.onDemandDigest(config: config, prompts: BotEngineTests.prompts, capabilities: Self.files),
-            wake: WakeSignal(), sent: nil, logger: quietLogger)
-        try store.write { tx in
-            try tx.requestDigest(
-                DigestRequest(key: "req-1", requestedBy: Self.ia, roomID: Self.room, recipient: nil, requestedAt: Self.monday))
-        }
-        #expect(try service.serve(now: Self.monday) == 1)
-        #expect(try service.serve(now: Self.monday) == 0)
+        try Self.request(store)
         let queued = try store.read { try $0.allOutbox() }.filter { $0.txnID.hasPrefix("digest.") }
         let file = try #require(queued.last)
         #expect(file.txnID.hasSuffix(".file") && file.attachment != nil && file.roomID == Self.room)
