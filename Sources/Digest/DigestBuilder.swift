@@ -172,6 +172,19 @@ public enum DigestBuilder {
             || data.clusters.count > clusterLimit
     }
 
+    /// The text sent with the file of full lists: `digest.file_caption` with the period's first and last day.
+    public static func fileCaption(
+        _ period: DigestPeriod, language: Language, prompts: PromptCatalog, calendar: WorkingCalendar
+    ) -> RichText {
+        Texts(prompts: prompts, language: language)(.digestFileCaption, self.period(period, calendar: calendar))
+    }
+
+    /// The period's first and last local day, `YYYY-MM-DD` (for the file's name).
+    public static func days(_ period: DigestPeriod, calendar: WorkingCalendar) -> (from: String, to: String) {
+        let days = self.period(period, calendar: calendar)
+        return (days["from"] ?? "", days["to"] ?? "")
+    }
+
     // MARK: Parts
 
     /// "Skola 120 · Socialtjänst 98 · övriga 40": how often each name occurs, most first, at most `countsLimit`.

@@ -101,3 +101,42 @@ extension IntakeTransaction {
         return result
     }
 }
+
+// MARK: Reading the whole intake in bounded memory (`skav ideas export`)
+
+extension IntakeTransaction {
+    /// Every submitted idea (drafts never), by number, handed to `body` in batches of at most `size`: read
+    /// from one database cursor, so memory holds one batch whatever the size of the intake.
+    public func forEachIdeaBatch(size: Int = 500, _ body: ([Idea]) throws -> Void) throws {
+        let cursor = try Idea.filter(Column("stage") != IdeaStage.utkast.rawValue).order(Column("number")).fetchCursor(db)
+        var batch: [Idea] = []
+        batch.reserveCapacity(max(1, size))
+        while let idea = try cursor.next() {
+            batch.append(idea)
+            if batch.count >= max(1, size) {
+                try body(batch)
+                batch.removeAll(keepingCapacity: true)
+            }
+        }
+        if !batch.isEmpty { try body(batch) }
+    }
+
+    /// The linked ideas of each of these ideas (as `links(ofIdea:)` gives them: ascending, each once), in one
+    /// query per 500 ideas. Ideas without links are missing.
+    public func links(ofIdeas numbers: [Int]) throws -> [Int: [Int]] {
+        var found: [Int: Set<Int>] = [:]
+        for start in stride(from: 0, to: numbers.count, by: 500) {
+            let chunk = Array(numbers[start..<min(numbers.count, start + 500)])
+            let marks = chunk.map { _ in "?" }.joined(separator: ",")
+            let arguments = StatementArguments(chunk + chunk)
+            for row in try Row.fetchAll(
+                db,
+                sql: "SELECT a AS idea, b AS other FROM idea_link WHERE a IN (\(marks)) UNION SELECT b, a FROM idea_link WHERE b IN (\(marks))",
+                arguments: arguments)
+            {
+                found[row["idea"], default: []].insert(row["other"])
+            }
+        }
+        return found.mapValues { $0.sorted() }
+    }
+}

@@ -67,6 +67,31 @@ public enum PrivateFiles {
         }
     }
 
+    /// Like `write(_:to:)`, for output made piece by piece: `body` gets a function that appends to the
+    /// temporary file (0600), which replaces `path` only when `body` returns. Nothing is held in memory.
+    public static func write(to path: String, _ body: (_ append: (Data) throws -> Void) throws -> Void) throws {
+        let url = URL(fileURLWithPath: path)
+        let temporary = url.deletingLastPathComponent()
+            .appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp").path
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, fileMode)
+        guard descriptor >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        _ = fchmod(descriptor, fileMode)
+        let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: false)
+        var failure: (any Error)?
+        do {
+            try body { try handle.write(contentsOf: $0) }
+            if fsync(descriptor) != 0 { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        } catch {
+            failure = error
+        }
+        close(descriptor)
+        if failure == nil && rename(temporary, path) != 0 { failure = POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        if let failure {
+            unlink(temporary)
+            throw failure
+        }
+    }
+
     /// The permission bits of a file or folder, nil when it does not exist.
     public static func mode(of path: String) -> mode_t? {
         var info = stat()

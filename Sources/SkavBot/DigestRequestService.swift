@@ -11,8 +11,8 @@ import ServiceLifecycle
 /// crash (transaction ids derived from the request).
 public final class DigestRequestService: Service, Sendable {
     private let store: IntakeStore
-    /// Builds the coordinators' digest up to `now`, as the messages to send.
-    private let build: @Sendable (IntakeTransaction, Date) throws -> [RichText]
+    /// Builds the coordinators' digest up to `now`, as the messages to send (and the file of full lists).
+    private let build: @Sendable (IntakeTransaction, Date) throws -> DigestMessages
     private let wake: WakeSignal
     private let sent: WakeSignal?
     private let ready: ReadyGate?
@@ -25,7 +25,7 @@ public final class DigestRequestService: Service, Sendable {
     ///   - wake: woken by the receive loop when a batch recorded a request.
     ///   - sent: woken when messages were queued (the outbox sender).
     public init(
-        store: IntakeStore, build: @escaping @Sendable (IntakeTransaction, Date) throws -> [RichText],
+        store: IntakeStore, build: @escaping @Sendable (IntakeTransaction, Date) throws -> DigestMessages,
         wake: WakeSignal, sent: WakeSignal?, ready: ReadyGate? = nil, logger: Logger,
         now: @escaping @Sendable () -> Date = { Date() }, idleCheck: Duration = .seconds(30)
     ) {
@@ -44,7 +44,9 @@ public final class DigestRequestService: Service, Sendable {
             await self.ready?.wait()
             while !Task.isCancelled {
                 do {
-                    if try self.serve(now: self.now()) > 0 { self.sent?.wake() }
+                    // Off the cooperative pool: the build may take seconds, and the conversation goes on meanwhile.
+                    let now = self.now()
+                    if try await BlockingWork.run({ try self.serve(now: now) }) > 0 { self.sent?.wake() }
                 } catch {
                     self.logger.error("building a requested digest failed; trying again later", metadata: ["error": "\(error)"])
                 }
@@ -60,15 +62,14 @@ public final class DigestRequestService: Service, Sendable {
         for request in try store.read({ try $0.pendingDigestRequests() }) {
             let started = Date()
             // The long part, from a read snapshot: no write lock is held while it runs.
-            let parts = try store.read { tx in try self.build(tx, now) }
+            let digest = try store.read { tx in try self.build(tx, now) }
             let queued = try store.write { tx -> Bool in
                 guard try tx.finishDigestRequest(request.key, at: now) else { return false }
-                let id = NudgeScheduler.stableID(request.key)
-                for (index, part) in parts.enumerated() {
-                    try tx.enqueue(
-                        OutboxEntry(
-                            txnID: "digest.\(id).\(index)", roomID: request.roomID, recipient: request.recipient,
-                            body: part, style: .notice, createdAt: now, priority: .bulk))
+                for entry in digest.entries(
+                    txnPrefix: "digest.\(NudgeScheduler.stableID(request.key))", roomID: request.roomID,
+                    recipient: request.recipient, at: now)
+                {
+                    try tx.enqueue(entry)
                 }
                 return true
             }
@@ -77,7 +78,7 @@ public final class DigestRequestService: Service, Sendable {
                 logger.info(
                     "requested digest queued",
                     metadata: [
-                        "digest.parts": "\(parts.count)",
+                        "digest.parts": "\(digest.count)",
                         "digest.build_ms": "\(Int(Date().timeIntervalSince(started) * 1000))",
                     ])
             }

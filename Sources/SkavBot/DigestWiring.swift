@@ -7,7 +7,9 @@ import Intake
 // The digests of a deployment (DESIGN.md §5): the builders the engine (`sammanfattning`) and the scheduler
 // (`digest.schedule`) call, in the organisation's language, split for the server's size limit.
 extension SkavApp {
-    /// The coordinators' digest for a period, as the messages to send on a server with `capabilities`.
+    /// The coordinators' digest for a period, as the messages to send on a server with `capabilities`. When a
+    /// list is cut and the server takes files, the full lists go along as a CSV file (`DigestFile`), and the
+    /// "…and N more" lines say so.
     static func coordinatorsDigest(
         config: SkavConfig, prompts: PromptCatalog, capabilities: ChatCapabilities
     ) -> DigestDelivery.Build {
@@ -15,9 +17,16 @@ extension SkavApp {
         return { tx, since, until in
             let data = try DigestLoader.load(
                 tx, period: DigestPeriod(since: since, until: until), planner: planner, challenges: config.challenges)
+            let withFile = capabilities.supportsFiles && DigestBuilder.isCut(data)
             let document = DigestBuilder.build(
-                data, language: config.language, prompts: prompts, calendar: planner.calendar)
-            return DigestRenderer.messages(document, capabilities: capabilities)
+                data, language: config.language, prompts: prompts, calendar: planner.calendar, withFile: withFile)
+            var digest = DigestMessages(parts: DigestRenderer.messages(document, capabilities: capabilities))
+            if withFile {
+                digest.file = DigestFile.attachment(data, language: config.language, calendar: planner.calendar)
+                digest.caption = DigestBuilder.fileCaption(
+                    data.period, language: config.language, prompts: prompts, calendar: planner.calendar)
+            }
+            return digest
         }
     }
 
@@ -41,7 +50,7 @@ extension SkavApp {
     /// `sammanfattning`: from the end of the last scheduled digest (else a week back) until now.
     static func onDemandDigest(
         config: SkavConfig, prompts: PromptCatalog, capabilities: ChatCapabilities
-    ) -> @Sendable (IntakeTransaction, Date) throws -> [RichText] {
+    ) -> @Sendable (IntakeTransaction, Date) throws -> DigestMessages {
         let build = coordinatorsDigest(config: config, prompts: prompts, capabilities: capabilities)
         return { tx, now in
             let since = try tx.lastDigestUntil(prefix: DigestDelivery.coordinatorsPrefix)

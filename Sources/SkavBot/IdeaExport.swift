@@ -18,19 +18,74 @@ public enum IdeaExport {
     /// encoding and keeps å/ä/ö), `;` between fields (the Swedish list separator), CRLF line ends, and
     /// fields quoted when they hold `;`, `"`, a line break or leading/trailing space (quotes doubled).
     /// Every cell that a spreadsheet would take for a formula is neutralised first (see `neutralise`).
+    /// In memory: for a few ideas. The command streams (`write(_:from:to:)`) the same bytes.
     public static func csv(_ ideas: [Idea], links: [Int: [Int]] = [:]) -> Data {
-        var text = "\u{FEFF}" + columns.joined(separator: ";") + "\r\n"
-        for idea in ideas {
-            let fields: [String] = [
-                "\(idea.number)", idea.title, idea.stage.rawValue, idea.unit ?? "", idea.challenge ?? "",
-                idea.benefits ?? "", idea.problem, idea.solution ?? "", idea.author.rawValue, idea.guide?.rawValue ?? "",
-                IdeaJSON.iso(idea.createdAt), idea.submittedAt.map(IdeaJSON.iso) ?? "", IdeaJSON.iso(idea.updatedAt),
-                (links[idea.number] ?? []).map(String.init).joined(separator: " "),
-                idea.campaign.map(String.init) ?? "",
-            ]
-            text += fields.map { quote(neutralise($0)) }.joined(separator: ";") + "\r\n"
-        }
+        var text = csvStart + csvLine(columns)
+        for idea in ideas { text += csvRow(idea, links: links[idea.number] ?? []) }
         return Data(text.utf8)
+    }
+
+    /// What a CSV file of Skav starts with: the UTF-8 byte-order mark.
+    public static let csvStart = "\u{FEFF}"
+
+    /// One CSV record: each cell neutralised and quoted as needed, `;` between, CRLF at the end. Every CSV
+    /// Skav writes (the export, the digest's full lists) is made of these lines.
+    public static func csvLine(_ fields: [String]) -> String {
+        fields.map { quote(neutralise($0)) }.joined(separator: ";") + "\r\n"
+    }
+
+    static func csvRow(_ idea: Idea, links: [Int]) -> String {
+        csvLine([
+            "\(idea.number)", idea.title, idea.stage.rawValue, idea.unit ?? "", idea.challenge ?? "",
+            idea.benefits ?? "", idea.problem, idea.solution ?? "", idea.author.rawValue, idea.guide?.rawValue ?? "",
+            IdeaJSON.iso(idea.createdAt), idea.submittedAt.map(IdeaJSON.iso) ?? "", IdeaJSON.iso(idea.updatedAt),
+            links.map(String.init).joined(separator: " "),
+            idea.campaign.map(String.init) ?? "",
+        ])
+    }
+
+    /// Writes every submitted idea, by number, as `csv` or `json` gives them, to `emit` in pieces of about
+    /// 64 kB: the ideas come from a database cursor in batches of `batch`, with their links or history read
+    /// per batch, so memory stays flat however many ideas there are. Call it inside one read transaction
+    /// (a consistent snapshot).
+    public static func write(
+        _ format: Format, from tx: IntakeTransaction, batch: Int = 500, to emit: (Data) throws -> Void
+    ) throws {
+        var buffer = ""
+        func flush(force: Bool = false) throws {
+            guard !buffer.isEmpty, force || buffer.utf8.count >= 65_536 else { return }
+            try emit(Data(buffer.utf8))
+            buffer = ""
+        }
+        switch format {
+        case .csv:
+            buffer = csvStart + csvLine(columns)
+            try tx.forEachIdeaBatch(size: batch) { ideas in
+                let links = try tx.links(ofIdeas: ideas.map(\.number))
+                for idea in ideas {
+                    buffer += csvRow(idea, links: links[idea.number] ?? [])
+                    try flush()
+                }
+            }
+        case .json:
+            // The same text as `json` (a pretty-printed array): each element rendered alone and indented
+            // one level, with the array's brackets and commas written around them.
+            var first = true
+            buffer = "["
+            try tx.forEachIdeaBatch(size: batch) { ideas in
+                let history = try tx.events(ofIdeas: ideas.map(\.number))
+                for idea in ideas {
+                    let element = try IdeaJSON.render(IdeaJSON(idea: idea, history: history[idea.number] ?? []))
+                    // Empty lines (inside an empty array) stay empty, as the encoder writes them.
+                    buffer += (first ? "\n" : ",\n") + element.split(separator: "\n", omittingEmptySubsequences: false)
+                        .map { $0.isEmpty ? "" : "  " + $0 }.joined(separator: "\n")
+                    first = false
+                    try flush()
+                }
+            }
+            buffer += first ? "\n\n]\n" : "\n]\n"
+        }
+        try flush(force: true)
     }
 
     /// The characters that make Excel, LibreOffice or Google Sheets read a cell as a formula (OWASP, *CSV

@@ -5,10 +5,50 @@ import Intake
 import Logging
 import ServiceLifecycle
 
+/// A built digest: its messages, and, when a list was cut on a server that takes files, one file with the
+/// full lists (sent after the messages, `caption` as its text). An array literal of messages is one.
+public struct DigestMessages: Sendable, Equatable, ExpressibleByArrayLiteral {
+    public var parts: [RichText]
+    public var file: FileAttachment?
+    public var caption: RichText
+
+    public init(parts: [RichText], file: FileAttachment? = nil, caption: RichText = RichText()) {
+        self.parts = parts
+        self.file = file
+        self.caption = caption
+    }
+
+    public init(arrayLiteral parts: RichText...) {
+        self.init(parts: parts)
+    }
+
+    /// The messages to queue, in order: the parts, then the file (if any) with its caption. The transaction
+    /// ids are `<prefix>.<index>` for the parts and `<prefix>.file` for the file, so a retry queues nothing twice.
+    func entries(
+        txnPrefix prefix: String, suffix: String = "", roomID: RoomID?, recipient: UserID?, at now: Date
+    ) -> [OutboxEntry] {
+        var entries = parts.enumerated().map { index, part in
+            OutboxEntry(
+                txnID: "\(prefix).\(index)\(suffix)", roomID: roomID, recipient: recipient, body: part, style: .notice,
+                createdAt: now, priority: .bulk)
+        }
+        if let file {
+            entries.append(
+                OutboxEntry(
+                    txnID: "\(prefix).file\(suffix)", roomID: roomID, recipient: recipient, body: caption, style: .notice,
+                    attachment: file, createdAt: now, priority: .bulk))
+        }
+        return entries
+    }
+
+    /// The messages sent, the file counted as one.
+    public var count: Int { parts.count + (file == nil ? 0 : 1) }
+}
+
 /// The scheduled digests (DESIGN.md §5): when, where, and how to build them. The builders are given the
 /// transaction and the period (since, until) and return the messages to send (none: nothing to send).
 public struct DigestDelivery: Sendable {
-    public typealias Build = @Sendable (IntakeTransaction, _ since: Date, _ until: Date) throws -> [RichText]
+    public typealias Build = @Sendable (IntakeTransaction, _ since: Date, _ until: Date) throws -> DigestMessages
     public typealias BuildGuide = @Sendable (IntakeTransaction, UserID, _ since: Date, _ until: Date) throws -> [RichText]
 
     public var schedule: DigestSchedule
@@ -116,7 +156,8 @@ public final class NudgeScheduler: Service, Sendable {
                 let moment = self.now()
                 var delay = self.tick
                 do {
-                    let pass = try self.runOnce(now: moment)
+                    // Off the cooperative pool: planning over a large intake and a scheduled digest take time.
+                    let pass = try await BlockingWork.run { try self.runOnce(now: moment) }
                     if let next = pass.nextDue {
                         // Clamped before any conversion: a stored due time may be anything.
                         delay = min(
@@ -200,7 +241,7 @@ public final class NudgeScheduler: Service, Sendable {
                 if let key = try deliverDigest(
                     prefix: DigestDelivery.guidePrefix(guide), schedule: digests.schedule.guidesSchedule, slot: slot,
                     now: now, targets: [DigestTarget(room: nil, recipient: guide, suffix: "")],
-                    build: { tx, since in try digests.buildGuide(tx, guide, since, now) })
+                    build: { tx, since in DigestMessages(parts: try digests.buildGuide(tx, guide, since, now)) })
                 {
                     sent.append(key)
                 }
@@ -223,32 +264,33 @@ public final class NudgeScheduler: Service, Sendable {
     /// messages went out.
     private func deliverDigest(
         prefix: String, schedule: DigestSchedule, slot: DigestSchedule.Slot, now: Date, targets: [DigestTarget],
-        build: (IntakeTransaction, Date) throws -> [RichText]
+        build: (IntakeTransaction, Date) throws -> DigestMessages
     ) throws -> String? {
         let key = prefix + slot.key
         let calendar = planner.calendar
         // The long part from a read snapshot: the conversation's writes go on meanwhile.
-        let built = try store.read { tx -> (since: Date, parts: [RichText])? in
+        let built = try store.read { tx -> (since: Date, digest: DigestMessages)? in
             guard try !tx.digestSent(key: key) else { return nil }
             let since = try tx.lastDigestUntil(prefix: prefix)
                 ?? Self.previousNominal(schedule, before: slot, calendar: calendar)
             return (since, try build(tx, since))
         }
-        guard let (since, parts) = built else { return nil }
-        // Then one short transaction: the messages and the run, once.
+        guard let (since, digest) = built else { return nil }
+        // Then one short transaction: the messages (and the file of full lists) and the run, once.
         let sent = try store.write { tx -> Bool in
             guard try !tx.digestSent(key: key) else { return false }
-            for (index, part) in parts.enumerated() {
-                for target in targets {
-                    let room = try target.room ?? target.recipient.flatMap { try tx.directRoom(of: $0) }
-                    try tx.enqueue(
-                        OutboxEntry(
-                            txnID: "digest.\(Self.stableID(key)).\(index)\(target.suffix)", roomID: room,
-                            recipient: target.recipient, body: part, style: .notice, createdAt: now, priority: .bulk))
-                }
+            let perTarget = try targets.map { target in
+                digest.entries(
+                    txnPrefix: "digest.\(Self.stableID(key))", suffix: target.suffix,
+                    roomID: try target.room ?? target.recipient.flatMap { try tx.directRoom(of: $0) },
+                    recipient: target.recipient, at: now)
             }
-            try tx.recordDigest(key: key, since: since, until: now, parts: parts.count, at: now)
-            return !parts.isEmpty
+            // Part by part, to every target.
+            for index in 0..<digest.count {
+                for entries in perTarget { try tx.enqueue(entries[index]) }
+            }
+            try tx.recordDigest(key: key, since: since, until: now, parts: digest.count, at: now)
+            return !digest.parts.isEmpty
         }
         return sent ? key : nil
     }

@@ -21,7 +21,31 @@ import SkavBot
 @main
 struct SkavBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "skav-bench", abstract: "Benchmarks of Skav at scale.", subcommands: [Scale.self])
+        commandName: "skav-bench", abstract: "Benchmarks of Skav at scale.", subcommands: [Scale.self, Seed.self])
+}
+
+/// `skav-bench seed`: only the seeding of `scale`, into a database of your choice (the end-to-end test of a
+/// digest of a large intake starts the bot on one).
+struct Seed: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Seed an organisation of N ideas into a database.")
+
+    @Option(help: "Submitted ideas.") var ideas = 20_000
+    @Option(help: "People in the organisation.") var people = 2_000
+    @Option(help: "Units (förvaltningar).") var units = 12
+    @Option(help: "The database to write (created; it must not hold ideas yet).") var database: String
+    @Option(help: "The organisation's now, seconds since 1970 (default: the benchmark's Monday); about 1 % of the ideas come in the week before it.")
+    var now: Double?
+    @Flag(help: "Only what a digest reads (faster): no sent outbox rows, similar ideas kept for the last 30 days' ideas.")
+    var lean = false
+
+    func run() async throws {
+        var org = Organisation(ideas: ideas, people: people, units: units)
+        if let now { org.now = Date(timeIntervalSince1970: now) }
+        org.lean = lean
+        let started = Date()
+        try org.seed(into: database)
+        print(String(format: "seeded %d ideas, %d people in %.1f s (%@)", ideas, people, Date().timeIntervalSince(started), database))
+    }
 }
 
 struct Scale: AsyncParsableCommand {
@@ -165,6 +189,15 @@ struct Scale: AsyncParsableCommand {
         }
         let size = (try? FileManager.default.attributesOfItem(atPath: csv)[.size] as? Int) ?? 0
         print("skav ideas export --format csv: \(seconds(export.seconds)), \(size / 1_000_000) MB, peak RSS \(export.peakRSSMiB) MiB")
+        // Both exports stream from a database cursor: their peak RSS should not grow with the ideas.
+        let json = work + "/export.json"
+        let jsonExport = try measure(runs: runs) {
+            ["ideas", "export", "--format", "json", "--output", json, "--config", configPath]
+        }
+        let jsonSize = (try? FileManager.default.attributesOfItem(atPath: json)[.size] as? Int) ?? 0
+        print(
+            "skav ideas export --format json: \(seconds(jsonExport.seconds)), \(jsonSize / 1_000_000) MB, "
+                + "peak RSS \(jsonExport.peakRSSMiB) MiB")
     }
 
     struct Measured {

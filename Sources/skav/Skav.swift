@@ -213,22 +213,16 @@ struct Ideas: AsyncParsableCommand {
             }
             try await reportingErrors {
                 let store = try SkavApp.openStore(config)
-                let data: Data = try store.read { tx in
-                    let ideas = try tx.ideas()
-                    switch chosen {
-                    case .csv:
-                        var links: [Int: [Int]] = [:]
-                        for idea in ideas { links[idea.number] = try tx.links(ofIdea: idea.number) }
-                        return IdeaExport.csv(ideas, links: links)
-                    case .json:
-                        return try IdeaExport.json(ideas.map { ($0, try tx.events(ofIdea: $0.number)) })
+                // Streamed from one read snapshot: memory stays flat however large the intake is.
+                try store.read { tx in
+                    if let output {
+                        // Every idea with its idea-giver: for the operator's user only (0600).
+                        try PrivateFiles.write(to: output) { append in
+                            try IdeaExport.write(chosen, from: tx, to: append)
+                        }
+                    } else {
+                        try IdeaExport.write(chosen, from: tx) { try FileHandle.standardOutput.write(contentsOf: $0) }
                     }
-                }
-                if let output {
-                    // Every idea with its idea-giver: for the operator's user only (0600).
-                    try PrivateFiles.write(data, to: output)
-                } else {
-                    FileHandle.standardOutput.write(data)
                 }
             }
         }

@@ -30,6 +30,25 @@ import Testing
         try Self.check(rendered, file: "digest.\(language.rawValue).\(Self.extensions[markup]!)")
     }
 
+    /// A busy week (`BusyWeek`: 300 new ideas in 12 units, 40 overdue, 60 stage changes, 8 clusters): every
+    /// list section capped, with counts and "…and N more", naming the attached file as on Matrix.
+    @Test(arguments: Language.allCases, [ChatCapabilities.Markup.plain, .html, .markdown])
+    func busyWeek(language: Language, markup: ChatCapabilities.Markup) throws {
+        let data = BusyWeek.data
+        #expect(DigestBuilder.isCut(data))
+        let document = DigestBuilder.build(data, language: language, prompts: try loadPrompts(), calendar: calendar, withFile: true)
+        try Self.check(DigestRenderer.render(document, as: markup), file: "busy.\(language.rawValue).\(Self.extensions[markup]!)")
+    }
+
+    /// The busy week where the server takes no files: "…and N more" names no file.
+    @Test(arguments: Language.allCases)
+    func busyWeekWithoutFiles(language: Language) throws {
+        let document = DigestBuilder.build(BusyWeek.data, language: language, prompts: try loadPrompts(), calendar: calendar)
+        let plain = DigestRenderer.render(document, as: .plain)
+        try Self.check(plain, file: "busy.\(language.rawValue).nofile.txt")
+        #expect(!plain.contains(language == .sv ? "bifogade" : "attached"))
+    }
+
     @Test(arguments: Language.allCases)
     func demoGuideInbox(language: Language) throws {
         let store = try DigestDemo.store(calendar: calendar)
