@@ -291,6 +291,25 @@ enum Schema {
                 t.add(column: "priority", .integer).notNull().defaults(to: 1)
             }
         }
+        migrator.registerMigration("v13") { db in
+            // How many submitted ideas hold each stem: the similar-idea search picks a new idea's distinctive
+            // stems from here (the index's vocabulary table counts by reading every posting). Filled from the
+            // submitted ideas once; kept when ideas are submitted.
+            try db.create(table: "term_stats", options: [.withoutRowID]) { t in
+                t.primaryKey("stem", .text)
+                t.column("ideas", .integer).notNull()
+            }
+            var counts: [String: Int] = [:]
+            let rows = try Row.fetchCursor(db, sql: "SELECT problem, solution FROM idea WHERE stage != 'utkast'")
+            while let row = try rows.next() {
+                let problem: String = row["problem"]
+                let solution: String? = row["solution"]
+                for stem in Similarity.terms([problem, solution ?? ""].joined(separator: " ")) { counts[stem, default: 0] += 1 }
+            }
+            for (stem, ideas) in counts {
+                try db.execute(sql: "INSERT INTO term_stats (stem, ideas) VALUES (?, ?)", arguments: [stem, ideas])
+            }
+        }
         return migrator
     }
 }
