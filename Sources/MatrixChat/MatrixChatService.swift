@@ -313,6 +313,12 @@ public final class MatrixChatService: ChatService {
                         useSyncClient: true, watched: watched))
                 break
             } catch let error as ChatError where error.code == .tooLarge {
+                if first {
+                    // The first start only wants the cursor: an account in very many rooms can make even one
+                    // event per room too much. Start from now without reading them (invites come again).
+                    logger.warning("First Matrix sync too large; starting from now without reading the rooms")
+                    return ChatBatch(events: [], cursor: try await skipPast(cursor: nil))
+                }
                 // Too much at once (many rooms with large messages after an outage): ask for fewer events per
                 // room; the rest of each room's timeline is then filled page by page (`fillGap`).
                 guard let smaller = Self.smallerTimelineLimit(than: limit) else { throw error }

@@ -46,7 +46,12 @@ public final class OutboxSender: Service, Sendable {
         try await cancelWhenGracefulShutdown {
             await self.ready?.wait()
             while !Task.isCancelled {
-                let nextRetry = try await self.drain()
+                let nextRetry: Date?
+                do {
+                    nextRetry = try await self.drain()
+                } catch is CancellationError {
+                    return  // the graceful shutdown, also in the middle of parallel sends
+                }
                 var delay = self.idleCheck
                 if let nextRetry {
                     // Clamped before any conversion: a stored time may be anything (an old database).
@@ -74,11 +79,11 @@ public final class OutboxSender: Service, Sendable {
             let moment = now()
             let heads = try await store.read { [roundSize] in try $0.outboxLaneHeads(limit: roundSize) }
             var due: [OutboxEntry] = []
-            // A round serves only the most urgent lanes present: once their heads are out, the next round
-            // finds what waited behind them (a reply queued after a reminder in the same room) before bulk.
+            // The most urgent lanes come first, and every free send slot is used (so bulk and notices are
+            // never starved by a steady stream of replies); rounds are short, so a reply queued behind a
+            // reminder in its room, or one that just arrived, is found again soon.
             var roundPriority: OutboxEntry.Priority?
             for (entry, lanePriority) in heads where !blockedLanes.contains(Self.lane(entry)) {
-                if let roundPriority, lanePriority > roundPriority { break }
                 if let notBefore = entry.notBefore, notBefore > moment {
                     // Waiting for its retry: nothing later in its room may overtake it.
                     blockedLanes.insert(Self.lane(entry))
@@ -94,7 +99,7 @@ public final class OutboxSender: Service, Sendable {
                     continue
                 }
                 due.append(entry)
-                roundPriority = lanePriority
+                roundPriority = min(roundPriority ?? lanePriority, lanePriority)
             }
             if due.isEmpty || Task.isCancelled { break }
             if roundPriority == .bulk, let wait = pacing.withLock({ $0.wait(at: ContinuousClock.now) }) {
@@ -143,7 +148,7 @@ public final class OutboxSender: Service, Sendable {
 
     /// How many lanes one round looks at: enough to keep every send slot busy, few enough that a new reply
     /// is picked up soon.
-    private var roundSize: Int { max(8, parallelSends * 8) }
+    private var roundSize: Int { max(4, parallelSends * 2) }
 
     /// Sends in flight at once by default.
     public static let defaultParallelSends = 4

@@ -111,7 +111,10 @@ import Testing
         let sender = OutboxSender(store: store, chat: chat, wake: WakeSignal(), logger: quietLogger, parallelSends: 1)
         try await sender.drain()
         let order = chat.state.withLock { $0.sent.map(\.txnID) }
-        #expect(Array(order.prefix(2)) == ["nudge.anna", "reply.anna"], "\(order.prefix(3))")
+        // Anna's room keeps its order, and her reply comes in the next round, long before the 20 other rooms.
+        let nudge = try #require(order.firstIndex(of: "nudge.anna"))
+        let reply = try #require(order.firstIndex(of: "reply.anna"))
+        #expect(nudge == 0 && nudge < reply && reply <= 4, "\(order.prefix(6))")
     }
 
     @Test func bulkSlowsDownAfterA429AndRepliesAreNotHeldByIt() async throws {
