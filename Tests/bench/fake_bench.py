@@ -204,9 +204,9 @@ async def scenario_people(args: argparse.Namespace, work: Path) -> None:
     try:
         pid = bench.bot.pid
         replies: list[Reply] = []
-        cpu0, t0 = cpu_seconds(pid), time.monotonic()
+        cpu0, t0, own0 = cpu_seconds(pid), time.monotonic(), sum(os.times()[:2])
         await bench.talk(bench.people, t0 + args.duration, replies)
-        cpu1, t1 = cpu_seconds(pid), time.monotonic()
+        cpu1, t1, own1 = cpu_seconds(pid), time.monotonic(), sum(os.times()[:2])
         hwm = read_vm_hwm_kib(pid)
         print(f"[people] {args.people} people, think {args.think_ms} ms, send latency {args.latency_ms} ms, "
               f"parallel_sends {args.parallel_sends or 'default'}, {t1 - t0:.1f} s")
@@ -215,7 +215,8 @@ async def scenario_people(args: argparse.Namespace, work: Path) -> None:
               f"({cpu1 - cpu0:.2f} s CPU of skav)")
         print("[people] " + bench.figures_line("reply latency", replies))
         print(f"[people] peak RSS (VmHWM): {hwm / 1024:.1f} MiB" if hwm else "[people] peak RSS: unavailable")
-        print(f"[people] sends: {len(bench.hs.sends)}, syncs: {bench.hs.requests.get('GET /_matrix/client/{v}/sync', 0)}")
+        print(f"[people] sends: {len(bench.hs.sends)}, syncs: {bench.hs.requests.get('GET /_matrix/client/{v}/sync', 0)}; "
+              f"CPU of the fake server and the people (Python): {own1 - own0:.2f} s")
     finally:
         await bench.stop()
 
@@ -330,10 +331,11 @@ def main() -> int:
     parser.add_argument("--latency-ms", type=float, default=20.0, help="the fake server's latency per send")
     parser.add_argument("--parallel-sends", type=int, default=None,
                         help="limits.parallel_sends (default: not set, the bot's default)")
-    parser.add_argument("--think-ms", type=float, default=2000.0, help="a person's pause between messages")
+    parser.add_argument("--think-ms", type=float, default=5000.0, help="a person's pause between messages")
     parser.add_argument("--duration", type=float, default=20.0, help="seconds of talk per measured phase")
     parser.add_argument("--limit-seconds", type=float, default=30.0)
-    parser.add_argument("--announce-timeout", type=float, default=600.0)
+    parser.add_argument("--announce-timeout", type=float, default=600.0,
+                        help="stop waiting for the last DM after this many seconds (the figure says how many were reached)")
     parser.add_argument("--scenario", action="append", choices=["people", "announce", "ratelimit"],
                         help="run only these (repeatable; default: all)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (databases, logs)")
