@@ -7,7 +7,8 @@ Scenarios (each with a fresh fake server, database and `skav run` process):
 - `people`: N people, each with a direct chat the bot has already joined, run the capture dialog over and
   over (a person writes, waits for the bot's answer, thinks `--think-ms`, writes the next step) for
   `--duration` seconds. Printed: replies/s, CPU µs of the skav process per message handled (utime + stime
-  from /proc/<pid>/stat), p50/p99 reply latency, peak RSS (VmHWM).
+  from /proc/<pid>/stat), p50/p99 reply latency, peak RSS (VmHWM); then all N write `hjälp` at the same
+  moment (the burst): the time until all are answered, replies/s (the bot's capacity) and the latencies.
 - `announce`: F followers have written `utmaningar på`; then the same N people talk for `--duration`
   seconds (the baseline), and then a coordinator opens an idea challenge (`utmaning ny Titel | Fråga |
   date`) while they go on talking. Printed: time from the coordinator's message to the last follower's DM,
@@ -215,6 +216,22 @@ async def scenario_people(args: argparse.Namespace, work: Path) -> None:
               f"({cpu1 - cpu0:.2f} s CPU of skav)")
         print("[people] " + bench.figures_line("reply latency", replies))
         print(f"[people] peak RSS (VmHWM): {hwm / 1024:.1f} MiB" if hwm else "[people] peak RSS: unavailable")
+        # A Monday morning: every person writes at the same moment (after the last answers have landed).
+        await asyncio.gather(*(bench.quiet(p, 0.5) for p in bench.people[:20]))
+        burst: list[Reply] = []
+        cpu2, t2 = cpu_seconds(pid), time.monotonic()
+        for reply in await asyncio.gather(*(bench.say(p, "hjälp") for p in bench.people)):
+            if reply is not None:
+                burst.append(reply)
+        cpu3 = cpu_seconds(pid)
+        if burst:
+            span = max(r.answered for r in burst) - min(r.visible for r in burst)
+            print(f"[people] burst: {args.people} people write at once: all answered in {span:.2f} s "
+                  f"({len(burst) / max(span, 1e-9):.1f} replies/s, {(cpu3 - cpu2) / len(burst) * 1e6:.0f} µs CPU "
+                  f"per message)")
+            print("[people] " + bench.figures_line("burst reply latency", burst))
+        hwm = read_vm_hwm_kib(pid)
+        print(f"[people] peak RSS after the burst (VmHWM): {hwm / 1024:.1f} MiB" if hwm else "")
         print(f"[people] sends: {len(bench.hs.sends)}, syncs: {bench.hs.requests.get('GET /_matrix/client/{v}/sync', 0)}; "
               f"CPU of the fake server and the people (Python): {own1 - own0:.2f} s")
     finally:
