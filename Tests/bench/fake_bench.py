@@ -178,18 +178,20 @@ class Bench:
             if room.bot_messages == seen:
                 return
 
-    async def talk(self, people: list[Person], until: float, record: list[Reply]) -> None:
-        """Each person runs the capture dialog until `until`: write, await the answer, think, repeat."""
+    async def talk(self, people: list[Person], until: float | list[float], record: list[Reply]) -> None:
+        """Each person runs the capture dialog until `until` (a time, or a one-element list whose time may be
+        moved earlier): write, await the answer, think, repeat. A message written before then is waited for."""
         think = self.args.think_ms / 1000
+        deadline = until if isinstance(until, list) else [until]
 
         async def one(person: Person) -> None:
             await asyncio.sleep(random.uniform(0, think))
-            while time.monotonic() < until:
+            while time.monotonic() < deadline[0]:
                 reply = await self.say(person, person.next_text())
                 if reply is not None:
                     record.append(reply)
                 # Trailing messages of the same answer (a greeting, then the question) land while thinking.
-                await asyncio.sleep(think * random.uniform(0.5, 1.5))
+                await asyncio.sleep(min(think * random.uniform(0.5, 1.5), max(0.0, deadline[0] - time.monotonic())))
 
         await asyncio.gather(*(one(p) for p in people))
 
@@ -286,15 +288,14 @@ async def scenario_announce(args: argparse.Namespace, work: Path) -> None:
         cpu0 = cpu_seconds(pid)
         t1 = time.monotonic()
         ann = bench.hs.post(bench.coordinator.room, bench.coordinator.user, f"utmaning ny Bench | Vad skaver? | {date}")
-        talking = asyncio.create_task(bench.talk(bench.people, t1 + 3600, during))
+        stop_talking = [t1 + 3600]
+        talking = asyncio.create_task(bench.talk(bench.people, stop_talking, during))
         watcher = asyncio.create_task(watch(t1))
         await done.wait()
-        # Stop the talkers: only replies to messages visible before the last DM count.
-        talking.cancel()
-        try:
-            await talking
-        except asyncio.CancelledError:
-            pass
+        # No new messages; those already written are waited for (their answer may come after the last DM).
+        # Replies to messages visible before the last DM count.
+        stop_talking[0] = 0.0
+        await talking
         await watcher
         cpu1 = cpu_seconds(pid)
         visible = ann.visible_at or ann.ts
