@@ -2,7 +2,7 @@ import Chat
 import Foundation
 import Intake
 
-// Idea challenges, good examples and the digest on demand (DESIGN.md §2, §3, §5): `utmaning ny …`,
+// Idea challenges, good examples and the digest on demand (SkavBot.docc/Conversation.md, Intake.md, Digests.md): `utmaning ny …`,
 // `utmaning stäng N`, `utmaningar`, `utmaningar på|av`, `utmaning N [idé]`, `lyft N` with the idea-giver's
 // consent, and `sammanfattning`. Pure like the rest of the conversation: every effect is an action.
 

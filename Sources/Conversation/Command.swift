@@ -1,7 +1,7 @@
 public import Intake
 import Foundation
 
-/// A command an employee can type in the direct chat (DESIGN.md §2). Swedish and English words,
+/// A command an employee can type in the direct chat (SkavBot.docc/Conversation.md). Swedish and English words,
 /// case- and diacritic-insensitive: `HJÄLP`, `hjalp` and `help` are the same command.
 public enum Command: Equatable, Sendable {
     /// `hjälp`, `help`, `?`
@@ -39,7 +39,7 @@ public enum Command: Equatable, Sendable {
     /// `glöm mig`, `forget me`
     case forgetMe
 
-    // Guides and coordinators (DESIGN.md §2); parsed in PipelineCommands.swift.
+    // Guides and coordinators (SkavBot.docc/Conversation.md); parsed in PipelineCommands.swift.
     /// `inkorg`, `inbox`
     case inbox
     /// `ta N`, `claim N`
@@ -55,7 +55,7 @@ public enum Command: Equatable, Sendable {
     /// `statistik`, `statistics`
     case statistics
 
-    // Challenges, good examples and digests (DESIGN.md §2, §3, §5); parsed in ChallengeCommands.swift.
+    // Challenges, good examples and digests (SkavBot.docc/Conversation.md, Intake.md, Digests.md); parsed in ChallengeCommands.swift.
     /// `utmaningar`, `challenges`: the running challenges.
     case campaigns
     /// `utmaningar på|av`, `challenges on|off`

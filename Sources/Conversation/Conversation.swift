@@ -97,7 +97,7 @@ public struct ConversationContext {
     }
 }
 
-/// The direct-chat conversation with one employee (DESIGN.md §2): a pure state machine.
+/// The direct-chat conversation with one employee (SkavBot.docc/Conversation.md): a pure state machine.
 public enum Conversation {
     /// Handles one message. Pure: no I/O, no clock reads; `person` is the stored person (a newcomer has
     /// `greetedAt == nil`). A `savePerson` action, when the person changed, comes first.

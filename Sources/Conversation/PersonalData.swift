@@ -2,7 +2,7 @@ import Chat
 public import Foundation
 public import Intake
 
-// `mina data` and `glöm mig` (DESIGN.md §6). Pure like the rest of the conversation: the export is read
+// `mina data` and `glöm mig` (SkavBot.docc/Privacy.md). Pure like the rest of the conversation: the export is read
 // through `IntakeReading`, forgetting is a `.forgetPerson` action the bot applies in the same transaction.
 
 /// The document `mina data` sends: what the store holds, plus the conversation state.

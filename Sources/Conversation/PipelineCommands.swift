@@ -2,7 +2,7 @@ public import Chat
 import Foundation
 public import Intake
 
-// The guide and coordinator commands (DESIGN.md §2, §3, §6): inkorg, ta, status, svara, koppla, beröm,
+// The guide and coordinator commands (SkavBot.docc/Conversation.md, Intake.md, Privacy.md): inkorg, ta, status, svara, koppla, beröm,
 // statistik, and `idé N` for the people who follow an idea up. Pure like the rest of the conversation:
 // every effect is an action; messages to others are `.notify` actions in the receiver's language.
 

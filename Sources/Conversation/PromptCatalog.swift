@@ -54,7 +54,7 @@ public struct PromptCatalogError: Error, CustomStringConvertible, Sendable, Equa
     }
 }
 
-/// All user-facing texts, keyed, per language (DESIGN.md §2). Loaded from `prompts/sv.yaml` and
+/// All user-facing texts, keyed, per language (SkavBot.docc/Conversation.md). Loaded from `prompts/sv.yaml` and
 /// `prompts/en.yaml`. Nested YAML maps flatten to dotted keys (`question.benefits`); a value is a
 /// string (a template, see `RichText(template:values:)`) or a list of strings (variants).
 public struct PromptCatalog: Sendable {

@@ -82,7 +82,7 @@ public enum PromptKey: String, CaseIterable, Sendable {
 
     // Commands that other layers implement
 
-    // Personal-data rights (DESIGN.md §6)
+    // Personal-data rights (SkavBot.docc/Privacy.md)
     case myDataIntro = "my_data.intro"  // {count}
     case myDataFile = "my_data.file"
     case forgetConfirm = "forget.confirm"  // {drafts} {ideas}
@@ -112,7 +112,7 @@ public enum PromptKey: String, CaseIterable, Sendable {
     case terminalIntro = "terminal.intro"  // {database}
     case terminalToOther = "terminal.to_other"  // {user}
 
-    // Personal data (the bot layer's scanner, DESIGN.md §6)
+    // Personal data (the bot layer's scanner, SkavBot.docc/Privacy.md)
     case privacyMasked = "privacy.masked"  // {kinds}
     case privacyAnd = "privacy.and"
     case privacyPersonnummer = "privacy.kind.personnummer"
@@ -170,7 +170,7 @@ public enum PromptKey: String, CaseIterable, Sendable {
     case pipelineSimilarHidden = "pipeline.similar_hidden"  // {count}
     case pipelineSimilarHiddenStaff = "pipeline.similar_hidden_staff"  // {count}
 
-    // Idea challenges, good examples and the digest on demand (DESIGN.md §3, §5)
+    // Idea challenges, good examples and the digest on demand (SkavBot.docc/Intake.md, Digests.md)
     case challengeUpdatesOn = "challenge.updates_on"
     case challengeUpdatesOff = "challenge.updates_off"
     case challengeUpdatesAreOn = "challenge.updates_are_on"
@@ -248,7 +248,7 @@ public enum PromptKey: String, CaseIterable, Sendable {
     case noticePraiseText = "notice.praise_text"  // {text}
     case noticeLinked = "notice.linked"  // {number} {other} {title}
 
-    // Nudges (DESIGN.md §4): the scheduler's messages
+    // Nudges (SkavBot.docc/Nudges.md): the scheduler's messages
     case nudgeDraftReminder = "nudge.draft_reminder"  // {number} {title} {stage} {unit}
     case nudgeDraftPark = "nudge.draft_park"  // {number} {title} {stage} {unit}
     case nudgeGuideFollowup = "nudge.guide_followup"  // {number} {title} {stage} {unit}
@@ -272,7 +272,7 @@ public enum PromptKey: String, CaseIterable, Sendable {
     case praiseFirstTestas = "praise.first_testas"
     case praiseFirstRealiserad = "praise.first_realiserad"
 
-    // Digest (DESIGN.md §5)
+    // Digest (SkavBot.docc/Digests.md)
     case digestTitle = "digest.title"  // {from} {to}
     case digestCalm = "digest.calm"
     case digestContinued = "digest.continued"

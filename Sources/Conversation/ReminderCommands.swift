@@ -2,7 +2,7 @@ import Chat
 import Foundation
 import Intake
 
-// Personal controls of nudges (DESIGN.md §2, §4) and the praise milestones. The settings live on the
+// Personal controls of nudges (SkavBot.docc/Conversation.md, Nudges.md) and the praise milestones. The settings live on the
 // person, so a change is the turn's `savePerson` action; the scheduler reads them at send time.
 
 extension Turn {

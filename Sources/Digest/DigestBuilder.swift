@@ -3,7 +3,7 @@ import Conversation
 import Foundation
 import Intake
 
-/// Turns digest data into a document in one language (DESIGN.md §5). Pure: no I/O, no clock.
+/// Turns digest data into a document in one language (SkavBot.docc/Digests.md). Pure: no I/O, no clock.
 ///
 /// Every line is a prompt template filled in with `RichText(template:values:)`, so what users wrote
 /// (titles, units, challenge titles, who benefits) is inserted as literal text that each renderer escapes.

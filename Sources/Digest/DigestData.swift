@@ -34,7 +34,7 @@ public struct DigestIdea: Sendable, Equatable {
     }
 }
 
-/// An idea nobody has acted on in time (DESIGN.md §4): the nudge planner's follow-up, escalation or
+/// An idea nobody has acted on in time (SkavBot.docc/Nudges.md): the nudge planner's follow-up, escalation or
 /// stale-stage reminder is due by the end of the period.
 public struct DigestOverdue: Sendable, Equatable {
     public enum Kind: String, Sendable, Equatable {

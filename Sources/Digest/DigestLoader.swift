@@ -2,7 +2,7 @@ import Chat
 import Foundation
 import Intake
 
-/// Reads what a digest shows from the store, inside the caller's transaction (DESIGN.md §5).
+/// Reads what a digest shows from the store, inside the caller's transaction (SkavBot.docc/Digests.md).
 /// No clock: the period's end is "now" for everything that depends on time.
 public enum DigestLoader {
     /// The stages of an inbox: ideas that still wait for someone to act.

@@ -2,7 +2,7 @@ import Chat
 import Foundation
 import GRDB
 
-/// An idea challenge (*idéutmaning*, DESIGN.md §3): a coordinator opens it with a title, a question and a
+/// An idea challenge (*idéutmaning*, SkavBot.docc/Intake.md): a coordinator opens it with a title, a question and a
 /// deadline; it is announced in the shared room and to the people who opted in; ideas sent to it are
 /// tagged with its number; it closes with a summary to the coordinators.
 public struct Campaign: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {

@@ -2,7 +2,7 @@ import Chat
 import Foundation
 import GRDB
 
-// The store queries the digest needs (DESIGN.md §5) that the rest of the intake does not.
+// The store queries the digest needs (SkavBot.docc/Digests.md) that the rest of the intake does not.
 
 extension IntakeTransaction {
     /// Ideas submitted in `[since, until)` (drafts never), by number.

@@ -1,6 +1,6 @@
 import Foundation
 
-/// When the coordinators' digest goes out (`digest.schedule`, DESIGN.md §5): weekly (`mon 09:00`), on every
+/// When the coordinators' digest goes out (`digest.schedule`, SkavBot.docc/Digests.md): weekly (`mon 09:00`), on every
 /// working day (`daily 08:30`), at a fixed interval (`every 90s`, for tests and trials), or never (`off`).
 /// A slot that falls outside working time is sent at the next working moment; each slot's digest is sent once.
 public enum DigestSchedule: Sendable, Equatable, CustomStringConvertible {

@@ -5,7 +5,7 @@ public enum Language: String, Codable, Sendable, CaseIterable {
     case sv, en
 }
 
-/// The stages of the idea intake (DESIGN.md §3). Raw values are the stable ids stored in the database
+/// The stages of the idea intake (SkavBot.docc/Intake.md). Raw values are the stable ids stored in the database
 /// and printed in JSON; display names live in the prompts.
 public enum IdeaStage: String, Codable, Sendable, CaseIterable {
     case utkast, inkommen, bedoms, utvecklas, testas, realiserad, parkerad, avslutad

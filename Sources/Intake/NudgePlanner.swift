@@ -2,7 +2,7 @@ import Chat
 import Foundation
 import GRDB
 
-/// The `nudges.*` settings: spans of *working* time and the weekly slot (DESIGN.md §4).
+/// The `nudges.*` settings: spans of *working* time and the weekly slot (SkavBot.docc/Nudges.md).
 public struct NudgeSettings: Sendable, Equatable {
     /// A span of working time: whole working days (`5d`) or working hours/minutes/seconds (`2h`, `90s`).
     public enum Span: Sendable, Equatable, CustomStringConvertible {
@@ -90,7 +90,7 @@ public struct PlannedNudge: Sendable, Equatable {
     }
 }
 
-/// Derives the nudges from the store (DESIGN.md §4). Planning is a pass over the state, run by the
+/// Derives the nudges from the store (SkavBot.docc/Nudges.md). Planning is a pass over the state, run by the
 /// scheduler before it sends: the desired nudges are inserted (the unique dedupe key makes that
 /// idempotent), pending ones whose basis moved get the new due time, and pending ones no longer called
 /// for are cancelled. Due times come from the working calendar, so a nudge is never due outside working time.

@@ -2,7 +2,7 @@ import Chat
 import Foundation
 import GRDB
 
-/// A planned reminder (DESIGN.md §4). Planned with a unique dedupe key, so planning twice never makes
+/// A planned reminder (SkavBot.docc/Nudges.md). Planned with a unique dedupe key, so planning twice never makes
 /// two; done once, with an outcome, in the same transaction as its outbox entry.
 public struct Nudge: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
     public static let databaseTableName = "nudge"

@@ -1,7 +1,7 @@
 import Chat
 import Foundation
 
-/// Who may do what with ideas (DESIGN.md §1, §6). Roles come from the config only, never from chat.
+/// Who may do what with ideas (SkavBot.docc/Intake.md, Privacy.md). Roles come from the config only, never from chat.
 public struct Roles: Sendable, Equatable {
     /// A guide (idécoach) and the units (förvaltningar) they follow up.
     public struct Guide: Sendable, Equatable {
@@ -65,7 +65,7 @@ public struct Roles: Sendable, Equatable {
     }
 }
 
-/// The allowed moves between stages (DESIGN.md §3): inkommen → bedöms → utvecklas → testas → realiserad;
+/// The allowed moves between stages (SkavBot.docc/Intake.md): inkommen → bedöms → utvecklas → testas → realiserad;
 /// from any open stage to parkerad or avslutad; parkerad back to bedöms. Closing needs a lesson text.
 public enum StageRules {
     public enum Refusal: Error, Sendable, Equatable {

@@ -2,7 +2,7 @@ import Chat
 import Foundation
 import GRDB
 
-// Personal-data rights (DESIGN.md §6): the audit log, `mina data` and `glöm mig`, and retention.
+// Personal-data rights (SkavBot.docc/Privacy.md): the audit log, `mina data` and `glöm mig`, and retention.
 
 /// What an audit entry records.
 public enum AuditAction: String, Codable, Sendable, CaseIterable {

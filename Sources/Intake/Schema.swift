@@ -122,7 +122,7 @@ enum Schema {
                 """)
         }
         migrator.registerMigration("v3") { db in
-            // Who read or changed which idea (DESIGN.md §6). Append-only like the history.
+            // Who read or changed which idea (SkavBot.docc/Privacy.md). Append-only like the history.
             try db.create(table: "audit_log") { t in
                 t.autoIncrementedPrimaryKey("id")
                 t.column("at", .datetime).notNull()
@@ -151,7 +151,7 @@ enum Schema {
                 """)
         }
         migrator.registerMigration("v4") { db in
-            // Nudges (DESIGN.md §4): planned reminders, each sent at most once (the dedupe key is unique).
+            // Nudges (SkavBot.docc/Nudges.md): planned reminders, each sent at most once (the dedupe key is unique).
             try db.create(table: "nudge") { t in
                 t.autoIncrementedPrimaryKey("id")
                 t.column("kind", .text).notNull()
@@ -181,7 +181,7 @@ enum Schema {
             }
         }
         migrator.registerMigration("v6") { db in
-            // Idea challenges (DESIGN.md §3, *idéutmaningar*): opened by a coordinator with a title, a question
+            // Idea challenges (SkavBot.docc/Intake.md, *idéutmaningar*): opened by a coordinator with a title, a question
             // and a deadline (the last day, local time); closed with a summary to the coordinators.
             try db.create(table: "campaign") { t in
                 t.primaryKey("number", .integer)
@@ -289,6 +289,25 @@ enum Schema {
             // versions count as notices.
             try db.alter(table: "outbox") { t in
                 t.add(column: "priority", .integer).notNull().defaults(to: 1)
+            }
+        }
+        migrator.registerMigration("v13") { db in
+            // How many submitted ideas hold each stem: the similar-idea search picks a new idea's distinctive
+            // stems from here (the index's vocabulary table counts by reading every posting). Filled from the
+            // submitted ideas once; kept when ideas are submitted.
+            try db.create(table: "term_stats", options: [.withoutRowID]) { t in
+                t.primaryKey("stem", .text)
+                t.column("ideas", .integer).notNull()
+            }
+            var counts: [String: Int] = [:]
+            let rows = try Row.fetchCursor(db, sql: "SELECT problem, solution FROM idea WHERE stage != 'utkast'")
+            while let row = try rows.next() {
+                let problem: String = row["problem"]
+                let solution: String? = row["solution"]
+                for stem in Similarity.terms([problem, solution ?? ""].joined(separator: " ")) { counts[stem, default: 0] += 1 }
+            }
+            for (stem, ideas) in counts {
+                try db.execute(sql: "INSERT INTO term_stats (stem, ideas) VALUES (?, ?)", arguments: [stem, ideas])
             }
         }
         return migrator

@@ -5,8 +5,8 @@ import GRDB
 /// Similar ideas in bounded time, whatever the size of the intake.
 ///
 /// The candidates come from the full-text index, asked only for the new idea's *distinctive* stems: each
-/// stem's document frequency (as a prefix, from the index's vocabulary) is looked up, the rarest come
-/// first, and stems are taken while the postings they bring stay within `postingBudget` (at most
+/// stem's document frequency (how many submitted ideas hold it, kept in `term_stats` as ideas are
+/// submitted: one indexed read, not a scan of the index's postings) is looked up, the rarest come first, and stems are taken while the postings they bring stay within `postingBudget` (at most
 /// `maxQueryTerms`). Ordinary workplace words that half of all ideas share ("tid", "system") therefore
 /// never make SQLite rank half the intake. SQLite ranks the matches with bm25 and returns the best
 /// `candidateLimit`; those are scored with `Similarity.score` (Swedish stems, compounds), as before.
@@ -48,18 +48,14 @@ extension IntakeTransaction {
     func distinctiveQuery(_ terms: [String]) throws -> String? {
         let stems = terms.prefix(32).map { $0.replacingOccurrences(of: "\"", with: "") }.filter { !$0.isEmpty }
         guard !stems.isEmpty else { return nil }
-        var frequencies: [(stem: String, documents: Int)] = []
-        for stem in stems {
-            // Every indexed word that begins with the stem (the query matches it as a prefix).
-            let documents = try Int.fetchOne(
-                db, sql: "SELECT coalesce(sum(doc), 0) FROM idea_fts_vocab WHERE term >= ? AND term < ?",
-                arguments: [stem, stem + "\u{10FFFF}"]) ?? 0
-            if documents > 0 { frequencies.append((stem, documents)) }
-        }
-        frequencies.sort { ($0.documents, $0.stem) < ($1.documents, $1.stem) }
+        // How many ideas hold each stem, from `term_stats` (one indexed query; kept when ideas are submitted).
+        let known = try termFrequencies(stems)
+        // Rarest first; among equally rare stems, the order of the text.
+        let frequencies = stems.enumerated().map { (stem: $0.element, documents: known[$0.element] ?? 0, position: $0.offset) }
+        let ordered = frequencies.sorted { ($0.documents, $0.position) < ($1.documents, $1.position) }
         var chosen: [String] = []
         var postings = 0
-        for (stem, documents) in frequencies {
+        for (stem, documents, _) in ordered {
             guard chosen.count < Self.maxQueryTerms, postings + documents <= Self.postingBudget else { break }
             chosen.append(stem)
             postings += documents
@@ -86,6 +82,7 @@ extension IntakeTransaction {
     /// Finds and keeps the ideas similar to `idea` (called when it is submitted); returns them.
     @discardableResult
     public func recordSimilarity(of idea: Idea, at date: Date) throws -> [SimilarIdea] {
+        try countTerms(of: idea)
         let found = try similarIdeas(
             terms: Similarity.terms(Similarity.text(of: idea)), excluding: idea.number, limit: Self.storedMatches)
         let matches = found.map { "\($0.number):\(String(format: "%.3f", $0.score))" }.joined(separator: " ")
@@ -115,5 +112,29 @@ extension IntakeTransaction {
             }
         }
         return result
+    }
+}
+
+extension IntakeTransaction {
+    /// How many submitted ideas hold each of these stems (stems no idea holds are missing).
+    func termFrequencies(_ stems: [String]) throws -> [String: Int] {
+        guard !stems.isEmpty else { return [:] }
+        let rows = try Row.fetchAll(
+            db, sql: "SELECT stem, ideas FROM term_stats WHERE stem IN (\(stems.map { _ in "?" }.joined(separator: ",")))",
+            arguments: StatementArguments(stems))
+        return Dictionary(rows.map { ($0["stem"], $0["ideas"]) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// Counts a submitted idea's stems (called once per idea, when it is submitted).
+    public func countTerms(of idea: Idea) throws {
+        try Self.countTerms(Similarity.terms(Similarity.text(of: idea)), in: db)
+    }
+
+    static func countTerms(_ stems: [String], in db: Database) throws {
+        for stem in stems {
+            try db.execute(
+                sql: "INSERT INTO term_stats (stem, ideas) VALUES (?, 1) ON CONFLICT(stem) DO UPDATE SET ideas = ideas + 1",
+                arguments: [stem])
+        }
     }
 }

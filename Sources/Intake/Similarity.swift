@@ -16,7 +16,7 @@ public struct SimilarIdea: Sendable, Equatable {
     }
 }
 
-/// Swedish-aware text likeness for "someone had a similar idea" (DESIGN.md §3).
+/// Swedish-aware text likeness for "someone had a similar idea" (SkavBot.docc/Intake.md).
 ///
 /// The FTS5 index (`idea_fts`, tokenizer `unicode61 remove_diacritics 0`: å/ä/ö stay distinct, case-folded)
 /// finds candidates with a prefix query of the new idea's distinctive stems (see `SimilarSearch.swift`); each is scored with

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The working calendar every nudge obeys (DESIGN.md §4): a time zone, working hours, working days,
+/// The working calendar every nudge obeys (SkavBot.docc/Nudges.md): a time zone, working hours, working days,
 /// public holidays and extra days off. Pure: every moment is passed in, nothing reads the clock.
 ///
 /// **Time zones and DST.** Wall-clock times are turned into instants with the time zone's own rules

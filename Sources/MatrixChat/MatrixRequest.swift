@@ -122,7 +122,7 @@ extension MatrixChatService {
             do {
                 response = try await client.execute(request)
             } catch {
-                // `execute` throws only HTTPError (typed); a plain catch avoids a compiler crash (ENGINEERING.md).
+                // `execute` throws only HTTPError (typed); a plain catch avoids a compiler crash.
                 if error.code == .cancelled || Task.isCancelled { throw CancellationError() }
                 switch error.code {
                 case .connectionFailed:

@@ -56,7 +56,7 @@ public struct ScanResult: Sendable, Equatable {
 }
 
 /// Finds Swedish personal identity numbers, phone numbers and e-mail addresses in free text and masks
-/// them, and notices text that reads like a particular client's case (DESIGN.md §6).
+/// them, and notices text that reads like a particular client's case (SkavBot.docc/Privacy.md).
 ///
 /// Pure and linear in the length of the text. Invisible format characters (zero-width spaces, bidi
 /// marks) inside a number do not hide it: they are skipped while matching and masked with the number.

@@ -59,7 +59,7 @@ public struct BatchOutcome: Sendable, Equatable {
 
 /// Turns incoming chat events into stored effects and outgoing messages.
 ///
-/// The durability rule (DESIGN.md §7): the effects of a whole batch (people, drafts, ideas, history,
+/// The durability rule (<doc:Durability>): the effects of a whole batch (people, drafts, ideas, history,
 /// conversation state, outbox entries with transaction ids derived from the event) and the new cursor are
 /// committed in one SQLite transaction. Each event runs in a savepoint, so one event that fails rolls back
 /// alone and the person gets a kind error message instead of the batch being stuck.
@@ -285,7 +285,7 @@ public final class BotEngine: Sendable {
             case .drop:
                 return nil
             }
-            // Personal data is masked before anything is stored, sent or logged (DESIGN.md §6); the person
+            // Personal data is masked before anything is stored, sent or logged (SkavBot.docc/Privacy.md); the person
             // is told what was masked. A message too long to be taken gets only the conversation's answer.
             crashpoints.trapIfMarked(text)
             let scan = PersonalDataScanner().scan(text)
@@ -302,7 +302,7 @@ public final class BotEngine: Sendable {
         }
     }
 
-    /// The bot cannot read an encrypted room (DESIGN.md §6): it says so once, in plain text, leaves the
+    /// The bot cannot read an encrypted room (<doc:Privacy>): it says so once, in plain text, leaves the
     /// encrypted room, and opens (or reuses) an unencrypted direct chat with the person.
     private func moveToPlainDirectChat(
         _ event: ChatEvent, language: Language, outbox: inout OutboxWriter, tx: IntakeTransaction

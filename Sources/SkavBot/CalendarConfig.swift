@@ -2,7 +2,7 @@ import Foundation
 import Intake
 import Yams
 
-/// The `calendar` section of the config: when nudges may be sent (DESIGN.md §4).
+/// The `calendar` section of the config: when nudges may be sent (<doc:Nudges>).
 public struct CalendarSettings: Sendable, Equatable {
     public var workingHours: WorkingCalendar.WorkingHours = .office
     public var workingDays: Set<Weekday> = [.mon, .tue, .wed, .thu, .fri]

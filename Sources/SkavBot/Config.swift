@@ -70,9 +70,9 @@ public struct SkavConfig: Sendable, Equatable {
 
     public static let defaultDraftRetention: Duration = .seconds(90 * 86_400)
 
-    /// `nudges.*`: when reminders are due, in working time (DESIGN.md §4).
+    /// `nudges.*`: when reminders are due, in working time (<doc:Nudges>).
     public var nudges = NudgeSettings()
-    /// `digest.*` (DESIGN.md §5).
+    /// `digest.*` (<doc:Digests>).
     public var digest = DigestSettings()
 
     public init(databasePath: String = SkavConfig.defaultDatabasePath) {

@@ -2,7 +2,7 @@ import Foundation
 import Intake
 import Yams
 
-/// The `digest` section of the config (DESIGN.md §5).
+/// The `digest` section of the config (<doc:Digests>).
 public struct DigestSettings: Sendable, Equatable {
     /// When the coordinators' digest goes out; `off` sends none (on demand only).
     public var schedule: DigestSchedule = .default

@@ -5,7 +5,7 @@ import Foundation
 import Intake
 
 /// `skav digest --demo`: a realistic week of a small organisation, seeded into an in-memory store, and its
-/// digest (DESIGN.md §5). The organisation, its ideas and the clock are fixed (the week of 16–22 November
+/// digest (<doc:Digests>). The organisation, its ideas and the clock are fixed (the week of 16–22 November
 /// 2026); the calendar comes from the caller. The golden tests of the digest render this same week.
 public enum DigestDemo {
     public static let units = ["Socialtjänst", "Skola", "Äldreomsorg", "Samhällsbyggnad"]

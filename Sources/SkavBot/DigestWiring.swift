@@ -4,7 +4,7 @@ import Digest
 import Foundation
 import Intake
 
-// The digests of a deployment (DESIGN.md §5): the builders the engine (`sammanfattning`) and the scheduler
+// The digests of a deployment (SkavBot.docc/Digests.md): the builders the engine (`sammanfattning`) and the scheduler
 // (`digest.schedule`) call, in the organisation's language, split for the server's size limit.
 extension SkavApp {
     /// The coordinators' digest for a period, as the messages to send on a server with `capabilities`. When a

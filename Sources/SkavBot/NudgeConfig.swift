@@ -2,7 +2,7 @@ import Foundation
 import Intake
 import Yams
 
-/// The `nudges` section of the config (DESIGN.md §4). Spans are of working time: `d` is working days,
+/// The `nudges` section of the config (<doc:Nudges>). Spans are of working time: `d` is working days,
 /// `h`/`m`/`s` working hours, minutes and seconds.
 enum NudgeConfig {
     static let spanKeys = [

@@ -45,7 +45,7 @@ public struct DigestMessages: Sendable, Equatable, ExpressibleByArrayLiteral {
     public var count: Int { parts.count + (file == nil ? 0 : 1) }
 }
 
-/// The scheduled digests (DESIGN.md §5): when, where, and how to build them. The builders are given the
+/// The scheduled digests (<doc:Digests>): when, where, and how to build them. The builders are given the
 /// transaction and the period (since, until) and return the messages to send (none: nothing to send).
 public struct DigestDelivery: Sendable {
     public typealias Build = @Sendable (IntakeTransaction, _ since: Date, _ until: Date) throws -> DigestMessages
@@ -86,7 +86,7 @@ public struct NudgeLogLine: Sendable, Equatable {
     public var outcome: Nudge.Outcome
 }
 
-/// Sends nudges (DESIGN.md §4). Each pass: plan from the store (one transaction), then for each due nudge,
+/// Sends nudges (<doc:Nudges>). Each pass: plan from the store (one transaction), then for each due nudge,
 /// in ONE transaction, decide (still called for, opt-out, pause, the per-day cap of voluntary nudges),
 /// write its outbox entry with the stable transaction id `nudge.<id>` and mark it done — so a crash either
 /// leaves both undone (the next pass does it again) or both done (the outbox sender delivers it, once).

@@ -5,7 +5,7 @@ import Intake
 import Logging
 
 /// `skav nudges simulate`: a small organisation's month of nudges, run with a mock clock on an in-memory
-/// store (DESIGN.md §4). The organisation and its activity are fixed; the calendar and `nudges.*` come
+/// store (<doc:Nudges>). The organisation and its activity are fixed; the calendar and `nudges.*` come
 /// from the config. Nothing is sent anywhere: the log shows who would get what, and when.
 public enum NudgeSimulation {
     public struct Line: Sendable, Equatable {

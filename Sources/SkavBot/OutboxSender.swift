@@ -3,6 +3,7 @@ import Foundation
 import Intake
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// Sends the outbox: the only way out. Replies to what a person just wrote go before notices and bulk,
 /// rooms are served in parallel, and within a room entries go in the order they were written; a room
@@ -20,8 +21,10 @@ public final class OutboxSender: Service, Sendable {
     private let now: @Sendable () -> Date
     /// The longest the sender sleeps without being woken.
     private let idleCheck: Duration
-    /// Sends in flight at once, each in a different room (`delivery.parallel_sends`).
+    /// Sends in flight at once, each in a different room (`limits.parallel_sends`).
     private let parallelSends: Int
+    /// The pace of bulk sends, learned from the server's 429s (replies and notices are never paced).
+    private let pacing = Mutex(BulkPacing())
 
     public init(
         store: IntakeStore, chat: any ChatService, wake: WakeSignal, ready: ReadyGate? = nil, crashpoints: Crashpoints = Crashpoints(specification: nil),
@@ -94,12 +97,31 @@ public final class OutboxSender: Service, Sendable {
                 roundPriority = lanePriority
             }
             if due.isEmpty || Task.isCancelled { break }
+            if roundPriority == .bulk, let wait = pacing.withLock({ $0.wait(at: ContinuousClock.now) }) {
+                // The server rate-limited us lately: bulk goes one at a time at the learned pace; a reply
+                // that arrives meanwhile wakes the sender and goes first (the next round finds it).
+                if wait > .zero {
+                    await wake.wait(for: wait)
+                    continue
+                }
+                due = Array(due.prefix(1))
+            }
             var sentAny = false
             try await withThrowingTaskGroup(of: (lane: String, sent: Bool).self) { group in
                 var pending = due.makeIterator()
                 func start() -> Bool {
                     guard let entry = pending.next() else { return false }
-                    group.addTask { (Self.lane(entry), try await self.send(entry)) }
+                    // A 429 during this round paces bulk from now on: the round ends, the next one waits.
+                    if entry.priority == .bulk, let wait = pacing.withLock({ $0.wait(at: ContinuousClock.now) }),
+                        wait > .zero
+                    {
+                        return false
+                    }
+                    group.addTask {
+                        let sent = try await self.send(entry)
+                        if sent, entry.priority == .bulk { self.pacing.withLock { $0.sentBulk(at: ContinuousClock.now) } }
+                        return (Self.lane(entry), sent)
+                    }
                     return true
                 }
                 var started = 0
@@ -181,12 +203,26 @@ public final class OutboxSender: Service, Sendable {
             }
             let failedAt = now()
             let message = "\(error)"
-            try await store.write {
-                try $0.markAttemptFailed(id, error: message, retryAt: retryAt, at: failedAt)
+            let rateLimited = chatError?.code == .rateLimited
+            if rateLimited {
+                let (interval, warn) = pacing.withLock { $0.rateLimited(at: ContinuousClock.now) }
+                if warn {
+                    logger.warning(
+                        "the chat server is rate-limiting the bot; bulk sends slow down. Exempt the bot's account (README: Exempt the bot from Synapse's rate limit)",
+                        metadata: ["bulk.interval": "\(interval)"])
+                }
+            }
+            try await store.write { tx in
+                try tx.markAttemptFailed(id, error: message, retryAt: retryAt, at: failedAt)
+                // For `skav doctor`: when the server last rate-limited the bot.
+                if rateLimited { try tx.setValue(failedAt.ISO8601Format(), for: Self.rateLimitedKey) }
             }
             return false
         }
     }
+
+    /// The stored time the server last answered a send with 429 (`skav doctor` reports it).
+    public static let rateLimitedKey = "delivery.rate_limited_at"
 
     /// About a day of retries with the capped backoff before an entry is given up.
     static let maxAttempts = 300
@@ -228,5 +264,43 @@ public final class OutboxSender: Service, Sendable {
         let pending = try await store.write { try $0.beginRoomCreation(for: recipient, at: startedAt) }
         return try await chat.openDirectRoom(
             with: recipient, creation: RoomCreation(token: pending.token, attemptedBefore: pending.attemptedBefore))
+    }
+}
+
+/// The pace of bulk sends, learned from 429s: each one doubles the gap between bulk sends (from 250 ms up
+/// to 10 s), each bulk send that goes through shortens it by a tenth, and below 50 ms there is none. So an
+/// announcement to thousands stops provoking the server's limit, while replies are never held by it.
+struct BulkPacing: Sendable {
+    static let first: Duration = .milliseconds(250)
+    static let longest: Duration = .seconds(10)
+    static let none: Duration = .milliseconds(50)
+    /// At most one warning in the log per this much time.
+    static let warnEvery: Duration = .seconds(600)
+
+    var interval: Duration = .zero
+    var lastBulk: ContinuousClock.Instant?
+    var lastWarning: ContinuousClock.Instant?
+
+    /// How long the next bulk send must wait (zero: go now), or nil when bulk is not paced.
+    func wait(at now: ContinuousClock.Instant) -> Duration? {
+        guard interval > .zero else { return nil }
+        guard let lastBulk else { return .zero }
+        let since = lastBulk.duration(to: now)
+        return since >= interval ? .zero : interval - since
+    }
+
+    mutating func sentBulk(at now: ContinuousClock.Instant) {
+        lastBulk = now
+        interval = interval * 0.9
+        if interval < Self.none { interval = .zero }
+    }
+
+    /// Returns the new interval, and whether to warn in the log.
+    mutating func rateLimited(at now: ContinuousClock.Instant) -> (Duration, Bool) {
+        interval = min(Self.longest, max(Self.first, interval * 2))
+        lastBulk = now
+        let warn = lastWarning.map { $0.duration(to: now) >= Self.warnEvery } ?? true
+        if warn { lastWarning = now }
+        return (interval, warn)
     }
 }

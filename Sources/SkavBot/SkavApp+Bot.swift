@@ -174,6 +174,14 @@ extension SkavApp {
                 Check(
                     name: "database", ok: integrity == "ok",
                     detail: "\(config.databasePath): schema \(try opened.appliedMigrations().joined(separator: ",")), journal \(try opened.journalMode()), integrity \(integrity), \(unsent) unsent messages"))
+            if let stamp = try await opened.read({ try $0.value(OutboxSender.rateLimitedKey) }),
+                let when = try? Date(stamp, strategy: .iso8601), Date().timeIntervalSince(when) < 7 * 86_400
+            {
+                checks.append(
+                    Check(
+                        name: "rate limits", ok: true, warning: true,
+                        detail: "the chat server rate-limited the bot's sends (last at \(stamp)); replies slow down at busy times. Exempt the bot's account: see the README, \"Exempt the bot from Synapse's rate limit\""))
+            }
             let held = try await opened.read { try $0.quarantinedCount() }
             checks.append(
                 Check(

@@ -5,7 +5,7 @@ import Testing
 
 @testable import Conversation
 
-/// Idea challenges, good examples and the digest on demand (DESIGN.md §3, §5; issue 5).
+/// Idea challenges, good examples and the digest on demand (SkavBot.docc/Intake.md, Digests.md; issue 5).
 @Suite struct ChallengeTests {
     static let anna: UserID = "@anna:kommun.se"
     static let bo: UserID = "@bo:kommun.se"

@@ -4,7 +4,7 @@ import Foundation
 import Intake
 import Testing
 
-/// `mina data` and `glöm mig` (DESIGN.md §6).
+/// `mina data` and `glöm mig` (SkavBot.docc/Privacy.md).
 @Suite struct PersonalDataTests {
     let config = ConversationConfig(units: sampleUnits)
 

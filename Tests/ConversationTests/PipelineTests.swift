@@ -5,7 +5,7 @@ import Testing
 
 @testable import Conversation
 
-/// The guide and coordinator commands, and access control (DESIGN.md §2, §3, §6).
+/// The guide and coordinator commands, and access control (SkavBot.docc/Conversation.md, Intake.md, Privacy.md).
 @Suite struct PipelineTests {
     static let anna: UserID = "@anna:kommun.se"  // idea-giver of #1
     static let bertil: UserID = "@bertil:kommun.se"  // an employee, idea-giver of #2

@@ -61,7 +61,7 @@ import Testing
         try Self.check(DigestRenderer.render(document, as: .plain), file: "guide.\(language.rawValue).txt")
     }
 
-    /// The demo week holds every section, in the order of DESIGN.md §5.
+    /// The demo week holds every section, in the order of SkavBot.docc/Digests.md.
     @Test func demoHasEverySectionInOrder() throws {
         let plain = try DigestDemo.render(language: .sv, markup: .plain, calendar: calendar, prompts: try loadPrompts())
         let headings = [

@@ -20,7 +20,7 @@ func at(_ day: String, _ hour: Int = 0, _ minute: Int = 0) -> Date {
 }
 
 let matrix = ChatCapabilities(maxMessageBytes: 60_000, markup: .html)
-/// Mattermost: 16,383 characters a post (PROTOCOLS.md).
+/// Mattermost: 16,383 characters a post (its documented `MaxPostSize`).
 let mattermost = ChatCapabilities(maxMessageBytes: 16_383, markup: .markdown)
 
 /// The size of a message as a server sees it: for Matrix, the event content as `MatrixChatService.send`

@@ -5,7 +5,7 @@ import Testing
 
 @testable import Intake
 
-/// The store side of `mina data`, `glöm mig`, retention and the audit log (DESIGN.md §6).
+/// The store side of `mina data`, `glöm mig`, retention and the audit log (SkavBot.docc/Privacy.md).
 @Suite struct PersonalDataStoreTests {
     let now = Date(timeIntervalSince1970: 1_790_000_000)
     let anna = UserID("@anna:kommun.se")

@@ -1,3 +1,4 @@
+import Chat
 import Foundation
 import Testing
 
@@ -152,5 +153,39 @@ enum LabelledPairs {
         #expect(Similarity.terms("Det är en båt och ett bät") == ["båt", "bät"])
         #expect(Similarity.score("tolkbokning", "boka tolk") > 0)
         #expect(Similarity.score("", "något") == 0)
+    }
+}
+
+/// The search asks the index only for distinctive stems, from the counts kept at submit.
+@Suite struct DistinctiveStemTests {
+    @Test func aStemHalfTheIntakeHoldsIsNotAskedForAndTheRareOneFinds() throws {
+        let store = try IntakeStore()
+        let now = Date(timeIntervalSince1970: 1_790_000_000)
+        try store.write { tx in
+            // 2,500 ideas that all mention the printer: more postings than one lookup may rank.
+            for number in 1...2_500 {
+                let idea = Idea(
+                    number: number, author: UserID("@p\(number):kommun.se"), title: "Skrivaren \(number)",
+                    problem: "Skrivaren på plan \(number) strular igen", stage: .inkommen, createdAt: now, updatedAt: now,
+                    submittedAt: now)
+                try tx.saveIdea(idea)
+                try tx.countTerms(of: idea)
+            }
+            let tolk = Idea(
+                number: 2_501, author: "@anna:kommun.se", title: "Tolkbokning",
+                problem: "Tolkbokningen till skrivaren tar för lång tid", stage: .inkommen, createdAt: now,
+                updatedAt: now, submittedAt: now)
+            try tx.saveIdea(tolk)
+            try tx.countTerms(of: tolk)
+        }
+        try store.read { tx in
+            let query = try #require(try tx.distinctiveQuery(Similarity.terms("Skrivaren och tolkbokningen krånglar")))
+            #expect(!query.contains("skrivar"), "the common stem is left out: \(query)")
+            #expect(query.contains("tolkbok"))
+            let found = try tx.similarIdeas(to: "Tolkbokningen tar lång tid för skrivaren", excluding: nil, limit: 3)
+            #expect(found.first?.number == 2_501)
+            // Only common stems: nothing distinctive to ask for.
+            #expect(try tx.distinctiveQuery(Similarity.terms("skrivaren strular")) == nil)
+        }
     }
 }

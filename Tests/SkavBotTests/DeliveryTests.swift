@@ -13,6 +13,10 @@ import Testing
     /// A server that takes `delay` per send and records what was in flight.
     final class SlowChat: ChatService {
         struct State {
+            /// Sends (by count, from 1) answered with 429.
+            var limitedSends: Set<Int> = []
+            var calls = 0
+            var sentAt: [String: ContinuousClock.Instant] = [:]
             var sent: [OutgoingMessage] = []
             var inFlight: [RoomID] = []
             var maxInFlight = 0
@@ -28,6 +32,11 @@ import Testing
         func connect() async throws -> UserID { "@skav:kommun.se" }
         func poll(cursor: String?) async throws -> ChatBatch { ChatBatch(events: [], cursor: cursor ?? "") }
         func send(_ message: OutgoingMessage) async throws -> SentMessage {
+            let limited = state.withLock { state -> Bool in
+                state.calls += 1
+                return state.limitedSends.contains(state.calls)
+            }
+            if limited { throw ChatError(.rateLimited, "429", retryAfter: .milliseconds(100)) }
             state.withLock { state in
                 if state.inFlight.contains(message.room) { state.sameRoomAtOnce = true }
                 state.inFlight.append(message.room)
@@ -37,6 +46,7 @@ import Testing
             return state.withLock { state in
                 state.inFlight.removeAll { $0 == message.room }
                 state.sent.append(message)
+                state.sentAt[message.txnID] = ContinuousClock.now
                 return SentMessage(remoteID: "$\(state.sent.count)")
             }
         }
@@ -102,5 +112,45 @@ import Testing
         try await sender.drain()
         let order = chat.state.withLock { $0.sent.map(\.txnID) }
         #expect(Array(order.prefix(2)) == ["nudge.anna", "reply.anna"], "\(order.prefix(3))")
+    }
+
+    @Test func bulkSlowsDownAfterA429AndRepliesAreNotHeldByIt() async throws {
+        let store = try IntakeStore()
+        try await enqueue(store, (0..<6).map { ("announce.\($0)", "!follower\($0)", .bulk) })
+        let chat = SlowChat(delay: .milliseconds(1))
+        chat.state.withLock { $0.limitedSends = [2] }
+        let sender = OutboxSender(store: store, chat: chat, wake: WakeSignal(), logger: quietLogger, parallelSends: 1)
+        try await sender.drain()
+        // The 429 taught a pace: the bulk sends after it are at least about the first interval apart.
+        let sentAt = chat.state.withLock { $0.sentAt }
+        let after = (2..<6).compactMap { sentAt["announce.\($0)"] }.sorted()
+        #expect(after.count == 4)
+        for (a, b) in zip(after, after.dropFirst()) {
+            #expect(a.duration(to: b) >= .milliseconds(150), "bulk paced: \(a.duration(to: b))")
+        }
+        let stamp = try await store.read { try $0.value(OutboxSender.rateLimitedKey) }
+        #expect(stamp != nil, "doctor can tell the bot was rate-limited")
+
+        // A reply now is not paced, though bulk still is: it goes first, without waiting for the pace.
+        try await enqueue(store, [("announce.late", "!late", .bulk), ("reply.anna", "!anna", .reply)])
+        try await sender.drain()
+        let order = chat.state.withLock { $0.sent.map(\.txnID) }
+        let reply = try #require(order.firstIndex(of: "reply.anna"))
+        let late = try #require(order.firstIndex(of: "announce.late"))
+        #expect(reply < late, "\(order)")
+    }
+
+    @Test func thePaceIsLearnedAndForgotten() {
+        var pacing = BulkPacing()
+        let start = ContinuousClock.now
+        #expect(pacing.wait(at: start) == nil, "no pace before any 429")
+        let (first, warn) = pacing.rateLimited(at: start)
+        #expect(first == BulkPacing.first && warn)
+        #expect(pacing.rateLimited(at: start).0 == first * 2)
+        #expect(pacing.rateLimited(at: start).1 == false, "one warning per ten minutes")
+        for _ in 0..<200 { _ = pacing.rateLimited(at: start) }
+        #expect(pacing.interval == BulkPacing.longest)
+        for _ in 0..<200 { pacing.sentBulk(at: start) }
+        #expect(pacing.interval == .zero && pacing.wait(at: start) == nil, "forgotten after sends go through")
     }
 }

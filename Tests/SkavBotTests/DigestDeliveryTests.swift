@@ -7,7 +7,7 @@ import Testing
 
 @testable import SkavBot
 
-/// Scheduled digests (DESIGN.md §5): on the working calendar, each period exactly once, across restarts.
+/// Scheduled digests (SkavBot.docc/Digests.md): on the working calendar, each period exactly once, across restarts.
 @Suite struct DigestDeliveryTests {
     static let room = RoomID("!coordinators:kommun.se")
     static let yaml = """

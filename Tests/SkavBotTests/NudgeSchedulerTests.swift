@@ -13,7 +13,7 @@ func stockholm(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int
     return calendar.date(from: DateComponents(year: year, month: month, day: day, hour: hour, minute: minute))!
 }
 
-/// Simulated weeks (DESIGN.md §4): a mock clock drives `runOnce(now:)`, jumping from one due time to the
+/// Simulated weeks (SkavBot.docc/Nudges.md): a mock clock drives `runOnce(now:)`, jumping from one due time to the
 /// next; nothing sleeps.
 @Suite struct NudgeSchedulerTests {
     static let anna = UserID("@anna:kommun.se")
@@ -378,7 +378,7 @@ func stockholm(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int
     }
 }
 
-/// Challenge deadline reminders (DESIGN.md §4): halfway and two working days before the last day, to the people
+/// Challenge deadline reminders (SkavBot.docc/Nudges.md): halfway and two working days before the last day, to the people
 /// who opted in and have not sent an idea to the challenge yet; closing the challenge cancels what is pending.
 @Suite struct ChallengeReminderTests {
     static let anna = NudgeSchedulerTests.anna

@@ -6,7 +6,7 @@ import Testing
 
 @testable import SkavBot
 
-/// Personal data in incoming messages is masked before anything is written (DESIGN.md §6).
+/// Personal data in incoming messages is masked before anything is written (SkavBot.docc/Privacy.md).
 @Suite struct PrivacyEngineTests {
     let anna = UserID("@anna:kommun.se")
     let room = RoomID("!dm-anna:kommun.se")

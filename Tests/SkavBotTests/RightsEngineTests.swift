@@ -7,7 +7,7 @@ import Testing
 @testable import SkavBot
 
 /// `mina data`, `glöm mig`, the audit log and retention, through the engine on a database file
-/// (DESIGN.md §6).
+/// (SkavBot.docc/Privacy.md).
 @Suite struct RightsEngineTests {
     let anna = UserID("@anna:kommun.se")
     let karin = UserID("@karin:kommun.se")

@@ -1,4 +1,4 @@
-"""The capture dialog the bot tests drive, and what it must leave in the store (DESIGN.md §2)."""
+"""The capture dialog the bot tests drive, and what it must leave in the store (SkavBot.docc/Conversation.md)."""
 
 from __future__ import annotations
 

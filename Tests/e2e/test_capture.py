@@ -1,4 +1,4 @@
-"""Capture: the core conversation of DESIGN.md §2 against the real bot on a real Synapse."""
+"""Capture: the core conversation of SkavBot.docc/Conversation.md against the real bot on a real Synapse."""
 
 from __future__ import annotations
 

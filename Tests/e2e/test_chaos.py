@@ -28,7 +28,7 @@ CONCURRENCY = int(os.environ.get("SKAV_CHAOS_CONCURRENCY", "6"))
 SEED = int(os.environ.get("SKAV_CHAOS_SEED", str(int(time.time()))))
 NUMBER = re.compile(r"#\d+")
 PROMPTS = Path(__file__).resolve().parents[2] / "prompts" / "sv.yaml"
-# The thanks on submit is chosen from variants by the idea's number (DESIGN.md §4): any variant is right.
+# The thanks on submit is chosen from variants by the idea's number (SkavBot.docc/Conversation.md): any variant is right.
 THANKS = [
     re.sub(r"[*`]", "", variant).replace("{number}", "N")
     for variant in yaml.safe_load(PROMPTS.read_text(encoding="utf-8"))["submit"]["thanks"]

@@ -1,4 +1,4 @@
-"""Crash safety (DESIGN.md §7, durability rule): whatever moment the bot dies, the person sees every
+"""Crash safety (SkavBot.docc/Durability.md, durability rule): whatever moment the bot dies, the person sees every
 reply exactly once and the store ends up the same.
 
 Each scenario runs the capture dialog with a fresh person, a fresh database and a fresh bot process on

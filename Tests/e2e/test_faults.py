@@ -167,6 +167,12 @@ def test_a_sync_answer_over_the_cap_from_the_proxy_does_not_stall_others(synapse
         run(scenario(), timeout=120)
         assert proxy.injected["pad"] >= 1, "the padding never applied"
         assert "too large" in bot.logs(limit=10**7)
+        assert bot.alive()
+        assert bot.terminate() == 0
+    finally:
+        proxy.stop()
+
+
 def test_an_absurd_retry_after_in_one_room_holds_no_other_room(synapse, make_skav):
     """Issue 10: `Retry-After: 9223372036854775807` on a send once trapped the outbox sender (and the bot
     again after each restart, from the stored retry time), and a long Retry-After slept out inside the send

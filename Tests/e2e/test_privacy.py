@@ -1,4 +1,4 @@
-"""Personal data (DESIGN.md §6): masked before anything is stored, and the person is told."""
+"""Personal data (SkavBot.docc/Privacy.md): masked before anything is stored, and the person is told."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Personal-data rights on Synapse (DESIGN.md §6): `mina data` arrives as one JSON file, and `glöm mig`
+"""Personal-data rights on Synapse (SkavBot.docc/Privacy.md): `mina data` arrives as one JSON file, and `glöm mig`
 removes the person's id from the bot's database."""
 
 from __future__ import annotations

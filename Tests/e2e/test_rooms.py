@@ -1,4 +1,4 @@
-"""Who may talk to the bot, and where (DESIGN.md §6): encrypted rooms, group rooms, strangers, floods —
+"""Who may talk to the bot, and where (SkavBot.docc/Privacy.md): encrypted rooms, group rooms, strangers, floods —
 against the real bot on Synapse."""
 
 from __future__ import annotations
