@@ -47,7 +47,7 @@ public enum DigestLoader {
         let candidates = try tx.overdueCandidates(
             followupBefore: period.until.addingTimeInterval(-seconds(settings.guideFollowupAfter.duration(in: calendar))),
             staleBefore: period.until.addingTimeInterval(-seconds(settings.staleStageAfter.duration(in: calendar))))
-        let histories = try tx.events(ofIdeas: candidates.map(\.number))
+        let histories = try tx.timelines(ofIdeas: candidates.map(\.number))
         var overdue: [DigestOverdue] = []
         for idea in candidates {
             if let found = overdueness(of: idea, history: histories[idea.number] ?? [], planner: planner, at: period.until) {

@@ -43,6 +43,30 @@ extension IntakeTransaction {
         return result
     }
 
+    /// What the overdue rules read of each idea's history (when, who, what), without the stages and
+    /// comments: a lean read for the thousands of open ideas a digest looks at.
+    public func timelines(ofIdeas numbers: [Int]) throws -> [Int: [IdeaEvent]] {
+        var result: [Int: [IdeaEvent]] = [:]
+        for start in stride(from: 0, to: numbers.count, by: 500) {
+            let chunk = Array(numbers[start..<min(numbers.count, start + 500)])
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT idea_number, at, actor, kind FROM idea_event
+                    WHERE idea_number IN (\(chunk.map { _ in "?" }.joined(separator: ","))) ORDER BY idea_number, id
+                    """,
+                arguments: StatementArguments(chunk))
+            while let row = try rows.next() {
+                guard let kind = IdeaEvent.Kind(rawValue: row["kind"]) else { continue }
+                let number: Int = row["idea_number"]
+                let at: Date = row["at"]
+                let actor: String = row["actor"]
+                result[number, default: []].append(IdeaEvent(ideaNumber: number, at: at, actor: UserID(actor), kind: kind))
+            }
+        }
+        return result
+    }
+
     /// How many ideas are in each stage (stages without ideas are missing).
     public func ideaCountsByStage() throws -> [IdeaStage: Int] {
         var counts: [IdeaStage: Int] = [:]

@@ -14,6 +14,20 @@ extension Idea: FetchableRecord, PersistableRecord {
     public static let databaseTableName = "idea"
     public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
     public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+
+    /// Read column by column: the same result as the `Decodable` path at a fraction of its cost (a digest of
+    /// a large intake reads tens of thousands of ideas; the generic decoder hashed every column name).
+    public init(row: Row) throws {
+        guard let stage = IdeaStage(rawValue: row["stage"] ?? "") else {
+            throw IntakeError(.corrupt, "idea \(row["number"] as Int? ?? 0) has an unknown stage")
+        }
+        self.init(
+            number: row["number"], author: UserID(rawValue: row["author"]), title: row["title"],
+            problem: row["problem"], benefits: row["benefits"], solution: row["solution"], challenge: row["challenge"],
+            unit: row["unit"], stage: stage, guide: (row["guide"] as String?).map(UserID.init(rawValue:)),
+            createdAt: row["created_at"], updatedAt: row["updated_at"], submittedAt: row["submitted_at"],
+            campaign: row["campaign"])
+    }
 }
 
 extension IdeaEvent: FetchableRecord, MutablePersistableRecord {

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The working calendar every nudge obeys (SkavBot.docc/Nudges.md): a time zone, working hours, working days,
 /// public holidays and extra days off. Pure: every moment is passed in, nothing reads the clock.
@@ -88,12 +89,15 @@ public struct WorkingCalendar: Sendable, Equatable {
 
     public static let stockholm = TimeZone(identifier: "Europe/Stockholm")!
 
-    public var timeZone: TimeZone
-    public var workingHours: WorkingHours
+    public var timeZone: TimeZone { didSet { intervals = IntervalCache() } }
+    public var workingHours: WorkingHours { didSet { intervals = IntervalCache() } }
     /// Never empty.
-    public var workingDays: Set<Weekday>
-    public var publicHolidays: PublicHolidays
-    public var extraDaysOff: Set<CivilDate>
+    public var workingDays: Set<Weekday> { didSet { intervals = IntervalCache() } }
+    public var publicHolidays: PublicHolidays { didSet { intervals = IntervalCache() } }
+    public var extraDaysOff: Set<CivilDate> { didSet { intervals = IntervalCache() } }
+    /// Each day's working interval, computed once (holidays and time-zone offsets are not cheap, and a
+    /// digest asks about the same days for thousands of ideas). Shared by copies; a change makes a new one.
+    private var intervals = IntervalCache()
 
     /// The default is Skav's: Europe/Stockholm, 08:00–17:00, Monday to Friday, Swedish holidays.
     /// `workingDays` must not be empty (the config refuses an empty list).
@@ -147,6 +151,13 @@ public struct WorkingCalendar: Sendable, Equatable {
 
     /// The working time of `day` as instants, or nil on a day off (or a day whose hours fall into a DST gap).
     public func workingInterval(on day: CivilDate) -> Range<Date>? {
+        if let known = intervals.interval(day.daysSince1970) { return known }
+        let interval = computedWorkingInterval(on: day)
+        intervals.remember(interval, for: day.daysSince1970)
+        return interval
+    }
+
+    private func computedWorkingInterval(on day: CivilDate) -> Range<Date>? {
         guard isWorkingDay(day) else { return nil }
         let midnight = day.daysSince1970 * 86_400
         let start = instant(localSeconds: midnight + workingHours.start.minutes * 60)
@@ -246,4 +257,23 @@ public struct WorkingCalendar: Sendable, Equatable {
 
 extension Date {
     fileprivate init(seconds: Int) { self.init(timeIntervalSince1970: TimeInterval(seconds)) }
+}
+
+/// Working intervals by day number, thread-safe, bounded. Always equal to another: it only remembers what
+/// the calendar's settings give.
+final class IntervalCache: Sendable, Equatable {
+    private let days = Mutex<[Int: Range<Date>?]>([:])
+    static let capacity = 20_000
+
+    /// The remembered interval (which may be "no working time": `.some(nil)`), or nil when not known yet.
+    func interval(_ day: Int) -> Range<Date>?? { days.withLock { $0[day] } }
+
+    func remember(_ interval: Range<Date>?, for day: Int) {
+        days.withLock { days in
+            if days.count >= Self.capacity { days.removeAll(keepingCapacity: true) }
+            days[day] = .some(interval)
+        }
+    }
+
+    static func == (lhs: IntervalCache, rhs: IntervalCache) -> Bool { true }
 }
