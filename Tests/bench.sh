@@ -6,6 +6,10 @@
 # people, 40 units) through the store's own code, cached under ~/.cache/skav/bench, and prints the similar-idea
 # lookup, the reply after `klar`, `skav digest --print` for a week and four weeks, the CSV export (time and
 # peak memory) and the database size per table.
+# `--fake [options]`: the real bot against the fake homeserver of Tests/bench/fake_homeserver.py (no Synapse):
+# replies/s, CPU per message, reply latency and peak RSS for N people; an announcement to N followers; one
+# rate-limited room. Options go to Tests/bench/fake_bench.py (--people --followers --latency-ms
+# --parallel-sends --think-ms --duration --scenario). SKAV_BIN runs another binary (no build then).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -25,6 +29,16 @@ if [ "${1:-}" = "--scale" ]; then
   swift build -c release --product skav-bench >/dev/null
   exec "$root/.build/release/skav-bench" scale --ideas "$ideas" --skav "$root/.build/release/skav" \
     --cache "${XDG_CACHE_HOME:-$HOME/.cache}/skav/bench" "$@"
+fi
+if [ "${1:-}" = "--fake" ]; then
+  shift
+  venv="${SKAV_VENV:-$HOME/.cache/skav/venv}"
+  if [ -z "${SKAV_BIN:-}" ]; then
+    bash Tests/install-deps.sh --e2e
+    swift build -c release --product skav >/dev/null
+    export SKAV_BIN="$root/.build/release/skav"
+  fi
+  exec "$venv/bin/python" Tests/bench/fake_bench.py "$@"
 fi
 bash Tests/install-deps.sh --e2e
 swift build -c release --product skav >/dev/null
