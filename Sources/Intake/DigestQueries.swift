@@ -34,8 +34,7 @@ extension IntakeTransaction {
     /// The history of each of these ideas, oldest first, in one query per 500 ideas.
     public func events(ofIdeas numbers: [Int]) throws -> [Int: [IdeaEvent]] {
         var result: [Int: [IdeaEvent]] = [:]
-        for start in stride(from: 0, to: numbers.count, by: 500) {
-            let chunk = Array(numbers[start..<min(numbers.count, start + 500)])
+        for chunk in numbers.inBatches() {
             for event in try IdeaEvent.filter(chunk.contains(Column("idea_number"))).order(Column("idea_number"), Column("id")).fetchAll(db) {
                 result[event.ideaNumber, default: []].append(event)
             }
@@ -47,8 +46,7 @@ extension IntakeTransaction {
     /// comments: a lean read for the thousands of open ideas a digest looks at.
     public func timelines(ofIdeas numbers: [Int]) throws -> [Int: [IdeaEvent]] {
         var result: [Int: [IdeaEvent]] = [:]
-        for start in stride(from: 0, to: numbers.count, by: 500) {
-            let chunk = Array(numbers[start..<min(numbers.count, start + 500)])
+        for chunk in numbers.inBatches() {
             let rows = try Row.fetchCursor(
                 db,
                 sql: """
@@ -149,8 +147,7 @@ extension IntakeTransaction {
     /// query per 500 ideas. Ideas without links are missing.
     public func links(ofIdeas numbers: [Int]) throws -> [Int: [Int]] {
         var found: [Int: Set<Int>] = [:]
-        for start in stride(from: 0, to: numbers.count, by: 500) {
-            let chunk = Array(numbers[start..<min(numbers.count, start + 500)])
+        for chunk in numbers.inBatches() {
             let marks = chunk.map { _ in "?" }.joined(separator: ",")
             let arguments = StatementArguments(chunk + chunk)
             for row in try Row.fetchAll(
@@ -162,5 +159,13 @@ extension IntakeTransaction {
             }
         }
         return found.mapValues { $0.sorted() }
+    }
+}
+
+extension Array {
+    /// The elements in batches of at most `size`: one `IN (…)` query per batch stays under SQLite's limit
+    /// on bound parameters, whatever the number of ideas.
+    func inBatches(of size: Int = 500) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min(count, $0 + size)] }
     }
 }

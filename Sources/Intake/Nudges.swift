@@ -95,8 +95,7 @@ extension IntakeTransaction {
     /// The nudges with these dedupe keys, by key (one query per 500 keys).
     public func nudges(dedupeKeys keys: [String]) throws -> [String: Nudge] {
         var result: [String: Nudge] = [:]
-        for start in stride(from: 0, to: keys.count, by: 500) {
-            let chunk = Array(keys[start..<min(keys.count, start + 500)])
+        for chunk in keys.inBatches() {
             for nudge in try Nudge.filter(chunk.contains(Column("dedupe_key"))).fetchAll(db) {
                 result[nudge.dedupeKey] = nudge
             }

@@ -98,7 +98,7 @@ extension IntakeTransaction {
     /// The stored similar ideas of these ideas, by number; ideas never looked at are missing.
     public func storedSimilarity(of numbers: [Int]) throws -> [Int: [StoredMatch]] {
         var result: [Int: [StoredMatch]] = [:]
-        for chunk in stride(from: 0, to: numbers.count, by: 500).map({ Array(numbers[$0..<min(numbers.count, $0 + 500)]) }) {
+        for chunk in numbers.inBatches() {
             let rows = try Row.fetchAll(
                 db, sql: "SELECT idea_number, matches FROM idea_similarity WHERE idea_number IN (\(chunk.map { _ in "?" }.joined(separator: ",")))",
                 arguments: StatementArguments(chunk))
