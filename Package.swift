@@ -57,36 +57,41 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The texts Skav says, in every language it speaks: the catalog loaded from `prompts/*.yaml`, the keys the
+        // code uses and the placeholders each key takes (checked against the files when they are loaded).
         .target(
-            name: "Intake",
+            name: "Prompts",
+            dependencies: ["Chat", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strict
+        ),
+        // The intake model: people, ideas and their stages, the pipeline's rules, challenges and idea
+        // challenges, the working calendar, and the reading protocol the conversation asks through. No database.
+        .target(name: "Intake", dependencies: ["Chat", "Prompts"], swiftSettings: strict),
+        // The one SQLite database (GRDB) over the model: schema and migrations, the outbox, nudges, rooms,
+        // quarantine, the audit log and the queries of the digests and the similar-idea search.
+        .target(
+            name: "Store",
             dependencies: [
-                "Chat",
+                "Chat", "Intake", "Prompts",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
-        // Finds and masks personal data in incoming text (DESIGN.md §6); pure, no dependencies.
-        .target(name: "Privacy", swiftSettings: strict),
-        .target(
-            name: "Conversation",
-            dependencies: [
-                "Chat", "Intake",
-                .product(name: "Yams", package: "Yams"),
-            ],
-            swiftSettings: strict
-        ),
-        // The digest for coordinators and guides (DESIGN.md §5): loaded from the store, built as a
-        // document from the prompts, rendered and split for the chat server. Pure but for the loader.
-        .target(
-            name: "Digest",
-            dependencies: ["Chat", "Intake", "Conversation"],
-            swiftSettings: strict
-        ),
+        // Finds and masks personal data in incoming text (SkavBot.docc/Privacy.md); pure, no dependencies.
+        .target(name: "Masking", swiftSettings: strict),
+        // The conversation: pure, from a message and what it reads through `IntakeReading` to a reply and actions.
+        .target(name: "Conversation", dependencies: ["Chat", "Intake", "Prompts"], swiftSettings: strict),
+        // The digest for coordinators and guides (SkavBot.docc/Digests.md): built as a document from the
+        // prompts, rendered and split for the chat server. Pure: the bot loads its data from the store.
+        .target(name: "Digest", dependencies: ["Chat", "Intake", "Prompts"], swiftSettings: strict),
+        // The chat "server" of `skav` without a config: the person at the terminal.
+        .target(name: "TerminalChat", dependencies: ["Chat"], swiftSettings: strict),
         .target(
             name: "SkavBot",
             dependencies: [
-                "Chat", "MatrixChat", "Conversation", "Intake", "CurlHTTP", "Privacy", "Digest", "CrashGuard",
+                "Chat", "MatrixChat", "TerminalChat", "Conversation", "Prompts", "Intake", "Store", "CurlHTTP", "Masking",
+                "Digest", "CrashGuard", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
@@ -96,7 +101,7 @@ let package = Package(
         .executableTarget(
             name: "skav",
             dependencies: [
-                "SkavBot", "Intake", "Conversation", "Chat", "Digest",
+                "SkavBot", "Intake", "Store", "Prompts", "Conversation", "Chat", "Digest",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -106,7 +111,8 @@ let package = Package(
         .executableTarget(
             name: "skav-bench",
             dependencies: [
-                "SkavBot", "Intake", "Conversation", "Chat",
+                "SkavBot", "Intake", "Store", "Prompts", "Conversation", "Chat",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -118,7 +124,7 @@ let package = Package(
         // replayer of `Tests/Fuzz/corpus/<target>`; `Tests/fuzz-targets.sh` builds it with libFuzzer.
         .executableTarget(
             name: "skav-fuzz",
-            dependencies: ["CFuzzDriver", "Privacy", "Conversation", "Intake", "Chat", "MatrixChat", "SkavBot"],
+            dependencies: ["CFuzzDriver", "Masking", "Conversation", "Prompts", "Intake", "Store", "Chat", "MatrixChat", "SkavBot"],
             path: "Tests/Fuzz/skav-fuzz",
             swiftSettings: strict
         ),
@@ -128,30 +134,33 @@ let package = Package(
         .testTarget(
             name: "MatrixChatTests", dependencies: ["MatrixChat", "Chat", "CurlHTTP"], exclude: ["Fixtures"],
             swiftSettings: strict),
-        .testTarget(name: "IntakeTests", dependencies: ["Intake", "Chat"], swiftSettings: strict),
+        .testTarget(name: "IntakeTests", dependencies: ["Intake", "Store", "Prompts", "Chat", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
         .testTarget(
             name: "ConversationTests",
-            dependencies: ["Conversation", "Intake", "Chat"],
+            dependencies: ["Conversation", "Prompts", "Intake", "Chat"],
             resources: [],
             swiftSettings: strict
         ),
-        .testTarget(name: "PrivacyTests", dependencies: ["Privacy"], exclude: ["corpus.tsv"], swiftSettings: strict),
+        .testTarget(name: "MaskingTests", dependencies: ["Masking"], exclude: ["corpus.tsv"], swiftSettings: strict),
         // Property-based fuzzing of the parser, the conversation, the scanner and sync decoding;
         // `Tests/fuzz.sh` runs it with 100,000 cases per target.
         .testTarget(
             name: "FuzzTests",
-            dependencies: ["Conversation", "Intake", "Chat", "Privacy", "MatrixChat"],
+            dependencies: ["Conversation", "Prompts", "Intake", "Store", "Chat", "Masking", "MatrixChat"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "SkavBotTests",
-            dependencies: ["SkavBot", "Conversation", "Intake", "Chat", "CrashGuard"],
+            dependencies: [
+                "SkavBot", "Conversation", "Prompts", "Intake", "Store", "Chat", "CrashGuard", "TerminalChat",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strict
         ),
         // Golden files: regenerate with SKAV_UPDATE_GOLDEN=1 swift test --filter DigestTests.
         .testTarget(
             name: "DigestTests",
-            dependencies: ["Digest", "SkavBot", "Conversation", "Intake", "Chat"],
+            dependencies: ["Digest", "SkavBot", "Prompts", "Intake", "Store", "Chat"],
             exclude: ["Golden"],
             swiftSettings: strict
         ),

@@ -1,6 +1,7 @@
 import Chat
 import Foundation
 import Intake
+import Prompts
 
 // Idea challenges, good examples and the digest on demand (SkavBot.docc/Conversation.md, Intake.md, Digests.md): `utmaning ny …`,
 // `utmaning stäng N`, `utmaningar`, `utmaningar på|av`, `utmaning N [idé]`, `lyft N` with the idea-giver's

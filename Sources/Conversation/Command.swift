@@ -1,5 +1,6 @@
-public import Intake
+import Intake
 import Foundation
+public import Prompts
 
 /// A command an employee can type in the direct chat (SkavBot.docc/Conversation.md). Swedish and English words,
 /// case- and diacritic-insensitive: `HJÄLP`, `hjalp` and `help` are the same command.

@@ -1,6 +1,7 @@
 public import Chat
 public import Foundation
 public import Intake
+import Prompts
 
 /// What the conversation needs from the configuration.
 public struct ConversationConfig: Sendable {

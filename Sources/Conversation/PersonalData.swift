@@ -1,6 +1,7 @@
 import Chat
 public import Foundation
 public import Intake
+import Prompts
 
 // `mina data` and `glöm mig` (SkavBot.docc/Privacy.md). Pure like the rest of the conversation: the export is read
 // through `IntakeReading`, forgetting is a `.forgetPerson` action the bot applies in the same transaction.

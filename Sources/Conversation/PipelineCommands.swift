@@ -1,6 +1,7 @@
 public import Chat
 import Foundation
 public import Intake
+import Prompts
 
 // The guide and coordinator commands (SkavBot.docc/Conversation.md, Intake.md, Privacy.md): inkorg, ta, status, svara, koppla, beröm,
 // statistik, and `idé N` for the people who follow an idea up. Pure like the rest of the conversation:

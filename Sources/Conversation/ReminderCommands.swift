@@ -1,6 +1,7 @@
 import Chat
 import Foundation
 import Intake
+import Prompts
 
 // Personal controls of nudges (SkavBot.docc/Conversation.md, Nudges.md) and the praise milestones. The settings live on the
 // person, so a change is the turn's `savePerson` action; the scheduler reads them at send time.

@@ -1,7 +1,7 @@
 import Chat
-import Conversation
 import Foundation
 import Intake
+import Prompts
 
 /// Turns digest data into a document in one language (SkavBot.docc/Digests.md). Pure: no I/O, no clock.
 ///

@@ -1,6 +1,7 @@
 import Chat
 import Foundation
 import Intake
+import Prompts
 
 /// The time a digest covers: `[since, until)`.
 public struct DigestPeriod: Sendable, Equatable {

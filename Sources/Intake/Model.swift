@@ -1,9 +1,6 @@
-import Chat
-import Foundation
-
-public enum Language: String, Codable, Sendable, CaseIterable {
-    case sv, en
-}
+public import Chat
+public import Foundation
+public import Prompts
 
 /// The stages of the idea intake (SkavBot.docc/Intake.md). Raw values are the stable ids stored in the database
 /// and printed in JSON; display names live in the prompts.

@@ -230,7 +230,7 @@ public struct WorkingCalendar: Sendable, Equatable {
 
     /// The instant of a wall-clock time given as seconds since 1970-01-01 00:00 *local* time. A repeated
     /// wall time gives its first occurrence; a skipped one gives the first instant after the gap.
-    func instant(localSeconds local: Int) -> Date {
+    package func instant(localSeconds local: Int) -> Date {
         // The offsets in force a day before and a day after cover any one transition near `local`.
         let offsets = Set([-86_400, 86_400].map { timeZone.secondsFromGMT(for: Date(seconds: local + $0)) })
         let valid = offsets.map { local - $0 }.filter { candidate in

@@ -5,8 +5,10 @@ import Foundation
 import GRDB
 import Intake
 import Logging
-import Privacy
+import Masking
 import Synchronization
+import Prompts
+import Store
 
 /// What the engine needs to know about its deployment.
 public struct BotSettings: Sendable {

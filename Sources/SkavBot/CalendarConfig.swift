@@ -1,6 +1,8 @@
 import Foundation
 import Intake
 import Yams
+import Prompts
+import Store
 
 /// The `calendar` section of the config: when nudges may be sent (<doc:Nudges>).
 public struct CalendarSettings: Sendable, Equatable {

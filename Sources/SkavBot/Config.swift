@@ -2,6 +2,8 @@ import Chat
 import Foundation
 import Intake
 import Yams
+import Prompts
+import Store
 
 /// A problem in the configuration, naming the key.
 public struct ConfigError: Error, Sendable, CustomStringConvertible, Equatable {

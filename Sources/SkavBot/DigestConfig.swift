@@ -1,6 +1,8 @@
 import Foundation
 import Intake
 import Yams
+import Prompts
+import Store
 
 /// The `digest` section of the config (<doc:Digests>).
 public struct DigestSettings: Sendable, Equatable {

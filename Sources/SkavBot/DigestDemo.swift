@@ -3,6 +3,8 @@ import Conversation
 import Digest
 import Foundation
 import Intake
+import Prompts
+import Store
 
 /// `skav digest --demo`: a realistic week of a small organisation, seeded into an in-memory store, and its
 /// digest (<doc:Digests>). The organisation, its ideas and the clock are fixed (the week of 16–22 November

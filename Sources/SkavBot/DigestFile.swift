@@ -2,6 +2,8 @@ import Chat
 import Digest
 import Foundation
 import Intake
+import Prompts
+import Store
 
 /// The coordinators' digest's full lists as one CSV file, sent after the digest when a list was cut and the
 /// server takes files. Written with the export's cell writer (`IdeaExport.csvLine`): UTF-8 with a BOM, `;`,

@@ -3,6 +3,8 @@ import Foundation
 import Intake
 import Logging
 import ServiceLifecycle
+import Prompts
+import Store
 
 /// Serves `sammanfattning`: the conversation only records the request (with the rest of its batch); this
 /// service builds the digest from a read snapshot, beside the bot's writes (WAL lets readers run while the

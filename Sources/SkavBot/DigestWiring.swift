@@ -3,6 +3,8 @@ import Conversation
 import Digest
 import Foundation
 import Intake
+import Prompts
+import Store
 
 // The digests of a deployment (SkavBot.docc/Digests.md): the builders the engine (`sammanfattning`) and the scheduler
 // (`digest.schedule`) call, in the organisation's language, split for the server's size limit.

@@ -2,6 +2,8 @@ import Chat
 import Conversation
 import Foundation
 import Intake
+import Prompts
+import Store
 
 /// `skav ideas export`: every submitted idea as CSV or JSON.
 public enum IdeaExport {

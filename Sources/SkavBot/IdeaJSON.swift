@@ -1,5 +1,7 @@
 import Foundation
 import Intake
+import Prompts
+import Store
 
 /// The JSON shape of an idea for `skav ideas … --json`: every field present (null when empty),
 /// dates in ISO 8601, stage ids as stored.

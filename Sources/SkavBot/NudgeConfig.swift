@@ -1,6 +1,8 @@
 import Foundation
 import Intake
 import Yams
+import Prompts
+import Store
 
 /// The `nudges` section of the config (<doc:Nudges>). Spans are of working time: `d` is working days,
 /// `h`/`m`/`s` working hours, minutes and seconds.

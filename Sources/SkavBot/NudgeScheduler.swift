@@ -4,6 +4,8 @@ import Foundation
 import Intake
 import Logging
 import ServiceLifecycle
+import Prompts
+import Store
 
 /// A built digest: its messages, and, when a list was cut on a server that takes files, one file with the
 /// full lists (sent after the messages, `caption` as its text). An array literal of messages is one.

@@ -4,6 +4,8 @@ import Intake
 import Logging
 import ServiceLifecycle
 import Synchronization
+import Prompts
+import Store
 
 /// Sends the outbox: the only way out. Replies to what a person just wrote go before notices and bulk,
 /// rooms are served in parallel, and within a room entries go in the order they were written; a room

@@ -1,7 +1,9 @@
 import Chat
 import Conversation
 import Intake
-import Privacy
+import Masking
+import Prompts
+import Store
 
 /// What the person is told when the personal-data scanner masked something in their message.
 enum PrivacyNotice {

@@ -8,6 +8,8 @@ import Logging
 import MatrixChat
 import ServiceLifecycle
 import Synchronization
+import Prompts
+import Store
 
 extension SkavApp {
     /// Runs the bot until SIGTERM or SIGINT: the sync loop and the outbox sender under one service group.

@@ -1,8 +1,11 @@
 import Chat
+import TerminalChat
 import Conversation
 import Foundation
 import Intake
 import Logging
+import Prompts
+import Store
 
 /// Builds the parts from a config and runs them: the terminal conversation, the bot, the checks.
 public enum SkavApp {

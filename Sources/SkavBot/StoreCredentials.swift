@@ -1,6 +1,8 @@
 import Chat
 import Foundation
 import Intake
+import Prompts
+import Store
 
 /// Keeps an adapter's credentials (access token, device id) in the intake database, so a restart
 /// neither logs in again nor gets a new device (which would lose the server's transaction-id memory).

@@ -4,6 +4,8 @@ import Foundation
 import Intake
 import Logging
 import ServiceLifecycle
+import Prompts
+import Store
 
 /// The receive loop: long-poll the server, commit each batch in one transaction, wake the sender.
 /// Network trouble and server errors are retried with capped exponential backoff and jitter; invalid

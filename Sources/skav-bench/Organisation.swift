@@ -1,6 +1,8 @@
 import Chat
 import Foundation
 import Intake
+import Prompts
+import Store
 
 /// A municipality-sized organisation for the scale benchmark: people, units with two guides each, five
 /// coordinators, and N submitted ideas over three years (about 1 % of them in the last week), each with

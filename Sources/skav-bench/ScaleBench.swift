@@ -5,6 +5,8 @@ import Foundation
 import Intake
 import Logging
 import SkavBot
+import Prompts
+import Store
 
 #if canImport(Glibc)
     import Glibc

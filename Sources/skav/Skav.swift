@@ -6,6 +6,8 @@ import Foundation
 import Intake
 import Logging
 import SkavBot
+import Prompts
+import Store
 
 @main
 struct Skav: AsyncParsableCommand {

@@ -1,4 +1,5 @@
 import Conversation
+import Prompts
 
 extension CatalogTests {
     /// The placeholders the digest (`Sources/Digest`) fills in; merged into `expectedPlaceholders`.

@@ -3,6 +3,7 @@ import Conversation
 import Foundation
 import Intake
 import Testing
+import Prompts
 
 @Suite struct FlowTests {
     let full = ConversationConfig(units: sampleUnits, challenges: sampleChallenges)

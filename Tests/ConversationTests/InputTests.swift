@@ -3,6 +3,7 @@ import Conversation
 import Foundation
 import Intake
 import Testing
+import Prompts
 
 @Suite struct InputTests {
     @Test(arguments: ["", "   ", "\n\t \n", "\u{200B}\u{200B}", "\u{FEFF}", "\u{0007}"])

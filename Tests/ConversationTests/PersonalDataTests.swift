@@ -3,6 +3,7 @@ import Conversation
 import Foundation
 import Intake
 import Testing
+import Prompts
 
 /// `mina data` and `glöm mig` (SkavBot.docc/Privacy.md).
 @Suite struct PersonalDataTests {

@@ -2,6 +2,7 @@ import Chat
 import Foundation
 import Intake
 import Testing
+import Prompts
 
 @testable import Conversation
 

@@ -2,6 +2,7 @@ import Chat
 import Conversation
 import Foundation
 import Intake
+import Prompts
 
 /// The repository's `prompts/`, found from this file.
 let repositoryPrompts = URL(fileURLWithPath: #filePath)

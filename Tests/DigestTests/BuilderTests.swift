@@ -1,9 +1,11 @@
 import Chat
-import Conversation
 import Digest
 import Foundation
 import Intake
+import SkavBot
 import Testing
+import Prompts
+import Store
 
 @Suite struct BuilderTests {
     static let week = DigestPeriod(since: at("2026-11-16"), until: at("2026-11-23"))

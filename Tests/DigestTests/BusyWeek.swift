@@ -2,6 +2,9 @@ import Chat
 import Digest
 import Foundation
 import Intake
+import SkavBot
+import Prompts
+import Store
 
 /// A busy week of a large municipality, built in memory as the digest's data (no store): 300 new ideas in
 /// 12 units (a few units much busier than the rest), 40 overdue, 60 stage changes, 8 clusters of similar

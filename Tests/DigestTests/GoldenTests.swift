@@ -1,10 +1,11 @@
 import Chat
-import Conversation
 import Digest
 import Foundation
 import Intake
 import SkavBot
 import Testing
+import Prompts
+import Store
 
 /// The demo organisation's week (`DigestDemo`, the same as `skav digest --demo`) rendered in every
 /// language and markup, compared with `Golden/`. Regenerate with `SKAV_UPDATE_GOLDEN=1 swift test --filter DigestTests`.

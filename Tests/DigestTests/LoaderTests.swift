@@ -1,9 +1,11 @@
 import Chat
-import Conversation
 import Digest
 import Foundation
 import Intake
+import SkavBot
 import Testing
+import Prompts
+import Store
 
 @Suite struct LoaderTests {
     static func load(_ store: IntakeStore, _ period: DigestPeriod, challenges: [Challenge] = []) throws -> DigestData {

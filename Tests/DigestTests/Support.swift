@@ -1,8 +1,10 @@
 import Chat
-import Conversation
 import Digest
 import Foundation
 import Intake
+import SkavBot
+import Prompts
+import Store
 
 /// `prompts/` of this repository.
 let repositoryPrompts = URL(fileURLWithPath: #filePath)

@@ -2,6 +2,8 @@ import Conversation
 import Foundation
 import Intake
 import Testing
+import Prompts
+import Store
 
 /// One way to write a command: its words and what it parses to.
 private struct Spelling {

@@ -3,6 +3,8 @@ import Conversation
 import Foundation
 import Intake
 import Testing
+import Prompts
+import Store
 
 /// The repository's real prompts, found from this file.
 private let prompts: PromptCatalog? = try? PromptCatalog.load(

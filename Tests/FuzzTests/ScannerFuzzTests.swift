@@ -1,5 +1,5 @@
 import Foundation
-import Privacy
+import Masking
 import Testing
 
 private let scanner = PersonalDataScanner()

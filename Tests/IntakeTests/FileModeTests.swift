@@ -2,6 +2,9 @@ import Foundation
 import Testing
 
 @testable import Intake
+@testable import Store
+import Prompts
+import GRDB
 
 #if canImport(Glibc)
     import Glibc

@@ -4,6 +4,9 @@ import GRDB
 import Testing
 
 @testable import Intake
+@testable import Store
+import Prompts
+import GRDB
 
 /// What the outbox keeps (issue 11.4): a sent entry only what exactly-once needs; retention removes old
 /// entries; `mina data` lists what is still stored for the person.

@@ -4,6 +4,9 @@ import GRDB
 import Testing
 
 @testable import Intake
+@testable import Store
+import Prompts
+import GRDB
 
 /// The store side of `mina data`, `glöm mig`, retention and the audit log (SkavBot.docc/Privacy.md).
 @Suite struct PersonalDataStoreTests {

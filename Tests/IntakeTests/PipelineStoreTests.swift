@@ -4,6 +4,9 @@ import GRDB
 import Testing
 
 @testable import Intake
+@testable import Store
+import Prompts
+import GRDB
 
 @Suite struct PipelineStoreTests {
     let now = Date(timeIntervalSince1970: 1_790_000_000)

@@ -3,6 +3,9 @@ import Foundation
 import Testing
 
 @testable import Intake
+@testable import Store
+import Prompts
+import GRDB
 
 /// The labelled set the similar-ideas threshold was chosen on: realistic Swedish idea pairs, written
 /// differently, marked similar (the same friction or the same fix) or not (same workplace, other topic).

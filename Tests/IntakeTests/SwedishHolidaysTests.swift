@@ -1,6 +1,9 @@
 import Testing
 
 @testable import Intake
+@testable import Store
+import Prompts
+import GRDB
 
 @Suite struct SwedishHolidaysTests {
     typealias K = SwedishHolidays.Kind

@@ -2,6 +2,9 @@ import Foundation
 import Testing
 
 @testable import Intake
+@testable import Store
+import Prompts
+import GRDB
 
 /// An instant written with its offset: `at("2026-03-30T09:00:00+02:00")`. Independent of the code under test.
 private func at(_ text: String) -> Date {

@@ -4,6 +4,8 @@ import Foundation
 import Intake
 import Logging
 import Testing
+import Prompts
+import Store
 
 @testable import SkavBot
 

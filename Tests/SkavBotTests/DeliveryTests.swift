@@ -3,6 +3,8 @@ import Foundation
 import Intake
 import Synchronization
 import Testing
+import Prompts
+import Store
 
 @testable import SkavBot
 

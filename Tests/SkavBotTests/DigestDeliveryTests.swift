@@ -4,6 +4,8 @@ import Conversation
 import Foundation
 import Intake
 import Testing
+import Prompts
+import Store
 
 @testable import SkavBot
 

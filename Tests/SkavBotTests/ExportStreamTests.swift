@@ -2,6 +2,8 @@ import Chat
 import Foundation
 import Intake
 import Testing
+import Prompts
+import Store
 
 @testable import SkavBot
 

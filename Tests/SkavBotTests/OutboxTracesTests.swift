@@ -6,6 +6,8 @@ import Intake
 import Logging
 import Synchronization
 import Testing
+import Prompts
+import Store
 
 @testable import SkavBot
 

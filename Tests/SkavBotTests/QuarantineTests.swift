@@ -3,6 +3,8 @@ import CrashGuard
 import Foundation
 import Intake
 import Testing
+import Prompts
+import Store
 
 @testable import SkavBot
 

@@ -5,6 +5,8 @@ import Intake
 import Logging
 import Synchronization
 import Testing
+import Prompts
+import Store
 
 @testable import SkavBot
 

@@ -2,7 +2,9 @@ import Chat
 import Conversation
 import Foundation
 import Intake
-import Privacy
+import Masking
+import Prompts
+import Store
 
 /// The repository's real prompts (loaded once).
 let fuzzPrompts: PromptCatalog = {

@@ -2,7 +2,7 @@ import Chat
 import Conversation
 import Foundation
 import MatrixChat
-import Privacy
+import Masking
 import SkavBot
 
 extension FuzzTarget {

@@ -1,5 +1,3 @@
-public import Intake
-
 /// Every prompt key the code uses. A test checks that each one exists in both `prompts/sv.yaml` and
 /// `prompts/en.yaml` with the same placeholders; use these instead of string literals.
 public enum PromptKey: String, CaseIterable, Sendable {
@@ -316,31 +314,4 @@ public enum PromptKey: String, CaseIterable, Sendable {
     case digestGuideAssignedTitle = "digest.guide.assigned_title"  // {count}
     case digestGuideLine = "digest.guide.line"  // {number} {title} {stage} {unit}
     case digestGuideMore = "digest.guide.more"  // {count}
-
-    /// The key of the notice an idea-giver gets when their idea moves to `stage`.
-    public static func stageNotice(_ stage: IdeaStage) -> PromptKey {
-        switch stage {
-        case .utkast, .inkommen: .noticeStageInkommen
-        case .bedoms: .noticeStageBedoms
-        case .utvecklas: .noticeStageUtvecklas
-        case .testas: .noticeStageTestas
-        case .realiserad: .noticeStageRealiserad
-        case .parkerad: .noticeStageParkerad
-        case .avslutad: .noticeStageAvslutad
-        }
-    }
-
-    /// The display name key of a stage.
-    public static func stage(_ stage: IdeaStage) -> PromptKey {
-        switch stage {
-        case .utkast: .stageUtkast
-        case .inkommen: .stageInkommen
-        case .bedoms: .stageBedoms
-        case .utvecklas: .stageUtvecklas
-        case .testas: .stageTestas
-        case .realiserad: .stageRealiserad
-        case .parkerad: .stageParkerad
-        case .avslutad: .stageAvslutad
-        }
-    }
 }

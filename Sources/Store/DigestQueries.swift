@@ -1,6 +1,7 @@
 import Chat
 import Foundation
 import GRDB
+import Intake
 
 // The store queries the digest needs (SkavBot.docc/Digests.md) that the rest of the intake does not.
 

@@ -1,4 +1,5 @@
 import GRDB
+import Intake
 
 /// The database schema, as versioned migrations run at open. Never edit a shipped migration: add one.
 enum Schema {

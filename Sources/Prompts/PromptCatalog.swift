@@ -1,6 +1,5 @@
 public import Chat
 public import Foundation
-public import Intake
 import Yams
 
 /// Why the prompts could not be loaded. The description names the file and, where known, the key and line.
@@ -189,7 +188,7 @@ public struct PromptCatalog: Sendable {
     /// `prompts/` at the top of the repository this file was compiled from.
     static var repositoryPrompts: URL {
         URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent()  // Conversation
+            .deletingLastPathComponent()  // Prompts
             .deletingLastPathComponent()  // Sources
             .deletingLastPathComponent()  // repository
             .appendingPathComponent("prompts", isDirectory: true)

@@ -1,6 +1,7 @@
 import Chat
 import Foundation
 import GRDB
+import Intake
 
 /// Migration v8: what keeps a direct chat direct, and room creation safe to retry.
 enum RoomsSchema {

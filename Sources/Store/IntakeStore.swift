@@ -1,6 +1,7 @@
 import Chat
 import Foundation
 import GRDB
+import Intake
 
 /// A failure of the store, with a message an operator can act on.
 public struct IntakeError: Error, Sendable, CustomStringConvertible {

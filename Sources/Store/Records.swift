@@ -1,6 +1,7 @@
 import Chat
 import Foundation
 import GRDB
+import Intake
 
 // GRDB conformances of the model: snake_case columns, one record per table.
 

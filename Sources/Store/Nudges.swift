@@ -1,6 +1,7 @@
 import Chat
 import Foundation
 import GRDB
+import Intake
 
 /// A planned reminder (SkavBot.docc/Nudges.md). Planned with a unique dedupe key, so planning twice never makes
 /// two; done once, with an outcome, in the same transaction as its outbox entry.

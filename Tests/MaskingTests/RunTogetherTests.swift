@@ -1,6 +1,6 @@
 import Testing
 
-@testable import Privacy
+@testable import Masking
 
 /// Addresses, phone numbers and identity numbers run into each other. `anna@kommun.se@x.se` once made two
 /// e-mail matches overlap, and the masking loop built an inverted range: a trap that took the bot down,

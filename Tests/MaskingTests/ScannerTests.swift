@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import Privacy
+@testable import Masking
 
 @Suite struct ScannerTests {
     let scanner = PersonalDataScanner()

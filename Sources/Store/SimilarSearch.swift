@@ -1,6 +1,7 @@
 import Chat
 import Foundation
 import GRDB
+import Intake
 
 /// Similar ideas in bounded time, whatever the size of the intake.
 ///

@@ -1,6 +1,7 @@
 import Chat
 import Foundation
 import GRDB
+import Intake
 
 // What the outbox keeps (issue 11.4 and 11.5): a sent entry keeps only what exactly-once delivery and
 // replies to announcements need (transaction id, room, remote id, sent time); its text, file and
@@ -13,25 +14,6 @@ extension OutboxEntry {
         let data = (try? databaseJSONEncoder(for: "body").encode(RichText())) ?? Data(#"{"spans":[]}"#.utf8)
         return String(decoding: data, as: UTF8.self)
     }()
-}
-
-/// An outbox entry still holding a message for the person, as `mina data` lists it.
-public struct StoredMessage: Codable, Sendable, Equatable {
-    /// waiting (not sent yet) or failed (given up; kept for the operator until retention).
-    public var status: String
-    public var room: RoomID?
-    public var createdAt: Date
-    public var text: String
-    /// The name of a file sent with it (its content is the file itself), if any.
-    public var file: String?
-
-    public init(status: String, room: RoomID?, createdAt: Date, text: String, file: String?) {
-        self.status = status
-        self.room = room
-        self.createdAt = createdAt
-        self.text = text
-        self.file = file
-    }
 }
 
 /// What one outbox retention run deleted.

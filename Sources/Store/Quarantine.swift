@@ -1,6 +1,7 @@
 import Chat
 import Foundation
 import GRDB
+import Intake
 
 /// Input that took the process down: an incoming event, or one answer of the server's change feed.
 ///

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import Privacy
+@testable import Masking
 
 /// The labelled corpus in `corpus.tsv`: text, expected masked text (`=`: unchanged), expected warning.
 @Suite struct CorpusTests {

@@ -1,6 +1,9 @@
 import Chat
 import Foundation
+import Digest
 import Intake
+import Prompts
+import Store
 
 /// Reads what a digest shows from the store, inside the caller's transaction (SkavBot.docc/Digests.md).
 /// No clock: the period's end is "now" for everything that depends on time.
