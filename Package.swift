@@ -91,7 +91,7 @@ let package = Package(
             name: "SkavBot",
             dependencies: [
                 "Chat", "MatrixChat", "TerminalChat", "Conversation", "Prompts", "Intake", "Store", "CurlHTTP", "Masking",
-                "Digest", "CrashGuard", .product(name: "GRDB", package: "GRDB.swift"),
+                "Digest", "CrashGuard",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
@@ -112,7 +112,6 @@ let package = Package(
             name: "skav-bench",
             dependencies: [
                 "SkavBot", "Intake", "Store", "Prompts", "Conversation", "Chat",
-                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

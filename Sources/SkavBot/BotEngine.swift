@@ -2,7 +2,6 @@ import Chat
 import Conversation
 import CrashGuard
 import Foundation
-import GRDB
 import Intake
 import Logging
 import Masking
@@ -125,7 +124,7 @@ public final class BotEngine: Sendable {
                 do {
                     // The breadcrumb names this event while it is handled: if it traps, the next start knows.
                     try CrashGuard.watch(InFlight(.event, event.id)) {
-                        try tx.db.inSavepoint {
+                        try tx.savepoint {
                             var digestRequested = false
                             let added = try self.handle(event, in: tx, now: now, digestRequested: &digestRequested)
                             if digestRequested { outcome.digestRequests += 1 }
@@ -135,7 +134,6 @@ public final class BotEngine: Sendable {
                             } else {
                                 outcome.ignored += 1
                             }
-                            return .commit
                         }
                     }
                     // It went through: an earlier death was not its fault, or a retry worked.

@@ -23,7 +23,9 @@ public struct IntakeError: Error, Sendable, CustomStringConvertible {
 /// The intake database: SQLite through GRDB, WAL mode, migrations run at open.
 /// All effects of one incoming batch go through one `write` call: one transaction.
 public final class IntakeStore: Sendable {
-    public let writer: any DatabaseWriter
+    /// Only the store touches the database: everyone else goes through `write`, `read` and the
+    /// transaction's typed calls (tests reach it with `@testable import Store`).
+    let writer: any DatabaseWriter
     /// The file, or nil in memory.
     public let path: String?
 
@@ -184,7 +186,20 @@ public final class IntakeStore: Sendable {
 
 /// Typed access to the tables inside one transaction.
 public struct IntakeTransaction: IntakeReading {
-    public let db: Database
+    /// Internal: other modules use the typed calls below, never SQL.
+    let db: Database
+
+    /// Runs `body` in a savepoint: when it throws, what it did is rolled back and the error passes on,
+    /// while the enclosing transaction (the rest of the batch) goes on.
+    public func savepoint(_ body: () throws -> Void) throws {
+        try db.inSavepoint {
+            try body()
+            return .commit
+        }
+    }
+
+    /// The row id of the last row inserted in this transaction (the entry `enqueue` or `planNudge` just stored).
+    public var lastInsertedID: Int64 { db.lastInsertedRowID }
 
     // MARK: People
 

@@ -205,7 +205,7 @@ struct Organisation {
             var followup = Nudge(
                 kind: .guideFollowup, recipient: guide, ideaNumber: number,
                 dueAt: submitted.addingTimeInterval(7 * 86_400), dedupeKey: "guide_followup:\(number)", createdAt: submitted)
-            if try tx.planNudge(followup), let id = tx.db.lastInsertedRowID as Int64? {
+            if try tx.planNudge(followup), let id = tx.lastInsertedID as Int64? {
                 followup.id = id
                 let doneAt = followup.dueAt < now ? followup.dueAt : nil
                 if let doneAt {
@@ -246,6 +246,6 @@ struct Organisation {
     private func sendThroughOutbox(txnID: String, room: RoomID, body: String, at: Date, tx: IntakeTransaction) throws {
         if lean { return }
         guard try tx.enqueue(OutboxEntry(txnID: txnID, roomID: room, body: RichText(plain: body), createdAt: at)) else { return }
-        try tx.markSent(tx.db.lastInsertedRowID, remoteID: "$sent-\(txnID)", room: room, at: at.addingTimeInterval(0.2))
+        try tx.markSent(tx.lastInsertedID, remoteID: "$sent-\(txnID)", room: room, at: at.addingTimeInterval(0.2))
     }
 }

@@ -4,7 +4,7 @@ import Foundation
 import Intake
 import Testing
 import Prompts
-import Store
+@testable import Store
 
 @testable import SkavBot
 

@@ -7,7 +7,7 @@ import Logging
 import Synchronization
 import Testing
 import Prompts
-import Store
+@testable import Store
 
 @testable import SkavBot
 

@@ -3,7 +3,7 @@ import Foundation
 import Intake
 import Testing
 import Prompts
-import Store
+@testable import Store
 
 @testable import SkavBot
 
