@@ -87,10 +87,17 @@ let package = Package(
         .target(name: "Digest", dependencies: ["Chat", "Intake", "Prompts"], swiftSettings: strict),
         // The chat "server" of `skav` without a config: the person at the terminal.
         .target(name: "TerminalChat", dependencies: ["Chat"], swiftSettings: strict),
+        // The configuration file: one reader, one `init` per section, errors that name the key and the line.
+        .target(
+            name: "Configuration",
+            dependencies: ["Chat", "Intake", "Prompts", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strict
+        ),
         .target(
             name: "SkavBot",
             dependencies: [
-                "Chat", "MatrixChat", "TerminalChat", "Conversation", "Prompts", "Intake", "Store", "CurlHTTP", "Masking",
+                "Chat", "MatrixChat", "TerminalChat", "Configuration", "Conversation", "Prompts", "Intake", "Store", "CurlHTTP",
+                "Masking",
                 "Digest", "CrashGuard",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -101,7 +108,7 @@ let package = Package(
         .executableTarget(
             name: "skav",
             dependencies: [
-                "SkavBot", "Intake", "Store", "Prompts", "Conversation", "Chat", "Digest",
+                "SkavBot", "Configuration", "Intake", "Store", "Prompts", "Conversation", "Chat", "Digest",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -123,7 +130,7 @@ let package = Package(
         // replayer of `Tests/Fuzz/corpus/<target>`; `Tests/fuzz-targets.sh` builds it with libFuzzer.
         .executableTarget(
             name: "skav-fuzz",
-            dependencies: ["CFuzzDriver", "Masking", "Conversation", "Prompts", "Intake", "Store", "Chat", "MatrixChat", "SkavBot"],
+            dependencies: ["CFuzzDriver", "Masking", "Conversation", "Configuration", "Prompts", "Intake", "Store", "Chat", "MatrixChat", "SkavBot"],
             path: "Tests/Fuzz/skav-fuzz",
             swiftSettings: strict
         ),
@@ -151,7 +158,7 @@ let package = Package(
         .testTarget(
             name: "SkavBotTests",
             dependencies: [
-                "SkavBot", "Conversation", "Prompts", "Intake", "Store", "Chat", "CrashGuard", "TerminalChat",
+                "SkavBot", "Configuration", "Conversation", "Prompts", "Intake", "Store", "Chat", "CrashGuard", "TerminalChat",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict
@@ -159,7 +166,7 @@ let package = Package(
         // Golden files: regenerate with SKAV_UPDATE_GOLDEN=1 swift test --filter DigestTests.
         .testTarget(
             name: "DigestTests",
-            dependencies: ["Digest", "SkavBot", "Prompts", "Intake", "Store", "Chat"],
+            dependencies: ["Digest", "SkavBot", "Configuration", "Prompts", "Intake", "Store", "Chat"],
             exclude: ["Golden"],
             swiftSettings: strict
         ),

@@ -5,6 +5,7 @@ import Foundation
 import Intake
 import Prompts
 import Store
+import Configuration
 
 // The digests of a deployment (SkavBot.docc/Digests.md): the builders the engine (`sammanfattning`) and the scheduler
 // (`digest.schedule`) call, in the organisation's language, split for the server's size limit.

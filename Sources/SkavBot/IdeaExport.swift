@@ -4,6 +4,7 @@ import Foundation
 import Intake
 import Prompts
 import Store
+import Configuration
 
 /// `skav ideas export`: every submitted idea as CSV or JSON.
 public enum IdeaExport {

@@ -5,6 +5,7 @@ import Intake
 import Logging
 import Prompts
 import Store
+import Configuration
 
 /// `skav nudges simulate`: a small organisation's month of nudges, run with a mock clock on an in-memory
 /// store (<doc:Nudges>). The organisation and its activity are fixed; the calendar and `nudges.*` come

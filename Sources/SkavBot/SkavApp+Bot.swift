@@ -10,6 +10,7 @@ import ServiceLifecycle
 import Synchronization
 import Prompts
 import Store
+import Configuration
 
 extension SkavApp {
     /// Runs the bot until SIGTERM or SIGINT: the sync loop and the outbox sender under one service group.

@@ -6,6 +6,7 @@ import Intake
 import Logging
 import Prompts
 import Store
+import Configuration
 
 /// Builds the parts from a config and runs them: the terminal conversation, the bot, the checks.
 public enum SkavApp {

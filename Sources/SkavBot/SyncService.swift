@@ -6,6 +6,7 @@ import Logging
 import ServiceLifecycle
 import Prompts
 import Store
+import Configuration
 
 /// The receive loop: long-poll the server, commit each batch in one transaction, wake the sender.
 /// Network trouble and server errors are retried with capped exponential backoff and jitter; invalid

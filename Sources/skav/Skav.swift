@@ -8,6 +8,7 @@ import Logging
 import SkavBot
 import Prompts
 import Store
+import Configuration
 
 @main
 struct Skav: AsyncParsableCommand {

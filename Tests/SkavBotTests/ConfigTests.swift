@@ -6,6 +6,7 @@ import Prompts
 import Store
 
 @testable import SkavBot
+@testable import Configuration
 
 @Suite struct ConfigTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

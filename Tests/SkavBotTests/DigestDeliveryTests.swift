@@ -8,6 +8,7 @@ import Prompts
 import Store
 
 @testable import SkavBot
+import Configuration
 
 /// Scheduled digests (SkavBot.docc/Digests.md): on the working calendar, each period exactly once, across restarts.
 @Suite struct DigestDeliveryTests {

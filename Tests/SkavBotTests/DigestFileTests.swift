@@ -7,6 +7,7 @@ import Prompts
 @testable import Store
 
 @testable import SkavBot
+import Configuration
 
 /// A digest whose lists are cut sends the full lists after its messages, as a CSV file, where the server
 /// takes files; elsewhere (and when nothing is cut) there is no file and the text does not mention one.

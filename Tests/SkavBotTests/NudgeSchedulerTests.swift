@@ -7,6 +7,7 @@ import Prompts
 @testable import Store
 
 @testable import SkavBot
+@testable import Configuration
 
 /// A moment on the Stockholm wall clock.
 func stockholm(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int = 0) -> Date {
@@ -324,7 +325,7 @@ func stockholm(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int
         // The example documents every key.
         let example = try String(
             contentsOf: ConfigTests.root.appendingPathComponent("config/skav.example.yaml"), encoding: .utf8)
-        for key in NudgeConfig.spanKeys + ["weekly_checkin", "max_voluntary_per_day"] {
+        for key in NudgeSettings.spanKeys + ["weekly_checkin", "max_voluntary_per_day"] {
             #expect(example.contains("  \(key):"), "\(key)")
         }
         #expect(try SkavConfig.load(file: ConfigTests.root.appendingPathComponent("config/skav.example.yaml").path).nudges

@@ -10,6 +10,7 @@ import Prompts
 @testable import Store
 
 @testable import SkavBot
+import Configuration
 
 /// What stays behind in the database and the logs (issue 11.4 and 11.5): a sent message's text goes when
 /// it is sent, and after `glöm mig` the person's raw id is in no table, no body and no later log line.

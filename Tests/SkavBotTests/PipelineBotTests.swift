@@ -7,6 +7,7 @@ import Prompts
 import Store
 
 @testable import SkavBot
+import Configuration
 
 @Suite struct PipelineBotTests {
     let anna = UserID("@anna:kommun.se")

@@ -7,6 +7,7 @@ import Prompts
 import Store
 
 @testable import SkavBot
+import Configuration
 
 /// `mina data`, `glöm mig`, the audit log and retention, through the engine on a database file
 /// (SkavBot.docc/Privacy.md).

@@ -4,6 +4,7 @@ import Foundation
 import MatrixChat
 import Masking
 import SkavBot
+import Configuration
 
 extension FuzzTarget {
     /// The personal-data scanner on any text: findings in order, inside the text, never overlapping, and

@@ -1,51 +1,47 @@
-import Foundation
 import Intake
 import Yams
-import Prompts
-import Store
 
 /// The `nudges` section of the config (<doc:Nudges>). Spans are of working time: `d` is working days,
 /// `h`/`m`/`s` working hours, minutes and seconds.
-enum NudgeConfig {
+extension NudgeSettings: ConfigSection {
+    static let section = "nudges"
+    static let keys = Set(spanKeys + ["weekly_checkin", "max_voluntary_per_day"])
     static let spanKeys = [
         "draft_reminder_after", "draft_park_after", "guide_followup_after", "guide_escalate_after", "stale_stage_after",
     ]
 
-    static func parse(_ node: Node, reader: ConfigReader) throws(ConfigError) -> NudgeSettings {
-        var settings = NudgeSettings()
-        let map = try reader.mapping(node, key: "nudges")
-        try reader.onlyKeys(map, at: "nudges", allowed: Set(spanKeys + ["weekly_checkin", "max_voluntary_per_day"]))
-        for name in spanKeys {
+    init(_ map: [String: Node], node: Node, reader: ConfigReader) throws(ConfigError) {
+        self.init()
+        for name in Self.spanKeys {
             guard let value = map[name] else { continue }
             let key = "nudges.\(name)"
             let text = try reader.string(value, key: key).trimmingCharacters(in: .whitespaces).lowercased()
-            guard let span = parseSpan(text) else {
+            guard let span = Self.parseSpan(text) else {
                 throw reader.error(
                     key, "must be a span of working time such as 90s, 30m, 2h or 5d (working days), not '\(text)'", value)
             }
             switch name {
-            case "draft_reminder_after": settings.draftReminderAfter = span
-            case "draft_park_after": settings.draftParkAfter = span
-            case "guide_followup_after": settings.guideFollowupAfter = span
-            case "guide_escalate_after": settings.guideEscalateAfter = span
-            default: settings.staleStageAfter = span
+            case "draft_reminder_after": self.draftReminderAfter = span
+            case "draft_park_after": self.draftParkAfter = span
+            case "guide_followup_after": self.guideFollowupAfter = span
+            case "guide_escalate_after": self.guideEscalateAfter = span
+            default: self.staleStageAfter = span
             }
         }
         if let value = map["weekly_checkin"] {
             let key = "nudges.weekly_checkin"
             let text = try reader.string(value, key: key).trimmingCharacters(in: .whitespaces).lowercased()
-            guard let slot = parseSlot(text) else {
+            guard let slot = Self.parseSlot(text) else {
                 throw reader.error(key, "must be a day and a time such as 'thu 14:30', not '\(text)'", value)
             }
-            settings.weeklyCheckin = slot
+            self.weeklyCheckin = slot
         }
         if let value = map["max_voluntary_per_day"] {
             let key = "nudges.max_voluntary_per_day"
             let count = try reader.int(value, key: key)
             guard (1...10).contains(count) else { throw reader.error(key, "must be between 1 and 10", value) }
-            settings.maxVoluntaryPerDay = count
+            self.maxVoluntaryPerDay = count
         }
-        return settings
     }
 
     /// `5d` → 5 working days; `2h`, `30m`, `90s` → working time. Zero is refused.

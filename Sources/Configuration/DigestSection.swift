@@ -1,8 +1,5 @@
-import Foundation
-import Intake
+public import Intake
 import Yams
-import Prompts
-import Store
 
 /// The `digest` section of the config (<doc:Digests>).
 public struct DigestSettings: Sendable, Equatable {
@@ -14,25 +11,25 @@ public struct DigestSettings: Sendable, Equatable {
     public init() {}
 }
 
-enum DigestConfig {
-    static func parse(_ node: Node, reader: ConfigReader) throws(ConfigError) -> DigestSettings {
-        var settings = DigestSettings()
-        let map = try reader.mapping(node, key: "digest")
-        try reader.onlyKeys(map, at: "digest", allowed: ["schedule", "guides"])
+extension DigestSettings: ConfigSection {
+    static let section = "digest"
+    static let keys: Set<String> = ["schedule", "guides"]
+
+    init(_ map: [String: Node], node: Node, reader: ConfigReader) throws(ConfigError) {
+        self.init()
         if let value = map["schedule"] {
             let key = "digest.schedule"
             let text = try reader.string(value, key: key).trimmingCharacters(in: .whitespaces).lowercased()
-            guard let schedule = parseSchedule(text) else {
+            guard let schedule = Self.parseSchedule(text) else {
                 throw reader.error(
                     key, "must be a weekday and a time ('mon 09:00'), 'daily 08:30', 'every 2h' or 'off', not '\(text)'",
                     value)
             }
-            settings.schedule = schedule
+            self.schedule = schedule
         }
         if let value = map["guides"] {
-            settings.guides = try reader.bool(value, key: "digest.guides")
+            self.guides = try reader.bool(value, key: "digest.guides")
         }
-        return settings
     }
 
     /// `mon 09:00`, `daily 08:30`, `every 90s` (at least 10 s), `off`.
@@ -51,7 +48,7 @@ enum DigestConfig {
             else { return nil }
             return .every(duration)
         default:
-            return NudgeConfig.parseSlot(text).map(DigestSchedule.weekly)
+            return NudgeSettings.parseSlot(text).map(DigestSchedule.weekly)
         }
     }
 }

@@ -1,8 +1,6 @@
 import Foundation
-import Intake
+public import Intake
 import Yams
-import Prompts
-import Store
 
 /// The `calendar` section of the config: when nudges may be sent (<doc:Nudges>).
 public struct CalendarSettings: Sendable, Equatable {
@@ -13,11 +11,14 @@ public struct CalendarSettings: Sendable, Equatable {
 
     public init() {}
 
-    static func parse(_ node: Node, reader: ConfigReader) throws(ConfigError) -> CalendarSettings {
-        var settings = CalendarSettings()
-        let map = try reader.mapping(node, key: "calendar")
-        try reader.onlyKeys(
-            map, at: "calendar", allowed: ["working_hours", "working_days", "public_holidays", "extra_days_off"])
+}
+
+extension CalendarSettings: ConfigSection {
+    static let section = "calendar"
+    static let keys: Set<String> = ["working_hours", "working_days", "public_holidays", "extra_days_off"]
+
+    init(_ map: [String: Node], node: Node, reader: ConfigReader) throws(ConfigError) {
+        self.init()
 
         if let node = map["working_hours"] {
             let key = "calendar.working_hours"
@@ -33,7 +34,7 @@ public struct CalendarSettings: Sendable, Equatable {
             guard let hours = WorkingCalendar.WorkingHours(text) else {
                 throw reader.error(key, "the end must be after the start, not '\(text)'", node)
             }
-            settings.workingHours = hours
+            workingHours = hours
         }
 
         if let node = map["working_days"] {
@@ -48,7 +49,7 @@ public struct CalendarSettings: Sendable, Equatable {
             }
             if names.isEmpty { throw reader.error(key, "must list at least one day, e.g. [mon, tue, wed, thu, fri]", node) }
             if Set(names).count != names.count { throw reader.error(key, "a day is listed twice", node) }
-            settings.workingDays = Set(names)
+            workingDays = Set(names)
         }
 
         if let node = map["public_holidays"] {
@@ -57,7 +58,7 @@ public struct CalendarSettings: Sendable, Equatable {
             guard let parsed = WorkingCalendar.PublicHolidays(rawValue: value.lowercased()) else {
                 throw reader.error(key, "must be sweden or none, not '\(value)'", node)
             }
-            settings.publicHolidays = parsed
+            publicHolidays = parsed
         }
 
         if let node = map["extra_days_off"] {
@@ -70,9 +71,8 @@ public struct CalendarSettings: Sendable, Equatable {
                 return day
             }
             if Set(days).count != days.count { throw reader.error(key, "a date is listed twice", node) }
-            settings.extraDaysOff = Set(days)
+            extraDaysOff = Set(days)
         }
-        return settings
     }
 }
 
