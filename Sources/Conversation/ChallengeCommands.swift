@@ -119,12 +119,12 @@ extension Turn {
         if running.isEmpty {
             parts.append(t(.challengeNoneRunning))
         } else {
-            var lines = [t(.challengeListTitle, ["count": "\(running.count)"])]
+            var lines = [t(.challengeListTitle, [.count: "\(running.count)"])]
             for campaign in running {
                 lines.append(
                     t(.challengeListLine, [
-                        "challenge": "\(campaign.number)", "title": campaign.title,
-                        "deadline": campaign.deadline.description,
+                        .challenge: "\(campaign.number)", .title: campaign.title,
+                        .deadline: campaign.deadline.description,
                     ]))
             }
             parts.append(Self.lines(lines))
@@ -138,23 +138,23 @@ extension Turn {
 
     private mutating func showCampaign(_ number: Int, text: String?) throws {
         guard let campaign = try context.reader.campaign(number: number) else {
-            return reply(t(.challengeNotFound, ["challenge": "\(number)"]))
+            return reply(t(.challengeNotFound, [.challenge: "\(number)"]))
         }
         if let text, !text.isEmpty {
             guard campaign.isRunning(on: today) else {
-                return reply(t(.challengeNotRunning, ["challenge": "\(number)", "title": campaign.title]))
+                return reply(t(.challengeNotRunning, [.challenge: "\(number)", .title: campaign.title]))
             }
             return try startDraft(text, campaign: campaign)
         }
         var lines = [
-            t(.challengeCardTitle, ["challenge": "\(number)", "title": campaign.title]),
-            t(.challengeCardQuestion, ["question": campaign.question]),
-            t(.challengeCardDeadline, ["deadline": campaign.deadline.description]),
+            t(.challengeCardTitle, [.challenge: "\(number)", .title: campaign.title]),
+            t(.challengeCardQuestion, [.question: campaign.question]),
+            t(.challengeCardDeadline, [.deadline: campaign.deadline.description]),
         ]
         if campaign.isRunning(on: today) {
-            lines.append(t(.challengeCardHint, ["challenge": "\(number)"]))
+            lines.append(t(.challengeCardHint, [.challenge: "\(number)"]))
         } else {
-            lines.append(t(.challengeNotRunning, ["challenge": "\(number)", "title": campaign.title]))
+            lines.append(t(.challengeNotRunning, [.challenge: "\(number)", .title: campaign.title]))
         }
         reply(Self.lines(lines))
     }
@@ -172,18 +172,18 @@ extension Turn {
         }
         let title = parts[0], question = parts[1]
         guard title.count <= Self.campaignTitleLimit else {
-            return reply(t(.challengeTitleTooLong, ["limit": "\(Self.campaignTitleLimit)"]))
+            return reply(t(.challengeTitleTooLong, [.limit: "\(Self.campaignTitleLimit)"]))
         }
         guard let deadline = CivilDate(iso: parts[2]) else {
-            return reply(t(.challengeDeadlineInvalid, ["text": parts[2]]))
+            return reply(t(.challengeDeadlineInvalid, [.text: parts[2]]))
         }
-        guard deadline >= today else { return reply(t(.challengeDeadlinePassed, ["deadline": deadline.description])) }
+        guard deadline >= today else { return reply(t(.challengeDeadlinePassed, [.deadline: deadline.description])) }
         let number = try context.reader.nextCampaignNumber()
         let campaign = Campaign(
             number: number, title: title, question: question, deadline: deadline, openedBy: person.id, openedAt: now)
         effects.append(.saveCampaign(campaign))
-        let values = [
-            "challenge": "\(number)", "title": title, "question": question, "deadline": deadline.description,
+        let values: [Placeholder: String] = [
+            .challenge: "\(number)", .title: title, .question: question, .deadline: deadline.description,
         ]
         if config.sharedRoom {
             effects.append(.announce(campaign: number, to: nil, t(.challengeAnnouncement, in: config.defaultLanguage, values)))
@@ -199,7 +199,7 @@ extension Turn {
             .paragraphs([
                 t(.challengeOpened, values),
                 where_,
-                t(.challengeOpenedFollowers, ["count": "\(told)"]),
+                t(.challengeOpenedFollowers, [.count: "\(told)"]),
             ]))
     }
 
@@ -207,9 +207,9 @@ extension Turn {
 
     private mutating func closeCampaign(_ number: Int) throws {
         guard var campaign = try context.reader.campaign(number: number) else {
-            return reply(t(.challengeNotFound, ["challenge": "\(number)"]))
+            return reply(t(.challengeNotFound, [.challenge: "\(number)"]))
         }
-        guard !campaign.isClosed else { return reply(t(.challengeAlreadyClosed, ["challenge": "\(number)"])) }
+        guard !campaign.isClosed else { return reply(t(.challengeAlreadyClosed, [.challenge: "\(number)"])) }
         campaign.closedAt = now
         campaign.closedBy = person.id
         effects.append(.saveCampaign(campaign))
@@ -217,7 +217,7 @@ extension Turn {
         effects.append(.post(.coordinators, try campaignSummary(campaign, ideas: ideas, language: config.defaultLanguage)))
         reply(
             t(config.coordinatorsRoom ? .challengeClosedToRoom : .challengeClosedToCoordinators, [
-                "challenge": "\(number)", "title": campaign.title, "count": "\(ideas.count)",
+                .challenge: "\(number)", .title: campaign.title, .count: "\(ideas.count)",
             ]))
         // Everyone who took part hears that it closed, with thanks.
         var thanked = Set<UserID>()
@@ -226,7 +226,7 @@ extension Turn {
             notify(
                 idea.author,
                 t(.challengeClosedThanks, in: try language(of: idea.author), [
-                    "challenge": "\(number)", "title": campaign.title,
+                    .challenge: "\(number)", .title: campaign.title,
                 ]))
         }
     }
@@ -234,20 +234,20 @@ extension Turn {
     /// The summary of a closed challenge for the coordinators: its question, how many ideas, per stage, and each idea.
     func campaignSummary(_ campaign: Campaign, ideas: [Idea], language: Language) throws -> RichText {
         var head = [
-            t(.challengeSummaryTitle, in: language, ["challenge": "\(campaign.number)", "title": campaign.title]),
-            t(.challengeCardQuestion, in: language, ["question": campaign.question]),
+            t(.challengeSummaryTitle, in: language, [.challenge: "\(campaign.number)", .title: campaign.title]),
+            t(.challengeCardQuestion, in: language, [.question: campaign.question]),
             t(.challengeSummaryPeriod, in: language, [
-                "opened": "\(CivilDate(campaign.openedAt, in: config.timeZone))", "deadline": campaign.deadline.description,
+                .opened: "\(CivilDate(campaign.openedAt, in: config.timeZone))", .deadline: campaign.deadline.description,
             ]),
             t(.challengeSummaryCount, in: language, [
-                "count": "\(ideas.count)", "people": "\(Set(ideas.map(\.author)).count)",
+                .count: "\(ideas.count)", .people: "\(Set(ideas.map(\.author)).count)",
             ]),
         ]
         if ideas.isEmpty { return Self.lines(head) }
         let stages = IdeaStage.allCases.filter { stage in ideas.contains { $0.stage == stage } }
         head.append(
             t(.challengeSummaryStages, in: language, [
-                "stages": stages.map { stage in
+                .stages: stages.map { stage in
                     "\(t(PromptKey.stage(stage), in: language).plainText) \(ideas.filter { $0.stage == stage }.count)"
                 }.joined(separator: ", ")
             ]))
@@ -255,9 +255,9 @@ extension Turn {
         for idea in ideas {
             lines.append(
                 t(.challengeSummaryLine, in: language, [
-                    "number": "\(idea.number)", "title": idea.title,
-                    "unit": idea.unit ?? t(.pipelineNoUnit, in: language).plainText,
-                    "stage": t(PromptKey.stage(idea.stage), in: language).plainText,
+                    .number: "\(idea.number)", .title: idea.title,
+                    .unit: idea.unit ?? t(.pipelineNoUnit, in: language).plainText,
+                    .stage: t(PromptKey.stage(idea.stage), in: language).plainText,
                 ]))
         }
         return .paragraphs([Self.lines(head), Self.lines(lines)])
@@ -267,30 +267,30 @@ extension Turn {
 
     private mutating func askLift(_ number: Int) throws {
         guard let idea = try context.reader.idea(number: number), idea.stage != .utkast else {
-            return reply(t(.pipelineNotYours, ["number": "\(number)"]))
+            return reply(t(.pipelineNotYours, [.number: "\(number)"]))
         }
         guard config.sharedRoom else { return reply(t(.liftNoSharedRoom)) }
         guard !Pseudonym.isPseudonym(idea.author.rawValue) else {
-            return reply(t(.liftUnreachable, ["number": "\(number)"]))
+            return reply(t(.liftUnreachable, [.number: "\(number)"]))
         }
         if let existing = try context.reader.liftRequest(idea: number) {
             switch existing.answer {
-            case nil: return reply(t(.liftPending, ["number": "\(number)"]))
-            case .yes?, .anonymous?: return reply(t(.liftAlready, ["number": "\(number)"]))
-            case .no?: return reply(t(.liftDeclinedBefore, ["number": "\(number)"]))
+            case nil: return reply(t(.liftPending, [.number: "\(number)"]))
+            case .yes?, .anonymous?: return reply(t(.liftAlready, [.number: "\(number)"]))
+            case .no?: return reply(t(.liftDeclinedBefore, [.number: "\(number)"]))
             }
         }
         effects.append(.saveLift(LiftRequest(ideaNumber: number, askedBy: person.id, askedAt: now)))
         effects.append(.audit(ideaNumber: number, action: .changed, detail: "lift asked"))
         if idea.author == person.id {
             // A coordinator lifting their own idea answers the question at once, below.
-            reply(t(.liftAskedSelf, ["number": "\(number)"]))
+            reply(t(.liftAskedSelf, [.number: "\(number)"]))
         } else {
-            reply(t(.liftAsked, ["number": "\(number)", "title": idea.title]))
+            reply(t(.liftAsked, [.number: "\(number)", .title: idea.title]))
         }
         notify(
             idea.author,
-            t(.liftQuestion, in: try language(of: idea.author), ["number": "\(number)", "title": idea.title]))
+            t(.liftQuestion, in: try language(of: idea.author), [.number: "\(number)", .title: idea.title]))
     }
 
     /// The idea-giver's answer to a consent question; false when `text` is not one (then it is handled as usual).
@@ -306,7 +306,7 @@ extension Turn {
             case .idle: break
             case .reviewing, .asking, .editing, .askingUnit: return false
             }
-            reply(t(.liftWhich, ["numbers": pending.map { "\($0.ideaNumber)" }.joined(separator: ", ")]))
+            reply(t(.liftWhich, [.numbers: pending.map { "\($0.ideaNumber)" }.joined(separator: ", ")]))
             return true
         }
         guard let request = pending.first(where: { $0.ideaNumber == number }) else { return false }
@@ -316,7 +316,7 @@ extension Turn {
         answered.answeredAt = now
         effects.append(.saveLift(answered))
         effects.append(.audit(ideaNumber: idea.number, action: .changed, detail: "lift \(answer.rawValue)"))
-        let values = ["number": "\(idea.number)", "title": idea.title]
+        let values: [Placeholder: String] = [.number: "\(idea.number)", .title: idea.title]
         let coordinatorLanguage = try language(of: request.askedBy)
         switch answer {
         case .yes, .anonymous:
@@ -338,13 +338,13 @@ extension Turn {
     private func goodExample(_ idea: Idea, named: Bool) -> RichText {
         let language = config.defaultLanguage
         var lines = [
-            t(.liftExampleTitle, in: language, ["number": "\(idea.number)", "title": idea.title]),
-            t(.liftExampleProblem, in: language, ["text": Self.excerpt(idea.problem, limit: 400)]),
+            t(.liftExampleTitle, in: language, [.number: "\(idea.number)", .title: idea.title]),
+            t(.liftExampleProblem, in: language, [.text: Self.excerpt(idea.problem, limit: 400)]),
         ]
-        if let solution = idea.solution { lines.append(t(.liftExampleSolution, in: language, ["text": Self.excerpt(solution, limit: 400)])) }
-        lines.append(t(.liftExampleStage, in: language, ["stage": t(PromptKey.stage(idea.stage), in: language).plainText]))
+        if let solution = idea.solution { lines.append(t(.liftExampleSolution, in: language, [.text: Self.excerpt(solution, limit: 400)])) }
+        lines.append(t(.liftExampleStage, in: language, [.stage: t(PromptKey.stage(idea.stage), in: language).plainText]))
         let thanks = named
-            ? t(.liftExampleThanksNamed, in: language, ["user": idea.author.rawValue])
+            ? t(.liftExampleThanksNamed, in: language, [.user: idea.author.rawValue])
             : t(.liftExampleThanksAnonymous, in: language)
         return .paragraphs([Self.lines(lines), thanks])
     }

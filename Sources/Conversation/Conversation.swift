@@ -148,7 +148,7 @@ struct Turn {
         let limit = config.maxMessageLength
         // Characters, plus a bound on scalars so a pile of combining marks cannot pass as one character.
         if raw.count > limit || raw.unicodeScalars.count > limit * 4 {
-            reply(t(.tooLong, ["limit": "\(limit)"]))
+            reply(t(.tooLong, [.limit: "\(limit)"]))
             return
         }
         let text = Sanitize.clean(raw)
@@ -167,7 +167,7 @@ struct Turn {
             // A reply to a challenge's announcement is an idea for that challenge.
             guard let campaign = try context.reader.campaign(number: number), campaign.isRunning(on: today) else {
                 let title = try context.reader.campaign(number: number)?.title ?? "#\(number)"
-                reply(t(.challengeNotRunning, ["challenge": "\(number)", "title": title]))
+                reply(t(.challengeNotRunning, [.challenge: "\(number)", .title: title]))
                 return try startDraft(text)
             }
             try startDraft(text, campaign: campaign)
@@ -209,7 +209,7 @@ struct Turn {
             event(idea.number, .deleted, from: .utkast)
             session.close()
             draft = nil
-            reply(t(.cancelDone, ["number": "\(idea.number)"]))
+            reply(t(.cancelDone, [.number: "\(idea.number)"]))
         case .undo:
             try undo()
         case .skip:
@@ -217,7 +217,7 @@ struct Turn {
         case .edit(let number):
             guard draft != nil else { return reply(t(.draftNone)) }
             guard let part = ConversationSession.Part(rawValue: number), part != .challenge || hasChallenges else {
-                return reply(t(.editInvalid, ["max": "\(maxPart.rawValue)"]))
+                return reply(t(.editInvalid, [.max: "\(maxPart.rawValue)"]))
             }
             session.phase = .editing(part)
             reply(question(part))
@@ -268,7 +268,7 @@ struct Turn {
         var parts: [RichText] = []
         if let open = draft {
             event(open.number, .parked, from: .utkast, to: .utkast)
-            parts.append(t(.draftParked, ["number": "\(open.number)"]))
+            parts.append(t(.draftParked, [.number: "\(open.number)"]))
         }
         let number = try context.reader.nextIdeaNumber()
         let idea = Idea(
@@ -279,9 +279,9 @@ struct Turn {
         event(number, .created, to: .utkast)
         session = ConversationSession(phase: .asking(.benefits), draftNumber: number)
         if let campaign {
-            parts.append(t(.challengeDraftSaved, ["number": "\(number)", "title": campaign.title]))
+            parts.append(t(.challengeDraftSaved, [.number: "\(number)", .title: campaign.title]))
         } else {
-            parts.append(t(.draftSaved, ["number": "\(number)"]))
+            parts.append(t(.draftSaved, [.number: "\(number)"]))
         }
         parts.append(question(.benefits))
         reply(.paragraphs(parts))
@@ -290,9 +290,9 @@ struct Turn {
     private mutating func answer(_ text: String) throws {
         switch session.phase {
         case .idle:
-            if let idea = draft { reply(t(.reviewHint, ["number": "\(idea.number)"])) } else { try startDraft(text) }
+            if let idea = draft { reply(t(.reviewHint, [.number: "\(idea.number)"])) } else { try startDraft(text) }
         case .reviewing:
-            reply(t(.reviewHint, ["number": "\(draft?.number ?? 0)"]))
+            reply(t(.reviewHint, [.number: "\(draft?.number ?? 0)"]))
         case .asking(let part), .editing(let part):
             try answer(part, text)
         case .askingUnit:
@@ -396,8 +396,8 @@ struct Turn {
         event(idea.number, .submitted, from: .utkast, to: .inkommen)
         session.close()
         draft = nil
-        let thanks = context.prompts.variant(.submitThanks, language, seed: idea.number, ["number": "\(idea.number)"])
-        let next = unit.map { t(.submitNextUnit, ["unit": $0]) } ?? t(.submitNextNoUnit)
+        let thanks = context.prompts.variant(.submitThanks, language, seed: idea.number, [.number: "\(idea.number)"])
+        let next = unit.map { t(.submitNextUnit, [.unit: $0]) } ?? t(.submitNextNoUnit)
         var parts = [thanks]
         if let milestone = submitMilestone(count: try submittedCount(including: idea.number)) { parts.append(milestone) }
         parts.append(next)
@@ -424,15 +424,15 @@ struct Turn {
         let ideas = try context.reader.ideas(author: person.id)
         guard !ideas.isEmpty else { return reply(t(.myIdeasNone)) }
         let shown = ideas.prefix(10)
-        var text = t(.myIdeasTitle, ["count": "\(ideas.count)"])
+        var text = t(.myIdeasTitle, [.count: "\(ideas.count)"])
         for idea in shown {
             text.spans.append(.lineBreak)
             text.append(
-                t(.myIdeasLine, ["number": "\(idea.number)", "title": idea.title, "stage": stageName(idea.stage)]))
+                t(.myIdeasLine, [.number: "\(idea.number)", .title: idea.title, .stage: stageName(idea.stage)]))
         }
         if ideas.count > shown.count {
             text.spans.append(.lineBreak)
-            text.append(t(.myIdeasMore, ["count": "\(ideas.count - shown.count)"]))
+            text.append(t(.myIdeasMore, [.count: "\(ideas.count - shown.count)"]))
         }
         reply(.paragraphs([text, t(.myIdeasHint)]))
     }
@@ -445,12 +445,12 @@ struct Turn {
             return try showIdeaToStaff(idea)
         }
         guard let idea = try context.reader.idea(number: number), idea.author == person.id else {
-            return reply(t(.ideaNotFound, ["number": "\(number)"]))
+            return reply(t(.ideaNotFound, [.number: "\(number)"]))
         }
         effects.append(.audit(ideaNumber: number, action: .read, detail: "idé \(number)"))
         var parts = [card(idea)]
         if idea.stage == .utkast && idea.number != draft?.number {
-            parts.append(t(.ideaResumeHint, ["number": "\(idea.number)"]))
+            parts.append(t(.ideaResumeHint, [.number: "\(idea.number)"]))
         }
         reply(.paragraphs(parts))
     }
@@ -458,12 +458,12 @@ struct Turn {
     private mutating func resume(_ number: Int) throws {
         guard let idea = try context.reader.idea(number: number), idea.author == person.id, idea.stage == .utkast
         else {
-            return reply(t(.draftNotResumable, ["number": "\(number)"]))
+            return reply(t(.draftNotResumable, [.number: "\(number)"]))
         }
         var parts: [RichText] = []
         if let open = draft, open.number != number {
             event(open.number, .parked, from: .utkast, to: .utkast)
-            parts.append(t(.draftParked, ["number": "\(open.number)"]))
+            parts.append(t(.draftParked, [.number: "\(open.number)"]))
         }
         if draft?.number != number {
             session = ConversationSession(phase: .reviewing, draftNumber: number)
@@ -471,14 +471,14 @@ struct Turn {
             session.phase = .reviewing
         }
         draft = idea
-        parts.append(t(.draftResumed, ["number": "\(number)"]))
+        parts.append(t(.draftResumed, [.number: "\(number)"]))
         parts.append(summary(idea, actions: true))
         reply(.paragraphs(parts))
     }
 
     // MARK: Texts
 
-    func t(_ key: PromptKey, _ values: [String: String] = [:]) -> RichText {
+    func t(_ key: PromptKey, _ values: [Placeholder: String] = [:]) -> RichText {
         context.prompts.text(key, language, values)
     }
 
@@ -517,21 +517,16 @@ struct Turn {
         var text = RichText()
         for (offset, item) in items.enumerated() {
             text.spans.append(.lineBreak)
-            text.append(t(.listLine, ["index": "\(offset + 1)", "text": item]))
+            text.append(t(.listLine, [.index: "\(offset + 1)", .text: item]))
         }
         return text
     }
 
     func stageName(_ stage: IdeaStage) -> String { t(PromptKey.stage(stage)).plainText }
 
+    /// A benefit choice by its display name, or the idea-giver's own words.
     private func benefitsName(_ value: String) -> String {
-        switch value {
-        case "residents": t(.benefitsResidents).plainText
-        case "colleagues": t(.benefitsColleagues).plainText
-        case "businesses": t(.benefitsBusinesses).plainText
-        case "other": t(.benefitsOther).plainText
-        default: value
-        }
+        BenefitChoice(rawValue: value).map { t(.benefit($0)).plainText } ?? value
     }
 
     func challengeName(_ key: String) -> String {
@@ -542,13 +537,13 @@ struct Turn {
     private func summary(_ idea: Idea, actions: Bool) -> RichText {
         let empty = t(.summaryEmpty).plainText
         var lines = [
-            t(.summaryTitle, ["number": "\(idea.number)"]),
-            t(.summaryProblem, ["text": idea.problem]),
-            t(.summaryBenefits, ["text": idea.benefits.map(benefitsName) ?? empty]),
-            t(.summarySolution, ["text": idea.solution ?? empty]),
+            t(.summaryTitle, [.number: "\(idea.number)"]),
+            t(.summaryProblem, [.text: idea.problem]),
+            t(.summaryBenefits, [.text: idea.benefits.map(benefitsName) ?? empty]),
+            t(.summarySolution, [.text: idea.solution ?? empty]),
         ]
         if hasChallenges || idea.campaign != nil {
-            lines.append(t(.summaryChallenge, ["text": challengeText(of: idea) ?? empty]))
+            lines.append(t(.summaryChallenge, [.text: challengeText(of: idea) ?? empty]))
         }
         var text = Self.lines(lines)
         if actions { text = .paragraphs([text, t(.summaryActions)]) }
@@ -558,14 +553,14 @@ struct Turn {
     /// One idea, for `idé N`.
     func card(_ idea: Idea) -> RichText {
         var lines = [
-            t(.ideaTitle, ["number": "\(idea.number)", "title": idea.title]),
-            t(.ideaStage, ["text": stageName(idea.stage)]),
-            t(.ideaProblem, ["text": idea.problem]),
+            t(.ideaTitle, [.number: "\(idea.number)", .title: idea.title]),
+            t(.ideaStage, [.text: stageName(idea.stage)]),
+            t(.ideaProblem, [.text: idea.problem]),
         ]
-        if let benefits = idea.benefits { lines.append(t(.ideaBenefits, ["text": benefitsName(benefits)])) }
-        if let solution = idea.solution { lines.append(t(.ideaSolution, ["text": solution])) }
-        if let challenge = challengeText(of: idea) { lines.append(t(.ideaChallenge, ["text": challenge])) }
-        if let unit = idea.unit { lines.append(t(.ideaUnit, ["text": unit])) }
+        if let benefits = idea.benefits { lines.append(t(.ideaBenefits, [.text: benefitsName(benefits)])) }
+        if let solution = idea.solution { lines.append(t(.ideaSolution, [.text: solution])) }
+        if let challenge = challengeText(of: idea) { lines.append(t(.ideaChallenge, [.text: challenge])) }
+        if let unit = idea.unit { lines.append(t(.ideaUnit, [.text: unit])) }
         return Self.lines(lines)
     }
 

@@ -96,7 +96,7 @@ extension Turn {
             effects.append(.replyFile(t(.myDataFile), file))
         } else {
             let parts = MessageSplitter.split(json)
-            reply(t(.myDataIntro, ["count": "\(parts.count)"]))
+            reply(t(.myDataIntro, [.count: "\(parts.count)"]))
             for part in parts { reply(RichText(plain: part)) }
         }
         effects.append(.audit(ideaNumber: nil, action: .exported, detail: "mina data"))
@@ -108,7 +108,7 @@ extension Turn {
         let ideas = try context.reader.ideas(author: person.id)
         let drafts = ideas.filter { $0.stage == .utkast }.count
         session.forgetAskedAt = now
-        reply(t(.forgetConfirm, ["drafts": "\(drafts)", "ideas": "\(ideas.count - drafts)"]))
+        reply(t(.forgetConfirm, [.drafts: "\(drafts)", .ideas: "\(ideas.count - drafts)"]))
     }
 
     /// The message after `glöm mig`: a yes forgets, a no cancels; anything else cancels and is then
@@ -124,7 +124,7 @@ extension Turn {
             effects.append(.forgetPerson(person.id))
             session = ConversationSession()
             draft = nil
-            reply(t(.forgetDone, ["drafts": "\(drafts)", "ideas": "\(ideas.count - drafts)"]))
+            reply(t(.forgetDone, [.drafts: "\(drafts)", .ideas: "\(ideas.count - drafts)"]))
             return true
         }
         reply(t(.forgetCancelled))

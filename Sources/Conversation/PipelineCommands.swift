@@ -66,11 +66,11 @@ public enum PipelineNotice {
     public static func stageChange(
         idea: Idea, to stage: IdeaStage, comment: String?, language: Language, prompts: PromptCatalog
     ) -> RichText {
-        var values = ["number": "\(idea.number)", "title": idea.title]
-        if stage == .avslutad { values["lesson"] = comment ?? "" }
+        var values: [Placeholder: String] = [.number: "\(idea.number)", .title: idea.title]
+        if stage == .avslutad { values[.lesson] = comment ?? "" }
         var parts = [prompts.text(PromptKey.stageNotice(stage), language, values)]
         if stage != .avslutad, let comment, !comment.isEmpty {
-            parts.append(prompts.text(.noticeComment, language, ["comment": comment]))
+            parts.append(prompts.text(.noticeComment, language, [.comment: comment]))
         }
         return .paragraphs(parts)
     }
@@ -80,7 +80,7 @@ extension Turn {
     private var roles: Roles { config.roles }
 
     /// A text in someone else's language.
-    func t(_ key: PromptKey, in language: Language, _ values: [String: String] = [:]) -> RichText {
+    func t(_ key: PromptKey, in language: Language, _ values: [Placeholder: String] = [:]) -> RichText {
         context.prompts.text(key, language, values)
     }
 
@@ -141,57 +141,57 @@ extension Turn {
             ($0.submittedAt ?? $0.createdAt, $0.number) < ($1.submittedAt ?? $1.createdAt, $1.number)
         }
         let shown = sorted.prefix(15)
-        var lines = [t(.pipelineInboxTitle, ["count": "\(sorted.count)"])]
+        var lines = [t(.pipelineInboxTitle, [.count: "\(sorted.count)"])]
         for idea in shown {
             lines.append(
                 t(.pipelineInboxLine, [
-                    "number": "\(idea.number)", "title": idea.title, "stage": stageName(idea.stage),
-                    "unit": idea.unit ?? t(.pipelineNoUnit).plainText,
-                    "days": "\(days(since: idea.submittedAt ?? idea.createdAt))",
-                    "guide": idea.guide?.rawValue ?? t(.pipelineNobody).plainText,
+                    .number: "\(idea.number)", .title: idea.title, .stage: stageName(idea.stage),
+                    .unit: idea.unit ?? t(.pipelineNoUnit).plainText,
+                    .days: "\(days(since: idea.submittedAt ?? idea.createdAt))",
+                    .guide: idea.guide?.rawValue ?? t(.pipelineNobody).plainText,
                 ]))
         }
-        if sorted.count > shown.count { lines.append(t(.pipelineInboxMore, ["count": "\(sorted.count - shown.count)"])) }
+        if sorted.count > shown.count { lines.append(t(.pipelineInboxMore, [.count: "\(sorted.count - shown.count)"])) }
         reply(.paragraphs([Self.lines(lines), t(.pipelineInboxHint)]))
     }
 
     // MARK: ta N
 
     private mutating func claim(_ number: Int) throws {
-        guard var idea = try managed(number) else { return reply(t(.pipelineNotYours, ["number": "\(number)"])) }
-        guard idea.guide != person.id else { return reply(t(.pipelineClaimAlready, ["number": "\(number)"])) }
+        guard var idea = try managed(number) else { return reply(t(.pipelineNotYours, [.number: "\(number)"])) }
+        guard idea.guide != person.id else { return reply(t(.pipelineClaimAlready, [.number: "\(number)"])) }
         idea.guide = person.id
         idea.updatedAt = now
         effects.append(.saveIdea(idea))
         event(number, .claimed)
-        reply(t(.pipelineClaimed, ["number": "\(number)", "title": idea.title]))
+        reply(t(.pipelineClaimed, [.number: "\(number)", .title: idea.title]))
         if idea.author != person.id {
             notify(
                 idea.author,
-                t(.noticeClaimed, in: try language(of: idea.author), ["number": "\(number)", "title": idea.title]))
+                t(.noticeClaimed, in: try language(of: idea.author), [.number: "\(number)", .title: idea.title]))
         }
     }
 
     // MARK: status N stage [comment]
 
     private mutating func setStage(_ number: Int, _ stageWord: String?, _ comment: String?) throws {
-        guard let idea = try managed(number) else { return reply(t(.pipelineNotYours, ["number": "\(number)"])) }
+        guard let idea = try managed(number) else { return reply(t(.pipelineNotYours, [.number: "\(number)"])) }
         guard let stageWord else { return reply(t(.pipelineStageUsage)) }
-        guard let stage = IdeaStage(name: stageWord) else { return reply(t(.pipelineStageUnknown, ["stage": stageWord])) }
+        guard let stage = IdeaStage(name: stageWord) else { return reply(t(.pipelineStageUnknown, [.stage: stageWord])) }
         switch StageRules.move(idea, to: stage, comment: comment, by: person.id, at: now) {
         case .failure(.unchanged):
-            reply(t(.pipelineStageUnchanged, ["number": "\(number)", "stage": stageName(stage)]))
+            reply(t(.pipelineStageUnchanged, [.number: "\(number)", .stage: stageName(stage)]))
         case .failure(.lessonRequired):
-            reply(t(.pipelineStageLessonRequired, ["number": "\(number)"]))
+            reply(t(.pipelineStageLessonRequired, [.number: "\(number)"]))
         case .failure(.notAllowed):
             let targets = StageRules.targets(from: idea.stage)
             if targets.isEmpty {
-                reply(t(.pipelineStageEnd, ["number": "\(number)", "from": stageName(idea.stage)]))
+                reply(t(.pipelineStageEnd, [.number: "\(number)", .from: stageName(idea.stage)]))
             } else {
                 reply(
                     t(.pipelineStageNotAllowed, [
-                        "number": "\(number)", "from": stageName(idea.stage),
-                        "targets": targets.map(stageName).joined(separator: ", "),
+                        .number: "\(number)", .from: stageName(idea.stage),
+                        .targets: targets.map(stageName).joined(separator: ", "),
                     ]))
             }
         case .success(let (found, stageEvent)):
@@ -202,7 +202,7 @@ extension Turn {
             }
             effects.append(.saveIdea(moved))
             effects.append(.recordEvent(stageEvent))
-            reply(t(.pipelineStageDone, ["number": "\(number)", "stage": stageName(stage)]))
+            reply(t(.pipelineStageDone, [.number: "\(number)", .stage: stageName(stage)]))
             if idea.author != person.id {
                 let authorLanguage = try language(of: idea.author)
                 var notice = PipelineNotice.stageChange(
@@ -223,21 +223,21 @@ extension Turn {
             roles.canSee(idea, by: person.id)
         else {
             let key: PromptKey = roles.isStaff(person.id) ? .pipelineNotYours : .ideaNotFound
-            return reply(t(key, ["number": "\(number)"]))
+            return reply(t(key, [.number: "\(number)"]))
         }
-        guard !text.isEmpty else { return reply(t(.pipelineRelayEmpty, ["number": "\(number)"])) }
-        let values = ["number": "\(number)", "title": idea.title, "text": text]
+        guard !text.isEmpty else { return reply(t(.pipelineRelayEmpty, [.number: "\(number)"])) }
+        let values: [Placeholder: String] = [.number: "\(number)", .title: idea.title, .text: text]
         if idea.author == person.id {
             // The idea-giver answers: to the assigned guide, else the unit's guides, else the coordinators.
             let contacts = roles.contacts(for: idea).filter { $0 != person.id }
-            guard !contacts.isEmpty else { return reply(t(.pipelineRelayNobody, ["number": "\(number)"])) }
+            guard !contacts.isEmpty else { return reply(t(.pipelineRelayNobody, [.number: "\(number)"])) }
             for contact in contacts { notify(contact, t(.noticeFromGiver, in: try language(of: contact), values)) }
             event(number, .message)
-            reply(t(.pipelineRelaySentToGuide, ["number": "\(number)"]))
+            reply(t(.pipelineRelaySentToGuide, [.number: "\(number)"]))
         } else {
             notify(idea.author, t(.noticeFromGuide, in: try language(of: idea.author), values))
             event(number, .message)
-            reply(t(.pipelineRelaySent, ["number": "\(number)"]))
+            reply(t(.pipelineRelaySent, [.number: "\(number)"]))
         }
     }
 
@@ -245,22 +245,22 @@ extension Turn {
 
     private mutating func link(_ first: Int, _ second: Int) throws {
         guard first != second else { return reply(t(.pipelineLinkSame)) }
-        guard let a = try managed(first) else { return reply(t(.pipelineNotYours, ["number": "\(first)"])) }
-        guard let b = try managed(second) else { return reply(t(.pipelineNotYours, ["number": "\(second)"])) }
+        guard let a = try managed(first) else { return reply(t(.pipelineNotYours, [.number: "\(first)"])) }
+        guard let b = try managed(second) else { return reply(t(.pipelineNotYours, [.number: "\(second)"])) }
         let (low, high) = (min(first, second), max(first, second))
         if try context.reader.links(ofIdea: first).contains(second) {
-            return reply(t(.pipelineLinkAlready, ["first": "\(low)", "second": "\(high)"]))
+            return reply(t(.pipelineLinkAlready, [.first: "\(low)", .second: "\(high)"]))
         }
         effects.append(.linkIdeas(low, high))
         event(first, .linked, comment: "#\(second)")
         event(second, .linked, comment: "#\(first)")
-        reply(t(.pipelineLinked, ["first": "\(low)", "second": "\(high)"]))
+        reply(t(.pipelineLinked, [.first: "\(low)", .second: "\(high)"]))
         // People who think alike meet: each idea-giver hears about the other idea.
         for (idea, other) in [(a, b), (b, a)] where idea.author != person.id {
             notify(
                 idea.author,
                 t(.noticeLinked, in: try language(of: idea.author), [
-                    "number": "\(idea.number)", "other": "\(other.number)", "title": other.title,
+                    .number: "\(idea.number)", .other: "\(other.number)", .title: other.title,
                 ]))
         }
     }
@@ -268,15 +268,15 @@ extension Turn {
     // MARK: beröm N [text]
 
     private mutating func praise(_ number: Int, _ text: String?) throws {
-        guard let idea = try managed(number) else { return reply(t(.pipelineNotYours, ["number": "\(number)"])) }
+        guard let idea = try managed(number) else { return reply(t(.pipelineNotYours, [.number: "\(number)"])) }
         let language = try language(of: idea.author)
         var parts = [
             context.prompts.variant(
-                .noticePraise, language, seed: idea.number, ["number": "\(number)", "title": idea.title])
+                .noticePraise, language, seed: idea.number, [.number: "\(number)", .title: idea.title])
         ]
-        if let text { parts.append(t(.noticePraiseText, in: language, ["text": text])) }
+        if let text { parts.append(t(.noticePraiseText, in: language, [.text: text])) }
         event(number, .praise)
-        reply(t(.pipelinePraiseSent, ["number": "\(number)"]))
+        reply(t(.pipelinePraiseSent, [.number: "\(number)"]))
         if idea.author != person.id { notify(idea.author, .paragraphs(parts)) }
     }
 
@@ -285,7 +285,7 @@ extension Turn {
     private mutating func statistics() throws {
         let ideas = try context.reader.ideas(stages: nil, unit: nil)
         func section(_ title: PromptKey, _ counts: [(String, Int)]) -> RichText {
-            Self.lines([t(title)] + counts.map { t(.pipelineStatsLine, ["name": $0.0, "count": "\($0.1)"]) })
+            Self.lines([t(title)] + counts.map { t(.pipelineStatsLine, [.name: $0.0, .count: "\($0.1)"]) })
         }
         let stages = IdeaStage.allCases.filter { $0 != .utkast }.map { stage in
             (stageName(stage), ideas.filter { $0.stage == stage }.count)
@@ -296,7 +296,7 @@ extension Turn {
         units += otherUnits.map { unit in (unit, ideas.filter { $0.unit == unit }.count) }
         let withoutUnit = ideas.filter { $0.unit == nil }.count
         if withoutUnit > 0 { units.append((noUnit, withoutUnit)) }
-        var parts = [t(.pipelineStatsTitle, ["count": "\(ideas.count)"]), section(.pipelineStatsByStage, stages)]
+        var parts = [t(.pipelineStatsTitle, [.count: "\(ideas.count)"]), section(.pipelineStatsByStage, stages)]
         parts.append(section(.pipelineStatsByUnit, units))
         if !config.challenges.isEmpty || ideas.contains(where: { $0.challenge != nil }) {
             var challenges = config.challenges.map { challenge in
@@ -316,19 +316,19 @@ extension Turn {
 
     mutating func showIdeaToStaff(_ found: Idea) throws {
         guard let idea = try managed(found.number) else {
-            return reply(t(.pipelineNotYours, ["number": "\(found.number)"]))
+            return reply(t(.pipelineNotYours, [.number: "\(found.number)"]))
         }
         effects.append(.audit(ideaNumber: idea.number, action: .read, detail: "idé \(idea.number)"))
-        var lines = [card(idea), t(.pipelineDetailAuthor, ["user": idea.author.rawValue])]
-        lines.append(t(.pipelineDetailGuide, ["user": idea.guide?.rawValue ?? t(.pipelineNobody).plainText]))
-        lines.append(t(.pipelineDetailAge, ["days": "\(days(since: idea.submittedAt ?? idea.createdAt))"]))
+        var lines = [card(idea), t(.pipelineDetailAuthor, [.user: idea.author.rawValue])]
+        lines.append(t(.pipelineDetailGuide, [.user: idea.guide?.rawValue ?? t(.pipelineNobody).plainText]))
+        lines.append(t(.pipelineDetailAge, [.days: "\(days(since: idea.submittedAt ?? idea.createdAt))"]))
         let links = try context.reader.links(ofIdea: idea.number)
         if !links.isEmpty {
-            lines.append(t(.pipelineDetailLinks, ["numbers": links.map { "#\($0)" }.joined(separator: ", ")]))
+            lines.append(t(.pipelineDetailLinks, [.numbers: links.map { "#\($0)" }.joined(separator: ", ")]))
         }
         var parts = [Self.lines(lines)]
         if let similar = try similarList(to: idea, staff: true) { parts.append(similar) }
-        parts.append(t(.pipelineDetailHint, ["number": "\(idea.number)"]))
+        parts.append(t(.pipelineDetailHint, [.number: "\(idea.number)"]))
         reply(.paragraphs(parts))
     }
 
@@ -359,12 +359,12 @@ extension Turn {
             for match in shown {
                 lines.append(
                     t(.pipelineSimilarLine, [
-                        "number": "\(match.number)", "title": match.title, "stage": stageName(match.stage),
+                        .number: "\(match.number)", .title: match.title, .stage: stageName(match.stage),
                     ]))
             }
         }
         if hidden > 0 {
-            lines.append(t(staff ? .pipelineSimilarHiddenStaff : .pipelineSimilarHidden, ["count": "\(hidden)"]))
+            lines.append(t(staff ? .pipelineSimilarHiddenStaff : .pipelineSimilarHidden, [.count: "\(hidden)"]))
         }
         return Self.lines(lines)
     }
@@ -390,7 +390,7 @@ extension Turn {
             let unit = idea.unit ?? t(.pipelineNoUnit, in: language).plainText
             notify(
                 recipient,
-                t(.noticeNewIdea, in: language, ["unit": unit, "number": "\(idea.number)", "title": idea.title]))
+                t(.noticeNewIdea, in: language, [.unit: unit, .number: "\(idea.number)", .title: idea.title]))
         }
     }
 }

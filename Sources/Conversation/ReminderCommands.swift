@@ -18,7 +18,7 @@ extension Turn {
     mutating func pauseReminders(days: Int) {
         guard (1...365).contains(days) else { return reply(t(.remindersPauseInvalid)) }
         person.pausedUntil = now.addingTimeInterval(TimeInterval(days) * 86_400)
-        reply(t(.remindersPaused, ["days": "\(days)"]))
+        reply(t(.remindersPaused, [.days: "\(days)"]))
     }
 
     /// `veckofråga på|av`.
@@ -31,7 +31,7 @@ extension Turn {
     func submitMilestone(count: Int) -> RichText? {
         switch count {
         case 1: t(.praiseFirstIdea)
-        case 5, 10: t(.praiseIdeaCount, ["count": "\(count)"])
+        case 5, 10: t(.praiseIdeaCount, [.count: "\(count)"])
         default: nil
         }
     }

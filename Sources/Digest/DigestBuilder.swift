@@ -47,22 +47,22 @@ public enum DigestBuilder {
         /// The first `limit` items as lines, then "…and N more" (naming the file where the server takes one).
         func capped<T>(_ items: [T], limit: Int = sectionLimit, summary: [RichText] = [], _ line: (T) -> RichText) -> [RichText] {
             guard items.count > limit else { return items.map(line) }
-            let more = ["count": "\(items.count - limit)"]
+            let more: [Placeholder: String] = [.count: "\(items.count - limit)"]
             return summary + items.prefix(limit).map(line) + [text(withFile ? .digestMoreInFile : .digestMore, more)]
         }
 
         add(
-            text(.digestNewTitle, ["count": "\(data.newIdeas.count)"]),
+            text(.digestNewTitle, [.count: "\(data.newIdeas.count)"]),
             capped(
                 data.newIdeas,
-                summary: [text(.digestByUnit, ["counts": counts(data.newIdeas.map { $0.idea.unit.map(clean) ?? text(.digestNoUnit).plainText }, text: text)])]
+                summary: [text(.digestByUnit, [.counts: counts(data.newIdeas.map { $0.idea.unit.map(clean) ?? text(.digestNoUnit).plainText }, text: text)])]
             ) { new in
                 var line = text(.digestNewLine, text.idea(new.idea))
                 if let challenge = new.challenge.map(clean), !challenge.isEmpty {
-                    line.append(text(.digestNewChallenge, ["challenge": challenge]))
+                    line.append(text(.digestNewChallenge, [.challenge: challenge]))
                 }
                 if let benefits = new.benefits.map({ text.benefits($0) }), !benefits.isEmpty {
-                    line.append(text(.digestNewBenefits, ["benefits": benefits]))
+                    line.append(text(.digestNewBenefits, [.benefits: benefits]))
                 }
                 return line
             })
@@ -72,40 +72,40 @@ public enum DigestBuilder {
             var line = RichText()
             for (offset, entry) in data.funnel.enumerated() {
                 if offset > 0 { line.append(text(.digestFunnelSeparator)) }
-                line.append(text(.digestFunnelItem, ["stage": text.stage(entry.stage), "count": "\(entry.count)"]))
+                line.append(text(.digestFunnelItem, [.stage: text.stage(entry.stage), .count: "\(entry.count)"]))
             }
-            add(text(.digestFunnelTitle, ["count": "\(total)"]), [line])
+            add(text(.digestFunnelTitle, [.count: "\(total)"]), [line])
         }
 
         let overdueKinds = Dictionary(grouping: data.overdue, by: \.kind).mapValues(\.count)
         add(
-            text(.digestOverdueTitle, ["count": "\(data.overdue.count)"]),
+            text(.digestOverdueTitle, [.count: "\(data.overdue.count)"]),
             capped(
                 data.overdue,
                 summary: [
                     text(
                         .digestOverdueSummary,
                         [
-                            "followup": "\(overdueKinds[.followup] ?? 0)", "escalated": "\(overdueKinds[.escalated] ?? 0)",
-                            "stale": "\(overdueKinds[.stale] ?? 0)",
+                            .followup: "\(overdueKinds[.followup] ?? 0)", .escalated: "\(overdueKinds[.escalated] ?? 0)",
+                            .stale: "\(overdueKinds[.stale] ?? 0)",
                         ])
                 ]
             ) { overdueLine($0, until: data.period.until, text: text, calendar: calendar) })
 
         add(
-            text(.digestChangesTitle, ["count": "\(data.stageChanges.count)"]),
+            text(.digestChangesTitle, [.count: "\(data.stageChanges.count)"]),
             capped(
                 data.stageChanges,
-                summary: [text(.digestByStage, ["counts": counts(data.stageChanges.map { text.stage($0.to) }, text: text)])]
+                summary: [text(.digestByStage, [.counts: counts(data.stageChanges.map { text.stage($0.to) }, text: text)])]
             ) { change in
-                var values = ["number": "\(change.number)", "title": clean(change.title), "to": text.stage(change.to)]
+                var values: [Placeholder: String] = [.number: "\(change.number)", .title: clean(change.title), .to: text.stage(change.to)]
                 guard let from = change.from else { return text(.digestChangesLineTo, values) }
-                values["from"] = text.stage(from)
+                values[.from] = text.stage(from)
                 return text(.digestChangesLine, values)
             })
 
         add(
-            text(.digestClustersTitle, ["count": "\(data.clusters.count)"]),
+            text(.digestClustersTitle, [.count: "\(data.clusters.count)"]),
             capped(data.clusters, limit: clusterLimit) { cluster in
                 var rows: [RichText] = []
                 for (offset, idea) in cluster.ideas.enumerated() {
@@ -113,24 +113,24 @@ public enum DigestBuilder {
                 }
                 if cluster.suggestion.count == 2 {
                     rows.append(
-                        text(.digestClustersHint, ["first": "\(cluster.suggestion[0])", "second": "\(cluster.suggestion[1])"]))
+                        text(.digestClustersHint, [.first: "\(cluster.suggestion[0])", .second: "\(cluster.suggestion[1])"]))
                 }
                 return DigestSection.rows(rows)
             })
 
         let today = calendar.day(of: data.period.until)
         add(
-            text(.digestChallengesTitle, ["count": "\(data.challenges.count)"]),
+            text(.digestChallengesTitle, [.count: "\(data.challenges.count)"]),
             data.challenges.map { challenge in
                 var line = text(
                     .digestChallengesLine,
                     [
-                        "number": "\(challenge.number)", "title": clean(challenge.title),
-                        "deadline": challenge.deadline.description, "total": "\(challenge.ideas)",
-                        "new": "\(challenge.newIdeas)",
+                        .number: "\(challenge.number)", .title: clean(challenge.title),
+                        .deadline: challenge.deadline.description, .total: "\(challenge.ideas)",
+                        .new: "\(challenge.newIdeas)",
                     ])
                 if challenge.deadline < today {
-                    line.append(text(.digestChallengesPassed, ["number": "\(challenge.number)"]))
+                    line.append(text(.digestChallengesPassed, [.number: "\(challenge.number)"]))
                 }
                 return line
             })
@@ -149,12 +149,12 @@ public enum DigestBuilder {
         func add(_ heading: PromptKey, _ lines: [RichText]) {
             guard !lines.isEmpty else { return }
             var shown = Array(lines.prefix(guideSectionLimit))
-            if lines.count > shown.count { shown.append(text(.digestGuideMore, ["count": "\(lines.count - shown.count)"])) }
-            sections.append(DigestSection(heading: text(heading, ["count": "\(lines.count)"]), lines: shown))
+            if lines.count > shown.count { shown.append(text(.digestGuideMore, [.count: "\(lines.count - shown.count)"])) }
+            sections.append(DigestSection(heading: text(heading, [.count: "\(lines.count)"]), lines: shown))
         }
         func line(_ idea: DigestIdea) -> RichText {
             var values = text.idea(idea)
-            values["stage"] = text.stage(idea.stage)
+            values[.stage] = text.stage(idea.stage)
             return text(.digestGuideLine, values)
         }
         add(.digestGuideOverdueTitle, data.overdue.map { overdueLine($0, until: data.period.until, text: text, calendar: calendar) })
@@ -182,7 +182,7 @@ public enum DigestBuilder {
     /// The period's first and last local day, `YYYY-MM-DD` (for the file's name).
     public static func days(_ period: DigestPeriod, calendar: WorkingCalendar) -> (from: String, to: String) {
         let days = self.period(period, calendar: calendar)
-        return (days["from"] ?? "", days["to"] ?? "")
+        return (days[.from] ?? "", days[.to] ?? "")
     }
 
     // MARK: Parts
@@ -191,9 +191,9 @@ public enum DigestBuilder {
     private static func counts(_ names: [String], text: Texts) -> String {
         let tally = Dictionary(grouping: names, by: { $0 }).map { ($0.key, $0.value.count) }
             .sorted { ($0.1, $1.0) > ($1.1, $0.0) }
-        var items = tally.prefix(countsLimit).map { text(.digestCountItem, ["name": $0.0, "count": "\($0.1)"]).plainText }
+        var items = tally.prefix(countsLimit).map { text(.digestCountItem, [.name: $0.0, .count: "\($0.1)"]).plainText }
         let rest = tally.dropFirst(countsLimit).reduce(0) { $0 + $1.1 }
-        if rest > 0 { items.append(text(.digestCountOthers, ["count": "\(rest)"]).plainText) }
+        if rest > 0 { items.append(text(.digestCountOthers, [.count: "\(rest)"]).plainText) }
         return items.joined(separator: text(.digestFunnelSeparator).plainText)
     }
 
@@ -202,24 +202,24 @@ public enum DigestBuilder {
     ) -> RichText {
         let days = workingDays(from: overdue.waitingSince, to: until, calendar: calendar)
         var values = text.idea(overdue.idea)
-        values["days"] = days == 1 ? text(.digestDaysOne).plainText : text(.digestDays, ["count": "\(days)"]).plainText
-        values["guide"] =
+        values[.days] = days == 1 ? text(.digestDaysOne).plainText : text(.digestDays, [.count: "\(days)"]).plainText
+        values[.guide] =
             overdue.followers.isEmpty
             ? text(.digestNoGuide).plainText : overdue.followers.map(\.rawValue).map(clean).joined(separator: ", ")
         switch overdue.kind {
         case .followup: return text(.digestOverdueFollowup, values)
         case .escalated: return text(.digestOverdueEscalated, values)
         case .stale:
-            values["stage"] = text.stage(overdue.idea.stage)
+            values[.stage] = text.stage(overdue.idea.stage)
             return text(.digestOverdueStale, values)
         }
     }
 
     /// `from` and `to`: the period's first and last local day (its end is exclusive).
-    private static func period(_ period: DigestPeriod, calendar: WorkingCalendar) -> [String: String] {
+    private static func period(_ period: DigestPeriod, calendar: WorkingCalendar) -> [Placeholder: String] {
         let first = calendar.day(of: period.since)
         let last = period.until > period.since ? calendar.day(of: period.until.addingTimeInterval(-0.001)) : first
-        return ["from": first.description, "to": last.description]
+        return [.from: first.description, .to: last.description]
     }
 
     /// Whole working days of working time between two instants (the calendar's hours, days and holidays).
@@ -277,28 +277,23 @@ struct Texts {
     let prompts: PromptCatalog
     let language: Language
 
-    func callAsFunction(_ key: PromptKey, _ values: [String: String] = [:]) -> RichText {
+    func callAsFunction(_ key: PromptKey, _ values: [Placeholder: String] = [:]) -> RichText {
         prompts.text(key, language, values)
     }
 
     func stage(_ stage: IdeaStage) -> String { prompts.text(PromptKey.stage(stage), language).plainText }
 
     /// `number`, `title` and `unit` of an idea, cleaned.
-    func idea(_ idea: DigestIdea) -> [String: String] {
+    func idea(_ idea: DigestIdea) -> [Placeholder: String] {
         let unit = idea.unit.map(DigestBuilder.clean).flatMap { $0.isEmpty ? nil : $0 }
         return [
-            "number": "\(idea.number)", "title": DigestBuilder.clean(idea.title),
-            "unit": unit ?? self(.digestNoUnit).plainText,
+            .number: "\(idea.number)", .title: DigestBuilder.clean(idea.title),
+            .unit: unit ?? self(.digestNoUnit).plainText,
         ]
     }
 
     /// A `benefits.*` choice by its display name, or the free text, cleaned.
     func benefits(_ value: String) -> String {
-        let keys: [String: PromptKey] = [
-            "residents": .benefitsResidents, "colleagues": .benefitsColleagues, "businesses": .benefitsBusinesses,
-            "other": .benefitsOther,
-        ]
-        if let key = keys[value] { return self(key).plainText }
-        return DigestBuilder.clean(value)
+        BenefitChoice(rawValue: value).map { self(.benefit($0)).plainText } ?? DigestBuilder.clean(value)
     }
 }

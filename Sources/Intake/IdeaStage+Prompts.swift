@@ -29,3 +29,20 @@ extension PromptKey {
         }
     }
 }
+
+/// Who benefits, as a choice (`Idea.benefits` holds the raw value, or the idea-giver's own words).
+public enum BenefitChoice: String, CaseIterable, Sendable {
+    case residents, colleagues, businesses, other
+}
+
+extension PromptKey {
+    /// The display name key of a benefit choice.
+    public static func benefit(_ choice: BenefitChoice) -> PromptKey {
+        switch choice {
+        case .residents: .benefitsResidents
+        case .colleagues: .benefitsColleagues
+        case .businesses: .benefitsBusinesses
+        case .other: .benefitsOther
+        }
+    }
+}

@@ -87,9 +87,30 @@ public struct PromptCatalog: Sendable {
             } catch {
                 throw PromptCatalogError.unreadable(url.path, "cannot read the file (\(error.localizedDescription))")
             }
-            tables[language] = try parse(yaml: text, file: url.path)
+            let table = try parse(yaml: text, file: url.path)
+            try checkPlaceholders(table, file: url.path)
+            tables[language] = table
         }
         return PromptCatalog(tables: tables)
+    }
+
+    /// Every text of a key the code uses may only name placeholders the code fills for that key: a `{name}`
+    /// the code never gives would reach people as it stands. (A text may leave a placeholder out.)
+    static func checkPlaceholders(_ table: [String: Entry], file: String) throws {
+        for key in PromptKey.allCases {
+            guard let entry = table[key.rawValue] else { continue }
+            let allowed = Set(key.placeholders.map(\.rawValue))
+            for template in entry.templates {
+                let unknown = placeholders(template).subtracting(allowed)
+                guard unknown.isEmpty else {
+                    let given = allowed.isEmpty ? "none" : allowed.sorted().map { "{\($0)}" }.joined(separator: ", ")
+                    throw PromptCatalogError.invalidValue(
+                        file, key: key.rawValue,
+                        "uses \(unknown.sorted().map { "{\($0)}" }.joined(separator: ", ")), which the code does not fill "
+                            + "(it gives: \(given))")
+                }
+            }
+        }
     }
 
     /// Parses one language file into flat dotted keys.
@@ -205,7 +226,7 @@ public struct PromptCatalog: Sendable {
     }
 
     /// The text for `key` in `language` (falling back to Swedish; a key missing everywhere gives the key
-    /// itself). For a list of variants, the first.
+    /// itself). For a list of variants, the first. Raw keys are for texts whose key is built at run time.
     public func text(_ key: String, _ language: Language, _ values: [String: String] = [:]) -> RichText {
         variant(key, language, seed: 0, values)
     }
@@ -220,12 +241,22 @@ public struct PromptCatalog: Sendable {
         return RichText(template: templates[index], values: values)
     }
 
-    public func text(_ key: PromptKey, _ language: Language, _ values: [String: String] = [:]) -> RichText {
-        text(key.rawValue, language, values)
+    /// The text for `key` in `language`, its placeholders filled from `values` (the key's `placeholders`).
+    public func text(_ key: PromptKey, _ language: Language, _ values: [Placeholder: String] = [:]) -> RichText {
+        text(key.rawValue, language, Self.named(values))
     }
 
-    public func variant(_ key: PromptKey, _ language: Language, seed: Int, _ values: [String: String] = [:]) -> RichText {
-        variant(key.rawValue, language, seed: seed, values)
+    public func variant(
+        _ key: PromptKey, _ language: Language, seed: Int, _ values: [Placeholder: String] = [:]
+    ) -> RichText {
+        variant(key.rawValue, language, seed: seed, Self.named(values))
+    }
+
+    private static func named(_ values: [Placeholder: String]) -> [String: String] {
+        var named: [String: String] = [:]
+        named.reserveCapacity(values.count)
+        for (placeholder, value) in values { named[placeholder.rawValue] = value }
+        return named
     }
 
     /// Whether `key` exists in `language` itself (no fallback).
@@ -263,6 +294,29 @@ public struct PromptCatalog: Sendable {
                 problems.append(
                     "\(key): placeholders differ (sv: \(svNames.sorted().joined(separator: ", ")); "
                         + "en: \(enNames.sorted().joined(separator: ", ")))")
+            }
+        }
+        return problems
+    }
+
+    /// Problems between the catalog and the code: a key the code uses (`PromptKey`) missing in a language, or
+    /// whose texts use other placeholders than the code gives (`PromptKey.placeholders`). Empty for the
+    /// shipped prompts (a test says so); a slip such as an unquoted ` #` that cuts a text short shows here.
+    public func checkAgainstCode() -> [String] {
+        var problems: [String] = []
+        for key in PromptKey.allCases {
+            let expected = Set(key.placeholders.map(\.rawValue))
+            for language in Language.allCases {
+                guard let entry = tables[language]?[key.rawValue] else {
+                    problems.append("\(key.rawValue): used by the code but missing in \(language.rawValue).yaml")
+                    continue
+                }
+                let used = entry.templates.map(Self.placeholders).reduce(Set<String>()) { $0.union($1) }
+                if used != expected {
+                    problems.append(
+                        "\(key.rawValue): \(language.rawValue).yaml uses {\(used.sorted().joined(separator: "}, {"))}, "
+                            + "the code gives {\(expected.sorted().joined(separator: "}, {"))}")
+                }
             }
         }
         return problems

@@ -378,18 +378,18 @@ public final class NudgeScheduler: Service, Sendable {
     }
 
     private func message(for nudge: Nudge, language: Language, in tx: IntakeTransaction) throws -> RichText {
-        var values: [String: String] = [:]
+        var values: [Placeholder: String] = [:]
         if let number = nudge.ideaNumber, let idea = try tx.idea(number: number) {
-            values["number"] = "\(number)"
-            values["title"] = idea.title
-            values["stage"] = prompts.text(PromptKey.stage(idea.stage), language).plainText
-            values["unit"] = idea.unit ?? prompts.text(.pipelineNoUnit, language).plainText
+            values[.number] = "\(number)"
+            values[.title] = idea.title
+            values[.stage] = prompts.text(PromptKey.stage(idea.stage), language).plainText
+            values[.unit] = idea.unit ?? prompts.text(.pipelineNoUnit, language).plainText
         }
         if let number = nudge.campaignNumber, let campaign = try tx.campaign(number: number) {
-            values["challenge"] = "\(number)"
-            values["title"] = campaign.title
-            values["question"] = campaign.question
-            values["deadline"] = campaign.deadline.description
+            values[.challenge] = "\(number)"
+            values[.title] = campaign.title
+            values[.question] = campaign.question
+            values[.deadline] = campaign.deadline.description
         }
         let key: PromptKey
         switch nudge.kind {

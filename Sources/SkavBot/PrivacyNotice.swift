@@ -13,9 +13,9 @@ enum PrivacyNotice {
         let parts = scan.kinds.map { kind in
             let count = scan.count(kind)
             let key = count == 1 ? one(kind) : many(kind)
-            return prompts.text(key, language, count == 1 ? [:] : ["count": "\(count)"]).plainText
+            return prompts.text(key, language, count == 1 ? [:] : [.count: "\(count)"]).plainText
         }
-        return prompts.text(.privacyMasked, language, ["kinds": list(parts, and: prompts.text(.privacyAnd, language).plainText)])
+        return prompts.text(.privacyMasked, language, [.kinds: list(parts, and: prompts.text(.privacyAnd, language).plainText)])
     }
 
     /// "a", "a och b", "a, b och c".

@@ -48,7 +48,7 @@ public enum SkavApp {
         let language = try await store.read { try $0.person(user)?.language } ?? config.language
         let chat = TerminalChat(
             botUser: botUser, person: user,
-            forOther: { prompts.text(.terminalToOther, language, ["user": $0]).plainText }
+            forOther: { prompts.text(.terminalToOther, language, [.user: $0]).plainText }
         ) { text in write("\n" + text + "\n\n") }
         // The terminal's room is the person's, whatever an earlier session stored.
         let claimedAt = Date()
@@ -62,7 +62,7 @@ public enum SkavApp {
         let digests = DigestRequestService(
             store: store, build: onDemandDigest(config: config, prompts: prompts, capabilities: chat.capabilities),
             wake: WakeSignal(), sent: nil, logger: logger)
-        write(prompts.text(.terminalIntro, language, ["database": config.databasePath]).plainText + "\n")
+        write(prompts.text(.terminalIntro, language, [.database: config.databasePath]).plainText + "\n")
         // Replies a previous session committed but did not get to print.
         try await sender.drain()
         while true {

@@ -77,13 +77,13 @@ import Prompts
         let intake = Self.intake()
         var ia = try Harness(Self.ia, config: Self.config, intake: intake)
         try ia.send("utmaning ny Titel | Fråga? | nästa fredag")
-        #expect(ia.replies == [ia.text(.challengeDeadlineInvalid, ["text": "nästa fredag"])])
+        #expect(ia.replies == [ia.text(.challengeDeadlineInvalid, [.text: "nästa fredag"])])
         try ia.send("utmaning ny Titel | Fråga? | 2025-02-30")
-        #expect(ia.replies == [ia.text(.challengeDeadlineInvalid, ["text": "2025-02-30"])])
+        #expect(ia.replies == [ia.text(.challengeDeadlineInvalid, [.text: "2025-02-30"])])
         try ia.send("utmaning ny Titel | Fråga? | 2025-10-01")
-        #expect(ia.replies == [ia.text(.challengeDeadlinePassed, ["deadline": "2025-10-01"])])
+        #expect(ia.replies == [ia.text(.challengeDeadlinePassed, [.deadline: "2025-10-01"])])
         try ia.send("utmaning ny \(String(repeating: "x", count: 121)) | Fråga? | 2025-10-24")
-        #expect(ia.replies == [ia.text(.challengeTitleTooLong, ["limit": "120"])])
+        #expect(ia.replies == [ia.text(.challengeTitleTooLong, [.limit: "120"])])
         #expect(intake.campaignsByNumber.isEmpty)
     }
 
@@ -150,7 +150,7 @@ import Prompts
         #expect(anna.savedIdeas.first?.campaign == 1)
         #expect(anna.savedIdeas.first?.problem == "Resor bokas i tre system.")
         try anna.send("utmaning 9")
-        #expect(anna.replies == [anna.text(.challengeNotFound, ["challenge": "9"])])
+        #expect(anna.replies == [anna.text(.challengeNotFound, [.challenge: "9"])])
     }
 
     @Test func afterTheDeadlineAReplyBecomesAnOrdinaryIdea() throws {
@@ -194,7 +194,7 @@ import Prompts
         #expect(intake.notices.last?.0 == Self.anna)
         #expect(intake.notices.last?.1.plainText.contains("Tack för att du var med") == true)
         try ia.send("utmaning stäng 1")
-        #expect(ia.replies == [ia.text(.challengeAlreadyClosed, ["challenge": "1"])])
+        #expect(ia.replies == [ia.text(.challengeAlreadyClosed, [.challenge: "1"])])
         try ia.send("utmaning stäng")
         #expect(ia.replies == [ia.text(.challengeCloseUsage)])
     }
@@ -237,7 +237,7 @@ import Prompts
         #expect(intake.notices.last?.1.plainText.contains("Får de det?") == true)
         #expect(intake.notices.last?.1.plainText.contains("ja 1") == true)
         try ia.send("lyft 1")
-        #expect(ia.replies == [ia.text(.liftPending, ["number": "1"])])
+        #expect(ia.replies == [ia.text(.liftPending, [.number: "1"])])
 
         var anna = try Harness(Self.anna, config: Self.config, intake: intake)
         try anna.send(answer)
@@ -250,7 +250,7 @@ import Prompts
         #expect(anna.savedIdeas.isEmpty, "the answer is not a new idea")
         #expect(intake.notices.last?.0 == Self.ia)
         try ia.send("lyft 1")
-        #expect(ia.replies == [ia.text(.liftAlready, ["number": "1"])])
+        #expect(ia.replies == [ia.text(.liftAlready, [.number: "1"])])
     }
 
     @Test func noMeansNothingIsShownAndNobodyAsksAgain() throws {
@@ -264,7 +264,7 @@ import Prompts
         #expect(intake.posts.isEmpty)
         #expect(intake.notices.last?.1.plainText.contains("vill inte") == true)
         try ia.send("lyft 1")
-        #expect(ia.replies == [ia.text(.liftDeclinedBefore, ["number": "1"])])
+        #expect(ia.replies == [ia.text(.liftDeclinedBefore, [.number: "1"])])
         #expect(intake.notices.filter { $0.0 == Self.anna }.count == 1)
     }
 
@@ -294,7 +294,7 @@ import Prompts
         // "ja" may be meant for a guide's question or the weekly question: nothing is published on it.
         for bare in ["ja", "nej", "anonymt", "yes"] {
             try anna.send(bare)
-            #expect(anna.replies == [anna.text(.liftWhich, ["numbers": "1, 2"])])
+            #expect(anna.replies == [anna.text(.liftWhich, [.numbers: "1, 2"])])
             #expect(anna.savedIdeas.isEmpty)
         }
         #expect(intake.lifts.values.allSatisfy { $0.answer == nil })
@@ -331,7 +331,7 @@ import Prompts
         try ia.send("lyft 1")
         #expect(ia.replies == [ia.text(.liftNoSharedRoom)])
         try ia.send("lyft 7")
-        #expect(ia.replies == [ia.text(.pipelineNotYours, ["number": "7"])])
+        #expect(ia.replies == [ia.text(.pipelineNotYours, [.number: "7"])])
     }
 
     @Test func aForgottenIdeaGiverCannotBeAsked() throws {
@@ -339,7 +339,7 @@ import Prompts
         Self.submitted(intake, by: "anonym-1a2b3c4d")
         var ia = try Harness(Self.ia, config: Self.config, intake: intake)
         try ia.send("lyft 1")
-        #expect(ia.replies == [ia.text(.liftUnreachable, ["number": "1"])])
+        #expect(ia.replies == [ia.text(.liftUnreachable, [.number: "1"])])
         #expect(intake.lifts.isEmpty)
     }
 

@@ -65,10 +65,10 @@ import Prompts
         let submitTime = h.now
         replies = try h.send("3")
         #expect(replies.count == 1)
-        let thanks = h.prompts.variant(.submitThanks, .sv, seed: 1, ["number": "1"]).plainText
+        let thanks = h.prompts.variant(.submitThanks, .sv, seed: 1, [.number: "1"]).plainText
         #expect(replies[0].contains(thanks))
         #expect(replies[0].contains("#1"))
-        #expect(replies[0].contains(h.text(.submitNextUnit, ["unit": "Vård och omsorg"])))
+        #expect(replies[0].contains(h.text(.submitNextUnit, [.unit: "Vård och omsorg"])))
         #expect(h.person.unit == "Vård och omsorg")
         #expect(h.savedPersons.count == 1)
 
@@ -145,9 +145,9 @@ import Prompts
         #expect(replies[0].contains(h.text(.questionChallenge)))
         replies = try h.send("-")
         #expect(replies[0].contains(h.text(.summaryActions)))
-        #expect(replies[0].contains(h.text(.summaryBenefits, ["text": "–"])))
-        #expect(replies[0].contains(h.text(.summarySolution, ["text": "–"])))
-        #expect(replies[0].contains(h.text(.summaryChallenge, ["text": "–"])))
+        #expect(replies[0].contains(h.text(.summaryBenefits, [.text: "–"])))
+        #expect(replies[0].contains(h.text(.summarySolution, [.text: "–"])))
+        #expect(replies[0].contains(h.text(.summaryChallenge, [.text: "–"])))
         let idea = try #require(h.idea(1))
         #expect(idea.benefits == nil && idea.solution == nil && idea.challenge == nil)
         #expect(h.session.phase == .reviewing)
@@ -189,7 +189,7 @@ import Prompts
         #expect(!replies[0].contains("4."))
         #expect(h.session.phase == .reviewing)
         let edit = try h.send("ändra 4")
-        #expect(edit == [h.text(.editInvalid, ["max": "3"])])
+        #expect(edit == [h.text(.editInvalid, [.max: "3"])])
     }
 
     @Test func doneEarlySubmitsAtOnce() throws {
@@ -273,7 +273,7 @@ import Prompts
         try h.send("hoppa")
         #expect(h.session.phase == .reviewing)
 
-        #expect(try h.send("ändra 9") == [h.text(.editInvalid, ["max": "4"])])
+        #expect(try h.send("ändra 9") == [h.text(.editInvalid, [.max: "4"])])
         #expect(h.session.phase == .reviewing)
     }
 
@@ -282,7 +282,7 @@ import Prompts
         try h.send("Ett skav")
         try h.send("1")
         let replies = try h.send("avbryt")
-        #expect(replies == [h.text(.cancelDone, ["number": "1"])])
+        #expect(replies == [h.text(.cancelDone, [.number: "1"])])
         #expect(h.actions.contains(.deleteIdea(number: 1)))
         #expect(h.events.map(\.kind) == [.deleted])
         #expect(h.idea(1) == nil)
@@ -307,7 +307,7 @@ import Prompts
         #expect(h.session.phase == .asking(.benefits))
 
         replies = try h.send("utkast")
-        #expect(replies[0].contains(h.text(.summaryTitle, ["number": "1"])))
+        #expect(replies[0].contains(h.text(.summaryTitle, [.number: "1"])))
         #expect(replies[0].contains(h.text(.questionBenefits)))
 
         try h.send("2")
@@ -320,7 +320,7 @@ import Prompts
         try h.send("hoppa")
         try h.send("hoppa")
         let replies = try h.send("ja tack")
-        #expect(replies == [h.text(.reviewHint, ["number": "1"])])
+        #expect(replies == [h.text(.reviewHint, [.number: "1"])])
         #expect(h.savedIdeas.isEmpty)
         try h.send("send")
         #expect(h.idea(1)?.stage == .inkommen)
@@ -332,8 +332,8 @@ import Prompts
         try h.send("1")
         let replies = try h.send("idé: Andra skavet")
         #expect(replies.count == 1)
-        #expect(replies[0].contains(h.text(.draftParked, ["number": "1"])))
-        #expect(replies[0].contains(h.text(.draftSaved, ["number": "2"])))
+        #expect(replies[0].contains(h.text(.draftParked, [.number: "1"])))
+        #expect(replies[0].contains(h.text(.draftSaved, [.number: "2"])))
         #expect(replies[0].contains(h.text(.questionBenefits)))
         #expect(h.events.map(\.kind) == [.parked, .created])
         #expect(h.events.first?.ideaNumber == 1)
@@ -346,15 +346,15 @@ import Prompts
 
         // The parked draft can be picked up again.
         var shown = try h.send("idé 1")
-        #expect(shown[0].contains(h.text(.ideaResumeHint, ["number": "1"])))
+        #expect(shown[0].contains(h.text(.ideaResumeHint, [.number: "1"])))
         shown = try h.send("fortsätt 1")
-        #expect(shown[0].contains(h.text(.draftParked, ["number": "2"])))
-        #expect(shown[0].contains(h.text(.draftResumed, ["number": "1"])))
+        #expect(shown[0].contains(h.text(.draftParked, [.number: "2"])))
+        #expect(shown[0].contains(h.text(.draftResumed, [.number: "1"])))
         #expect(h.session.draftNumber == 1 && h.session.phase == .reviewing)
         try h.send("klar")
         #expect(h.idea(1)?.stage == .inkommen)
         #expect(h.idea(2)?.stage == .utkast)
-        #expect(try h.send("fortsätt 1") == [h.text(.draftNotResumable, ["number": "1"])])
+        #expect(try h.send("fortsätt 1") == [h.text(.draftNotResumable, [.number: "1"])])
     }
 
     @Test func emptyIdeaCommand() throws {
@@ -379,21 +379,21 @@ import Prompts
         var replies = try anna.send("mina idéer")
         #expect(replies.count == 1)
         let list = replies[0]
-        #expect(list.contains(anna.text(.myIdeasLine, ["number": "3", "title": "Annas andra skav", "stage": "Utkast"])))
-        #expect(list.contains(anna.text(.myIdeasLine, ["number": "1", "title": "Annas första skav", "stage": "Inkommen"])))
+        #expect(list.contains(anna.text(.myIdeasLine, [.number: "3", .title: "Annas andra skav", .stage: "Utkast"])))
+        #expect(list.contains(anna.text(.myIdeasLine, [.number: "1", .title: "Annas första skav", .stage: "Inkommen"])))
         #expect(!list.contains("Bertil"))
         #expect(list.range(of: "#3")!.lowerBound < list.range(of: "#1")!.lowerBound)  // newest first
 
         replies = try anna.send("idé 1")
-        #expect(replies[0].contains(anna.text(.ideaTitle, ["number": "1", "title": "Annas första skav"])))
-        #expect(replies[0].contains(anna.text(.ideaStage, ["text": "Inkommen"])))
+        #expect(replies[0].contains(anna.text(.ideaTitle, [.number: "1", .title: "Annas första skav"])))
+        #expect(replies[0].contains(anna.text(.ideaStage, [.text: "Inkommen"])))
 
         // Someone else's idea and a missing one get the same answer.
         let others = try anna.send("idé 2")
-        #expect(others == [anna.text(.ideaNotFound, ["number": "2"])])
+        #expect(others == [anna.text(.ideaNotFound, [.number: "2"])])
         #expect(!others[0].contains("Bertil"))
         let missing = try anna.send("idea 99")
-        #expect(missing == [anna.text(.ideaNotFound, ["number": "99"])])
+        #expect(missing == [anna.text(.ideaNotFound, [.number: "99"])])
         // Asking did not disturb Anna's open draft.
         #expect(anna.session.draftNumber == 3 && anna.session.phase == .asking(.benefits))
     }
@@ -404,7 +404,7 @@ import Prompts
             try h.send("idé: Skav nummer \(index)")
         }
         let list = try h.send("my ideas")[0]
-        #expect(list.contains(h.text(.myIdeasMore, ["count": "3"])))
+        #expect(list.contains(h.text(.myIdeasMore, [.count: "3"])))
         #expect(list.contains("#13") && !list.contains("#3 "))
     }
 
@@ -456,13 +456,13 @@ import Prompts
     @Test func thanksVariantsAreDeterministic() throws {
         let prompts = try loadPrompts()
         for language in Language.allCases {
-            let first = prompts.variant(.submitThanks, language, seed: 7, ["number": "7"])
-            let again = prompts.variant(.submitThanks, language, seed: 7, ["number": "7"])
+            let first = prompts.variant(.submitThanks, language, seed: 7, [.number: "7"])
+            let again = prompts.variant(.submitThanks, language, seed: 7, [.number: "7"])
             #expect(first == again)
             let texts = Set((1...12).map { prompts.variant(.submitThanks, language, seed: $0).plainText })
             #expect(texts.count >= 5)
             for seed in 1...12 {
-                #expect(prompts.variant(.submitThanks, language, seed: seed, ["number": "\(seed)"]).plainText.contains("#\(seed)"))
+                #expect(prompts.variant(.submitThanks, language, seed: seed, [.number: "\(seed)"]).plainText.contains("#\(seed)"))
             }
         }
         // In the conversation, the same number gets the same words, different numbers vary.
@@ -471,7 +471,7 @@ import Prompts
         for number in 1...6 {
             try h.send("Skav \(number)")
             let reply = try h.send("klar")[0]
-            let thanks = prompts.variant(.submitThanks, .sv, seed: number, ["number": "\(number)"]).plainText
+            let thanks = prompts.variant(.submitThanks, .sv, seed: number, [.number: "\(number)"]).plainText
             #expect(reply.hasPrefix(thanks))
             seen.insert(String(reply.prefix(20)))
         }
@@ -516,7 +516,7 @@ import Prompts
         var h = try Harness()
         #expect(try h.send("påminn inte") == [h.text(.remindersOff)])
         #expect(h.person.remindersOff)
-        #expect(try h.send("pausa påminnelser 3 dagar") == [h.text(.remindersPaused, ["days": "3"])])
+        #expect(try h.send("pausa påminnelser 3 dagar") == [h.text(.remindersPaused, [.days: "3"])])
         #expect(h.person.pausedUntil == start.addingTimeInterval(60 + 3 * 86_400))
         #expect(try h.send("påminn igen") == [h.text(.remindersOn)])
         #expect(!h.person.remindersOff && h.person.pausedUntil == nil)
@@ -536,7 +536,7 @@ import Prompts
             try h.send("skicka")
             let text = h.replies.joined(separator: "\n")
             if text.contains(h.text(.praiseFirstIdea)) { milestones[n] = "first" }
-            if text.contains(h.text(.praiseIdeaCount, ["count": "\(n)"])) { milestones[n] = "count" }
+            if text.contains(h.text(.praiseIdeaCount, [.count: "\(n)"])) { milestones[n] = "count" }
         }
         #expect(milestones == [1: "first", 5: "count", 10: "count"])
     }

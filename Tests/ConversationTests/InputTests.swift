@@ -44,7 +44,7 @@ import Prompts
 
         let over = String(repeating: "ö", count: 10_001)
         let replies = try h.send(over)
-        #expect(replies == [h.text(.tooLong, ["limit": "10000"])])
+        #expect(replies == [h.text(.tooLong, [.limit: "10000"])])
         #expect(h.savedIdeas.isEmpty && h.events.isEmpty)
         #expect(h.session.phase == .asking(.benefits))  // still waiting for the answer to #1
         #expect(h.idea(1)?.benefits == nil)
@@ -54,7 +54,7 @@ import Prompts
         var h = try Harness(greeted: false)
         let replies = try h.send(String(repeating: "x", count: 10_000))
         #expect(replies.count == 2)  // greeting, then the limit
-        #expect(replies[1] == h.text(.tooLong, ["limit": "4000"]))
+        #expect(replies[1] == h.text(.tooLong, [.limit: "4000"]))
         #expect(h.intake.ideas.isEmpty)
         #expect(h.person.greetedAt != nil)
         #expect(try h.send(String(repeating: "x", count: 4000)).count == 1)
@@ -65,7 +65,7 @@ import Prompts
         var h = try Harness()
         let zalgo = "a" + String(repeating: "\u{0301}", count: 20_000)
         #expect(zalgo.count == 1)
-        #expect(try h.send(zalgo) == [h.text(.tooLong, ["limit": "4000"])])
+        #expect(try h.send(zalgo) == [h.text(.tooLong, [.limit: "4000"])])
         #expect(h.intake.ideas.isEmpty)
     }
 

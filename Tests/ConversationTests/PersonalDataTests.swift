@@ -27,7 +27,7 @@ import Prompts
         #expect(h.idea(2)?.stage == .utkast)
         let replies = try h.send("mina data")
         #expect(replies.count == 2)
-        #expect(replies[0] == h.text(.myDataIntro, ["count": "1"]))
+        #expect(replies[0] == h.text(.myDataIntro, [.count: "1"]))
         let json = replies[1]
         let object = try #require(
             try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
@@ -49,7 +49,7 @@ import Prompts
         #expect(h.savedIdeas.isEmpty && h.savedPersons.isEmpty)
 
         h.person.language = .en
-        #expect(try h.send("my data").first == h.text(.myDataIntro, ["count": "1"], in: .en))
+        #expect(try h.send("my data").first == h.text(.myDataIntro, [.count: "1"], in: .en))
     }
 
     @Test func whereTheServerTakesFilesMyDataIsOneJSONFile() throws {
@@ -81,7 +81,7 @@ import Prompts
         let replies = try h.send("mina data")
         let parts = Array(replies.dropFirst())
         #expect(parts.count > 2)
-        #expect(replies[0] == h.text(.myDataIntro, ["count": "\(parts.count)"]))
+        #expect(replies[0] == h.text(.myDataIntro, [.count: "\(parts.count)"]))
         for part in parts {
             #expect(part.count <= MessageSplitter.characterLimit)
             #expect(part.utf8.count <= MessageSplitter.byteLimit)
@@ -107,12 +107,12 @@ import Prompts
     @Test func forgetMeAsksFirstAndAYesForgets() throws {
         var h = try annaWithIdeas()
         var replies = try h.send("glöm mig")
-        #expect(replies == [h.text(.forgetConfirm, ["drafts": "1", "ideas": "1"])])
+        #expect(replies == [h.text(.forgetConfirm, [.drafts: "1", .ideas: "1"])])
         #expect(h.session.forgetAskedAt != nil)
         #expect(h.intake.forgotten.isEmpty)
 
         replies = try h.send("Ja, glöm mig!")
-        #expect(replies == [h.text(.forgetDone, ["drafts": "1", "ideas": "1"])])
+        #expect(replies == [h.text(.forgetDone, [.drafts: "1", .ideas: "1"])])
         #expect(h.actions.contains(.forgetPerson("@anna:kommun.se")))
         #expect(h.savedPersons.isEmpty)
         #expect(h.session == ConversationSession())

@@ -60,7 +60,7 @@ import Prompts
     }
 
     static let prompts = try! loadPrompts()
-    static func text(_ key: PromptKey, _ values: [String: String] = [:]) -> String {
+    static func text(_ key: PromptKey, _ values: [Placeholder: String] = [:]) -> String {
         prompts.text(key, .sv, values).plainText
     }
 
@@ -95,7 +95,7 @@ import Prompts
             #expect(outcome.changes.isEmpty, "\(command) as \(role) changed something: \(outcome.changes)")
             let refusals = [
                 Self.text(.pipelineStaffOnly), Self.text(.pipelineCoordinatorOnly),
-                Self.text(.pipelineNotYours, ["number": "1"]), Self.text(.ideaNotFound, ["number": "1"]),
+                Self.text(.pipelineNotYours, [.number: "1"]), Self.text(.ideaNotFound, [.number: "1"]),
             ]
             #expect(refusals.contains(outcome.text), "\(command) as \(role): \(outcome.text)")
             #expect(!outcome.text.contains("tolk"), "details leaked to \(role): \(outcome.text)")
@@ -160,7 +160,7 @@ import Prompts
         }
         // Someone else's idea: as if it did not exist.
         let other = try Self.run(Self.anna, "svara 2 hej", intake: intake)
-        #expect(other.changes.isEmpty && other.text == Self.text(.ideaNotFound, ["number": "2"]))
+        #expect(other.changes.isEmpty && other.text == Self.text(.ideaNotFound, [.number: "2"]))
     }
 
     @Test func draftsStayPrivateEvenToCoordinators() throws {
@@ -176,10 +176,10 @@ import Prompts
     @Test func stageNamesInSwedishAndEnglishWithOrWithoutDiacritics() throws {
         for name in ["bedöms", "BEDOMS", "Bedöms.", "review"] {
             let outcome = try Self.run(Self.karin, "status 1 \(name)")
-            #expect(outcome.text == Self.text(.pipelineStageDone, ["number": "1", "stage": "Bedöms"]), "\(name)")
+            #expect(outcome.text == Self.text(.pipelineStageDone, [.number: "1", .stage: "Bedöms"]), "\(name)")
         }
         let unknown = try Self.run(Self.karin, "status 1 flyger")
-        #expect(unknown.text == Self.text(.pipelineStageUnknown, ["stage": "flyger"]) && unknown.changes.isEmpty)
+        #expect(unknown.text == Self.text(.pipelineStageUnknown, [.stage: "flyger"]) && unknown.changes.isEmpty)
     }
 
     @Test func onlyAllowedMovesAndClosingNeedsALesson() throws {
@@ -189,7 +189,7 @@ import Prompts
         #expect(outcome.text.contains("Bedöms, Parkerad, Avslutad"))
 
         outcome = try Self.run(Self.karin, "status 1 avslutad", intake: intake)
-        #expect(outcome.changes.isEmpty && outcome.text == Self.text(.pipelineStageLessonRequired, ["number": "1"]))
+        #expect(outcome.changes.isEmpty && outcome.text == Self.text(.pipelineStageLessonRequired, [.number: "1"]))
 
         outcome = try Self.run(Self.karin, "status 1 avslutad Vi löste det med en tolkpool i stället", intake: intake)
         #expect(intake.ideas[1]?.stage == .avslutad)
@@ -224,7 +224,7 @@ import Prompts
         let intake = Self.seeded()
         _ = try Self.run(Self.karin, "ta 1", intake: intake)
         let again = try Self.run(Self.karin, "ta 1", intake: intake)
-        #expect(again.changes.isEmpty && again.text == Self.text(.pipelineClaimAlready, ["number": "1"]))
+        #expect(again.changes.isEmpty && again.text == Self.text(.pipelineClaimAlready, [.number: "1"]))
         _ = try Self.run(Self.ia, "status 2 bedöms", intake: intake)
         #expect(intake.ideas[2]?.guide == Self.ia)
         #expect(intake.events.contains { $0.kind == .claimed && $0.ideaNumber == 2 && $0.actor == Self.ia })
@@ -247,11 +247,11 @@ import Prompts
         _ = try Self.run(Self.ia, "koppla 2 1", intake: intake)
         #expect(intake.links == [[1, 2]])
         let again = try Self.run(Self.ia, "koppla 1 2", intake: intake)
-        #expect(again.changes.isEmpty && again.text == Self.text(.pipelineLinkAlready, ["first": "1", "second": "2"]))
+        #expect(again.changes.isEmpty && again.text == Self.text(.pipelineLinkAlready, [.first: "1", .second: "2"]))
         let same = try Self.run(Self.ia, "koppla 1 1", intake: intake)
         #expect(same.changes.isEmpty)
         let crossUnit = try Self.run(Self.karin, "koppla 1 3", intake: intake)
-        #expect(crossUnit.changes.isEmpty && crossUnit.text == Self.text(.pipelineNotYours, ["number": "3"]))
+        #expect(crossUnit.changes.isEmpty && crossUnit.text == Self.text(.pipelineNotYours, [.number: "3"]))
         let details = try Self.run(Self.karin, "idé 1", intake: intake)
         #expect(details.text.contains("#2"))
     }
@@ -285,7 +285,7 @@ import Prompts
         let outcome = try Self.submit("@sara:kommun.se", "Tolkbokningen är så långsam att hembesöken blir försenade.", intake: intake)
         #expect(outcome.replies.count == 1)
         // #1 is Anna's: Sara hears that a colleague thinks alike, not what #1 says (issue 11.8).
-        #expect(outcome.text.contains(Self.text(.pipelineSimilarHidden, ["count": "1"])))
+        #expect(outcome.text.contains(Self.text(.pipelineSimilarHidden, [.count: "1"])))
         #expect(!outcome.text.contains("#1 Det tar för lång tid att boka tolk till hembesök"))
         #expect(!outcome.text.contains("#2 "), "unrelated ideas are not offered")
         #expect(!outcome.text.contains("parkering"), "drafts never match")
@@ -294,7 +294,7 @@ import Prompts
 
         let unrelated = try Self.submit("@sara:kommun.se", "Cykelställen vid stadshuset räcker inte.", intake: intake)
         #expect(!unrelated.text.contains(Self.text(.pipelineSimilarTitle)))
-        #expect(!unrelated.text.contains(Self.text(.pipelineSimilarHidden, ["count": "1"])))
+        #expect(!unrelated.text.contains(Self.text(.pipelineSimilarHidden, [.count: "1"])))
     }
 
     @Test func helpShowsTheStaffCommandsToStaffOnly() throws {
@@ -309,7 +309,7 @@ import Prompts
         #expect(outcome.actions.contains { if case .saveIdea(let idea) = $0 { idea.stage == .utkast } else { false } })
         #expect(intake.ideas[3]?.stage == .inkommen)
         let staff = try Self.run(Self.olle, "Status 3 veckor efter ansökan syns inte", intake: intake)
-        #expect(staff.changes.isEmpty && staff.text == Self.text(.pipelineStageUnknown, ["stage": "veckor"]))
+        #expect(staff.changes.isEmpty && staff.text == Self.text(.pipelineStageUnknown, [.stage: "veckor"]))
     }
 
     // MARK: Parsing

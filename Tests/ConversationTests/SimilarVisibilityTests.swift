@@ -37,12 +37,12 @@ import Prompts
         #expect(details.text.contains("#7 Socialtitel"))
         #expect(details.text.contains("#6 Exempeltitel"), "a good example is public")
         #expect(!details.text.contains("Hemlig skoltitel") && !details.text.contains("#5"), "\(details.text)")
-        #expect(details.text.contains(P.text(.pipelineSimilarHiddenStaff, ["count": "1"])))
+        #expect(details.text.contains(P.text(.pipelineSimilarHiddenStaff, [.count: "1"])))
         // Olle (Skol- och fritidsförvaltningen) on #5: #1 and #7 are Socialförvaltningen's.
         let olle = try P.run(P.olle, "idé 5", intake: Self.seeded())
         #expect(!olle.text.contains("#1 ") && !olle.text.contains("#7 ") && !olle.text.contains("Socialtitel"), "\(olle.text)")
         #expect(olle.text.contains("#6 Exempeltitel"))
-        #expect(olle.text.contains(P.text(.pipelineSimilarHiddenStaff, ["count": "2"])))
+        #expect(olle.text.contains(P.text(.pipelineSimilarHiddenStaff, [.count: "2"])))
     }
 
     @Test func aCoordinatorSeesAllSimilarIdeas() throws {
@@ -50,7 +50,7 @@ import Prompts
         for title in ["#5 Hemlig skoltitel", "#6 Exempeltitel", "#7 Socialtitel"] {
             #expect(details.text.contains(title), "\(title) in \(details.text)")
         }
-        #expect(!details.text.contains(P.text(.pipelineSimilarHiddenStaff, ["count": "1"]).prefix(20)))
+        #expect(!details.text.contains(P.text(.pipelineSimilarHiddenStaff, [.count: "1"]).prefix(20)))
     }
 
     @Test func anIdeaGiverHearsOnlyOwnIdeasAndGoodExamplesByTitleTheRestAsACount() throws {
@@ -61,7 +61,7 @@ import Prompts
         for secret in ["Hemlig skoltitel", "Socialtitel", "Det tar för lång tid att boka tolk", "#1 ", "#5 ", "#7 "] {
             #expect(!sara.text.contains(secret), "\(secret) in \(sara.text)")
         }
-        #expect(sara.text.contains(P.text(.pipelineSimilarHidden, ["count": "3"])))
+        #expect(sara.text.contains(P.text(.pipelineSimilarHidden, [.count: "3"])))
 
         // Her own earlier idea is hers to see: Anna is told about #1 by title.
         let anna = try P.submit(P.anna, "Tolkbokning till hembesök tar lång tid, igen.", intake: intake)
@@ -72,6 +72,6 @@ import Prompts
         let plain = P.seeded()
         let bo = try P.submit("@bo:kommun.se", "Tolkbokningen är så långsam att hembesöken blir försenade.", intake: plain)
         #expect(!bo.text.contains(P.text(.pipelineSimilarTitle)))
-        #expect(bo.text.contains(P.text(.pipelineSimilarHidden, ["count": "1"])))
+        #expect(bo.text.contains(P.text(.pipelineSimilarHidden, [.count: "1"])))
     }
 }

@@ -181,7 +181,7 @@ struct Harness {
 
     var language: Language { person.language ?? config.defaultLanguage }
 
-    func text(_ key: PromptKey, _ values: [String: String] = [:], in language: Language? = nil) -> String {
+    func text(_ key: PromptKey, _ values: [Placeholder: String] = [:], in language: Language? = nil) -> String {
         prompts.text(key, language ?? self.language, values).plainText
     }
 

@@ -96,9 +96,9 @@ import Configuration
         #expect(h.bytesOnDisk().contains(anna.rawValue))
 
         var sent = try await h.send(["glöm mig"], from: anna, at: start)
-        #expect(sent == [BotEngineTests.prompts.text(.forgetConfirm, .sv, ["drafts": "1", "ideas": "1"]).plainText])
+        #expect(sent == [BotEngineTests.prompts.text(.forgetConfirm, .sv, [.drafts: "1", .ideas: "1"]).plainText])
         sent = try await h.send(["ja, glöm mig"], from: anna, at: start.addingTimeInterval(60))
-        #expect(sent == [BotEngineTests.prompts.text(.forgetDone, .sv, ["drafts": "1", "ideas": "1"]).plainText])
+        #expect(sent == [BotEngineTests.prompts.text(.forgetDone, .sv, [.drafts: "1", .ideas: "1"]).plainText])
 
         let idea = try #require(try await h.store.read { try $0.idea(number: 1) })
         #expect(idea.author.rawValue.hasPrefix("anonym-"))
