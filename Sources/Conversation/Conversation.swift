@@ -110,6 +110,16 @@ public enum Conversation {
         session = turn.session
         return turn.actions(original: person)
     }
+
+    /// A guide's or coordinator's command given outside a chat (the command line): the same rules, texts and
+    /// actions as when it is typed in chat. Nothing of the person's conversation changes.
+    public static func perform(
+        _ command: Command, by person: Person, context: ConversationContext
+    ) throws -> [ConversationAction] {
+        var turn = Turn(person: person, session: ConversationSession(), context: context)
+        try turn.performPipeline(command)
+        return turn.effects
+    }
 }
 
 /// One message being handled.

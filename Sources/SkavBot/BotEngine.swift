@@ -147,7 +147,7 @@ public final class BotEngine: Sendable {
                         let language = (try? tx.person(event.sender)?.language) ?? settings.conversation.defaultLanguage
                         if try tx.enqueue(
                             OutboxEntry(
-                                txnID: "\(event.id).error", roomID: event.room,
+                                txnID: TxnID.failure(of: event.id).rawValue, roomID: event.room,
                                 body: prompts.text(.botInternalError, language), style: .notice, createdAt: now,
                                 priority: .reply))
                         {
@@ -173,7 +173,7 @@ public final class BotEngine: Sendable {
         guard case .message = event.kind, try tx.directRoomOwner(event.room) == event.sender else { return 0 }
         let language = (try? tx.person(event.sender)?.language) ?? settings.conversation.defaultLanguage
         let apology = OutboxEntry(
-            txnID: "\(event.id).quarantined", roomID: event.room, body: prompts.text(.botQuarantined, language),
+            txnID: TxnID.quarantined(event.id).rawValue, roomID: event.room, body: prompts.text(.botQuarantined, language),
             style: .notice, createdAt: now, priority: .reply)
         return try tx.enqueue(apology) ? 1 : 0
     }
@@ -220,7 +220,7 @@ public final class BotEngine: Sendable {
             try outbox.add(kind: .join)
             let language = try tx.person(event.sender)?.language ?? settings.conversation.defaultLanguage
             if encrypted {
-                try tx.setValue("sent", for: "encrypted_notice.\(event.room.rawValue)")
+                try tx.setValue("sent", for: StoredKey.encryptedNotice(event.room))
                 try moveToPlainDirectChat(event, language: language, outbox: &outbox, tx: tx)
             } else if isDirect, try !tx.retiredRoom(event.room).retired {
                 // Taken for the person's direct chat until its members are known (`membershipChanged`): then the
@@ -239,7 +239,7 @@ public final class BotEngine: Sendable {
         case .unreadable:
             // An encrypted message in a configured room is someone talking there: not for the bot to answer.
             guard settings.isAllowed(event.sender), !isConfiguredRoom(event.room) else { return nil }
-            let key = "encrypted_notice.\(event.room.rawValue)"
+            let key = StoredKey.encryptedNotice(event.room)
             if try tx.value(key) != nil { return nil }
             try tx.setValue("sent", for: key)
             let language = try tx.person(event.sender)?.language ?? settings.conversation.defaultLanguage
@@ -369,6 +369,37 @@ public final class BotEngine: Sendable {
         let context = ConversationContext(
             now: now, config: settings.conversation, prompts: prompts, reader: tx, replyToCampaign: campaign)
         let actions = try Conversation.handle(text: text, person: person, session: &session, context: context)
+        let forgotten = try apply(actions, by: event.sender, tx: tx, outbox: &outbox, now: now)
+        if forgotten { return }  // nothing of the person is stored again
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        try tx.setConversationState(try encoder.encode(session), of: event.sender, at: now)
+    }
+
+    /// A guide's or coordinator's command given on the command line (`skav ideas stage`): the conversation's
+    /// rules and the action interpreter of chat, in one transaction of its own; messages to others go through
+    /// the outbox (the running bot sends them). With no roles configured, the operator's `actor` acts as a
+    /// coordinator. Returns the replies the command gave, for the command line to print.
+    public func perform(_ command: Command, by actor: UserID, now: Date) throws -> [RichText] {
+        try store.write { tx in
+            var config = settings.conversation
+            if config.roles == .none { config.roles = Roles(coordinators: [actor]) }
+            let person = try tx.person(actor) ?? Person(id: actor, greetedAt: now, createdAt: now)
+            let context = ConversationContext(now: now, config: config, prompts: prompts, reader: tx)
+            let actions = try Conversation.perform(command, by: person, context: context)
+            var outbox = OutboxWriter(tx: tx, eventID: TxnID.commandLine(UUID()).rawValue, room: nil, now: now)
+            _ = try apply(actions.filter { if case .savePerson = $0 { false } else { true } }, by: actor, tx: tx,
+                outbox: &outbox, now: now)
+            return outbox.replies
+        }
+    }
+
+    /// Applies what the conversation decided, in the transaction of the message (or the command-line command)
+    /// that caused it: the one interpreter of `ConversationAction`s, so chat and the command line change the
+    /// intake by the same code, audit entries included. Returns whether the person asked to be forgotten.
+    func apply(
+        _ actions: [ConversationAction], by actor: UserID, tx: IntakeTransaction, outbox: inout OutboxWriter, now: Date
+    ) throws -> Bool {
         var forgotten = false
         for action in actions {
             switch action {
@@ -376,7 +407,7 @@ public final class BotEngine: Sendable {
             case .savePerson(let person): try tx.savePerson(person)
             case .saveIdea(let idea):
                 let before = try tx.idea(number: idea.number)
-                try auditChange(from: before, to: idea, by: event.sender, tx: tx, now: now)
+                try auditChange(from: before, to: idea, by: actor, tx: tx, now: now)
                 try tx.saveIdea(idea)
                 if idea.stage != .utkast, before?.stage ?? .utkast == .utkast {
                     // Submitted now: its similar ideas are kept for the digests' clusters.
@@ -384,22 +415,22 @@ public final class BotEngine: Sendable {
                 }
             case .deleteIdea(let number):
                 try tx.deleteIdea(number: number)
-                try tx.audit(AuditEntry(at: now, actor: event.sender.rawValue, ideaNumber: number, action: .deleted))
+                try tx.audit(AuditEntry(at: now, actor: actor.rawValue, ideaNumber: number, action: .deleted))
             case .recordEvent(let event): try tx.appendEvent(event)
             case .notify(let user, let body): try outbox.add(body, to: user)
             case .replyFile(let caption, let file): try outbox.add(caption, attachment: file)
             case .linkIdeas(let first, let second):
-                if try tx.linkIdeas(first, second, by: event.sender, at: now) {
+                if try tx.linkIdeas(first, second, by: actor, at: now) {
                     for (idea, other) in [(first, second), (second, first)] {
                         try tx.audit(
                             AuditEntry(
-                                at: now, actor: event.sender.rawValue, ideaNumber: idea, action: .changed,
+                                at: now, actor: actor.rawValue, ideaNumber: idea, action: .changed,
                                 detail: "link #\(other)"))
                     }
                 }
             case .audit(let number, let action, let detail):
                 try tx.audit(
-                    AuditEntry(at: now, actor: event.sender.rawValue, ideaNumber: number, action: action, detail: detail))
+                    AuditEntry(at: now, actor: actor.rawValue, ideaNumber: number, action: action, detail: detail))
             case .forgetPerson(let user):
                 try forget(user, tx: tx, now: now)
                 forgotten = true
@@ -407,7 +438,7 @@ public final class BotEngine: Sendable {
                 let existing = try tx.campaign(number: campaign.number)
                 try tx.saveCampaign(campaign)
                 let what = existing == nil ? "challenge \(campaign.number) opened" : "challenge \(campaign.number) closed"
-                try tx.audit(AuditEntry(at: now, actor: event.sender.rawValue, ideaNumber: nil, action: .changed, detail: what))
+                try tx.audit(AuditEntry(at: now, actor: actor.rawValue, ideaNumber: nil, action: .changed, detail: what))
             case .announce(let campaign, let user, let body):
                 let txnID: String?
                 if let user {
@@ -424,18 +455,15 @@ public final class BotEngine: Sendable {
             case .digestNow:
                 // Only the request is stored now: the digest is built from a read snapshot by the
                 // `DigestRequestService`, so a large intake's digest never holds this transaction.
-                let room = settings.coordinatorsRoom ?? (outbox.recipient == nil ? event.room : nil)
+                let room = settings.coordinatorsRoom ?? (outbox.recipient == nil ? outbox.room : nil)
                 try tx.requestDigest(
                     DigestRequest(
-                        key: "ondemand.\(event.id)", requestedBy: event.sender, roomID: room,
+                        key: "ondemand.\(outbox.eventID)", requestedBy: actor, roomID: room,
                         recipient: room == nil ? outbox.recipient : nil, requestedAt: now))
                 outbox.digestRequested = true
             }
         }
-        if forgotten { return }  // nothing of the person is stored again
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        try tx.setConversationState(try encoder.encode(session), of: event.sender, at: now)
+        return forgotten
     }
 
     /// A message to a configured room; to each coordinator by direct message when their room is not configured.
@@ -542,10 +570,11 @@ public final class BotEngine: Sendable {
 
 /// Adds outbox entries for one event, with transaction ids `<event id>.<index>` that stay the same when
 /// the event is handled again after a crash.
-private struct OutboxWriter {
+struct OutboxWriter {
     let tx: IntakeTransaction
     let eventID: String
-    let room: RoomID
+    /// The room replies go to; nil for a command-line command, whose replies are kept in `replies` instead.
+    let room: RoomID?
     let now: Date
     var index = 0
     var added = 0
@@ -553,6 +582,8 @@ private struct OutboxWriter {
     var recipient: UserID?
     /// The event asked for a digest (`sammanfattning`): the digest service is to be woken.
     var digestRequested = false
+    /// The replies of a command-line command (no room): printed by the command instead of sent.
+    var replies: [RichText] = []
 
     /// A reply in the event's room (or to `recipient`), or a join/leave of that room.
     mutating func add(
@@ -565,6 +596,10 @@ private struct OutboxWriter {
                 priority: .reply)
             entry.attachment = attachment
             if try tx.enqueue(entry) { added += 1 }
+            return
+        }
+        guard let room else {
+            replies.append(body)
             return
         }
         let entry = OutboxEntry(
@@ -593,6 +628,6 @@ private struct OutboxWriter {
 
     private mutating func nextTxnID() -> String {
         defer { index += 1 }
-        return "\(eventID).\(index)"
+        return TxnID.caused(by: eventID, index: index).rawValue
     }
 }

@@ -68,7 +68,7 @@ public final class DigestRequestService: Service, Sendable {
             let queued = try store.write { tx -> Bool in
                 guard try tx.finishDigestRequest(request.key, at: now) else { return false }
                 for entry in digest.entries(
-                    txnPrefix: "digest.\(NudgeScheduler.stableID(request.key))", roomID: request.roomID,
+                    txnPrefix: .digestRun(request.key), roomID: request.roomID,
                     recipient: request.recipient, at: now)
                 {
                     try tx.enqueue(entry)

@@ -1,6 +1,7 @@
 import Chat
 import Conversation
 import Foundation
+import Logging
 import Intake
 import Prompts
 import Store
@@ -122,59 +123,34 @@ public enum IdeaExport {
     }
 }
 
-/// `skav ideas stage N STAGE --by USER`: the same rules as `status N` in chat.
+/// `skav ideas stage N STAGE --by USER`: `status N STAGE` as typed in chat, through the same rules and the
+/// same action interpreter (audit entry included); the idea-giver's notice goes through the outbox (the
+/// running bot sends it).
 public enum StageCommand {
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
     }
 
-    /// Moves the idea, records the event and queues the idea-giver's notice in the outbox (the running bot
-    /// sends it). Returns the moved idea.
+    /// Moves the idea and returns it; a refusal (the chat's answer, in the config's language) is a `Failure`.
     @discardableResult
     public static func run(
         store: IntakeStore, prompts: PromptCatalog, config: SkavConfig, number: Int, stage name: String,
         by actor: UserID, comment: String?, now: Date
     ) throws -> Idea {
-        guard let stage = IdeaStage(name: name) else {
-            throw Failure(
-                description: "unknown stage '\(name)' (use \(IdeaStage.allCases.dropFirst().map(\.rawValue).joined(separator: ", ")))")
+        let before = try store.read { try $0.idea(number: number) }
+        let engine = BotEngine(
+            store: store, prompts: prompts,
+            settings: BotSettings(
+                botUser: UserID("@skav:command-line"), allowedDomains: [],
+                conversation: SkavApp.conversationConfig(config), cursorKey: StoredKey.terminalCursor,
+                flood: SkavApp.floodLimit(config)),
+            logger: Logger(label: "skav.ideas.stage"))
+        let replies = try engine.perform(.setStage(number, stage: name, comment: comment), by: actor, now: now)
+        let after = try store.read { try $0.idea(number: number) }
+        guard let after, let before, after.stage != before.stage else {
+            let said = replies.map(\.plainText).joined(separator: "\n")
+            throw Failure(description: said.isEmpty ? "there is no submitted idea #\(number)" : said)
         }
-        return try store.write { tx in
-            guard let idea = try tx.idea(number: number), idea.stage != .utkast else {
-                throw Failure(description: "there is no submitted idea #\(number)")
-            }
-            let roles = config.roles
-            if roles != .none, !roles.canManage(idea, by: actor) {
-                throw Failure(description: "\(actor) is neither a coordinator nor a guide of the idea's unit (roles in the config)")
-            }
-            switch StageRules.move(idea, to: stage, comment: comment, by: actor, at: now) {
-            case .failure(.unchanged):
-                throw Failure(description: "idea #\(number) is already \(stage.rawValue)")
-            case .failure(.lessonRequired):
-                throw Failure(description: "closing (avslutad) needs the lesson learned: --comment TEXT")
-            case .failure(.notAllowed):
-                let targets = StageRules.targets(from: idea.stage).map(\.rawValue)
-                throw Failure(
-                    description: "idea #\(number) is \(idea.stage.rawValue) and can move to: "
-                        + (targets.isEmpty ? "nothing (an end stage)" : targets.joined(separator: ", ")))
-            case .success(let (found, event)):
-                var moved = found
-                if moved.guide == nil && roles.units(guidedBy: actor).contains(where: { $0 == idea.unit }) {
-                    moved.guide = actor
-                }
-                try tx.saveIdea(moved)
-                let recorded = try tx.appendEvent(event)
-                if idea.author != actor {
-                    let language = try tx.person(idea.author)?.language ?? config.language
-                    let body = PipelineNotice.stageChange(
-                        idea: moved, to: stage, comment: event.comment, language: language, prompts: prompts)
-                    try tx.enqueue(
-                        OutboxEntry(
-                            txnID: "cli.stage.\(number).\(recorded.id ?? 0)", roomID: nil, recipient: idea.author,
-                            body: body, createdAt: now))
-                }
-                return moved
-            }
-        }
+        return after
     }
 }

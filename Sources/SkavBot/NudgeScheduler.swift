@@ -27,17 +27,17 @@ public struct DigestMessages: Sendable, Equatable, ExpressibleByArrayLiteral {
     /// The messages to queue, in order: the parts, then the file (if any) with its caption. The transaction
     /// ids are `<prefix>.<index>` for the parts and `<prefix>.file` for the file, so a retry queues nothing twice.
     func entries(
-        txnPrefix prefix: String, suffix: String = "", roomID: RoomID?, recipient: UserID?, at now: Date
+        txnPrefix prefix: TxnID, suffix: String = "", roomID: RoomID?, recipient: UserID?, at now: Date
     ) -> [OutboxEntry] {
         var entries = parts.enumerated().map { index, part in
             OutboxEntry(
-                txnID: "\(prefix).\(index)\(suffix)", roomID: roomID, recipient: recipient, body: part, style: .notice,
+                txnID: prefix.part(index, suffix: suffix).rawValue, roomID: roomID, recipient: recipient, body: part, style: .notice,
                 createdAt: now, priority: .bulk)
         }
         if let file {
             entries.append(
                 OutboxEntry(
-                    txnID: "\(prefix).file\(suffix)", roomID: roomID, recipient: recipient, body: caption, style: .notice,
+                    txnID: prefix.file(suffix: suffix).rawValue, roomID: roomID, recipient: recipient, body: caption, style: .notice,
                     attachment: file, createdAt: now, priority: .bulk))
         }
         return entries
@@ -229,7 +229,7 @@ public final class NudgeScheduler: Service, Sendable {
         if let slot = due(digests.schedule) {
             let targets: [DigestTarget] =
                 digests.coordinatorsRoom.map { [DigestTarget(room: $0, recipient: nil, suffix: "")] }
-                ?? digests.coordinators.map { DigestTarget(room: nil, recipient: $0, suffix: ".\(Self.stableID($0.rawValue))") }
+                ?? digests.coordinators.map { DigestTarget(room: nil, recipient: $0, suffix: TxnID.recipientSuffix($0)) }
             if let key = try deliverDigest(
                 prefix: DigestDelivery.coordinatorsPrefix, schedule: digests.schedule, slot: slot, now: now,
                 targets: targets, build: { tx, since in try digests.build(tx, since, now) })
@@ -283,7 +283,7 @@ public final class NudgeScheduler: Service, Sendable {
             guard try !tx.digestSent(key: key) else { return false }
             let perTarget = try targets.map { target in
                 digest.entries(
-                    txnPrefix: "digest.\(Self.stableID(key))", suffix: target.suffix,
+                    txnPrefix: .digestRun(key), suffix: target.suffix,
                     roomID: try target.room ?? target.recipient.flatMap { try tx.directRoom(of: $0) },
                     recipient: target.recipient, at: now)
             }
@@ -302,34 +302,21 @@ public final class NudgeScheduler: Service, Sendable {
     /// Read on every pass; written once.
     private func digestBaseline(now: Date) throws -> Date {
         func stored(_ tx: IntakeTransaction) throws -> Date? {
-            try tx.value(Self.digestBaselineKey).flatMap(TimeInterval.init).map(Date.init(timeIntervalSince1970:))
+            try tx.value(StoredKey.digestBaseline).flatMap(TimeInterval.init).map(Date.init(timeIntervalSince1970:))
         }
         if let known = try store.read(stored) { return known }
         return try store.write { tx -> Date in
             if let known = try stored(tx) { return known }
-            try tx.setValue("\(now.timeIntervalSince1970)", for: Self.digestBaselineKey)
+            try tx.setValue("\(now.timeIntervalSince1970)", for: StoredKey.digestBaseline)
             return now
         }
     }
 
-    static let digestBaselineKey = "digest.baseline"
 
     /// The start of the first period: the slot before `slot` (a calendar week or working day back, DST-safe).
     static func previousNominal(_ schedule: DigestSchedule, before slot: DigestSchedule.Slot, calendar: WorkingCalendar) -> Date {
         schedule.latestSlot(atOrBefore: slot.nominal.addingTimeInterval(-1), calendar: calendar)?.nominal
             ?? slot.nominal.addingTimeInterval(-slot.length)
-    }
-
-    /// A transaction id part for any text: the 64-bit FNV-1a hash of its UTF-8, in hex. Stable across runs
-    /// and builds (unlike `Hasher`), distinct for distinct user ids in practice, and safe in a URL path.
-    static func stableID(_ text: String) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01b3
-        }
-        let hex = String(hash, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
     }
 
     /// Decides one nudge inside the caller's transaction; nil when it is not done yet (moved or gone).
@@ -359,11 +346,11 @@ public final class NudgeScheduler: Service, Sendable {
         let body = try message(for: nudge, language: language, in: tx)
         try tx.enqueue(
             OutboxEntry(
-                txnID: "nudge.\(id)", roomID: try tx.directRoom(of: nudge.recipient), recipient: nudge.recipient,
+                txnID: TxnID.nudge(id).rawValue, roomID: try tx.directRoom(of: nudge.recipient), recipient: nudge.recipient,
                 body: body, createdAt: now, priority: .bulk))
         if let campaign = nudge.campaignNumber {
             // A reply to a deadline reminder is an idea for the challenge, like a reply to its announcement.
-            try tx.recordCampaignPost(txnID: "nudge.\(id)", campaign: campaign)
+            try tx.recordCampaignPost(txnID: TxnID.nudge(id).rawValue, campaign: campaign)
         }
         if nudge.kind == .draftPark, let number = nudge.ideaNumber {
             try tx.appendEvent(

@@ -31,12 +31,12 @@ extension SkavApp {
         }
         let matrix = MatrixChatService(
             config: matrixConfig(settings, secrets: secrets), syncClient: syncClient, sendClient: sendClient,
-            credentials: StoreCredentials(store: store, key: "matrix.credentials"), logger: logger)
+            credentials: StoreCredentials(store: store, key: StoredKey.matrixCredentials), logger: logger)
         let engine = BotEngine(
             store: store, prompts: prompts,
             settings: BotSettings(
                 botUser: UserID(settings.userID), allowedDomains: settings.allowedDomains,
-                conversation: conversationConfig(config, filesSupported: matrix.capabilities.supportsFiles), cursorKey: "matrix.cursor", flood: floodLimit(config),
+                conversation: conversationConfig(config, filesSupported: matrix.capabilities.supportsFiles), cursorKey: StoredKey.matrixCursor, flood: floodLimit(config),
                 sharedRoom: settings.sharedRoom.map(RoomID.init(rawValue:)),
                 coordinatorsRoom: settings.coordinatorsRoom.map(RoomID.init(rawValue:))),
             logger: logger, crashpoints: crashpoints)
@@ -102,7 +102,7 @@ extension SkavApp {
         NudgePlanner(calendar: config.workingCalendar, settings: config.nudges, roles: config.roles)
     }
 
-    static func floodLimit(_ config: SkavConfig) -> FloodGate.Limit {
+    public static func floodLimit(_ config: SkavConfig) -> FloodGate.Limit {
         let window = config.floodWindow.components
         return FloodGate.Limit(
             maxMessages: config.floodMaxMessages,
@@ -227,7 +227,7 @@ extension SkavApp {
             matrixSettings.retry = MatrixRetryPolicy(requestRetries: 1, pollRetries: 0, rateLimitRetries: 1)
             let matrix = MatrixChatService(
                 config: matrixSettings, syncClient: client, sendClient: client,
-                credentials: StoreCredentials(store: store, key: "matrix.credentials"), logger: logger)
+                credentials: StoreCredentials(store: store, key: StoredKey.matrixCredentials), logger: logger)
             let user = try await matrix.connect()
             let matches = user.rawValue == settings.userID
             checks.append(

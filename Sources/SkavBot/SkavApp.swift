@@ -55,7 +55,7 @@ public enum SkavApp {
         try await store.write { try $0.setDirectRoom(TerminalChat.room, for: user, at: claimedAt) }
         let settings = BotSettings(
             botUser: botUser, allowedDomains: [], conversation: conversationConfig(config, filesSupported: chat.capabilities.supportsFiles),
-            cursorKey: "terminal.cursor",
+            cursorKey: StoredKey.terminalCursor,
             flood: floodLimit(config))
         let engine = BotEngine(store: store, prompts: prompts, settings: settings, logger: logger)
         let sender = OutboxSender(store: store, chat: chat, wake: WakeSignal(), logger: logger)

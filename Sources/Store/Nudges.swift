@@ -76,7 +76,7 @@ public struct Nudge: Codable, Sendable, Equatable, FetchableRecord, MutablePersi
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 
     /// The outbox transaction id of this nudge's message: stable across restarts.
-    public var txnID: String { "nudge.\(id ?? 0)" }
+    public var txnID: String { TxnID.nudge(id ?? 0).rawValue }
 }
 
 extension IntakeTransaction {

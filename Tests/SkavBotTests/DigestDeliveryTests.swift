@@ -145,9 +145,9 @@ import Configuration
     }
 
     @Test func transactionIdsOfSimilarUserIdsDoNotCollide() {
-        #expect(NudgeScheduler.stableID("@anna.berg:kommun.se") != NudgeScheduler.stableID("@anna_berg:kommun.se"))
-        #expect(NudgeScheduler.stableID("coordinators:2026-03-30") == NudgeScheduler.stableID("coordinators:2026-03-30"))
-        #expect(NudgeScheduler.stableID("x").count == 16)
+        #expect(TxnID.stableID("@anna.berg:kommun.se") != TxnID.stableID("@anna_berg:kommun.se"))
+        #expect(TxnID.stableID("coordinators:2026-03-30") == TxnID.stableID("coordinators:2026-03-30"))
+        #expect(TxnID.stableID("x").count == 16)
     }
 
     @Test func offSendsNothing() throws {

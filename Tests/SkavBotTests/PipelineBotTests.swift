@@ -145,8 +145,14 @@ import Configuration
         #expect(try run("Bedöms").stage == .bedoms)
         #expect(throws: StageCommand.Failure.self) { try run("closed") }
         #expect(try run("closed", comment: "Vi löste det på annat sätt").stage == .avslutad)
+        // The same path as `status 1 bedöms` in chat: the coordinator with no guide on the idea claims it first.
         let history = try store.read { try $0.events(ofIdea: 1) }
-        #expect(history.map(\.toStage) == [.bedoms, .avslutad])
+        #expect(history.map(\.kind) == [.claimed, .stage, .stage])
+        #expect(history.compactMap(\.toStage) == [.bedoms, .avslutad])
+        // … and every change is in the audit log, as it is from chat.
+        let audit = try store.read { try $0.auditEntries(idea: 1) }
+        #expect(audit.filter { $0.action == .stage }.map(\.detail) == ["inkommen→bedoms", "bedoms→avslutad"])
+        #expect(audit.allSatisfy { $0.actor == "@ia:kommun.se" })
         let notices = try store.read { try $0.allOutbox() }
         #expect(notices.count == 2 && notices.allSatisfy { $0.recipient == anna && $0.roomID == nil })
         #expect(notices.last?.body.plainText.contains("Vi löste det på annat sätt") == true)
