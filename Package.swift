@@ -105,10 +105,19 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // What only the command line uses: the idea export, `ideas stage`, the digest demo, the nudge simulation.
+        .target(
+            name: "SkavTools",
+            dependencies: [
+                "SkavBot", "Configuration", "Conversation", "Digest", "Store", "Prompts", "Intake", "Chat",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "skav",
             dependencies: [
-                "SkavBot", "Configuration", "Intake", "Store", "Prompts", "Conversation", "Chat", "Digest",
+                "SkavBot", "SkavTools", "Configuration", "Intake", "Store", "Prompts", "Conversation", "Chat", "Digest",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -158,7 +167,8 @@ let package = Package(
         .testTarget(
             name: "SkavBotTests",
             dependencies: [
-                "SkavBot", "Configuration", "Conversation", "Prompts", "Intake", "Store", "Chat", "CrashGuard", "TerminalChat",
+                "SkavBot", "SkavTools", "Configuration", "Conversation", "Prompts", "Intake", "Store", "Chat", "CrashGuard",
+                "TerminalChat", "Digest",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict
@@ -166,7 +176,7 @@ let package = Package(
         // Golden files: regenerate with SKAV_UPDATE_GOLDEN=1 swift test --filter DigestTests.
         .testTarget(
             name: "DigestTests",
-            dependencies: ["Digest", "SkavBot", "Configuration", "Prompts", "Intake", "Store", "Chat"],
+            dependencies: ["Digest", "SkavBot", "SkavTools", "Configuration", "Prompts", "Intake", "Store", "Chat"],
             exclude: ["Golden"],
             swiftSettings: strict
         ),

@@ -6,6 +6,7 @@ import Foundation
 import Intake
 import Logging
 import SkavBot
+import SkavTools
 import Prompts
 import Store
 import Configuration

@@ -3,6 +3,8 @@ import Digest
 import Foundation
 import Intake
 import SkavBot
+@testable import SkavTools
+import Digest
 import Testing
 import Prompts
 import Store

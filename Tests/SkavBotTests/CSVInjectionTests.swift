@@ -6,6 +6,8 @@ import Prompts
 import Store
 
 @testable import SkavBot
+@testable import SkavTools
+@testable import Digest
 
 /// `skav ideas export --format csv` never hands a spreadsheet a live formula (OWASP, CSV injection).
 @Suite struct CSVInjectionTests {
@@ -68,7 +70,7 @@ import Store
             #expect(row.count == IdeaExport.columns.count)
             for cell in row {
                 let first = cell.first(where: { $0 != " " && $0 != "\n" })
-                #expect(first.map { !IdeaExport.formulaTriggers.contains($0) } ?? true, "a live formula: \(cell.debugDescription)")
+                #expect(first.map { !CSV.formulaTriggers.contains($0) } ?? true, "a live formula: \(cell.debugDescription)")
             }
         }
         // The text itself is kept, behind the single quote; ordinary cells are untouched.
@@ -76,9 +78,9 @@ import Store
         #expect(rows[1][title] == "'" + nasty[0])
         #expect(rows[2][IdeaExport.columns.firstIndex(of: "author")!] == "'@anna:kommun.se")
         #expect(rows[1][0] == "1")
-        #expect(IdeaExport.neutralise("Tolk – snabbare") == "Tolk – snabbare")
-        #expect(IdeaExport.neutralise("") == "")
-        #expect(IdeaExport.neutralise("2026-11-30T10:00:00Z") == "2026-11-30T10:00:00Z")
+        #expect(CSV.neutralise("Tolk – snabbare") == "Tolk – snabbare")
+        #expect(CSV.neutralise("") == "")
+        #expect(CSV.neutralise("2026-11-30T10:00:00Z") == "2026-11-30T10:00:00Z")
     }
 
     @Test func theJSONExportStaysRaw() throws {

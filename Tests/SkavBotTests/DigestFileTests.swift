@@ -7,6 +7,8 @@ import Prompts
 @testable import Store
 
 @testable import SkavBot
+@testable import SkavTools
+@testable import Digest
 import Configuration
 
 /// A digest whose lists are cut sends the full lists after its messages, as a CSV file, where the server

@@ -6,6 +6,8 @@ import Prompts
 import Store
 
 @testable import SkavBot
+@testable import SkavTools
+@testable import Digest
 
 /// `skav ideas export` streams from a database cursor: the same bytes as the whole list built in memory.
 @Suite struct ExportStreamTests {

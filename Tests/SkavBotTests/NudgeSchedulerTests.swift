@@ -7,6 +7,8 @@ import Prompts
 @testable import Store
 
 @testable import SkavBot
+@testable import SkavTools
+@testable import Digest
 @testable import Configuration
 
 /// A moment on the Stockholm wall clock.

@@ -7,6 +7,8 @@ import Prompts
 import Store
 
 @testable import SkavBot
+@testable import SkavTools
+@testable import Digest
 import Configuration
 
 @Suite struct PipelineBotTests {

@@ -1,12 +1,10 @@
 import Chat
-import Digest
 import Foundation
 import Intake
 import Prompts
-import Store
 
 /// The coordinators' digest's full lists as one CSV file, sent after the digest when a list was cut and the
-/// server takes files. Written with the export's cell writer (`IdeaExport.csvLine`): UTF-8 with a BOM, `;`,
+/// server takes files. Written with the export's cell writer (`CSV.line`): UTF-8 with a BOM, `;`,
 /// CRLF, every cell neutralised. One row per item; the `section` column says which list it belongs to:
 ///
 /// - `new`: number, title, unit, stage, challenge, benefits (as stored: a choice key or the free text);
@@ -16,16 +14,16 @@ import Store
 /// - `cluster`: cluster (1, 2, … as the digest orders them), number, title, unit.
 ///
 /// Dates are ISO 8601, as in `skav ideas export`.
-enum DigestFile {
+public enum DigestFile {
     static let columns = [
         "section", "cluster", "number", "title", "unit", "stage", "challenge", "benefits", "kind", "waiting_since",
         "working_days", "guide", "from", "to", "at",
     ]
 
     static func csv(_ data: DigestData, calendar: WorkingCalendar) -> Data {
-        var text = IdeaExport.csvStart + IdeaExport.csvLine(columns)
+        var text = CSV.start + CSV.line(columns)
         func row(_ section: String, _ values: [String: String]) {
-            text += IdeaExport.csvLine([section] + columns.dropFirst().map { values[$0] ?? "" })
+            text += CSV.line([section] + columns.dropFirst().map { values[$0] ?? "" })
         }
         func idea(_ idea: DigestIdea) -> [String: String] {
             ["number": "\(idea.number)", "title": idea.title, "unit": idea.unit ?? "", "stage": idea.stage.rawValue]
@@ -39,7 +37,7 @@ enum DigestFile {
                 "overdue",
                 idea(overdue.idea).merging(
                     [
-                        "kind": overdue.kind.rawValue, "waiting_since": IdeaJSON.iso(overdue.waitingSince),
+                        "kind": overdue.kind.rawValue, "waiting_since": CSV.iso(overdue.waitingSince),
                         "working_days": "\(days)", "guide": overdue.followers.map(\.rawValue).joined(separator: ", "),
                     ]
                 ) { $1 })
@@ -49,7 +47,7 @@ enum DigestFile {
                 "stage_change",
                 [
                     "number": "\(change.number)", "title": change.title, "from": change.from?.rawValue ?? "",
-                    "to": change.to.rawValue, "at": IdeaJSON.iso(change.at),
+                    "to": change.to.rawValue, "at": CSV.iso(change.at),
                 ])
         }
         for (index, cluster) in data.clusters.enumerated() {
@@ -61,7 +59,7 @@ enum DigestFile {
     }
 
     /// The file: `skav-sammanfattning-<from>-<to>.csv` (`skav-digest-…` in English).
-    static func attachment(_ data: DigestData, language: Language, calendar: WorkingCalendar) -> FileAttachment {
+    public static func attachment(_ data: DigestData, language: Language, calendar: WorkingCalendar) -> FileAttachment {
         let days = DigestBuilder.days(data.period, calendar: calendar)
         let name = language == .sv ? "skav-sammanfattning" : "skav-digest"
         return FileAttachment(

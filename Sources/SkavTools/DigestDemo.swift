@@ -2,6 +2,8 @@ import Chat
 import Conversation
 import Digest
 import Foundation
+import Configuration
+import SkavBot
 import Intake
 import Prompts
 import Store

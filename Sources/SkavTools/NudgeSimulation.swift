@@ -1,6 +1,8 @@
 import Chat
 import Conversation
 import Foundation
+import Digest
+import SkavBot
 import Intake
 import Logging
 import Prompts

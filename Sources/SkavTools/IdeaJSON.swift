@@ -1,4 +1,8 @@
+import Digest
 import Foundation
+import Chat
+import Configuration
+import SkavBot
 import Intake
 import Prompts
 import Store
@@ -37,14 +41,14 @@ public struct IdeaJSON: Encodable {
         try container.encode(idea.stage.rawValue, forKey: .stage)
         try container.encode(idea.author.rawValue, forKey: .author)
         try container.encode(idea.guide?.rawValue, forKey: .guide)
-        try container.encode(Self.iso(idea.createdAt), forKey: .created_at)
-        try container.encode(Self.iso(idea.updatedAt), forKey: .updated_at)
-        try container.encode(idea.submittedAt.map(Self.iso), forKey: .submitted_at)
+        try container.encode(CSV.iso(idea.createdAt), forKey: .created_at)
+        try container.encode(CSV.iso(idea.updatedAt), forKey: .updated_at)
+        try container.encode(idea.submittedAt.map(CSV.iso), forKey: .submitted_at)
         if let history {
             var list = container.nestedUnkeyedContainer(forKey: .history)
             for event in history {
                 var item = list.nestedContainer(keyedBy: EventKeys.self)
-                try item.encode(Self.iso(event.at), forKey: .at)
+                try item.encode(CSV.iso(event.at), forKey: .at)
                 try item.encode(event.actor.rawValue, forKey: .actor)
                 try item.encode(event.kind.rawValue, forKey: .kind)
                 try item.encode(event.fromStage?.rawValue, forKey: .from_stage)
@@ -54,9 +58,6 @@ public struct IdeaJSON: Encodable {
         }
     }
 
-    static func iso(_ date: Date) -> String {
-        date.formatted(.iso8601)
-    }
 
     /// Pretty, key-sorted JSON text.
     public static func render<T: Encodable>(_ value: T) throws -> String {

@@ -1,6 +1,8 @@
 import Chat
 import Conversation
 import Foundation
+import Digest
+import SkavBot
 import Logging
 import Intake
 import Prompts
@@ -24,25 +26,16 @@ public enum IdeaExport {
     /// Every cell that a spreadsheet would take for a formula is neutralised first (see `neutralise`).
     /// In memory: for a few ideas. The command streams (`write(_:from:to:)`) the same bytes.
     public static func csv(_ ideas: [Idea], links: [Int: [Int]] = [:]) -> Data {
-        var text = csvStart + csvLine(columns)
+        var text = CSV.start + CSV.line(columns)
         for idea in ideas { text += csvRow(idea, links: links[idea.number] ?? []) }
         return Data(text.utf8)
     }
 
-    /// What a CSV file of Skav starts with: the UTF-8 byte-order mark.
-    public static let csvStart = "\u{FEFF}"
-
-    /// One CSV record: each cell neutralised and quoted as needed, `;` between, CRLF at the end. Every CSV
-    /// Skav writes (the export, the digest's full lists) is made of these lines.
-    public static func csvLine(_ fields: [String]) -> String {
-        fields.map { quote(neutralise($0)) }.joined(separator: ";") + "\r\n"
-    }
-
     static func csvRow(_ idea: Idea, links: [Int]) -> String {
-        csvLine([
+        CSV.line([
             "\(idea.number)", idea.title, idea.stage.rawValue, idea.unit ?? "", idea.challenge ?? "",
             idea.benefits ?? "", idea.problem, idea.solution ?? "", idea.author.rawValue, idea.guide?.rawValue ?? "",
-            IdeaJSON.iso(idea.createdAt), idea.submittedAt.map(IdeaJSON.iso) ?? "", IdeaJSON.iso(idea.updatedAt),
+            CSV.iso(idea.createdAt), idea.submittedAt.map(CSV.iso) ?? "", CSV.iso(idea.updatedAt),
             links.map(String.init).joined(separator: " "),
             idea.campaign.map(String.init) ?? "",
         ])
@@ -63,7 +56,7 @@ public enum IdeaExport {
         }
         switch format {
         case .csv:
-            buffer = csvStart + csvLine(columns)
+            buffer = CSV.start + CSV.line(columns)
             try tx.forEachIdeaBatch(size: batch) { ideas in
                 let links = try tx.links(ofIdeas: ideas.map(\.number))
                 for idea in ideas {
@@ -90,31 +83,6 @@ public enum IdeaExport {
             buffer += first ? "\n\n]\n" : "\n]\n"
         }
         try flush(force: true)
-    }
-
-    /// The characters that make Excel, LibreOffice or Google Sheets read a cell as a formula (OWASP, *CSV
-    /// Injection*): `=`, `+`, `-`, `@`, tab and carriage return.
-    static let formulaTriggers: Set<Character> = ["=", "+", "-", "@", "\t", "\r", "\r\n"]
-
-    /// A cell that starts with a formula character, also after leading spaces or line breaks (some
-    /// spreadsheets trim them), gets a single quote in front, so it is read as text: an idea that begins
-    /// `=HYPERLINK(…)` stays words. Everything else is unchanged. The JSON export is not a spreadsheet and
-    /// stays raw.
-    static func neutralise(_ field: String) -> String {
-        guard let first = field.first(where: { $0 != " " && $0 != "\n" }), formulaTriggers.contains(first) else {
-            return field
-        }
-        return "'" + field
-    }
-
-    static func quote(_ field: String) -> String {
-        // Line breaks inside a field are kept as CRLF too, as Excel writes them.
-        let normalized = field.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\n", with: "\r\n")
-        // By scalars: "\r\n" is one Character, equal to neither "\r" nor "\n".
-        let needsQuotes = normalized.unicodeScalars.contains(where: { ";\"\r\n,".unicodeScalars.contains($0) })
-            || normalized.first?.isWhitespace == true || normalized.last?.isWhitespace == true
-        guard needsQuotes else { return normalized }
-        return "\"" + normalized.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
     /// A JSON array of ideas with their history, as `skav ideas show --json` prints one.
