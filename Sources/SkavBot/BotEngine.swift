@@ -9,55 +9,6 @@ import Synchronization
 import Prompts
 import Store
 
-/// What the engine needs to know about its deployment.
-public struct BotSettings: Sendable {
-    /// The bot's own user id; its own events are never answered.
-    public var botUser: UserID
-    /// Servers whose users may talk to the bot; empty means everyone (the terminal).
-    public var allowedDomains: [String]
-    public var conversation: ConversationConfig
-    /// Where the sync cursor is kept (`matrix.cursor`).
-    public var cursorKey: String
-    /// The per-person flood limit.
-    public var flood: FloodGate.Limit
-    /// `matrix.shared_room`: challenge announcements and good examples; replies to an announcement there are ideas.
-    public var sharedRoom: RoomID?
-    /// `matrix.coordinators_room`: digests and challenge summaries.
-    public var coordinatorsRoom: RoomID?
-
-    public init(
-        botUser: UserID, allowedDomains: [String], conversation: ConversationConfig, cursorKey: String,
-        flood: FloodGate.Limit = FloodGate.Limit(), sharedRoom: RoomID? = nil, coordinatorsRoom: RoomID? = nil
-    ) {
-        self.sharedRoom = sharedRoom
-        self.coordinatorsRoom = coordinatorsRoom
-        self.flood = flood
-        self.botUser = botUser
-        self.allowedDomains = allowedDomains.map { $0.lowercased() }
-        self.conversation = conversation
-        self.cursorKey = cursorKey
-    }
-
-    func isAllowed(_ user: UserID) -> Bool {
-        if allowedDomains.isEmpty { return true }
-        guard let domain = user.domain?.lowercased() else { return false }
-        return allowedDomains.contains(domain)
-    }
-}
-
-/// What one batch did.
-public struct BatchOutcome: Sendable, Equatable {
-    public var handled = 0
-    public var duplicates = 0
-    public var ignored = 0
-    public var failed = 0
-    /// Events set aside by the quarantine.
-    public var quarantined = 0
-    /// `sammanfattning` requests recorded (the digest service builds them).
-    public var digestRequests = 0
-    public var outboxAdded = 0
-}
-
 /// Turns incoming chat events into stored effects and outgoing messages.
 ///
 /// The durability rule (<doc:Durability>): the effects of a whole batch (people, drafts, ideas, history,
@@ -292,7 +243,7 @@ public final class BotEngine: Sendable {
             let limit = settings.conversation.maxMessageLength
             let taken = scan.masked.count <= limit && scan.masked.unicodeScalars.count <= limit * 4
             let language = { try tx.person(event.sender)?.language ?? self.settings.conversation.defaultLanguage }
-            if taken, let notice = PrivacyNotice.masked(scan, prompts: prompts, language: try language()) {
+            if taken, let notice = MaskingNotice.masked(scan, prompts: prompts, language: try language()) {
                 try outbox.add(notice, style: .notice)
             }
             try converse(text: scan.masked, event: event, campaign: campaign, tx: tx, outbox: &outbox, now: now)
@@ -568,66 +519,3 @@ public final class BotEngine: Sendable {
     }
 }
 
-/// Adds outbox entries for one event, with transaction ids `<event id>.<index>` that stay the same when
-/// the event is handled again after a crash.
-struct OutboxWriter {
-    let tx: IntakeTransaction
-    let eventID: String
-    /// The room replies go to; nil for a command-line command, whose replies are kept in `replies` instead.
-    let room: RoomID?
-    let now: Date
-    var index = 0
-    var added = 0
-    /// Set when the event came from a group room: replies go to this person's direct chat instead.
-    var recipient: UserID?
-    /// The event asked for a digest (`sammanfattning`): the digest service is to be woken.
-    var digestRequested = false
-    /// The replies of a command-line command (no room): printed by the command instead of sent.
-    var replies: [RichText] = []
-
-    /// A reply in the event's room (or to `recipient`), or a join/leave of that room.
-    mutating func add(
-        _ body: RichText = RichText(), kind: OutboxEntry.Kind = .message, style: OutgoingMessage.Style = .text,
-        attachment: FileAttachment? = nil
-    ) throws {
-        if let recipient, kind == .message {
-            var entry = OutboxEntry(
-                txnID: nextTxnID(), roomID: nil, recipient: recipient, body: body, style: style, createdAt: now,
-                priority: .reply)
-            entry.attachment = attachment
-            if try tx.enqueue(entry) { added += 1 }
-            return
-        }
-        guard let room else {
-            replies.append(body)
-            return
-        }
-        let entry = OutboxEntry(
-            txnID: nextTxnID(), kind: kind, roomID: room, body: body, style: style, attachment: attachment,
-            createdAt: now, priority: .reply)
-        if try tx.enqueue(entry) { added += 1 }
-    }
-
-    /// A message to another person's direct chat (opened by the sender when needed); returns its transaction id.
-    @discardableResult
-    mutating func add(_ body: RichText, to recipient: UserID, priority: OutboxEntry.Priority = .notice) throws -> String {
-        let txnID = nextTxnID()
-        let entry = OutboxEntry(
-            txnID: txnID, roomID: nil, recipient: recipient, body: body, createdAt: now, priority: priority)
-        if try tx.enqueue(entry) { added += 1 }
-        return txnID
-    }
-
-    /// A message to another room (a configured group room: announcements, summaries, good examples): bulk.
-    mutating func add(_ body: RichText, room: RoomID, style: OutgoingMessage.Style = .text) throws -> String {
-        let txnID = nextTxnID()
-        let entry = OutboxEntry(txnID: txnID, roomID: room, body: body, style: style, createdAt: now, priority: .bulk)
-        if try tx.enqueue(entry) { added += 1 }
-        return txnID
-    }
-
-    private mutating func nextTxnID() -> String {
-        defer { index += 1 }
-        return TxnID.caused(by: eventID, index: index).rawValue
-    }
-}

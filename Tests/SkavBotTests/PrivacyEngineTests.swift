@@ -118,9 +118,9 @@ import Store
     }
 
     @Test func theKindsAreListedInPlainWords() {
-        #expect(PrivacyNotice.list([], and: "och") == "")
-        #expect(PrivacyNotice.list(["a"], and: "och") == "a")
-        #expect(PrivacyNotice.list(["a", "b"], and: "och") == "a och b")
-        #expect(PrivacyNotice.list(["a", "b", "c"], and: "and") == "a, b and c")
+        #expect(MaskingNotice.list([], and: "och") == "")
+        #expect(MaskingNotice.list(["a"], and: "och") == "a")
+        #expect(MaskingNotice.list(["a", "b"], and: "och") == "a och b")
+        #expect(MaskingNotice.list(["a", "b", "c"], and: "and") == "a, b and c")
     }
 }

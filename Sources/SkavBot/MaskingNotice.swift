@@ -6,7 +6,7 @@ import Prompts
 import Store
 
 /// What the person is told when the personal-data scanner masked something in their message.
-enum PrivacyNotice {
+enum MaskingNotice {
     /// "Jag tog bort ett personnummer och en e-postadress …", or nil when nothing was masked.
     static func masked(_ scan: ScanResult, prompts: PromptCatalog, language: Language) -> RichText? {
         guard scan.hasFindings else { return nil }
