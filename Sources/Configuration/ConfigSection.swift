@@ -184,7 +184,7 @@ extension ConfigReader {
     }
 
     /// `challenges`: the configured themes, `{key, title}`, keys unique.
-    func challenges(_ node: Node) throws(ConfigError) -> [Challenge] {
+    func themes(_ node: Node) throws(ConfigError) -> [Theme] {
         let list = try sequence(node, key: "challenges").enumerated().map { index, item throws(ConfigError) in
             let key = "challenges[\(index)]"
             let map = try mapping(item, key: key)
@@ -196,7 +196,7 @@ extension ConfigReader {
             else {
                 throw error("\(key).key", "use letters a–z, digits, - and _ only, not '\(id)'", keyNode)
             }
-            return Challenge(key: id, title: try string(titleNode, key: "\(key).title"))
+            return Theme(key: id, title: try string(titleNode, key: "\(key).title"))
         }
         if Set(list.map(\.key)).count != list.count {
             throw error("challenges", "two challenges have the same key", node)

@@ -33,7 +33,8 @@ public struct SkavConfig: Sendable, Equatable {
     public var language: Language = .sv
     public var timezone: String = "Europe/Stockholm"
     public var units: [String] = []
-    public var challenges: [Challenge] = []
+    /// `challenges`: the configured themes (the key keeps its first name).
+    public var themes: [Theme] = []
     /// `limits.*`: message size, flood protection and parallel sends.
     public var limits = Limits()
     public var promptsDirectory: String?
@@ -105,7 +106,7 @@ public struct SkavConfig: Sendable, Equatable {
         if let node = top["timezone"] { config.timezone = try reader.timeZone(node) }
         if let node = top["units"] { config.units = try reader.units(node) }
         reader.units = config.units
-        if let node = top["challenges"] { config.challenges = try reader.challenges(node) }
+        if let node = top["challenges"] { config.themes = try reader.themes(node) }
         if let limits = try reader.section(Limits.self, in: top) { config.limits = limits }
         if let prompts = try reader.section(PromptsSection.self, in: top) { config.promptsDirectory = prompts.directory }
         if let log = try reader.section(LogSection.self, in: top), let level = log.level { config.logLevel = level }

@@ -7,8 +7,8 @@ import Prompts
 public struct ConversationConfig: Sendable {
     /// The units (förvaltningar) a person can belong to; asked on first submit when not empty.
     public var units: [String]
-    /// The challenges an idea can be tied to; the challenge question is asked only when not empty.
-    public var challenges: [Challenge]
+    /// The themes an idea can be tied to (config `challenges`); the theme question is asked only when not empty.
+    public var themes: [Theme]
     public var defaultLanguage: Language
     /// The longest message accepted, in characters.
     public var maxMessageLength: Int
@@ -24,7 +24,7 @@ public struct ConversationConfig: Sendable {
     public var timeZone: TimeZone
 
     public init(
-        units: [String] = [], challenges: [Challenge] = [], defaultLanguage: Language = .sv,
+        units: [String] = [], themes: [Theme] = [], defaultLanguage: Language = .sv,
         maxMessageLength: Int = 4000, roles: Roles = .none, filesSupported: Bool = false, sharedRoom: Bool = false,
         coordinatorsRoom: Bool = false, timeZone: TimeZone = TimeZone(identifier: "Europe/Stockholm") ?? .gmt
     ) {
@@ -32,7 +32,7 @@ public struct ConversationConfig: Sendable {
         self.coordinatorsRoom = coordinatorsRoom
         self.timeZone = timeZone
         self.units = units
-        self.challenges = challenges
+        self.themes = themes
         self.defaultLanguage = defaultLanguage
         self.maxMessageLength = maxMessageLength
         self.roles = roles
@@ -505,7 +505,7 @@ struct Turn {
     }
 
     /// Whether there is anything to tie an idea to: configured challenges or running idea challenges.
-    private var hasChallenges: Bool { !config.challenges.isEmpty || !runningCampaigns.isEmpty }
+    private var hasChallenges: Bool { !config.themes.isEmpty || !runningCampaigns.isEmpty }
     private var maxPart: ConversationSession.Part { hasChallenges ? .challenge : .solution }
 
     private func question(_ part: ConversationSession.Part) -> RichText {
@@ -540,7 +540,7 @@ struct Turn {
     }
 
     func challengeName(_ key: String) -> String {
-        config.challenges.first { $0.key == key }?.title ?? key
+        config.themes.first { $0.key == key }?.title ?? key
     }
 
     /// The summary card of a draft, numbered as `ändra N` counts.
@@ -614,7 +614,7 @@ struct Turn {
 
     /// What the challenge question offers: the configured challenges, then the running idea challenges.
     private var challengeOptions: [(value: String, title: String, names: [String])] {
-        config.challenges.map { ($0.key, $0.title, [$0.title, $0.key]) }
+        config.themes.map { ($0.key, $0.title, [$0.title, $0.key]) }
             + runningCampaigns.map { (Self.campaignValue($0.number), $0.title, [$0.title]) }
     }
 
@@ -630,7 +630,7 @@ struct Turn {
                 ?? (try? context.reader.campaign(number: number))??.title
             return title ?? "#\(number)"
         }
-        return idea.challenge.map(challengeName)
+        return idea.theme.map(challengeName)
     }
 
     /// A numbered answer (`2`, `2)`, `#2`) or a name, case- and diacritic-insensitive; a unique prefix of
@@ -665,7 +665,7 @@ struct Turn {
         case .problem: idea.problem
         case .benefits: idea.benefits
         case .solution: idea.solution
-        case .challenge: idea.campaign.map(campaignValue) ?? idea.challenge
+        case .challenge: idea.campaign.map(campaignValue) ?? idea.theme
         }
     }
 
@@ -680,9 +680,9 @@ struct Turn {
         case .challenge:
             if let value, value.hasPrefix(campaignPrefix), let number = Int(value.dropFirst(campaignPrefix.count)) {
                 idea.campaign = number
-                idea.challenge = nil
+                idea.theme = nil
             } else {
-                idea.challenge = value
+                idea.theme = value
                 idea.campaign = nil
             }
         }

@@ -298,15 +298,15 @@ extension Turn {
         if withoutUnit > 0 { units.append((noUnit, withoutUnit)) }
         var parts = [t(.pipelineStatsTitle, [.count: "\(ideas.count)"]), section(.pipelineStatsByStage, stages)]
         parts.append(section(.pipelineStatsByUnit, units))
-        if !config.challenges.isEmpty || ideas.contains(where: { $0.challenge != nil }) {
-            var challenges = config.challenges.map { challenge in
-                (challenge.title, ideas.filter { $0.challenge == challenge.key }.count)
+        if !config.themes.isEmpty || ideas.contains(where: { $0.theme != nil }) {
+            var challenges = config.themes.map { challenge in
+                (challenge.title, ideas.filter { $0.theme == challenge.key }.count)
             }
-            let known = Set(config.challenges.map(\.key))
-            for key in Set(ideas.compactMap(\.challenge)).subtracting(known).sorted() {
-                challenges.append((key, ideas.filter { $0.challenge == key }.count))
+            let known = Set(config.themes.map(\.key))
+            for key in Set(ideas.compactMap(\.theme)).subtracting(known).sorted() {
+                challenges.append((key, ideas.filter { $0.theme == key }.count))
             }
-            challenges.append((t(.pipelineStatsNoChallenge).plainText, ideas.filter { $0.challenge == nil }.count))
+            challenges.append((t(.pipelineStatsNoChallenge).plainText, ideas.filter { $0.theme == nil }.count))
             parts.append(section(.pipelineStatsByChallenge, challenges))
         }
         reply(.paragraphs(parts))

@@ -57,8 +57,8 @@ public struct Idea: Codable, Sendable, Equatable {
     /// Who benefits: a choice key (`residents`, `colleagues`, `businesses`, `other`) or free text.
     public var benefits: String?
     public var solution: String?
-    /// The key of a configured challenge (theme).
-    public var challenge: String?
+    /// The key of a configured theme (the database column is `challenge`).
+    public var theme: String?
     /// The number of the idea challenge (campaign) the idea was sent to.
     public var campaign: Int?
     public var unit: String?
@@ -70,7 +70,7 @@ public struct Idea: Codable, Sendable, Equatable {
 
     public init(
         number: Int, author: UserID, title: String, problem: String, benefits: String? = nil,
-        solution: String? = nil, challenge: String? = nil, unit: String? = nil, stage: IdeaStage = .utkast,
+        solution: String? = nil, theme: String? = nil, unit: String? = nil, stage: IdeaStage = .utkast,
         guide: UserID? = nil, createdAt: Date, updatedAt: Date, submittedAt: Date? = nil, campaign: Int? = nil
     ) {
         self.number = number
@@ -79,7 +79,7 @@ public struct Idea: Codable, Sendable, Equatable {
         self.problem = problem
         self.benefits = benefits
         self.solution = solution
-        self.challenge = challenge
+        self.theme = theme
         self.unit = unit
         self.stage = stage
         self.guide = guide
@@ -87,6 +87,12 @@ public struct Idea: Codable, Sendable, Equatable {
         self.updatedAt = updatedAt
         self.submittedAt = submittedAt
         self.campaign = campaign
+    }
+
+    /// The stored and exported names: `theme` keeps the column name `challenge` of the first schema.
+    enum CodingKeys: String, CodingKey {
+        case number, author, title, problem, benefits, solution, theme = "challenge", campaign, unit, stage, guide
+        case createdAt, updatedAt, submittedAt
     }
 }
 
@@ -128,8 +134,10 @@ public struct IdeaEvent: Codable, Sendable, Equatable {
     }
 }
 
-/// A configured challenge (idéutmaning) ideas can be tied to.
-public struct Challenge: Codable, Sendable, Equatable {
+/// A theme the organisation configured (config key `challenges`, for compatibility), which an idea-giver may tie
+/// an idea to. Not to be confused with an idea challenge (`Campaign`, *idéutmaning*), which a coordinator opens
+/// in chat with a question and a deadline.
+public struct Theme: Codable, Sendable, Equatable {
     public var key: String
     public var title: String
     public init(key: String, title: String) {

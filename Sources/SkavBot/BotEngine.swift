@@ -451,7 +451,7 @@ public final class BotEngine: Sendable {
                 let fields: [(String, Bool)] = [
                     ("title", old.title != idea.title), ("problem", old.problem != idea.problem),
                     ("benefits", old.benefits != idea.benefits), ("solution", old.solution != idea.solution),
-                    ("challenge", old.challenge != idea.challenge), ("unit", old.unit != idea.unit),
+                    ("challenge", old.theme != idea.theme), ("unit", old.unit != idea.unit),
                     ("guide", old.guide != idea.guide),
                 ]
                 let changed = fields.filter(\.1).map(\.0)

@@ -15,19 +15,19 @@ public enum DigestLoader {
 
     /// Loads everything the coordinators' digest needs for the period, inside the caller's transaction.
     public static func load(
-        _ tx: IntakeTransaction, period: DigestPeriod, planner: NudgePlanner, challenges: [Challenge]
+        _ tx: IntakeTransaction, period: DigestPeriod, planner: NudgePlanner, themes configured: [Theme]
     ) throws -> DigestData {
         var cache = IdeaCache(tx: tx)
         let submitted = try tx.ideas(submittedFrom: period.since, until: period.until)
         for idea in submitted { cache.remember(idea) }
 
         // New ideas, with their challenge titles.
-        let themes = Dictionary(challenges.map { ($0.key, $0.title) }, uniquingKeysWith: { first, _ in first })
+        let themes = Dictionary(configured.map { ($0.key, $0.title) }, uniquingKeysWith: { first, _ in first })
         var campaignTitles: [Int: String?] = [:]
         var newIdeas: [DigestData.NewIdea] = []
         for idea in submitted {
             var titles: [String] = []
-            if let key = idea.challenge { titles.append(themes[key] ?? key) }
+            if let key = idea.theme { titles.append(themes[key] ?? key) }
             if let number = idea.campaign {
                 if campaignTitles[number] == nil { campaignTitles[number] = try tx.campaign(number: number)?.title }
                 if let title = campaignTitles[number] ?? nil, !titles.contains(title) { titles.append(title) }

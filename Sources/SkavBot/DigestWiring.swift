@@ -19,7 +19,7 @@ extension SkavApp {
         let planner = nudgePlanner(config)
         return { tx, since, until in
             let data = try DigestLoader.load(
-                tx, period: DigestPeriod(since: since, until: until), planner: planner, challenges: config.challenges)
+                tx, period: DigestPeriod(since: since, until: until), planner: planner, themes: config.themes)
             let withFile = capabilities.supportsFiles && DigestBuilder.isCut(data)
             let document = DigestBuilder.build(
                 data, language: config.language, prompts: prompts, calendar: planner.calendar, withFile: withFile)

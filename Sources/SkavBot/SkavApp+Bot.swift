@@ -164,7 +164,7 @@ extension SkavApp {
 
     /// `skav doctor`: config, database, prompts, server reachability and credentials.
     public static func doctor(config: SkavConfig, logger: Logger) async -> [Check] {
-        var checks = [Check(name: "config", ok: true, detail: "chat.kind \(config.chatKind.rawValue), language \(config.language.rawValue), \(config.units.count) units, \(config.challenges.count) challenges")]
+        var checks = [Check(name: "config", ok: true, detail: "chat.kind \(config.chatKind.rawValue), language \(config.language.rawValue), \(config.units.count) units, \(config.themes.count) themes")]
         // Before the store is opened (which creates what is missing, strictly): the modes as they are.
         checks.append(fileModeCheck(databasePath: config.databasePath))
         var store: IntakeStore?

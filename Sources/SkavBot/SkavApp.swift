@@ -20,7 +20,7 @@ public enum SkavApp {
 
     public static func conversationConfig(_ config: SkavConfig, filesSupported: Bool = false) -> ConversationConfig {
         ConversationConfig(
-            units: config.units, challenges: config.challenges, defaultLanguage: config.language,
+            units: config.units, themes: config.themes, defaultLanguage: config.language,
             maxMessageLength: config.maxMessageLength, roles: config.roles, filesSupported: filesSupported,
             sharedRoom: config.chatKind == .matrix && config.matrix?.sharedRoom != nil,
             coordinatorsRoom: config.chatKind == .matrix && config.matrix?.coordinatorsRoom != nil,

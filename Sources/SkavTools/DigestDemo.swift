@@ -22,7 +22,7 @@ public enum DigestDemo {
             Roles.Guide(user: "@maja:kommun.se", units: ["Äldreomsorg"]),
         ])
     /// The configured challenges (themes) ideas can be tied to.
-    public static let challenges = [Challenge(key: "klimat", title: "Klimatsmart vardag")]
+    public static let challenges = [Theme(key: "klimat", title: "Klimatsmart vardag")]
 
     /// The digest's week: Monday 16 to Sunday 22 November 2026, local midnights.
     public static func period(calendar: WorkingCalendar) -> DigestPeriod {
@@ -81,7 +81,7 @@ public enum DigestDemo {
             let submittedAt = when(submitted.0, submitted.1, submitted.2)
             var idea = Idea(
                 number: number, author: author, title: deriveTitle(from: problem), problem: problem,
-                benefits: benefits, solution: solution, challenge: challenge, unit: unit, stage: .inkommen,
+                benefits: benefits, solution: solution, theme: challenge, unit: unit, stage: .inkommen,
                 createdAt: submittedAt.addingTimeInterval(-600), updatedAt: submittedAt, submittedAt: submittedAt,
                 campaign: campaign)
             try tx.saveIdea(idea)
@@ -200,7 +200,7 @@ public enum DigestDemo {
         let store = try store(calendar: calendar)
         let period = period(calendar: calendar)
         let data = try store.read { tx in
-            try DigestLoader.load(tx, period: period, planner: planner(calendar: calendar), challenges: challenges)
+            try DigestLoader.load(tx, period: period, planner: planner(calendar: calendar), themes: challenges)
         }
         let document = DigestBuilder.build(data, language: language, prompts: prompts, calendar: calendar)
         return DigestRenderer.render(document, as: markup)

@@ -33,7 +33,7 @@ public enum IdeaExport {
 
     static func csvRow(_ idea: Idea, links: [Int]) -> String {
         CSV.line([
-            "\(idea.number)", idea.title, idea.stage.rawValue, idea.unit ?? "", idea.challenge ?? "",
+            "\(idea.number)", idea.title, idea.stage.rawValue, idea.unit ?? "", idea.theme ?? "",
             idea.benefits ?? "", idea.problem, idea.solution ?? "", idea.author.rawValue, idea.guide?.rawValue ?? "",
             CSV.iso(idea.createdAt), idea.submittedAt.map(CSV.iso) ?? "", CSV.iso(idea.updatedAt),
             links.map(String.init).joined(separator: " "),

@@ -34,7 +34,7 @@ public struct IdeaJSON: Encodable {
         try container.encode(idea.problem, forKey: .problem)
         try container.encode(idea.benefits, forKey: .benefits)
         try container.encode(idea.solution, forKey: .solution)
-        try container.encode(idea.challenge, forKey: .challenge)
+        try container.encode(idea.theme, forKey: .challenge)
         // The idea challenge (opened in chat) the idea was sent to, by its number.
         try container.encode(idea.campaign, forKey: .campaign)
         try container.encode(idea.unit, forKey: .unit)

@@ -24,7 +24,7 @@ extension Idea: FetchableRecord, PersistableRecord {
         }
         self.init(
             number: row["number"], author: UserID(rawValue: row["author"]), title: row["title"],
-            problem: row["problem"], benefits: row["benefits"], solution: row["solution"], challenge: row["challenge"],
+            problem: row["problem"], benefits: row["benefits"], solution: row["solution"], theme: row["challenge"],
             unit: row["unit"], stage: stage, guide: (row["guide"] as String?).map(UserID.init(rawValue:)),
             createdAt: row["created_at"], updatedAt: row["updated_at"], submittedAt: row["submitted_at"],
             campaign: row["campaign"])

@@ -146,7 +146,7 @@ struct Scale: AsyncParsableCommand {
             settings: BotSettings(
                 botUser: "@skav:kommun.se", allowedDomains: ["kommun.se"],
                 conversation: ConversationConfig(
-                    units: org.unitNames, challenges: [], defaultLanguage: .sv, roles: org.roles),
+                    units: org.unitNames, themes: [], defaultLanguage: .sv, roles: org.roles),
                 cursorKey: "bench.cursor"),
             logger: Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() }))
         var generator = SplitMix64(seed: 7)

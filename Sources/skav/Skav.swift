@@ -188,7 +188,7 @@ struct Ideas: AsyncParsableCommand {
                     print("problem:   \(idea.problem)")
                     print("benefits:  \(idea.benefits ?? "-")")
                     print("solution:  \(idea.solution ?? "-")")
-                    print("challenge: \(idea.challenge ?? "-")")
+                    print("challenge: \(idea.theme ?? "-")")
                     print("history:")
                     print("guide:     \(idea.guide?.rawValue ?? "-")")
                     print("history:")
@@ -446,7 +446,7 @@ struct DigestCommand: AsyncParsableCommand {
                     let data = try DigestLoader.loadGuide(tx, guide: guideID, period: period, planner: planner)
                     return DigestBuilder.buildGuide(data, language: chosenLanguage, prompts: prompts, calendar: calendar)
                 }
-                let data = try DigestLoader.load(tx, period: period, planner: planner, challenges: config.challenges)
+                let data = try DigestLoader.load(tx, period: period, planner: planner, themes: config.themes)
                 return DigestBuilder.build(data, language: chosenLanguage, prompts: prompts, calendar: calendar)
             }
             guard let document else {

@@ -14,7 +14,7 @@ import Prompts
     static let ia: UserID = "@ia:kommun.se"  // coordinator
     static let roles = Roles(coordinators: [ia], guides: [.init(user: karin, units: ["Socialförvaltningen"])])
     static let config = ConversationConfig(
-        units: sampleUnits, challenges: sampleChallenges, roles: roles, sharedRoom: true, coordinatorsRoom: true,
+        units: sampleUnits, themes: sampleChallenges, roles: roles, sharedRoom: true, coordinatorsRoom: true,
         timeZone: TimeZone(identifier: "Europe/Stockholm")!)
     /// `start` is 2025-10-09 in Stockholm.
     static let deadline = "2025-10-24"
@@ -128,11 +128,11 @@ import Prompts
         #expect(anna.replies.joined().contains("3) Mindre papper"))
         try anna.send("3")
         #expect(anna.idea(1)?.campaign == 1)
-        #expect(anna.idea(1)?.challenge == nil)
+        #expect(anna.idea(1)?.theme == nil)
         try anna.send("ändra 4")
         try anna.send("1")
         #expect(anna.idea(1)?.campaign == nil)
-        #expect(anna.idea(1)?.challenge == "integration")
+        #expect(anna.idea(1)?.theme == "integration")
         try anna.send("ångra")
         #expect(anna.idea(1)?.campaign == 1)
     }

@@ -6,7 +6,7 @@ import Testing
 import Prompts
 
 @Suite struct FlowTests {
-    let full = ConversationConfig(units: sampleUnits, challenges: sampleChallenges)
+    let full = ConversationConfig(units: sampleUnits, themes: sampleChallenges)
 
     @Test func happyPathFromFirstContact() throws {
         var h = try Harness(config: full, greeted: false)
@@ -51,7 +51,7 @@ import Prompts
         #expect(card.contains("Ett delat felanmälningsformulär"))
         #expect(card.contains("Klimatomställning"))
         #expect(card.contains("skicka") && card.contains("ändra 2") && card.contains("avbryt"))
-        #expect(h.idea(1)?.challenge == "klimat")
+        #expect(h.idea(1)?.theme == "klimat")
         #expect(h.session.phase == .reviewing)
 
         // Submit: the unit is asked first.
@@ -149,7 +149,7 @@ import Prompts
         #expect(replies[0].contains(h.text(.summarySolution, [.text: "–"])))
         #expect(replies[0].contains(h.text(.summaryChallenge, [.text: "–"])))
         let idea = try #require(h.idea(1))
-        #expect(idea.benefits == nil && idea.solution == nil && idea.challenge == nil)
+        #expect(idea.benefits == nil && idea.solution == nil && idea.theme == nil)
         #expect(h.session.phase == .reviewing)
     }
 
@@ -240,7 +240,7 @@ import Prompts
         try h.send("1")
         try h.send("Förslag A")
         try h.send("2")
-        #expect(h.idea(1)?.challenge == "klimat")
+        #expect(h.idea(1)?.theme == "klimat")
         #expect(h.session.phase == .reviewing)
 
         var replies = try h.send("ändra 3")
@@ -264,11 +264,11 @@ import Prompts
 
         try h.send("andra 4")
         try h.send("integration och inkludering")
-        #expect(h.idea(1)?.challenge == "integration")
+        #expect(h.idea(1)?.theme == "integration")
 
         // An edit can be undone, and `hoppa` during an edit keeps the value.
         try h.send("ångra")
-        #expect(h.idea(1)?.challenge == "klimat")
+        #expect(h.idea(1)?.theme == "klimat")
         #expect(h.session.phase == .editing(.challenge))
         try h.send("hoppa")
         #expect(h.session.phase == .reviewing)

@@ -17,7 +17,7 @@ import Prompts
     static let roles = Roles(
         coordinators: [ia],
         guides: [.init(user: karin, units: ["Socialförvaltningen"]), .init(user: olle, units: ["Skol- och fritidsförvaltningen"])])
-    static let config = ConversationConfig(units: sampleUnits, challenges: sampleChallenges, roles: roles)
+    static let config = ConversationConfig(units: sampleUnits, themes: sampleChallenges, roles: roles)
 
     /// #1 by Anna and #2 by Bertil in Socialförvaltningen, #3 by Bertil in Skol- och fritidsförvaltningen, #4 a draft.
     static func seeded() -> FakeIntake {
@@ -26,7 +26,7 @@ import Prompts
         func idea(_ n: Int, _ author: UserID, _ unit: String, _ text: String, daysAgo: Double, stage: IdeaStage = .inkommen) -> Idea {
             let at = start.addingTimeInterval(-daysAgo * day)
             return Idea(
-                number: n, author: author, title: deriveTitle(from: text), problem: text, challenge: "integration",
+                number: n, author: author, title: deriveTitle(from: text), problem: text, theme: "integration",
                 unit: unit, stage: stage, createdAt: at, updatedAt: at, submittedAt: stage == .utkast ? nil : at)
         }
         intake.apply([

@@ -21,8 +21,8 @@ let start = Date(timeIntervalSince1970: 1_760_000_000)
 
 let sampleUnits = ["Socialförvaltningen", "Skol- och fritidsförvaltningen", "Vård och omsorg"]
 let sampleChallenges = [
-    Challenge(key: "integration", title: "Integration och inkludering"),
-    Challenge(key: "klimat", title: "Klimatomställning"),
+    Theme(key: "integration", title: "Integration och inkludering"),
+    Theme(key: "klimat", title: "Klimatomställning"),
 ]
 
 /// An in-memory intake: applies the conversation's actions the way the store would.

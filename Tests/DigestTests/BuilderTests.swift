@@ -24,7 +24,7 @@ import Store
             _ = try Seeder(tx: tx).idea(1, unit: "Skola", problem: "Gammal idé.", stage: .realiserad, submitted: at("2026-01-12", 10))
         }
         let data = try store.read { tx in
-            try DigestLoader.load(tx, period: Self.week, planner: testPlanner, challenges: [])
+            try DigestLoader.load(tx, period: Self.week, planner: testPlanner, themes: [])
         }
         #expect(data.isQuiet)
         let prompts = try loadPrompts()

@@ -90,7 +90,7 @@ import Store
         let period = DigestDemo.period(calendar: calendar)
         let data = try store.read { tx in
             try DigestLoader.load(
-                tx, period: period, planner: DigestDemo.planner(calendar: calendar), challenges: DigestDemo.challenges)
+                tx, period: period, planner: DigestDemo.planner(calendar: calendar), themes: DigestDemo.challenges)
         }
         let document = DigestBuilder.build(data, language: .sv, prompts: try loadPrompts(), calendar: calendar)
         let messages = DigestRenderer.messages(document, capabilities: capabilities)

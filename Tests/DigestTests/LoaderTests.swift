@@ -8,8 +8,8 @@ import Prompts
 import Store
 
 @Suite struct LoaderTests {
-    static func load(_ store: IntakeStore, _ period: DigestPeriod, challenges: [Challenge] = []) throws -> DigestData {
-        try store.read { tx in try DigestLoader.load(tx, period: period, planner: testPlanner, challenges: challenges) }
+    static func load(_ store: IntakeStore, _ period: DigestPeriod, themes: [Theme] = []) throws -> DigestData {
+        try store.read { tx in try DigestLoader.load(tx, period: period, planner: testPlanner, themes: themes) }
     }
 
     static func period(until: Date) -> DigestPeriod {
@@ -85,7 +85,7 @@ import Store
         let noRoles = NudgePlanner(calendar: calendar, settings: NudgeSettings(), roles: .none)
         for planner in [testPlanner, noRoles] {
             let data = try store.read { tx in
-                try DigestLoader.load(tx, period: Self.period(until: at("2026-11-23")), planner: planner, challenges: [])
+                try DigestLoader.load(tx, period: Self.period(until: at("2026-11-23")), planner: planner, themes: [])
             }
             #expect(data.overdue.map(\.idea.number) == [1, 2])
             #expect(data.overdue.allSatisfy { $0.followers.isEmpty && $0.kind == .followup })
@@ -130,7 +130,7 @@ import Store
                          openedAt: at("2026-11-02", 9), closedAt: at("2026-11-10", 9), closedBy: ia))
             try seed.idea(1, unit: "Skola", problem: "Före veckan.", submitted: at("2026-11-13", 9), campaign: 1)
             var theme = try seed.idea(2, unit: "Skola", problem: "Med tema.", submitted: at("2026-11-16", 0), campaign: 1)
-            theme.challenge = "klimat"
+            theme.theme = "klimat"
             theme.benefits = "residents"
             try tx.saveIdea(theme)
             try seed.idea(3, unit: "Skola", problem: "Precis efter veckan.", submitted: at("2026-11-23"))
@@ -140,7 +140,7 @@ import Store
             // The idea-giver's own reply is not a guide action.
             try seed.event(2, .message, by: "@anna:kommun.se", at: at("2026-11-18", 9))
         }
-        let data = try Self.load(store, week, challenges: [Challenge(key: "klimat", title: "Klimatsmart vardag")])
+        let data = try Self.load(store, week, themes: [Theme(key: "klimat", title: "Klimatsmart vardag")])
         #expect(data.newIdeas.map(\.idea.number) == [2])
         #expect(data.newIdeas.first?.challenge == "Klimatsmart vardag, Mindre papper")
         #expect(data.newIdeas.first?.benefits == "residents")

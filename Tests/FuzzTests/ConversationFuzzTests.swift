@@ -94,8 +94,8 @@ private final class FakeIntake: IntakeReading {
 
 private let units = ["Socialförvaltningen", "Skol- och fritidsförvaltningen", "Vård och omsorg"]
 private let challenges = [
-    Challenge(key: "integration", title: "Integration och inkludering"),
-    Challenge(key: "klimat", title: "Klimatomställning"),
+    Theme(key: "integration", title: "Integration och inkludering"),
+    Theme(key: "klimat", title: "Klimatomställning"),
 ]
 
 /// One message of a conversation: a command, an answer or something odd.
@@ -146,7 +146,7 @@ struct ConversationFuzzTests {
         // A case is a whole conversation of 1–30 turns (some 15 on average).
         await fuzz("conversation", defaultCases: 300) { rng, _ in
             let config = ConversationConfig(
-                units: rng.chance(0.5) ? units : [], challenges: rng.chance(0.5) ? challenges : [],
+                units: rng.chance(0.5) ? units : [], themes: rng.chance(0.5) ? challenges : [],
                 defaultLanguage: rng.pick([.sv, .en]), maxMessageLength: rng.chance(0.8) ? 4000 : rng.int(1...200))
             let intake = FakeIntake()
             let ids: [UserID] = ["@anna:kommun.se", "@bo:kommun.se"]

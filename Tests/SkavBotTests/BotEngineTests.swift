@@ -33,7 +33,7 @@ import Store
                 store: store, prompts: BotEngineTests.prompts,
                 settings: BotSettings(
                     botUser: "@skav:kommun.se", allowedDomains: allowed,
-                    conversation: ConversationConfig(units: units, challenges: [], defaultLanguage: .sv),
+                    conversation: ConversationConfig(units: units, themes: [], defaultLanguage: .sv),
                     cursorKey: "matrix.cursor"),
                 logger: logger)
         }
@@ -215,7 +215,7 @@ import Store
             store: h.store, prompts: BotEngineTests.prompts,
             settings: BotSettings(
                 botUser: "@skav:kommun.se", allowedDomains: ["kommun.se"],
-                conversation: ConversationConfig(units: [], challenges: [], defaultLanguage: .sv),
+                conversation: ConversationConfig(units: [], themes: [], defaultLanguage: .sv),
                 cursorKey: "matrix.cursor", flood: FloodGate.Limit(maxMessages: 4, window: 60)),
             logger: quietLogger)
         try engine.process(ChatBatch(events: [invite()], cursor: "s0"), now: start)

@@ -61,7 +61,7 @@ import Store
         let ideas = nasty.enumerated().map { index, text in
             Idea(
                 number: index + 1, author: UserID("@anna:kommun.se"), title: text, problem: text, benefits: text,
-                solution: text, challenge: text, unit: text, stage: .inkommen, guide: UserID("@karin:kommun.se"),
+                solution: text, theme: text, unit: text, stage: .inkommen, guide: UserID("@karin:kommun.se"),
                 createdAt: start, updatedAt: start, submittedAt: start)
         }
         let rows = Self.cells(IdeaExport.csv(ideas))

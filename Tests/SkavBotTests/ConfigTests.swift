@@ -25,7 +25,7 @@ import Store
         #expect(config.language == .sv)
         #expect(config.timezone == "Europe/Stockholm")
         #expect(config.units.count == 4)
-        #expect(config.challenges.map(\.key) == ["integration", "klimat"])
+        #expect(config.themes.map(\.key) == ["integration", "klimat"])
         #expect(config.maxMessageLength == 4000)
         #expect(config.floodMaxMessages == 20 && config.floodWindow == .seconds(60))
         #expect(config.logLevel == "info")
@@ -58,7 +58,7 @@ import Store
         let config = try SkavConfig.parse(yaml: "")
         #expect(config.chatKind == .terminal)
         #expect(config.databasePath.hasSuffix("skav/skav.sqlite"))
-        #expect(config.units.isEmpty && config.challenges.isEmpty)
+        #expect(config.units.isEmpty && config.themes.isEmpty)
     }
 
     @Test func defaultsFillWhatIsLeftOut() throws {

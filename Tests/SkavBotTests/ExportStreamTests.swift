@@ -28,7 +28,7 @@ import Store
                         number: number, author: UserID("@person\(number % 13):kommun.se"),
                         title: "Idé \(number) \(text)", problem: "Problem \(number): \(text)",
                         benefits: number % 3 == 0 ? "residents" : nil, solution: number % 2 == 0 ? text : nil,
-                        challenge: number % 5 == 0 ? "digitalt" : nil, unit: number % 4 == 0 ? nil : "Skola \(number % 7)",
+                        theme: number % 5 == 0 ? "digitalt" : nil, unit: number % 4 == 0 ? nil : "Skola \(number % 7)",
                         stage: number == count ? .utkast : [.inkommen, .bedoms, .utvecklas][number % 3],
                         guide: number % 2 == 0 ? UserID("@guide:kommun.se") : nil, createdAt: at, updatedAt: at,
                         submittedAt: number == count ? nil : at, campaign: number % 11 == 0 ? 1 : nil))

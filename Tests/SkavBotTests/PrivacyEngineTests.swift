@@ -29,7 +29,7 @@ import Store
                 store: store, prompts: BotEngineTests.prompts,
                 settings: BotSettings(
                     botUser: "@skav:kommun.se", allowedDomains: ["kommun.se"],
-                    conversation: ConversationConfig(units: ["Socialtjänst"], challenges: [], defaultLanguage: language),
+                    conversation: ConversationConfig(units: ["Socialtjänst"], themes: [], defaultLanguage: language),
                     cursorKey: "matrix.cursor"),
                 logger: quietLogger)
         }

@@ -30,7 +30,7 @@ import Store
                 settings: BotSettings(
                     botUser: "@skav:kommun.se", allowedDomains: ["kommun.se"],
                     conversation: ConversationConfig(
-                        units: ["Socialtjänst"], challenges: [], defaultLanguage: .sv,
+                        units: ["Socialtjänst"], themes: [], defaultLanguage: .sv,
                         roles: Roles(coordinators: ["@ia:kommun.se"])),
                     cursorKey: "matrix.cursor", flood: flood, sharedRoom: sharedRoom, coordinatorsRoom: coordinatorsRoom),
                 logger: quietLogger)

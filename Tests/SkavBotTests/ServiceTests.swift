@@ -67,7 +67,7 @@ import Store
             store: try IntakeStore(), prompts: BotEngineTests.prompts,
             settings: BotSettings(
                 botUser: "@skav:kommun.se", allowedDomains: ["kommun.se"],
-                conversation: ConversationConfig(units: [], challenges: [], defaultLanguage: .sv), cursorKey: "matrix.cursor"),
+                conversation: ConversationConfig(units: [], themes: [], defaultLanguage: .sv), cursorKey: "matrix.cursor"),
             logger: quietLogger)
     }
 

@@ -34,7 +34,7 @@ extension FuzzTarget {
         let privileged = flags & 8 != 0
         let config = ConversationConfig(
             units: flags & 1 != 0 || privileged ? units : [],
-            challenges: flags & 2 != 0 ? [Challenge(key: "klimat", title: "Klimatomställning")] : [],
+            themes: flags & 2 != 0 ? [Theme(key: "klimat", title: "Klimatomställning")] : [],
             defaultLanguage: flags & 4 != 0 ? .en : .sv, maxMessageLength: flags & 1 != 0 ? 4000 : 120,
             roles: privileged ? Roles(coordinators: [ids[1]], guides: [Roles.Guide(user: ids[1], units: units)]) : .none,
             sharedRoom: privileged, coordinatorsRoom: privileged)
