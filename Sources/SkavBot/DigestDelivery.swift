@@ -75,6 +75,4 @@ public struct DigestDelivery: Sendable {
     }
 
     /// The key prefix of the coordinators' scheduled digests in `digest_run`.
-    public static let coordinatorsPrefix = "coordinators:"
-    public static func guidePrefix(_ guide: UserID) -> String { "guide:\(guide.rawValue):" }
 }

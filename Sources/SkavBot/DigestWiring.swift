@@ -56,7 +56,7 @@ extension SkavApp {
     ) -> @Sendable (IntakeTransaction, Date) throws -> DigestMessages {
         let build = coordinatorsDigest(config: config, prompts: prompts, capabilities: capabilities)
         return { tx, now in
-            let since = try tx.lastDigestUntil(prefix: DigestDelivery.coordinatorsPrefix)
+            let since = try tx.lastDigestUntil(prefix: DigestRunKey.coordinatorsPrefix)
                 ?? now.addingTimeInterval(-7 * 86_400)
             return try build(tx, min(since, now), now)
         }

@@ -150,7 +150,7 @@ public final class NudgeScheduler: Service, Sendable {
                 digests.coordinatorsRoom.map { [DigestTarget(room: $0, recipient: nil, suffix: "")] }
                 ?? digests.coordinators.map { DigestTarget(room: nil, recipient: $0, suffix: TxnID.recipientSuffix($0)) }
             if let key = try deliverDigest(
-                prefix: DigestDelivery.coordinatorsPrefix, schedule: digests.schedule, slot: slot, now: now,
+                prefix: DigestRunKey.coordinatorsPrefix, schedule: digests.schedule, slot: slot, now: now,
                 targets: targets, build: { tx, since in try digests.build(tx, since, now) })
             {
                 sent.append(key)
@@ -160,7 +160,7 @@ public final class NudgeScheduler: Service, Sendable {
         if !digests.guides.isEmpty, let slot = due(digests.schedule.guidesSchedule) {
             for guide in digests.guides {
                 if let key = try deliverDigest(
-                    prefix: DigestDelivery.guidePrefix(guide), schedule: digests.schedule.guidesSchedule, slot: slot,
+                    prefix: DigestRunKey.guidePrefix(guide), schedule: digests.schedule.guidesSchedule, slot: slot,
                     now: now, targets: [DigestTarget(room: nil, recipient: guide, suffix: "")],
                     build: { tx, since in DigestMessages(parts: try digests.buildGuide(tx, guide, since, now)) })
                 {

@@ -55,3 +55,12 @@ public enum StoredKey {
     /// Set once the "this room is encrypted" notice went to `room`, so it goes once.
     public static func encryptedNotice(_ room: RoomID) -> String { "encrypted_notice.\(room.rawValue)" }
 }
+
+/// The keys of digest runs (`digest_run`): a run's key starts with whose digest it is, so the last run of
+/// each kind is found by prefix.
+public enum DigestRunKey {
+    /// The coordinators' digest.
+    public static let coordinatorsPrefix = "coordinators:"
+    /// One guide's digest.
+    public static func guidePrefix(_ guide: UserID) -> String { "guide:\(guide.rawValue):" }
+}

@@ -87,8 +87,8 @@ extension IntakeTransaction {
         try db.execute(sql: "UPDATE campaign SET opened_by = ? WHERE opened_by = ?", arguments: [pseudonym, id])
         try db.execute(sql: "UPDATE campaign SET closed_by = ? WHERE closed_by = ?", arguments: [pseudonym, id])
         // A guide's digest runs are keyed by the guide: the record of them goes (at worst one more is sent).
-        try db.execute(
-            sql: "DELETE FROM digest_run WHERE substr(key, 1, length(?)) = ?", arguments: ["guide:\(id):", "guide:\(id):"])
+        let runs = DigestRunKey.guidePrefix(UserID(id))
+        try db.execute(sql: "DELETE FROM digest_run WHERE substr(key, 1, length(?)) = ?", arguments: [runs, runs])
         let submitted = try Int.fetchAll(
             db, sql: "SELECT number FROM idea WHERE author = ? ORDER BY number", arguments: [id])
         try db.execute(sql: "UPDATE idea SET author = ? WHERE author = ?", arguments: [pseudonym, id])

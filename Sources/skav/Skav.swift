@@ -438,7 +438,7 @@ struct DigestCommand: AsyncParsableCommand {
             let guideID = guide.map(UserID.init(rawValue:))
             let document: DigestDocument? = try store.read { tx in
                 let end = last.map { calendar.startOfDay($0.adding(days: 1)) } ?? now
-                var start = try first.map(calendar.startOfDay) ?? tx.lastDigestUntil(prefix: "coordinators:")
+                var start = try first.map(calendar.startOfDay) ?? tx.lastDigestUntil(prefix: DigestRunKey.coordinatorsPrefix)
                     ?? end.addingTimeInterval(-7 * 86_400)
                 if start >= end { start = end.addingTimeInterval(-7 * 86_400) }
                 let period = DigestPeriod(since: start, until: end)
