@@ -18,11 +18,10 @@ extension SkavApp {
     ) -> DigestDelivery.Build {
         let planner = nudgePlanner(config)
         return { tx, since, until in
-            let data = try DigestLoader.load(
-                tx, period: DigestPeriod(since: since, until: until), planner: planner, themes: config.themes)
+            let (data, document) = try coordinatorsDocument(
+                tx, period: DigestPeriod(since: since, until: until), config: config, prompts: prompts,
+                language: config.language, planner: planner, filesSupported: capabilities.supportsFiles)
             let withFile = capabilities.supportsFiles && DigestBuilder.isCut(data)
-            let document = DigestBuilder.build(
-                data, language: config.language, prompts: prompts, calendar: planner.calendar, withFile: withFile)
             var digest = DigestMessages(parts: DigestRenderer.messages(document, capabilities: capabilities))
             if withFile {
                 digest.file = DigestFile.attachment(data, language: config.language, calendar: planner.calendar)
@@ -33,18 +32,39 @@ extension SkavApp {
         }
     }
 
+    /// The coordinators' digest of a period as a document (and the data it was built from): what the bot sends,
+    /// and what `skav digest --print` prints.
+    public static func coordinatorsDocument(
+        _ tx: IntakeTransaction, period: DigestPeriod, config: SkavConfig, prompts: PromptCatalog, language: Language,
+        planner: NudgePlanner, filesSupported: Bool = false
+    ) throws -> (DigestData, DigestDocument) {
+        let data = try DigestLoader.load(tx, period: period, planner: planner, themes: config.themes)
+        let withFile = filesSupported && DigestBuilder.isCut(data)
+        let document = DigestBuilder.build(
+            data, language: language, prompts: prompts, calendar: planner.calendar, withFile: withFile)
+        return (data, document)
+    }
+
+    /// A guide's inbox of a period as a document; nil when it is empty.
+    public static func guideDocument(
+        _ tx: IntakeTransaction, guide: UserID, period: DigestPeriod, prompts: PromptCatalog, language: Language,
+        planner: NudgePlanner
+    ) throws -> DigestDocument? {
+        let data = try DigestLoader.loadGuide(tx, guide: guide, period: period, planner: planner)
+        return DigestBuilder.buildGuide(data, language: language, prompts: prompts, calendar: planner.calendar)
+    }
+
     /// A guide's weekly inbox, in the guide's language; no messages when it is empty.
     static func guideDigest(
         config: SkavConfig, prompts: PromptCatalog, capabilities: ChatCapabilities
     ) -> DigestDelivery.BuildGuide {
         let planner = nudgePlanner(config)
         return { tx, guide, since, until in
-            let data = try DigestLoader.loadGuide(
-                tx, guide: guide, period: DigestPeriod(since: since, until: until), planner: planner)
             let language = try tx.person(guide)?.language ?? config.language
             guard
-                let document = DigestBuilder.buildGuide(
-                    data, language: language, prompts: prompts, calendar: planner.calendar)
+                let document = try guideDocument(
+                    tx, guide: guide, period: DigestPeriod(since: since, until: until), prompts: prompts,
+                    language: language, planner: planner)
             else { return [] }
             return DigestRenderer.messages(document, capabilities: capabilities)
         }

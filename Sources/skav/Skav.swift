@@ -442,12 +442,14 @@ struct DigestCommand: AsyncParsableCommand {
                     ?? end.addingTimeInterval(-7 * 86_400)
                 if start >= end { start = end.addingTimeInterval(-7 * 86_400) }
                 let period = DigestPeriod(since: start, until: end)
+                // The bot's own builders: what is printed is what the bot would send.
                 if let guideID {
-                    let data = try DigestLoader.loadGuide(tx, guide: guideID, period: period, planner: planner)
-                    return DigestBuilder.buildGuide(data, language: chosenLanguage, prompts: prompts, calendar: calendar)
+                    return try SkavApp.guideDocument(
+                        tx, guide: guideID, period: period, prompts: prompts, language: chosenLanguage, planner: planner)
                 }
-                let data = try DigestLoader.load(tx, period: period, planner: planner, themes: config.themes)
-                return DigestBuilder.build(data, language: chosenLanguage, prompts: prompts, calendar: calendar)
+                return try SkavApp.coordinatorsDocument(
+                    tx, period: period, config: config, prompts: prompts, language: chosenLanguage, planner: planner
+                ).1
             }
             guard let document else {
                 printError("the inbox of \(guide ?? "") is empty: there is no digest to print")
