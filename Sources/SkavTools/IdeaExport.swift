@@ -105,7 +105,32 @@ public enum StageCommand {
         store: IntakeStore, prompts: PromptCatalog, config: SkavConfig, number: Int, stage name: String,
         by actor: UserID, comment: String?, now: Date
     ) throws -> Idea {
-        let before = try store.read { try $0.idea(number: number) }
+        // The operator's answer names stages by their ids; the rules are the chat's (`StageRules`).
+        guard let stage = IdeaStage(name: name) else {
+            throw Failure(
+                description: "unknown stage '\(name)' (use \(IdeaStage.allCases.dropFirst().map(\.rawValue).joined(separator: ", ")))")
+        }
+        guard let before = try store.read({ try $0.idea(number: number) }), before.stage != .utkast else {
+            throw Failure(description: "there is no submitted idea #\(number)")
+        }
+        let roles = config.roles
+        if roles != .none, !roles.canManage(before, by: actor) {
+            throw Failure(description: "\(actor) is neither a coordinator nor a guide of the idea's unit (roles in the config)")
+        }
+        switch StageRules.move(before, to: stage, comment: comment, by: actor, at: now) {
+        case .failure(.unchanged):
+            throw Failure(description: "idea #\(number) is already \(stage.rawValue)")
+        case .failure(.lessonRequired):
+            throw Failure(description: "closing (avslutad) needs the lesson learned: --comment TEXT")
+        case .failure(.notAllowed):
+            let targets = StageRules.targets(from: before.stage).map(\.rawValue)
+            throw Failure(
+                description: "idea #\(number) is \(before.stage.rawValue) and can move to: "
+                    + (targets.isEmpty ? "nothing (an end stage)" : targets.joined(separator: ", ")))
+        case .success:
+            break
+        }
+        // The move itself: `status N STAGE` through the engine's action interpreter, as from chat.
         let engine = BotEngine(
             store: store, prompts: prompts,
             settings: BotSettings(
@@ -115,7 +140,7 @@ public enum StageCommand {
             logger: Logger(label: "skav.ideas.stage"))
         let replies = try engine.perform(.setStage(number, stage: name, comment: comment), by: actor, now: now)
         let after = try store.read { try $0.idea(number: number) }
-        guard let after, let before, after.stage != before.stage else {
+        guard let after, after.stage != before.stage else {
             let said = replies.map(\.plainText).joined(separator: "\n")
             throw Failure(description: said.isEmpty ? "there is no submitted idea #\(number)" : said)
         }
