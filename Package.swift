@@ -57,6 +57,15 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Mattermost (REST API v4) behind `ChatService`: polls the channel list and change feeds.
+        .target(
+            name: "MattermostChat",
+            dependencies: [
+                "Chat", "CurlHTTP", "CrashGuard",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "Intake",
             dependencies: [
@@ -128,6 +137,8 @@ let package = Package(
         .testTarget(
             name: "MatrixChatTests", dependencies: ["MatrixChat", "Chat", "CurlHTTP"], exclude: ["Fixtures"],
             swiftSettings: strict),
+        .testTarget(
+            name: "MattermostChatTests", dependencies: ["MattermostChat", "Chat", "CurlHTTP"], swiftSettings: strict),
         .testTarget(name: "IntakeTests", dependencies: ["Intake", "Chat"], swiftSettings: strict),
         .testTarget(
             name: "ConversationTests",
