@@ -203,9 +203,7 @@ public final class MattermostChatService: ChatService {
                 logger.error("The stored Mattermost cursor is not readable; starting from now (messages in between are not answered)")
             }
             // The first start: the server's "now" (the latest post it shows, or its clock), no history.
-            let (channels, answer) = try await listChannels(identity, watched: watched)
-            let start = max(channels.map(\.lastPostAt).max() ?? 0, answer.serverMilliseconds ?? 0)
-            return ChatBatch(events: [], cursor: FeedCursor(watermark: start).encoded)
+            return ChatBatch(events: [], cursor: try await cursorAtNow(after: nil, identity: identity, watched: watched))
         }
         let overlap = max(0, config.overlap.clampedMilliseconds)
         let interval = config.pollInterval > .zero ? config.pollInterval : .milliseconds(100)
@@ -228,10 +226,16 @@ public final class MattermostChatService: ChatService {
     func pollRound(
         _ identity: Identity, feed: inout FeedCursor, overlap: Int64, watched: InFlight
     ) async throws -> (events: [ChatEvent], moved: Bool) {
-        let (channels, _) = try await listChannels(identity, watched: watched)
+        let (channels, answer) = try await listChannels(identity, watched: watched)
         let floor = feed.watermark &- overlap
+        let newsFloor = feed.newsFloor(overlap: overlap)
         var recent = Dictionary(feed.recent.map { ($0.channel, $0.fingerprint) }, uniquingKeysWith: { _, last in last })
-        let moved = channels.filter { $0.lastPostAt > floor && recent[$0.id] != $0.fingerprint }
+        // Within the overlap a channel is read again when it changed; a server that sends no
+        // `total_msg_count` gives no sign of a late post behind a later one, so its channels are read
+        // again every time until they leave the overlap.
+        let moved = channels.filter {
+            $0.lastPostAt > floor && (recent[$0.id] != $0.fingerprint || $0.totalMessages == nil)
+        }
             .sorted { $0.id < $1.id }
         var handled = Set(feed.handled.map(\.id))
         var candidates: [(post: PostFeed.Post, direct: Bool)] = []
@@ -240,7 +244,7 @@ public final class MattermostChatService: ChatService {
             var roots: [(String, String)] = []
             for post in posts.sorted(by: { ($0.createAt, $0.id) < ($1.createAt, $1.id) }) {
                 roots.append((post.id, post.rootID.isEmpty ? post.id : post.rootID))
-                if let skip = PostFeed.skip(post, me: identity.userID, floor: floor, handled: handled.contains) {
+                if let skip = PostFeed.skip(post, me: identity.userID, floor: newsFloor, handled: handled.contains) {
                     if skip != .old && skip != .handled {
                         logger.trace("Mattermost post skipped", metadata: ["mattermost.post": "\(post.id)", "reason": "\(skip.rawValue)"])
                     }
@@ -267,7 +271,7 @@ public final class MattermostChatService: ChatService {
             events.append(Self.event(for: candidate.post, isDirect: candidate.direct))
         }
         feed.recent = recent.map { FeedCursor.Recent(channel: $0.key, fingerprint: $0.value) }
-        feed.watermark = max(feed.watermark, channels.map(\.lastPostAt).max() ?? 0)
+        feed.watermark = Self.watermark(after: feed.watermark, channels: channels, answer: answer)
         feed.prune(overlap: overlap)
         return (events, !moved.isEmpty)
     }
@@ -399,21 +403,35 @@ public final class MattermostChatService: ChatService {
         return Self.event(for: post, isDirect: direct ? true : nil)
     }
 
-    /// A cursor past whatever the feed holds now, without reading it: the watermark moves to the latest
-    /// post of the channel list (or the server's clock), and the channels within the overlap are taken
-    /// as read.
-    public func skipPast(cursor: String?) async throws -> String {
-        let identity = try await currentIdentity()
+    /// The watermark after a look at the channel list: the greatest `last_post_at`, or the server's
+    /// clock less a second (its `Date` has whole seconds and is written after the list was read), so an
+    /// idle bot's watermark moves on and what it remembers of the overlap empties. Never backwards.
+    static func watermark(after current: Int64, channels: [PostFeed.Channel], answer: Answer) -> Int64 {
+        let latest = channels.map(\.lastPostAt).max() ?? 0
+        let clock = answer.serverMilliseconds.map { $0 &- 1_000 } ?? 0
+        return max(current, latest, clock)
+    }
+
+    /// A cursor at the server's "now": everything created until then is history, and the channels within
+    /// the overlap are taken as read (they are read again only when they change).
+    func cursorAtNow(after cursor: String?, identity: Identity, watched: InFlight?) async throws -> String {
         var feed = cursor.flatMap(FeedCursor.init(encoded:)) ?? FeedCursor(watermark: 0)
-        let (channels, answer) = try await listChannels(identity, watched: nil)
-        let latest = max(channels.map(\.lastPostAt).max() ?? 0, answer.serverMilliseconds ?? 0)
-        feed.watermark = max(feed.watermark, latest)
+        let (channels, answer) = try await listChannels(identity, watched: watched)
+        feed.watermark = Self.watermark(after: feed.watermark, channels: channels, answer: answer)
+        feed.start = feed.watermark
         let overlap = max(0, config.overlap.clampedMilliseconds)
         feed.recent = channels.filter { $0.lastPostAt > feed.watermark &- overlap }
             .map { FeedCursor.Recent(channel: $0.id, fingerprint: $0.fingerprint) }
         feed.prune(overlap: overlap)
-        logger.warning("Skipped past a Mattermost change-feed answer without reading it")
         return feed.encoded
+    }
+
+    /// A cursor past whatever the feed holds now, without reading it (see `cursorAtNow`).
+    public func skipPast(cursor: String?) async throws -> String {
+        let identity = try await currentIdentity()
+        let next = try await cursorAtNow(after: cursor, identity: identity, watched: nil)
+        logger.warning("Skipped past a Mattermost change-feed answer without reading it")
+        return next
     }
 
     // MARK: Sending

@@ -137,8 +137,11 @@ enum PostFeed {
 /// effects. Its size depends on how much happened within the overlap, never on the number of channels:
 ///
 /// - `watermark`: the server's time up to which every post has been seen — the greatest `last_post_at`
-///   of the channel list (never the local clock). A poll reads a channel again only when its
-///   `last_post_at` lies past `watermark − overlap`, with `since = watermark − overlap`.
+///   of the channel list, or the server's clock (its `Date` header, less a second) when that is later;
+///   never the local clock. A poll reads a channel again only when its `last_post_at` lies past
+///   `watermark − overlap`, with `since = watermark − overlap`; a post created before that was seen by
+///   an earlier poll (a post is visible within the overlap of its stamp), so it is no news.
+/// - `start`: posts created at or before it are history (the first start, `skipPast`).
 /// - `recent`: the channels read whose `last_post_at` still lies within the overlap, with what they
 ///   looked like then (`last_post_at`, `total_msg_count`): they are read again only when that changes,
 ///   so an idle bot makes one request (the channel list) per interval.
@@ -154,6 +157,9 @@ struct FeedCursor: Sendable, Equatable {
     }
 
     var watermark: Int64
+    /// Posts created at or before this are history (the first start's "now", or where `skipPast` went):
+    /// never news, even when they turn up late within the overlap.
+    var start: Int64 = 0
     var recent: [Recent] = []
     /// Post id and its `create_at`.
     var handled: [(id: String, createAt: Int64)] = []
@@ -161,14 +167,15 @@ struct FeedCursor: Sendable, Equatable {
     static let maxRecent = 512
     static let maxHandled = 2_000
 
-    init(watermark: Int64, recent: [Recent] = [], handled: [(id: String, createAt: Int64)] = []) {
+    init(watermark: Int64, start: Int64 = 0, recent: [Recent] = [], handled: [(id: String, createAt: Int64)] = []) {
         self.watermark = watermark
+        self.start = start
         self.recent = recent
         self.handled = handled
     }
 
     static func == (a: FeedCursor, b: FeedCursor) -> Bool {
-        a.watermark == b.watermark && a.recent == b.recent && a.handled.map(\.id) == b.handled.map(\.id)
+        a.watermark == b.watermark && a.start == b.start && a.recent == b.recent && a.handled.map(\.id) == b.handled.map(\.id)
             && a.handled.map(\.createAt) == b.handled.map(\.createAt)
     }
 
@@ -186,14 +193,17 @@ struct FeedCursor: Sendable, Equatable {
         if handled.count > Self.maxHandled { handled.removeFirst(handled.count - Self.maxHandled) }
     }
 
-    /// `mm1:` and compact JSON: `{"w":…,"r":[[channel,last_post_at,total|null]…],"h":[[id,create_at]…]}`.
+    /// Below this nothing is news: the start, or the watermark less the overlap.
+    func newsFloor(overlap: Int64) -> Int64 { max(watermark &- overlap, start) }
+
+    /// `mm1:` and compact JSON: `{"w":…,"s":…,"r":[[channel,last_post_at,total|null]…],"h":[[id,create_at]…]}`.
     var encoded: String {
         let r: [JSON] = recent.map {
             [.string($0.channel), .number(Double($0.fingerprint.lastPostAt)),
              $0.fingerprint.totalMessages.map { .number(Double($0)) } ?? .null]
         }
         let h: [JSON] = handled.map { [.string($0.id), .number(Double($0.createAt))] }
-        let json: JSON = ["w": .number(Double(watermark)), "r": .array(r), "h": .array(h)]
+        let json: JSON = ["w": .number(Double(watermark)), "s": .number(Double(start)), "r": .array(r), "h": .array(h)]
         return "mm1:" + json.encodedString
     }
 
@@ -204,6 +214,7 @@ struct FeedCursor: Sendable, Equatable {
             let watermark = PostFeed.milliseconds(json["w"])
         else { return nil }
         self.watermark = watermark
+        start = PostFeed.milliseconds(json["s"]) ?? 0
         for item in json["r"]?.array ?? [] {
             guard let fields = item.array, fields.count >= 2, let channel = fields[0].string,
                 let last = PostFeed.milliseconds(fields[1])
