@@ -95,7 +95,7 @@ let package = Package(
         .target(
             name: "SkavBot",
             dependencies: [
-                "Chat", "MatrixChat", "Conversation", "Intake", "CurlHTTP", "Privacy", "Digest", "CrashGuard",
+                "Chat", "MatrixChat", "MattermostChat", "Conversation", "Intake", "CurlHTTP", "Privacy", "Digest", "CrashGuard",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),

@@ -277,7 +277,7 @@ public final class MattermostChatService: ChatService {
     }
 
     /// Every post of the channel updated after `since`: the change feed, completed by paging the
-    /// channel's posts (newest first, `before` the oldest seen) when it came back full. Nil when the bot
+    /// channel's posts (newest first) when it came back full. Nil when the bot
     /// may not read the channel (any more).
     func readChannel(_ channel: String, since: Int64, watched: InFlight) async throws -> [PostFeed.Post]? {
         var policy = pollPolicy
@@ -295,22 +295,22 @@ public final class MattermostChatService: ChatService {
         }
         guard rows >= Self.feedCap else { return posts }
         // A full answer is an arbitrary 1,000 of the rows: the new posts are all in the listing, newest
-        // first; read it back to `since` (edits of older posts are no news, and need not be read).
+        // first; read it back to `since` (edits of older posts are no news, and need not be read). By page
+        // number, not `before`: `before` takes posts strictly older than the anchor's millisecond, and a
+        // burst puts many posts in one millisecond. A post saved meanwhile shifts the pages by one, which
+        // reads a post twice, never misses one.
         var all = Dictionary(posts.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        var before: String?
-        for page in 1...Self.maxPages {
-            var query = [("page", "0"), ("per_page", "\(Self.pageSize)")]
-            if let before { query.append(("before", before)) }
-            let listing = try await call("GET", path, query: query, policy: policy)
+        for page in 0..<Self.maxPages {
+            let listing = try await call(
+                "GET", path, query: [("page", "\(page)"), ("per_page", "\(Self.pageSize)")], policy: policy)
             guard let (pagePosts, _) = PostFeed.posts(listing.json) else {
                 throw ChatError(.badResponse, "GET posts: no posts in the answer")
             }
             for post in pagePosts where all[post.id] == nil { all[post.id] = post }
             let order = PostFeed.order(listing.json)
-            guard let oldest = order.last, oldest != before, let oldestPost = all[oldest] else { break }
-            if order.count < Self.pageSize || oldestPost.createAt <= since { break }
-            before = oldest
-            if page == Self.maxPages {
+            guard order.count >= Self.pageSize, let oldest = order.compactMap({ all[$0]?.createAt }).min(), oldest > since
+            else { break }
+            if page == Self.maxPages - 1 {
                 logger.warning(
                     "More new posts in a Mattermost channel than one poll reads; older ones are skipped",
                     metadata: ["mattermost.channel": "\(channel)", "mattermost.read": "\(all.count)"])
@@ -585,6 +585,21 @@ public final class MattermostChatService: ChatService {
         }
         logger.info("Opened a direct Mattermost channel", metadata: ["mattermost.channel": "\(room)"])
         return room
+    }
+
+    /// For `skav doctor`: a channel's display name and whether the bot is in it.
+    public func checkChannel(_ room: RoomID) async throws -> (name: String, isMember: Bool) {
+        let identity = try await currentIdentity()
+        let channel = try await call("GET", "/channels/\(MattermostPath.encode(room.rawValue))", policy: requestPolicy)
+        let name = channel.json["display_name"]?.string ?? channel.json["name"]?.string ?? room.rawValue
+        do {
+            _ = try await call(
+                "GET", "/channels/\(MattermostPath.encode(room.rawValue))/members/\(MattermostPath.encode(identity.userID))",
+                policy: requestPolicy)
+            return (name, true)
+        } catch let error as ChatError where error.code == .rejected {
+            return (name, false)
+        }
     }
 
     public func join(_ room: RoomID) async throws {

@@ -46,8 +46,26 @@ public struct SkavConfig: Sendable, Equatable {
         public var syncMaxBytes: Int = 8 << 20
     }
 
+    /// `mattermost:` (chat.kind mattermost). The token comes from `SKAV_MATTERMOST_TOKEN` or `token_file`.
+    public struct Mattermost: Sendable, Equatable {
+        /// The server's base URL (no `/api/v4`).
+        public var url: String
+        /// The team's name (as in its URL).
+        public var team: String
+        /// E-mail domains whose users (in the team) may talk to the bot.
+        public var allowedDomains: [String]
+        public var tokenFile: String?
+        /// Channel ids (26 characters) of the coordinators' and the shared channel.
+        public var coordinatorsChannel: String?
+        public var sharedChannel: String?
+        public var requestTimeout: Duration = .seconds(20)
+        /// How often the channel list is read while nothing happens.
+        public var pollInterval: Duration = .seconds(1)
+    }
+
     public var chatKind: ChatKind = .terminal
     public var matrix: Matrix?
+    public var mattermost: Mattermost?
     public var databasePath: String
     public var language: Language = .sv
     public var timezone: String = "Europe/Stockholm"
@@ -334,18 +352,18 @@ public struct SkavConfig: Sendable, Equatable {
         }
 
         if let roles = top["roles"] {
-            config.roles = try parseRoles(roles, units: config.units, reader: reader)
+            config.roles = try parseRoles(roles, units: config.units, mattermost: config.chatKind == .mattermost, reader: reader)
         }
 
         if let mattermost = top["mattermost"] {
-            _ = try reader.mapping(mattermost, key: "mattermost")
+            config.mattermost = try parseMattermost(mattermost, reader: reader)
         }
 
         switch config.chatKind {
         case .matrix where config.matrix == nil:
             throw ConfigError(key: "matrix", problem: "chat.kind is matrix, so the matrix section is required")
-        case .mattermost:
-            throw ConfigError(key: "chat.kind", problem: "the Mattermost adapter is not part of this version yet; use matrix or terminal")
+        case .mattermost where config.mattermost == nil:
+            throw ConfigError(key: "mattermost", problem: "chat.kind is mattermost, so the mattermost section is required")
         default:
             break
         }
@@ -353,12 +371,84 @@ public struct SkavConfig: Sendable, Equatable {
     }
 }
 
-/// `roles.coordinators` (Matrix ids) and `roles.guides` (`{user, units}`, units from `units`).
-private func parseRoles(_ node: Node, units: [String], reader: ConfigReader) throws(ConfigError) -> Roles {
+/// A Mattermost id (user, channel): 26 lower-case letters and digits.
+func isMattermostID(_ value: String) -> Bool {
+    value.utf8.count == 26 && value.utf8.allSatisfy { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) }
+}
+
+/// The `mattermost:` section.
+private func parseMattermost(_ node: Node, reader: ConfigReader) throws(ConfigError) -> SkavConfig.Mattermost {
+    let map = try reader.mapping(node, key: "mattermost")
+    try reader.onlyKeys(
+        map, at: "mattermost",
+        allowed: ["url", "team", "allowed_domains", "token_file", "coordinators_channel", "shared_channel", "request_timeout",
+            "poll_interval"])
+    guard let urlNode = map["url"] else { throw reader.error("mattermost.url", "is missing", node) }
+    var url = try reader.string(urlNode, key: "mattermost.url")
+    guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), scheme == "http" || scheme == "https",
+        parsed.host != nil
+    else {
+        throw reader.error("mattermost.url", "must be an http(s) URL such as https://mattermost.kommun.se", urlNode)
+    }
+    while url.hasSuffix("/") { url.removeLast() }
+    guard let teamNode = map["team"] else { throw reader.error("mattermost.team", "is missing", node) }
+    let team = try reader.string(teamNode, key: "mattermost.team").trimmingCharacters(in: .whitespaces)
+    if team.isEmpty { throw reader.error("mattermost.team", "must name the team (as in its URL)", teamNode) }
+    guard let domainsNode = map["allowed_domains"] else {
+        throw reader.error("mattermost.allowed_domains", "is missing: list the e-mail domains whose users may talk to Skav", node)
+    }
+    let domains = try reader.sequence(domainsNode, key: "mattermost.allowed_domains").enumerated().map {
+        index, item throws(ConfigError) in
+        try reader.string(item, key: "mattermost.allowed_domains[\(index)]").trimmingCharacters(in: .whitespaces).lowercased()
+    }
+    if domains.isEmpty || domains.contains(where: \.isEmpty) {
+        throw reader.error("mattermost.allowed_domains", "must list at least one e-mail domain (e.g. [kommun.se])", domainsNode)
+    }
+    var settings = SkavConfig.Mattermost(url: url, team: team, allowedDomains: domains)
+    if let node = map["token_file"] {
+        settings.tokenFile = reader.path(try reader.string(node, key: "mattermost.token_file"))
+    }
+    if let node = map["request_timeout"] {
+        settings.requestTimeout = try reader.duration(node, key: "mattermost.request_timeout")
+        if settings.requestTimeout < .seconds(1) { throw reader.error("mattermost.request_timeout", "must be at least 1s", node) }
+    }
+    if let node = map["poll_interval"] {
+        settings.pollInterval = try reader.duration(node, key: "mattermost.poll_interval")
+        if settings.pollInterval < .milliseconds(200) || settings.pollInterval > .seconds(60) {
+            throw reader.error("mattermost.poll_interval", "must be between 200ms and 60s", node)
+        }
+    }
+    for name in ["coordinators_channel", "shared_channel"] {
+        guard let channelNode = map[name] else { continue }
+        let key = "mattermost.\(name)"
+        let channel = try reader.string(channelNode, key: key).trimmingCharacters(in: .whitespaces)
+        guard isMattermostID(channel) else {
+            throw reader.error(
+                key, "must be a channel id (26 letters and digits: the channel's menu, View Info), not a name", channelNode)
+        }
+        if name == "coordinators_channel" { settings.coordinatorsChannel = channel } else { settings.sharedChannel = channel }
+    }
+    if let coordinators = settings.coordinatorsChannel, coordinators == settings.sharedChannel {
+        throw reader.error(
+            "mattermost.shared_channel", "must not be the coordinators' channel: digests are not for everyone", node)
+    }
+    return settings
+}
+
+/// `roles.coordinators` (Matrix ids, or Mattermost user ids with chat.kind mattermost) and `roles.guides`
+/// (`{user, units}`, units from `units`).
+private func parseRoles(_ node: Node, units: [String], mattermost: Bool, reader: ConfigReader) throws(ConfigError) -> Roles {
     let map = try reader.mapping(node, key: "roles")
     try reader.onlyKeys(map, at: "roles", allowed: ["coordinators", "guides"])
     func user(_ node: Node, key: String) throws(ConfigError) -> UserID {
         let value = try reader.string(node, key: key).trimmingCharacters(in: .whitespaces)
+        if mattermost {
+            guard isMattermostID(value) else {
+                throw reader.error(
+                    key, "must be a Mattermost user id (26 letters and digits: System Console, Users), not '\(value)'", node)
+            }
+            return UserID(value)
+        }
         guard value.first == "@", UserID(value).domain != nil, value.count > 3 else {
             throw reader.error(key, "must be a full Matrix id such as @anna:kommun.se, not '\(value)'", node)
         }

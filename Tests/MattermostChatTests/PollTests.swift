@@ -171,7 +171,10 @@ struct PollTests {
         let dm = h.server.addChannel("dmanna00000000000000000000")
         let cursor = try await h.started()
         var ids: [String] = []
-        for index in 0..<1_200 { ids.append(h.server.post(dm, by: anna, "idé \(index)")) }
+        // A burst: ten posts share each millisecond (paging by `before` would lose some of them).
+        let base = h.server.tick(1_000)
+        for index in 0..<1_200 { ids.append(h.server.post(dm, by: anna, "idé \(index)", at: base + Int64(index / 10))) }
+        h.server.tick(1_000)
         // Edits of some of them as well: more rows than posts.
         for index in stride(from: 0, to: 1_200, by: 100) { h.server.edit(ids[index], to: "idé \(index) (ändrad)") }
         let batch = try await h.service.poll(cursor: cursor)
