@@ -376,10 +376,27 @@ public final class MattermostChatService: ChatService {
                 "GET", "/teams/\(MattermostPath.encode(identity.teamID))/members/\(MattermostPath.encode(user))",
                 policy: pollPolicy)
             return PostFeed.milliseconds(member.json["delete_at"]).map { $0 == 0 } ?? true
+        } catch let error as ChatError where error.serverCode == Self.noSuchRoute {
+            // A server without this route (a stand-in): the team's member list, page by page (a bot may not
+            // read another user's teams without the user-management permission).
+            for page in 0..<100 {
+                let members = try await call(
+                    "GET", "/teams/\(MattermostPath.encode(identity.teamID))/members",
+                    query: [("page", "\(page)"), ("per_page", "200")], policy: pollPolicy)
+                let list = members.json.array ?? []
+                if let member = list.first(where: { $0["user_id"]?.string == user }) {
+                    return PostFeed.milliseconds(member["delete_at"]).map { $0 == 0 } ?? true
+                }
+                if list.count < 200 { break }
+            }
+            return false
         } catch let error as ChatError where error.code == .rejected || error.code == .forbidden {
             return false
         }
     }
+
+    /// The error id of a 404 for a route the server does not have (not for a missing member).
+    static let noSuchRoute = "api.context.404.app_error"
 
     /// One post again, by id, as a poll would report it; nil when there is no such post or it is not a
     /// message the bot answers.
