@@ -229,14 +229,17 @@ public final class MattermostChatService: ChatService {
         let (channels, answer) = try await listChannels(identity, watched: watched)
         let floor = feed.watermark &- overlap
         let newsFloor = feed.newsFloor(overlap: overlap)
-        var recent = Dictionary(feed.recent.map { ($0.channel, $0.fingerprint) }, uniquingKeysWith: { _, last in last })
-        // Within the overlap a channel is read again when it changed; a server that sends no
-        // `total_msg_count` gives no sign of a late post behind a later one, so its channels are read
-        // again every time until they leave the overlap.
-        let moved = channels.filter {
-            $0.lastPostAt > floor && (recent[$0.id] != $0.fingerprint || $0.totalMessages == nil)
-        }
-            .sorted { $0.id < $1.id }
+        var recent = Dictionary(feed.recent.map { ($0.channel, $0) }, uniquingKeysWith: { _, last in last })
+        // The server's time of this look, as far as it shows it: its clock (whole seconds, less one) or
+        // the latest post. Both are at or before the moment the list was read.
+        let serverNow = max(answer.serverMilliseconds.map { $0 &- 1_000 } ?? 0, channels.map(\.lastPostAt).max() ?? 0)
+        // Within the overlap a channel is read when it changed, and once more when its last post is an
+        // overlap old: a post stamped before it but not yet visible to the first read is visible then.
+        let moved = channels.filter { channel in
+            guard channel.lastPostAt > floor else { return false }
+            guard let known = recent[channel.id], known.fingerprint == channel.fingerprint else { return true }
+            return !known.settled && serverNow >= channel.lastPostAt &+ overlap
+        }.sorted { $0.id < $1.id }
         var handled = Set(feed.handled.map(\.id))
         var candidates: [(post: PostFeed.Post, direct: Bool)] = []
         for channel in moved {
@@ -254,7 +257,8 @@ public final class MattermostChatService: ChatService {
                 feed.handled.append((post.id, post.createAt))
                 candidates.append((post, channel.isDirect))
             }
-            recent[channel.id] = channel.fingerprint
+            recent[channel.id] = FeedCursor.Recent(
+                channel: channel.id, fingerprint: channel.fingerprint, settled: serverNow >= channel.lastPostAt &+ overlap)
             state.withLock { state in
                 if state.rootOf.count > Self.memoryCap { state.rootOf = [:] }
                 for (post, root) in roots { state.rootOf[post] = root }
@@ -270,7 +274,7 @@ public final class MattermostChatService: ChatService {
             }
             events.append(Self.event(for: candidate.post, isDirect: candidate.direct))
         }
-        feed.recent = recent.map { FeedCursor.Recent(channel: $0.key, fingerprint: $0.value) }
+        feed.recent = Array(recent.values)
         feed.watermark = Self.watermark(after: feed.watermark, channels: channels, answer: answer)
         feed.prune(overlap: overlap)
         return (events, !moved.isEmpty)
@@ -438,7 +442,7 @@ public final class MattermostChatService: ChatService {
         feed.start = feed.watermark
         let overlap = max(0, config.overlap.clampedMilliseconds)
         feed.recent = channels.filter { $0.lastPostAt > feed.watermark &- overlap }
-            .map { FeedCursor.Recent(channel: $0.id, fingerprint: $0.fingerprint) }
+            .map { FeedCursor.Recent(channel: $0.id, fingerprint: $0.fingerprint, settled: true) }
         feed.prune(overlap: overlap)
         return feed.encoded
     }

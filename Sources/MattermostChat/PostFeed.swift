@@ -143,8 +143,10 @@ enum PostFeed {
 ///   an earlier poll (a post is visible within the overlap of its stamp), so it is no news.
 /// - `start`: posts created at or before it are history (the first start, `skipPast`).
 /// - `recent`: the channels read whose `last_post_at` still lies within the overlap, with what they
-///   looked like then (`last_post_at`, `total_msg_count`): they are read again only when that changes,
-///   so an idle bot makes one request (the channel list) per interval.
+///   looked like then (`last_post_at`, `total_msg_count`): they are read again when that changes, and
+///   once more when the server's clock has passed `last_post_at + overlap` (a post stamped earlier may
+///   have been invisible to the first read: a replica behind, a commit after the stamp), so a change
+///   costs two reads at most and an idle bot makes one request (the channel list) per interval.
 /// - `handled`: the posts reported whose `create_at` still lies within the overlap, so a post seen
 ///   again there is not reported twice.
 ///
@@ -154,6 +156,16 @@ struct FeedCursor: Sendable, Equatable {
     struct Recent: Sendable, Equatable {
         var channel: String
         var fingerprint: PostFeed.Fingerprint
+        /// Whether the last read came at least `overlap` after the channel's `last_post_at` (by the
+        /// server's clock): every post stamped up to then was visible to it, so the channel needs no
+        /// read until it changes. Until then it is read once more when that time has come.
+        var settled: Bool
+
+        init(channel: String, fingerprint: PostFeed.Fingerprint, settled: Bool = true) {
+            self.channel = channel
+            self.fingerprint = fingerprint
+            self.settled = settled
+        }
     }
 
     var watermark: Int64
@@ -196,11 +208,11 @@ struct FeedCursor: Sendable, Equatable {
     /// Below this nothing is news: the start, or the watermark less the overlap.
     func newsFloor(overlap: Int64) -> Int64 { max(watermark &- overlap, start) }
 
-    /// `mm1:` and compact JSON: `{"w":…,"s":…,"r":[[channel,last_post_at,total|null]…],"h":[[id,create_at]…]}`.
+    /// `mm1:` and compact JSON: `{"w":…,"s":…,"r":[[channel,last_post_at,total|null,settled]…],"h":[[id,create_at]…]}`.
     var encoded: String {
         let r: [JSON] = recent.map {
             [.string($0.channel), .number(Double($0.fingerprint.lastPostAt)),
-             $0.fingerprint.totalMessages.map { .number(Double($0)) } ?? .null]
+             $0.fingerprint.totalMessages.map { .number(Double($0)) } ?? .null, .bool($0.settled)]
         }
         let h: [JSON] = handled.map { [.string($0.id), .number(Double($0.createAt))] }
         let json: JSON = ["w": .number(Double(watermark)), "s": .number(Double(start)), "r": .array(r), "h": .array(h)]
@@ -220,7 +232,10 @@ struct FeedCursor: Sendable, Equatable {
                 let last = PostFeed.milliseconds(fields[1])
             else { continue }
             let total = fields.count > 2 ? PostFeed.milliseconds(fields[2]) : nil
-            recent.append(Recent(channel: channel, fingerprint: PostFeed.Fingerprint(lastPostAt: last, totalMessages: total)))
+            let settled = fields.count > 3 ? fields[3].bool ?? false : false
+            recent.append(
+                Recent(
+                    channel: channel, fingerprint: PostFeed.Fingerprint(lastPostAt: last, totalMessages: total), settled: settled))
         }
         for item in json["h"]?.array ?? [] {
             guard let fields = item.array, fields.count >= 2, let id = fields[0].string,

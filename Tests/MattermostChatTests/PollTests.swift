@@ -161,8 +161,36 @@ struct PollTests {
         #expect(batch.events.map(\.id) == [shown])
         cursor = batch.cursor
         h.server.mutate(hidden) { post, _ in post.visible = true }
+        // Nothing shows that the channel changed: it is read once more when its last post is an overlap old.
         batch = try await h.service.poll(cursor: cursor)
+        #expect(batch.events.isEmpty)
+        h.server.tick(7_000)
+        batch = try await h.service.poll(cursor: batch.cursor)
         #expect(batch.events.map(\.id) == [hidden])
+    }
+
+    @Test("a post the channel list already counts but the feed does not show yet is found by the second read")
+    func replicaBehind() async throws {
+        let h = Harness()
+        h.server.state.withLock { $0.countsInvisible = true }
+        let dm = h.server.addChannel("dmanna00000000000000000000")
+        var cursor = try await h.started()
+        let late = h.server.post(dm, by: anna, "på väg", visible: false)
+        var batch = try await h.service.poll(cursor: cursor)
+        #expect(batch.events.isEmpty)
+        cursor = batch.cursor
+        h.server.mutate(late) { post, _ in post.visible = true }
+        // The server's clock (Date, whole seconds, less a second's margin) passes last_post_at + overlap.
+        h.server.tick(7_000)
+        h.client.resetRequests()
+        batch = try await h.service.poll(cursor: cursor)
+        #expect(batch.events.map(\.id) == [late])
+        #expect(h.requests.filter { $0.path.hasSuffix("/posts") }.count == 1)
+        // Settled now: idle again, no reads of posts.
+        h.client.resetRequests()
+        batch = try await h.service.poll(cursor: batch.cursor)
+        #expect(batch.events.isEmpty)
+        #expect(h.requests.allSatisfy { !$0.path.hasSuffix("/posts") })
     }
 
     @Test("1,200 posts between two polls: the full feed is paged, each post reported once, in order")

@@ -217,6 +217,9 @@ final class MiniMattermost: Sendable {
         var maxPostSize = "16383"
         /// Channel-list answers with `total_msg_count` (a real server sends it).
         var sendsTotals = true
+        /// `last_post_at` and `total_msg_count` move when a post is stamped, before it is visible (a read
+        /// from a replica that is behind the one the channel list came from).
+        var countsInvisible = false
         var uploads = 0
     }
 
@@ -296,7 +299,7 @@ final class MiniMattermost: Sendable {
     var visiblePosts: [Post] { state.withLock { $0.posts.filter(\.visible) } }
 
     func channelJSON(_ channel: Channel, _ state: State) -> JSON {
-        let posts = state.posts.filter { $0.visible && $0.channel == channel.id && $0.originalID.isEmpty }
+        let posts = state.posts.filter { ($0.visible || state.countsInvisible) && $0.channel == channel.id && $0.originalID.isEmpty }
         // last_post_at: the greatest stamp of a post saved (deletes and reactions do not move it).
         let last = posts.map(\.createAt).max() ?? channel.createAt
         var json: [String: JSON] = [
