@@ -105,6 +105,9 @@ public final class MattermostChatService: ChatService {
         self.now = now
     }
 
+    /// The overlap in milliseconds, at most a day.
+    var overlapMilliseconds: Int64 { min(max(0, config.overlap.clampedMilliseconds), 86_400_000) }
+
     var requestPolicy: CallPolicy {
         CallPolicy(transientRetries: config.retry.requestRetries, timeout: config.requestTimeout)
     }
@@ -205,9 +208,10 @@ public final class MattermostChatService: ChatService {
             // The first start: the server's "now" (the latest post it shows, or its clock), no history.
             return ChatBatch(events: [], cursor: try await cursorAtNow(after: nil, identity: identity, watched: watched))
         }
-        let overlap = max(0, config.overlap.clampedMilliseconds)
+        let overlap = overlapMilliseconds
         let interval = config.pollInterval > .zero ? config.pollInterval : .milliseconds(100)
-        let rounds = max(1, min(10_000, Int((config.pollWait / interval).rounded(.down))))
+        // Computed in Double and clamped before the conversion: an absurd configured wait never traps.
+        let rounds = Int(min(10_000, max(1, (config.pollWait / interval).rounded(.down))))
         for round in 1...rounds {
             try Task.checkCancellation()
             let (events, moved) = try await pollRound(identity, feed: &feed, overlap: overlap, watched: watched)
@@ -440,7 +444,7 @@ public final class MattermostChatService: ChatService {
         let (channels, answer) = try await listChannels(identity, watched: watched)
         feed.watermark = Self.watermark(after: feed.watermark, channels: channels, answer: answer)
         feed.start = feed.watermark
-        let overlap = max(0, config.overlap.clampedMilliseconds)
+        let overlap = overlapMilliseconds
         feed.recent = channels.filter { $0.lastPostAt > feed.watermark &- overlap }
             .map { FeedCursor.Recent(channel: $0.id, fingerprint: $0.fingerprint, settled: true) }
         feed.prune(overlap: overlap)

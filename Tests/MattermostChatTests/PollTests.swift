@@ -337,6 +337,24 @@ struct PollTests {
         #expect(h.logs.all.allSatisfy { !$0.contains("bertil@") && !$0.contains("fel domän") })
     }
 
+    @Test("team membership from the member list where the single-member route is missing")
+    func memberListFallback() async throws {
+        let h = Harness()
+        h.server.state.withLock { state in
+            state.noMemberRoute = true
+            for index in 0..<450 { state.teamMembers.insert(String(format: "zz%024d", index)) }
+            state.emails["cecilia000000000000000000a"] = "cecilia@kommun.se"
+        }
+        let dmA = h.server.addChannel("dmanna00000000000000000000")
+        let dmC = h.server.addChannel("dmceci00000000000000000000")
+        let cursor = try await h.started()
+        h.server.post(dmA, by: anna, "med")
+        h.server.post(dmC, by: "cecilia000000000000000000a", "utan")
+        let batch = try await h.service.poll(cursor: cursor)
+        #expect(batch.texts == ["med"])
+        #expect(h.requests.filter { $0.path == "/teams/\(teamID)/members" }.count == 1 + 3)
+    }
+
     @Test("an unreadable cursor starts from now instead of trapping or replaying")
     func unreadableCursor() async throws {
         let h = Harness()

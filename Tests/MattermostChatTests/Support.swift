@@ -220,6 +220,8 @@ final class MiniMattermost: Sendable {
         /// `last_post_at` and `total_msg_count` move when a post is stamped, before it is visible (a read
         /// from a replica that is behind the one the channel list came from).
         var countsInvisible = false
+        /// No `GET /teams/{id}/members/{user}` (the e2e fake): the member list instead.
+        var noMemberRoute = false
         var uploads = 0
     }
 
@@ -336,6 +338,12 @@ final class MiniMattermost: Sendable {
             case ("GET", 2, "users"):
                 guard let email = state.emails[parts[1]] else { return .raw(404, #"{"id":"app.user.missing_account.const"}"#) }
                 return .json(200, ["id": .string(parts[1]), "email": .string(email), "delete_at": 0])
+            case ("GET", 4, "teams") where parts[2] == "members" && state.noMemberRoute:
+                return .raw(404, #"{"id":"api.context.404.app_error","message":"Sorry, we could not find the page."}"#)
+            case ("GET", 3, "teams") where parts[2] == "members":
+                let page = Int(request.query["page"] ?? "0") ?? 0
+                let members = state.teamMembers.sorted().dropFirst(page * 200).prefix(200)
+                return .json(200, .array(members.map { ["team_id": .string(teamID), "user_id": .string($0), "delete_at": 0] }))
             case ("GET", 4, "teams") where parts[2] == "members":
                 guard state.teamMembers.contains(parts[3]) else { return .raw(404, #"{"id":"app.team.get_member.missing.app_error"}"#) }
                 return .json(200, ["team_id": .string(teamID), "user_id": .string(parts[3]), "delete_at": 0])
