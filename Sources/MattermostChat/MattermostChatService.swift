@@ -516,9 +516,16 @@ public final class MattermostChatService: ChatService {
         // Not retried after a timeout or a 5xx (the post may have been saved): the outbox tries again
         // later, and then this transaction is searched for first. A repeat while the first is still being
         // saved (500 deduplicate pending) is retried at once with the same `pending_post_id`.
-        let answer = try await call(
-            "POST", "/posts", body: .object(post),
-            policy: CallPolicy(transientRetries: config.retry.requestRetries, idempotent: false, timeout: config.requestTimeout))
+        let answer: Answer
+        do {
+            answer = try await call(
+                "POST", "/posts", body: .object(post),
+                policy: CallPolicy(transientRetries: config.retry.requestRetries, idempotent: false, timeout: config.requestTimeout))
+        } catch let error as ChatError where error.code != .transient && error.code != .badResponse && error.code != .cancelled {
+            // Refused (429, 4xx): surely not saved, so the next try needs no search first.
+            _ = state.withLock { $0.unconfirmedTxns.remove(txn) }
+            throw error
+        }
         guard let id = answer.json["id"]?.string, !id.isEmpty else {
             throw ChatError(.badResponse, "POST /posts: no id in the answer")
         }
