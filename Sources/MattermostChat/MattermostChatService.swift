@@ -47,6 +47,9 @@ public final class MattermostChatService: ChatService {
     let sleep: @Sendable (Duration) async throws -> Void
     let randomSource: @Sendable () -> UInt64
     let now: @Sendable () -> Date
+    /// Monotonic time since an arbitrary origin: only for "has this much time passed" (when to read a
+    /// channel once more), never for a watermark.
+    let uptime: @Sendable () -> Duration
 
     struct Identity: Sendable, Equatable {
         var userID: String
@@ -75,6 +78,9 @@ public final class MattermostChatService: ChatService {
         var rootOf: [String: String] = [:]
         /// Warned once: the server hides e-mail addresses from the bot.
         var warnedHiddenEmail = false
+        /// When (`uptime`) this process first saw each channel within the overlap look as it looks now: the
+        /// server's clock stood at or past its `last_post_at` then.
+        var firstSeen: [String: (fingerprint: PostFeed.Fingerprint, at: Duration)] = [:]
     }
 
     let state = Mutex(State())
@@ -87,6 +93,7 @@ public final class MattermostChatService: ChatService {
     ///   - sleep: waits between polls and retries; tests pass one that records and returns at once.
     ///   - random: the random source of the backoff jitter.
     ///   - now: the clock, for 429 dates and how long a person's look-up is trusted (never for watermarks).
+    ///   - uptime: monotonic time, for when a channel is read once more; tests pass a virtual one.
     public init(
         config: MattermostConfig,
         pollClient: any HTTPClient,
@@ -94,8 +101,11 @@ public final class MattermostChatService: ChatService {
         logger: Logger,
         sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
         random: @escaping @Sendable () -> UInt64 = { UInt64.random(in: .min ... .max) },
-        now: @escaping @Sendable () -> Date = { Date() }
+        now: @escaping @Sendable () -> Date = { Date() },
+        uptime: (@Sendable () -> Duration)? = nil
     ) {
+        let origin = ContinuousClock.now
+        self.uptime = uptime ?? { ContinuousClock.now - origin }
         self.config = config
         self.pollClient = pollClient
         self.sendClient = sendClient
@@ -230,19 +240,37 @@ public final class MattermostChatService: ChatService {
     func pollRound(
         _ identity: Identity, feed: inout FeedCursor, overlap: Int64, watched: InFlight
     ) async throws -> (events: [ChatEvent], moved: Bool) {
-        let (channels, answer) = try await listChannels(identity, watched: watched)
+        let (channels, _) = try await listChannels(identity, watched: watched)
         let floor = feed.watermark &- overlap
         let newsFloor = feed.newsFloor(overlap: overlap)
         var recent = Dictionary(feed.recent.map { ($0.channel, $0) }, uniquingKeysWith: { _, last in last })
-        // The server's time of this look, as far as it shows it: its clock (whole seconds, less one) or
-        // the latest post. Both are at or before the moment the list was read.
-        let serverNow = max(answer.serverMilliseconds.map { $0 &- 1_000 } ?? 0, channels.map(\.lastPostAt).max() ?? 0)
-        // Within the overlap a channel is read when it changed, and once more when its last post is an
-        // overlap old: a post stamped before it but not yet visible to the first read is visible then.
-        let moved = channels.filter { channel in
-            guard channel.lastPostAt > floor else { return false }
+        // A channel's posts stamped up to its `last_post_at` are all visible an overlap after the server's
+        // clock passed it; the server's clock passed it before this process first saw the channel look as
+        // it does now. That moment is kept in memory (monotonic time: the rate of clocks agrees, their
+        // settings need not); after a restart the channels not yet settled are read once more.
+        let seenNow = uptime()
+        let settleAfter = Duration.milliseconds(overlap) + .milliseconds(500)
+        let inWindow = channels.filter { $0.lastPostAt > floor }
+        let firstSeen = state.withLock { state -> [String: Duration] in
+            var kept: [String: (fingerprint: PostFeed.Fingerprint, at: Duration)] = [:]
+            for channel in inWindow {
+                if let seen = state.firstSeen[channel.id], seen.fingerprint == channel.fingerprint {
+                    kept[channel.id] = seen
+                } else {
+                    kept[channel.id] = (channel.fingerprint, seenNow)
+                }
+            }
+            state.firstSeen = kept
+            return kept.mapValues(\.at)
+        }
+        func settled(_ channel: PostFeed.Channel) -> Bool {
+            seenNow - (firstSeen[channel.id] ?? seenNow) >= settleAfter
+        }
+        // Within the overlap a channel is read when it changed, and once more when it has looked the same
+        // for an overlap: a post stamped before its last one but not visible to the first read is then.
+        let moved = inWindow.filter { channel in
             guard let known = recent[channel.id], known.fingerprint == channel.fingerprint else { return true }
-            return !known.settled && serverNow >= channel.lastPostAt &+ overlap
+            return !known.settled && settled(channel)
         }.sorted { $0.id < $1.id }
         var handled = Set(feed.handled.map(\.id))
         var candidates: [(post: PostFeed.Post, direct: Bool)] = []
@@ -261,8 +289,7 @@ public final class MattermostChatService: ChatService {
                 feed.handled.append((post.id, post.createAt))
                 candidates.append((post, channel.isDirect))
             }
-            recent[channel.id] = FeedCursor.Recent(
-                channel: channel.id, fingerprint: channel.fingerprint, settled: serverNow >= channel.lastPostAt &+ overlap)
+            recent[channel.id] = FeedCursor.Recent(channel: channel.id, fingerprint: channel.fingerprint, settled: settled(channel))
             state.withLock { state in
                 if state.rootOf.count > Self.memoryCap { state.rootOf = [:] }
                 for (post, root) in roots { state.rootOf[post] = root }
@@ -279,7 +306,9 @@ public final class MattermostChatService: ChatService {
             events.append(Self.event(for: candidate.post, isDirect: candidate.direct))
         }
         feed.recent = Array(recent.values)
-        feed.watermark = Self.watermark(after: feed.watermark, channels: channels, answer: answer)
+        // The greatest `last_post_at`: a time on the server's own clock (its `Date` header may come from a
+        // proxy whose clock runs ahead, which would make new posts look old).
+        feed.watermark = max(feed.watermark, channels.map(\.lastPostAt).max() ?? 0)
         feed.prune(overlap: overlap)
         return (events, !moved.isEmpty)
     }
@@ -428,21 +457,16 @@ public final class MattermostChatService: ChatService {
         return Self.event(for: post, isDirect: direct ? true : nil)
     }
 
-    /// The watermark after a look at the channel list: the greatest `last_post_at`, or the server's
-    /// clock less a second (its `Date` has whole seconds and is written after the list was read), so an
-    /// idle bot's watermark moves on and what it remembers of the overlap empties. Never backwards.
-    static func watermark(after current: Int64, channels: [PostFeed.Channel], answer: Answer) -> Int64 {
-        let latest = channels.map(\.lastPostAt).max() ?? 0
-        let clock = answer.serverMilliseconds.map { $0 &- 1_000 } ?? 0
-        return max(current, latest, clock)
-    }
-
     /// A cursor at the server's "now": everything created until then is history, and the channels within
-    /// the overlap are taken as read (they are read again only when they change).
+    /// the overlap are taken as read (they are read again only when they change). "Now" is the latest
+    /// post the bot can see, or the server's `Date` less a second when that is later (a bot in no
+    /// channel yet must not take a channel's whole history for news when it is added to one); a `Date`
+    /// ahead of the server's clock costs at most the posts of those first seconds.
     func cursorAtNow(after cursor: String?, identity: Identity, watched: InFlight?) async throws -> String {
         var feed = cursor.flatMap(FeedCursor.init(encoded:)) ?? FeedCursor(watermark: 0)
         let (channels, answer) = try await listChannels(identity, watched: watched)
-        feed.watermark = Self.watermark(after: feed.watermark, channels: channels, answer: answer)
+        feed.watermark = max(
+            feed.watermark, channels.map(\.lastPostAt).max() ?? 0, answer.serverMilliseconds.map { $0 &- 1_000 } ?? 0)
         feed.start = feed.watermark
         let overlap = overlapMilliseconds
         feed.recent = channels.filter { $0.lastPostAt > feed.watermark &- overlap }

@@ -137,16 +137,16 @@ enum PostFeed {
 /// effects. Its size depends on how much happened within the overlap, never on the number of channels:
 ///
 /// - `watermark`: the server's time up to which every post has been seen — the greatest `last_post_at`
-///   of the channel list, or the server's clock (its `Date` header, less a second) when that is later;
-///   never the local clock. A poll reads a channel again only when its `last_post_at` lies past
+///   of the channel list (the first start may take the server's `Date` instead); never the local clock.
+///   A poll reads a channel again only when its `last_post_at` lies past
 ///   `watermark − overlap`, with `since = watermark − overlap`; a post created before that was seen by
 ///   an earlier poll (a post is visible within the overlap of its stamp), so it is no news.
 /// - `start`: posts created at or before it are history (the first start, `skipPast`).
 /// - `recent`: the channels read whose `last_post_at` still lies within the overlap, with what they
 ///   looked like then (`last_post_at`, `total_msg_count`): they are read again when that changes, and
-///   once more when the server's clock has passed `last_post_at + overlap` (a post stamped earlier may
-///   have been invisible to the first read: a replica behind, a commit after the stamp), so a change
-///   costs two reads at most and an idle bot makes one request (the channel list) per interval.
+///   once more when they have looked the same for an overlap (a post stamped earlier may have been
+///   invisible to the first read: a replica behind, a commit after the stamp), so a change costs two
+///   reads at most and an idle bot makes one request (the channel list) per interval.
 /// - `handled`: the posts reported whose `create_at` still lies within the overlap, so a post seen
 ///   again there is not reported twice.
 ///
@@ -156,9 +156,9 @@ struct FeedCursor: Sendable, Equatable {
     struct Recent: Sendable, Equatable {
         var channel: String
         var fingerprint: PostFeed.Fingerprint
-        /// Whether the last read came at least `overlap` after the channel's `last_post_at` (by the
-        /// server's clock): every post stamped up to then was visible to it, so the channel needs no
-        /// read until it changes. Until then it is read once more when that time has come.
+        /// Whether the last read came at least `overlap` after the server's clock passed the channel's
+        /// `last_post_at`: every post stamped up to then was visible to it, so the channel needs no read
+        /// until it changes. Until then it is read once more when that time has come.
         var settled: Bool
 
         init(channel: String, fingerprint: PostFeed.Fingerprint, settled: Bool = true) {

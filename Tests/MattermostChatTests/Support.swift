@@ -97,16 +97,21 @@ final class LogRecorder: Sendable {
     }
 }
 
-/// Records the delays the adapter asks for and returns at once.
+/// Records the delays the adapter asks for and returns at once; a virtual monotonic clock moves on by
+/// each of them (and by `advance`).
 final class SleepRecorder: Sendable {
     private let slept = Mutex<[Duration]>([])
+    private let clock = Mutex(Duration.zero)
     var durations: [Duration] { slept.withLock { $0 } }
     var function: @Sendable (Duration) async throws -> Void {
         { [self] duration in
             slept.withLock { $0.append(duration) }
+            advance(duration)
             try Task.checkCancellation()
         }
     }
+    func advance(_ duration: Duration) { clock.withLock { $0 += duration } }
+    var uptime: @Sendable () -> Duration { { [self] in clock.withLock { $0 } } }
 }
 
 /// A deterministic random source.
@@ -435,7 +440,7 @@ struct Harness {
         configure(&config)
         service = MattermostChatService(
             config: config, pollClient: client, sendClient: client, logger: logs.logger, sleep: sleeper.function,
-            random: SplitMix.seeded(42), now: { Date(timeIntervalSince1970: 1_700_000_000) })
+            random: SplitMix.seeded(42), now: { Date(timeIntervalSince1970: 1_700_000_000) }, uptime: sleeper.uptime)
     }
 
     var requests: [HTTPRequest] { client.requests }
