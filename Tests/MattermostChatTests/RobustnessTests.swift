@@ -1,6 +1,7 @@
 import Chat
 import CurlHTTP
 import Foundation
+import Synchronization
 import Testing
 
 @testable import MattermostChat
@@ -126,5 +127,57 @@ struct RobustnessTests {
                 status: 429, headers: ["X-Ratelimit-Reset": String(decoding: data.prefix(30), as: UTF8.self), "Retry-After": "1e999"],
                 body: data, now: Date())
         }
+    }
+}
+
+@Suite("Mattermost: a server answering garbage")
+struct HostileServerTests {
+    /// Every answer of a working fake, randomly mutated (bytes dropped, replaced, numbers swapped for
+    /// absurd ones, statuses changed): connecting, polling and sending may fail, but never trap.
+    @Test("property: mutated answers never trap the adapter (seeded)", arguments: [11, 12, 13])
+    func mutatedAnswers(seed: UInt64) async throws {
+        let server = MiniMattermost()
+        let dm = server.addChannel("dmanna00000000000000000000")
+        let random = Mutex(SeededRandom(state: seed))
+        let tokens = ["1e309", "-1", "9223372036854775808", "null", "\"\"", "[]", "{}", "0.5", "\"\\ud800\"", "true"]
+        let client = ScriptedHTTPClient { request in
+            guard case .response(var response) = server.handle(request) else { return server.handle(request) }
+            random.withLock { random in
+                var bytes = Array(response.body)
+                for _ in 0..<Int(random.next() % 4) where !bytes.isEmpty {
+                    let at = Int(random.next() % UInt64(bytes.count))
+                    switch random.next() % 4 {
+                    case 0: bytes.remove(at: at)
+                    case 1: bytes[at] = UInt8(truncatingIfNeeded: random.next())
+                    case 2: bytes.insert(contentsOf: Array(tokens[Int(random.next() % UInt64(tokens.count))].utf8), at: at)
+                    default:
+                        if let digit = bytes[at...].firstIndex(where: { (0x30...0x39).contains($0) }) {
+                            bytes.replaceSubrange(digit...digit, with: Array(tokens[Int(random.next() % UInt64(tokens.count))].utf8))
+                        }
+                    }
+                }
+                response.body = Data(bytes)
+                if random.next() % 10 == 0 {
+                    response.status = [200, 201, 304, 400, 401, 403, 404, 429, 500, 503][Int(random.next() % 10)]
+                    response.headers = ["retry-after": "1e999", "x-ratelimit-reset": "99999999999999999999"]
+                }
+            }
+            return .response(response)
+        }
+        let service = MattermostChatService(
+            config: MattermostConfig(
+                url: "https://mm.example.org", team: "kommunen", allowedDomains: ["kommun.se"], token: token,
+                pollWait: .seconds(2), retry: MattermostRetryPolicy(requestRetries: 1, pollRetries: 1, rateLimitRetries: 1)),
+            pollClient: client, sendClient: client, logger: LogRecorder().logger, sleep: { _ in })
+        var cursor: String?
+        for round in 0..<60 {
+            _ = try? await service.connect()
+            if let batch = try? await service.poll(cursor: cursor) { cursor = batch.cursor }
+            server.post(dm, by: anna, "meddelande \(round)")
+            _ = try? await service.send(OutgoingMessage(txnID: "t\(round)", room: RoomID(dm), body: "svar", inReplyTo: "p\(round)"))
+            _ = try? await service.openDirectRoom(with: UserID(anna))
+            _ = try? await service.fetchEvent("post0000000000000000000001", in: RoomID(dm))
+        }
+        _ = try? await service.skipPast(cursor: cursor)
     }
 }
