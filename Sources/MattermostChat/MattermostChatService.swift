@@ -501,24 +501,41 @@ public final class MattermostChatService: ChatService {
         return String(repeating: "0", count: 16 - hex.count) + hex
     }
 
+    /// Sends the message as one post, or as several when its Markdown exceeds `MaxPostSize` (the engine
+    /// splits digests itself; anything else that is too long is cut at paragraph, line or word
+    /// boundaries). Part *k* > 1 has the transaction id `txn#k`, so every part is sent exactly once; the
+    /// first part's post id is the message's.
     public func send(_ message: OutgoingMessage) async throws -> SentMessage {
         let txn = message.txnID
         guard !txn.isEmpty else { throw ChatError(.rejected, "a message needs a transaction id") }
         let identity = try await currentIdentity()
         let channel = message.room.rawValue
-        if let known = state.withLock({ $0.sentTxns[txn] }) { return SentMessage(remoteID: known) }
+        let text = message.attachment != nil && message.body.isEmpty ? "" : message.body.markdown
+        let parts = Self.split(text, limit: state.withLock { $0.maxPostSize })
+        var root: String?
+        if let reply = message.inReplyTo { root = try await threadRoot(of: reply) }
+        var first: String?
+        for (index, part) in parts.enumerated() {
+            let id = try await sendPart(
+                txn: index == 0 ? txn : "\(txn)#\(index + 1)", channel: channel, text: part, root: root,
+                attachment: index == 0 ? message.attachment : nil, identity: identity)
+            if first == nil { first = id }
+        }
+        guard let first else { throw ChatError(.rejected, "nothing to send") }
+        return SentMessage(remoteID: first)
+    }
+
+    /// One post of a transaction, exactly once: known, found among the channel's latest posts, or posted.
+    private func sendPart(
+        txn: String, channel: String, text: String, root: String?, attachment: FileAttachment?, identity: Identity
+    ) async throws -> String {
+        if let known = state.withLock({ $0.sentTxns[txn] }) { return known }
         let mustSearch = state.withLock { !$0.searchedChannels.contains(channel) || $0.unconfirmedTxns.contains(txn) }
         if mustSearch, let found = try await findOwnPost(txn: txn, channel: channel, identity: identity) {
             logger.info(
                 "Found the bot's earlier post of a transaction; not posting it again",
                 metadata: ["mattermost.channel": "\(channel)", "mattermost.post": "\(found)"])
-            return SentMessage(remoteID: found)
-        }
-        let text = message.attachment != nil && message.body.isEmpty ? "" : message.body.markdown
-        let maxPostSize = state.withLock { $0.maxPostSize }
-        guard text.unicodeScalars.count <= maxPostSize else {
-            throw ChatError(
-                .rejected, "message too large for Mattermost: \(text.unicodeScalars.count) characters, the limit is \(maxPostSize)")
+            return found
         }
         var post: [String: JSON] = [
             "channel_id": .string(channel),
@@ -526,10 +543,8 @@ public final class MattermostChatService: ChatService {
             "pending_post_id": .string(Self.pendingPostID(txn)),
             "props": ["skav_txn": .string(txn)],
         ]
-        if let reply = message.inReplyTo, let root = try await threadRoot(of: reply) {
-            post["root_id"] = .string(root)
-        }
-        if let attachment = message.attachment {
+        if let root { post["root_id"] = .string(root) }
+        if let attachment {
             let file = try await upload(attachment, channel: channel)
             post["file_ids"] = [.string(file)]
         }
@@ -555,7 +570,44 @@ public final class MattermostChatService: ChatService {
         }
         remember(txn: txn, post: id)
         logger.debug("Sent Mattermost post", metadata: ["mattermost.channel": "\(channel)", "mattermost.post": "\(id)"])
-        return SentMessage(remoteID: id)
+        return id
+    }
+
+    /// `text` in pieces of at most `limit` characters (Unicode scalars, which Mattermost's rune count
+    /// equals): cut after the last blank line, else line break, else space in the second half of a piece,
+    /// else hard, never right after a Markdown escape's backslash. Always at least one piece.
+    static func split(_ text: String, limit: Int) -> [String] {
+        let limit = max(2, limit)
+        var scalars = Array(text.unicodeScalars)
+        var parts: [String] = []
+        while scalars.count > limit {
+            var cut = limit
+            let half = limit / 2
+            func lastIndex(after minimum: Int, where match: (Int) -> Bool) -> Int? {
+                var index = limit
+                while index > minimum {
+                    if match(index) { return index }
+                    index -= 1
+                }
+                return nil
+            }
+            if let paragraph = lastIndex(after: half, where: { scalars[$0 - 1] == "\n" && $0 >= 2 && scalars[$0 - 2] == "\n" }) {
+                cut = paragraph
+            } else if let line = lastIndex(after: half, where: { scalars[$0 - 1] == "\n" }) {
+                cut = line
+            } else if let space = lastIndex(after: half, where: { scalars[$0 - 1] == " " }) {
+                cut = space
+            } else if scalars[cut - 1] == "\\" {
+                cut -= 1
+            }
+            var piece = String(String.UnicodeScalarView(scalars[..<cut]))
+            while piece.hasSuffix("\n") || piece.hasSuffix(" ") { piece.removeLast() }
+            if !piece.isEmpty { parts.append(piece) }
+            scalars.removeFirst(cut)
+            while scalars.first == "\n" { scalars.removeFirst() }
+        }
+        if !scalars.isEmpty || parts.isEmpty { parts.append(String(String.UnicodeScalarView(scalars))) }
+        return parts
     }
 
     private func remember(txn: String, post: String) {

@@ -168,17 +168,53 @@ struct SendTests {
         #expect(post["message"]?.string == "Din data")
     }
 
-    @Test("a message over MaxPostSize is refused, not cut")
+    @Test("a message over MaxPostSize goes as several posts, each exactly once")
     func tooLong() async throws {
         let h = Harness()
         h.server.state.withLock { $0.maxPostSize = "4000" }
         h.server.addChannel(dm)
         _ = try await h.service.connect()
-        let error = await #expect(throws: ChatError.self) {
-            try await h.service.send(OutgoingMessage(txnID: "long", room: RoomID(dm), body: RichText(plain: String(repeating: "a", count: 4_001))))
-        }
-        #expect(error?.code == .rejected)
         _ = try await h.service.send(OutgoingMessage(txnID: "fits", room: RoomID(dm), body: RichText(plain: String(repeating: "å", count: 4_000))))
+        #expect(h.server.visiblePosts.count == 1)
+        let paragraph = String(repeating: "ord ", count: 300) + "slut."
+        let body = RichText.paragraphs(Array(repeating: RichText(plain: paragraph), count: 12))
+        let sent = try await h.service.send(OutgoingMessage(txnID: "long", room: RoomID(dm), body: body))
+        let posts = h.server.visiblePosts.dropFirst()
+        #expect(posts.count == 4)
+        #expect(posts.first?.id == sent.remoteID)
+        #expect(posts.allSatisfy { $0.message.unicodeScalars.count <= 4_000 && $0.message.hasSuffix("slut.") })
+        #expect(posts.map(\.message).joined(separator: "\n\n") == body.markdown)
+        #expect(posts.map { $0.props["skav_txn"]?.string } == ["long", "long#2", "long#3", "long#4"])
+        // After a restart half-way (parts 1 and 2 on the server), the rest is sent, nothing twice.
+        h.server.state.withLock { state in
+            state.posts.removeLast(2)
+            for index in state.posts.indices { state.posts[index].pendingPostID = "" }
+        }
+        let restarted = Harness(server: h.server)
+        _ = try await restarted.service.connect()
+        let again = try await restarted.service.send(OutgoingMessage(txnID: "long", room: RoomID(dm), body: body))
+        #expect(again == sent)
+        #expect(h.server.visiblePosts.dropFirst().map { $0.props["skav_txn"]?.string } == ["long", "long#2", "long#3", "long#4"])
+    }
+
+    @Test("splitting: paragraphs, lines, words, never after an escape's backslash; nothing lost")
+    func splitting() {
+        #expect(MattermostChatService.split("", limit: 10) == [""])
+        #expect(MattermostChatService.split("kort", limit: 10) == ["kort"])
+        #expect(MattermostChatService.split("aaaa bbbb cccc", limit: 10) == ["aaaa bbbb", "cccc"])
+        #expect(MattermostChatService.split("aaaaaa\nbb\n\ncccccc", limit: 10) == ["aaaaaa\nbb", "cccccc"])
+        #expect(MattermostChatService.split("abcdefghi\\*rest", limit: 10) == ["abcdefghi", "\\*rest"])
+        var random = SeededRandom(state: 99)
+        let alphabet = Array("ab \n\\*åé😀".unicodeScalars)
+        for _ in 0..<300 {
+            let length = Int(random.next() % 400)
+            let text = String(String.UnicodeScalarView((0..<length).map { _ in alphabet[Int(random.next() % UInt64(alphabet.count))] }))
+            let limit = 2 + Int(random.next() % 60)
+            let parts = MattermostChatService.split(text, limit: limit)
+            #expect(parts.allSatisfy { $0.unicodeScalars.count <= limit })
+            let kept = parts.joined().unicodeScalars.filter { $0 != "\n" && $0 != " " }
+            #expect(String(String.UnicodeScalarView(kept)) == String(String.UnicodeScalarView(text.unicodeScalars.filter { $0 != "\n" && $0 != " " })))
+        }
     }
 
     @Test("direct channels: both ids, cached; 403 is .forbidden")
