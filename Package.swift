@@ -57,6 +57,15 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Mattermost (REST API v4) behind `ChatService`: polls the channel list and change feeds.
+        .target(
+            name: "MattermostChat",
+            dependencies: [
+                "Chat", "CurlHTTP", "CrashGuard",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         // The texts Skav says, in every language it speaks: the catalog loaded from `prompts/*.yaml`, the keys the
         // code uses and the placeholders each key takes (checked against the files when they are loaded).
         .target(
@@ -96,7 +105,7 @@ let package = Package(
         .target(
             name: "SkavBot",
             dependencies: [
-                "Chat", "MatrixChat", "TerminalChat", "Configuration", "Conversation", "Prompts", "Intake", "Store", "CurlHTTP",
+                "Chat", "MatrixChat", "MattermostChat", "TerminalChat", "Configuration", "Conversation", "Prompts", "Intake", "Store", "CurlHTTP",
                 "Masking",
                 "Digest", "CrashGuard",
                 .product(name: "Logging", package: "swift-log"),
@@ -149,6 +158,8 @@ let package = Package(
         .testTarget(
             name: "MatrixChatTests", dependencies: ["MatrixChat", "Chat", "CurlHTTP"], exclude: ["Fixtures"],
             swiftSettings: strict),
+        .testTarget(
+            name: "MattermostChatTests", dependencies: ["MattermostChat", "Chat", "CurlHTTP"], swiftSettings: strict),
         .testTarget(name: "IntakeTests", dependencies: ["Intake", "Store", "Prompts", "Chat", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
         .testTarget(
             name: "ConversationTests",

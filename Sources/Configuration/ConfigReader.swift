@@ -8,6 +8,8 @@ struct ConfigReader {
     var base: URL?
     /// The units read so far (`units`), which `roles.guides` must name.
     var units: [String] = []
+    /// The server kind read so far (`chat.kind`): user ids in `roles` are of its form.
+    var chatKind: ChatKind = .terminal
 
     func error(_ key: String, _ problem: String, _ node: Node?) -> ConfigError {
         ConfigError(key: key, problem: problem, location: node?.mark.map { "line \($0.line)" })
@@ -66,9 +68,16 @@ struct ConfigReader {
         return value
     }
 
-    /// A list of user ids (`@name:server`), each checked.
+    /// A user id, checked: `@name:server` on Matrix, a Mattermost user id with chat.kind mattermost.
     func user(_ node: Node, key: String) throws(ConfigError) -> UserID {
         let value = try string(node, key: key).trimmingCharacters(in: .whitespaces)
+        if chatKind == .mattermost {
+            guard isMattermostID(value) else {
+                throw error(
+                    key, "must be a Mattermost user id (26 letters and digits: System Console, Users), not '\(value)'", node)
+            }
+            return UserID(value)
+        }
         guard value.first == "@", UserID(value).domain != nil, value.count > 3 else {
             throw error(key, "must be a full Matrix id such as @anna:kommun.se, not '\(value)'", node)
         }

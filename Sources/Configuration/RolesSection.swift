@@ -2,7 +2,7 @@ import Chat
 import Intake
 import Yams
 
-/// `roles.coordinators` (Matrix ids) and `roles.guides` (`{user, units}`, units from `units`). Roles come from
+/// `roles.coordinators` (Matrix ids, or Mattermost user ids with chat.kind mattermost) and `roles.guides` (`{user, units}`, units from `units`). Roles come from
 /// the config file only, never from chat.
 extension Roles: ConfigSection {
     static let section = "roles"

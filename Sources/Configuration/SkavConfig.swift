@@ -29,6 +29,7 @@ public struct SkavConfig: Sendable, Equatable {
 
     public var chatKind: ChatKind = .terminal
     public var matrix: Matrix?
+    public var mattermost: Mattermost?
     public var databasePath: String
     public var language: Language = .sv
     public var timezone: String = "Europe/Stockholm"
@@ -99,6 +100,7 @@ public struct SkavConfig: Sendable, Equatable {
                 "prompts", "log", "calendar", "roles", "privacy", "nudges", "digest"])
 
         if let chat = try reader.section(ChatSection.self, in: top) { config.chatKind = chat.kind }
+        reader.chatKind = config.chatKind
         if let database = try reader.section(DatabaseSection.self, in: top), let path = database.path {
             config.databasePath = path
         }
@@ -118,15 +120,13 @@ public struct SkavConfig: Sendable, Equatable {
         if let nudges = try reader.section(NudgeSettings.self, in: top) { config.nudges = nudges }
         if let matrix = try reader.section(Matrix.self, in: top) { config.matrix = matrix }
         if let roles = try reader.section(Roles.self, in: top) { config.roles = roles }
-        if let mattermost = top["mattermost"] {
-            _ = try reader.mapping(mattermost, key: "mattermost")
-        }
+        if let mattermost = try reader.section(Mattermost.self, in: top) { config.mattermost = mattermost }
 
         switch config.chatKind {
         case .matrix where config.matrix == nil:
             throw ConfigError(key: "matrix", problem: "chat.kind is matrix, so the matrix section is required")
-        case .mattermost:
-            throw ConfigError(key: "chat.kind", problem: "the Mattermost adapter is not part of this version yet; use matrix or terminal")
+        case .mattermost where config.mattermost == nil:
+            throw ConfigError(key: "mattermost", problem: "chat.kind is mattermost, so the mattermost section is required")
         default:
             break
         }

@@ -15,8 +15,9 @@ import Configuration
 extension SkavApp {
     /// Runs the bot until SIGTERM or SIGINT: the sync loop and the outbox sender under one service group.
     public static func runBot(config: SkavConfig, logger: Logger) async throws {
+        if config.chatKind == .mattermost { return try await runMattermostBot(config: config, logger: logger) }
         guard config.chatKind == .matrix, let settings = config.matrix else {
-            throw ConfigError(key: "chat.kind", problem: "`skav run` needs chat.kind: matrix and a matrix section")
+            throw ConfigError(key: "chat.kind", problem: "`skav run` needs chat.kind: matrix or mattermost, and its section")
         }
         let store = try openStore(config)
         let prompts = try prompts(config)
@@ -204,6 +205,9 @@ extension SkavApp {
                     detail: problems.isEmpty ? "sv and en complete" : problems.prefix(5).joined(separator: "; ")))
         } catch {
             checks.append(Check(name: "prompts", ok: false, detail: "\(error)"))
+        }
+        if config.chatKind == .mattermost, let settings = config.mattermost {
+            return checks + (await mattermostChecks(settings, logger: logger))
         }
         guard config.chatKind == .matrix, let settings = config.matrix else { return checks }
 

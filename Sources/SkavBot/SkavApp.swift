@@ -22,8 +22,8 @@ public enum SkavApp {
         ConversationConfig(
             units: config.units, themes: config.themes, defaultLanguage: config.language,
             maxMessageLength: config.maxMessageLength, roles: config.roles, filesSupported: filesSupported,
-            sharedRoom: config.chatKind == .matrix && config.matrix?.sharedRoom != nil,
-            coordinatorsRoom: config.chatKind == .matrix && config.matrix?.coordinatorsRoom != nil,
+            sharedRoom: config.sharedRoom != nil,
+            coordinatorsRoom: config.coordinatorsRoom != nil,
             timeZone: config.workingCalendar.timeZone)
     }
 

@@ -34,6 +34,11 @@ import Store
         #expect(config.calendar.publicHolidays == .sweden)
         #expect(config.calendar.extraDaysOff.map(\.description).sorted() == ["2026-05-15", "2026-12-28"])
         #expect(config.draftRetention == .seconds(90 * 86_400))
+        #expect(
+            config.mattermost
+                == SkavConfig.Mattermost(
+                    url: "https://mattermost.kommun.example", team: "kommunen", allowedDomains: ["kommun.example"],
+                    coordinatorsChannel: "samordnare0000000000000000", sharedChannel: "idetorget00000000000000000"))
     }
 
     @Test func draftRetention() throws {
@@ -72,6 +77,31 @@ import Store
         #expect(config.matrix?.deviceID == "SKAV")
     }
 
+    @Test func mattermostSection() throws {
+        let config = try SkavConfig.parse(
+            yaml: """
+                chat: {kind: mattermost}
+                mattermost:
+                  url: "https://mm.kommun.se/"
+                  team: kommunen
+                  allowed_domains: [Kommun.se]
+                  token_file: secrets/mm-token
+                  coordinators_channel: abcdefghijklmnopqrstuvwxyz
+                  shared_channel: 0123456789abcdefghijklmnop
+                  poll_interval: 2s
+                roles: {coordinators: [anna00000000000000000000aa]}
+                """, relativeTo: URL(fileURLWithPath: "/etc/skav"))
+        let mattermost = try #require(config.mattermost)
+        #expect(mattermost.url == "https://mm.kommun.se")
+        #expect(mattermost.team == "kommunen")
+        #expect(mattermost.allowedDomains == ["kommun.se"])
+        #expect(mattermost.tokenFile == "/etc/skav/secrets/mm-token")
+        #expect(mattermost.pollInterval == .seconds(2))
+        #expect(config.coordinatorsRoom == RoomID("abcdefghijklmnopqrstuvwxyz"))
+        #expect(config.sharedRoom == RoomID("0123456789abcdefghijklmnop"))
+        #expect(config.roles.coordinators == [UserID("anna00000000000000000000aa")])
+    }
+
     @Test func relativePathsAreTakenFromTheConfigFolder() throws {
         let config = try SkavConfig.parse(
             yaml: "database: {path: data/skav.sqlite}", relativeTo: URL(fileURLWithPath: "/etc/skav"))
@@ -81,7 +111,16 @@ import Store
     @Test(arguments: [
         ("chat: {kind: irc}", "chat.kind", "matrix, mattermost or terminal"),
         ("chat: {kind: matrix}", "matrix", "required"),
-        ("chat: {kind: mattermost}", "chat.kind", "Mattermost"),
+        ("chat: {kind: mattermost}", "mattermost", "required"),
+        ("mattermost: {team: t, allowed_domains: [k.se]}", "mattermost.url", "missing"),
+        ("mattermost: {url: 'ftp://x', team: t, allowed_domains: [k.se]}", "mattermost.url", "http"),
+        ("mattermost: {url: 'http://x', allowed_domains: [k.se]}", "mattermost.team", "missing"),
+        ("mattermost: {url: 'http://x', team: t}", "mattermost.allowed_domains", "missing"),
+        ("mattermost: {url: 'http://x', team: t, allowed_domains: []}", "mattermost.allowed_domains", "at least one"),
+        ("mattermost: {url: 'http://x', team: t, allowed_domains: [k.se], token: x}", "mattermost.token", "not a known setting"),
+        ("mattermost: {url: 'http://x', team: t, allowed_domains: [k.se], shared_channel: town-square}", "mattermost.shared_channel", "channel id"),
+        ("mattermost: {url: 'http://x', team: t, allowed_domains: [k.se], poll_interval: 10ms}", "mattermost.poll_interval", "between"),
+        ("chat: {kind: mattermost}\nmattermost: {url: 'http://x', team: t, allowed_domains: [k.se]}\nroles: {coordinators: ['@anna:k.se']}", "roles.coordinators[0]", "Mattermost user id"),
         ("matrix: {user_id: '@a:b'}", "matrix.homeserver", "missing"),
         ("matrix: {homeserver: 'ftp://x', user_id: '@a:b'}", "matrix.homeserver", "http"),
         ("matrix: {homeserver: 'http://x', user_id: 'skav'}", "matrix.user_id", "full Matrix id"),

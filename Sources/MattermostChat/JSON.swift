@@ -1,0 +1,231 @@
+// A copy of MatrixChat's total JSON value (internal there); the two may share one in Chat later.
+import Foundation
+
+/// A JSON value. Decoding is total: any well-formed JSON document decodes, and every accessor returns an
+/// optional, so server data can never crash the adapter.
+enum JSON: Sendable, Equatable, Codable {
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case array([JSON])
+    case object([String: JSON])
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .number(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? container.decode([JSON].self) {
+            self = .array(value)
+        } else {
+            self = .object(try container.decode([String: JSON].self))
+        }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .null: try container.encodeNil()
+        case .bool(let value): try container.encode(value)
+        case .number(let value):
+            if value.rounded() == value, abs(value) < 9_007_199_254_740_992 {
+                try container.encode(Int64(value))
+            } else {
+                try container.encode(value)
+            }
+        case .string(let value): try container.encode(value)
+        case .array(let value): try container.encode(value)
+        case .object(let value): try container.encode(value)
+        }
+    }
+
+    /// Parses a document; throws on anything that is not well-formed JSON.
+    ///
+    /// Escaped lone surrogates (`"\ud800"`) are grammatical JSON that Foundation refuses; one such string in
+    /// a `/sync` answer would fail every poll from that cursor on. They are replaced with U+FFFD and the
+    /// document is parsed again. Values nested deeper than `maxDepth` (anyone who invites the bot controls
+    /// the content of the invite's state) become `null`, so they neither fail the whole answer (Foundation
+    /// refuses deep documents) nor recurse without bound.
+    static func parse(_ data: Data) throws -> JSON {
+        let data = limitingDepth(data) ?? data
+        do {
+            return try JSONDecoder().decode(JSON.self, from: data)
+        } catch {
+            guard let repaired = replacingLoneSurrogates(data) else { throw error }
+            return try JSONDecoder().decode(JSON.self, from: repaired)
+        }
+    }
+
+    /// Matrix events nest a few levels; this leaves ample room and keeps the recursion shallow.
+    static let maxDepth = 64
+
+    /// The document with every array or object that opens deeper than `maxDepth` replaced by `null`, or nil
+    /// when nothing is that deep. One pass over the bytes, no recursion; strings are copied as they are.
+    static func limitingDepth(_ data: Data, maxDepth: Int = JSON.maxDepth) -> Data? {
+        let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\")
+        let opening: Set<UInt8> = [UInt8(ascii: "["), UInt8(ascii: "{")]
+        let closing: Set<UInt8> = [UInt8(ascii: "]"), UInt8(ascii: "}")]
+        return data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) -> Data? in
+            // First pass: is anything too deep? (The common case: no, and nothing is copied.)
+            var depth = 0
+            var inString = false
+            var escaped = false
+            var tooDeep = false
+            for byte in bytes {
+                if inString {
+                    if escaped { escaped = false } else if byte == backslash { escaped = true } else if byte == quote { inString = false }
+                } else if byte == quote {
+                    inString = true
+                } else if opening.contains(byte) {
+                    depth += 1
+                    if depth > maxDepth {
+                        tooDeep = true
+                        break
+                    }
+                } else if closing.contains(byte) {
+                    depth -= 1
+                }
+            }
+            guard tooDeep else { return nil }
+            var out = Data()
+            out.reserveCapacity(bytes.count)
+            depth = 0
+            inString = false
+            escaped = false
+            var skipping = 0  // nesting inside a value being dropped
+            for byte in bytes {
+                if inString {
+                    if escaped { escaped = false } else if byte == backslash { escaped = true } else if byte == quote { inString = false }
+                    if skipping == 0 { out.append(byte) }
+                    continue
+                }
+                if byte == quote {
+                    inString = true
+                    if skipping == 0 { out.append(byte) }
+                } else if opening.contains(byte) {
+                    if skipping > 0 {
+                        skipping += 1
+                    } else if depth == maxDepth {
+                        skipping = 1
+                        out.append(contentsOf: Array("null".utf8))
+                    } else {
+                        depth += 1
+                        out.append(byte)
+                    }
+                } else if closing.contains(byte) {
+                    if skipping > 0 {
+                        skipping -= 1
+                    } else {
+                        depth -= 1
+                        out.append(byte)
+                    }
+                } else if skipping == 0 {
+                    out.append(byte)
+                }
+            }
+            return out
+        }
+    }
+
+    /// The document with every escaped lone surrogate replaced by `\ufffd`, or nil when it has none.
+    static func replacingLoneSurrogates(_ data: Data) -> Data? {
+        let bytes = [UInt8](data)
+        func hexValue(at index: Int) -> Int? {
+            guard index + 6 <= bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u")
+            else { return nil }
+            var value = 0
+            for byte in bytes[(index + 2)..<(index + 6)] {
+                guard let digit = Int(String(Unicode.Scalar(byte)), radix: 16) else { return nil }
+                value = value * 16 + digit
+            }
+            return value
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var changed = false
+        var index = 0
+        while index < bytes.count {
+            guard bytes[index] == UInt8(ascii: "\\"), index + 1 < bytes.count else {
+                out.append(bytes[index])
+                index += 1
+                continue
+            }
+            guard let value = hexValue(at: index) else {
+                // Any other escape: copy it whole, so an escaped backslash is never read as the start of one.
+                out += bytes[index...(index + 1)]
+                index += 2
+                continue
+            }
+            if (0xD800...0xDBFF).contains(value), let low = hexValue(at: index + 6), (0xDC00...0xDFFF).contains(low) {
+                out += bytes[index..<(index + 12)]
+                index += 12
+            } else if (0xD800...0xDFFF).contains(value) {
+                out += Array("\\ufffd".utf8)
+                changed = true
+                index += 6
+            } else {
+                out += bytes[index..<(index + 6)]
+                index += 6
+            }
+        }
+        return changed ? Data(out) : nil
+    }
+
+    /// Compact JSON with sorted keys (deterministic, so tests can compare bodies).
+    var encoded: Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Encoding a JSON value cannot fail: every case maps to a JSON primitive or container.
+        return (try? encoder.encode(self)) ?? Data("null".utf8)
+    }
+
+    var encodedString: String { String(decoding: encoded, as: UTF8.self) }
+
+    subscript(key: String) -> JSON? {
+        if case .object(let object) = self { return object[key] }
+        return nil
+    }
+
+    var string: String? {
+        if case .string(let value) = self { return value }
+        return nil
+    }
+
+    var bool: Bool? {
+        if case .bool(let value) = self { return value }
+        return nil
+    }
+
+    var number: Double? {
+        if case .number(let value) = self { return value }
+        return nil
+    }
+
+    var array: [JSON]? {
+        if case .array(let value) = self { return value }
+        return nil
+    }
+
+    var object: [String: JSON]? {
+        if case .object(let value) = self { return value }
+        return nil
+    }
+}
+
+extension JSON: ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral,
+    ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral
+{
+    init(stringLiteral value: String) { self = .string(value) }
+    init(booleanLiteral value: Bool) { self = .bool(value) }
+    init(integerLiteral value: Int) { self = .number(Double(value)) }
+    init(arrayLiteral elements: JSON...) { self = .array(elements) }
+    init(dictionaryLiteral elements: (String, JSON)...) {
+        self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
+    }
+}
