@@ -224,22 +224,21 @@ public final class MattermostChatService: ChatService {
         let rounds = Int(min(10_000, max(1, (config.pollWait / interval).rounded(.down))))
         for round in 1...rounds {
             try Task.checkCancellation()
-            let (events, moved) = try await pollRound(identity, feed: &feed, overlap: overlap, watched: watched)
+            let events = try await pollRound(identity, feed: &feed, overlap: overlap, watched: watched)
             if !events.isEmpty || round == rounds {
                 return ChatBatch(events: events, cursor: feed.encoded)
             }
             // Nothing for the bot (or only its own posts): the next look after the interval.
-            _ = moved
             try await sleep(interval)
         }
         return ChatBatch(events: [], cursor: feed.encoded)
     }
 
     /// One look at the channel list and the change feeds of the channels that moved. Returns the new
-    /// messages (by creation time) and whether any channel was read; updates `feed`.
+    /// messages (by creation time); updates `feed`.
     func pollRound(
         _ identity: Identity, feed: inout FeedCursor, overlap: Int64, watched: InFlight
-    ) async throws -> (events: [ChatEvent], moved: Bool) {
+    ) async throws -> [ChatEvent] {
         let (channels, _) = try await listChannels(identity, watched: watched)
         let floor = feed.watermark &- overlap
         let newsFloor = feed.newsFloor(overlap: overlap)
@@ -310,7 +309,7 @@ public final class MattermostChatService: ChatService {
         // proxy whose clock runs ahead, which would make new posts look old).
         feed.watermark = max(feed.watermark, channels.map(\.lastPostAt).max() ?? 0)
         feed.prune(overlap: overlap)
-        return (events, !moved.isEmpty)
+        return events
     }
 
     /// Every post of the channel updated after `since`: the change feed, completed by paging the
