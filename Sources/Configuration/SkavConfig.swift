@@ -133,3 +133,23 @@ public struct SkavConfig: Sendable, Equatable {
         return config
     }
 }
+
+extension SkavConfig {
+    /// The shared room (Matrix) or channel (Mattermost) of the chat server in use.
+    public var sharedRoom: RoomID? {
+        switch chatKind {
+        case .matrix: matrix?.sharedRoom.map(RoomID.init(rawValue:))
+        case .mattermost: mattermost?.sharedChannel.map(RoomID.init(rawValue:))
+        case .terminal: nil
+        }
+    }
+
+    /// The coordinators' room (Matrix) or channel (Mattermost) of the chat server in use.
+    public var coordinatorsRoom: RoomID? {
+        switch chatKind {
+        case .matrix: matrix?.coordinatorsRoom.map(RoomID.init(rawValue:))
+        case .mattermost: mattermost?.coordinatorsChannel.map(RoomID.init(rawValue:))
+        case .terminal: nil
+        }
+    }
+}

@@ -8,26 +8,6 @@ import Logging
 import MattermostChat
 import ServiceLifecycle
 
-extension SkavConfig {
-    /// The shared room (Matrix) or channel (Mattermost) of the chat server in use.
-    public var sharedRoom: RoomID? {
-        switch chatKind {
-        case .matrix: matrix?.sharedRoom.map(RoomID.init(rawValue:))
-        case .mattermost: mattermost?.sharedChannel.map(RoomID.init(rawValue:))
-        case .terminal: nil
-        }
-    }
-
-    /// The coordinators' room (Matrix) or channel (Mattermost) of the chat server in use.
-    public var coordinatorsRoom: RoomID? {
-        switch chatKind {
-        case .matrix: matrix?.coordinatorsRoom.map(RoomID.init(rawValue:))
-        case .mattermost: mattermost?.coordinatorsChannel.map(RoomID.init(rawValue:))
-        case .terminal: nil
-        }
-    }
-}
-
 extension SkavApp {
     /// The token from `SKAV_MATTERMOST_TOKEN`, else the first line of `mattermost.token_file`; never the YAML.
     static func mattermostToken(_ settings: SkavConfig.Mattermost) throws -> String? {
