@@ -1,9 +1,8 @@
-// A copy of MatrixChat's total JSON value (internal there); the two may share one in Chat later.
 import Foundation
 
 /// A JSON value. Decoding is total: any well-formed JSON document decodes, and every accessor returns an
 /// optional, so server data can never crash the adapter.
-enum JSON: Sendable, Equatable, Codable {
+package enum JSON: Sendable, Equatable, Codable {
     case null
     case bool(Bool)
     case number(Double)
@@ -11,7 +10,7 @@ enum JSON: Sendable, Equatable, Codable {
     case array([JSON])
     case object([String: JSON])
 
-    init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
             self = .null
@@ -28,7 +27,7 @@ enum JSON: Sendable, Equatable, Codable {
         }
     }
 
-    func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
         case .null: try container.encodeNil()
@@ -52,7 +51,7 @@ enum JSON: Sendable, Equatable, Codable {
     /// document is parsed again. Values nested deeper than `maxDepth` (anyone who invites the bot controls
     /// the content of the invite's state) become `null`, so they neither fail the whole answer (Foundation
     /// refuses deep documents) nor recurse without bound.
-    static func parse(_ data: Data) throws -> JSON {
+    package static func parse(_ data: Data) throws -> JSON {
         let data = limitingDepth(data) ?? data
         do {
             return try JSONDecoder().decode(JSON.self, from: data)
@@ -63,11 +62,11 @@ enum JSON: Sendable, Equatable, Codable {
     }
 
     /// Matrix events nest a few levels; this leaves ample room and keeps the recursion shallow.
-    static let maxDepth = 64
+    package static let maxDepth = 64
 
     /// The document with every array or object that opens deeper than `maxDepth` replaced by `null`, or nil
     /// when nothing is that deep. One pass over the bytes, no recursion; strings are copied as they are.
-    static func limitingDepth(_ data: Data, maxDepth: Int = JSON.maxDepth) -> Data? {
+    package static func limitingDepth(_ data: Data, maxDepth: Int = JSON.maxDepth) -> Data? {
         let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\")
         let opening: Set<UInt8> = [UInt8(ascii: "["), UInt8(ascii: "{")]
         let closing: Set<UInt8> = [UInt8(ascii: "]"), UInt8(ascii: "}")]
@@ -134,7 +133,7 @@ enum JSON: Sendable, Equatable, Codable {
     }
 
     /// The document with every escaped lone surrogate replaced by `\ufffd`, or nil when it has none.
-    static func replacingLoneSurrogates(_ data: Data) -> Data? {
+    package static func replacingLoneSurrogates(_ data: Data) -> Data? {
         let bytes = [UInt8](data)
         func hexValue(at index: Int) -> Int? {
             guard index + 6 <= bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u")
@@ -178,41 +177,41 @@ enum JSON: Sendable, Equatable, Codable {
     }
 
     /// Compact JSON with sorted keys (deterministic, so tests can compare bodies).
-    var encoded: Data {
+    package var encoded: Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // Encoding a JSON value cannot fail: every case maps to a JSON primitive or container.
         return (try? encoder.encode(self)) ?? Data("null".utf8)
     }
 
-    var encodedString: String { String(decoding: encoded, as: UTF8.self) }
+    package var encodedString: String { String(decoding: encoded, as: UTF8.self) }
 
-    subscript(key: String) -> JSON? {
+    package subscript(key: String) -> JSON? {
         if case .object(let object) = self { return object[key] }
         return nil
     }
 
-    var string: String? {
+    package var string: String? {
         if case .string(let value) = self { return value }
         return nil
     }
 
-    var bool: Bool? {
+    package var bool: Bool? {
         if case .bool(let value) = self { return value }
         return nil
     }
 
-    var number: Double? {
+    package var number: Double? {
         if case .number(let value) = self { return value }
         return nil
     }
 
-    var array: [JSON]? {
+    package var array: [JSON]? {
         if case .array(let value) = self { return value }
         return nil
     }
 
-    var object: [String: JSON]? {
+    package var object: [String: JSON]? {
         if case .object(let value) = self { return value }
         return nil
     }
@@ -221,11 +220,11 @@ enum JSON: Sendable, Equatable, Codable {
 extension JSON: ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral,
     ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral
 {
-    init(stringLiteral value: String) { self = .string(value) }
-    init(booleanLiteral value: Bool) { self = .bool(value) }
-    init(integerLiteral value: Int) { self = .number(Double(value)) }
-    init(arrayLiteral elements: JSON...) { self = .array(elements) }
-    init(dictionaryLiteral elements: (String, JSON)...) {
+    package init(stringLiteral value: String) { self = .string(value) }
+    package init(booleanLiteral value: Bool) { self = .bool(value) }
+    package init(integerLiteral value: Int) { self = .number(Double(value)) }
+    package init(arrayLiteral elements: JSON...) { self = .array(elements) }
+    package init(dictionaryLiteral elements: (String, JSON)...) {
         self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
     }
 }
