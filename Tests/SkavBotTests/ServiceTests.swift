@@ -4,6 +4,7 @@ import Foundation
 import Intake
 import Logging
 import Synchronization
+import SkavTesting
 import Testing
 import Prompts
 import Store
@@ -62,18 +63,14 @@ import Store
         await task.value
     }
 
-    func makeEngine() throws -> BotEngine {
-        BotEngine(
-            store: try IntakeStore(), prompts: BotEngineTests.prompts,
-            settings: BotSettings(
-                botUser: "@skav:kommun.se", allowedDomains: ["kommun.se"],
-                conversation: ConversationConfig(units: [], challenges: [], defaultLanguage: .sv), cursorKey: "matrix.cursor"),
-            logger: quietLogger)
+    /// A bot with no units, over a fresh store; its chat is a fresh fake.
+    func harness() throws -> EngineHarness {
+        try EngineHarness(ConversationConfig(units: [], challenges: [], defaultLanguage: .sv))
     }
 
     @Test func theSyncLoopRetriesTroubleWithBackoffAndCommitsBatches() async throws {
-        let engine = try makeEngine()
-        let chat = FakeChat()
+        let h = try harness()
+        let (engine, chat) = (h.engine, h.chat)
         let sleeps = Mutex([Duration]())
         chat.queue([
             .failure(ChatError(.transient, "connection refused")),
@@ -104,16 +101,16 @@ import Store
     }
 
     @Test func refusedCredentialsStopTheBotWithAClearError() async throws {
-        let engine = try makeEngine()
-        let chat = FakeChat()
+        let h = try harness()
+        let (engine, chat) = (h.engine, h.chat)
         chat.state.withLock { $0.connectResult = .failure(ChatError(.unauthorized, "M_UNKNOWN_TOKEN and no password")) }
         let sync = SyncService(chat: chat, engine: engine, wake: WakeSignal(), logger: quietLogger, sleep: { _ in })
         await #expect(throws: ChatError.self) { try await sync.loop() }
     }
 
     @Test func credentialsOfAnotherAccountAreRefused() async throws {
-        let engine = try makeEngine()
-        let chat = FakeChat()
+        let h = try harness()
+        let (engine, chat) = (h.engine, h.chat)
         chat.state.withLock { $0.connectResult = .success("@someone-else:kommun.se") }
         let sync = SyncService(chat: chat, engine: engine, wake: WakeSignal(), logger: quietLogger, sleep: { _ in })
         await #expect(throws: ChatError.self) { try await sync.loop() }
