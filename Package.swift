@@ -147,10 +147,10 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
-            name: "CurlHTTPTests", dependencies: ["CurlHTTP"], exclude: ["test_server.py"], swiftSettings: strict),
+            name: "CurlHTTPTests", dependencies: ["CurlHTTP", "SkavTesting"], exclude: ["test_server.py"], swiftSettings: strict),
         .testTarget(name: "ChatTests", dependencies: ["Chat"], swiftSettings: strict),
         .testTarget(
-            name: "MatrixChatTests", dependencies: ["MatrixChat", "Chat", "CurlHTTP"], exclude: ["Fixtures"],
+            name: "MatrixChatTests", dependencies: ["MatrixChat", "Chat", "CurlHTTP", "SkavTesting"], exclude: ["Fixtures"],
             swiftSettings: strict),
         .testTarget(name: "IntakeTests", dependencies: ["Intake", "Store", "Prompts", "Chat", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
         .testTarget(

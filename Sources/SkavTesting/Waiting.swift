@@ -10,11 +10,11 @@ public struct WaitTimedOut: Error, CustomStringConvertible {
 /// Waits until `condition` holds, checking it often, and fails after `timeout` (generous: the deadline only
 /// turns a hang into a failure, it never orders anything). Use it instead of sleeping "long enough".
 public func waitUntil(
-    _ what: String = "a condition", timeout: Duration = .seconds(30), _ condition: () throws -> Bool
+    _ what: String = "a condition", timeout: Duration = .seconds(30), _ condition: () async throws -> Bool
 ) async throws {
     let clock = ContinuousClock()
     let deadline = clock.now + timeout
-    while try !condition() {
+    while try await !condition() {
         guard clock.now < deadline else { throw WaitTimedOut(what: what, after: timeout) }
         try await Task.sleep(for: .milliseconds(2))
     }

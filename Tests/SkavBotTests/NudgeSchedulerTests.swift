@@ -370,15 +370,33 @@ func stockholm(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int
 }
 
 @Suite struct NudgeServiceTests {
-    @Test func cancellingTheServiceEndsItWithoutAnError() async throws {
+    /// A scheduler waiting for the ready gate (never opened); `pauses` counts the waits it has begun.
+    func waitingScheduler(pauses: Counter) throws -> NudgeScheduler {
         let config = try SkavConfig.parse(yaml: "units: [A]")
-        let scheduler = NudgeScheduler(
+        return NudgeScheduler(
             store: try IntakeStore(), planner: SkavApp.nudgePlanner(config), prompts: testPrompts,
-            defaultLanguage: .sv, ready: ReadyGate(), logger: quietLogger)
+            defaultLanguage: .sv, ready: ReadyGate(), logger: quietLogger,
+            sleep: { duration in
+                pauses.increment()
+                try await Task.sleep(for: duration)
+            })
+    }
+
+    @Test func cancellingTheServiceEndsItWithoutAnError() async throws {
+        let pauses = Counter()
+        let scheduler = try waitingScheduler(pauses: pauses)
         let task = Task { try await scheduler.run() }
-        try await Task.sleep(for: .milliseconds(300))
+        try await waitUntil("the scheduler is running") { pauses.count >= 1 }
         task.cancel()
         try await task.value
+    }
+
+    @Test func aGracefulShutdownEndsItWithoutAnError() async throws {
+        let pauses = Counter()
+        let scheduler = try waitingScheduler(pauses: pauses)
+        try await runThenShutDownGracefully(scheduler) {
+            try await waitUntil("the scheduler is running") { pauses.count >= 1 }
+        }
     }
 }
 

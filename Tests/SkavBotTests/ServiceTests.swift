@@ -89,7 +89,7 @@ import Store
             sleep: { duration in sleeps.withLock { $0.append(duration) } })
         let task = Task { try await sync.loop() }
         // Wait until the scripted batches are used up (the fake then idles like a long poll).
-        for _ in 0..<200 where try engine.cursor() != "s2" { try await Task.sleep(for: .milliseconds(10)) }
+        try await waitUntil("the loop committed the last batch") { try engine.cursor() == "s2" }
         task.cancel()
         try await task.value
         #expect(try engine.cursor() == "s2")
