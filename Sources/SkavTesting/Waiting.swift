@@ -7,10 +7,12 @@ public struct WaitTimedOut: Error, CustomStringConvertible {
     public var description: String { "waited \(after) for \(what), in vain" }
 }
 
-/// Waits until `condition` holds, checking it often, and fails after `timeout` (generous: the deadline only
-/// turns a hang into a failure, it never orders anything). Use it instead of sleeping "long enough".
+/// Waits until `condition` holds, checking it often, and fails after `timeout`. The deadline only turns a hang
+/// into a failure, it never orders anything, so it is long: on a loaded machine (two cores, the fuzz suite
+/// holding the cooperative pool for a minute) a task can wait its turn for tens of seconds.
+/// Use it instead of sleeping "long enough".
 public func waitUntil(
-    _ what: String = "a condition", timeout: Duration = .seconds(30), _ condition: () async throws -> Bool
+    _ what: String = "a condition", timeout: Duration = .seconds(300), _ condition: () async throws -> Bool
 ) async throws {
     let clock = ContinuousClock()
     let deadline = clock.now + timeout
