@@ -14,6 +14,9 @@ import Store
 @Suite struct ServiceTests {
     // No durations are asserted here (a busy machine would make them flake): the waits are an hour long,
     // so returning at all proves the wake or the cancellation worked, and the time limit catches a hang.
+    // The 20 ms pauses below let the waiters register first. WakeSignal does not show its waiters, so there
+    // is nothing to wait for instead; in three of the four tests a wake that comes first is remembered and the
+    // test passes either way. everyWaiterIsWoken needs both long waiters registered before the one wake.
 
     @Test(.timeLimit(.minutes(1))) func aWakeBeforeTheWaitIsRemembered() async {
         let signal = WakeSignal()
