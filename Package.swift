@@ -152,18 +152,30 @@ let package = Package(
             path: "Tests/Fuzz/skav-fuzz",
             swiftSettings: strict
         ),
+        // What the tests share (not a product): the fake chat server, one engine harness, a quiet logger, the
+        // repository's prompts, deterministic waits and the service lifecycle's graceful-shutdown trigger.
+        .target(
+            name: "SkavTesting",
+            dependencies: [
+                "Chat", "Conversation", "Intake", "Prompts", "SkavBot", "Store",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(
-            name: "CurlHTTPTests", dependencies: ["CurlHTTP"], exclude: ["test_server.py"], swiftSettings: strict),
+            name: "CurlHTTPTests", dependencies: ["CurlHTTP", "SkavTesting"], exclude: ["test_server.py"], swiftSettings: strict),
         .testTarget(name: "ChatTests", dependencies: ["Chat"], swiftSettings: strict),
         .testTarget(
-            name: "MatrixChatTests", dependencies: ["MatrixChat", "Chat", "CurlHTTP"], exclude: ["Fixtures"],
+            name: "MatrixChatTests", dependencies: ["MatrixChat", "Chat", "CurlHTTP", "SkavTesting"], exclude: ["Fixtures"],
             swiftSettings: strict),
         .testTarget(
             name: "MattermostChatTests", dependencies: ["MattermostChat", "Chat", "CurlHTTP"], swiftSettings: strict),
         .testTarget(name: "IntakeTests", dependencies: ["Intake", "Store", "Prompts", "Chat", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
         .testTarget(
             name: "ConversationTests",
-            dependencies: ["Conversation", "Prompts", "Intake", "Chat"],
+            dependencies: ["Conversation", "Prompts", "Intake", "Chat", "SkavTesting"],
             resources: [],
             swiftSettings: strict
         ),
@@ -172,22 +184,23 @@ let package = Package(
         // `Tests/fuzz.sh` runs it with 100,000 cases per target.
         .testTarget(
             name: "FuzzTests",
-            dependencies: ["Conversation", "Prompts", "Intake", "Store", "Chat", "Masking", "MatrixChat"],
+            dependencies: ["Conversation", "Prompts", "Intake", "Store", "Chat", "Masking", "MatrixChat", "SkavTesting"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "SkavBotTests",
             dependencies: [
-                "SkavBot", "SkavTools", "Configuration", "Conversation", "Prompts", "Intake", "Store", "Chat", "CrashGuard",
+                "SkavBot", "SkavTools", "SkavTesting", "Configuration", "Conversation", "Prompts", "Intake", "Store", "Chat", "CrashGuard",
                 "TerminalChat", "Digest",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
         // Golden files: regenerate with SKAV_UPDATE_GOLDEN=1 swift test --filter DigestTests.
         .testTarget(
             name: "DigestTests",
-            dependencies: ["Digest", "SkavBot", "SkavTools", "Configuration", "Prompts", "Intake", "Store", "Chat"],
+            dependencies: ["Digest", "SkavBot", "SkavTools", "SkavTesting", "Configuration", "Prompts", "Intake", "Store", "Chat"],
             exclude: ["Golden"],
             swiftSettings: strict
         ),

@@ -131,16 +131,36 @@ public struct RichText: Sendable, Codable, Equatable, Hashable, ExpressibleByStr
 
     /// Markdown for Mattermost; user text is escaped and `@` mentions are defused.
     public var markdown: String {
-        spans.map { span -> String in
+        var atLineStart = true
+        return spans.map { span -> String in
+            defer {
+                if case .lineBreak = span { atLineStart = true } else { atLineStart = false }
+            }
             switch span {
-            case .text(let text): Self.escapeMarkdown(text)
-            case .strong(let text): "**\(Self.escapeMarkdown(text))**"
-            case .emphasis(let text): "_\(Self.escapeMarkdown(text))_"
-            case .code(let text): "`\(text.replacingAll("`", with: "'"))`"
-            case .lineBreak: "\n"
-            case .link(let text, let url): "[\(Self.escapeMarkdown(text))](\(url.replacingAll(")", with: "%29")))"
+            case .text(let text): return atLineStart ? Self.escapeMarkdownLineStart(text) : Self.escapeMarkdown(text)
+            case .strong(let text): return "**\(Self.escapeMarkdown(text))**"
+            case .emphasis(let text): return "_\(Self.escapeMarkdown(text))_"
+            case .code(let text): return "`\(text.replacingAll("`", with: "'"))`"
+            case .lineBreak: return "\n"
+            case .link(let text, let url): return "[\(Self.escapeMarkdown(text))](\(url.replacingAll(")", with: "%29")))"
             }
         }.joined()
+    }
+
+    /// `escapeMarkdown` for text that begins a line, where more is markup: a list item (`- `, `+ `, `1. `),
+    /// or a line of `=` or `-` that makes the line above a heading. The marker after any indentation is escaped.
+    static func escapeMarkdownLineStart(_ text: String) -> String {
+        let indentation = text.prefix { $0 == " " || $0 == "\t" }
+        let rest = text.dropFirst(indentation.count)
+        guard let first = rest.first else { return escapeMarkdown(text) }
+        if first == "-" || first == "+" || first == "=" {
+            return String(indentation) + "\\" + escapeMarkdown(String(rest))
+        }
+        let digits = rest.prefix { $0.isASCII && $0.isNumber }
+        if !digits.isEmpty, rest.dropFirst(digits.count).first == "." {
+            return String(indentation) + digits + "\\" + escapeMarkdown(String(rest.dropFirst(digits.count)))
+        }
+        return escapeMarkdown(text)
     }
 
     public func rendered(as markup: ChatCapabilities.Markup) -> String {
@@ -172,7 +192,8 @@ public struct RichText: Sendable, Codable, Equatable, Hashable, ExpressibleByStr
         out.reserveCapacity(text.utf8.count)
         for character in text.unicodeScalars {
             switch character {
-            case "\\", "*", "_", "`", "[", "]", "(", ")", "#", "<", ">", "~", "|", "!":
+            // `&` too: an entity someone typed (`&lt;`) is shown as typed, not decoded.
+            case "\\", "*", "_", "`", "[", "]", "(", ")", "#", "<", ">", "~", "|", "!", "&":
                 out += "\\"
                 out.unicodeScalars.append(character)
             case "@":

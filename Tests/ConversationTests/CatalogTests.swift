@@ -4,6 +4,7 @@ import Foundation
 import Intake
 import Testing
 import Prompts
+import SkavTesting
 
 @Suite struct CatalogTests {
     @Test func realPromptsAreConsistent() throws {

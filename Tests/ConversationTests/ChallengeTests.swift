@@ -3,6 +3,7 @@ import Foundation
 import Intake
 import Testing
 import Prompts
+import SkavTesting
 
 @testable import Conversation
 
@@ -42,14 +43,14 @@ import Prompts
         #expect(campaign.question == "Vad tar onödigt mycket tid i din vardag?")
         #expect(campaign.deadline.description == Self.deadline)
         #expect(campaign.openedBy == Self.ia)
-        #expect(ia.replies.joined().contains("Idéutmaning 1 är öppnad"))
-        #expect(ia.replies.joined().contains("2 personer"))
+        #expect(testPrompts.says(ia.replies.joined(), .challengeOpened, .sv, [.challenge: "1", .title: "Mindre papper"]))
+        #expect(testPrompts.says(ia.replies.joined(), .challengeOpenedFollowers, .sv, [.count: "2"]))
         // One announcement in the shared room, one DM per follower in their own language.
         #expect(intake.announcements.map { $0.1 } == [nil, Self.anna, Self.bo])
         #expect(intake.announcements.allSatisfy { $0.0 == 1 })
-        #expect(intake.announcements[0].2.plainText.contains("Ny idéutmaning: Mindre papper"))
-        #expect(intake.announcements[2].2.plainText.contains("New idea challenge: Mindre papper"))
-        #expect(intake.announcements[1].2.plainText.contains("utmaningar av"))
+        #expect(testPrompts.says(intake.announcements[0].2.plainText, .challengeAnnouncement, .sv, [.title: "Mindre papper"]))
+        #expect(testPrompts.says(intake.announcements[2].2.plainText, .challengeAnnouncementDirect, .en, [.title: "Mindre papper"]))
+        #expect(testPrompts.says(intake.announcements[1].2.plainText, .challengeAnnouncementDirect, .sv))
     }
 
     @Test func withoutASharedRoomOnlyFollowersHear() throws {
@@ -58,7 +59,7 @@ import Prompts
         let intake = Self.intake(followers: [Self.anna])
         let ia = try Self.open(intake, config: config)
         #expect(intake.announcements.map { $0.1 } == [Self.anna])
-        #expect(ia.replies.joined().contains("inget gemensamt rum"))
+        #expect(ia.replies.joined().contains(testPrompts.plain(.challengeOpenedNoShared)))
     }
 
     @Test(arguments: [
@@ -106,10 +107,10 @@ import Prompts
         try anna.send("Vi skriver ut samma blankett tre gånger.", replyTo: 1)
         let draft = try #require(anna.savedIdeas.first)
         #expect(draft.campaign == 1)
-        #expect(anna.replies.joined().contains("till idéutmaningen Mindre papper"))
+        #expect(testPrompts.says(anna.replies.joined(), .challengeDraftSaved, .sv, [.title: "Mindre papper"]))
         try anna.send("2")  // colleagues
         try anna.send("vet ej")  // solution: no challenge question follows, straight to the summary
-        #expect(anna.replies.joined().contains("Utmaning: Mindre papper"))
+        #expect(anna.replies.joined().contains(testPrompts.plain(.summaryChallenge, .sv, [.text: "Mindre papper"])))
         try anna.send("skicka")
         try anna.send("1")  // unit
         #expect(anna.idea(1)?.stage == .inkommen)
@@ -125,7 +126,7 @@ import Prompts
         try anna.send("hoppa")
         try anna.send("hoppa")
         // Configured challenges first, then the running idea challenge.
-        #expect(anna.replies.joined().contains("3) Mindre papper"))
+        #expect(anna.replies.joined().contains(testPrompts.plain(.listLine, .sv, [.index: "3", .text: "Mindre papper"])))
         try anna.send("3")
         #expect(anna.idea(1)?.campaign == 1)
         #expect(anna.idea(1)?.theme == nil)
@@ -142,9 +143,9 @@ import Prompts
         _ = try Self.open(intake)
         var anna = try Harness(Self.anna, config: Self.config, intake: intake)
         try anna.send("utmaningar")
-        #expect(anna.replies.joined().contains("1) Mindre papper – sista dag 2025-10-24"))
+        #expect(anna.replies.joined().contains(testPrompts.plain(.challengeListLine, .sv, [.challenge: "1", .title: "Mindre papper", .deadline: "2025-10-24"])))
         try anna.send("utmaning 1")
-        #expect(anna.replies.joined().contains("Frågan: Vad tar onödigt mycket tid i din vardag?"))
+        #expect(anna.replies.joined().contains(testPrompts.plain(.challengeCardQuestion, .sv, [.question: "Vad tar onödigt mycket tid i din vardag?"])))
         #expect(anna.savedIdeas.isEmpty)
         try anna.send("utmaning 1 Resor bokas i tre system.")
         #expect(anna.savedIdeas.first?.campaign == 1)
@@ -160,7 +161,7 @@ import Prompts
         anna.now = start.addingTimeInterval(20 * 86_400)  // 2025-10-29, past the deadline
         try anna.send("Sent påkommen idé.", replyTo: 1)
         #expect(anna.savedIdeas.first?.campaign == nil)
-        #expect(anna.replies.joined().contains("tar inte emot fler idéer"))
+        #expect(testPrompts.says(anna.replies.joined(), .challengeNotRunning))
         try anna.send("utmaningar")
         #expect(anna.replies.joined().contains(anna.text(.challengeNoneRunning)))
     }
@@ -187,12 +188,16 @@ import Prompts
         #expect(intake.campaignsByNumber[1]?.closedBy == Self.ia)
         let summary = try #require(intake.posts.last)
         #expect(summary.0 == .coordinators)
-        #expect(summary.1.plainText.contains("Idéutmaning 1 är stängd: Mindre papper"))
-        #expect(summary.1.plainText.contains("Antal idéer: 1, från 1 idégivare"))
-        #expect(summary.1.plainText.contains("#1 Resor bokas i tre system – Socialförvaltningen, Inkommen"))
-        #expect(ia.replies.joined().contains("Sammanfattningen finns i samordnarnas rum"))
+        #expect(testPrompts.says(summary.1.plainText, .challengeSummaryTitle, .sv, [.challenge: "1", .title: "Mindre papper"]))
+        #expect(summary.1.plainText.contains(testPrompts.plain(.challengeSummaryCount, .sv, [.count: "1", .people: "1"])))
+        #expect(
+            summary.1.plainText.contains(
+                testPrompts.plain(
+                    .challengeSummaryLine, .sv,
+                    [.number: "1", .title: "Resor bokas i tre system", .unit: "Socialförvaltningen", .stage: testPrompts.plain(.stage(.inkommen))])))
+        #expect(testPrompts.says(ia.replies.joined(), .challengeClosedToRoom, .sv, [.challenge: "1"]))
         #expect(intake.notices.last?.0 == Self.anna)
-        #expect(intake.notices.last?.1.plainText.contains("Tack för att du var med") == true)
+        #expect(testPrompts.says(intake.notices.last?.1.plainText ?? "", .challengeClosedThanks))
         try ia.send("utmaning stäng 1")
         #expect(ia.replies == [ia.text(.challengeAlreadyClosed, [.challenge: "1"])])
         try ia.send("utmaning stäng")
@@ -234,8 +239,7 @@ import Prompts
         #expect(intake.lifts[1]?.answer == nil)
         #expect(intake.posts.isEmpty)
         #expect(intake.notices.last?.0 == Self.anna)
-        #expect(intake.notices.last?.1.plainText.contains("Får de det?") == true)
-        #expect(intake.notices.last?.1.plainText.contains("ja 1") == true)
+        #expect(testPrompts.says(intake.notices.last?.1.plainText ?? "", .liftQuestion, .sv, [.number: "1"]))
         try ia.send("lyft 1")
         #expect(ia.replies == [ia.text(.liftPending, [.number: "1"])])
 
@@ -244,8 +248,8 @@ import Prompts
         #expect(intake.lifts[1]?.answer == (named ? .yes : .anonymous))
         let post = try #require(intake.posts.last)
         #expect(post.0 == .shared)
-        #expect(post.1.plainText.contains("Ett gott exempel: #1 Tolkbokning"))
-        #expect(post.1.plainText.contains("Lösningen: En gemensam bokningssida."))
+        #expect(testPrompts.says(post.1.plainText, .liftExampleTitle, .sv, [.number: "1", .title: "Tolkbokning"]))
+        #expect(post.1.plainText.contains(testPrompts.plain(.liftExampleSolution, .sv, [.text: "En gemensam bokningssida."])))
         #expect(post.1.plainText.contains("@anna:kommun.se") == named)
         #expect(anna.savedIdeas.isEmpty, "the answer is not a new idea")
         #expect(intake.notices.last?.0 == Self.ia)
@@ -262,7 +266,7 @@ import Prompts
         try anna.send("Nej tack 1")
         #expect(intake.lifts[1]?.answer == LiftRequest.Answer.no)
         #expect(intake.posts.isEmpty)
-        #expect(intake.notices.last?.1.plainText.contains("vill inte") == true)
+        #expect(testPrompts.says(intake.notices.last?.1.plainText ?? "", .liftRefused, .sv, [.number: "1"]))
         try ia.send("lyft 1")
         #expect(ia.replies == [ia.text(.liftDeclinedBefore, [.number: "1"])])
         #expect(intake.notices.filter { $0.0 == Self.anna }.count == 1)

@@ -3,6 +3,7 @@ import Foundation
 import Intake
 import Testing
 import Prompts
+import SkavTesting
 
 @testable import Conversation
 
@@ -64,6 +65,9 @@ import Prompts
         prompts.text(key, .sv, values).plainText
     }
 
+    /// A stage's Swedish name.
+    static func stage(_ stage: IdeaStage) -> String { prompts.plain(.stage(stage)) }
+
     // MARK: Every command × role
 
     enum Role: String, CaseIterable { case employee, guideOfUnit, guideOfOtherUnit, coordinator }
@@ -120,7 +124,7 @@ import Prompts
                 } else { false }
             })
             #expect(outcome.notices.map(\.0) == [Self.anna])
-            #expect(outcome.notices.first?.1.contains("Du sa") == true)
+            #expect(Self.prompts.says(outcome.notices.first?.1 ?? "", .noticeStageBedoms, .sv, [.number: "1"]))
         case "svara 1 Hej, vi tittar på det":
             #expect(outcome.notices.map(\.0) == [Self.anna])
             #expect(outcome.notices.first?.1.contains("Hej, vi tittar på det") == true)
@@ -131,8 +135,8 @@ import Prompts
             #expect(outcome.notices.map(\.0) == [Self.anna])
         case "statistik":
             #expect(outcome.text.contains("3"))
-            #expect(outcome.text.contains("Socialförvaltningen: 2"))
-            #expect(outcome.text.contains("Integration och inkludering: 3"))
+            #expect(outcome.text.contains(Self.text(.pipelineStatsLine, [.name: "Socialförvaltningen", .count: "2"])))
+            #expect(outcome.text.contains(Self.text(.pipelineStatsLine, [.name: "Integration och inkludering", .count: "3"])))
             #expect(outcome.changes.isEmpty)
         case "idé 1":
             #expect(outcome.text.contains("Det tar för lång tid att boka tolk till hembesök"))
@@ -176,7 +180,7 @@ import Prompts
     @Test func stageNamesInSwedishAndEnglishWithOrWithoutDiacritics() throws {
         for name in ["bedöms", "BEDOMS", "Bedöms.", "review"] {
             let outcome = try Self.run(Self.karin, "status 1 \(name)")
-            #expect(outcome.text == Self.text(.pipelineStageDone, [.number: "1", .stage: "Bedöms"]), "\(name)")
+            #expect(outcome.text == Self.text(.pipelineStageDone, [.number: "1", .stage: Self.stage(.bedoms)]), "\(name)")
         }
         let unknown = try Self.run(Self.karin, "status 1 flyger")
         #expect(unknown.text == Self.text(.pipelineStageUnknown, [.stage: "flyger"]) && unknown.changes.isEmpty)
@@ -186,7 +190,7 @@ import Prompts
         let intake = Self.seeded()
         var outcome = try Self.run(Self.karin, "status 1 testas", intake: intake)
         #expect(outcome.changes.isEmpty)
-        #expect(outcome.text.contains("Bedöms, Parkerad, Avslutad"))
+        #expect(outcome.text.contains([IdeaStage.bedoms, .parkerad, .avslutad].map(Self.stage).joined(separator: ", ")))
 
         outcome = try Self.run(Self.karin, "status 1 avslutad", intake: intake)
         #expect(outcome.changes.isEmpty && outcome.text == Self.text(.pipelineStageLessonRequired, [.number: "1"]))
@@ -195,12 +199,14 @@ import Prompts
         #expect(intake.ideas[1]?.stage == .avslutad)
         let notice = try #require(outcome.notices.first)
         #expect(notice.0 == Self.anna)
-        #expect(notice.1.contains("Vi löste det med en tolkpool i stället") && notice.1.contains("Tack"))
+        #expect(
+            Self.prompts.says(
+                notice.1, .noticeStageAvslutad, .sv, [.number: "1", .lesson: "Vi löste det med en tolkpool i stället"]))
         let event = try #require(intake.events.last { $0.kind == .stage })
         #expect(event.comment == "Vi löste det med en tolkpool i stället" && event.toStage == .avslutad)
 
         outcome = try Self.run(Self.karin, "status 1 bedöms", intake: intake)
-        #expect(outcome.changes.isEmpty && outcome.text.contains("Avslutad"))
+        #expect(outcome.changes.isEmpty && outcome.text.contains(Self.stage(.avslutad)))
     }
 
     @Test func theWholeWayWithNoticesInTheIdeaGiversLanguage() throws {
@@ -215,8 +221,8 @@ import Prompts
             notices += outcome.notices.map(\.1)
         }
         #expect(intake.ideas[1]?.stage == .realiserad && intake.ideas[1]?.guide == Self.karin)
-        #expect(notices[1].contains("You said") && notices[1].contains("Looks promising"))
-        #expect(notices.last?.contains("in use") == true)
+        #expect(Self.prompts.says(notices[1], .noticeStageBedoms, .en, [.number: "1"]) && notices[1].contains("Looks promising"))
+        #expect(Self.prompts.says(notices.last ?? "", .noticeStageRealiserad, .en, [.number: "1"]))
         #expect(intake.events.filter { $0.kind == .stage }.count == 8)
     }
 
@@ -237,7 +243,9 @@ import Prompts
         let text = outcome.text
         let two = try #require(text.range(of: "#2 ")), one = try #require(text.range(of: "#1 "))
         #expect(two.lowerBound < one.lowerBound)
-        #expect(text.contains("5 dagar") && text.contains("3 dagar"))
+        #expect(
+            Self.prompts.says(text, .pipelineInboxLine, .sv, [.number: "2", .days: "5"])
+                && Self.prompts.says(text, .pipelineInboxLine, .sv, [.number: "1", .days: "3"]))
         let empty = try Self.run(Self.olle, "inkorg", intake: FakeIntake())
         #expect(empty.text == Self.text(.pipelineInboxEmpty))
     }

@@ -3,19 +3,12 @@ import Conversation
 import Foundation
 import Intake
 import Prompts
+import SkavTesting
 
-/// The repository's `prompts/`, found from this file.
-let repositoryPrompts = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent()  // ConversationTests
-    .deletingLastPathComponent()  // Tests
-    .deletingLastPathComponent()  // repository
-    .appendingPathComponent("prompts", isDirectory: true)
+/// The repository's `prompts/` (the loader is `SkavTesting`'s, shared by every test target).
+let repositoryPrompts = Repository.prompts
 
-let sourcesDirectory = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    .appendingPathComponent("Sources/Conversation", isDirectory: true)
-
-func loadPrompts() throws -> PromptCatalog { try PromptCatalog.load(directory: repositoryPrompts) }
+let sourcesDirectory = Repository.path("Sources/Conversation")
 
 let start = Date(timeIntervalSince1970: 1_760_000_000)
 

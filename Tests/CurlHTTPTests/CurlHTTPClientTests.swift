@@ -1,5 +1,6 @@
 import CurlHTTP
 import Foundation
+import SkavTesting
 import Testing
 
 /// Performs a request and returns its outcome as a value (typed throws: the error is an HTTPError).
@@ -19,6 +20,17 @@ extension Result where Success == HTTPResponse, Failure == HTTPError {
     var response: HTTPResponse? {
         if case .success(let response) = self { return response }
         return nil
+    }
+}
+
+/// Waits until the test server has received `count` requests counted under `key` (`/slow?…&key=`): the
+/// transfer is open, with no sleeping "long enough". Asks on a client of its own.
+func waitForArrival(_ server: TestServer, key: String, count: Int = 1) async throws {
+    let probe = CurlHTTPClient(name: "probe")
+    defer { probe.shutdown() }
+    try await waitUntil("\(count) request(s) under \(key) at the server") {
+        let answer = try await probe.execute(HTTPRequest(url: server.url("/count?key=\(key)"), timeout: .seconds(10)))
+        return Int(String(decoding: answer.body, as: UTF8.self)) ?? 0 >= count
     }
 }
 
@@ -179,8 +191,8 @@ struct CurlHTTPClientTests {
         try await withTestServer { server in
             let client = CurlHTTPClient(name: "sync")
             defer { client.shutdown() }
-            let poll = Task { await outcome(client, HTTPRequest(url: server.url("/slow?ms=30000"), timeout: .seconds(40))) }
-            try await Task.sleep(for: .milliseconds(300))  // let the transfer open
+            let poll = Task { await outcome(client, HTTPRequest(url: server.url("/slow?ms=30000&key=cancel"), timeout: .seconds(40))) }
+            try await waitForArrival(server, key: "cancel")  // the transfer is open
 
             let clock = ContinuousClock()
             let start = clock.now
@@ -255,9 +267,11 @@ struct CurlHTTPClientTests {
         try await withTestServer { server in
             let client = CurlHTTPClient(name: "test")
             defer { client.shutdown() }
-            let poll = Task { await outcome(client, HTTPRequest(url: server.url("/slow?ms=30000"), timeout: .seconds(40))) }
-            try await Task.sleep(for: .milliseconds(200))
+            let poll = Task { await outcome(client, HTTPRequest(url: server.url("/slow?ms=30000&key=queued"), timeout: .seconds(40))) }
+            try await waitForArrival(server, key: "queued")  // the long poll holds the connection
             let queued = Task { await outcome(client, HTTPRequest(url: server.url("/echo"), timeout: .seconds(10))) }
+            // Steers, does not order: a request not yet queued ends .cancelled too, so the assertions hold
+            // either way; the client does not show its queue, so there is nothing to wait for instead.
             try await Task.sleep(for: .milliseconds(100))
 
             let clock = ContinuousClock()
@@ -280,8 +294,8 @@ struct CurlHTTPClientTests {
                 sync.shutdown()
                 send.shutdown()
             }
-            let poll = Task { await outcome(sync, HTTPRequest(url: server.url("/slow?ms=30000"), timeout: .seconds(40))) }
-            try await Task.sleep(for: .milliseconds(200))
+            let poll = Task { await outcome(sync, HTTPRequest(url: server.url("/slow?ms=30000&key=second"), timeout: .seconds(40))) }
+            try await waitForArrival(server, key: "second")
 
             let clock = ContinuousClock()
             let start = clock.now
@@ -301,9 +315,11 @@ struct CurlHTTPClientTests {
     @Test func shutdownEndsAnOpenRequestAndLaterOnes() async throws {
         try await withTestServer { server in
             let client = CurlHTTPClient(name: "test")
-            let poll = Task { await outcome(client, HTTPRequest(url: server.url("/slow?ms=30000"), timeout: .seconds(40))) }
-            try await Task.sleep(for: .milliseconds(300))
+            let poll = Task { await outcome(client, HTTPRequest(url: server.url("/slow?ms=30000&key=shutdown"), timeout: .seconds(40))) }
+            try await waitForArrival(server, key: "shutdown")
             let queued = Task { await outcome(client, HTTPRequest(url: server.url("/echo"), timeout: .seconds(10))) }
+            // Steers, does not order: a request not yet queued ends .cancelled too, so the assertions hold
+            // either way; the client does not show its queue, so there is nothing to wait for instead.
             try await Task.sleep(for: .milliseconds(100))
 
             let clock = ContinuousClock()

@@ -7,12 +7,12 @@ connection tests). Exits when its standard input closes, so it never outlives th
 
 Endpoints (any method):
   /echo             JSON: method, path, query, headers (lower-cased names), body, client_port
-  /slow?ms=N        sleeps N ms, then answers "slept N"
+  /slow?ms=N        sleeps N ms, then answers "slept N"; with &key=K counted under K on arrival
   /status?code=N    answers with status N and a short body (no body for 204/304)
   /big?bytes=N      N bytes of "x"; with &chunked=1 sent chunked (no Content-Length)
   /headers          a few custom response headers
   /hangup?key=K     counts the request under K, then closes the connection without an answer
-  /count?key=K      how many /hangup requests arrived under K
+  /count?key=K      how many /hangup (or keyed /slow) requests arrived under K
 """
 import json
 import socket
@@ -64,6 +64,9 @@ class Handler(BaseHTTPRequestHandler):
             }
             self._send(200, json.dumps(payload).encode(), "application/json")
         elif url.path == "/slow":
+            if "key" in query:  # counted on arrival, so a test can wait until the transfer is open
+                with HANGUPS_LOCK:
+                    HANGUPS[query["key"]] = HANGUPS.get(query["key"], 0) + 1
             ms = int(query.get("ms", "1000"))
             time.sleep(ms / 1000)
             self._send(200, f"slept {ms}".encode())

@@ -3,6 +3,7 @@ import Digest
 import Foundation
 import Intake
 import SkavBot
+import SkavTesting
 import Testing
 import Prompts
 import Store
@@ -43,7 +44,7 @@ import Store
         let data = DigestData(period: Self.week, guideActions: 3)
         let document = DigestBuilder.build(data, language: .sv, prompts: try loadPrompts(), calendar: calendar)
         #expect(document.sections.count == 1)
-        #expect(!DigestRenderer.render(document, as: .plain).contains("Tack, alla guider"))
+        #expect(!DigestRenderer.render(document, as: .plain).contains(promptText(.digestThanks)))
     }
 
     // MARK: Hostile input
@@ -209,9 +210,11 @@ import Store
             let messages = DigestRenderer.messages(document, capabilities: matrix)
             #expect(messages.count == 1, "a week of 1,040 ideas fits one message")
             let plain = messages[0].plainText
-            #expect(plain.contains("Nya idéer (1040)\nPer förvaltning: Socialtjänst 1000 · Skola 40\n• #1 "))
+            let counts = [("Socialtjänst", "1000"), ("Skola", "40")].map { promptText(.digestCountItem, [.name: $0.0, .count: $0.1]) }
+                .joined(separator: promptText(.digestFunnelSeparator))
+            #expect(plain.contains(promptText(.digestNewTitle, [.count: "1040"]) + "\n" + promptText(.digestByUnit, [.counts: counts]) + "\n• #1 "))
             #expect(plain.contains("• #10 ") && !plain.contains("• #11 "))
-            #expect(plain.contains(withFile ? "…och 1030 till – hela listan finns i den bifogade filen." : "…och 1030 till."))
+            #expect(plain.contains(promptText(withFile ? .digestMoreInFile : .digestMore, [.count: "1030"])))
         }
         #expect(DigestBuilder.isCut(data))
         #expect(!DigestBuilder.isCut(DigestData(period: Self.week)))
@@ -238,26 +241,31 @@ import Store
         }
         #expect(numbers == Array(1...1_000))
         // Each part after the first starts with a heading: the continued one, or the next section's.
-        let heading = "Nya idéer (1000)"
+        let heading = promptText(.digestNewTitle, [.count: "1000"])
         let plains = messages.map(\.plainText)
-        #expect(plains[0].hasPrefix("Sammanfattning 2026-11-16 – 2026-11-22\n\n\(heading)\n• #1 "))
+        #expect(plains[0].hasPrefix(promptText(.digestTitle, [.from: "2026-11-16", .to: "2026-11-22"]) + "\n\n\(heading)\n• #1 "))
         for part in plains.dropFirst() {
             let first = String(part.prefix { $0 != "\n" })
-            #expect(first == "\(heading) (forts.)" || first.hasPrefix("Idéslussen") || first.hasPrefix("Pågående"), "\(first)")
+            #expect(
+                first == "\(heading) \(promptText(.digestContinued))"
+                    || first.hasPrefix(testPrompts.fragments(.digestFunnelTitle)[0])
+                    || first.hasPrefix(testPrompts.fragments(.digestChallengesTitle)[0]), "\(first)")
         }
         // The small sections are never cut: each is whole in one part.
-        for small in ["Idéslussen just nu", "Pågående utmaningar"] {
+        for small in [testPrompts.fragments(.digestFunnelTitle)[0], testPrompts.fragments(.digestChallengesTitle)[0]] {
             let holding = plains.filter { $0.contains(small) }
             #expect(holding.count == 1)
             let after = try #require(holding.first?.components(separatedBy: small).last)
             #expect(after.split(separator: "\n").count >= 2)
         }
         // Markdown and HTML keep the heading's markup when continued.
+        let continuedHeading =
+            testPrompts.text(.digestNewTitle, .sv, [.count: "1000"]) + RichText([.text(" ")]) + testPrompts.text(.digestContinued, .sv)
         if capabilities.markup == .markdown {
-            #expect(messages[1].markdown.hasPrefix("**Nya idéer** \\(1000\\) \\(forts.\\)"))
+            #expect(messages[1].markdown.hasPrefix(continuedHeading.markdown))
         }
         if capabilities.markup == .html {
-            #expect(messages[1].html.hasPrefix("<strong>Nya idéer</strong> (1000) (forts.)<br>"))
+            #expect(messages[1].html.hasPrefix(continuedHeading.html + "<br>"))
         }
     }
 
@@ -265,7 +273,9 @@ import Store
         let document = DigestBuilder.build(Self.thousand(), language: .en, prompts: try loadPrompts(), calendar: calendar, limit: .max)
         let messages = DigestRenderer.messages(document, capabilities: mattermost)
         #expect(messages.count > 1)
-        #expect(messages[1].plainText.hasPrefix("New ideas (1000) (cont.)\n• #"))
+        #expect(
+            messages[1].plainText.hasPrefix(
+                "\(promptText(.digestNewTitle, [.count: "1000"], in: .en)) \(promptText(.digestContinued, in: .en))\n• #"))
     }
 
     @Test func messageSizeMeasureMatchesWhatIsSent() {
@@ -285,12 +295,15 @@ import Store
         let document = try #require(
             DigestBuilder.buildGuide(data, language: .sv, prompts: try loadPrompts(), calendar: calendar))
         let plain = DigestRenderer.render(document, as: .plain)
-        #expect(plain.contains("Väntar på en guide (40)"))
-        #expect(plain.contains("• #15 Idé 15 – Inkommen, Skola"))
+        #expect(plain.contains(promptText(.digestGuideWaitingTitle, [.count: "40"])))
+        #expect(plain.contains(promptText(.digestGuideLine, [.number: "15", .title: "Idé 15", .stage: stageName(.inkommen), .unit: "Skola"])))
         #expect(!plain.contains("#16 "))
-        #expect(plain.contains("…och 25 till."))
-        #expect(plain.contains("Dina idéer (1)\n• #50 Min idé – Utvecklas, Skola"))
-        #expect(!plain.contains("Har väntat länge"))
+        #expect(plain.contains(promptText(.digestGuideMore, [.count: "25"])))
+        #expect(
+            plain.contains(
+                promptText(.digestGuideAssignedTitle, [.count: "1"]) + "\n"
+                    + promptText(.digestGuideLine, [.number: "50", .title: "Min idé", .stage: stageName(.utvecklas), .unit: "Skola"])))
+        #expect(!testPrompts.says(plain, .digestGuideOverdueTitle))
     }
 
     @Test func emptyGuideInboxIsNoDigest() throws {

@@ -3,6 +3,7 @@ import Digest
 import Foundation
 import Intake
 import SkavBot
+import SkavTesting
 import Testing
 import Prompts
 import Store
@@ -39,11 +40,11 @@ import Store
             try Self.load(store, Self.period(until: at("2026-12-18", 16))), language: .sv, prompts: try loadPrompts(),
             calendar: calendar)
         let plain = DigestRenderer.render(document, as: .plain)
-        #expect(
-            plain.contains(
-                "• #1 Skrivaren krånglar – Skola: ingen har tagit den på 10 arbetsdagar, eskalerad till samordnarna. Guide: @olle:kommun.se."
-            ))
-        #expect(DigestRenderer.render(document, as: .html).contains("<strong>eskalerad till samordnarna</strong>"))
+        let escalated = testPrompts.text(
+            .digestOverdueEscalated, .sv,
+            [.number: "1", .title: "Skrivaren krånglar", .unit: "Skola", .days: promptText(.digestDays, [.count: "10"]), .guide: "@olle:kommun.se"])
+        #expect(plain.contains(escalated.plainText))
+        #expect(DigestRenderer.render(document, as: .html).contains(escalated.html))
     }
 
     /// Julafton, juldagen, annandagen (a Saturday), nyårsafton and nyårsdagen are not working days:
@@ -94,7 +95,12 @@ import Store
             try Self.load(store, Self.period(until: at("2026-11-23"))), language: .en, prompts: try loadPrompts(),
             calendar: calendar)
         let plain = DigestRenderer.render(document, as: .plain)
-        #expect(plain.contains("• #2 Utan förvaltning – no unit: nobody has taken it on in 14 working days. Guide: none yet."))
+        #expect(
+            plain.contains(
+                promptText(
+                    .digestOverdueFollowup,
+                    [.number: "2", .title: "Utan förvaltning", .unit: promptText(.digestNoUnit, in: .en),
+                        .days: promptText(.digestDays, [.count: "14"], in: .en), .guide: promptText(.digestNoGuide, in: .en)], in: .en)))
     }
 
     @Test func staleStageWithAssignedGuide() throws {
@@ -155,10 +161,14 @@ import Store
 
         let plain = DigestRenderer.render(
             DigestBuilder.build(data, language: .sv, prompts: try loadPrompts(), calendar: calendar), as: .plain)
-        #expect(plain.contains("• #2 Med tema – Skola · utmaning: Klimatsmart vardag, Mindre papper · nytta för: invånare/brukare"))
-        #expect(plain.contains("• #1 Före veckan: Inkommen → Bedöms"))
-        #expect(plain.contains("Sista dagen har passerat – stäng den med utmaning stäng 1."))
-        #expect(plain.contains("Tack, alla guider"))
+        #expect(
+            plain.contains(
+                promptText(.digestNewLine, [.number: "2", .title: "Med tema", .unit: "Skola"])
+                    + promptText(.digestNewChallenge, [.challenge: "Klimatsmart vardag, Mindre papper"])
+                    + promptText(.digestNewBenefits, [.benefits: promptText(.benefitsResidents)])))
+        #expect(plain.contains(promptText(.digestChangesLine, [.number: "1", .title: "Före veckan", .from: stageName(.inkommen), .to: stageName(.bedoms)])))
+        #expect(plain.contains(promptText(.digestChallengesPassed, [.number: "1"])))
+        #expect(plain.contains(promptText(.digestThanks)))
         #expect(!plain.contains("Stängd"))
     }
 
@@ -189,9 +199,9 @@ import Store
         #expect(suggestion.contains(2) || suggestion.contains(3))
         let plain = DigestRenderer.render(
             DigestBuilder.build(data, language: .sv, prompts: try loadPrompts(), calendar: calendar), as: .plain)
-        #expect(plain.contains("Liknande idéer från olika förvaltningar (1)\n• #1 "))
+        #expect(plain.contains(promptText(.digestClustersTitle, [.count: "1"]) + "\n• #1 "))
         #expect(plain.contains("\n   ≈ #2 "))
-        #expect(plain.contains("Hör de ihop? Skriv koppla \(suggestion[0]) \(suggestion[1])."))
+        #expect(plain.contains(promptText(.digestClustersHint, [.first: "\(suggestion[0])", .second: "\(suggestion[1])"])))
     }
 
     @Test func noClusterForTheSameUnitOrLinkedIdeas() throws {
@@ -240,9 +250,21 @@ import Store
         let prompts = try loadPrompts()
         let plain = DigestRenderer.render(
             try #require(DigestBuilder.buildGuide(data, language: .sv, prompts: prompts, calendar: calendar)), as: .plain)
-        #expect(plain.hasPrefix("Din inkorg 2026-11-16 – 2026-11-22\n\nHar väntat länge (1)\n• #1 Väntar länge – Skola: "))
-        #expect(plain.contains("Väntar på en guide (1)\n• #2 Ny i veckan – Inkommen, Skola"))
-        #expect(plain.contains("Dina idéer (2)\n• #3 Min egen – Bedöms, Skola\n• #6 Tilldelad mig ändå – Utvecklas, Socialtjänst"))
+        #expect(
+            plain.hasPrefix(
+                promptText(.digestGuideTitle, [.from: "2026-11-16", .to: "2026-11-22"]) + "\n\n"
+                    + promptText(.digestGuideOverdueTitle, [.count: "1"]) + "\n"
+                    + testPrompts.fragments(.digestOverdueFollowup, .sv, [.number: "1", .title: "Väntar länge", .unit: "Skola"])[0]))
+        #expect(
+            plain.contains(
+                promptText(.digestGuideWaitingTitle, [.count: "1"]) + "\n"
+                    + promptText(.digestGuideLine, [.number: "2", .title: "Ny i veckan", .stage: stageName(.inkommen), .unit: "Skola"])))
+        #expect(
+            plain.contains(
+                promptText(.digestGuideAssignedTitle, [.count: "2"]) + "\n"
+                    + promptText(.digestGuideLine, [.number: "3", .title: "Min egen", .stage: stageName(.bedoms), .unit: "Skola"]) + "\n"
+                    + promptText(
+                        .digestGuideLine, [.number: "6", .title: "Tilldelad mig ändå", .stage: stageName(.utvecklas), .unit: "Socialtjänst"])))
 
         // Someone who guides nothing and has nothing assigned gets no digest.
         let nobody = try store.read { tx in

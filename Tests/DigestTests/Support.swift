@@ -4,14 +4,11 @@ import Foundation
 import Intake
 import SkavBot
 import Prompts
+import SkavTesting
 import Store
 
-/// `prompts/` of this repository.
-let repositoryPrompts = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    .appendingPathComponent("prompts", isDirectory: true)
-
-func loadPrompts() throws -> PromptCatalog { try PromptCatalog.load(directory: repositoryPrompts) }
+/// `prompts/` of this repository (the loader is `SkavTesting`'s, shared by every test target).
+let repositoryPrompts = Repository.prompts
 
 /// Europe/Stockholm, 08:00–17:00, Monday to Friday, Swedish holidays.
 let calendar = WorkingCalendar()
@@ -75,3 +72,11 @@ let testRoles = Roles(
     coordinators: [ia],
     guides: [Roles.Guide(user: karin, units: ["Socialtjänst"]), Roles.Guide(user: olle, units: ["Skola"])])
 let testPlanner = NudgePlanner(calendar: calendar, settings: NudgeSettings(), roles: testRoles)
+
+/// What a prompt says, as plain text: behaviour tests look texts up instead of quoting them.
+func promptText(_ key: PromptKey, _ values: [Placeholder: String] = [:], in language: Language = .sv) -> String {
+    testPrompts.plain(key, language, values)
+}
+
+/// A stage's name in the prompts.
+func stageName(_ stage: IdeaStage, in language: Language = .sv) -> String { testPrompts.plain(.stage(stage), language) }

@@ -4,13 +4,11 @@ import Foundation
 import Intake
 import Testing
 import Prompts
+import SkavTesting
 import Store
 
-/// The repository's real prompts, found from this file.
-private let prompts: PromptCatalog? = try? PromptCatalog.load(
-    directory: URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("prompts", isDirectory: true))
+/// The repository's real prompts.
+private let prompts: PromptCatalog? = try? loadPrompts()
 
 /// An in-memory intake that applies the conversation's actions the way the store would, and checks
 /// what the store would refuse.

@@ -1,6 +1,7 @@
 import Chat
 import CurlHTTP
 import Foundation
+import SkavTesting
 import Testing
 
 @testable import MatrixChat
@@ -178,14 +179,18 @@ struct RetryTests {
     func cancelledDuringBackoff() async throws {
         // The real clock this time: the first backoff wait (≥ 250 ms, scaled ×1000) would take minutes.
         let h = Harness(send: [.json(200, "whoami"), .raw(502, "")])
+        let backingOff = Counter()
         let service = MatrixChatService(
             config: MatrixConfig(homeserver: "https://matrix.example.org", userID: testUser),
             syncClient: h.sync, sendClient: h.send, credentials: h.store, logger: h.logs.logger,
-            sleep: { try await Task.sleep(for: $0 * 1000) })
+            sleep: { duration in
+                backingOff.increment()
+                try await Task.sleep(for: duration * 1000)
+            })
         _ = try await service.connect()
         let started = ContinuousClock.now
         let task = Task { try await service.send(message) }
-        try await Task.sleep(for: .milliseconds(50))
+        try await waitUntil("the send is waiting out its backoff") { backingOff.count == 1 }
         task.cancel()
         await #expect(throws: CancellationError.self) { try await task.value }
         #expect(ContinuousClock.now - started < .seconds(10))

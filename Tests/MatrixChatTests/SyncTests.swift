@@ -1,6 +1,7 @@
 import Chat
 import CurlHTTP
 import Foundation
+import SkavTesting
 import Testing
 
 @testable import MatrixChat
@@ -225,7 +226,7 @@ struct SyncTests {
         let h = try await connected(sync: [.hang])
         let started = ContinuousClock.now
         let task = Task { try await h.service.poll(cursor: "s1") }
-        try await Task.sleep(for: .milliseconds(50))
+        try await waitUntil("the long poll is at the server") { h.sync.requests.count == 1 }
         task.cancel()
         let result = await task.result
         #expect(ContinuousClock.now - started < .seconds(10), "well before any retry or timeout")

@@ -3,6 +3,7 @@ import Conversation
 import Foundation
 import Intake
 import Logging
+import SkavTesting
 import Testing
 import Prompts
 import Store
@@ -15,33 +16,10 @@ import Store
     let room = RoomID("!dm-anna:kommun.se")
     let start = Date(timeIntervalSince1970: 1_790_000_000)
 
-    static let prompts: PromptCatalog = {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        return try! PromptCatalog.load(directory: root.appendingPathComponent("prompts"))
-    }()
-
-    struct Harness {
-        let store: IntakeStore
-        let engine: BotEngine
-        let chat = FakeChat()
-        let logger = quietLogger
-
-        init(allowed: [String] = ["kommun.se"], units: [String] = ["Socialtjänst", "Skola"]) throws {
-            store = try IntakeStore()
-            engine = BotEngine(
-                store: store, prompts: BotEngineTests.prompts,
-                settings: BotSettings(
-                    botUser: "@skav:kommun.se", allowedDomains: allowed,
-                    conversation: ConversationConfig(units: units, themes: [], defaultLanguage: .sv),
-                    cursorKey: "matrix.cursor"),
-                logger: logger)
-        }
-
-        /// A sender as after a restart: new object, same database.
-        func sender(crashpoints: Crashpoints = Crashpoints(specification: nil)) -> OutboxSender {
-            OutboxSender(store: store, chat: chat, wake: WakeSignal(), crashpoints: crashpoints, logger: logger, parallelSends: 1)
-        }
+    /// The bot of these tests: people of `allowed`, two units, Swedish; one send at a time.
+    func harness(allowed: [String] = ["kommun.se"], units: [String] = ["Socialtjänst", "Skola"]) throws -> EngineHarness {
+        try EngineHarness(
+            ConversationConfig(units: units, themes: [], defaultLanguage: .sv), allowedDomains: allowed, parallelSends: 1)
     }
 
     func invite(_ id: String = "$invite", from user: UserID? = nil, room: RoomID? = nil, direct: Bool = true, encrypted: Bool = false)
@@ -57,7 +35,7 @@ import Store
     }
 
     @Test func aDirectInviteIsJoinedAndAMessageAnswered() async throws {
-        let h = try Harness()
+        let h = try harness()
         try h.engine.process(ChatBatch(events: [invite()], cursor: "s1"), now: start)
         try await h.sender().drain()
         #expect(h.chat.state.withLock { $0.joined } == [room])
@@ -75,7 +53,7 @@ import Store
     }
 
     @Test func aReplayedBatchChangesNothingAndSendsNothingTwice() async throws {
-        let h = try Harness()
+        let h = try harness()
         let batch = ChatBatch(events: [invite(), message("$m1", "Skrivaren på plan 3 är alltid trasig")], cursor: "s1")
         let first = try h.engine.process(batch, now: start)
         try await h.sender().drain()
@@ -88,7 +66,7 @@ import Store
     }
 
     @Test func aCrashBetweenCommitAndSendLosesNothing() async throws {
-        let h = try Harness()
+        let h = try harness()
         try h.engine.process(ChatBatch(events: [invite(), message("$m1", "Vi dubbeldokumenterar allt")], cursor: "s1"), now: start)
         // The process dies here: committed, nothing sent. A new sender after the restart:
         #expect(h.chat.sent.isEmpty)
@@ -98,7 +76,7 @@ import Store
     }
 
     @Test func aCrashAfterSendBeforeMarkingSentDoesNotDoubleTheReply() async throws {
-        let h = try Harness()
+        let h = try harness()
         try h.engine.process(ChatBatch(events: [invite(), message("$m1", "Vi dubbeldokumenterar allt")], cursor: "s1"), now: start)
         // Simulate the crash: the server got the messages, the outbox did not learn it.
         for entry in try await h.store.read({ try $0.unsentOutbox() }) where entry.kind == .message {
@@ -111,7 +89,7 @@ import Store
     }
 
     @Test func aTransientFailureIsRetriedLaterAndKeepsTheOrderInItsRoom() async throws {
-        let h = try Harness()
+        let h = try harness()
         try h.engine.process(ChatBatch(events: [invite(), message("$m1", "Lunchrummet är för litet")], cursor: "s1"), now: start)
         h.chat.failNextSends([ChatError(.transient, "502 bad gateway")])
         let clock = start
@@ -133,7 +111,7 @@ import Store
     }
 
     @Test func aPermanentRefusalIsGivenUpAndOtherRoomsStillGetTheirReplies() async throws {
-        let h = try Harness()
+        let h = try harness()
         let bertil = UserID("@bertil:kommun.se")
         let bertilsRoom = RoomID("!dm-bertil:kommun.se")
         try h.engine.process(
@@ -154,7 +132,7 @@ import Store
     }
 
     @Test func strangersAreDeclinedAndIgnored() async throws {
-        let h = try Harness()
+        let h = try harness()
         let mallory = UserID("@mallory:evil.example")
         let malloryRoom = RoomID("!m:evil.example")
         try h.engine.process(
@@ -169,7 +147,7 @@ import Store
     }
 
     @Test func aGroupRoomInviteGetsANoticeAndIsLeft() async throws {
-        let h = try Harness()
+        let h = try harness()
         let group = RoomID("!group:kommun.se")
         try h.engine.process(ChatBatch(events: [invite("$i", room: group, direct: false)], cursor: "s1"), now: start)
         try await h.sender().drain()
@@ -183,7 +161,7 @@ import Store
     }
 
     @Test func anEncryptedRoomIsToldOnceAndAPlainDirectChatIsOpened() async throws {
-        let h = try Harness()
+        let h = try harness()
         let secret = RoomID("!e2e:kommun.se")
         let unreadable = { (id: String) in
             ChatEvent(id: id, room: secret, sender: self.anna, kind: .unreadable, timestamp: self.start)
@@ -210,14 +188,11 @@ import Store
     }
 
     @Test func aFloodGetsOneCalmNoticeThenSilenceUntilThePaceDrops() async throws {
-        let h = try Harness()
-        let engine = BotEngine(
-            store: h.store, prompts: BotEngineTests.prompts,
-            settings: BotSettings(
-                botUser: "@skav:kommun.se", allowedDomains: ["kommun.se"],
-                conversation: ConversationConfig(units: [], themes: [], defaultLanguage: .sv),
-                cursorKey: "matrix.cursor", flood: FloodGate.Limit(maxMessages: 4, window: 60)),
-            logger: quietLogger)
+        let h = try harness()
+        let engine = h.engine(
+            EngineHarness.settings(
+                ConversationConfig(units: [], themes: [], defaultLanguage: .sv),
+                flood: FloodGate.Limit(maxMessages: 4, window: 60)))
         try engine.process(ChatBatch(events: [invite()], cursor: "s0"), now: start)
         var outcomes: [BatchOutcome] = []
         for index in 0..<8 {
@@ -230,7 +205,7 @@ import Store
         #expect(outcomes.prefix(4).allSatisfy { $0.handled == 1 && $0.outboxAdded > 0 }, "the first four are answered")
         #expect(outcomes[4].outboxAdded == 1, "the fifth gets the one notice")
         #expect(outcomes.suffix(3).allSatisfy { $0.ignored == 1 && $0.outboxAdded == 0 }, "then silence")
-        let notices = h.chat.sent.filter { $0.body == BotEngineTests.prompts.text(.botRateLimited, .sv) }
+        let notices = h.chat.sent.filter { $0.body == testPrompts.text(.botRateLimited, .sv) }
         #expect(notices.count == 1)
         // A minute later the pace has dropped: answered again.
         var calm = message("$later", "hjälp")
@@ -240,7 +215,7 @@ import Store
     }
 
     @Test func theBotNeverAnswersItself() async throws {
-        let h = try Harness()
+        let h = try harness()
         try h.engine.process(
             ChatBatch(events: [invite(), message("$m", "hej", from: "@skav:kommun.se")], cursor: "s1"), now: start)
         try await h.sender().drain()
@@ -248,7 +223,7 @@ import Store
     }
 
     @Test func aWholeCaptureThroughTheEngine() async throws {
-        let h = try Harness()
+        let h = try harness()
         var events = [invite()]
         for (index, text) in ["Tolkbokningen tar en vecka", "1", "hoppa", "skicka", "2"].enumerated() {
             events.append(message("$m\(index)", text))

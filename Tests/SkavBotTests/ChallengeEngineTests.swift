@@ -3,6 +3,7 @@ import Conversation
 import Foundation
 import Intake
 import Logging
+import SkavTesting
 import Testing
 import Prompts
 import Store
@@ -20,39 +21,18 @@ import Store
     static let annaRoom = RoomID("!dm-anna:kommun.se")
     let start = Date(timeIntervalSince1970: 1_790_000_000)  // 2026-09-21
 
-    struct Harness {
-        let store: IntakeStore
-        let engine: BotEngine
-        let chat = FakeChat()
-
-        init(sharedRoom: RoomID? = shared, coordinatorsRoom: RoomID? = coordinators) throws {
-            store = try IntakeStore()
-            engine = BotEngine(
-                store: store, prompts: BotEngineTests.prompts,
-                settings: BotSettings(
-                    botUser: "@skav:kommun.se", allowedDomains: ["kommun.se"],
-                    conversation: ConversationConfig(
-                        units: ["Socialtjänst"], roles: Roles(coordinators: [ia]), sharedRoom: sharedRoom != nil,
-                        coordinatorsRoom: coordinatorsRoom != nil),
-                    cursorKey: "matrix.cursor", sharedRoom: sharedRoom, coordinatorsRoom: coordinatorsRoom),
-                logger: quietLogger)
-            digests = DigestRequestService(
-                store: store,
-                build: { tx, _ in
-                    let count = try tx.ideas(stages: nil, unit: nil).count
-                    return [RichText(plain: "Sammanfattning: \(count) idéer"), "Del två"]
-                }, wake: WakeSignal(), sent: nil, logger: quietLogger)
-        }
-
-        let digests: DigestRequestService
-
-        /// What the running bot does after a batch: requested digests are built, then the outbox is sent.
-        func drain() async throws {
-            try digests.serve(now: Date(timeIntervalSince1970: 1_790_000_000))
-            try await OutboxSender(store: store, chat: chat, wake: WakeSignal(), logger: quietLogger).drain()
-        }
-
-        func messages(in room: RoomID) -> [OutgoingMessage] { chat.sent.filter { $0.room == room } }
+    /// The bot of these tests: one unit, a coordinator, the shared and coordinators' rooms when given; the
+    /// on-demand digest says how many ideas there are.
+    func harness(sharedRoom: RoomID? = ChallengeEngineTests.shared, coordinatorsRoom: RoomID? = ChallengeEngineTests.coordinators) throws -> EngineHarness {
+        try EngineHarness(
+            ConversationConfig(
+                units: ["Socialtjänst"], roles: Roles(coordinators: [Self.ia]), sharedRoom: sharedRoom != nil,
+                coordinatorsRoom: coordinatorsRoom != nil),
+            sharedRoom: sharedRoom, coordinatorsRoom: coordinatorsRoom,
+            digest: { tx, _ in
+                let count = try tx.ideas(stages: nil, unit: nil).count
+                return [RichText(plain: "Sammanfattning: \(count) idéer"), "Del två"]
+            })
     }
 
     func event(_ id: String, _ kind: ChatEvent.Kind, from user: UserID, in room: RoomID, direct: Bool? = true, replyTo: String? = nil)
@@ -61,7 +41,7 @@ import Store
         ChatEvent(id: id, room: room, sender: user, kind: kind, timestamp: start, isDirectRoom: direct, inReplyTo: replyTo)
     }
 
-    func say(_ h: Harness, _ id: String, _ text: String, from user: UserID, in room: RoomID, direct: Bool? = true, replyTo: String? = nil)
+    func say(_ h: EngineHarness, _ id: String, _ text: String, from user: UserID, in room: RoomID, direct: Bool? = true, replyTo: String? = nil)
         async throws
     {
         try h.engine.process(
@@ -71,7 +51,7 @@ import Store
     }
 
     @Test func aCoordinatorsInviteToAConfiguredRoomIsJoinedSilently() async throws {
-        let h = try Harness()
+        let h = try harness()
         try h.engine.process(
             ChatBatch(
                 events: [
@@ -85,7 +65,7 @@ import Store
 
     @Test(arguments: [false, true])
     func anInviteToAConfiguredRoomFromSomeoneElseIsDeclinedEvenAsADirectChat(_ direct: Bool) async throws {
-        let h = try Harness()
+        let h = try harness()
         try h.engine.process(
             ChatBatch(
                 events: [
@@ -100,7 +80,7 @@ import Store
     }
 
     @Test func aConfiguredRoomNeverBecomesSomeonesDirectChat() async throws {
-        let h = try Harness()
+        let h = try harness()
         // Ia writes in the shared room while she is alone in it (an adapter would call it direct).
         try await say(h, "$s1", "test", from: Self.ia, in: Self.shared, direct: true)
         try await say(h, "$s2", "idé 1", from: Self.ia, in: Self.coordinators, direct: true)
@@ -116,10 +96,10 @@ import Store
     }
 
     @Test func aReplyToTheAnnouncementInTheSharedRoomBecomesAChallengeIdeaInADirectChat() async throws {
-        let h = try Harness()
+        let h = try harness()
         try await say(h, "$c1", "utmaning ny Mindre papper | Vad tar onödigt mycket tid? | 2026-10-30", from: Self.ia, in: Self.iaRoom)
         let announcement = try #require(h.messages(in: Self.shared).first)
-        #expect(announcement.body.plainText.contains("Ny idéutmaning: Mindre papper"))
+        #expect(testPrompts.says(announcement.body.plainText, .challengeAnnouncement, .sv, [.title: "Mindre papper"]))
         let remoteID = try #require(try await h.store.read { try $0.outboxEntry(txnID: announcement.txnID)?.remoteID })
 
         // Anna answers in the shared room, as a reply to the announcement.
@@ -138,11 +118,11 @@ import Store
     }
 
     @Test func followersGetTheAnnouncementByDirectMessageAndAReplyThereCounts() async throws {
-        let h = try Harness()
+        let h = try harness()
         try await say(h, "$x1", "utmaningar på", from: Self.anna, in: Self.annaRoom)
         try await say(h, "$c1", "utmaning ny Mindre papper | Vad tar tid? | 2026-10-30", from: Self.ia, in: Self.iaRoom)
         let direct = try #require(h.messages(in: Self.annaRoom).last)
-        #expect(direct.body.plainText.contains("Ny idéutmaning: Mindre papper"))
+        #expect(testPrompts.says(direct.body.plainText, .challengeAnnouncementDirect, .sv, [.title: "Mindre papper"]))
         let remoteID = try #require(try await h.store.read { try $0.outboxEntry(txnID: direct.txnID)?.remoteID })
         try await say(h, "$a1", "Resor bokas i tre system.", from: Self.anna, in: Self.annaRoom, replyTo: remoteID)
         #expect(try await h.store.read { try $0.idea(number: 1)?.campaign } == 1)
@@ -150,30 +130,30 @@ import Store
 
     @Test func closingSummarisesInTheCoordinatorsRoomOrByDirectMessage() async throws {
         for room in [Self.coordinators, nil] {
-            let h = try Harness(coordinatorsRoom: room)
+            let h = try harness(coordinatorsRoom: room)
             try await say(h, "$c1", "utmaning ny Mindre papper | Vad tar tid? | 2026-10-30", from: Self.ia, in: Self.iaRoom)
             try await say(h, "$c2", "utmaning stäng 1", from: Self.ia, in: Self.iaRoom)
             let target = room ?? Self.iaRoom
-            #expect(h.messages(in: target).contains { $0.body.plainText.contains("Idéutmaning 1 är stängd: Mindre papper") })
+            #expect(h.messages(in: target).contains { testPrompts.says($0.body.plainText, .challengeSummaryTitle, .sv, [.challenge: "1", .title: "Mindre papper"]) })
             #expect(try await h.store.read { try $0.campaign(number: 1)?.closedAt } != nil)
         }
     }
 
     @Test func theDigestOnDemandGoesToTheCoordinatorsRoomAsNotices() async throws {
-        let h = try Harness()
+        let h = try harness()
         try await say(h, "$d1", "sammanfattning", from: Self.ia, in: Self.iaRoom)
         let parts = h.messages(in: Self.coordinators)
         #expect(parts.map(\.body.plainText) == ["Sammanfattning: 0 idéer", "Del två"])
         #expect(parts.allSatisfy { $0.style == .notice })
-        #expect(h.messages(in: Self.iaRoom).last?.body.plainText.contains("samordnarnas rum") == true)
+        #expect(h.messages(in: Self.iaRoom).last?.body.plainText == testPrompts.plain(.digestSentToRoom))
 
-        let direct = try Harness(coordinatorsRoom: nil)
+        let direct = try harness(coordinatorsRoom: nil)
         try await say(direct, "$d1", "sammanfattning", from: Self.ia, in: Self.iaRoom)
         #expect(direct.messages(in: Self.iaRoom).suffix(2).map(\.body.plainText) == ["Sammanfattning: 0 idéer", "Del två"])
     }
 
     @Test func aGoodExampleAppearsInTheSharedRoomOnlyAfterYes() async throws {
-        let h = try Harness()
+        let h = try harness()
         try await h.store.write { tx in
             try tx.saveIdea(
                 Idea(
@@ -185,16 +165,16 @@ import Store
         #expect(h.chat.state.withLock { $0.opened } == [Self.anna])
         try await say(h, "$l2", "ja 1", from: Self.anna, in: RoomID("!dm-\(Self.anna.rawValue)"))
         let example = try #require(h.messages(in: Self.shared).first)
-        #expect(example.body.plainText.contains("Ett gott exempel: #1 Tolkbokning"))
+        #expect(testPrompts.says(example.body.plainText, .liftExampleTitle, .sv, [.number: "1", .title: "Tolkbokning"]))
         #expect(example.body.plainText.contains("@anna:kommun.se"))
         #expect(try await h.store.read { try $0.liftRequest(idea: 1)?.answer } == .yes)
-        #expect(h.messages(in: Self.iaRoom).last?.body.plainText.contains("sa ja") == true)
+        #expect(testPrompts.says(h.messages(in: Self.iaRoom).last?.body.plainText ?? "", .liftConsented, .sv, [.number: "1", .title: "Tolkbokning"]))
         let audit = try await h.store.read { try $0.auditEntries(idea: 1).compactMap(\.detail) }
         #expect(audit.contains("lift asked") && audit.contains("lift yes"))
     }
 
     @Test func forgettingTheIdeaGiverDropsAnUnansweredConsentQuestion() async throws {
-        let h = try Harness()
+        let h = try harness()
         try await h.store.write { tx in
             try tx.saveIdea(
                 Idea(

@@ -1,6 +1,7 @@
 import Chat
 import Foundation
 import Intake
+import SkavTesting
 import Testing
 import Prompts
 import Store
@@ -9,8 +10,7 @@ import Store
 @testable import Configuration
 
 @Suite struct ConfigTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
+    static let root = Repository.root
 
     @Test func theExampleConfigIsValidAndComplete() throws {
         let config = try SkavConfig.load(file: Self.root.appendingPathComponent("config/skav.example.yaml").path)

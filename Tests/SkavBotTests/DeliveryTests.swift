@@ -2,6 +2,7 @@ import Chat
 import Foundation
 import Intake
 import Synchronization
+import SkavTesting
 import Testing
 import Prompts
 import Store

@@ -3,6 +3,7 @@ import Synchronization
 import Conversation
 import Foundation
 import Intake
+import SkavTesting
 import Testing
 import Prompts
 import Store
@@ -49,7 +50,7 @@ import Configuration
                     guide == "@karin:kommun.se" ? [RichText(plain: "Din inkorg")] : []
                 })
             return NudgeScheduler(
-                store: store, planner: SkavApp.nudgePlanner(config), prompts: BotEngineTests.prompts, defaultLanguage: .sv,
+                store: store, planner: SkavApp.nudgePlanner(config), prompts: testPrompts, defaultLanguage: .sv,
                 logger: quietLogger, digests: delivery)
         }
 

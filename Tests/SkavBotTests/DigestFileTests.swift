@@ -2,6 +2,7 @@ import Chat
 import Conversation
 import Foundation
 import Intake
+import SkavTesting
 import Testing
 import Prompts
 @testable import Store
@@ -58,7 +59,7 @@ import Configuration
     }
 
     static func build(_ store: IntakeStore, capabilities: ChatCapabilities) throws -> DigestMessages {
-        let build = SkavApp.onDemandDigest(config: try config(), prompts: BotEngineTests.prompts, capabilities: capabilities)
+        let build = SkavApp.onDemandDigest(config: try config(), prompts: testPrompts, capabilities: capabilities)
         return try store.read { tx in try build(tx, monday) }
     }
 
@@ -82,16 +83,16 @@ import Configuration
         #expect(new[1]["benefits"] == "residents" && new[1]["stage"] == "inkommen")
         #expect(new[2]["title"] == "'=HYPERLINK(\"http://evil.example\")", "a formula is neutralised")
         #expect(new[1]["unit"] == "'=Ekonomi")
-        #expect(digest.caption.plainText == "Hela listorna för 2026-11-16 – 2026-11-23 (CSV, öppnas i Excel).")
+        #expect(digest.caption.plainText == testPrompts.plain(.digestFileCaption, .sv, [.from: "2026-11-16", .to: "2026-11-23"]))
         let text = digest.parts.map(\.plainText).joined(separator: "\n")
-        #expect(text.contains("…och 15 till – hela listan finns i den bifogade filen."))
+        #expect(text.contains(testPrompts.plain(.digestMoreInFile, .sv, [.count: "15"])))
     }
 
     @Test func anUncutDigestHasNoFile() throws {
         let store = try Self.store(ideas: 4)
         let digest = try Self.build(store, capabilities: Self.files)
         #expect(digest.file == nil)
-        #expect(!digest.parts.map(\.plainText).joined().contains("bifogade"))
+        #expect(!testPrompts.says(digest.parts.map(\.plainText).joined(), .digestMoreInFile))
         try Self.request(store)
         let queued = try store.read { try $0.allOutbox() }.filter { $0.txnID.hasPrefix("digest.") }
         #expect(!queued.isEmpty && queued.allSatisfy { $0.attachment == nil && !$0.txnID.hasSuffix(".file") })
@@ -101,7 +102,7 @@ import Configuration
     static func request(_ store: IntakeStore) throws {
         let service = DigestRequestService(
             store: store,
-            build: SkavApp.onDemandDigest(config: try config(), prompts: BotEngineTests.prompts, capabilities: Self.files),
+            build: SkavApp.onDemandDigest(config: try config(), prompts: testPrompts, capabilities: Self.files),
             wake: WakeSignal(), sent: nil, logger: quietLogger)
         try store.write { tx in
             try tx.requestDigest(
@@ -115,8 +116,8 @@ import Configuration
         let digest = try Self.build(try Self.store(ideas: 25), capabilities: Self.noFiles)
         #expect(digest.file == nil)
         let text = digest.parts.map(\.plainText).joined(separator: "\n")
-        #expect(text.contains("…och 15 till."))
-        #expect(!text.contains("bifogade") && !text.contains("fil"))
+        #expect(text.contains(testPrompts.plain(.digestMore, .sv, [.count: "15"])))
+        #expect(!testPrompts.says(text, .digestMoreInFile) && !text.contains("fil"))
     }
 
     @Test func sammanfattningQueuesTheFileAfterTheMessagesOnce() throws {
@@ -125,7 +126,7 @@ import Configuration
         let queued = try store.read { try $0.allOutbox() }.filter { $0.txnID.hasPrefix("digest.") }
         let file = try #require(queued.last)
         #expect(file.txnID.hasSuffix(".file") && file.attachment != nil && file.roomID == Self.room)
-        #expect(file.body.plainText.hasPrefix("Hela listorna"))
+        #expect(testPrompts.says(file.body.plainText, .digestFileCaption))
         #expect(queued.dropLast().allSatisfy { $0.attachment == nil && $0.style == .notice })
         #expect(queued.filter { $0.attachment != nil }.count == 1)
     }
@@ -135,9 +136,9 @@ import Configuration
         let config = try Self.config(schedule: "mon 09:00")
         let delivery = try #require(
             SkavApp.digestDelivery(
-                config: config, prompts: BotEngineTests.prompts, capabilities: Self.files, coordinatorsRoom: Self.room))
+                config: config, prompts: testPrompts, capabilities: Self.files, coordinatorsRoom: Self.room))
         let scheduler = NudgeScheduler(
-            store: store, planner: SkavApp.nudgePlanner(config), prompts: BotEngineTests.prompts, defaultLanguage: .sv,
+            store: store, planner: SkavApp.nudgePlanner(config), prompts: testPrompts, defaultLanguage: .sv,
             logger: quietLogger, digests: delivery)
         // A first pass on Friday sets the baseline; Monday's slot is then sent, once.
         #expect(try scheduler.runOnce(now: Self.monday.addingTimeInterval(-3 * 86_400 + 3_600)).digests.isEmpty)

@@ -3,6 +3,7 @@ import Conversation
 import Foundation
 import Intake
 import Synchronization
+import SkavTesting
 import Testing
 import Prompts
 import Store
@@ -18,14 +19,9 @@ import Store
     static let annaRoom = RoomID("!dm-anna:kommun.se")
     let start = Date(timeIntervalSince1970: 1_790_000_000)
 
-    func engine(_ store: IntakeStore) -> BotEngine {
-        BotEngine(
-            store: store, prompts: BotEngineTests.prompts,
-            settings: BotSettings(
-                botUser: "@skav:kommun.se", allowedDomains: ["kommun.se"],
-                conversation: ConversationConfig(units: ["Skola"], roles: Roles(coordinators: [Self.ia])),
-                cursorKey: "matrix.cursor"),
-            logger: quietLogger)
+    /// The bot of these tests: one unit, Ia the coordinator.
+    func harness(onDisk: Bool = false) throws -> EngineHarness {
+        try EngineHarness(ConversationConfig(units: ["Skola"], roles: Roles(coordinators: [Self.ia])), onDisk: onDisk)
     }
 
     func message(_ id: String, _ text: String, from user: UserID, in room: RoomID) -> ChatEvent {
@@ -33,8 +29,8 @@ import Store
     }
 
     @Test func aRequestIsStoredOnceAndServedOnce() async throws {
-        let store = try IntakeStore()
-        let engine = engine(store)
+        let h = try harness()
+        let (store, engine) = (h.store, h.engine)
         let builds = Mutex(0)
         let service = DigestRequestService(
             store: store,
@@ -57,10 +53,9 @@ import Store
     }
 
     @Test func theBotKeepsAnsweringWhileADigestIsBuilt() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("skav-digest-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let store = try IntakeStore(path: folder.appendingPathComponent("skav.sqlite").path)
-        let engine = engine(store)
+        let h = try harness(onDisk: true)
+        let (store, engine) = (h.store, h.engine)
+        defer { if let path = h.path { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) } }
         try engine.process(
             ChatBatch(events: [message("$d1", "sammanfattning", from: Self.ia, in: Self.iaRoom)], cursor: "s1"), now: start)
         let answeredDuringBuild = Mutex<Bool?>(nil)

@@ -1,6 +1,7 @@
 import Chat
 import Foundation
 import Intake
+import SkavTesting
 import Testing
 import Prompts
 import Store

@@ -2,6 +2,7 @@ import Chat
 import Conversation
 import Foundation
 import Intake
+import SkavTesting
 import Testing
 import Prompts
 @testable import Store
@@ -44,7 +45,7 @@ func stockholm(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int
             let config = try SkavConfig.parse(yaml: yaml)
             store = try IntakeStore()
             scheduler = NudgeScheduler(
-                store: store, planner: SkavApp.nudgePlanner(config), prompts: BotEngineTests.prompts,
+                store: store, planner: SkavApp.nudgePlanner(config), prompts: testPrompts,
                 defaultLanguage: .sv, logger: quietLogger)
         }
 
@@ -115,7 +116,7 @@ func stockholm(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int
         let outbox = world.outbox
         #expect(outbox.count == 2)
         #expect(outbox.allSatisfy { $0.recipient == Self.anna && $0.txnID.hasPrefix("nudge.") })
-        #expect(outbox[0].body.plainText.contains("utkast #1"))
+        #expect(testPrompts.says(outbox[0].body.plainText, .nudgeDraftReminder, .sv, [.number: "1"]))
         // Parked: a history line, and no more nudges for that draft.
         let events = try world.store.read { try $0.events(ofIdea: 1) }
         #expect(events.last?.kind == .parked)
@@ -326,11 +327,11 @@ func stockholm(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int
         }
         // The example documents every key.
         let example = try String(
-            contentsOf: ConfigTests.root.appendingPathComponent("config/skav.example.yaml"), encoding: .utf8)
+            contentsOf: Repository.path("config/skav.example.yaml"), encoding: .utf8)
         for key in NudgeSettings.spanKeys + ["weekly_checkin", "max_voluntary_per_day"] {
             #expect(example.contains("  \(key):"), "\(key)")
         }
-        #expect(try SkavConfig.load(file: ConfigTests.root.appendingPathComponent("config/skav.example.yaml").path).nudges
+        #expect(try SkavConfig.load(file: Repository.path("config/skav.example.yaml").path).nudges
             == NudgeSettings())
     }
 
@@ -371,15 +372,33 @@ func stockholm(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int
 }
 
 @Suite struct NudgeServiceTests {
-    @Test func cancellingTheServiceEndsItWithoutAnError() async throws {
+    /// A scheduler waiting for the ready gate (never opened); `pauses` counts the waits it has begun.
+    func waitingScheduler(pauses: Counter) throws -> NudgeScheduler {
         let config = try SkavConfig.parse(yaml: "units: [A]")
-        let scheduler = NudgeScheduler(
-            store: try IntakeStore(), planner: SkavApp.nudgePlanner(config), prompts: BotEngineTests.prompts,
-            defaultLanguage: .sv, ready: ReadyGate(), logger: quietLogger)
+        return NudgeScheduler(
+            store: try IntakeStore(), planner: SkavApp.nudgePlanner(config), prompts: testPrompts,
+            defaultLanguage: .sv, ready: ReadyGate(), logger: quietLogger,
+            sleep: { duration in
+                pauses.increment()
+                try await Task.sleep(for: duration)
+            })
+    }
+
+    @Test func cancellingTheServiceEndsItWithoutAnError() async throws {
+        let pauses = Counter()
+        let scheduler = try waitingScheduler(pauses: pauses)
         let task = Task { try await scheduler.run() }
-        try await Task.sleep(for: .milliseconds(300))
+        try await waitUntil("the scheduler is running") { pauses.count >= 1 }
         task.cancel()
         try await task.value
+    }
+
+    @Test func aGracefulShutdownEndsItWithoutAnError() async throws {
+        let pauses = Counter()
+        let scheduler = try waitingScheduler(pauses: pauses)
+        try await runThenShutDownGracefully(scheduler) {
+            try await waitUntil("the scheduler is running") { pauses.count >= 1 }
+        }
     }
 }
 
@@ -424,7 +443,7 @@ func stockholm(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int
         // The message names the challenge and can be answered.
         let entries = try world.store.read { try $0.allOutbox() }.filter { $0.recipient == Self.anna }
         #expect(entries.count == 2)
-        #expect(entries[1].body.plainText.contains("Två arbetsdagar kvar i idéutmaningen Mindre papper"))
+        #expect(testPrompts.says(entries[1].body.plainText, .nudgeChallengeDeadline, .sv, [.title: "Mindre papper"]))
         #expect(try world.store.read { tx in try tx.campaign(announcedBy: "") } == nil)
         let posts = try world.store.read { tx in
             try Int.fetchAll(tx.db, sql: "SELECT campaign_number FROM campaign_post WHERE txn_id LIKE 'nudge.%'")

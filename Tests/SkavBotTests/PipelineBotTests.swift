@@ -2,6 +2,7 @@ import Chat
 import Conversation
 import Foundation
 import Intake
+import SkavTesting
 import Testing
 import Prompts
 import Store
@@ -31,7 +32,7 @@ import Configuration
         #expect(config.roles.guides == [Roles.Guide(user: karin, units: ["Socialtjänst"])])
         #expect(SkavApp.conversationConfig(config).roles == config.roles)
         #expect(try SkavConfig.parse(yaml: "units: [A]").roles == .none)
-        let example = try SkavConfig.load(file: ConfigTests.root.appendingPathComponent("config/skav.example.yaml").path)
+        let example = try SkavConfig.load(file: Repository.path("config/skav.example.yaml").path)
         #expect(example.roles.coordinators.count == 1 && example.roles.guides.count == 2)
     }
 
@@ -54,14 +55,9 @@ import Configuration
         }
     }
 
-    func engine(_ store: IntakeStore) throws -> BotEngine {
-        let config = try SkavConfig.parse(yaml: Self.rolesYAML)
-        return BotEngine(
-            store: store, prompts: BotEngineTests.prompts,
-            settings: BotSettings(
-                botUser: "@skav:kommun.se", allowedDomains: ["kommun.se"],
-                conversation: SkavApp.conversationConfig(config), cursorKey: "matrix.cursor"),
-            logger: quietLogger)
+    /// The bot of these tests, with the roles of `rolesYAML`.
+    func harness() throws -> EngineHarness {
+        try EngineHarness(SkavApp.conversationConfig(try SkavConfig.parse(yaml: Self.rolesYAML)))
     }
 
     func message(_ id: String, _ text: String, from user: UserID) -> ChatEvent {
@@ -71,8 +67,8 @@ import Configuration
     }
 
     @Test func noticesToOthersGoToTheOutboxByRecipientWithStableTransactionIDs() async throws {
-        let store = try IntakeStore()
-        let engine = try engine(store)
+        let h = try harness()
+        let (store, engine) = (h.store, h.engine)
         var events = [message("$a0", "Tolkbokningen tar en vecka", from: anna)]
         for (index, text) in ["hoppa", "hoppa", "skicka", "1"].enumerated() {
             events.append(message("$a\(index + 1)", text, from: anna))
@@ -87,7 +83,7 @@ import Configuration
         try engine.process(ChatBatch(events: [message("$k0", "status 1 bedöms", from: karin)], cursor: "k0"), now: start)
         // Karin is new: greeting (index 0), her reply (1), then the notice to Anna (2).
         let notice = try #require(try await store.read { try $0.outboxEntry(txnID: "$k0.2") })
-        #expect(notice.recipient == anna && notice.roomID == nil && notice.body.plainText.contains("Du sa"))
+        #expect(notice.recipient == anna && notice.roomID == nil && testPrompts.says(notice.body.plainText, .noticeStageBedoms, .sv, [.number: "1"]))
         #expect(try await store.read { try $0.idea(number: 1)?.stage } == .bedoms)
 
         // A replayed event adds nothing.
@@ -96,8 +92,7 @@ import Configuration
         #expect(try await store.read { try $0.allOutbox().count } == before)
 
         // The sender delivers notices to the recipients' direct chats.
-        let chat = FakeChat()
-        try await OutboxSender(store: store, chat: chat, wake: WakeSignal(), logger: quietLogger).drain()
+        try await h.drain()
         let delivered = try #require(try await store.read { try $0.outboxEntry(txnID: "$a4.1") })
         #expect(delivered.sentAt != nil && delivered.roomID == RoomID("!dm-\(karin.rawValue)"))
 
@@ -138,7 +133,7 @@ import Configuration
         }
         func run(_ stage: String, by: UserID = "@ia:kommun.se", comment: String? = nil) throws -> Idea {
             try StageCommand.run(
-                store: store, prompts: BotEngineTests.prompts, config: config, number: 1, stage: stage, by: by,
+                store: store, prompts: testPrompts, config: config, number: 1, stage: stage, by: by,
                 comment: comment, now: start)
         }
         #expect(throws: StageCommand.Failure.self) { try run("testas") }

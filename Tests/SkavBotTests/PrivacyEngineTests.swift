@@ -2,6 +2,7 @@ import Chat
 import Conversation
 import Foundation
 import Intake
+import SkavTesting
 import Testing
 import Prompts
 import Store
@@ -14,34 +15,10 @@ import Store
     let room = RoomID("!dm-anna:kommun.se")
     let start = Date(timeIntervalSince1970: 1_790_000_000)
 
-    struct Harness {
-        let path: String
-        let store: IntakeStore
-        let engine: BotEngine
-        let chat = FakeChat()
-
-        init(language: Language = .sv) throws {
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("skav-privacy-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            path = directory.appendingPathComponent("skav.sqlite").path
-            store = try IntakeStore(path: path)
-            engine = BotEngine(
-                store: store, prompts: BotEngineTests.prompts,
-                settings: BotSettings(
-                    botUser: "@skav:kommun.se", allowedDomains: ["kommun.se"],
-                    conversation: ConversationConfig(units: ["Socialtjänst"], themes: [], defaultLanguage: language),
-                    cursorKey: "matrix.cursor"),
-                logger: quietLogger)
-        }
-
-        /// Every byte the database holds on disk (the file and its write-ahead log), as text.
-        func bytesOnDisk() throws -> String {
-            var all = Data()
-            for suffix in ["", "-wal", "-journal"] {
-                if let data = FileManager.default.contents(atPath: path + suffix) { all.append(data) }
-            }
-            return String(decoding: all, as: UTF8.self)
-        }
+    /// The bot of these tests, on a database file: one unit, in `language`.
+    func harness(language: Language = .sv) throws -> EngineHarness {
+        try EngineHarness(
+            ConversationConfig(units: ["Socialtjänst"], themes: [], defaultLanguage: language), onDisk: true)
     }
 
     func events(_ texts: [String]) -> [ChatEvent] {
@@ -51,15 +28,15 @@ import Store
             }
     }
 
-    func run(_ h: Harness, _ texts: [String]) async throws {
+    func run(_ h: EngineHarness, _ texts: [String]) async throws {
         for (index, event) in events(texts).enumerated() {
             try h.engine.process(ChatBatch(events: [event], cursor: "s\(index)"), now: start)
         }
-        try await OutboxSender(store: h.store, chat: h.chat, wake: WakeSignal(), logger: quietLogger).drain()
+        try await h.drain()
     }
 
     @Test func personalDataIsMaskedBeforeAnythingIsStoredAndThePersonIsTold() async throws {
-        let h = try Harness()
+        let h = try harness()
         let raw = ["811218-9876", "070-123 45 67", "anna.svensson@kommun.se"]
         try await run(h, ["Brukaren 811218-9876 ringde från 070-123 45 67 och mejlade anna.svensson@kommun.se om hissen."])
 
@@ -67,7 +44,7 @@ import Store
         #expect(idea.problem == "Brukaren [personnummer] ringde från [telefonnummer] och mejlade [e-post] om hissen.")
         let outbox = try await h.store.read { try $0.allOutbox() }.map(\.body.plainText).joined(separator: "\n")
         let sent = h.chat.sentTexts.joined(separator: "\n")
-        let disk = try h.bytesOnDisk()
+        let disk = h.bytesOnDisk()
         for number in raw {
             #expect(!outbox.contains(number))
             #expect(!sent.contains(number))
@@ -75,42 +52,43 @@ import Store
         }
         #expect(!disk.contains("8112189876"))
         // The notice comes before the conversation's answers, as a notice.
-        let notice = try #require(h.chat.sent.first { $0.body.plainText.contains("Jag tog bort") })
+        let notice = try #require(h.chat.sent.first { testPrompts.says($0.body.plainText, .privacyMasked) })
         #expect(notice.style == .notice)
-        #expect(notice.body.plainText.contains("ett personnummer, ett telefonnummer och en e-postadress"))
+        let kinds = "\(testPrompts.plain(.privacyPersonnummer)), \(testPrompts.plain(.privacyPhone)) \(testPrompts.plain(.privacyAnd)) \(testPrompts.plain(.privacyEmail))"
+        #expect(notice.body.plainText.contains(testPrompts.plain(.privacyMasked, .sv, [.kinds: kinds])))
         let noticeIndex = try #require(h.chat.sentTexts.firstIndex(of: notice.body.plainText))
-        let draftIndex = try #require(h.chat.sentTexts.firstIndex { $0.contains("utkast **#1**") || $0.contains("#1") })
+        let draftIndex = try #require(h.chat.sentTexts.firstIndex { $0.contains("#1") })
         #expect(noticeIndex < draftIndex)
-        #expect(!sent.contains("enskild person"))
+        #expect(!testPrompts.says(sent, .privacyClientCase))
     }
 
     @Test func answersToTheQuestionsAreMaskedToo() async throws {
-        let h = try Harness()
+        let h = try harness()
         try await run(h, ["Tolkbokningen tar en vecka", "1", "Ring 031-12 34 56 eller 08-123 456 78 direkt"])
         let idea = try #require(try await h.store.read { try $0.idea(number: 1) })
         #expect(idea.solution == "Ring [telefonnummer] eller [telefonnummer] direkt")
-        #expect(h.chat.sentTexts.contains { $0.contains("Jag tog bort 2 telefonnummer") })
-        #expect(!(try h.bytesOnDisk()).contains("456 78"))
+        #expect(h.chat.sentTexts.contains { testPrompts.says($0, .privacyMasked, .sv, [.kinds: testPrompts.plain(.privacyPhoneMany, .sv, [.count: "2"])]) })
+        #expect(!(h.bytesOnDisk()).contains("456 78"))
     }
 
     @Test func aClientCaseGetsAGentleWarningAfterTheAnswer() async throws {
-        let h = try Harness()
+        let h = try harness()
         try await run(h, ["Kalle 14 år placerades på HVB och ingen hann skriva journal."])
         let last = try #require(h.chat.sentTexts.last)
-        #expect(last.contains("enskild person") && last.contains("ändra 1") && last.contains("avbryt"))
-        #expect(!h.chat.sentTexts.contains { $0.contains("Jag tog bort") }, "nothing was masked")
+        #expect(last.contains(testPrompts.plain(.privacyClientCase)))
+        #expect(!h.chat.sentTexts.contains { testPrompts.says($0, .privacyMasked) }, "nothing was masked")
         // The draft is kept: the person decides.
         #expect(try await h.store.read { try $0.idea(number: 1) }?.stage == .utkast)
     }
 
     @Test func processTalkGetsNoWarningAndNoNotice() async throws {
-        let h = try Harness()
+        let h = try harness()
         try await run(h, ["Handläggningen av LVU-ärenden tar för lång tid.", "Ring 112 om det brinner, mötet är 2024-03-15."])
         #expect(!h.chat.sentTexts.contains { $0.contains("enskild person") || $0.contains("Jag tog bort") })
     }
 
     @Test func englishSpeakersAreToldInEnglish() async throws {
-        let h = try Harness(language: .en)
+        let h = try harness(language: .en)
         try await run(h, ["Call me on +46 70 123 45 67 about Ali, 9 years old, placed in a foster home"])
         let sent = h.chat.sentTexts
         #expect(sent.contains { $0.contains("I removed a phone number") })

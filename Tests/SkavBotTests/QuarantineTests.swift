@@ -2,6 +2,7 @@ import Chat
 import CrashGuard
 import Foundation
 import Intake
+import SkavTesting
 import Testing
 import Prompts
 import Store
@@ -22,8 +23,8 @@ import Store
     }
 
     /// Anna and Bo both have a direct chat with the bot.
-    func harness() throws -> BotEngineTests.Harness {
-        let h = try BotEngineTests.Harness()
+    func harness() throws -> EngineHarness {
+        let h = try BotEngineTests().harness()
         let invites = [
             ChatEvent(id: "$i1", room: annaRoom, sender: anna, kind: .invite(isDirect: true, encrypted: false), timestamp: start),
             ChatEvent(id: "$i2", room: boRoom, sender: bo, kind: .invite(isDirect: true, encrypted: false), timestamp: start),
@@ -32,8 +33,8 @@ import Store
         return h
     }
 
-    func apology(_ h: BotEngineTests.Harness) -> String {
-        BotEngineTests.prompts.text(.botQuarantined, .sv).plainText
+    func apology(_ h: EngineHarness) -> String {
+        testPrompts.text(.botQuarantined, .sv).plainText
     }
 
     @Test func anEventThatDiedOnceIsHandledAsUsualAndForgiven() async throws {

@@ -1,6 +1,7 @@
 import Chat
 import Foundation
 import Intake
+import SkavTesting
 import Testing
 import Prompts
 @testable import Store
@@ -31,7 +32,13 @@ import Prompts
         // As an adapter that does not clamp would hand it over: Retry-After: 9223372036854775807.
         chat.failNextSends([ChatError(.rateLimited, "M_LIMIT_EXCEEDED", retryAfter: .seconds(Int64.max))])
         let clock = start
-        let sender = OutboxSender(store: store, chat: chat, wake: WakeSignal(), logger: quietLogger, now: { clock })
+        let clockReads = Counter()
+        let sender = OutboxSender(
+            store: store, chat: chat, wake: WakeSignal(), logger: quietLogger,
+            now: {
+                clockReads.increment()
+                return clock
+            })
         let next = try #require(try await sender.drain())
 
         #expect(chat.sentTexts == ["till B"], "room B is answered at once; room A's second entry waits behind its first")
@@ -42,10 +49,12 @@ import Prompts
         #expect(next == retryAt)
 
         // The run loop's wait is computed from that time without a trap, and nothing more is sent early.
+        // Its pass reads the clock once, then once more to compute the wait: then it is waiting.
+        let reads = clockReads.count
         let task = Task { try await sender.run() }
-        try await Task.sleep(for: .milliseconds(100))
+        try await waitUntil("the run loop computed its wait") { clockReads.count >= reads + 2 }
         task.cancel()
-        _ = try? await task.value
+        if case .failure(let error) = await task.result { #expect(error is CancellationError, "\(error)") }
         #expect(chat.sentTexts == ["till B"])
 
         // An hour later room A goes on, in order.

@@ -2,6 +2,7 @@ import Chat
 import Conversation
 import Foundation
 import Intake
+import SkavTesting
 import Testing
 import Prompts
 import Store
@@ -16,53 +17,14 @@ import Configuration
     let karin = UserID("@karin:kommun.se")
     let start = Date(timeIntervalSince1970: 1_790_000_000)
 
-    struct Harness {
-        let path: String
-        let store: IntakeStore
-        let engine: BotEngine
-        let chat = FakeChat()
-        var index = 0
-
-        init() throws {
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("skav-rights-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            path = directory.appendingPathComponent("skav.sqlite").path
-            store = try IntakeStore(path: path)
-            let config = try SkavConfig.parse(yaml: PipelineBotTests.rolesYAML)
-            engine = BotEngine(
-                store: store, prompts: BotEngineTests.prompts,
-                settings: BotSettings(
-                    botUser: "@skav:kommun.se", allowedDomains: ["kommun.se"],
-                    conversation: SkavApp.conversationConfig(config), cursorKey: "matrix.cursor"),
-                logger: quietLogger)
-        }
-
-        /// Sends the messages one batch each, then delivers the outbox; returns what was sent meanwhile.
-        @discardableResult
-        mutating func send(_ texts: [String], from user: UserID, at now: Date) async throws -> [String] {
-            let before = chat.sent.count
-            for text in texts {
-                index += 1
-                let event = ChatEvent(
-                    id: "$e\(index)", room: RoomID("!dm-\(user.rawValue.dropFirst())"), sender: user,
-                    kind: .message(text: text), timestamp: now, isDirectRoom: true)
-                try engine.process(ChatBatch(events: [event], cursor: "s\(index)"), now: now)
-            }
-            try await OutboxSender(store: store, chat: chat, wake: WakeSignal(), logger: quietLogger).drain()
-            return Array(chat.sentTexts[before...])
-        }
-
-        func bytesOnDisk() -> String {
-            var all = Data()
-            for suffix in ["", "-wal", "-journal"] {
-                if let data = FileManager.default.contents(atPath: path + suffix) { all.append(data) }
-            }
-            return String(decoding: all, as: UTF8.self)
-        }
+    /// The bot of these tests, on a database file, with the roles of `PipelineBotTests.rolesYAML`.
+    func harness() throws -> EngineHarness {
+        let config = try SkavConfig.parse(yaml: PipelineBotTests.rolesYAML)
+        return try EngineHarness(SkavApp.conversationConfig(config), onDisk: true)
     }
 
     /// Anna submits #1 (Socialtjänst, so Karin is told and looks at it) and leaves draft #2 open.
-    func annaWithIdeas(_ h: inout Harness) async throws {
+    func annaWithIdeas(_ h: EngineHarness) async throws {
         try await h.send(
             ["Tolkbokningen tar en vecka", "hoppa", "hoppa", "skicka", "1", "Skrivaren på plan 3 är trasig"],
             from: anna, at: start)
@@ -70,11 +32,11 @@ import Configuration
     }
 
     @Test func myDataSendsTheStoredDataAndIsAudited() async throws {
-        var h = try Harness()
-        try await annaWithIdeas(&h)
+        let h = try harness()
+        try await annaWithIdeas(h)
         let sent = try await h.send(["mina data"], from: anna, at: start)
         #expect(sent.count == 2)
-        #expect(sent[0].contains("JSON"))
+        #expect(testPrompts.says(sent[0], .myDataIntro))
         let object = try #require(try JSONSerialization.jsonObject(with: Data(sent[1].utf8)) as? [String: Any])
         let stored = try #require(object["stored"] as? [String: Any])
         #expect((stored["ideas"] as? [Any])?.count == 2)
@@ -91,14 +53,14 @@ import Configuration
     }
 
     @Test func forgetMeLeavesTheRawIdNowhereOnDisk() async throws {
-        var h = try Harness()
-        try await annaWithIdeas(&h)
+        let h = try harness()
+        try await annaWithIdeas(h)
         #expect(h.bytesOnDisk().contains(anna.rawValue))
 
         var sent = try await h.send(["glöm mig"], from: anna, at: start)
-        #expect(sent == [BotEngineTests.prompts.text(.forgetConfirm, .sv, [.drafts: "1", .ideas: "1"]).plainText])
+        #expect(sent == [testPrompts.text(.forgetConfirm, .sv, [.drafts: "1", .ideas: "1"]).plainText])
         sent = try await h.send(["ja, glöm mig"], from: anna, at: start.addingTimeInterval(60))
-        #expect(sent == [BotEngineTests.prompts.text(.forgetDone, .sv, [.drafts: "1", .ideas: "1"]).plainText])
+        #expect(sent == [testPrompts.text(.forgetDone, .sv, [.drafts: "1", .ideas: "1"]).plainText])
 
         let idea = try #require(try await h.store.read { try $0.idea(number: 1) })
         #expect(idea.author.rawValue.hasPrefix("anonym-"))
@@ -117,13 +79,13 @@ import Configuration
 
         // She is a newcomer again: greeted, and her old room works.
         sent = try await h.send(["Hej"], from: anna, at: start.addingTimeInterval(180))
-        #expect(sent.first?.contains(BotEngineTests.prompts.text(.greeting, .sv).plainText) == true)
+        #expect(sent.first?.contains(testPrompts.text(.greeting, .sv).plainText) == true)
         #expect(try await h.store.read { try $0.person(anna) }?.greetedAt != nil)
     }
 
     @Test func aCancelledForgetChangesNothing() async throws {
-        var h = try Harness()
-        try await annaWithIdeas(&h)
+        let h = try harness()
+        try await annaWithIdeas(h)
         try await h.send(["glöm mig", "nej"], from: anna, at: start)
         #expect(try await h.store.read { try $0.person(anna) } != nil)
         #expect(try await h.store.read { try $0.idea(number: 1) }?.author == anna)
@@ -131,8 +93,8 @@ import Configuration
     }
 
     @Test func retentionDeletesOldDraftsThroughTheEngine() async throws {
-        var h = try Harness()
-        try await annaWithIdeas(&h)
+        let h = try harness()
+        try await annaWithIdeas(h)
         let later = start.addingTimeInterval(91 * 86_400)
         let outcome = try h.engine.applyRetention(.seconds(90 * 86_400), now: later)
         #expect(outcome == RetentionOutcome(drafts: 1, states: 2))

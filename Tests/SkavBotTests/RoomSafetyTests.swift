@@ -4,6 +4,7 @@ import Foundation
 import Intake
 import Logging
 import Synchronization
+import SkavTesting
 import Testing
 import Prompts
 import Store
@@ -16,29 +17,16 @@ import Store
     let anna = UserID("@anna:kommun.se")
     let room = RoomID("!dm-anna:kommun.se")
     let start = Date(timeIntervalSince1970: 1_790_000_000)
-    var prompts: PromptCatalog { BotEngineTests.prompts }
+    var prompts: PromptCatalog { testPrompts }
 
-    struct Harness {
-        let store: IntakeStore
-        let engine: BotEngine
-        let chat = FakeChat()
-
-        init(flood: FloodGate.Limit = FloodGate.Limit(), sharedRoom: RoomID? = nil, coordinatorsRoom: RoomID? = nil) throws {
-            store = try IntakeStore()
-            engine = BotEngine(
-                store: store, prompts: BotEngineTests.prompts,
-                settings: BotSettings(
-                    botUser: "@skav:kommun.se", allowedDomains: ["kommun.se"],
-                    conversation: ConversationConfig(
-                        units: ["Socialtjänst"], themes: [], defaultLanguage: .sv,
-                        roles: Roles(coordinators: ["@ia:kommun.se"])),
-                    cursorKey: "matrix.cursor", flood: flood, sharedRoom: sharedRoom, coordinatorsRoom: coordinatorsRoom),
-                logger: quietLogger)
-        }
-
-        func drain() async throws {
-            try await OutboxSender(store: store, chat: chat, wake: WakeSignal(), logger: quietLogger).drain()
-        }
+    /// The bot of these tests: one unit, Swedish, Ia the coordinator; the flood limit and rooms as given.
+    func harness(flood: FloodGate.Limit = FloodGate.Limit(), sharedRoom: RoomID? = nil, coordinatorsRoom: RoomID? = nil)
+        throws -> EngineHarness
+    {
+        try EngineHarness(
+            ConversationConfig(
+                units: ["Socialtjänst"], themes: [], defaultLanguage: .sv, roles: Roles(coordinators: ["@ia:kommun.se"])),
+            flood: flood, sharedRoom: sharedRoom, coordinatorsRoom: coordinatorsRoom)
     }
 
     func invite(_ id: String = "$invite", room: RoomID? = nil, direct: Bool = true) -> ChatEvent {
@@ -54,7 +42,7 @@ import Store
     // MARK: 3. The flood gate counts by the server's time
 
     @Test func messagesQueuedDuringDowntimeAreAllAnswered() async throws {
-        let h = try Harness()
+        let h = try harness()
         try h.engine.process(ChatBatch(events: [invite()], cursor: "s0"), now: start)
         // Thirty messages written over an hour while the bot was down, handled in one batch an hour later.
         let events = (0..<30).map { message("$q\($0)", "hjälp", at: start.addingTimeInterval(Double($0) * 120)) }
@@ -65,7 +53,7 @@ import Store
     }
 
     @Test func aRealFloodInOneBatchGetsOneNoticeThenSilence() async throws {
-        let h = try Harness()
+        let h = try harness()
         try h.engine.process(ChatBatch(events: [invite()], cursor: "s0"), now: start)
         let events = (0..<30).map { message("$f\($0)", "hjälp", at: start.addingTimeInterval(Double($0) / 10)) }
         let outcome = try h.engine.process(ChatBatch(events: events, cursor: "s1"), now: start.addingTimeInterval(3600))
@@ -96,7 +84,7 @@ import Store
     var publicRecords: String { prompts.text(.publicRecords, .sv).plainText }
 
     @Test func joiningADirectChatGreetsWithThePublicRecordsNoticeBeforeTheFirstWord() async throws {
-        let h = try Harness()
+        let h = try harness()
         try h.engine.process(ChatBatch(events: [invite(), members("$j", joined: 2, [anna])], cursor: "s1"), now: start)
         try await h.drain()
         #expect(h.chat.sent.count == 1)
@@ -117,7 +105,7 @@ import Store
     }
 
     @Test func theGreetingComesOnceEvenWhenTheFirstMessageIsInTheJoinBatch() async throws {
-        let h = try Harness()
+        let h = try harness()
         // The person wrote before the bot joined: the members come first in the batch, then the message.
         try h.engine.process(
             ChatBatch(events: [invite(), members("$j", joined: 2, [anna]), message("$m1", "Tolkbokningen tar en vecka")], cursor: "s1"),
@@ -130,7 +118,7 @@ import Store
     // MARK: 2. A direct chat holds the person and the bot, nobody else
 
     @Test func aDirectInviteToARoomWithOthersIsNoDirectChat() async throws {
-        let h = try Harness()
+        let h = try harness()
         let bertil = UserID("@bertil:kommun.se")
         try h.engine.process(ChatBatch(events: [invite(), members("$j", joined: 3, [anna, bertil])], cursor: "s1"), now: start)
         try await h.drain()
@@ -147,7 +135,7 @@ import Store
     }
 
     @Test func aThirdPersonJoiningEndsTheDirectChatWithOneNotice() async throws {
-        let h = try Harness()
+        let h = try harness()
         let cecilia = UserID("@cecilia:kommun.se")
         try h.engine.process(
             ChatBatch(events: [invite(), members("$j", joined: 2, [anna]), message("$m1", "Tolkbokningen tar en vecka")], cursor: "s1"),
@@ -176,7 +164,7 @@ import Store
     }
 
     @Test func repliesWaitingForTheRoomGoToTheFreshDirectChat() async throws {
-        let h = try Harness()
+        let h = try harness()
         let cecilia = UserID("@cecilia:kommun.se")
         try h.engine.process(
             ChatBatch(events: [invite(), members("$j", joined: 2, [anna]), message("$m1", "Tolkbokningen tar en vecka")], cursor: "s1"),
@@ -191,7 +179,7 @@ import Store
 
     @Test func aConfiguredRoomIsNeverADirectChatWhateverTheInviteSays() async throws {
         let coordinators = RoomID("!coordinators:kommun.se")
-        let h = try Harness(coordinatorsRoom: coordinators)
+        let h = try harness(coordinatorsRoom: coordinators)
         let ia = UserID("@ia:kommun.se")
         let invite = ChatEvent(
             id: "$ci", room: coordinators, sender: ia, kind: .invite(isDirect: true, encrypted: false), timestamp: start)

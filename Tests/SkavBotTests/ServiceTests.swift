@@ -4,6 +4,7 @@ import Foundation
 import Intake
 import Logging
 import Synchronization
+import SkavTesting
 import Testing
 import Prompts
 import Store
@@ -13,6 +14,9 @@ import Store
 @Suite struct ServiceTests {
     // No durations are asserted here (a busy machine would make them flake): the waits are an hour long,
     // so returning at all proves the wake or the cancellation worked, and the time limit catches a hang.
+    // The 20 ms pauses below let the waiters register first. WakeSignal does not show its waiters, so there
+    // is nothing to wait for instead; in three of the four tests a wake that comes first is remembered and the
+    // test passes either way. everyWaiterIsWoken needs both long waiters registered before the one wake.
 
     @Test(.timeLimit(.minutes(1))) func aWakeBeforeTheWaitIsRemembered() async {
         let signal = WakeSignal()
@@ -62,18 +66,14 @@ import Store
         await task.value
     }
 
-    func makeEngine() throws -> BotEngine {
-        BotEngine(
-            store: try IntakeStore(), prompts: BotEngineTests.prompts,
-            settings: BotSettings(
-                botUser: "@skav:kommun.se", allowedDomains: ["kommun.se"],
-                conversation: ConversationConfig(units: [], themes: [], defaultLanguage: .sv), cursorKey: "matrix.cursor"),
-            logger: quietLogger)
+    /// A bot with no units, over a fresh store; its chat is a fresh fake.
+    func harness() throws -> EngineHarness {
+        try EngineHarness(ConversationConfig(units: [], themes: [], defaultLanguage: .sv))
     }
 
     @Test func theSyncLoopRetriesTroubleWithBackoffAndCommitsBatches() async throws {
-        let engine = try makeEngine()
-        let chat = FakeChat()
+        let h = try harness()
+        let (engine, chat) = (h.engine, h.chat)
         let sleeps = Mutex([Duration]())
         chat.queue([
             .failure(ChatError(.transient, "connection refused")),
@@ -92,7 +92,7 @@ import Store
             sleep: { duration in sleeps.withLock { $0.append(duration) } })
         let task = Task { try await sync.loop() }
         // Wait until the scripted batches are used up (the fake then idles like a long poll).
-        for _ in 0..<200 where try engine.cursor() != "s2" { try await Task.sleep(for: .milliseconds(10)) }
+        try await waitUntil("the loop committed the last batch") { try engine.cursor() == "s2" }
         task.cancel()
         try await task.value
         #expect(try engine.cursor() == "s2")
@@ -104,16 +104,16 @@ import Store
     }
 
     @Test func refusedCredentialsStopTheBotWithAClearError() async throws {
-        let engine = try makeEngine()
-        let chat = FakeChat()
+        let h = try harness()
+        let (engine, chat) = (h.engine, h.chat)
         chat.state.withLock { $0.connectResult = .failure(ChatError(.unauthorized, "M_UNKNOWN_TOKEN and no password")) }
         let sync = SyncService(chat: chat, engine: engine, wake: WakeSignal(), logger: quietLogger, sleep: { _ in })
         await #expect(throws: ChatError.self) { try await sync.loop() }
     }
 
     @Test func credentialsOfAnotherAccountAreRefused() async throws {
-        let engine = try makeEngine()
-        let chat = FakeChat()
+        let h = try harness()
+        let (engine, chat) = (h.engine, h.chat)
         chat.state.withLock { $0.connectResult = .success("@someone-else:kommun.se") }
         let sync = SyncService(chat: chat, engine: engine, wake: WakeSignal(), logger: quietLogger, sleep: { _ in })
         await #expect(throws: ChatError.self) { try await sync.loop() }
