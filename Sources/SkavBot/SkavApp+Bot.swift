@@ -33,48 +33,49 @@ extension SkavApp {
         let matrix = MatrixChatService(
             config: matrixConfig(settings, secrets: secrets), syncClient: syncClient, sendClient: sendClient,
             credentials: StoreCredentials(store: store, key: StoredKey.matrixCredentials), logger: logger)
-        let engine = BotEngine(
-            store: store, prompts: prompts,
+        try await runServices(
+            chat: matrix, store: store, prompts: prompts, config: config,
             settings: BotSettings(
                 botUser: UserID(settings.userID), allowedDomains: settings.allowedDomains,
-                conversation: conversationConfig(config, filesSupported: matrix.capabilities.supportsFiles), cursorKey: StoredKey.matrixCursor, flood: floodLimit(config),
-                sharedRoom: settings.sharedRoom.map(RoomID.init(rawValue:)),
-                coordinatorsRoom: settings.coordinatorsRoom.map(RoomID.init(rawValue:))),
-            logger: logger, crashpoints: crashpoints)
+                conversation: conversationConfig(config, filesSupported: matrix.capabilities.supportsFiles),
+                cursorKey: StoredKey.matrixCursor, flood: floodLimit(config), sharedRoom: config.sharedRoom,
+                coordinatorsRoom: config.coordinatorsRoom),
+            crashpoints: crashpoints, logger: logger, startMetadata: ["matrix.user": "\(settings.userID)"])
+    }
+
+    /// The bot's services over one chat server, under one service group until SIGTERM or SIGINT: the sync loop,
+    /// the outbox sender, the nudge scheduler and the on-demand digests (the same for every server kind).
+    static func runServices(
+        chat: any ChatService, store: IntakeStore, prompts: PromptCatalog, config: SkavConfig, settings: BotSettings,
+        crashpoints: Crashpoints, logger: Logger, startMetadata: Logger.Metadata
+    ) async throws {
+        let capabilities = chat.capabilities
+        let engine = BotEngine(store: store, prompts: prompts, settings: settings, logger: logger, crashpoints: crashpoints)
         try armCrashGuard(database: config.databasePath, engine: engine, logger: logger)
         let wake = WakeSignal()
         let ready = ReadyGate()
         let digestWake = WakeSignal()
         let sync = SyncService(
-            chat: matrix, engine: engine, wake: wake, digestWake: digestWake, ready: ready, crashpoints: crashpoints,
+            chat: chat, engine: engine, wake: wake, digestWake: digestWake, ready: ready, crashpoints: crashpoints,
             logger: logger, draftRetention: config.draftRetention)
         let requestedDigests = DigestRequestService(
-            store: store, build: onDemandDigest(config: config, prompts: prompts, capabilities: matrix.capabilities),
+            store: store, build: onDemandDigest(config: config, prompts: prompts, capabilities: capabilities),
             wake: digestWake, sent: wake, ready: ready, logger: logger)
         let sender = OutboxSender(
-            store: store, chat: matrix, wake: wake, ready: ready, crashpoints: crashpoints, logger: logger,
+            store: store, chat: chat, wake: wake, ready: ready, crashpoints: crashpoints, logger: logger,
             parallelSends: config.parallelSends)
         let nudges = NudgeScheduler(
             store: store, planner: nudgePlanner(config), prompts: prompts, defaultLanguage: config.language,
             wake: wake, ready: ready, crashpoints: crashpoints, logger: logger,
             digests: digestDelivery(
-                config: config, prompts: prompts, capabilities: matrix.capabilities,
-                coordinatorsRoom: settings.coordinatorsRoom.map(RoomID.init(rawValue:))))
-        logger.info(
-            "skav starting",
-            metadata: ["matrix.user": "\(settings.userID)", "database": "\(config.databasePath)"])
+                config: config, prompts: prompts, capabilities: capabilities, coordinatorsRoom: settings.coordinatorsRoom))
+        logger.info("skav starting", metadata: startMetadata.merging(["database": "\(config.databasePath)"]) { $1 })
         let group = ServiceGroup(
             configuration: .init(
-                services: [
-                    .init(service: sync, successTerminationBehavior: .gracefullyShutdownGroup,
-                        failureTerminationBehavior: .gracefullyShutdownGroup),
-                    .init(service: sender, successTerminationBehavior: .gracefullyShutdownGroup,
-                        failureTerminationBehavior: .gracefullyShutdownGroup),
-                    .init(service: nudges, successTerminationBehavior: .gracefullyShutdownGroup,
-                        failureTerminationBehavior: .gracefullyShutdownGroup),
-                    .init(service: requestedDigests, successTerminationBehavior: .gracefullyShutdownGroup,
-                        failureTerminationBehavior: .gracefullyShutdownGroup),
-                ],
+                services: ([sync, sender, nudges, requestedDigests] as [any Service]).map { service in
+                    .init(service: service, successTerminationBehavior: .gracefullyShutdownGroup,
+                        failureTerminationBehavior: .gracefullyShutdownGroup)
+                },
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()

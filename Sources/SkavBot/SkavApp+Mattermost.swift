@@ -70,51 +70,14 @@ extension SkavApp {
             }
         }
         // After connecting: the capabilities hold the server's post size limit now.
-        let capabilities = chat.capabilities
-        let engine = BotEngine(
-            store: store, prompts: prompts,
+        try await runServices(
+            chat: chat, store: store, prompts: prompts, config: config,
             settings: BotSettings(
                 botUser: botUser, allowedDomains: [],
-                conversation: conversationConfig(config, filesSupported: capabilities.supportsFiles),
-                cursorKey: "mattermost.cursor", flood: floodLimit(config), sharedRoom: config.sharedRoom,
+                conversation: conversationConfig(config, filesSupported: chat.capabilities.supportsFiles),
+                cursorKey: StoredKey.mattermostCursor, flood: floodLimit(config), sharedRoom: config.sharedRoom,
                 coordinatorsRoom: config.coordinatorsRoom),
-            logger: logger, crashpoints: crashpoints)
-        try armCrashGuard(database: config.databasePath, engine: engine, logger: logger)
-        let wake = WakeSignal()
-        let ready = ReadyGate()
-        let digestWake = WakeSignal()
-        let sync = SyncService(
-            chat: chat, engine: engine, wake: wake, digestWake: digestWake, ready: ready, crashpoints: crashpoints,
-            logger: logger, draftRetention: config.draftRetention)
-        let requestedDigests = DigestRequestService(
-            store: store, build: onDemandDigest(config: config, prompts: prompts, capabilities: capabilities),
-            wake: digestWake, sent: wake, ready: ready, logger: logger)
-        let sender = OutboxSender(
-            store: store, chat: chat, wake: wake, ready: ready, crashpoints: crashpoints, logger: logger,
-            parallelSends: config.parallelSends)
-        let nudges = NudgeScheduler(
-            store: store, planner: nudgePlanner(config), prompts: prompts, defaultLanguage: config.language,
-            wake: wake, ready: ready, crashpoints: crashpoints, logger: logger,
-            digests: digestDelivery(
-                config: config, prompts: prompts, capabilities: capabilities, coordinatorsRoom: config.coordinatorsRoom))
-        logger.info(
-            "skav starting", metadata: ["mattermost.user": "\(botUser)", "database": "\(config.databasePath)"])
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [
-                    .init(service: sync, successTerminationBehavior: .gracefullyShutdownGroup,
-                        failureTerminationBehavior: .gracefullyShutdownGroup),
-                    .init(service: sender, successTerminationBehavior: .gracefullyShutdownGroup,
-                        failureTerminationBehavior: .gracefullyShutdownGroup),
-                    .init(service: nudges, successTerminationBehavior: .gracefullyShutdownGroup,
-                        failureTerminationBehavior: .gracefullyShutdownGroup),
-                    .init(service: requestedDigests, successTerminationBehavior: .gracefullyShutdownGroup,
-                        failureTerminationBehavior: .gracefullyShutdownGroup),
-                ],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
-        try await group.run()
-        logger.info("skav stopped")
+            crashpoints: crashpoints, logger: logger, startMetadata: ["mattermost.user": "\(botUser)"])
     }
 
     /// `skav doctor` on Mattermost: the server (`/system/ping`), the token (`/users/me`) and the team, and

@@ -48,6 +48,8 @@ public enum StoredKey {
     public static let matrixCredentials = "matrix.credentials"
     /// Where the Matrix sync stopped (stored with each batch's effects).
     public static let matrixCursor = "matrix.cursor"
+    /// Where the Mattermost poll stopped (stored with each batch's effects).
+    public static let mattermostCursor = "mattermost.cursor"
     /// The terminal mode's own cursor.
     public static let terminalCursor = "terminal.cursor"
     /// When the last scheduled coordinators' digest covered up to.
