@@ -157,7 +157,7 @@ let package = Package(
         .target(
             name: "SkavTesting",
             dependencies: [
-                "Chat", "Conversation", "Intake", "Prompts", "SkavBot", "Store",
+                "Chat", "Conversation", "CurlHTTP", "Intake", "Prompts", "SkavBot", "Store",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
@@ -171,7 +171,7 @@ let package = Package(
             name: "MatrixChatTests", dependencies: ["MatrixChat", "Chat", "CurlHTTP", "SkavTesting"], exclude: ["Fixtures"],
             swiftSettings: strict),
         .testTarget(
-            name: "MattermostChatTests", dependencies: ["MattermostChat", "Chat", "CurlHTTP"], swiftSettings: strict),
+            name: "MattermostChatTests", dependencies: ["MattermostChat", "Chat", "CurlHTTP", "SkavTesting"], swiftSettings: strict),
         .testTarget(name: "IntakeTests", dependencies: ["Intake", "Store", "Prompts", "Chat", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
         .testTarget(
             name: "ConversationTests",

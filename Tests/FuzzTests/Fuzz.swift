@@ -1,19 +1,11 @@
+import Chat
 import Foundation
 import Testing
 
-/// SplitMix64: small, fast, and the same sequence for the same seed on every machine.
-struct Rng: RandomNumberGenerator {
-    var state: UInt64
+/// The fuzzers' random source: SplitMix64, the same sequence for the same seed on every machine.
+typealias Rng = SplitMix64
 
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+extension SplitMix64 {
 
     /// The generator of case `index` of a run with `seed`: every case can be replayed on its own.
     static func forCase(seed: UInt64, index: Int) -> Rng {

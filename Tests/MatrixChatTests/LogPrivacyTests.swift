@@ -1,5 +1,6 @@
 import Chat
 import Foundation
+import SkavTesting
 import Testing
 
 @testable import MatrixChat

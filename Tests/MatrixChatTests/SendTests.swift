@@ -1,6 +1,7 @@
 import Chat
 import CurlHTTP
 import Foundation
+import SkavTesting
 import Testing
 
 @testable import MatrixChat

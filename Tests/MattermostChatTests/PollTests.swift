@@ -2,6 +2,7 @@ import Chat
 import CurlHTTP
 import Foundation
 import Synchronization
+import SkavTesting
 import Testing
 
 @testable import MattermostChat

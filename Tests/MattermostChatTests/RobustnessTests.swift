@@ -2,6 +2,7 @@ import Chat
 import CurlHTTP
 import Foundation
 import Synchronization
+import SkavTesting
 import Testing
 
 @testable import MattermostChat
@@ -90,7 +91,7 @@ struct RobustnessTests {
 
     @Test("property: random mutations of feed, channel and cursor JSON never trap (seeded)", arguments: [1, 2, 3, 4])
     func mutations(seed: UInt64) {
-        var random = SeededRandom(state: seed)
+        var random = SplitMix64(seed: seed)
         let seeds = [
             Self.feed,
             #"[{"id":"c","type":"D","team_id":"","last_post_at":1700000000000,"total_msg_count":3,"delete_at":0}]"#,
@@ -138,7 +139,7 @@ struct HostileServerTests {
     func mutatedAnswers(seed: UInt64) async throws {
         let server = MiniMattermost()
         let dm = server.addChannel("dmanna00000000000000000000")
-        let random = Mutex(SeededRandom(state: seed))
+        let random = Mutex(SplitMix64(seed: seed))
         let tokens = ["1e309", "-1", "9223372036854775808", "null", "\"\"", "[]", "{}", "0.5", "\"\\ud800\"", "true"]
         let client = ScriptedHTTPClient { request in
             guard case .response(var response) = server.handle(request) else { return server.handle(request) }

@@ -1,6 +1,7 @@
 import Chat
 import CurlHTTP
 import Foundation
+import SkavTesting
 import Testing
 
 @testable import MattermostChat
@@ -204,7 +205,7 @@ struct SendTests {
         #expect(MattermostChatService.split("aaaa bbbb cccc", limit: 10) == ["aaaa bbbb", "cccc"])
         #expect(MattermostChatService.split("aaaaaa\nbb\n\ncccccc", limit: 10) == ["aaaaaa\nbb", "cccccc"])
         #expect(MattermostChatService.split("abcdefghi\\*rest", limit: 10) == ["abcdefghi", "\\*rest"])
-        var random = SeededRandom(state: 99)
+        var random = SplitMix64(seed: 99)
         let alphabet = Array("ab \n\\*åé😀".unicodeScalars)
         for _ in 0..<300 {
             let length = Int(random.next() % 400)

@@ -3,141 +3,15 @@ import CurlHTTP
 import Foundation
 import Logging
 import Synchronization
+import SkavTesting
 import Testing
 
 @testable import MattermostChat
 
-// Copied from MatrixChatTests/Support.swift (the shared test support moves to one place later).
 
-/// A fake server connection: answers from a queue of canned replies, then from `fallback`, and records
-/// every request.
-final class ScriptedHTTPClient: HTTPClient {
-    enum Reply: Sendable {
-        case response(HTTPResponse)
-        case failure(HTTPError)
-        /// Holds the request open until the task is cancelled.
-        case hang
-
-        /// Header names lower-cased, as `CurlHTTPClient` gives them.
-        static func lowered(_ headers: [String: String]) -> [String: String] {
-            Dictionary(headers.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { _, last in last })
-        }
-
-        static func raw(_ status: Int, _ body: String, headers: [String: String] = [:]) -> Reply {
-            .response(HTTPResponse(status: status, headers: lowered(headers), body: Data(body.utf8)))
-        }
-
-        static func json(_ status: Int = 200, _ value: JSON, headers: [String: String] = [:]) -> Reply {
-            .response(HTTPResponse(status: status, headers: lowered(headers), body: value.encoded))
-        }
-    }
-
-    private struct State {
-        var replies: [Reply]
-        var requests: [HTTPRequest] = []
-    }
-
-    private let state: Mutex<State>
-    private let fallback: (@Sendable (HTTPRequest) -> Reply)?
-
-    init(_ replies: [Reply] = [], fallback: (@Sendable (HTTPRequest) -> Reply)? = nil) {
-        state = Mutex(State(replies: replies))
-        self.fallback = fallback
-    }
-
-    func enqueue(_ replies: Reply...) { state.withLock { $0.replies += replies } }
-
-    var requests: [HTTPRequest] { state.withLock { $0.requests } }
-    func resetRequests() { state.withLock { $0.requests = [] } }
-
-    func execute(_ request: HTTPRequest) async throws(HTTPError) -> HTTPResponse {
-        let reply = state.withLock { state -> Reply? in
-            state.requests.append(request)
-            return state.replies.isEmpty ? nil : state.replies.removeFirst()
-        }
-        switch reply ?? fallback?(request) {
-        case .response(let response): return response
-        case .failure(let error): throw error
-        case .hang:
-            do { try await Task.sleep(for: .seconds(60)) } catch { throw HTTPError.cancelled }
-            throw HTTPError.timedOut("fake request ran out")
-        case nil:
-            Issue.record("unscripted request: \(request.method) \(request.url)")
-            throw HTTPError(.invalidRequest, "unscripted request")
-        }
-    }
-}
-
-/// Records every log line, never bootstraps the logging system.
-final class LogRecorder: Sendable {
-    private let lines = Mutex<[String]>([])
-    var all: [String] { lines.withLock { $0 } }
-    func append(_ line: String) { lines.withLock { $0.append(line) } }
-
-    var logger: Logger {
-        Logger(label: "test.mattermost") { _ in Handler(recorder: self) }
-    }
-
-    struct Handler: LogHandler {
-        let recorder: LogRecorder
-        var metadata: Logger.Metadata = [:]
-        var metadataProvider: Logger.MetadataProvider?
-        var logLevel: Logger.Level = .trace
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
-            let rendered = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-            recorder.append("\(event.level) \(event.message) \(rendered)")
-        }
-    }
-}
-
-/// Records the delays the adapter asks for and returns at once; a virtual monotonic clock moves on by
-/// each of them (and by `advance`).
-final class SleepRecorder: Sendable {
-    private let slept = Mutex<[Duration]>([])
-    private let clock = Mutex(Duration.zero)
-    var durations: [Duration] { slept.withLock { $0 } }
-    var function: @Sendable (Duration) async throws -> Void {
-        { [self] duration in
-            slept.withLock { $0.append(duration) }
-            advance(duration)
-            try Task.checkCancellation()
-        }
-    }
-    func advance(_ duration: Duration) { clock.withLock { $0 += duration } }
-    var uptime: @Sendable () -> Duration { { [self] in clock.withLock { $0 } } }
-}
-
-/// A deterministic random source.
-enum SplitMix {
-    static func seeded(_ seed: UInt64) -> @Sendable () -> UInt64 {
-        let state = Mutex(seed)
-        return {
-            state.withLock { state in
-                state &+= 0x9E37_79B9_7F4A_7C15
-                var z = state
-                z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-                z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-                return z ^ (z >> 31)
-            }
-        }
-    }
-}
-
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+extension ScriptedHTTPClient.Reply {
+    static func json(_ status: Int = 200, _ value: JSON, headers: [String: String] = [:]) -> Self {
+        .data(status, value.encoded, headers: headers)
     }
 }
 
@@ -148,19 +22,7 @@ extension HTTPRequest {
         return after.split(separator: "?", maxSplits: 1).first.map(String.init) ?? after
     }
 
-    var query: [String: String] {
-        guard let q = url.split(separator: "?", maxSplits: 1).dropFirst().first else { return [:] }
-        var out: [String: String] = [:]
-        for pair in q.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
-            out[parts[0].removingPercentEncoding ?? parts[0]] = parts.count > 1 ? (parts[1].removingPercentEncoding ?? parts[1]) : ""
-        }
-        return out
-    }
 
-    func header(_ name: String) -> String? {
-        headers.first { $0.name.lowercased() == name.lowercased() }?.value
-    }
 
     var json: JSON? { body.flatMap { try? JSON.parse($0) } }
 }
@@ -358,7 +220,7 @@ final class MiniMattermost: Sendable {
                 let visible = state.posts.filter { $0.visible && $0.channel == channel }
                 if let sinceText = query["since"], let since = Int64(sinceText) {
                     var rows = visible.filter { $0.updateAt > since }
-                    var random = SeededRandom(state: state.seed)
+                    var random = SplitMix64(seed: state.seed)
                     state.seed &+= 1
                     rows.shuffle(using: &random)
                     rows = Array(rows.prefix(1_000))
@@ -440,7 +302,7 @@ struct Harness {
         configure(&config)
         service = MattermostChatService(
             config: config, pollClient: client, sendClient: client, logger: logs.logger, sleep: sleeper.function,
-            random: SplitMix.seeded(42), now: { Date(timeIntervalSince1970: 1_700_000_000) }, uptime: sleeper.uptime)
+            random: SplitMix64.source(seed: 42), now: { Date(timeIntervalSince1970: 1_700_000_000) }, uptime: sleeper.uptime)
     }
 
     var requests: [HTTPRequest] { client.requests }

@@ -19,39 +19,14 @@ import Configuration
     let karin = UserID("@karin:kommun.se")
     let start = Date(timeIntervalSince1970: 1_790_000_000)
 
-    /// Records every log line, message and metadata as text.
-    final class LineRecorder: Sendable {
-        private let lines = Mutex<[String]>([])
-        var all: [String] { lines.withLock { $0 } }
-        var count: Int { lines.withLock { $0.count } }
-        func append(_ line: String) { lines.withLock { $0.append(line) } }
-        var logger: Logger { Logger(label: "test.traces") { _ in Handler(recorder: self) } }
-
-        struct Handler: LogHandler {
-            let recorder: LineRecorder
-            var metadata: Logger.Metadata = [:]
-            var metadataProvider: Logger.MetadataProvider?
-            var logLevel: Logger.Level = .trace
-            subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-                get { metadata[key] }
-                set { metadata[key] = newValue }
-            }
-            func log(event: LogEvent) {
-                let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
-                let rendered = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-                recorder.append("\(event.level) \(event.message) \(rendered)")
-            }
-        }
-    }
-
     /// The bot of these tests, on a database file, with the roles of `PipelineBotTests.rolesYAML`, logging to `log`.
-    func harness(logging log: LineRecorder) throws -> EngineHarness {
+    func harness(logging log: LogRecorder) throws -> EngineHarness {
         let config = try SkavConfig.parse(yaml: PipelineBotTests.rolesYAML)
         return try EngineHarness(SkavApp.conversationConfig(config), onDisk: true, logger: log.logger)
     }
 
     @Test func aCancelledDraftsSummaryIsNotKeptInTheOutbox() async throws {
-        let log = LineRecorder()
+        let log = LogRecorder(label: "test.traces")
         let h = try harness(logging: log)
         let anna = UserID("@anna:kommun.se")
         let room = RoomID("!dm-anna:kommun.se")
@@ -72,7 +47,7 @@ import Configuration
     }
 
     @Test func afterForgetMeTheRawIdIsInNoTableNoBodyAndNoLaterLogLine() async throws {
-        let log = LineRecorder()
+        let log = LogRecorder(label: "test.traces")
         let h = try harness(logging: log)
         let person = UserID("@a/b:kommun.se")
         let forms = [person.rawValue, "@a\\/b:kommun.se", "a/b:kommun.se", "a\\/b:kommun.se", "@a\\\\/b:kommun.se"]
@@ -96,7 +71,7 @@ import Configuration
         #expect(forms.contains { waiting.contains($0) }, "the waiting messages hold her id before")
         #expect(waiting.contains("@a\\/b:kommun.se"), "stored JSON escapes the slash")
 
-        let logsBefore = log.count
+        let logsBefore = log.all.count
         try h.say(["glöm mig", "ja, glöm mig"], from: person, in: room, at: start.addingTimeInterval(60))
         var dump = try h.tableDump()
         for form in forms { #expect(!dump.contains(form), "\(form) is stored after glöm mig") }
