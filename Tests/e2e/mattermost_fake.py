@@ -17,7 +17,8 @@ api4/post.go, app/ratelimit.go). It is checked by an independent client, the PyP
 What it does, as the real server does it
 - Users: `POST /users` (open sign-up, or a system admin), `POST /users/login` (`login_id` = username or
   e-mail, the session token comes back in the `Token` header), `POST /users/logout`, `GET /users/me`,
-  `GET /users/{id}`, `/users/username/{name}`, `/users/email/{email}`, `POST /users/ids`. Bots:
+  `GET /users/{id}`, `PUT /users/{id}/patch`, `/users/username/{name}`, `/users/email/{email}`,
+  `POST /users/ids`. Bots:
   `POST /bots`, personal access tokens `POST /users/{id}/tokens`. Every request but login, sign-up and
   ping needs `Authorization: Bearer <token>` (or the `MMAUTHTOKEN` cookie); a bad one is 401
   `api.context.session_expired.app_error`. E-mail addresses are sanitised (blank) for others unless
@@ -129,13 +130,20 @@ class Dropped(Exception):
 
 
 class _Clock:
-    """Milliseconds, never going backwards, several stamps may share a millisecond (as on a real server)."""
+    """Milliseconds, never going backwards. `tick()` (every saved post or change) is strictly increasing, so
+    that posts made one after the other keep their order for every reader; that is kinder than a real
+    server, where two posts in the same millisecond share the stamp: `inject(per_ms=…)` makes such bursts
+    on purpose."""
 
     def __init__(self):
         self.last = 0
 
     def now(self) -> int:
         self.last = max(self.last, int(time.time() * 1000))
+        return self.last
+
+    def tick(self) -> int:
+        self.last = max(self.last + 1, int(time.time() * 1000))
         return self.last
 
 
@@ -354,7 +362,7 @@ class MattermostFake:
                    visible_delay_s: float | None, now: int | None = None) -> dict:
         if visible_delay_s is None:
             visible_delay_s = self._take_delay(channel_id, user_id)
-        now = now or self.clock.now()
+        now = now or self.clock.tick()
         props = dict(body.get("props") or {})
         if self.users[user_id]["is_bot"]:
             props["from_bot"] = "true"
@@ -397,7 +405,7 @@ class MattermostFake:
                 raise ApiError(403, "api.context.permissions.app_error", "You do not have the appropriate permissions.")
             if "message" in patch and len(patch["message"] or "") > self.max_post_size:
                 raise ApiError(400, "model.post.is_valid.message_length.app_error", "Invalid Message property for post.")
-            now = self.clock.now()
+            now = self.clock.tick()
             history = json.loads(json.dumps(post))
             history.update({"id": new_id(), "original_id": post_id, "delete_at": now, "update_at": now})
             self.posts[history["id"]] = history
@@ -421,7 +429,7 @@ class MattermostFake:
             post = self._post(post_id)
             if post["user_id"] != user_id and not self._is_admin(user_id):
                 raise ApiError(403, "api.context.permissions.app_error", "You do not have the appropriate permissions.")
-            now = self.clock.now()
+            now = self.clock.tick()
             doomed = [post] + ([p for p in self.posts.values() if p["root_id"] == post_id and not p["delete_at"]]
                                if not post["root_id"] else [])
             for p in doomed:
@@ -439,7 +447,7 @@ class MattermostFake:
             post = self._post(post_id)
             if user_id not in self.channel_members[post["channel_id"]]:
                 raise ApiError(403, "api.context.permissions.app_error", "You do not have the appropriate permissions.")
-            now = self.clock.now()
+            now = self.clock.tick()
             rows = self.reactions.setdefault(post_id, [])
             rows[:] = [r for r in rows if not (r["user_id"] == user_id and r["emoji_name"] == emoji)]
             reaction = {"user_id": user_id, "post_id": post_id, "emoji_name": emoji, "create_at": now, "update_at": now,
@@ -801,6 +809,15 @@ class _Handler(BaseHTTPRequestHandler):
                 u = next((u for u in f.users.values() if u["email"] == p[2].lower()), None)
                 if not u:
                     raise ApiError(404, "app.user.missing_account.const", "Unable to find the user.")
+                return 200, f._user_out(u, me), {}
+            if method == "PUT" and n == 3 and p[2] == "patch":
+                target = uid(p[1])
+                self._self_or_admin(me, target)
+                u = f._user(target)
+                for k in ("first_name", "last_name", "nickname", "position", "locale"):
+                    if isinstance(body.get(k), str):
+                        u[k] = body[k]
+                u["update_at"] = f.clock.now()
                 return 200, f._user_out(u, me), {}
             if method == "POST" and n == 3 and p[2] == "tokens":
                 target = uid(p[1])

@@ -1,0 +1,232 @@
+"""Mattermost-only behaviour (issue 15): what a polling bot must get right on Mattermost's change feed and
+that has no Matrix counterpart. Against the fake Mattermost (mattermost_fake.py), people played by
+mattermostautodriver (mattermost_person.py).
+
+- edits, deletes, reactions and thread replies are each handled exactly right (none is answered as a new
+  message; a thread reply is the person's next message, answered once, and the root it bumps is not);
+- 1,200 posts between two polls (more than the feed's 1,000 cap, several to a millisecond) are each handled
+  exactly once and in order;
+- posts that become visible out of order (stamped before their commit, or read from a lagging replica) are
+  not lost;
+- a lost answer to the bot's `POST /posts` (committed, answer dropped) and 429s do not double or lose a reply;
+- idle cost does not grow with the number of DM channels.
+SIGKILL at chosen points of a dialog (test_crash.py) and at random moments (test_chaos.py) run on Mattermost
+as well, through the `server` fixture.
+
+The first test needs no skav; the others skip while the skav binary refuses `chat.kind: mattermost`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+
+import pytest
+
+from conftest import run
+from dialogs import CAPTURE, EXPECTED_IDEA_1, ONE_LINER, check_idea
+
+
+def has(text: str, needle: str) -> bool:
+    return needle.casefold() in text.casefold()
+
+
+@pytest.fixture
+def server(mattermost, mattermost_skav_refusal):
+    """This module runs on Mattermost only (it overrides the two-server `server` of conftest.py)."""
+    if mattermost_skav_refusal:
+        pytest.skip(f"needs the Mattermost adapter: {mattermost_skav_refusal}")
+    return mattermost
+
+
+def test_mattermost_person_against_a_stand_in_bot(mattermost):
+    """MattermostPerson (open_dm/say/wait_quiet/latency) against a stand-in bot, itself a MattermostPerson on
+    the bot account's token, that answers every post with a from_bot 'notice' and a plain post. No skav."""
+    human = mattermost.fresh_user("human")
+
+    async def scenario():
+        bot = mattermost.person(mattermost.bot_user, bot=None)
+        person = mattermost.person(human)
+        await bot.start()
+        await person.start()
+
+        async def serve():
+            seen = 0
+            while True:
+                texts = [m for m in bot.received if not (m.content or {}).get("props", {}).get("from_bot")]
+                for m in texts[seen:]:
+                    await bot.send(f"du sa: {m.body}", msgtype="m.notice", room_id=m.room_id)
+                    await bot.send("nästa fråga", room_id=m.room_id)
+                seen = len(texts)
+                await asyncio.sleep(0.01)
+
+        serving = asyncio.create_task(serve())
+        try:
+            await person.open_dm(greeting=False)
+            assert await person.say("ett", expect=2) == ["du sa: ett", "nästa fråga"]
+            assert await person.say("två", expect=2) == ["du sa: två", "nästa fråga"]
+            await person.wait_quiet(0.5)
+            assert len(person.latencies_ms) == 2 and all(0 < x < 10_000 for x in person.latencies_ms)
+            props = [m.content["props"].get("from_bot") for m in person.transcript]
+            assert props == ["true", "true"] * 2, "posts of a bot account carry props.from_bot"
+            # an edit, a reaction and a delete are no new posts for a client either
+            first = person.sent_post_ids[0]
+            await person.edit(first, "ett (ändrad)")
+            await person.react(person.transcript[0].event_id)
+            await person.delete(person.sent_post_ids[1])
+            await person.wait_quiet(0.5)
+            assert len(bot.received) == 2, [m.body for m in bot.received]
+        finally:
+            serving.cancel()
+            await person.close()
+            await bot.close()
+
+    run(scenario(), timeout=60)
+
+
+def test_edit_delete_reaction_and_thread_reply_are_each_handled_exactly_right(server, skav):
+    user = server.fresh_user("anna")
+
+    async def scenario():
+        anna = server.person(user, watchdog=skav.ensure_alive)
+        await anna.start()
+        try:
+            await anna.open_dm()
+            greeting, draft = await anna.say(CAPTURE[0].text, expect=2)
+            assert "#1" in draft, draft
+            idea_post = anna.sent_post_ids[-1]
+            draft_post = anna.transcript[-1].event_id
+
+            await anna.edit(idea_post, CAPTURE[0].text + " (ändrad)")  # an edit is no new message
+            await anna.wait_quiet(2.0)
+            await anna.react(draft_post)  # a reaction bumps the bot's post: no new message
+            await anna.wait_quiet(2.0)
+            await anna.delete(idea_post)  # a delete (message blanked, delete_at set) is no new message
+            await anna.wait_quiet(2.0)
+
+            # A thread reply is the person's next message: answered once; the root it bumps is not re-read.
+            await anna.send(CAPTURE[1].text, reply_to=draft_post)
+            (solution_q,) = await anna.expect(1)
+            await anna.wait_quiet(2.0)
+            for step in CAPTURE[2:]:
+                await anna.say(step.text, expect=step.replies)
+            await anna.wait_quiet(1.0)
+        finally:
+            await anna.close()
+
+    run(scenario(), timeout=180)
+    idea = skav.idea_show(1)
+    check_idea(idea, {k: v for k, v in EXPECTED_IDEA_1.items() if k != "problem"}, user.user_id)
+    assert idea["problem"].startswith(ONE_LINER), idea
+    assert [i["number"] for i in skav.ideas_list()] == [1]
+    skav.terminate()
+
+
+def test_1200_posts_between_two_polls_are_each_handled_once_in_order(server, make_skav):
+    """1,200 posts appear at once (one millisecond each): 1 + 2 × 599 + 1 posts = a first idea with the unit
+    question, 598 more ideas of two posts each (text, `klar`) and a last `klar`. Every post gets exactly its
+    reply, in order, and the store holds 599 ideas, each once."""
+    skav = make_skav(limits={"flood_max_messages": 100000, "flood_window": "1s"})
+    user = server.fresh_user("burst")
+    texts = [f"Rutinen för ärendetyp {chr(65 + i % 26)}{i} behöver bli enklare, vi tappar tid varje vecka." for i in range(599)]
+    posts = [texts[0], "klar", "1"]
+    for text in texts[1:]:
+        posts += [text, "klar"]
+    posts.append("klar")
+    assert len(posts) == 1200
+
+    async def scenario():
+        anna = server.person(user, watchdog=skav.ensure_alive)
+        await anna.start()
+        try:
+            await anna.open_dm()
+            server.fake.inject(anna.room_id, user.user_id, posts, per_ms=1)
+            replies = await anna.expect(1200, timeout=300)  # one reply per post (the greeting came before)
+            await anna.wait_quiet(3.0)
+            return replies
+        finally:
+            await anna.close()
+
+    replies = run(scenario(), timeout=420)
+    numbers = [int(i.get("number")) for i in skav.ideas_list()]
+    assert sorted(numbers) == list(range(1, 600)), f"{len(numbers)} ideas, doubled {[n for n, c in Counter(numbers).items() if c > 1]}"
+    for n in (1, 2, 300, 599):
+        assert skav.idea_show(n)["problem"] == texts[n - 1]
+    drafts = [r for r in replies if "#" in r]
+    assert len(replies) == 1200 and drafts, replies[:5]
+    skav.terminate()
+
+
+def test_posts_visible_out_of_order_are_not_lost(server, skav):
+    """Anna's first post is stamped first but becomes visible 1.5 s after her second (a commit after the
+    stamp, or a lagging replica): the bot must still answer both, each once."""
+    user = server.fresh_user("anna")
+
+    async def scenario():
+        anna = server.person(user, watchdog=skav.ensure_alive)
+        await anna.start()
+        try:
+            await anna.open_dm()
+            server.fake.delay_visibility(1, delay_ms=1500, channel_id=anna.room_id, user_id=user.user_id)
+            await anna.send(ONE_LINER)  # stamped now, seen in 1.5 s
+            await asyncio.sleep(0.3)
+            await anna.send("hjälp")  # stamped later, seen at once
+            replies = await anna.expect(2, timeout=20)  # the answer to `hjälp` and the draft, in either order
+            await anna.wait_quiet(3.0)
+            return replies
+        finally:
+            await anna.close()
+
+    replies = run(scenario(), timeout=120)
+    assert sum("#1" in r for r in replies) == 1, replies
+    assert skav.idea_show(1)["problem"] == ONE_LINER
+    skav.terminate()
+
+
+def test_a_lost_answer_and_429s_neither_double_nor_lose_a_reply(server, make_skav):
+    clean = make_skav("clean")
+    reference = run(capture(server, clean, server.fresh_user("anna")), timeout=180)
+    clean.terminate()
+
+    bot = make_skav("faulty")
+    bot_id = server.bot_user.user_id
+    # The bot's first post gets a 502 (nothing saved), its retry is saved but the answer is lost (the
+    # connection closes), and from then on it may post twice a second (429 with Retry-After beyond that).
+    server.fake.drop(1, method="POST", path="/api/v4/posts", user_id=bot_id)
+    server.fake.fail(1, status=502, method="POST", path="/api/v4/posts", user_id=bot_id)
+    server.fake.ratelimit(per_second=2, burst=2, user_id=bot_id)
+    try:
+        transcript = run(capture(server, bot, server.fresh_user("anna")), timeout=240)
+    finally:
+        server.fake.ratelimit(on=False)
+    assert transcript == reference, f"\n  want: {reference}\n  got:  {transcript}"
+    bot.terminate()
+
+
+async def capture(server, skav, user) -> list[str]:
+    person = server.person(user, watchdog=skav.ensure_alive)
+    await person.start()
+    try:
+        await person.open_dm(greeting=False)
+        for step in CAPTURE:
+            await person.say(step.text, expect=step.replies, strict=False, timeout=60)
+        await person.drain(2.0)
+        return [b.replace(user.user_id, "PERSON").replace(user.name, "PERSON") for b in person.bodies()]
+    finally:
+        await person.close()
+
+
+def test_idle_cost_does_not_grow_with_the_number_of_dms(server, skav):
+    """300 DM channels with the bot and nobody writing: a handful of requests a second at most."""
+    fake = server.fake
+    people = [server.fresh_user("idle") for _ in range(300)]
+    for p in people:
+        fake.direct_channel(p.user_id, server.bot_user.user_id)
+    time.sleep(5.0)  # let it find them
+    t0 = time.monotonic()
+    time.sleep(10.0)
+    rate = len(fake.requests_since(t0, user_id=server.bot_user.user_id)) / 10.0
+    assert skav.alive(), skav.logs()
+    assert rate <= 10.0, f"the idle bot makes {rate:.1f} requests a second with 300 DM channels"
+    skav.terminate()
