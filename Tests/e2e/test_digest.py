@@ -16,6 +16,8 @@ import asyncio
 import datetime
 import sqlite3
 
+import pytest
+
 from conftest import run
 from person import BotMessage, Person
 
@@ -51,6 +53,7 @@ async def submit(person: Person, text: str, greeted: bool) -> None:
     assert has(answer, "hör av sig"), answer
 
 
+@pytest.mark.only_on("matrix", why="the coordinators' and shared rooms are rooms a person creates and invites the bot into, named in the matrix: config, and the digest is checked as Matrix HTML with m.mentions; the Mattermost adapter's channel keys are not settled yet")
 def test_digest_on_demand_challenge_and_good_example(synapse, make_skav):
     ia_user = synapse.fresh_user("ia")
     anna_user = synapse.fresh_user("anna")
@@ -158,6 +161,7 @@ def test_digest_on_demand_challenge_and_good_example(synapse, make_skav):
     run(scenario())
 
 
+@pytest.mark.only_on("matrix", why="the coordinators' and shared rooms are rooms a person creates and invites the bot into, named in the matrix: config, and the digest is checked as Matrix HTML with m.mentions; the Mattermost adapter's channel keys are not settled yet")
 def test_scheduled_digest_each_slot_once_across_a_kill(synapse, make_skav):
     ia_user = synapse.fresh_user("ia")
     anna_user = synapse.fresh_user("anna")
