@@ -34,7 +34,8 @@ What it does, as the real server does it
   `GET /channels/{id}/members`, `GET /users/{id}/teams/{team_id}/channels` (the team's channels the user is
   in, plus every DM and group channel: team_id '' matches any team), `GET /users/{id}/channels`.
   `last_post_at` (and `last_root_post_at`, `total_msg_count`) move with every new post or reply and with
-  edits; not with deletes or reactions.
+  edits; not with deletes or reactions. A new channel has `last_post_at` 0 until its first post
+  (model.Channel.PreSave sets only create_at/update_at), so an empty new DM does not look "moved".
 - Posts: `POST /posts` → 201. Only channel members may post (403). `root_id` must name a root post of the
   same channel (400 `api.post.create_post.root_id.app_error`). `message` over `MaxPostSize` (16,383) is
   400 `model.post.is_valid.message_length.app_error`. Posts by bot accounts get `props.from_bot = "true"`.
@@ -280,8 +281,8 @@ class MattermostFake:
     def _new_channel(self, team_id: str, name: str, channel_type: str, display_name: str, creator: str) -> dict:
         now = self.clock.now()
         ch = {"id": new_id(), "create_at": now, "update_at": now, "delete_at": 0, "team_id": team_id, "type": channel_type,
-              "display_name": display_name, "name": name, "header": "", "purpose": "", "last_post_at": now,
-              "last_root_post_at": now, "total_msg_count": 0, "total_msg_count_root": 0, "extra_update_at": 0,
+              "display_name": display_name, "name": name, "header": "", "purpose": "", "last_post_at": 0,
+              "last_root_post_at": 0, "total_msg_count": 0, "total_msg_count_root": 0, "extra_update_at": 0,
               "creator_id": creator, "shared": False}
         self.channels[ch["id"]] = ch
         self.channel_members[ch["id"]] = set()

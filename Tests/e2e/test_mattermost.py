@@ -230,3 +230,97 @@ def test_idle_cost_does_not_grow_with_the_number_of_dms(server, skav):
     assert skav.alive(), skav.logs()
     assert rate <= 10.0, f"the idle bot makes {rate:.1f} requests a second with 300 DM channels"
     skav.terminate()
+
+
+def test_own_and_bot_posts_are_not_answered(server, skav):
+    """A post marked props.from_bot (what every bot account's post carries) and a post by the bot's own
+    account (another client on its token) are never answered (Matrix: notices and own messages)."""
+    user = server.fresh_user("bertil")
+    own_text = "Det här skriver boten själv (från en annan klient)."
+
+    async def scenario():
+        bertil = server.person(user, watchdog=skav.ensure_alive)
+        stand_in = server.person(server.bot_user, bot=None)
+        bertil.ignore_bodies.add(own_text)
+        await bertil.start()
+        await stand_in.start()
+        try:
+            room = await bertil.open_dm()
+            await bertil.send("Automatiskt meddelande: servern startas om i kväll.", msgtype="m.notice")
+            await bertil.wait_quiet(2.0)
+            await stand_in.send(own_text, room_id=room)
+            await bertil.wait_quiet(2.0)
+            greeting, draft = await bertil.say(ONE_LINER, expect=2)
+            assert has(greeting, "allmän handling"), greeting
+            assert "#1" in draft, f"neither the from_bot post nor its own post may start a draft: {draft!r}"
+            await bertil.wait_quiet(2.0)
+        finally:
+            await bertil.close()
+            await stand_in.close()
+
+    run(scenario(), timeout=120)
+    skav.terminate()
+
+
+def test_people_outside_the_allowed_domains_are_ignored(server, skav):
+    """`mattermost.allowed_domains`: a team member whose e-mail is elsewhere gets no answer and no idea."""
+    user = server.fresh_user("stranger", domain="elsewhere.example")
+
+    async def scenario():
+        stranger = server.person(user, watchdog=skav.ensure_alive)
+        await stranger.start()
+        try:
+            await stranger.open_dm(greeting=False)
+            await stranger.send(ONE_LINER)
+            await stranger.wait_quiet(3.0)
+            assert not [m for m in stranger.received if m.sender == server.bot_user.user_id]
+        finally:
+            await stranger.close()
+
+    run(scenario(), timeout=120)
+    assert not skav.ideas_list()
+    skav.terminate()
+
+
+def test_my_data_arrives_as_a_file_and_forget_me_removes_the_person(server, skav):
+    """`mina data` on Mattermost: one JSON file (POST /files, then a post with file_ids); `glöm mig` removes
+    the person's id from the database (the Matrix twin is in test_rights.py)."""
+    import json
+    import sqlite3
+
+    user = server.fresh_user("anna")
+
+    async def scenario():
+        anna = server.person(user, watchdog=skav.ensure_alive)
+        await anna.start()
+        try:
+            await anna.open_dm()
+            for step in CAPTURE:
+                await anna.say(step.text, expect=step.replies)
+            await anna.send("mina data")
+            for _ in range(300):
+                if anna.files:
+                    break
+                await asyncio.sleep(0.05)
+            assert len(anna.files) == 1, anna.files
+            file = anna.files[0]
+            assert file["mime_type"] == "application/json" and file["name"].endswith(".json"), file
+            document = json.loads(await anna.download(file["id"]))
+            stored = document["stored"]
+            assert stored["user"] == user.user_id
+            assert [i["idea"]["number"] for i in stored["ideas"]] == [1]
+            await anna.say("glöm mig", expect=1)
+            await anna.say("ja, glöm mig", expect=1)
+            await anna.wait_quiet(1.0)
+        finally:
+            await anna.close()
+
+    run(scenario(), timeout=180)
+    idea = skav.idea_show(1)
+    assert idea["author"].startswith("anonym-"), idea["author"]
+    skav.terminate()
+    raw = b"".join(p.read_bytes() for p in skav.db_path.parent.glob("skav.sqlite*"))
+    assert user.user_id.encode() not in raw, "the person's id is still in the database files"
+    with sqlite3.connect(skav.db_path) as db:
+        kept = db.execute("SELECT count(*) FROM outbox WHERE attachment IS NOT NULL").fetchone()[0]
+    assert kept == 0, "a sent data export must not stay in the outbox"
