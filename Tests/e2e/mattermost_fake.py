@@ -44,14 +44,16 @@ What it does, as the real server does it
   (`/fake/save_delay` makes saving slow so that this can be seen). A reply bumps its root's `update_at`.
   `PUT /posts/{id}/patch` (author or admin): new `message`/`props`/`file_ids`, `edit_at` and `update_at` =
   now, plus an edit-history row: a copy of the old post with a new id, `original_id` = the post's id and
-  `delete_at` = `update_at` = now. `DELETE /posts/{id}`: `delete_at` and `update_at` = now, the message
+  `delete_at` = `update_at` = now (SqlPostStore.Update); the channel's `last_post_at` moves, and an edited
+  reply bumps its root's `update_at`. `DELETE /posts/{id}`: `delete_at` and `update_at` = now, the message
   blanked and the thread's replies deleted too. `GET /posts/{id}`, `GET /posts/{id}/thread`.
 - Reactions: `POST /reactions` (201) bumps the post's `update_at` and sets `has_reactions`;
   `DELETE /users/{uid}/posts/{pid}/reactions/{emoji}` too; `GET /posts/{id}/reactions`.
 - The change feed `GET /channels/{id}/posts?since=MS`: every row with `update_at > since` (new posts,
   edited, deleted with blank message, history rows, posts whose reactions changed, thread roots that got a
-  reply), the newest 1,000 by `create_at` only, in NO guaranteed order (the fake shuffles `order`); `since`
-  overrides paging. Without `since`: `page`/`per_page` (default 60, at most 200) newest first, or the posts
+  reply), at most 1,000 of them and which ones is not defined (the server's query has `LIMIT 1000` and no
+  `ORDER BY`: the fake takes a random 1,000), plus the thread roots of the replies among them, in NO
+  guaranteed order (the fake shuffles `order`); `since` overrides paging. Without `since`: `page`/`per_page` (default 60, at most 200) newest first, or the posts
   before/after a post id (`before`, `after`: `create_at` strictly before/after the anchor's, as the server's
   query compares, so posts sharing the anchor's millisecond are in neither), deleted posts and history
   rows left out.
@@ -421,8 +423,12 @@ class MattermostFake:
                 post["is_pinned"] = bool(patch["is_pinned"])
             post["edit_at"] = now
             post["update_at"] = now
+            # SqlPostStore.Update: the channel's LastPostAt moves, and so does the UpdateAt of an edited reply's root
             ch = self.channels[post["channel_id"]]
             ch["last_post_at"] = max(ch["last_post_at"], now)
+            if post["root_id"] and post["root_id"] in self.posts:
+                root = self.posts[post["root_id"]]
+                root["update_at"] = max(root["update_at"], now)
             return self._client_post(post)
 
     def delete_post(self, user_id: str, post_id: str) -> None:
@@ -493,8 +499,16 @@ class MattermostFake:
             rows = [p for p in self.posts.values() if p["channel_id"] == channel_id and self._visible(p, now_mono)]
             since = int(q.get("since", ["0"])[0] or 0)
             if since > 0:
-                picked = sorted((p for p in rows if p["update_at"] > since), key=lambda p: p["create_at"], reverse=True)
+                # SqlPostStore.GetPostsSince: `UpdateAt > :Time AND ChannelId = :ChannelId LIMIT 1000` with no
+                # ORDER BY (which 1,000 is not defined: a random 1,000 here), UNION the thread roots of those rows.
+                picked = [p for p in rows if p["update_at"] > since]
+                random.shuffle(picked)
                 picked = picked[:SINCE_LIMIT]
+                have = {p["id"] for p in picked}
+                for root_id in {p["root_id"] for p in picked if p["root_id"]} - have:
+                    root = self.posts.get(root_id)
+                    if root and self._visible(root, now_mono):
+                        picked.append(root)
                 random.shuffle(picked)
                 return {"order": [p["id"] for p in picked], "posts": {p["id"]: self._client_post(p) for p in picked},
                         "next_post_id": "", "prev_post_id": "", "has_next": False}

@@ -13,7 +13,8 @@ How it reads: like a polling client, it lists its channels (`GET /users/{me}/cha
 the change feed (`GET /channels/{id}/posts?since=`) of each channel whose `last_post_at` moved (and of every
 channel that moved in the last 3 s, for posts that become visible late), with the cursor overlapped by 3 s
 and the post ids already taken remembered, so nothing is missed and nothing is taken twice. New posts of a
-poll are taken in `create_at` order. Edit-history rows, deleted posts and the person's own posts are not
+poll are taken in `create_at` order. When the feed answers with its cap of 1,000 rows, the channel is also
+read page by page back to the cursor. Edit-history rows, deleted posts and the person's own posts are not
 messages. A post by the bot in the DM lands in `transcript`, elsewhere in `elsewhere`; every post by
 someone else in `received`; a post with files is a file message (as Matrix's m.file): their infos go to
 `files` (with the post's message as `body`), not to the transcript.
@@ -148,7 +149,17 @@ class MattermostPerson(Person):
     async def _read(self, cid: str, state: dict) -> None:
         since = max(1, state["cursor"] - OVERLAP_MS)
         feed = await self.driver.posts.get_posts_for_channel(cid, since=since)
-        posts = sorted(feed.get("posts", {}).values(), key=lambda p: (p["create_at"], p["id"]))
+        found = dict(feed.get("posts", {}))
+        if len(feed.get("order", [])) >= 1000:  # the feed's cap: which 1,000 is not defined, so page back too
+            page = 0
+            while True:
+                got = await self.driver.posts.get_posts_for_channel(cid, page=page, per_page=200)
+                rows = [got["posts"][i] for i in got.get("order", [])]
+                found.update({p["id"]: p for p in rows})
+                if not rows or min(p["create_at"] for p in rows) <= since:
+                    break
+                page += 1
+        posts = sorted(found.values(), key=lambda p: (p["create_at"], p["id"]))
         for post in posts:
             state["cursor"] = max(state["cursor"], post["update_at"])
             if post["id"] in self._taken or post.get("original_id") or post.get("delete_at"):

@@ -324,3 +324,18 @@ def test_my_data_arrives_as_a_file_and_forget_me_removes_the_person(server, skav
     with sqlite3.connect(skav.db_path) as db:
         kept = db.execute("SELECT count(*) FROM outbox WHERE attachment IS NOT NULL").fetchone()[0]
     assert kept == 0, "a sent data export must not stay in the outbox"
+
+
+def test_a_429_whose_reset_is_an_epoch_is_waited_out_sensibly(server, skav):
+    """X-RateLimit-Reset is relative seconds on the server, epoch seconds in some docs: accept both. With an
+    epoch reset (and Retry-After: 1) on every 429, the dialog still completes in reasonable time."""
+    bot_id = server.bot_user.user_id
+    server.fake.ratelimit(per_second=2, burst=2, user_id=bot_id, reset=str(int(time.time()) + 1))
+    started = time.monotonic()
+    try:
+        transcript = run(capture(server, skav, server.fresh_user("anna")), timeout=180)
+    finally:
+        server.fake.ratelimit(on=False)
+    assert len(transcript) == sum(s.replies for s in CAPTURE), transcript
+    assert time.monotonic() - started < 90, "an epoch reset was taken as a wait of decades"
+    skav.terminate()
