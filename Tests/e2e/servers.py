@@ -71,6 +71,11 @@ class MatrixServer:
         """What SkavProcess is given as its server: the Synapse itself (its config is unchanged)."""
         return self.hs
 
+    def rooms_config(self, coordinators: str | None = None, shared: str | None = None) -> dict:
+        """Config overrides naming the coordinators' and the shared room."""
+        rooms = {"coordinators_room": coordinators, "shared_room": shared}
+        return {"matrix": {k: v for k, v in rooms.items() if v}}
+
     def alive(self) -> bool:
         return self.hs.alive()
 
@@ -143,6 +148,13 @@ class MattermostServer:
 
     def skav_target(self) -> "MattermostServer":
         return self
+
+    def rooms_config(self, coordinators: str | None = None, shared: str | None = None) -> dict:
+        """Config overrides naming the coordinators' and the shared channel (channel ids). The key names
+        are this suite's expectation of the adapter's config (issue 15: "the coordinators' and shared
+        channels" in the mattermost: section); change them here if the adapter settles on others."""
+        rooms = {"coordinators_channel": coordinators, "shared_channel": shared}
+        return {"mattermost": {**self.chat_config()["mattermost"], **{k: v for k, v in rooms.items() if v}}}
 
     # ---- what SkavProcess asks of a non-Matrix server -----------------------------------------
 
