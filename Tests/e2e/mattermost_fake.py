@@ -164,6 +164,7 @@ class MattermostFake:
         self.channels: dict[str, dict] = {}
         self.channel_members: dict[str, set[str]] = {}
         self.posts: dict[str, dict] = {}
+        self.channel_posts_index: dict[str, list[dict]] = {}  # channel id -> its posts (history rows too)
         self.visible_at: dict[str, float] = {}  # post id -> monotonic time it becomes visible
         self.reactions: dict[str, list[dict]] = {}
         self.files: dict[str, tuple[dict, bytes]] = {}
@@ -380,6 +381,7 @@ class MattermostFake:
         for fid in file_ids:
             self.files[fid][0]["post_id"] = post["id"]
         self.posts[post["id"]] = post
+        self.channel_posts_index.setdefault(channel_id, []).append(post)
         self.visible_at[post["id"]] = time.monotonic() + visible_delay_s
         if root_id:
             root = self.posts[root_id]
@@ -412,6 +414,7 @@ class MattermostFake:
             history = json.loads(json.dumps(post))
             history.update({"id": new_id(), "original_id": post_id, "delete_at": now, "update_at": now})
             self.posts[history["id"]] = history
+            self.channel_posts_index.setdefault(history["channel_id"], []).append(history)
             self.visible_at[history["id"]] = time.monotonic()
             if patch.get("message") is not None:
                 post["message"] = patch["message"]
@@ -437,7 +440,7 @@ class MattermostFake:
             if post["user_id"] != user_id and not self._is_admin(user_id):
                 raise ApiError(403, "api.context.permissions.app_error", "You do not have the appropriate permissions.")
             now = self.clock.tick()
-            doomed = [post] + ([p for p in self.posts.values() if p["root_id"] == post_id and not p["delete_at"]]
+            doomed = [post] + ([p for p in self.channel_posts_index.get(post["channel_id"], ()) if p["root_id"] == post_id and not p["delete_at"]]
                                if not post["root_id"] else [])
             for p in doomed:
                 p["delete_at"] = now
@@ -496,7 +499,7 @@ class MattermostFake:
         with self.lock:
             self._channel(channel_id)
             now_mono = time.monotonic()
-            rows = [p for p in self.posts.values() if p["channel_id"] == channel_id and self._visible(p, now_mono)]
+            rows = [p for p in self.channel_posts_index.get(channel_id, ()) if self._visible(p, now_mono)]
             since = int(q.get("since", ["0"])[0] or 0)
             if since > 0:
                 # SqlPostStore.GetPostsSince: `UpdateAt > :Time AND ChannelId = :ChannelId LIMIT 1000` with no
