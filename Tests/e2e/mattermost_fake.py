@@ -25,6 +25,7 @@ What it does, as the real server does it
   `privacy_show_email` is on, as `PrivacySettings.ShowEmailAddress` does; on by default here, as the bot's
   domain check needs them.
 - Teams and membership: `POST /teams`, `GET /teams/{id}`, `/teams/name/{name}`, `POST /teams/{id}/members`,
+  `GET /teams/{id}/members`, `GET /teams/{id}/members/{user_id}` (404 when not a member),
   `GET /users/{id}/teams` (`me` too).
 - Channels: `O` open, `P` private, `D` direct (name `<idA>__<idB>` with the ids sorted, empty `team_id`),
   `G` group. `POST /channels`, `POST /channels/direct` (the existing channel or a new one, 201 both times;
@@ -896,6 +897,13 @@ class _Handler(BaseHTTPRequestHandler):
                 if not f._is_admin(me) and me not in f.team_members.get(p[1], set()):
                     raise ApiError(403, "api.context.permissions.app_error", "You do not have the appropriate permissions.")
                 return 201, f.add_team_member(p[1], body.get("user_id") or ""), {}
+            if method == "GET" and n == 4 and p[2] == "members":
+                self._team_member_or_admin(me, p[1])
+                f._user(p[3])
+                if p[3] not in f.team_members.get(p[1], set()):
+                    raise ApiError(404, "app.team.get_member.missing.app_error", "No team member found for that user ID and team ID.")
+                return 200, {"team_id": p[1], "user_id": p[3], "roles": "team_user", "delete_at": 0,
+                             "scheme_user": True, "scheme_admin": False, "scheme_guest": False}, {}
             if method == "GET" and n == 3 and p[2] == "members":
                 self._team_member_or_admin(me, p[1])
                 return 200, [{"team_id": p[1], "user_id": u, "roles": "team_user", "delete_at": 0}

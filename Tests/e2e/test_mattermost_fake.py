@@ -231,3 +231,12 @@ def test_dropped_answers_and_late_visibility(fake):
     assert bo.posts.get_posts_for_channel(dm["id"], since=watermark)["order"] == [], (
         "a cursor at the newest update_at misses the late post: bots must overlap their cursor")
     assert late["id"] in bo.posts.get_posts_for_channel(dm["id"], since=t1)["posts"]
+
+
+def test_team_membership_lookup(fake):
+    admin, team, anna, _bo = setup_people(fake)
+    member = anna.teams.get_team_member(team["id"], anna.client.userid)
+    assert member["user_id"] == anna.client.userid and member["delete_at"] == 0
+    outsider = admin.users.create_user(email="o@kommun.example", username="utanfor", password="utanfor-pw")
+    with pytest.raises(mad.exceptions.ResourceNotFound):
+        anna.teams.get_team_member(team["id"], outsider["id"])
