@@ -80,7 +80,9 @@ Test controls (not Mattermost API), JSON bodies, under /fake/
 - `POST /fake/delay_visibility {count, delay_ms, channel_id?, user_id?}` the next `count` matching new
   posts are stamped (`create_at`/`update_at`) now but become visible to reads only after `delay_ms`, as
   when the server stamps a post before its commit or a read hits a replica; posts made meanwhile are seen
-  first.
+  first. The channel's `last_post_at`/`total_msg_count` and a root's `update_at` move when the post becomes
+  visible (the server updates them after the insert), so `last_post_at` may not move at all (an older stamp)
+  while `total_msg_count` does.
 - `POST /fake/inject {channel_id, user_id, messages: [...], per_ms?}` creates many posts at once (per_ms
   posts share each millisecond stamp, default 10), as a burst between two polls would.
 - `POST /fake/save_delay {ms}` every post save takes that long (the pending_post_id window).
@@ -167,6 +169,7 @@ class MattermostFake:
         self.posts: dict[str, dict] = {}
         self.channel_posts_index: dict[str, list[dict]] = {}  # channel id -> its posts (history rows too)
         self.visible_at: dict[str, float] = {}  # post id -> monotonic time it becomes visible
+        self.late_commits: list[tuple[float, dict]] = []  # (visible at, post) whose channel effects wait
         self.reactions: dict[str, list[dict]] = {}
         self.files: dict[str, tuple[dict, bytes]] = {}
         self.pending_ids: dict[tuple[str, str], tuple[str, float]] = {}  # (user, pending id) -> (post id|PENDING, t)
@@ -384,18 +387,40 @@ class MattermostFake:
         self.posts[post["id"]] = post
         self.channel_posts_index.setdefault(channel_id, []).append(post)
         self.visible_at[post["id"]] = time.monotonic() + visible_delay_s
-        if root_id:
-            root = self.posts[root_id]
+        if visible_delay_s > 0:
+            # Committed later: its channel's counters and its root move when it becomes visible, as the
+            # server updates them after the insert (SaveMultiple: INSERT, then UPDATE Channels SET
+            # LastPostAt = GREATEST(...), TotalMsgCount = TotalMsgCount + n; a replica shows both in commit order).
+            self.late_commits.append((self.visible_at[post["id"]], post))
+        else:
+            self._commit_effects(post)
+        return post
+
+    def _commit_effects(self, post: dict) -> None:
+        now = post["create_at"]
+        if post["root_id"]:
+            root = self.posts[post["root_id"]]
             root["update_at"] = max(root["update_at"], now)
             root["reply_count"] += 1
             root["last_reply_at"] = now
-        ch = self.channels[channel_id]
+        ch = self.channels[post["channel_id"]]
         ch["last_post_at"] = max(ch["last_post_at"], now)
         ch["total_msg_count"] += 1
-        if not root_id:
+        if not post["root_id"]:
             ch["last_root_post_at"] = max(ch["last_root_post_at"], now)
             ch["total_msg_count_root"] += 1
-        return post
+
+    def commit_due(self) -> None:
+        """Apply the channel and root effects of late posts that have become visible (every request)."""
+        with self.lock:
+            if not self.late_commits:
+                return
+            now_mono = time.monotonic()
+            due = [item for item in self.late_commits if item[0] <= now_mono]
+            if due:
+                self.late_commits = [item for item in self.late_commits if item[0] > now_mono]
+                for _, post in due:
+                    self._commit_effects(post)
 
     def _take_delay(self, channel_id: str, user_id: str) -> float:
         for d in self.delays:
@@ -672,6 +697,7 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         user_id = self._auth_user()
+        fake.commit_due()
         with fake.lock:
             fake.stats[f"{method} {_route(path)}"] += 1
             if user_id:

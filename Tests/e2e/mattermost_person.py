@@ -9,7 +9,8 @@ scenario code drives both servers:
     await anna.wait_quiet(1.0)
     await anna.close()
 
-How it reads: like a polling client, it lists its channels (`GET /users/{me}/channels`) every 50 ms and reads
+How it reads: like a polling client (channels that exist when it starts are read from their latest post
+on, as a client that just opened would), it lists its channels (`GET /users/{me}/channels`) every 50 ms and reads
 the change feed (`GET /channels/{id}/posts?since=`) of each channel whose `last_post_at` moved (and of every
 channel that moved in the last 3 s, for posts that become visible late), with the cursor overlapped by 3 s
 and the post ids already taken remembered, so nothing is missed and nothing is taken twice. New posts of a
@@ -22,13 +23,15 @@ someone else in `received`; a post with files is a file message (as Matrix's m.f
 Differences from Matrix, kept small: a DM exists for both members at once (no invite to accept; `joined`
 holds both), `send(msgtype="m.notice")` posts with `props.from_bot = "true"` (what a bot's post carries,
 the Mattermost counterpart of a notice that bots must not answer), `send(reply_to=…)` replies in the post's
-thread (`root_id`), and a BotMessage's `content` is the whole post, its `formatted_body` the Markdown
-message and its `msgtype` the post's `type` ("" for a normal post).
+thread (`root_id`), and a BotMessage's `body` is the message as read (Markdown's backslash escapes
+resolved, like Matrix's plain body), its `formatted_body` the raw Markdown, its `content` the whole post
+and its `msgtype` the post's `type` ("" for a normal post).
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from typing import Callable
 
@@ -37,6 +40,14 @@ from mattermostautodriver import AsyncTypedDriver
 from person import DEFAULT_REPLY_TIMEOUT, BotMessage, Person
 
 OVERLAP_MS = 3_000
+_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def plain(markdown: str) -> str:
+    """What a reader sees of Markdown's backslash escapes (`\\#1` reads `#1`, `1\\)` reads `1)`): the
+    counterpart of a Matrix message's plain `body`. The raw Markdown stays in `formatted_body`."""
+    return _ESCAPE.sub(r"\1", markdown)
+
 POLL_S = 0.05
 _DEFAULT_BOT = object()
 
@@ -96,7 +107,8 @@ class MattermostPerson(Person):
             await self.driver.client.put(f"/api/v4/users/{self.user_id}/patch", options={"first_name": first, "last_name": last})
         # Channels that exist already are read from now on, as a client that just opened would.
         for ch in await self._list_channels():
-            self._channels[ch["id"]] = {"last_post_at": ch["last_post_at"], "cursor": ch["last_post_at"], "moved_at": 0.0}
+            self._channels[ch["id"]] = {"last_post_at": ch["last_post_at"], "cursor": ch["last_post_at"], "moved_at": 0.0,
+                                        "floor": ch["last_post_at"]}
         self._sync_task = asyncio.create_task(self._poll_loop(), name=f"poll {self.user_id}")
         await self._wait(self._synced.is_set, timeout, "first poll")
         return self
@@ -134,7 +146,7 @@ class MattermostPerson(Person):
             cid = ch["id"]
             state = self._channels.get(cid)
             if state is None:  # a new channel: read it from its creation
-                state = {"last_post_at": -1, "cursor": max(1, ch["create_at"] - 1), "moved_at": now}
+                state = {"last_post_at": -1, "cursor": max(1, ch["create_at"] - 1), "moved_at": now, "floor": 0}
                 self._channels[cid] = state
                 self.joined.setdefault(cid, set()).add(self.user_id)
                 if cid not in self._own_channels and ch["type"] != "D" and cid not in self.invites:
@@ -164,6 +176,8 @@ class MattermostPerson(Person):
             state["cursor"] = max(state["cursor"], post["update_at"])
             if post["id"] in self._taken or post.get("original_id") or post.get("delete_at"):
                 continue
+            if post["create_at"] <= state["floor"]:  # there before this client started (another test's)
+                continue
             self._taken.add(post["id"])
             if post["user_id"] == self.user_id or post.get("type"):
                 continue
@@ -173,7 +187,7 @@ class MattermostPerson(Person):
         if post["message"] in self.ignore_bodies:
             return
         msg = BotMessage(
-            body=post["message"],
+            body=plain(post["message"]),
             msgtype=post.get("type") or "",
             event_id=post["id"],
             room_id=cid,

@@ -168,6 +168,22 @@ class MattermostServer:
     def chat_env(self) -> dict:
         return {"SKAV_MATTERMOST_TOKEN": self.bot_user.token}
 
+    def wait_bot_ready(self, skav, timeout: float = 15.0) -> None:
+        """After `skav run` started: wait until the bot has read the channel list twice (so its first look,
+        which on a first start sets where it begins, is answered). On Matrix a person waits for the bot to
+        join; a Mattermost DM has no join, and a post made before the bot's first look is history it rightly
+        does not answer. Returns early when the process exits (crash points)."""
+        import time
+
+        t0 = time.monotonic()
+        deadline = t0 + timeout * float(__import__("os").environ.get("SKAV_E2E_TIMEOUT_SCALE", "1"))
+        bot = self.bot_user.user_id
+        while time.monotonic() < deadline and skav.alive():
+            looks = [r for r in self.fake.requests_since(t0, user_id=bot) if r[1] == "GET" and r[2].endswith("/channels")]
+            if len(looks) >= 2:
+                return
+            time.sleep(0.02)
+
     def alive(self) -> bool:
         return self.fake._httpd is not None
 

@@ -141,6 +141,9 @@ class SkavProcess:
                 env=self._env(crashpoint),
                 preexec_fn=_die_with_parent,
             )
+        wait_ready = getattr(self.hs, "wait_bot_ready", None)  # servers without a join to wait for (Mattermost)
+        if wait_ready is not None:
+            wait_ready(self)
         return self
 
     def alive(self) -> bool:

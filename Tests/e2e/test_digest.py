@@ -38,10 +38,11 @@ def has(text: str, needle: str) -> bool:
 
 
 def no_ping(message: BotMessage, server: str = "matrix") -> None:
-    if server == "mattermost":  # Markdown: no channel-wide mention, no live link from a person's text
+    if server == "mattermost":  # Markdown (formatted_body): no channel-wide mention, no live link from a person's text
+        markdown = message.formatted_body or ""
         for ping in ("@channel", "@all", "@here"):
-            assert ping not in message.body, message.body
-        assert "](http://evil" not in message.body.replace("\\](", ""), message.body
+            assert ping not in markdown, markdown
+        assert "[klicka här](http://evil" not in markdown, markdown
         return
     content = message.content or {}
     assert content.get("m.mentions") == {}, f"the bot must send m.mentions: {{}}, got {content.get('m.mentions')!r}"
@@ -113,8 +114,9 @@ def test_digest_on_demand_challenge_and_good_example(server, make_skav):
                 # The hostile title is text: escaped in HTML, shown as written in the plain body.
                 assert "&lt;b&gt;" in (digest.formatted_body or ""), digest.formatted_body
                 assert "[klicka här](http://evil" in digest.body, digest.body
-            else:  # Markdown: the title's link syntax is escaped, not a live link
-                assert "klicka här" in digest.body and "[klicka här](http://evil" not in digest.body, digest.body
+            else:  # Markdown: the title's link syntax is escaped (no live link), and reads as written
+                assert "[klicka här](http://evil" not in (digest.formatted_body or ""), digest.formatted_body
+                assert "[klicka här](http://evil" in digest.body, digest.body
             await ia.wait_quiet(0.5)
 
             # A challenge, announced in the shared room.
