@@ -40,13 +40,14 @@ from mattermostautodriver import AsyncTypedDriver
 from person import DEFAULT_REPLY_TIMEOUT, BotMessage, Person
 
 OVERLAP_MS = 3_000
-_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+_MARKUP = re.compile(r"\\([!-/:-@\[-`{-~])|[*`]")
 
 
 def plain(markdown: str) -> str:
-    """What a reader sees of Markdown's backslash escapes (`\\#1` reads `#1`, `1\\)` reads `1)`): the
-    counterpart of a Matrix message's plain `body`. The raw Markdown stays in `formatted_body`."""
-    return _ESCAPE.sub(r"\1", markdown)
+    """The message as a reader sees it: Markdown's backslash escapes resolved (`\\#1` reads `#1`, `1\\)`
+    reads `1)`) and the emphasis and code marks (`**`, `` ` ``) gone, the counterpart of a Matrix message's
+    plain `body`. The raw Markdown stays in `formatted_body`."""
+    return _MARKUP.sub(lambda m: m.group(1) or "", markdown)
 
 POLL_S = 0.05
 _DEFAULT_BOT = object()
