@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Skav needs on a fresh Debian machine and is missing: the libcurl and SQLite development
-# files (Debian packages) and, with --e2e, a Python venv with Synapse, matrix-nio and pytest for the
-# end-to-end tests. Safe to run again: it only installs what is missing.
+# files (Debian packages) and, with --e2e, a Python venv with Synapse, matrix-nio, mattermostautodriver and
+# pytest for the end-to-end tests. Safe to run again: it only installs what is missing.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
@@ -22,7 +22,7 @@ if [ "${1:-}" = "--e2e" ]; then
   requirements="$here/e2e/requirements.txt"
   stamp="$venv/.skav-requirements"
   if [ ! -x "$venv/bin/python" ] || ! cmp -s "$requirements" "$stamp"; then
-    echo "skav: preparing the test venv at $venv (Synapse, matrix-nio, pytest)" >&2
+    echo "skav: preparing the test venv at $venv (Synapse, matrix-nio, mattermostautodriver, pytest)" >&2
     python3 -m venv "$venv"
     "$venv/bin/pip" install -q --upgrade pip >/dev/null
     "$venv/bin/pip" install -q -r "$requirements"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what is missing, builds with warnings as errors (Package.swift treats
 # every warning of ours as an error), runs the Swift unit tests, every libFuzzer target briefly (a crash
-# fails the suite) and the end-to-end tests against a real Synapse on 127.0.0.1 driven by matrix-nio.
+# fails the suite) and the end-to-end tests against a real Synapse on 127.0.0.1 driven by matrix-nio and
+# against a fake Mattermost driven by mattermostautodriver (the same scenarios on both servers).
 # Exits non-zero on any failure.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -32,7 +33,7 @@ swift test --skip-build
 echo "== fuzz targets (libFuzzer, about 10 s each; bash Tests/fuzz.sh runs them long)"
 bash Tests/fuzz-targets.sh --seconds-per-target "${SKAV_FUZZ_SECONDS:-10}"
 
-echo "== end-to-end tests (Synapse on 127.0.0.1, matrix-nio as a person)"
+echo "== end-to-end tests (Synapse with matrix-nio, and a fake Mattermost with mattermostautodriver, on 127.0.0.1)"
 SKAV_BIN="$root/.build/debug/skav" "$venv/bin/python" -m pytest Tests/e2e -q -p no:cacheprovider
 
 echo "skav: the whole suite passed in $(( $(date +%s) - start )) s"

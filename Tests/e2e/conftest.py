@@ -1,4 +1,9 @@
-"""pytest wiring for the Skav end-to-end tests: one Synapse per session, a fresh bot per test."""
+"""pytest wiring for the Skav end-to-end tests: one Synapse and one fake Mattermost per session, a fresh bot
+per test.
+
+Scenarios that ask for `server` run twice, `[matrix]` on Synapse and `[mattermost]` on the fake Mattermost
+(servers.py is the per-server driver). The Mattermost runs skip, with the reason, while the skav binary
+refuses `chat.kind: mattermost`; `@pytest.mark.only_on("matrix", why=...)` keeps a scenario on one server."""
 
 from __future__ import annotations
 
@@ -13,8 +18,11 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from figures import FIGURES, summary_lines  # noqa: E402
+from servers import MatrixServer, MattermostServer, mattermost_refusal  # noqa: E402
 from skav_process import SkavProcess, skav_bin  # noqa: E402
 from synapse_harness import Synapse  # noqa: E402
+
+SERVERS = ("matrix", "mattermost")
 
 
 def run(coro, timeout: float = 300.0):
@@ -46,14 +54,62 @@ def skav_binary() -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def mattermost(tmp_path_factory):
+    """The fake Mattermost of the session (no skav needed: the fake's own tests use it too)."""
+    mm = MattermostServer.start()
+    for name in ("anna", "bertil"):
+        mm.register(name)
+    try:
+        yield mm
+    finally:
+        mm.stop()
+
+
+@pytest.fixture(scope="session")
+def mattermost_skav_refusal(skav_binary, mattermost, tmp_path_factory):
+    return mattermost_refusal(skav_binary, mattermost, tmp_path_factory.mktemp("mattermost-probe"))
+
+
+@pytest.fixture(scope="session", params=SERVERS)
+def server(request):
+    """The chat server a scenario runs on: MatrixServer (Synapse) or MattermostServer (the fake)."""
+    if request.param == "matrix":
+        return MatrixServer(request.getfixturevalue("synapse"))
+    refusal = request.getfixturevalue("mattermost_skav_refusal")
+    if refusal:
+        pytest.skip(f"Mattermost half skipped until the adapter is merged: {refusal}")
+    return request.getfixturevalue("mattermost")
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "only_on(name, why): the scenario only makes sense on this chat server (matrix or mattermost)"
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        mark = item.get_closest_marker("only_on")
+        callspec = getattr(item, "callspec", None)
+        if mark and callspec and "server" in callspec.params and callspec.params["server"] != mark.args[0]:
+            why = mark.kwargs.get("why", "")
+            item.add_marker(pytest.mark.skip(reason=f"only on {mark.args[0]}: {why}"))
+
+
 @pytest.fixture
-def make_skav(request, skav_binary, synapse, tmp_path):
-    """Factory: make_skav(name="bot", start=True, crashpoint=None) → a SkavProcess with its own database."""
+def make_skav(request, skav_binary, tmp_path):
+    """Factory: make_skav(name="bot", start=True, crashpoint=None) → a SkavProcess with its own database,
+    on the test's `server` (or on Synapse for tests that ask for `synapse` only)."""
     procs: list[SkavProcess] = []
     request.node._skav_procs = procs
+    if "server" in request.fixturenames:
+        chat = request.getfixturevalue("server")
+    else:
+        chat = MatrixServer(request.getfixturevalue("synapse"))
 
     def factory(name: str = "bot", start: bool = True, crashpoint: str | None = None, **overrides) -> SkavProcess:
-        p = SkavProcess(synapse, tmp_path / name, synapse.users["skav"], binary=skav_binary, config_overrides=overrides)
+        p = SkavProcess(chat.skav_target(), tmp_path / name, chat.bot_user, binary=skav_binary, config_overrides=overrides)
         procs.append(p)
         if start:
             p.start(crashpoint=crashpoint)
@@ -80,6 +136,9 @@ def pytest_runtest_makereport(item, call):
         hs = item.funcargs.get("synapse") if hasattr(item, "funcargs") else None
         if hs is not None and not hs.alive():
             report.sections.append(("synapse logs", hs.logs()))
+        chat = item.funcargs.get("server") if hasattr(item, "funcargs") else None
+        if isinstance(chat, MattermostServer):
+            report.sections.append(("fake mattermost", chat.logs()))
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

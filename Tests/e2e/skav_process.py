@@ -1,7 +1,9 @@
 """Start, stop, crash and inspect the skav bot process.
 
 Contract assumed from the bot (see README.md in this folder):
-- `skav run --config FILE`, password from env SKAV_MATRIX_PASSWORD, optional env SKAV_CRASHPOINT;
+- `skav run --config FILE`, password from env SKAV_MATRIX_PASSWORD (on Mattermost the bot token from env
+  SKAV_MATTERMOST_TOKEN: `hs` is then a servers.MattermostServer, whose chat_config()/chat_env() are used),
+  optional env SKAV_CRASHPOINT;
 - SIGTERM → exit code 0 within 2 s, also during an idle long poll;
 - `skav ideas list --json --config FILE` → JSON array (or {"ideas": [...]}) of idea objects;
 - `skav ideas show N --json --config FILE` → one JSON idea object with at least
@@ -73,8 +75,12 @@ class SkavProcess:
         self.config_path.write_text(yaml.safe_dump(self.config, allow_unicode=True, sort_keys=False))
         atexit.register(self._emergency_stop)
 
-    def _config(self, overrides: dict) -> dict:
-        config = {
+    def _chat_config(self) -> dict:
+        """The chat part of the config: Matrix for a Synapse, or what a servers.py driver says."""
+        chat_config = getattr(self.hs, "chat_config", None)
+        if chat_config is not None:
+            return chat_config()
+        return {
             "chat": {"kind": "matrix"},
             "matrix": {
                 "homeserver": self.hs.url,
@@ -82,6 +88,11 @@ class SkavProcess:
                 "device_id": "SKAV",
                 "allowed_domains": ["localhost"],
             },
+        }
+
+    def _config(self, overrides: dict) -> dict:
+        config = {
+            **self._chat_config(),
             "database": {"path": str(self.db_path)},
             "language": "sv",
             "timezone": "Europe/Stockholm",
@@ -98,8 +109,13 @@ class SkavProcess:
     # ---- process ---------------------------------------------------------------------------
 
     def _env(self, crashpoint: str | None) -> dict:
-        env = {k: v for k, v in os.environ.items() if k not in ("SKAV_CRASHPOINT", "SKAV_MATRIX_PASSWORD")}
-        env["SKAV_MATRIX_PASSWORD"] = self.bot.password
+        secrets = ("SKAV_CRASHPOINT", "SKAV_MATRIX_PASSWORD", "SKAV_MATTERMOST_TOKEN")
+        env = {k: v for k, v in os.environ.items() if k not in secrets}
+        chat_env = getattr(self.hs, "chat_env", None)
+        if chat_env is not None:
+            env.update(chat_env())
+        else:
+            env["SKAV_MATRIX_PASSWORD"] = self.bot.password
         if crashpoint:
             env["SKAV_CRASHPOINT"] = crashpoint
         return env
@@ -125,6 +141,9 @@ class SkavProcess:
                 env=self._env(crashpoint),
                 preexec_fn=_die_with_parent,
             )
+        wait_ready = getattr(self.hs, "wait_bot_ready", None)  # servers without a join to wait for (Mattermost)
+        if wait_ready is not None:
+            wait_ready(self)
         return self
 
     def alive(self) -> bool:

@@ -56,8 +56,8 @@ def normalise(bodies: list[str]) -> list[str]:
     return result
 
 
-async def converse(synapse, supervisor: Supervisor, index: int) -> list[str]:
-    person = Person(synapse, synapse.fresh_user(f"chaos{index}"), watchdog=supervisor)
+async def converse(server, supervisor: Supervisor, index: int) -> list[str]:
+    person = server.person(server.fresh_user(f"chaos{index}"), watchdog=supervisor)
     await person.start()
     try:
         await person.open_dm()
@@ -69,10 +69,10 @@ async def converse(synapse, supervisor: Supervisor, index: int) -> list[str]:
         await person.close()
 
 
-def test_random_kills_lose_and_double_nothing(synapse, make_skav):
+def test_random_kills_lose_and_double_nothing(server, make_skav):
     # The reference: one uninterrupted conversation.
     clean = make_skav("chaos-reference")
-    reference = normalise(run(converse(synapse, Supervisor(clean), -1), timeout=120))
+    reference = normalise(run(converse(server, Supervisor(clean), -1), timeout=120))
     clean.terminate()
 
     bot = make_skav("chaos")
@@ -95,7 +95,7 @@ def test_random_kills_lose_and_double_nothing(synapse, make_skav):
 
         async def one(index: int) -> list[str]:
             async with gate:
-                return await converse(synapse, supervisor, index)
+                return await converse(server, supervisor, index)
 
         killing = asyncio.create_task(killer(done))
         try:

@@ -73,6 +73,7 @@ def build_ms(logs: str) -> list[int]:
     return found
 
 
+@pytest.mark.only_on("matrix", why="builds on the Matrix digest set-up (rooms a person creates, matrix: config keys)")
 def test_a_person_is_answered_while_a_large_digest_is_built(synapse, make_skav):
     ia_user = synapse.fresh_user("ia")
     anna_user = synapse.fresh_user("anna")

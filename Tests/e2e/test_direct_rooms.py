@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from conftest import run
 from dialogs import ONE_LINER
 from fault_proxy import FaultProxy
@@ -13,11 +15,11 @@ from person import Person
 PUBLIC_RECORDS = "allmän handling"
 
 
-def test_opening_a_dm_brings_the_public_records_notice_before_the_first_word(synapse, skav):
-    user = synapse.fresh_user("anna")
+def test_opening_a_dm_brings_the_public_records_notice_before_the_first_word(server, skav):
+    user = server.fresh_user("anna")
 
     async def scenario():
-        anna = Person(synapse, user, watchdog=skav.ensure_alive)
+        anna = server.person(user, watchdog=skav.ensure_alive)
         await anna.start()
         try:
             await anna.open_dm(greeting=False)  # the invite only; anna writes nothing
@@ -32,6 +34,7 @@ def test_opening_a_dm_brings_the_public_records_notice_before_the_first_word(syn
     run(scenario(), timeout=120)
 
 
+@pytest.mark.only_on("matrix", why="an is_direct invite into a room with others; a Mattermost DM has exactly two members")
 def test_a_direct_invite_to_a_room_with_others_is_no_direct_chat(synapse, skav):
     anna_user, cecilia_user = synapse.fresh_user("anna"), synapse.fresh_user("cecilia")
 
@@ -50,6 +53,7 @@ def test_a_direct_invite_to_a_room_with_others_is_no_direct_chat(synapse, skav):
     run(scenario(), timeout=120)
 
 
+@pytest.mark.only_on("matrix", why="a third person joining a DM room; nobody can join a Mattermost DM channel")
 def test_a_third_person_joining_ends_the_dm_and_the_next_answer_comes_in_a_fresh_one(synapse, skav):
     anna_user, cecilia_user = synapse.fresh_user("anna"), synapse.fresh_user("cecilia")
 
@@ -87,6 +91,8 @@ def test_a_third_person_joining_ends_the_dm_and_the_next_answer_comes_in_a_fresh
     run(scenario(), timeout=150)
 
 
+@pytest.mark.only_on("matrix", why="createRoom is not idempotent on Matrix; POST /channels/direct is (the same channel "
+                     "every time)")
 def test_a_lost_create_room_answer_invites_the_person_to_one_room_only(synapse, make_skav):
     """The bot opens a plain DM (after an encrypted one); Synapse creates the room and invites Anna, but the
     answer is lost on the way back. The retry must find that room, not create and invite a second one."""

@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
+
 from conftest import run
 from dialogs import CAPTURE, EXPECTED_IDEA_1, ONE_LINER, check_idea
 from fault_proxy import FaultProxy
@@ -33,6 +35,7 @@ def dialog_transcript(synapse, skav, user) -> list[str]:
     return run(scenario(), timeout=240)
 
 
+@pytest.mark.only_on("matrix", why="faults of Matrix /sync and /send through the Matrix fault proxy; the Mattermost faults (lost answers, 502, 429) are injected by the fake in test_mattermost.py")
 def test_a_faulty_network_loses_and_doubles_nothing(synapse, make_skav):
     clean = make_skav("clean")
     expected = dialog_transcript(synapse, clean, synapse.fresh_user("anna"))
@@ -68,6 +71,7 @@ def test_a_faulty_network_loses_and_doubles_nothing(synapse, make_skav):
         proxy.stop()
 
 
+@pytest.mark.only_on("matrix", why="faults of Matrix /sync and /send through the Matrix fault proxy; the Mattermost faults (lost answers, 502, 429) are injected by the fake in test_mattermost.py")
 def test_a_deep_invite_in_the_sync_answer_does_not_stall_the_stream(synapse, make_skav):
     """An inviter controls the invite's content; one nested 600 levels deep (deeper than the JSON decoder
     takes) must neither stall the sync nor crash the bot, while other people write."""
@@ -99,6 +103,7 @@ def test_a_deep_invite_in_the_sync_answer_does_not_stall_the_stream(synapse, mak
         proxy.stop()
 
 
+@pytest.mark.only_on("matrix", why="faults of Matrix /sync and /send through the Matrix fault proxy; the Mattermost faults (lost answers, 502, 429) are injected by the fake in test_mattermost.py")
 def test_a_sync_answer_over_the_cap_is_taken_in_smaller_parts(synapse, make_skav):
     """Many large messages written while Skav was down make one /sync answer larger than it takes
     (matrix.sync_max_bytes, here the smallest allowed): it asks again with fewer events per room, fills
@@ -139,6 +144,7 @@ def test_a_sync_answer_over_the_cap_is_taken_in_smaller_parts(synapse, make_skav
     assert bot.terminate() == 0
 
 
+@pytest.mark.only_on("matrix", why="faults of Matrix /sync and /send through the Matrix fault proxy; the Mattermost faults (lost answers, 502, 429) are injected by the fake in test_mattermost.py")
 def test_a_sync_answer_over_the_cap_from_the_proxy_does_not_stall_others(synapse, make_skav):
     """The proxy makes every /sync asked with the full timeline limit larger than the 8 MiB cap, while
     people write: the bot asks with fewer events per room and answers them."""
@@ -173,6 +179,7 @@ def test_a_sync_answer_over_the_cap_from_the_proxy_does_not_stall_others(synapse
         proxy.stop()
 
 
+@pytest.mark.only_on("matrix", why="faults of Matrix /sync and /send through the Matrix fault proxy; the Mattermost faults (lost answers, 502, 429) are injected by the fake in test_mattermost.py")
 def test_an_absurd_retry_after_in_one_room_holds_no_other_room(synapse, make_skav):
     """Issue 10: `Retry-After: 9223372036854775807` on a send once trapped the outbox sender (and the bot
     again after each restart, from the stored retry time), and a long Retry-After slept out inside the send

@@ -6,12 +6,15 @@ import asyncio
 import os
 import time
 
+import pytest
+
 from conftest import run
 from figures import FIGURES
 from person import Person
 from synapse_harness import Synapse
 
 
+@pytest.mark.only_on("matrix", why="checks the Synapse harness and the matrix-nio Person; the fake Mattermost and MattermostPerson are checked in test_mattermost_fake.py and test_mattermost.py")
 def test_smoke_standalone_synapse(tmp_path):
     """Start a separate Synapse, register two users, invite, join, exchange messages, shut down."""
     t0 = time.monotonic()
@@ -54,6 +57,7 @@ def test_smoke_standalone_synapse(tmp_path):
     FIGURES["smoke_wall_s"] = time.monotonic() - t0
 
 
+@pytest.mark.only_on("matrix", why="checks the Synapse harness and the matrix-nio Person; the fake Mattermost and MattermostPerson are checked in test_mattermost_fake.py and test_mattermost.py")
 def test_person_against_a_fake_bot(synapse):
     """Person.open_dm/say/wait_quiet/latency against a nio 'bot' that answers every text with two notices."""
     fake = synapse.fresh_user("fakebot")

@@ -10,11 +10,11 @@ from dialogs import CAPTURE
 from person import Person
 
 
-def test_sigterm_during_idle_long_poll(synapse, skav):
-    user = synapse.fresh_user("anna")
+def test_sigterm_during_idle_long_poll(server, skav):
+    user = server.fresh_user("anna")
 
     async def scenario():
-        anna = Person(synapse, user, watchdog=skav.ensure_alive)
+        anna = server.person(user, watchdog=skav.ensure_alive)
         await anna.start()
         try:
             await anna.open_dm()  # the bot has synced and joined: it is polling now
@@ -30,11 +30,11 @@ def test_sigterm_during_idle_long_poll(synapse, skav):
     print(f"SIGTERM during idle long poll: exit 0 after {elapsed * 1000:.0f} ms")
 
 
-def test_restart_after_sigterm_continues_dialog(synapse, skav):
-    user = synapse.fresh_user("anna")
+def test_restart_after_sigterm_continues_dialog(server, skav):
+    user = server.fresh_user("anna")
 
     async def scenario():
-        anna = Person(synapse, user, watchdog=skav.ensure_alive)
+        anna = server.person(user, watchdog=skav.ensure_alive)
         await anna.start()
         try:
             await anna.open_dm()

@@ -35,21 +35,21 @@ def has(text: str, needle: str) -> bool:
     return needle.casefold() in text.casefold()
 
 
-def test_reminders_opt_out_and_guide_followup(synapse, make_skav):
-    anna_user = synapse.fresh_user("anna")
-    bo_user = synapse.fresh_user("bo")
-    cecilia_user = synapse.fresh_user("cecilia")
-    karin_user = synapse.fresh_user("karin")
+def test_reminders_opt_out_and_guide_followup(server, make_skav):
+    anna_user = server.fresh_user("anna")
+    bo_user = server.fresh_user("bo")
+    cecilia_user = server.fresh_user("cecilia")
+    karin_user = server.fresh_user("karin")
     skav = make_skav(
         roles={"guides": [{"user": karin_user.user_id, "units": ["Socialtjänst"]}]},
         **SECONDS_CALENDAR,
     )
 
     async def scenario():
-        anna = Person(synapse, anna_user, watchdog=skav.ensure_alive)
-        bo = Person(synapse, bo_user, watchdog=skav.ensure_alive)
-        cecilia = Person(synapse, cecilia_user, watchdog=skav.ensure_alive)
-        karin = Person(synapse, karin_user, watchdog=skav.ensure_alive)
+        anna = server.person(anna_user, watchdog=skav.ensure_alive)
+        bo = server.person(bo_user, watchdog=skav.ensure_alive)
+        cecilia = server.person(cecilia_user, watchdog=skav.ensure_alive)
+        karin = server.person(karin_user, watchdog=skav.ensure_alive)
         people = (anna, bo, cecilia, karin)
         for p in people:
             await p.start()
@@ -95,13 +95,13 @@ def test_reminders_opt_out_and_guide_followup(synapse, make_skav):
     run(scenario())
 
 
-def test_killed_between_scheduling_and_sending_still_reminds_once(synapse, make_skav):
-    anna_user = synapse.fresh_user("anna")
+def test_killed_between_scheduling_and_sending_still_reminds_once(server, make_skav):
+    anna_user = server.fresh_user("anna")
     # Dies by SIGKILL right after the first nudge's outbox entry and done mark are committed.
     skav = make_skav(crashpoint="after-nudge:1", **SECONDS_CALENDAR)
 
     async def scenario():
-        anna = Person(synapse, anna_user)
+        anna = server.person(anna_user)
         await anna.start()
         try:
             await anna.open_dm()

@@ -12,11 +12,11 @@ def has(text: str, needle: str) -> bool:
     return needle.casefold() in text.casefold()
 
 
-def test_guide_follows_up_an_idea(synapse, make_skav):
-    anna_user = synapse.fresh_user("anna")
-    karin_user = synapse.fresh_user("karin")
-    bertil_user = synapse.fresh_user("bertil")
-    ia_user = synapse.fresh_user("ia")
+def test_guide_follows_up_an_idea(server, make_skav):
+    anna_user = server.fresh_user("anna")
+    karin_user = server.fresh_user("karin")
+    bertil_user = server.fresh_user("bertil")
+    ia_user = server.fresh_user("ia")
     skav = make_skav(
         roles={
             "coordinators": [ia_user.user_id],
@@ -25,9 +25,9 @@ def test_guide_follows_up_an_idea(synapse, make_skav):
     )
 
     async def scenario():
-        anna = Person(synapse, anna_user, watchdog=skav.ensure_alive)
-        karin = Person(synapse, karin_user, watchdog=skav.ensure_alive)
-        bertil = Person(synapse, bertil_user, watchdog=skav.ensure_alive)
+        anna = server.person(anna_user, watchdog=skav.ensure_alive)
+        karin = server.person(karin_user, watchdog=skav.ensure_alive)
+        bertil = server.person(bertil_user, watchdog=skav.ensure_alive)
         people = (anna, karin, bertil)
         for p in people:
             await p.start()
@@ -121,12 +121,12 @@ def test_guide_follows_up_an_idea(synapse, make_skav):
     skav.terminate()
 
 
-def test_export_and_list_filters(synapse, make_skav, tmp_path):
-    anna_user = synapse.fresh_user("anna")
+def test_export_and_list_filters(server, make_skav, tmp_path):
+    anna_user = server.fresh_user("anna")
     skav = make_skav()
 
     async def scenario():
-        anna = Person(synapse, anna_user, watchdog=skav.ensure_alive)
+        anna = server.person(anna_user, watchdog=skav.ensure_alive)
         await anna.start()
         try:
             await anna.open_dm()

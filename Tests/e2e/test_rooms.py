@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from conftest import run
 from dialogs import ONE_LINER
 from person import Person
 
 
+@pytest.mark.only_on("matrix", why="end-to-end encrypted rooms exist on Matrix only")
 def test_an_encrypted_room_moves_the_person_to_a_plain_direct_chat(synapse, skav):
     user = synapse.fresh_user("anna")
 
@@ -36,6 +39,8 @@ def test_an_encrypted_room_moves_the_person_to_a_plain_direct_chat(synapse, skav
     run(scenario(), timeout=120)
 
 
+@pytest.mark.only_on("matrix", why="an invite into a group room; on Mattermost people add the bot to channels, no invite "
+                     "to decline")
 def test_a_group_room_gets_a_notice_and_is_left(synapse, skav):
     user = synapse.fresh_user("anna")
 
@@ -54,6 +59,8 @@ def test_a_group_room_gets_a_notice_and_is_left(synapse, skav):
     run(scenario(), timeout=120)
 
 
+@pytest.mark.only_on("matrix", why="declining an invite from another homeserver; on Mattermost the rule is the e-mail "
+                     "domain, tested in test_mattermost.py")
 def test_people_outside_the_allowed_servers_are_declined_and_ignored(synapse, make_skav):
     bot = make_skav(matrix={"allowed_domains": ["kommun.example"]})
     user = synapse.fresh_user("stranger")
@@ -74,12 +81,12 @@ def test_people_outside_the_allowed_servers_are_declined_and_ignored(synapse, ma
     assert not bot.ideas_list()
 
 
-def test_a_flood_gets_one_calm_notice_then_silence(synapse, make_skav):
+def test_a_flood_gets_one_calm_notice_then_silence(server, make_skav):
     bot = make_skav(limits={"flood_max_messages": 5, "flood_window": "60s"})
-    user = synapse.fresh_user("anna")
+    user = server.fresh_user("anna")
 
     async def scenario():
-        anna = Person(synapse, user, bot=bot.bot.user_id, watchdog=bot.ensure_alive)
+        anna = server.person(user, bot=bot.bot.user_id, watchdog=bot.ensure_alive)
         await anna.start()
         try:
             await anna.open_dm()
