@@ -1,16 +1,4 @@
-import Chat
-import Conversation
-import CrashGuard
-import CurlHTTP
-import Foundation
-import Intake
-import Logging
-import MatrixChat
-import ServiceLifecycle
 import Synchronization
-import Prompts
-import Store
-import Configuration
 
 /// Opens once the bot is connected; the sender waits for it before sending anything.
 public final class ReadyGate: Sendable {
@@ -25,6 +13,9 @@ public final class ReadyGate: Sendable {
     }
 
     public var opened: Bool { isOpen.withLock { $0 } }
+
+    /// How many tasks wait for it now (for tests that must know a wait has begun).
+    package var waiting: Int { signal.waiting }
 
     /// Returns when open or when the task is cancelled.
     public func wait() async {

@@ -25,6 +25,9 @@ public final class WakeSignal: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
+    /// How many tasks wait on it now (for tests that must know a wait has begun before they wake it).
+    package var waiting: Int { state.withLock { $0.waiters.count } }
+
     /// Returns when woken, after `timeout`, or when the task is cancelled, whichever is first.
     public func wait(for timeout: Duration) async {
         await withTaskGroup(of: Void.self) { group in

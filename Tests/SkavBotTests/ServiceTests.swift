@@ -24,44 +24,44 @@ import Store
         await signal.wait(for: .seconds(3600))
     }
 
-    @Test(.timeLimit(.minutes(1))) func aWaitEndsWhenWokenOrAtItsTimeout() async {
+    @Test(.timeLimit(.minutes(1))) func aWaitEndsWhenWokenOrAtItsTimeout() async throws {
         let signal = WakeSignal()
         let clock = ContinuousClock()
         let timedOut = await clock.measure { await signal.wait(for: .milliseconds(50)) }
         #expect(timedOut >= .milliseconds(50), "without a wake it waits its whole timeout")
         let waiting = Task { await signal.wait(for: .seconds(3600)) }
-        try? await Task.sleep(for: .milliseconds(20))
+        try await waitUntil("the wait has begun") { signal.waiting == 1 }
         signal.wake()
         await waiting.value
     }
 
-    @Test(.timeLimit(.minutes(1))) func everyWaiterIsWokenAndTimeoutsDoNotStrandOthers() async {
+    @Test(.timeLimit(.minutes(1))) func everyWaiterIsWokenAndTimeoutsDoNotStrandOthers() async throws {
         let signal = WakeSignal()
         // One waiter times out while another still waits: the timed-out one must not take the other's slot.
         let short = Task { await signal.wait(for: .milliseconds(30)) }
         let long1 = Task { await signal.wait(for: .seconds(3600)) }
         let long2 = Task { await signal.wait(for: .seconds(3600)) }
         await short.value
-        try? await Task.sleep(for: .milliseconds(20))
+        try await waitUntil("both long waits have begun") { signal.waiting == 2 }
         signal.wake()
         await long1.value
         await long2.value
     }
 
-    @Test(.timeLimit(.minutes(1))) func theReadyGateReleasesEveryWaiter() async {
+    @Test(.timeLimit(.minutes(1))) func theReadyGateReleasesEveryWaiter() async throws {
         let gate = ReadyGate()
         let first = Task { await gate.wait() }
         let second = Task { await gate.wait() }
-        try? await Task.sleep(for: .milliseconds(20))
+        try await waitUntil("both waits have begun") { gate.waiting == 2 }
         gate.open()
         await first.value
         await second.value
     }
 
-    @Test(.timeLimit(.minutes(1))) func aCancelledWaitReturns() async {
+    @Test(.timeLimit(.minutes(1))) func aCancelledWaitReturns() async throws {
         let signal = WakeSignal()
         let task = Task { await signal.wait(for: .seconds(3600)) }
-        try? await Task.sleep(for: .milliseconds(20))
+        try await waitUntil("the wait has begun") { signal.waiting == 1 }
         task.cancel()
         await task.value
     }
