@@ -173,6 +173,31 @@ public struct OutboxEntry: Codable, Sendable, Equatable, FetchableRecord, Mutabl
         failedAt = try row.decode(forColumn: "failed_at")
     }
 
+    /// Written column by column: the same row as the `Encodable` path (which first tried the text and the
+    /// file as single values and threw before falling back to JSON): JSON text with sorted keys for them.
+    public func encode(to container: inout PersistenceContainer) throws {
+        func json(_ value: some Encodable, _ column: String) throws -> String {
+            String(decoding: try Self.databaseJSONEncoder(for: column).encode(value), as: UTF8.self)
+        }
+        container["id"] = id
+        container["kind"] = kind.rawValue
+        container["priority"] = priority.rawValue
+        container["txn_id"] = txnID
+        container["room_id"] = roomID?.rawValue
+        container["recipient"] = recipient?.rawValue
+        container["body"] = try json(body, "body")
+        container["style"] = style.rawValue
+        container["in_reply_to"] = inReplyTo
+        container["attachment"] = try attachment.map { try json($0, "attachment") }
+        container["created_at"] = createdAt
+        container["not_before"] = notBefore
+        container["attempts"] = attempts
+        container["last_error"] = lastError
+        container["sent_at"] = sentAt
+        container["remote_id"] = remoteID
+        container["failed_at"] = failedAt
+    }
+
     public static func databaseJSONEncoder(for column: String) -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
