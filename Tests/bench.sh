@@ -10,6 +10,9 @@
 # replies/s, CPU per message, reply latency and peak RSS for N people; an announcement to N followers; one
 # rate-limited room. Options go to Tests/bench/fake_bench.py (--people --followers --latency-ms
 # --parallel-sends --think-ms --duration --scenario). SKAV_BIN runs another binary (no build then).
+# `--callgrind [options]`: the same fake homeserver, the bot under valgrind's callgrind: instructions per message
+# answered (stable on a busy machine, unlike CPU time). Options go to Tests/bench/callgrind_fake.py (--people
+# --messages --warmup --think-ms --out).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -30,7 +33,9 @@ if [ "${1:-}" = "--scale" ]; then
   exec "$root/.build/release/skav-bench" scale --ideas "$ideas" --skav "$root/.build/release/skav" \
     --cache "${XDG_CACHE_HOME:-$HOME/.cache}/skav/bench" "$@"
 fi
-if [ "${1:-}" = "--fake" ]; then
+if [ "${1:-}" = "--fake" ] || [ "${1:-}" = "--callgrind" ]; then
+  script=Tests/bench/fake_bench.py
+  [ "$1" = "--callgrind" ] && script=Tests/bench/callgrind_fake.py
   shift
   venv="${SKAV_VENV:-$HOME/.cache/skav/venv}"
   if [ -z "${SKAV_BIN:-}" ]; then
@@ -38,7 +43,7 @@ if [ "${1:-}" = "--fake" ]; then
     swift build -c release --product skav >/dev/null
     export SKAV_BIN="$root/.build/release/skav"
   fi
-  exec "$venv/bin/python" Tests/bench/fake_bench.py "$@"
+  exec "$venv/bin/python" "$script" "$@"
 fi
 bash Tests/install-deps.sh --e2e
 swift build -c release --product skav >/dev/null

@@ -51,7 +51,16 @@ package enum JSON: Sendable, Equatable, Codable {
     /// document is parsed again. Values nested deeper than `maxDepth` (anyone who invites the bot controls
     /// the content of the invite's state) become `null`, so they neither fail the whole answer (Foundation
     /// refuses deep documents) nor recurse without bound.
+    ///
+    /// Most documents are read by `JSONScanner` in one pass; what it does not take is decoded by Foundation
+    /// here, with the same result.
     package static func parse(_ data: Data) throws -> JSON {
+        if let value = JSONScanner.parse(data) { return value }
+        return try parseWithFoundation(data)
+    }
+
+    /// `parse` through Foundation's `JSONDecoder` alone (the scanner's reference).
+    package static func parseWithFoundation(_ data: Data) throws -> JSON {
         let data = limitingDepth(data) ?? data
         do {
             return try JSONDecoder().decode(JSON.self, from: data)

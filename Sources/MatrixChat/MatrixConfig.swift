@@ -75,7 +75,9 @@ public struct MatrixRetryPolicy: Sendable, Equatable {
     public var maxRateLimitWait: Duration
     /// The calls of the outbox sender (send, join, leave, room creation, upload) sleep out 429s only while
     /// their waits add up to at most this; a longer wait is thrown as `.rateLimited` with `retryAfter` at
-    /// once, and the outbox sender pauses that room alone (the sender is shared by every room).
+    /// once, and the outbox sender pauses that room alone (the sender is shared by every room). The default,
+    /// zero, never sleeps inside such a call: every 429 is handed back at once and the sender paces the room
+    /// (and bulk) itself, without holding a send slot.
     public var maxSendRateLimitWait: Duration
     /// Backoff for network errors and 5xx (capped exponential with jitter, `Chat.Backoff`).
     public var backoffInitial: Duration
@@ -86,7 +88,7 @@ public struct MatrixRetryPolicy: Sendable, Equatable {
         pollRetries: Int = 2,
         rateLimitRetries: Int = 5,
         maxRateLimitWait: Duration = .seconds(300),
-        maxSendRateLimitWait: Duration = .seconds(5),
+        maxSendRateLimitWait: Duration = .zero,
         backoffInitial: Duration = .milliseconds(500),
         backoffMaximum: Duration = .seconds(30)
     ) {

@@ -28,9 +28,9 @@ struct CallPolicy: Sendable {
     /// The input the answer is, for the crash guard: its decoding is watched (the change feed).
     var watched: InFlight?
     /// The most this call sleeps on 429s in all; nil: the retry policy's `maxRateLimitWait` per wait.
-    /// The outbox sender's calls (send, join, leave, room creation, upload) use the short
-    /// `maxSendRateLimitWait`: a longer wait is handed back as `.rateLimited`, so one room's rate limit
-    /// pauses that room only instead of every room behind it.
+    /// The outbox sender's calls (send, join, leave, room creation, upload) use `maxSendRateLimitWait`
+    /// (zero by default: no sleep at all): a longer wait is handed back as `.rateLimited`, so one room's rate
+    /// limit pauses that room only instead of every room behind it.
     var rateLimitBudget: Duration?
 }
 
@@ -174,7 +174,8 @@ extension MatrixChatService {
                         retryAfter: hinted, serverCode: error.errcode)
                 }
                 let delay = hinted ?? backoff.next(using: &random)
-                if let budget = policy.rateLimitBudget, rateLimitSlept + delay > budget {
+                // A zero budget (the sender's default) hands every 429 back, even one that asks for no wait.
+                if let budget = policy.rateLimitBudget, budget <= .zero || rateLimitSlept + delay > budget {
                     throw ChatError(
                         .rateLimited, "\(label): rate-limited; handed back to be retried later",
                         retryAfter: delay, serverCode: error.errcode)

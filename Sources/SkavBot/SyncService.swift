@@ -80,9 +80,10 @@ public final class SyncService: Service, Sendable {
         var lastPrune = Date.distantPast
         while !Task.isCancelled {
             do {
-                let cursor = try engine.cursor()
-                if try await skipPoisonedAnswer(cursor: cursor) { continue }
-                if cursor != nil { try await retryQuarantined() }
+                // One read before each poll (it used to be three: the cursor, the quarantine, the retries).
+                let (cursor, poisoned, retries) = try await pollState()
+                if let poisoned, try await skipPoisoned(cursor: cursor, entry: poisoned) { continue }
+                if let cursor, !retries.isEmpty { try await retryQuarantined(retries, cursor: cursor) }
                 let batch = try await chat.poll(cursor: cursor)
                 let moment = now()
                 let outcome = try engine.process(batch, now: moment)
@@ -126,6 +127,27 @@ public final class SyncService: Service, Sendable {
         guard let entry = try await engine.store.read({ try $0.quarantineCandidates([key])[key] }), entry.isPoison else {
             return false
         }
+        return try await skipPoisoned(cursor: cursor, entry: entry)
+    }
+
+    /// What the loop reads before each poll, in one read transaction: the cursor, the quarantine entry of the
+    /// answer at that cursor when it took the process down twice, and the inputs an operator put back (none
+    /// before the first cursor).
+    func pollState() async throws -> (cursor: String?, poisoned: QuarantineEntry?, retries: [QuarantineEntry]) {
+        let cursorKey = engine.settings.cursorKey
+        return try await engine.store.read { tx in
+            let cursor = try tx.value(cursorKey)
+            let key = InFlight.sync(cursor: cursor).key
+            let entry = try tx.quarantineCandidates([key])[key]
+            let retries = cursor == nil ? [] : try tx.pendingRetries()
+            return (cursor, entry.flatMap { $0.isPoison ? $0 : nil }, retries)
+        }
+    }
+
+    /// Skips past the poisoned answer at `cursor` (`entry` is its quarantine record); true when it did.
+    func skipPoisoned(cursor: String?, entry: QuarantineEntry) async throws -> Bool {
+        guard entry.isPoison else { return false }
+        let key = InFlight.sync(cursor: cursor).key
         let next = try await chat.skipPast(cursor: cursor)
         let moment = now()
         let cursorKey = engine.settings.cursorKey
@@ -145,6 +167,11 @@ public final class SyncService: Service, Sendable {
     func retryQuarantined() async throws {
         let retries = try await engine.store.read { try $0.pendingRetries() }
         guard !retries.isEmpty, let cursor = try engine.cursor() else { return }
+        try await retryQuarantined(retries, cursor: cursor)
+    }
+
+    /// Handles `retries` (read with `cursor`, the stored cursor) as `retryQuarantined()` does.
+    func retryQuarantined(_ retries: [QuarantineEntry], cursor: String) async throws {
         for entry in retries {
             let moment = now()
             if entry.isPoison {

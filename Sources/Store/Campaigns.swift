@@ -24,9 +24,10 @@ extension IntakeTransaction {
 
     /// Every challenge, or only those not closed, by number.
     public func campaigns(includeClosed: Bool = true) throws -> [Campaign] {
-        var request = Campaign.all()
-        if !includeClosed { request = request.filter(Column("closed_at") == nil) }
-        return try request.order(Column("number")).fetchAll(db)
+        // Read for every message: a statement prepared once per connection.
+        let sql = includeClosed
+            ? "SELECT * FROM campaign ORDER BY number" : "SELECT * FROM campaign WHERE closed_at IS NULL ORDER BY number"
+        return try Campaign.fetchAll(try db.cachedStatement(sql: sql))
     }
 
     public func nextCampaignNumber() throws -> Int {
@@ -48,11 +49,10 @@ extension IntakeTransaction {
     public func campaign(announcedBy remoteID: String) throws -> Int? {
         guard !remoteID.isEmpty else { return nil }
         return try Int.fetchOne(
-            db,
-            sql: """
+            try db.cachedStatement(sql: """
                 SELECT p.campaign_number FROM outbox o JOIN campaign_post p ON p.txn_id = o.txn_id
                 WHERE o.remote_id = ? LIMIT 1
-                """,
+                """),
             arguments: [remoteID])
     }
 
@@ -70,7 +70,7 @@ extension IntakeTransaction {
     // MARK: Good examples
 
     public func liftRequest(idea number: Int) throws -> LiftRequest? {
-        try LiftRequest.fetchOne(db, key: number)
+        try LiftRequest.fetchOne(try db.cachedStatement(sql: "SELECT * FROM lift WHERE idea_number = ?"), arguments: [number])
     }
 
     public func saveLiftRequest(_ request: LiftRequest) throws {

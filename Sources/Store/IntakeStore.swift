@@ -204,7 +204,9 @@ public struct IntakeTransaction: IntakeReading {
     // MARK: People
 
     public func person(_ id: UserID) throws -> Person? {
-        try Person.fetchOne(db, key: id.rawValue)
+        // The hot reads and writes of a message use statements prepared once per connection (GRDB's cache):
+        // preparing one (SQLite's parser and GRDB's authorizer) cost more than running it.
+        try Person.fetchOne(try db.cachedStatement(sql: "SELECT * FROM person WHERE id = ?"), arguments: [id.rawValue])
     }
 
     public func savePerson(_ person: Person) throws {
@@ -219,14 +221,14 @@ public struct IntakeTransaction: IntakeReading {
 
     public func directRoom(of user: UserID) throws -> RoomID? {
         try String.fetchOne(
-            db, sql: "SELECT room_id FROM direct_room WHERE user_id = ? ORDER BY created_at DESC LIMIT 1",
+            try db.cachedStatement(sql: "SELECT room_id FROM direct_room WHERE user_id = ? ORDER BY created_at DESC LIMIT 1"),
             arguments: [user.rawValue]
         ).map(RoomID.init(rawValue:))
     }
 
     /// The person a direct room belongs to, if it is one of the bot's direct chats.
     public func directRoomOwner(_ room: RoomID) throws -> UserID? {
-        try String.fetchOne(db, sql: "SELECT user_id FROM direct_room WHERE room_id = ?", arguments: [room.rawValue])
+        try String.fetchOne(try db.cachedStatement(sql: "SELECT user_id FROM direct_room WHERE room_id = ?"), arguments: [room.rawValue])
             .map(UserID.init(rawValue:))
     }
 
@@ -246,7 +248,7 @@ public struct IntakeTransaction: IntakeReading {
     // MARK: Ideas
 
     public func idea(number: Int) throws -> Idea? {
-        try Idea.fetchOne(db, key: number)
+        try Idea.fetchOne(try db.cachedStatement(sql: "SELECT * FROM idea WHERE number = ?"), arguments: [number])
     }
 
     public func ideas(author: UserID) throws -> [Idea] {
@@ -274,12 +276,12 @@ public struct IntakeTransaction: IntakeReading {
     /// Inserts or updates the idea; the number counter never goes back.
     public func saveIdea(_ idea: Idea) throws {
         try idea.upsert(db)
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO counter (name, value) VALUES ('idea', ?)
                 ON CONFLICT(name) DO UPDATE SET value = MAX(value, excluded.value)
-                """,
-            arguments: [idea.number])
+                """
+        ).execute(arguments: [idea.number])
     }
 
     public func deleteIdea(number: Int) throws {
@@ -325,17 +327,18 @@ public struct IntakeTransaction: IntakeReading {
     // MARK: Conversation state
 
     public func conversationState(of user: UserID) throws -> Data? {
-        try Data.fetchOne(db, sql: "SELECT state FROM conversation_state WHERE user_id = ?", arguments: [user.rawValue])
+        try Data.fetchOne(
+            try db.cachedStatement(sql: "SELECT state FROM conversation_state WHERE user_id = ?"), arguments: [user.rawValue])
     }
 
     public func setConversationState(_ state: Data?, of user: UserID, at date: Date) throws {
         if let state {
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     INSERT INTO conversation_state (user_id, state, updated_at) VALUES (?, ?, ?)
                     ON CONFLICT(user_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at
-                    """,
-                arguments: [user.rawValue, state, date])
+                    """
+            ).execute(arguments: [user.rawValue, state, date])
         } else {
             try db.execute(sql: "DELETE FROM conversation_state WHERE user_id = ?", arguments: [user.rawValue])
         }
@@ -344,13 +347,13 @@ public struct IntakeTransaction: IntakeReading {
     // MARK: Incoming events
 
     public func isProcessed(_ eventID: String) throws -> Bool {
-        try Bool.fetchOne(db, sql: "SELECT 1 FROM processed_event WHERE event_id = ?", arguments: [eventID]) ?? false
+        try Bool.fetchOne(try db.cachedStatement(sql: "SELECT 1 FROM processed_event WHERE event_id = ?"), arguments: [eventID])
+            ?? false
     }
 
     public func markProcessed(_ eventID: String, at date: Date) throws {
-        try db.execute(
-            sql: "INSERT OR IGNORE INTO processed_event (event_id, processed_at) VALUES (?, ?)",
-            arguments: [eventID, date])
+        try db.cachedStatement(sql: "INSERT OR IGNORE INTO processed_event (event_id, processed_at) VALUES (?, ?)")
+            .execute(arguments: [eventID, date])
     }
 
     /// Forgets processed ids older than `date` (servers never re-deliver events that old).
@@ -363,17 +366,17 @@ public struct IntakeTransaction: IntakeReading {
     // MARK: Key/value state (sync cursor, credentials)
 
     public func value(_ key: String) throws -> String? {
-        try String.fetchOne(db, sql: "SELECT value FROM sync_state WHERE key = ?", arguments: [key])
+        try String.fetchOne(try db.cachedStatement(sql: "SELECT value FROM sync_state WHERE key = ?"), arguments: [key])
     }
 
     public func setValue(_ value: String?, for key: String) throws {
         if let value {
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     INSERT INTO sync_state (key, value) VALUES (?, ?)
                     ON CONFLICT(key) DO UPDATE SET value = excluded.value
-                    """,
-                arguments: [key, value])
+                    """
+            ).execute(arguments: [key, value])
         } else {
             try db.execute(sql: "DELETE FROM sync_state WHERE key = ?", arguments: [key])
         }
@@ -385,7 +388,7 @@ public struct IntakeTransaction: IntakeReading {
     /// Returns whether it was added.
     @discardableResult
     public func enqueue(_ entry: OutboxEntry) throws -> Bool {
-        if try Bool.fetchOne(db, sql: "SELECT 1 FROM outbox WHERE txn_id = ?", arguments: [entry.txnID]) == true {
+        if try Bool.fetchOne(try db.cachedStatement(sql: "SELECT 1 FROM outbox WHERE txn_id = ?"), arguments: [entry.txnID]) == true {
             return false
         }
         var entry = entry
@@ -399,8 +402,7 @@ public struct IntakeTransaction: IntakeReading {
     /// unsent entries, however many there are: no window of old failing entries starves newer ones.
     public func outboxLaneHeads(limit: Int) throws -> [(entry: OutboxEntry, lanePriority: OutboxEntry.Priority)] {
         try Row.fetchAll(
-            db,
-            sql: """
+            try db.cachedStatement(sql: """
                 SELECT \(Self.clampedNotBefore) AS not_before, * FROM (
                     SELECT o.*,
                         ROW_NUMBER() OVER lane AS lane_position,
@@ -409,7 +411,7 @@ public struct IntakeTransaction: IntakeReading {
                     WINDOW lane AS (PARTITION BY coalesce(o.room_id, '@' || coalesce(o.recipient, '')) ORDER BY o.id
                                     ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
                 ) WHERE lane_position = 1 ORDER BY lane_priority, id LIMIT ?
-                """,
+                """),
             arguments: [max(0, limit)]
         ).map { row in
             (try OutboxEntry(row: row), OutboxEntry.Priority(rawValue: row["lane_priority"] ?? 1) ?? .notice)
@@ -452,11 +454,10 @@ public struct IntakeTransaction: IntakeReading {
     /// The earliest `notBefore` among unsent entries, to know when to wake up.
     public func nextOutboxRetry() throws -> Date? {
         try Date.fetchOne(
-            db,
-            sql: """
+            try db.cachedStatement(sql: """
                 SELECT MIN(\(Self.clampedNotBefore)) FROM outbox
                 WHERE sent_at IS NULL AND failed_at IS NULL AND not_before IS NOT NULL
-                """)
+                """))
     }
 
     public func outboxEntry(txnID: String) throws -> OutboxEntry? {
@@ -471,13 +472,13 @@ public struct IntakeTransaction: IntakeReading {
     /// a file (a data export) and the recipient. What exactly-once needs stays: the transaction id, the
     /// room, the remote id and the time.
     public func markSent(_ id: Int64, remoteID: String, room: RoomID, at date: Date) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 UPDATE outbox SET sent_at = ?, remote_id = ?, room_id = ?, last_error = NULL, attachment = NULL,
                     body = ?, recipient = NULL
                 WHERE id = ?
-                """,
-            arguments: [date, remoteID, room.rawValue, OutboxEntry.emptyBodyJSON, id])
+                """
+        ).execute(arguments: [date, remoteID, room.rawValue, OutboxEntry.emptyBodyJSON, id])
     }
 
     /// Records a failed attempt; the entry is tried again after `retryAt`, or given up when `retryAt` is nil.

@@ -65,7 +65,11 @@ extension IntakeTransaction {
     /// The entries of these keys that are not set aside yet (suspects and retries), by key; empty and one
     /// cheap query when nothing ever died.
     public func quarantineCandidates(_ keys: [String]) throws -> [String: QuarantineEntry] {
-        guard !keys.isEmpty, try QuarantineEntry.filter(Column("status") != QuarantineEntry.Status.held.rawValue).fetchCount(db) > 0
+        // Asked for every batch and every poll: a statement prepared once per connection.
+        guard !keys.isEmpty,
+            try Int.fetchOne(
+                try db.cachedStatement(sql: "SELECT COUNT(*) FROM quarantine WHERE status <> ?"),
+                arguments: [QuarantineEntry.Status.held.rawValue]) ?? 0 > 0
         else { return [:] }
         let entries = try QuarantineEntry.filter(keys: keys).fetchAll(db)
         return Dictionary(entries.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
@@ -116,11 +120,10 @@ extension IntakeTransaction {
 
     /// Inputs an operator put back, oldest first.
     public func pendingRetries(limit: Int = 20) throws -> [QuarantineEntry] {
-        try QuarantineEntry
-            .filter(Column("status") == QuarantineEntry.Status.retry.rawValue)
-            .order(Column("first_death_at"))
-            .limit(max(0, limit))
-            .fetchAll(db)
+        // Asked before every poll: a statement prepared once per connection.
+        try QuarantineEntry.fetchAll(
+            try db.cachedStatement(sql: "SELECT * FROM quarantine WHERE status = ? ORDER BY first_death_at LIMIT ?"),
+            arguments: [QuarantineEntry.Status.retry.rawValue, max(0, limit)])
     }
 
     /// Forgets that an event was handled, so that a retry handles it again.

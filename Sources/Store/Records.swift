@@ -2,6 +2,7 @@ import Chat
 import Foundation
 import GRDB
 import Intake
+import Prompts
 
 // GRDB conformances of the model: snake_case columns, one record per table.
 
@@ -9,6 +10,28 @@ extension Person: FetchableRecord, PersistableRecord {
     public static let databaseTableName = "person"
     public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
     public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+
+    /// Read column by column, as `Idea` is: the same result as the `Decodable` path, which converted every
+    /// column name from snake case for every row (the person is read several times for each message).
+    /// A value that cannot be read throws, as the `Decodable` path did, never traps.
+    public init(row: Row) throws {
+        let language: Language?
+        if let stored: String = try row.decode(forColumn: "language") {
+            guard let known = Language(rawValue: stored) else {
+                throw IntakeError(.corrupt, "a person has an unknown language \(stored)")
+            }
+            language = known
+        } else {
+            language = nil
+        }
+        self.init(
+            id: UserID(rawValue: try row.decode(forColumn: "id")), language: language,
+            unit: try row.decode(forColumn: "unit"), greetedAt: try row.decode(forColumn: "greeted_at"),
+            createdAt: try row.decode(forColumn: "created_at"), remindersOff: try row.decode(forColumn: "reminders_off"),
+            pausedUntil: try row.decode(forColumn: "paused_until"),
+            weeklyCheckin: try row.decode(forColumn: "weekly_checkin"),
+            challengeUpdates: try row.decode(forColumn: "challenge_updates"))
+    }
 }
 
 extension Idea: FetchableRecord, PersistableRecord {
@@ -109,6 +132,71 @@ public struct OutboxEntry: Codable, Sendable, Equatable, FetchableRecord, Mutabl
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+
+    /// Read column by column: the same result as the `Decodable` path (the sender reads the first entry of
+    /// every lane each round, and the generic decoder converted every column name from snake case). The text
+    /// and the file are JSON, decoded with the record's own `databaseJSONDecoder`; a value that cannot be read
+    /// throws, as before, never traps. When a column name appears twice the leftmost is read, as before.
+    public init(row: Row) throws {
+        func raw<T: RawRepresentable>(_ column: String) throws -> T where T.RawValue: DatabaseValueConvertible {
+            let value: T.RawValue = try row.decode(forColumn: column)
+            guard let result = T(rawValue: value) else {
+                throw IntakeError(.corrupt, "an outbox entry has an unknown \(column) \(value)")
+            }
+            return result
+        }
+        func json<T: Decodable>(_ type: T.Type, _ column: String) throws -> T? {
+            let value: DatabaseValue = try row.decode(forColumn: column)
+            switch value.storage {
+            case .null: return nil
+            case .string(let text): return try Self.databaseJSONDecoder(for: column).decode(T.self, from: Data(text.utf8))
+            case .blob(let data): return try Self.databaseJSONDecoder(for: column).decode(T.self, from: data)
+            case .int64, .double: throw IntakeError(.corrupt, "an outbox entry's \(column) is not JSON")
+            }
+        }
+        guard let body = try json(RichText.self, "body") else {
+            throw IntakeError(.corrupt, "an outbox entry has no body")
+        }
+        self.init(
+            txnID: try row.decode(forColumn: "txn_id"), kind: try raw("kind"),
+            roomID: (try row.decode(forColumn: "room_id") as String?).map(RoomID.init(rawValue:)),
+            recipient: (try row.decode(forColumn: "recipient") as String?).map(UserID.init(rawValue:)), body: body,
+            style: try raw("style"), inReplyTo: try row.decode(forColumn: "in_reply_to"),
+            attachment: try json(FileAttachment.self, "attachment"), createdAt: try row.decode(forColumn: "created_at"),
+            priority: try raw("priority"))
+        id = try row.decode(forColumn: "id")
+        notBefore = try row.decode(forColumn: "not_before")
+        attempts = try row.decode(forColumn: "attempts")
+        lastError = try row.decode(forColumn: "last_error")
+        sentAt = try row.decode(forColumn: "sent_at")
+        remoteID = try row.decode(forColumn: "remote_id")
+        failedAt = try row.decode(forColumn: "failed_at")
+    }
+
+    /// Written column by column: the same row as the `Encodable` path (which first tried the text and the
+    /// file as single values and threw before falling back to JSON): JSON text with sorted keys for them.
+    public func encode(to container: inout PersistenceContainer) throws {
+        func json(_ value: some Encodable, _ column: String) throws -> String {
+            String(decoding: try Self.databaseJSONEncoder(for: column).encode(value), as: UTF8.self)
+        }
+        container["id"] = id
+        container["kind"] = kind.rawValue
+        container["priority"] = priority.rawValue
+        container["txn_id"] = txnID
+        container["room_id"] = roomID?.rawValue
+        container["recipient"] = recipient?.rawValue
+        container["body"] = try json(body, "body")
+        container["style"] = style.rawValue
+        container["in_reply_to"] = inReplyTo
+        container["attachment"] = try attachment.map { try json($0, "attachment") }
+        container["created_at"] = createdAt
+        container["not_before"] = notBefore
+        container["attempts"] = attempts
+        container["last_error"] = lastError
+        container["sent_at"] = sentAt
+        container["remote_id"] = remoteID
+        container["failed_at"] = failedAt
+    }
 
     public static func databaseJSONEncoder(for column: String) -> JSONEncoder {
         let encoder = JSONEncoder()

@@ -60,7 +60,7 @@ extension IntakeTransaction {
     /// Whether `room` was found not to be a direct chat; `owner` is who it was offered by (nil when unknown).
     public func retiredRoom(_ room: RoomID) throws -> (retired: Bool, owner: UserID?) {
         guard let row = try Row.fetchOne(
-            db, sql: "SELECT user_id FROM retired_room WHERE room_id = ?", arguments: [room.rawValue])
+            try db.cachedStatement(sql: "SELECT user_id FROM retired_room WHERE room_id = ?"), arguments: [room.rawValue])
         else { return (false, nil) }
         let owner: String? = row["user_id"]
         return (true, owner.map(UserID.init(rawValue:)))

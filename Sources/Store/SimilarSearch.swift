@@ -22,12 +22,11 @@ extension IntakeTransaction {
     public func similarIdeas(terms: [String], excluding number: Int?, limit: Int) throws -> [SimilarIdea] {
         guard limit > 0, let query = try distinctiveQuery(terms) else { return [] }
         let rows = try Row.fetchAll(
-            db,
-            sql: """
+            try db.cachedStatement(sql: """
                 SELECT i.number, i.title, i.problem, i.solution, i.stage
                 FROM (SELECT rowid FROM idea_fts WHERE idea_fts MATCH ? ORDER BY rank LIMIT ?) AS f
                 JOIN idea i ON i.number = f.rowid
-                """,
+                """),
             arguments: [query, Self.candidateLimit])
         var found: [SimilarIdea] = []
         for row in rows {
@@ -87,12 +86,12 @@ extension IntakeTransaction {
         let found = try similarIdeas(
             terms: Similarity.terms(Similarity.text(of: idea)), excluding: idea.number, limit: Self.storedMatches)
         let matches = found.map { "\($0.number):\(String(format: "%.3f", $0.score))" }.joined(separator: " ")
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO idea_similarity (idea_number, matches, computed_at) VALUES (?, ?, ?)
                 ON CONFLICT(idea_number) DO UPDATE SET matches = excluded.matches, computed_at = excluded.computed_at
-                """,
-            arguments: [idea.number, matches, date])
+                """
+        ).execute(arguments: [idea.number, matches, date])
         return found
     }
 
@@ -133,9 +132,9 @@ extension IntakeTransaction {
 
     static func countTerms(_ stems: [String], in db: Database) throws {
         for stem in stems {
-            try db.execute(
-                sql: "INSERT INTO term_stats (stem, ideas) VALUES (?, 1) ON CONFLICT(stem) DO UPDATE SET ideas = ideas + 1",
-                arguments: [stem])
+            try db.cachedStatement(
+                sql: "INSERT INTO term_stats (stem, ideas) VALUES (?, 1) ON CONFLICT(stem) DO UPDATE SET ideas = ideas + 1"
+            ).execute(arguments: [stem])
         }
     }
 }

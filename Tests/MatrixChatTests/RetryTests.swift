@@ -19,32 +19,53 @@ struct RetryTests {
 
     private let message = OutgoingMessage(txnID: "txn-1", room: "!r:hs", body: "hej")
 
-    @Test("429 with a Retry-After header: wait that many seconds, then retry with the same txn id")
+    /// A send's 429 is never slept out inside the call (`maxSendRateLimitWait` is zero by default): it is
+    /// thrown as `.rateLimited` with the server's wait, once, and the sender pauses that room.
+    private func handedBack(
+        _ h: Harness, retryAfter: Duration?, sourceLocation: SourceLocation = #_sourceLocation
+    ) async {
+        let error = await #expect(throws: ChatError.self, sourceLocation: sourceLocation) {
+            try await h.service.send(message)
+        }
+        #expect(error?.code == .rateLimited, sourceLocation: sourceLocation)
+        if let retryAfter { #expect(error?.retryAfter == retryAfter, sourceLocation: sourceLocation) }
+        #expect(h.sleeper.durations.isEmpty, "no sleep inside the send", sourceLocation: sourceLocation)
+        #expect(h.send.requests.filter { $0.method == "PUT" }.count == 1, "one try", sourceLocation: sourceLocation)
+    }
+
+    @Test("429 with a Retry-After header: handed back at once with that wait, nothing slept")
     func retryAfterHeader() async throws {
         let h = try await connected(send: [
             .json(429, "error_limit_exceeded_no_ms", headers: ["retry-after": "3"]), .json(200, "send_ok"),
         ])
+        await handedBack(h, retryAfter: .seconds(3))
+        #expect(h.send.remaining == 1, "the 200 is left for the sender's own retry")
+    }
+
+    @Test("429 with retry_after_ms in the body: handed back with that wait")
+    func retryAfterBody() async throws {
+        let h = try await connected(send: [.json(429, "error_limit_exceeded"), .json(200, "send_ok")])
+        await handedBack(h, retryAfter: .milliseconds(2500))
+    }
+
+    @Test("both hints: the longer wait is handed back")
+    func bothHints() async throws {
+        let h = try await connected(send: [
+            .json(429, "error_limit_exceeded", headers: ["retry-after": "4"]), .json(200, "send_ok"),
+        ])
+        await handedBack(h, retryAfter: .seconds(4))
+    }
+
+    @Test("with a budget configured, a send may still wait out short 429s and retries with the same txn id")
+    func budgetedRetryKeepsTxnID() async throws {
+        let h = try await connected(send: [
+            .json(429, "error_limit_exceeded_no_ms", headers: ["retry-after": "3"]), .json(200, "send_ok"),
+        ]) { $0.retry.maxSendRateLimitWait = .seconds(5) }
         _ = try await h.service.send(message)
         #expect(h.sleeper.durations == [.seconds(3)])
         let sends = h.send.requests.filter { $0.method == "PUT" }
         #expect(sends.count == 2)
         #expect(sends[0].url == sends[1].url)
-    }
-
-    @Test("429 with retry_after_ms in the body")
-    func retryAfterBody() async throws {
-        let h = try await connected(send: [.json(429, "error_limit_exceeded"), .json(200, "send_ok")])
-        _ = try await h.service.send(message)
-        #expect(h.sleeper.durations == [.milliseconds(2500)])
-    }
-
-    @Test("both hints: the longer wait wins")
-    func bothHints() async throws {
-        let h = try await connected(send: [
-            .json(429, "error_limit_exceeded", headers: ["retry-after": "4"]), .json(200, "send_ok"),
-        ])
-        _ = try await h.service.send(message)
-        #expect(h.sleeper.durations == [.seconds(4)])
     }
 
     @Test("still limited after 5 waits: rateLimited with retryAfter")
@@ -78,7 +99,7 @@ struct RetryTests {
         let negative = try await connected(send: [
             .raw(429, #"{"errcode":"M_LIMIT_EXCEEDED","retry_after_ms":-5}"#), .json(200, "send_ok"),
         ])
-        _ = try await negative.service.send(message)
+        await handedBack(negative, retryAfter: .zero)
     }
 
     @Test("Retry-After: 9223372036854775807 is clamped to an hour and handed back at once, never a crash")
@@ -92,12 +113,14 @@ struct RetryTests {
             #expect(h.sleeper.durations.isEmpty, "a send must not sleep out a long wait: it holds every room")
             #expect(error?.retryAfter == .seconds(3_600), "\(value)")
         }
-        // Neither delay-seconds nor an HTTP date: no hint, a short backoff.
+        // Neither delay-seconds nor an HTTP date: no hint, a short backoff is handed back.
         let garbage = try await connected(send: [
             .json(429, "error_limit_exceeded_no_ms", headers: ["retry-after": "1e999"]), .json(200, "send_ok"),
         ])
-        _ = try await garbage.service.send(message)
-        #expect(garbage.sleeper.durations.count == 1 && garbage.sleeper.durations[0] <= .milliseconds(500))
+        let error = await #expect(throws: ChatError.self) { try await garbage.service.send(message) }
+        #expect(error?.code == .rateLimited)
+        #expect(garbage.sleeper.durations.isEmpty)
+        #expect(error?.retryAfter.map { $0 > .zero && $0 <= .milliseconds(500) } == true)
     }
 
     @Test("Retry-After as an HTTP date, in the past or the far future")
@@ -107,14 +130,12 @@ struct RetryTests {
             .json(429, "error_limit_exceeded_no_ms", headers: ["retry-after": "Fri, 15 Jan 2027 08:00:03 GMT"]),
             .json(200, "send_ok"),
         ])
-        _ = try await soon.service.send(message)
-        #expect(soon.sleeper.durations == [.seconds(3)])
+        await handedBack(soon, retryAfter: .seconds(3))
         let past = try await connected(send: [
             .json(429, "error_limit_exceeded_no_ms", headers: ["retry-after": "Thu, 01 Jan 1970 00:00:00 GMT"]),
             .json(200, "send_ok"),
         ])
-        _ = try await past.service.send(message)
-        #expect(past.sleeper.durations == [.zero])
+        await handedBack(past, retryAfter: .zero)
         let far = try await connected(send: [
             .json(429, "error_limit_exceeded_no_ms", headers: ["retry-after": "Fri, 31 Dec 9999 23:59:59 GMT"]),
         ])
@@ -122,18 +143,27 @@ struct RetryTests {
         #expect(error?.retryAfter == .seconds(3_600))
     }
 
-    @Test("a send sleeps out at most maxSendRateLimitWait of 429s in all, then hands the wait back")
+    @Test("by default a send never sleeps on a 429: the sender paces the room")
+    func sendNeverSleepsByDefault() async throws {
+        #expect(MatrixRetryPolicy().maxSendRateLimitWait == .zero)
+        let h = try await connected(send: [.json(429, "error_limit_exceeded_no_ms", headers: ["retry-after": "1"])])
+        await handedBack(h, retryAfter: .seconds(1))
+    }
+
+    @Test("a configured maxSendRateLimitWait is slept out at most in all, then the wait is handed back")
     func sendRateLimitBudget() async throws {
+        let budget: (inout MatrixConfig) -> Void = { $0.retry.maxSendRateLimitWait = .seconds(5) }
         let h = try await connected(send: [
             .json(429, "error_limit_exceeded_no_ms", headers: ["retry-after": "3"]),
             .json(429, "error_limit_exceeded_no_ms", headers: ["retry-after": "3"]),
-        ])
+        ], configure: budget)
         let error = await #expect(throws: ChatError.self) { try await h.service.send(message) }
         #expect(error?.code == .rateLimited)
         #expect(error?.retryAfter == .seconds(3))
         #expect(h.sleeper.durations == [.seconds(3)])
         // A wait above the budget is not slept at all.
-        let long = try await connected(send: [.json(429, "error_limit_exceeded_no_ms", headers: ["retry-after": "60"])])
+        let long = try await connected(
+            send: [.json(429, "error_limit_exceeded_no_ms", headers: ["retry-after": "60"])], configure: budget)
         let longError = await #expect(throws: ChatError.self) { try await long.service.send(message) }
         #expect(longError?.retryAfter == .seconds(60))
         #expect(long.sleeper.durations.isEmpty)

@@ -1,0 +1,286 @@
+import Foundation
+
+/// The fast path of `JSON.parse`: one pass over the bytes straight into `JSON`, without `Codable`.
+///
+/// Foundation's `JSONDecoder` through `JSON.init(from:)` tried each case in turn and threw (and built an
+/// error with its coding path) for every object and array; it was the largest single cost of a `/sync`.
+/// This scanner takes only what it is sure Foundation reads the same way: well-formed JSON in UTF-8 whose
+/// numbers are plain decimals (no exponent, at most 15 significant digits, so `Double` holds them
+/// exactly), whose strings are valid UTF-8 without raw control characters, and whose objects repeat no key.
+/// Anything else (an exponent, a huge number, a duplicate key, a byte-order mark, malformed input) returns
+/// nil and `JSON.parse` takes Foundation's path, so the result never differs. Escaped lone surrogates become
+/// U+FFFD and containers nested deeper than `JSON.maxDepth` become `null`, skipped exactly as
+/// `JSON.limitingDepth` drops them. Never traps: every index is checked against the end.
+struct JSONScanner {
+    private let bytes: UnsafeBufferPointer<UInt8>
+    private var index = 0
+    private let maxDepth: Int
+
+    private init(_ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
+        self.bytes = bytes
+        self.maxDepth = maxDepth
+    }
+
+    /// The document, or nil when the fast path does not take it (then Foundation decides).
+    static func parse(_ data: Data, maxDepth: Int = JSON.maxDepth) -> JSON? {
+        data.withUnsafeBytes { raw -> JSON? in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            var scanner = JSONScanner(bytes, maxDepth: maxDepth)
+            guard let value = scanner.value(depth: 0) else { return nil }
+            scanner.skipWhitespace()
+            return scanner.index == bytes.count ? value : nil
+        }
+    }
+
+    private mutating func skipWhitespace() {
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x09, 0x0A, 0x0D: index += 1
+            default: return
+            }
+        }
+    }
+
+    private mutating func value(depth: Int) -> JSON? {
+        skipWhitespace()
+        guard index < bytes.count else { return nil }
+        switch bytes[index] {
+        case UInt8(ascii: "{"):
+            if depth >= maxDepth { return skipContainer() ? .null : nil }
+            return object(depth: depth + 1)
+        case UInt8(ascii: "["):
+            if depth >= maxDepth { return skipContainer() ? .null : nil }
+            return array(depth: depth + 1)
+        case UInt8(ascii: "\""):
+            return string().map(JSON.string)
+        case UInt8(ascii: "t"):
+            return literal("true") ? .bool(true) : nil
+        case UInt8(ascii: "f"):
+            return literal("false") ? .bool(false) : nil
+        case UInt8(ascii: "n"):
+            return literal("null") ? .null : nil
+        default:
+            return number().map(JSON.number)
+        }
+    }
+
+    private mutating func literal(_ word: StaticString) -> Bool {
+        let count = word.utf8CodeUnitCount
+        guard bytes.count - index >= count else { return false }
+        let start = word.utf8Start
+        for offset in 0..<count where bytes[index + offset] != start[offset] { return false }
+        index += count
+        return true
+    }
+
+    private mutating func object(depth: Int) -> JSON? {
+        index += 1  // {
+        var result: [String: JSON] = [:]
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
+            index += 1
+            return .object(result)
+        }
+        while true {
+            skipWhitespace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: "\""), let key = string() else { return nil }
+            skipWhitespace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return nil }
+            index += 1
+            guard let member = value(depth: depth) else { return nil }
+            // A repeated key (also one that differs only in Unicode normalization): Foundation decides.
+            if result.updateValue(member, forKey: key) != nil { return nil }
+            skipWhitespace()
+            guard index < bytes.count else { return nil }
+            if bytes[index] == UInt8(ascii: ",") {
+                index += 1
+            } else if bytes[index] == UInt8(ascii: "}") {
+                index += 1
+                return .object(result)
+            } else {
+                return nil
+            }
+        }
+    }
+
+    private mutating func array(depth: Int) -> JSON? {
+        index += 1  // [
+        var result: [JSON] = []
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
+            index += 1
+            return .array(result)
+        }
+        while true {
+            guard let element = value(depth: depth) else { return nil }
+            result.append(element)
+            skipWhitespace()
+            guard index < bytes.count else { return nil }
+            if bytes[index] == UInt8(ascii: ",") {
+                index += 1
+            } else if bytes[index] == UInt8(ascii: "]") {
+                index += 1
+                return .array(result)
+            } else {
+                return nil
+            }
+        }
+    }
+
+    /// Skips a container that opens too deep, as `JSON.limitingDepth` does: brackets of either kind are
+    /// counted outside strings, and nothing inside is checked. False when the document ends first.
+    private mutating func skipContainer() -> Bool {
+        var nesting = 0
+        var inString = false
+        var escaped = false
+        while index < bytes.count {
+            let byte = bytes[index]
+            index += 1
+            if inString {
+                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "["), UInt8(ascii: "{"): nesting += 1
+            case UInt8(ascii: "]"), UInt8(ascii: "}"):
+                nesting -= 1
+                if nesting == 0 { return true }
+            default: break
+            }
+        }
+        return false
+    }
+
+    /// A plain decimal: `-?(0|[1-9][0-9]*)(\.[0-9]+)?`, at most 15 significant digits.
+    private mutating func number() -> Double? {
+        let start = index
+        if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
+        let integerStart = index
+        while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") { index += 1 }
+        let integerDigits = index - integerStart
+        guard integerDigits > 0 else { return nil }
+        if integerDigits > 1, bytes[integerStart] == UInt8(ascii: "0") { return nil }
+        var fractionDigits = 0
+        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            let fractionStart = index
+            while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") { index += 1 }
+            fractionDigits = index - fractionStart
+            guard fractionDigits > 0 else { return nil }
+        }
+        // An exponent, or more digits than a Double holds exactly: Foundation's conversion decides.
+        if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") { return nil }
+        guard integerDigits + fractionDigits <= 15 else { return nil }
+        if fractionDigits == 0 {
+            // Up to 15 digits: exact in an Int64 and in a Double.
+            var value: Int64 = 0
+            for offset in integerStart..<index { value = value * 10 + Int64(bytes[offset] &- UInt8(ascii: "0")) }
+            let negative = integerStart != start
+            // `-0` is the Double -0.0, as Foundation reads it.
+            return negative ? -Double(value) : Double(value)
+        }
+        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+        return Double(text)
+    }
+
+    /// A string from its opening quote; nil on anything Foundation might read otherwise.
+    private mutating func string() -> String? {
+        index += 1  // "
+        let start = index
+        var ascii = true
+        // The common case: no escape. Found the closing quote, the bytes are taken as they are.
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
+                index += 1
+                if ascii { return String(decoding: slice, as: UTF8.self) }
+                return String(validating: slice, as: UTF8.self)
+            }
+            if byte == UInt8(ascii: "\\") { break }
+            if byte < 0x20 { return nil }
+            if byte >= 0x80 { ascii = false }
+            index += 1
+        }
+        guard index < bytes.count else { return nil }
+        // Escapes: the raw bytes are validated as UTF-8 run by run, escapes decoded between them.
+        var result = ""
+        var runStart = start
+        func flush(_ end: Int) -> Bool {
+            guard end > runStart else { return true }
+            guard let run = String(validating: UnsafeBufferPointer(rebasing: bytes[runStart..<end]), as: UTF8.self) else {
+                return false
+            }
+            result += run
+            return true
+        }
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                guard flush(index) else { return nil }
+                index += 1
+                return result
+            }
+            if byte < 0x20 { return nil }
+            guard byte == UInt8(ascii: "\\") else {
+                index += 1
+                continue
+            }
+            guard flush(index), index + 1 < bytes.count else { return nil }
+            let escape = bytes[index + 1]
+            index += 2
+            switch escape {
+            case UInt8(ascii: "\""): result.append("\"")
+            case UInt8(ascii: "\\"): result.append("\\")
+            case UInt8(ascii: "/"): result.append("/")
+            case UInt8(ascii: "b"): result.append("\u{08}")
+            case UInt8(ascii: "f"): result.append("\u{0C}")
+            case UInt8(ascii: "n"): result.append("\n")
+            case UInt8(ascii: "r"): result.append("\r")
+            case UInt8(ascii: "t"): result.append("\t")
+            case UInt8(ascii: "u"):
+                guard let unit = hex4(at: index) else { return nil }
+                index += 4
+                switch unit {
+                case 0xD800...0xDBFF:
+                    // A high surrogate: with a low one after it, one scalar; alone, U+FFFD.
+                    if index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u"),
+                        let low = hex4(at: index + 2), (0xDC00...0xDFFF).contains(low)
+                    {
+                        index += 6
+                        let scalar = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)
+                        result.unicodeScalars.append(Unicode.Scalar(scalar) ?? "\u{FFFD}")
+                    } else {
+                        result.unicodeScalars.append("\u{FFFD}")
+                    }
+                case 0xDC00...0xDFFF:
+                    result.unicodeScalars.append("\u{FFFD}")
+                default:
+                    result.unicodeScalars.append(Unicode.Scalar(unit) ?? "\u{FFFD}")
+                }
+            default:
+                return nil
+            }
+            runStart = index
+        }
+        return nil
+    }
+
+    private func hex4(at position: Int) -> UInt32? {
+        guard position >= 0, bytes.count - position >= 4 else { return nil }
+        var value: UInt32 = 0
+        for offset in 0..<4 {
+            let byte = bytes[position + offset]
+            let digit: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+            default: return nil
+            }
+            value = value * 16 + UInt32(digit)
+        }
+        return value
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import Testing
+
+@testable import Chat
+
+@Suite("JSON scanner: the fast path reads every document as Foundation does")
+struct JSONScannerTests {
+    static let documents: [String] = [
+        "{}", "[]", "null", "true", "false", "0", "-0", "12", "-7", "1.5", "-0.25", "123456789012345",
+        "1234567890123456", "1e3", "1E-2", "-1.5e3", "1e400", "1e-400", "01", "1.", ".5", "+1", "-", "1.2.3",
+        #""just a string""#, #""""#, #""a\"b\\c\/d\b\f\n\r\t""#, #""\u00e5\u0000\u001F""#, #""\ud83d\ude00""#,
+        #""x\ud800y""#, #""\udc00""#, #""\ud800\ud800""#, #""\ud800\u0041""#, #""\\ud800""#, #""\uD83D\uDE00""#,
+        #""\u12""#, #""\x""#, "\"tab\there\"", "\"å ä ö 😀\"", "\"e\u{301}\"",
+        #"{"a":1,"a":2}"#, "{\"\u{e9}\":1,\"e\u{301}\":2}", #"{"a":{"b":[1,2,{"c":null}]},"d":"e"}"#,
+        #"[1,"a",null,true,{"x":-1.5e3}]"#, " \n\t{ \"a\" : [ 1 , 2 ] } \r\n", "{", "{\"a\":}", "nul", "", " ",
+        "[1,]", "{\"a\":1,}", "[1 2]", "{\"a\" 1}", "{1:2}", "[1]x", "\u{FEFF}{}", "tru", "nulls",
+        #"{"type":"m.room.message","content":{"body":"hej","msgtype":"m.text"},"origin_server_ts":1800000000000,"unsigned":{"age":12}}"#,
+        #"{"a":[[["x",{"y":1}]]],"b":"}}]]","c":2}"#, String(repeating: "[", count: 70) + String(repeating: "]", count: 70),
+        "{\"a\":" + String(repeating: "[", count: 80) + "\"]]\"" + String(repeating: "]", count: 80) + ",\"b\":1}",
+        String(repeating: "[", count: 70) + "garbage{" + String(repeating: "]", count: 71),
+        String(repeating: "[", count: 70),
+    ]
+
+    @Test("the scanner and Foundation agree", arguments: documents)
+    func agrees(document: String) {
+        let data = Data(document.utf8)
+        let fast = JSONScanner.parse(data)
+        let reference = try? JSON.parseWithFoundation(data)
+        if let fast {
+            #expect(fast == reference, "the scanner took \(document.debugDescription) and read it otherwise")
+        }
+        #expect((try? JSON.parse(data)) == reference)
+    }
+
+    @Test("invalid UTF-8 and raw control characters are left to Foundation")
+    func invalidBytes() {
+        for bytes: [UInt8] in [[0x22, 0xFF, 0x22], [0x22, 0xC3, 0x22], [0x22, 0x0A, 0x22], [0x22, 0x5C, 0x6E, 0xFF, 0x22]] {
+            let data = Data(bytes)
+            #expect(JSONScanner.parse(data) == nil)
+            #expect((try? JSON.parse(data)) == (try? JSON.parseWithFoundation(data)))
+        }
+    }
+
+    @Test("the plain documents of a sync answer take the fast path")
+    func fastPathTaken() {
+        let event = #"{"type":"m.room.message","content":{"body":"hej","msgtype":"m.text"},"origin_server_ts":1800000000000}"#
+        #expect(JSONScanner.parse(Data(event.utf8)) != nil)
+        #expect(JSONScanner.parse(Data(#"{"next_batch":"s2","rooms":{"join":{}}}"#.utf8)) != nil)
+    }
+
+    @Test("every recorded fixture reads the same both ways")
+    func fixtures() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".json") }
+        #expect(!names.isEmpty)
+        for name in names {
+            let data = try Data(contentsOf: folder.appendingPathComponent(name))
+            let reference = try JSON.parseWithFoundation(data)
+            #expect(JSONScanner.parse(data) == reference, "\(name)")
+        }
+    }
+
+    @Test("random documents: never a trap, and whatever the scanner takes Foundation reads the same")
+    func randomDocuments() {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array(#"{}[]":,\ u0123456789abcdefABCDEF.-+eEtrunlsfå"#.utf8) + [0x0A, 0xFF, 0xC3]
+        for _ in 0..<3000 {
+            let length = Int.random(in: 0..<24, using: &generator)
+            let data = Data((0..<length).map { _ in alphabet.randomElement(using: &generator) ?? 0x20 })
+            if let fast = JSONScanner.parse(data) {
+                #expect(fast == (try? JSON.parseWithFoundation(data)), "\(Array(data))")
+            }
+        }
+    }
+}
