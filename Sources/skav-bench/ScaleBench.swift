@@ -23,7 +23,7 @@ import Store
 @main
 struct SkavBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "skav-bench", abstract: "Benchmarks of Skav at scale.", subcommands: [Scale.self, Seed.self])
+        commandName: "skav-bench", abstract: "Benchmarks of Skav at scale.", subcommands: [Scale.self, Seed.self, Sample.self])
 }
 
 /// `skav-bench seed`: only the seeding of `scale`, into a database of your choice (the end-to-end test of a
@@ -47,6 +47,31 @@ struct Seed: AsyncParsableCommand {
         let started = Date()
         try org.seed(into: database)
         print(String(format: "seeded %d ideas, %d people in %.1f s (%@)", ideas, people, Date().timeIntervalSince(started), database))
+    }
+}
+
+/// `skav-bench sample`: texts as the seed writes them, to read (and a word count of the vocabulary they use).
+struct Sample: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print ideas' texts as the seed writes them.")
+
+    @Option(help: "Texts to print.") var count = 10
+    @Option(help: "Texts whose stems are counted.") var vocabulary = 0
+
+    func run() async throws {
+        var generator = SplitMix64(seed: 2026)
+        for _ in 0..<count { print(Organisation.text(using: &generator), "\n") }
+        guard vocabulary > 0 else { return }
+        var documents: [String: Int] = [:]
+        var stems = 0
+        for _ in 0..<vocabulary {
+            let terms = Similarity.terms(Organisation.text(using: &generator))
+            stems += terms.count
+            for term in terms { documents[term, default: 0] += 1 }
+        }
+        let ranked = documents.sorted { $0.value > $1.value }
+        print("\(vocabulary) texts: \(documents.count) distinct stems, \(stems / vocabulary) per text on average; "
+            + "\(documents.values.filter { $0 == 1 }.count) in one text only")
+        print("most common (share of texts): " + ranked.prefix(15).map { "\($0.key) \(100 * $0.value / vocabulary) %" }.joined(separator: ", "))
     }
 }
 
