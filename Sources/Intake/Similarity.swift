@@ -76,11 +76,32 @@ public enum Similarity {
     }
 
     /// Dice coefficient with prefix matching: the share of both texts' stems that find a match in the other.
+    /// (`matches` for every pair, computed once per pair with each stem's length counted once: this runs for
+    /// every candidate of every similar-idea lookup.)
     public static func score(_ a: [String], _ b: [String]) -> Double {
         guard !a.isEmpty, !b.isEmpty else { return 0 }
-        let matchedA = a.filter { x in b.contains { matches(x, $0) } }.count
-        let matchedB = b.filter { y in a.contains { matches($0, y) } }.count
-        return Double(matchedA + matchedB) / Double(a.count + b.count)
+        let lengthsA = a.map(\.count), lengthsB = b.map(\.count)
+        var matchedB = [Bool](repeating: false, count: b.count)
+        var matchedA = 0
+        for i in a.indices {
+            var found = false
+            for j in b.indices {
+                let x = a[i], y = b[j]
+                let match: Bool
+                if x == y {
+                    match = true
+                } else {
+                    let (short, long, length) = lengthsA[i] <= lengthsB[j] ? (x, y, lengthsA[i]) : (y, x, lengthsB[j])
+                    match = length >= 4 && long.hasPrefix(short)
+                }
+                if match {
+                    found = true
+                    matchedB[j] = true
+                }
+            }
+            if found { matchedA += 1 }
+        }
+        return Double(matchedA + matchedB.count(where: { $0 })) / Double(a.count + b.count)
     }
 
     public static func score(_ a: String, _ b: String) -> Double { score(terms(a), terms(b)) }

@@ -37,7 +37,7 @@ struct Seed: AsyncParsableCommand {
     @Option(help: "The database to write (created; it must not hold ideas yet).") var database: String
     @Option(help: "The organisation's now, seconds since 1970 (default: the benchmark's Monday); about 1 % of the ideas come in the week before it.")
     var now: Double?
-    @Flag(help: "Only what a digest reads (faster): no sent outbox rows, similar ideas kept for the last 30 days' ideas.")
+    @Flag(help: "Only what a digest reads (faster): no sent outbox rows.")
     var lean = false
 
     func run() async throws {
