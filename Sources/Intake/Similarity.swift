@@ -47,9 +47,14 @@ public enum Similarity {
         "e", "s",
     ]
 
+    /// The endings by their last character, longest first (a word can only end with those of its own last
+    /// character: a stem is taken of every word of every candidate of a lookup).
+    static let suffixesByLast: [Character: [String]] = Dictionary(grouping: suffixes, by: { $0.last! })
+
     /// Strips one common ending, keeping at least three letters.
     public static func stem(_ word: String) -> String {
-        for suffix in suffixes where word.hasSuffix(suffix) && word.count - suffix.count >= 3 {
+        guard let last = word.last, let endings = suffixesByLast[last] else { return word }
+        for suffix in endings where word.hasSuffix(suffix) && word.count - suffix.count >= 3 {
             return String(word.dropLast(suffix.count))
         }
         return word

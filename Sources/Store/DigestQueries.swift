@@ -113,13 +113,11 @@ extension IntakeTransaction {
         var result: [Int: [SimilarIdea]] = [:]
         for idea in ideas {
             let terms = Similarity.terms(Similarity.text(of: idea))
-            guard limit > 0, let query = try distinctiveQuery(terms) else {
+            guard limit > 0 else {
                 result[idea.number] = []
                 continue
             }
-            let numbers = try Int.fetchAll(
-                db, sql: "SELECT rowid FROM idea_fts WHERE idea_fts MATCH ? ORDER BY rank LIMIT ?",
-                arguments: [query, Self.candidateLimit])
+            let numbers = try candidates(terms)
             var found: [SimilarIdea] = []
             for number in numbers where number != idea.number {
                 guard let other = try candidate(number), other.stage != .utkast else { continue }

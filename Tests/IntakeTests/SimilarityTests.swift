@@ -191,4 +191,28 @@ enum LabelledPairs {
             #expect(try tx.distinctiveQuery(Similarity.terms("skrivaren strular")) == nil)
         }
     }
+
+    /// The index is asked for a stem's prefix, so a rare stem that begins a common word costs what the
+    /// common word does: "skri" (a typo) is held by no idea, but begins "skriv" (of "skrivaren"), held by all.
+    @Test func aRareStemThatBeginsACommonOneCountsItsPostings() throws {
+        let store = try IntakeStore()
+        let now = Date(timeIntervalSince1970: 1_790_000_000)
+        try store.write { tx in
+            for number in 1...2_500 {
+                let idea = Idea(
+                    number: number, author: UserID("@p\(number):kommun.se"), title: "Skrivaren \(number)",
+                    problem: "Skrivaren på plan \(number) strular igen", stage: .inkommen, createdAt: now, updatedAt: now,
+                    submittedAt: now)
+                try tx.saveIdea(idea)
+                try tx.countTerms(of: idea)
+            }
+        }
+        try store.read { tx in
+            #expect(Similarity.terms("skri skrivaren") == ["skri", "skriv"])
+            let frequencies = try tx.termFrequencies(["skri", "skriv", "tolk"])
+            #expect(frequencies == ["skri": 2_500, "skriv": 2_500])
+            let query = try tx.distinctiveQuery(Similarity.terms("skri tolkbokningen"))
+            #expect(query == "\"tolkbok\"*")
+        }
+    }
 }
