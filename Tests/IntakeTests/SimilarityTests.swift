@@ -159,6 +159,21 @@ enum LabelledPairs {
     }
 }
 
+/// Words are split where `Character.isLetter` and `isNumber` say, ASCII decided on its value.
+@Suite struct WordCharacterTests {
+    @Test func asciiIsDecidedAsCharacterPropertiesDo() {
+        for value in UInt8(0)...UInt8(127) {
+            let character = Character(Unicode.Scalar(value))
+            #expect(Similarity.isWordCharacter(character) == (character.isLetter || character.isNumber), "\(value)")
+        }
+        #expect(Similarity.isWordCharacter("\r\n") == false)
+        for character: Character in ["å", "Ä", "ö", "é", "e\u{301}", "ß", "½", "日"] {
+            #expect(Similarity.isWordCharacter(character) == (character.isLetter || character.isNumber))
+        }
+        #expect(Similarity.terms("Tolkbokningen, skrivaren; 3D-skrivaren\r\nåtta") == ["tolkbok", "skriv", "ått"])
+    }
+}
+
 /// The search asks the index only for distinctive stems, from the counts kept at submit.
 @Suite struct DistinctiveStemTests {
     @Test func aStemHalfTheIntakeHoldsIsNotAskedForAndTheRareOneFinds() throws {
