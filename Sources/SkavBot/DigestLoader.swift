@@ -62,7 +62,9 @@ public enum DigestLoader {
         // Stage changes and the team's work.
         var changes: [DigestData.StageChange] = []
         var guideActions = 0
-        for event in try tx.ideaEvents(from: period.since, until: period.until, kinds: guideActionKinds) {
+        let events = try tx.ideaEvents(from: period.since, until: period.until, kinds: guideActionKinds)
+        try cache.prefetch(events.map(\.ideaNumber))
+        for event in events {
             guard let idea = try cache.idea(event.ideaNumber) else { continue }
             if event.actor != idea.author { guideActions += 1 }
             if event.kind == .stage, let to = event.toStage {
@@ -181,6 +183,9 @@ public enum DigestLoader {
                 limit: IntakeTransaction.storedMatches
             ).map { StoredMatch(number: $0.number, score: $0.score) }
         }
+        // The matches and the links of every idea, read in bulk.
+        try cache.prefetch(stored.values.flatMap { $0.map(\.number) })
+        let links = try tx.links(ofIdeas: withUnit.map(\.number))
         struct Candidate {
             var members: [Idea]
             var units: Int
@@ -189,7 +194,7 @@ public enum DigestLoader {
         var candidates: [Candidate] = []
         for idea in withUnit {
             guard let unit = idea.unit, let matches = stored[idea.number], !matches.isEmpty else { continue }
-            let linked = Set(try tx.links(ofIdea: idea.number))
+            let linked = Set(links[idea.number] ?? [])
             var members = [idea]
             for match in matches where members.count <= clusterMatches {
                 guard !linked.contains(match.number), let other = try cache.idea(match.number), other.stage != .utkast,
@@ -229,6 +234,14 @@ struct IdeaCache {
     init(tx: IntakeTransaction) { self.tx = tx }
 
     mutating func remember(_ idea: Idea) { known[idea.number] = idea }
+
+    /// Reads the ideas not known yet in one query per 500 (instead of one query each when asked for).
+    mutating func prefetch(_ numbers: [Int]) throws {
+        let missing = Array(Set(numbers.filter { known[$0] == nil })).sorted()
+        guard !missing.isEmpty else { return }
+        let found = try tx.ideas(numbers: missing)
+        for number in missing { known[number] = .some(found[number]) }
+    }
 
     mutating func idea(_ number: Int) throws -> Idea? {
         if let found = known[number] { return found }

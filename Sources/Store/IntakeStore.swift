@@ -77,12 +77,16 @@ public final class IntakeStore: Sendable {
     private func migrate() throws {
         let migrator = Schema.migrator
         do {
-            if try writer.read({ try migrator.hasBeenSuperseded($0) }) {
+            let (superseded, completed) = try writer.read { db in
+                (try migrator.hasBeenSuperseded(db), try migrator.hasCompletedMigrations(db))
+            }
+            if superseded {
                 throw IntakeError(
                     .newerSchema,
                     "the database \(path ?? ":memory:") was written by a newer version of Skav; upgrade Skav or use another file")
             }
-            try migrator.migrate(writer)
+            // An up-to-date database is not written to at open (the migrator's check is a write transaction).
+            if !completed { try migrator.migrate(writer) }
         } catch let error as IntakeError {
             throw error
         } catch {

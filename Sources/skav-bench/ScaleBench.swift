@@ -23,7 +23,7 @@ import Store
 @main
 struct SkavBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "skav-bench", abstract: "Benchmarks of Skav at scale.", subcommands: [Scale.self, Seed.self])
+        commandName: "skav-bench", abstract: "Benchmarks of Skav at scale.", subcommands: [Scale.self, Seed.self, Sample.self])
 }
 
 /// `skav-bench seed`: only the seeding of `scale`, into a database of your choice (the end-to-end test of a
@@ -37,7 +37,7 @@ struct Seed: AsyncParsableCommand {
     @Option(help: "The database to write (created; it must not hold ideas yet).") var database: String
     @Option(help: "The organisation's now, seconds since 1970 (default: the benchmark's Monday); about 1 % of the ideas come in the week before it.")
     var now: Double?
-    @Flag(help: "Only what a digest reads (faster): no sent outbox rows, similar ideas kept for the last 30 days' ideas.")
+    @Flag(help: "Only what a digest reads (faster): no sent outbox rows.")
     var lean = false
 
     func run() async throws {
@@ -47,6 +47,31 @@ struct Seed: AsyncParsableCommand {
         let started = Date()
         try org.seed(into: database)
         print(String(format: "seeded %d ideas, %d people in %.1f s (%@)", ideas, people, Date().timeIntervalSince(started), database))
+    }
+}
+
+/// `skav-bench sample`: texts as the seed writes them, to read (and a word count of the vocabulary they use).
+struct Sample: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print ideas' texts as the seed writes them.")
+
+    @Option(help: "Texts to print.") var count = 10
+    @Option(help: "Texts whose stems are counted.") var vocabulary = 0
+
+    func run() async throws {
+        var generator = SplitMix64(seed: 2026)
+        for _ in 0..<count { print(Organisation.text(using: &generator), "\n") }
+        guard vocabulary > 0 else { return }
+        var documents: [String: Int] = [:]
+        var stems = 0
+        for _ in 0..<vocabulary {
+            let terms = Similarity.terms(Organisation.text(using: &generator))
+            stems += terms.count
+            for term in terms { documents[term, default: 0] += 1 }
+        }
+        let ranked = documents.sorted { $0.value > $1.value }
+        print("\(vocabulary) texts: \(documents.count) distinct stems, \(stems / vocabulary) per text on average; "
+            + "\(documents.values.filter { $0 == 1 }.count) in one text only")
+        print("most common (share of texts): " + ranked.prefix(15).map { "\($0.key) \(100 * $0.value / vocabulary) %" }.joined(separator: ", "))
     }
 }
 
@@ -124,16 +149,20 @@ struct Scale: AsyncParsableCommand {
         var generator = SplitMix64(seed: 99)
         let texts = (0..<samples).map { _ in org.problem(using: &generator) }
         var times: [Double] = []
+        var cpu: [Double] = []
         var found = 0
         try store.read { tx in
             for text in texts {
                 let start = DispatchTime.now().uptimeNanoseconds
+                let startCPU = threadCPUms()
                 found += try tx.similarIdeas(to: text, excluding: nil, limit: 3).count
+                cpu.append(threadCPUms() - startCPU)
                 times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
             }
         }
         print(
             "similar-idea lookup: p50 \(ms(percentile(times, 0.5))), p99 \(ms(percentile(times, 0.99))) "
+                + "(CPU p50 \(ms(percentile(cpu, 0.5))), p99 \(ms(percentile(cpu, 0.99)))) "
                 + "(\(samples) lookups, \(found) matches named)")
     }
 
@@ -151,6 +180,7 @@ struct Scale: AsyncParsableCommand {
             logger: Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() }))
         var generator = SplitMix64(seed: 7)
         var times: [Double] = []
+        var cpu: [Double] = []
         var named = 0
         let now = Organisation.now
         for index in 0..<samples {
@@ -165,14 +195,17 @@ struct Scale: AsyncParsableCommand {
             try engine.process(ChatBatch(events: [draft], cursor: "c"), now: now)
             let submit = ChatEvent(id: "$k\(index)", room: room, sender: person, kind: .message(text: "klar"), timestamp: now)
             let start = DispatchTime.now().uptimeNanoseconds
+            let startCPU = threadCPUms()
             try engine.process(ChatBatch(events: [submit], cursor: "c"), now: now)
+            cpu.append(threadCPUms() - startCPU)
             times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
             let reply = try await store.read { try $0.outboxEntry(txnID: "$k\(index).0") }
             if reply?.body.plainText.contains("#") == true { named += 1 }
         }
         print(
             "reply after klar (submit, similar ideas named): p50 \(ms(percentile(times, 0.5))), "
-                + "p99 \(ms(percentile(times, 0.99))) (\(samples) submits)")
+                + "p99 \(ms(percentile(times, 0.99))) (CPU p50 \(ms(percentile(cpu, 0.5))), p99 \(ms(percentile(cpu, 0.99)))) "
+                + "(\(samples) submits)")
     }
 
     func commandLine(configPath: String, work: String) throws {
@@ -180,11 +213,15 @@ struct Scale: AsyncParsableCommand {
         let week = try measure(runs: runs) {
             ["digest", "--print", "--since", weekSince, "--until", until, "--config", configPath]
         }
-        print("skav digest --print, last week: \(seconds(week.seconds)), \(week.outputBytes / 1000) kB of text, peak RSS \(week.peakRSSMiB) MiB")
+        print(
+            "skav digest --print, last week: \(seconds(week.seconds)) (CPU \(seconds(week.cpuSeconds))), "
+                + "\(week.outputBytes / 1000) kB of text, peak RSS \(week.peakRSSMiB) MiB")
         let month = try measure(runs: runs) {
             ["digest", "--print", "--since", monthSince, "--until", until, "--config", configPath]
         }
-        print("skav digest --print, last 4 weeks: \(seconds(month.seconds)), \(month.outputBytes / 1000) kB of text, peak RSS \(month.peakRSSMiB) MiB")
+        print(
+            "skav digest --print, last 4 weeks: \(seconds(month.seconds)) (CPU \(seconds(month.cpuSeconds))), "
+                + "\(month.outputBytes / 1000) kB of text, peak RSS \(month.peakRSSMiB) MiB")
         let csv = work + "/export.csv"
         let export = try measure(runs: runs) {
             ["ideas", "export", "--format", "csv", "--output", csv, "--config", configPath]
@@ -204,32 +241,36 @@ struct Scale: AsyncParsableCommand {
 
     struct Measured {
         var seconds: Double
+        /// User and system CPU of the median run: on a shared machine the wall time includes waiting for a core.
+        var cpuSeconds: Double
         var peakRSSMiB: Int
         var outputBytes: Int
     }
 
-    /// Runs the skav binary `runs` times; the median wall time, the largest peak RSS of one run.
+    /// Runs the skav binary `runs` times; the median wall time (and that run's CPU), the largest peak RSS of one run.
     func measure(runs: Int, _ arguments: () -> [String]) throws -> Measured {
-        var times: [Double] = []
+        var times: [(wall: Double, cpu: Double)] = []
         var peak = 0
         var output = 0
         for _ in 0..<max(1, runs) {
             let outputPath = NSTemporaryDirectory() + "skav-bench-out-\(getpid())"
             defer { try? FileManager.default.removeItem(atPath: outputPath) }
             let start = Date()
-            let (status, maxRSSKiB) = try spawn(skav, arguments(), stdout: outputPath)
-            times.append(Date().timeIntervalSince(start))
+            let (status, maxRSSKiB, cpu) = try spawn(skav, arguments(), stdout: outputPath)
+            times.append((Date().timeIntervalSince(start), cpu))
             output = (try? FileManager.default.attributesOfItem(atPath: outputPath)[.size] as? Int) ?? 0
             peak = max(peak, maxRSSKiB / 1024)
             guard status == 0 else {
                 throw ValidationError("skav \(arguments().joined(separator: " ")) exited with \(status)")
             }
         }
-        return Measured(seconds: percentile(times, 0.5), peakRSSMiB: peak, outputBytes: output)
+        let median = times.sorted { $0.wall < $1.wall }[(times.count - 1) / 2]
+        return Measured(seconds: median.wall, cpuSeconds: median.cpu, peakRSSMiB: peak, outputBytes: output)
     }
 
-    /// Runs a program with standard output to a file; its exit status and its own peak RSS (KiB, from wait4).
-    func spawn(_ program: String, _ arguments: [String], stdout path: String) throws -> (Int32, Int) {
+    /// Runs a program with standard output to a file; its exit status, its own peak RSS (KiB) and CPU
+    /// seconds (user and system), from wait4.
+    func spawn(_ program: String, _ arguments: [String], stdout path: String) throws -> (Int32, Int, Double) {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -244,7 +285,8 @@ struct Scale: AsyncParsableCommand {
         var usage = rusage()
         while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
         let exited = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return (exited, usage.ru_maxrss)
+        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+        return (exited, usage.ru_maxrss, seconds(usage.ru_utime) + seconds(usage.ru_stime))
     }
 }
 
@@ -253,6 +295,14 @@ func percentile(_ values: [Double], _ p: Double) -> Double {
     let sorted = values.sorted()
     let index = min(sorted.count - 1, max(0, Int((Double(sorted.count - 1) * p).rounded())))
     return sorted[index]
+}
+
+/// CPU time of the calling thread, in milliseconds: on a shared machine, what a lookup costs without the
+/// waiting for a core that its wall time includes.
+func threadCPUms() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+    return Double(time.tv_sec) * 1e3 + Double(time.tv_nsec) / 1e6
 }
 
 func ms(_ value: Double) -> String { String(format: "%.2f ms", value) }

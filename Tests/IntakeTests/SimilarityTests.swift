@@ -159,6 +159,21 @@ enum LabelledPairs {
     }
 }
 
+/// Words are split where `Character.isLetter` and `isNumber` say, ASCII decided on its value.
+@Suite struct WordCharacterTests {
+    @Test func asciiIsDecidedAsCharacterPropertiesDo() {
+        for value in UInt8(0)...UInt8(127) {
+            let character = Character(Unicode.Scalar(value))
+            #expect(Similarity.isWordCharacter(character) == (character.isLetter || character.isNumber), "\(value)")
+        }
+        #expect(Similarity.isWordCharacter("\r\n") == false)
+        for character: Character in ["å", "Ä", "ö", "é", "e\u{301}", "ß", "½", "日"] {
+            #expect(Similarity.isWordCharacter(character) == (character.isLetter || character.isNumber))
+        }
+        #expect(Similarity.terms("Tolkbokningen, skrivaren; 3D-skrivaren\r\nåtta") == ["tolkbok", "skriv", "ått"])
+    }
+}
+
 /// The search asks the index only for distinctive stems, from the counts kept at submit.
 @Suite struct DistinctiveStemTests {
     @Test func aStemHalfTheIntakeHoldsIsNotAskedForAndTheRareOneFinds() throws {
@@ -189,6 +204,30 @@ enum LabelledPairs {
             #expect(found.first?.number == 2_501)
             // Only common stems: nothing distinctive to ask for.
             #expect(try tx.distinctiveQuery(Similarity.terms("skrivaren strular")) == nil)
+        }
+    }
+
+    /// The index is asked for a stem's prefix, so a rare stem that begins a common word costs what the
+    /// common word does: "skri" (a typo) is held by no idea, but begins "skriv" (of "skrivaren"), held by all.
+    @Test func aRareStemThatBeginsACommonOneCountsItsPostings() throws {
+        let store = try IntakeStore()
+        let now = Date(timeIntervalSince1970: 1_790_000_000)
+        try store.write { tx in
+            for number in 1...2_500 {
+                let idea = Idea(
+                    number: number, author: UserID("@p\(number):kommun.se"), title: "Skrivaren \(number)",
+                    problem: "Skrivaren på plan \(number) strular igen", stage: .inkommen, createdAt: now, updatedAt: now,
+                    submittedAt: now)
+                try tx.saveIdea(idea)
+                try tx.countTerms(of: idea)
+            }
+        }
+        try store.read { tx in
+            #expect(Similarity.terms("skri skrivaren") == ["skri", "skriv"])
+            let frequencies = try tx.termFrequencies(["skri", "skriv", "tolk"])
+            #expect(frequencies == ["skri": 2_500, "skriv": 2_500])
+            let query = try tx.distinctiveQuery(Similarity.terms("skri tolkbokningen"))
+            #expect(query == "\"tolkbok\"*")
         }
     }
 }
