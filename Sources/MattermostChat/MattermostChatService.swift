@@ -10,7 +10,9 @@ import Synchronization
 /// - Receiving polls: the channel list (one request per `pollInterval` while nothing happens, whatever the
 ///   number of channels), then the change feed (`GET /channels/{id}/posts?since=`) of the channels whose
 ///   `last_post_at` moved; see `FeedCursor` for what the cursor holds and `PostFeed.skip` for what a new
-///   message is. A full answer (1,000 rows) is completed by paging the channel's posts.
+///   message is. A full answer (1,000 rows) is completed by paging the channel's posts. A direct channel
+///   a person opened is reported once as an invite and the membership of the two (`directChatsOpened`), so
+///   the engine greets before the first word.
 /// - Sending is idempotent by transaction id: `pending_post_id` (derived from it) covers a repeat within
 ///   the server's ~30 s; for anything older the channel's latest posts are searched for the bot's post
 ///   with `props.skav_txn` before posting again (the first send to a channel in a process, and any
