@@ -10,7 +10,9 @@ import Synchronization
 /// - Receiving polls: the channel list (one request per `pollInterval` while nothing happens, whatever the
 ///   number of channels), then the change feed (`GET /channels/{id}/posts?since=`) of the channels whose
 ///   `last_post_at` moved; see `FeedCursor` for what the cursor holds and `PostFeed.skip` for what a new
-///   message is. A full answer (1,000 rows) is completed by paging the channel's posts.
+///   message is. A full answer (1,000 rows) is completed by paging the channel's posts. A direct channel
+///   a person opened is reported once as an invite and the membership of the two (`directChatsOpened`), so
+///   the engine greets before the first word.
 /// - Sending is idempotent by transaction id: `pending_post_id` (derived from it) covers a repeat within
 ///   the server's ~30 s; for anything older the channel's latest posts are searched for the bot's post
 ///   with `props.skav_txn` before posting again (the first send to a channel in a process, and any
@@ -242,6 +244,11 @@ public final class MattermostChatService: ChatService {
         let (channels, _) = try await listChannels(identity, watched: watched)
         let floor = feed.watermark &- overlap
         let newsFloor = feed.newsFloor(overlap: overlap)
+        // Direct channels not seen before, by `create_at` against the floor (a new one has no posts yet, so
+        // `last_post_at` is 0): remembered in the cursor whether they are reported or not.
+        let openedDirects = channels.filter { feed.isNewDirect($0, overlap: overlap) }
+            .sorted { ($0.createAt, $0.id) < ($1.createAt, $1.id) }
+        feed.directs.append(contentsOf: openedDirects.map { ($0.id, $0.createAt) })
         var recent = Dictionary(feed.recent.map { ($0.channel, $0) }, uniquingKeysWith: { _, last in last })
         // A channel's posts stamped up to its `last_post_at` are all visible an overlap after the server's
         // clock passed it; the server's clock passed it before this process first saw the channel look as
@@ -294,7 +301,8 @@ public final class MattermostChatService: ChatService {
                 for (post, root) in roots { state.rootOf[post] = root }
             }
         }
-        var events: [ChatEvent] = []
+        // A direct chat opened comes before its messages: the engine greets, then answers the first word.
+        var events = try await directChatsOpened(openedDirects, identity: identity)
         for candidate in candidates.sorted(by: { ($0.post.createAt, $0.post.id) < ($1.post.createAt, $1.post.id) }) {
             guard try await mayTalk(candidate.post.userID, identity: identity) else {
                 logger.notice(
@@ -306,10 +314,60 @@ public final class MattermostChatService: ChatService {
         }
         feed.recent = Array(recent.values)
         // The greatest `last_post_at`: a time on the server's own clock (its `Date` header may come from a
-        // proxy whose clock runs ahead, which would make new posts look old).
-        feed.watermark = max(feed.watermark, channels.map(\.lastPostAt).max() ?? 0)
+        // proxy whose clock runs ahead, which would make new posts look old); and a direct channel's
+        // `create_at`, so that the direct channels remembered are those of the last overlap only.
+        feed.watermark = max(feed.watermark, Self.latestStamp(channels))
         feed.prune(overlap: overlap)
         return events
+    }
+
+    /// The greatest server time the channel list shows: `last_post_at`, and `create_at` of direct channels.
+    static func latestStamp(_ channels: [PostFeed.Channel]) -> Int64 {
+        channels.map { $0.isDirect ? max($0.lastPostAt, $0.createAt) : $0.lastPostAt }.max() ?? 0
+    }
+
+    /// What the engine takes for a person opening a direct chat with the bot (as a Matrix invite with
+    /// `is_direct` and the bot's join would be): an `.invite` and the `.membership` of the two, the other
+    /// member as sender, for each new direct channel that a person who may talk opened. Not for one the
+    /// bot opened itself (`creator_id`, or `openDirectRoom` in this process): on Matrix the bot's own
+    /// invite brings no greeting either. The ids derive from the channel id, so the engine drops a repeat.
+    func directChatsOpened(_ channels: [PostFeed.Channel], identity: Identity) async throws -> [ChatEvent] {
+        guard !channels.isEmpty else { return [] }
+        let openedByBot = state.withLock { Set($0.directRoomByUser.values.map(\.rawValue)) }
+        var events: [ChatEvent] = []
+        for channel in channels {
+            guard channel.creatorID != identity.userID, !openedByBot.contains(channel.id),
+                let person = channel.partner(of: identity.userID)
+            else {
+                logger.debug(
+                    "A new direct Mattermost channel the bot opened, or not a person's",
+                    metadata: ["mattermost.channel": "\(channel.id)"])
+                continue
+            }
+            guard try await mayTalk(person, identity: identity) else {
+                logger.notice(
+                    "ignoring a direct channel opened by someone outside the allowed domains or the team",
+                    metadata: ["mattermost.channel": "\(channel.id)"])
+                continue
+            }
+            logger.info("A person opened a direct Mattermost channel", metadata: ["mattermost.channel": "\(channel.id)"])
+            events += Self.directChatEvents(channel, person: person)
+        }
+        return events
+    }
+
+    static func directChatEvents(_ channel: PostFeed.Channel, person: String) -> [ChatEvent] {
+        let room = RoomID(channel.id)
+        let sender = UserID(person)
+        let at = ServerNumber.date(milliseconds: Double(channel.createAt)) ?? Date(timeIntervalSince1970: 0)
+        return [
+            ChatEvent(
+                id: "mmdm:\(channel.id):invite", room: room, sender: sender, kind: .invite(isDirect: true, encrypted: false),
+                timestamp: at, isDirectRoom: true),
+            ChatEvent(
+                id: "mmdm:\(channel.id):joined", room: room, sender: sender,
+                kind: .membership(RoomMembership(joined: 2, invited: 0, others: [sender])), timestamp: at, isDirectRoom: true),
+        ]
     }
 
     /// Every post of the channel updated after `since`: the change feed, completed by paging the
@@ -465,7 +523,7 @@ public final class MattermostChatService: ChatService {
         var feed = cursor.flatMap(FeedCursor.init(encoded:)) ?? FeedCursor(watermark: 0)
         let (channels, answer) = try await listChannels(identity, watched: watched)
         feed.watermark = max(
-            feed.watermark, channels.map(\.lastPostAt).max() ?? 0, answer.serverMilliseconds.map { $0 &- 1_000 } ?? 0)
+            feed.watermark, Self.latestStamp(channels), answer.serverMilliseconds.map { $0 &- 1_000 } ?? 0)
         feed.start = feed.watermark
         let overlap = overlapMilliseconds
         feed.recent = channels.filter { $0.lastPostAt > feed.watermark &- overlap }
@@ -709,11 +767,21 @@ public final class MattermostChatService: ChatService {
         }
     }
 
+    /// Adds the bot to a channel. A direct channel has its two members from the start and takes no
+    /// others: joining one is done already (known from the channel list, or asked when the server refuses).
     public func join(_ room: RoomID) async throws {
+        if state.withLock({ $0.directChannels.contains(room.rawValue) }) { return }
         let identity = try await currentIdentity()
-        _ = try await call(
-            "POST", "/channels/\(MattermostPath.encode(room.rawValue))/members",
-            body: ["user_id": .string(identity.userID)], policy: requestPolicy)
+        do {
+            _ = try await call(
+                "POST", "/channels/\(MattermostPath.encode(room.rawValue))/members",
+                body: ["user_id": .string(identity.userID)], policy: requestPolicy)
+        } catch let error as ChatError where error.code == .rejected || error.code == .forbidden {
+            let channel = try? await call("GET", "/channels/\(MattermostPath.encode(room.rawValue))", policy: requestPolicy)
+            guard channel?.json["type"]?.string == "D" else { throw error }
+            state.withLock { _ = $0.directChannels.insert(room.rawValue) }
+            return
+        }
         logger.info("Joined Mattermost channel", metadata: ["mattermost.channel": "\(room)"])
     }
 

@@ -106,6 +106,13 @@ enum PostFeed {
         /// (`last_post_at` keeps the greatest stamp, so it alone would not move). Nil when not given.
         var totalMessages: Int64?
         var deleteAt: Int64
+        /// `create_at` (0 when not given). A new direct channel has `last_post_at` 0 until its first post:
+        /// only this says when it was made.
+        var createAt: Int64
+        /// `name`: `<idA>__<idB>` for a direct channel.
+        var name: String
+        /// `creator_id`: the first id of `POST /channels/direct` for a direct channel ("" on old servers).
+        var creatorID: String
 
         init?(_ json: JSON) {
             guard let id = json["id"]?.string, !id.isEmpty, id.utf8.count <= 128 else { return nil }
@@ -114,9 +121,21 @@ enum PostFeed {
             lastPostAt = PostFeed.milliseconds(json["last_post_at"]) ?? 0
             totalMessages = PostFeed.milliseconds(json["total_msg_count"])
             deleteAt = PostFeed.milliseconds(json["delete_at"]) ?? 0
+            createAt = PostFeed.milliseconds(json["create_at"]) ?? 0
+            name = json["name"]?.string ?? ""
+            creatorID = json["creator_id"]?.string ?? ""
         }
 
         var isDirect: Bool { type == "D" }
+
+        /// The other member of a direct channel of `me`, from its name `<idA>__<idB>`; nil for any other
+        /// channel, a name that is not two ids with `me` among them, or `me`'s channel with itself.
+        func partner(of me: String) -> String? {
+            guard isDirect, name.utf8.count <= 260 else { return nil }
+            let ids = name.components(separatedBy: "__")
+            guard ids.count == 2, ids.allSatisfy({ !$0.isEmpty }), ids.contains(me), ids[0] != ids[1] else { return nil }
+            return ids[0] == me ? ids[1] : ids[0]
+        }
 
         /// What must change for the channel to be read again while it is within the overlap.
         var fingerprint: Fingerprint { Fingerprint(lastPostAt: lastPostAt, totalMessages: totalMessages) }
@@ -149,9 +168,15 @@ enum PostFeed {
 ///   reads at most and an idle bot makes one request (the channel list) per interval.
 /// - `handled`: the posts reported whose `create_at` still lies within the overlap, so a post seen
 ///   again there is not reported twice.
+/// - `directs`: the direct channels found new (created after the news floor) whose `create_at` still
+///   lies within the overlap, so a channel seen again there is not reported as opened twice. A direct
+///   channel's `create_at` moves the watermark like a post, so this holds the channels of the last
+///   overlap only, however many there are; `directFloor`: past the cap the oldest go, and no direct
+///   channel created at or before the newest of them is new any more (a greeting missed, never repeated).
 ///
-/// Both lists are capped (`maxRecent`, `maxHandled`): past the cap the oldest go, which costs a channel
-/// read again or a post reported again (the engine drops an event id it has processed), never a miss.
+/// The lists are capped (`maxRecent`, `maxHandled`, `maxDirects`): past the cap the oldest go, which
+/// costs a channel read again or a post reported again (the engine drops an event id it has processed),
+/// never a miss.
 struct FeedCursor: Sendable, Equatable {
     struct Recent: Sendable, Equatable {
         var channel: String
@@ -175,9 +200,14 @@ struct FeedCursor: Sendable, Equatable {
     var recent: [Recent] = []
     /// Post id and its `create_at`.
     var handled: [(id: String, createAt: Int64)] = []
+    /// Direct channel id and its `create_at`: found new (and reported when its person may talk).
+    var directs: [(id: String, createAt: Int64)] = []
+    /// Direct channels created at or before this are no news (raised when `directs` overflows).
+    var directFloor: Int64 = 0
 
     static let maxRecent = 512
     static let maxHandled = 2_000
+    static let maxDirects = 512
 
     init(watermark: Int64, start: Int64 = 0, recent: [Recent] = [], handled: [(id: String, createAt: Int64)] = []) {
         self.watermark = watermark
@@ -188,7 +218,8 @@ struct FeedCursor: Sendable, Equatable {
 
     static func == (a: FeedCursor, b: FeedCursor) -> Bool {
         a.watermark == b.watermark && a.start == b.start && a.recent == b.recent && a.handled.map(\.id) == b.handled.map(\.id)
-            && a.handled.map(\.createAt) == b.handled.map(\.createAt)
+            && a.handled.map(\.createAt) == b.handled.map(\.createAt) && a.directs.map(\.id) == b.directs.map(\.id)
+            && a.directs.map(\.createAt) == b.directs.map(\.createAt) && a.directFloor == b.directFloor
     }
 
     /// Drops what lies before `watermark − overlap` and what exceeds the caps (oldest first).
@@ -203,20 +234,37 @@ struct FeedCursor: Sendable, Equatable {
         handled.removeAll { $0.createAt <= floor }
         handled.sort { ($0.createAt, $0.id) < ($1.createAt, $1.id) }
         if handled.count > Self.maxHandled { handled.removeFirst(handled.count - Self.maxHandled) }
+        directs.removeAll { $0.createAt <= floor || $0.createAt <= directFloor }
+        directs.sort { ($0.createAt, $0.id) < ($1.createAt, $1.id) }
+        if directs.count > Self.maxDirects {
+            let dropped = directs.prefix(directs.count - Self.maxDirects)
+            directFloor = max(directFloor, dropped.map(\.createAt).max() ?? directFloor)
+            directs.removeAll { $0.createAt <= directFloor }
+        }
     }
 
     /// Below this nothing is news: the start, or the watermark less the overlap.
     func newsFloor(overlap: Int64) -> Int64 { max(watermark &- overlap, start) }
 
-    /// `mm1:` and compact JSON: `{"w":…,"s":…,"r":[[channel,last_post_at,total|null,settled]…],"h":[[id,create_at]…]}`.
+    /// Whether a direct channel is one not seen before: created after the news floor (and `directFloor`),
+    /// and not in `directs`.
+    func isNewDirect(_ channel: PostFeed.Channel, overlap: Int64) -> Bool {
+        channel.isDirect && channel.deleteAt == 0 && channel.createAt > max(newsFloor(overlap: overlap), directFloor)
+            && !directs.contains { $0.id == channel.id }
+    }
+
+    /// `mm1:` and compact JSON: `{"w":…,"s":…,"r":[[channel,last_post_at,total|null,settled]…],"h":[[id,create_at]…]}`,
+    /// and `"d":[[channel,create_at]…]` and `"df":…` when there are direct channels to remember.
     var encoded: String {
         let r: [JSON] = recent.map {
             [.string($0.channel), .number(Double($0.fingerprint.lastPostAt)),
              $0.fingerprint.totalMessages.map { .number(Double($0)) } ?? .null, .bool($0.settled)]
         }
         let h: [JSON] = handled.map { [.string($0.id), .number(Double($0.createAt))] }
-        let json: JSON = ["w": .number(Double(watermark)), "s": .number(Double(start)), "r": .array(r), "h": .array(h)]
-        return "mm1:" + json.encodedString
+        var fields: [String: JSON] = ["w": .number(Double(watermark)), "s": .number(Double(start)), "r": .array(r), "h": .array(h)]
+        if !directs.isEmpty { fields["d"] = .array(directs.map { [.string($0.id), .number(Double($0.createAt))] }) }
+        if directFloor > 0 { fields["df"] = .number(Double(directFloor)) }
+        return "mm1:" + JSON.object(fields).encodedString
     }
 
     /// Reads a cursor; nil when it is not one of ours.
@@ -243,6 +291,13 @@ struct FeedCursor: Sendable, Equatable {
             else { continue }
             handled.append((id, createAt))
         }
+        for item in json["d"]?.array ?? [] {
+            guard let fields = item.array, fields.count >= 2, let id = fields[0].string,
+                let createAt = PostFeed.milliseconds(fields[1])
+            else { continue }
+            directs.append((id, createAt))
+        }
+        directFloor = PostFeed.milliseconds(json["df"]) ?? 0
     }
 }
 

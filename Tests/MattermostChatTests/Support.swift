@@ -69,6 +69,7 @@ final class MiniMattermost: Sendable {
         var type: String
         var createAt: Int64
         var name: String = ""
+        var creator: String = ""
     }
 
     struct State: Sendable {
@@ -90,6 +91,8 @@ final class MiniMattermost: Sendable {
         /// No `GET /teams/{id}/members/{user}` (the e2e fake): the member list instead.
         var noMemberRoute = false
         var uploads = 0
+        /// `last_post_at` 0 for a channel without posts (a real server); otherwise its `create_at`.
+        var emptyChannelsAtZero = false
     }
 
     let state = Mutex(State())
@@ -114,6 +117,20 @@ final class MiniMattermost: Sendable {
         state.withLock { state in
             state.clock += 1
             state.channels.append(Channel(id: id, type: type, createAt: state.clock))
+        }
+        return id
+    }
+
+    /// The direct channel of `person` and the bot as `POST /channels/direct` makes it: named
+    /// `<idA>__<idB>`, `creator_id` the first id of the request (`opener`).
+    @discardableResult
+    func addDirect(_ id: String, with person: String, openedBy opener: String? = nil) -> String {
+        state.withLock { state in
+            state.clock += 1
+            state.channels.append(
+                Channel(
+                    id: id, type: "D", createAt: state.clock, name: [person, botID].sorted().joined(separator: "__"),
+                    creator: opener ?? person))
         }
         return id
     }
@@ -170,11 +187,11 @@ final class MiniMattermost: Sendable {
     func channelJSON(_ channel: Channel, _ state: State) -> JSON {
         let posts = state.posts.filter { ($0.visible || state.countsInvisible) && $0.channel == channel.id && $0.originalID.isEmpty }
         // last_post_at: the greatest stamp of a post saved (deletes and reactions do not move it).
-        let last = posts.map(\.createAt).max() ?? channel.createAt
+        let last = posts.map(\.createAt).max() ?? (state.emptyChannelsAtZero ? 0 : channel.createAt)
         var json: [String: JSON] = [
             "id": .string(channel.id), "type": .string(channel.type), "team_id": channel.type == "D" ? "" : .string(teamID),
             "name": .string(channel.name), "create_at": .number(Double(channel.createAt)), "update_at": .number(Double(channel.createAt)),
-            "delete_at": 0, "last_post_at": .number(Double(last)),
+            "delete_at": 0, "last_post_at": .number(Double(last)), "creator_id": .string(channel.creator),
         ]
         if state.sendsTotals { json["total_msg_count"] = .number(Double(posts.count)) }
         return .object(json)
@@ -262,6 +279,16 @@ final class MiniMattermost: Sendable {
                         updateAt: state.clock, rootID: body["root_id"]?.string ?? "", props: body["props"] ?? .object([:]),
                         pendingPostID: pending))
                 return .json(201, state.posts[state.posts.count - 1].json)
+            case ("GET", 2, "channels"):
+                guard let channel = state.channels.first(where: { $0.id == parts[1] }) else {
+                    return .raw(404, #"{"id":"app.channel.get.existing.app_error","status_code":404}"#)
+                }
+                return .json(200, channelJSON(channel, state))
+            case ("POST", 3, "channels") where parts[2] == "members":
+                if state.channels.first(where: { $0.id == parts[1] })?.type == "D" {
+                    return .raw(400, #"{"id":"api.channel.add_user.to.channel.failed.deleted.app_error","status_code":400}"#)
+                }
+                return .json(201, ["channel_id": .string(parts[1]), "user_id": .string(botID)])
             case ("POST", 2, "channels") where parts[1] == "direct":
                 guard let ids = request.json?.array?.compactMap(\.string), ids.count == 2 else { return .raw(400, "{}") }
                 let name = ids.sorted().joined(separator: "__")
@@ -269,7 +296,9 @@ final class MiniMattermost: Sendable {
                     return .json(201, channelJSON(existing, state))
                 }
                 state.clock += 1
-                let channel = Channel(id: "dm" + String(ids.sorted()[0].prefix(12)) + String(ids.sorted()[1].prefix(12)), type: "D", createAt: state.clock, name: name)
+                let channel = Channel(
+                    id: "dm" + String(ids.sorted()[0].prefix(12)) + String(ids.sorted()[1].prefix(12)), type: "D", createAt: state.clock,
+                    name: name, creator: ids[0])
                 state.channels.append(channel)
                 return .json(201, channelJSON(channel, state))
             case ("POST", 1, "files"):

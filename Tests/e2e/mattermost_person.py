@@ -4,7 +4,7 @@ scenario code drives both servers:
 
     anna = server.person(server.fresh_user("anna"), watchdog=skav.ensure_alive)
     await anna.start()                             # log in with username and password
-    await anna.open_dm()                           # POST /channels/direct [me, bot] (no join to wait for)
+    await anna.open_dm()                           # POST /channels/direct [me, bot]; waits for the greeting
     greeting, draft = await anna.say("Det tar för lång tid …", expect=2)
     await anna.wait_quiet(1.0)
     await anna.close()
@@ -21,7 +21,7 @@ someone else in `received`; a post with files is a file message (as Matrix's m.f
 `files` (with the post's message as `body`), not to the transcript.
 
 Differences from Matrix, kept small: a DM exists for both members at once (no invite to accept; `joined`
-holds both), `send(msgtype="m.notice")` posts with `props.from_bot = "true"` (what a bot's post carries,
+holds both; the bot greets when it finds the new channel, as it does on Matrix when it joins), `send(msgtype="m.notice")` posts with `props.from_bot = "true"` (what a bot's post carries,
 the Mattermost counterpart of a notice that bots must not answer), `send(reply_to=…)` replies in the post's
 thread (`root_id`), and a BotMessage's `body` is the message as read (Markdown's backslash escapes
 resolved, like Matrix's plain body), its `formatted_body` the raw Markdown, its `content` the whole post
@@ -91,7 +91,6 @@ class MattermostPerson(Person):
         self.sent_post_ids: list[str] = []
         self._consumed = 0
         self._greeting: list[BotMessage] = []
-        self._greeting_due = False
         self._sync_task: asyncio.Task | None = None
         self._synced = asyncio.Event()
         self._sync_error: BaseException | None = None
@@ -215,40 +214,17 @@ class MattermostPerson(Person):
         self, wait_join: bool = True, timeout: float = DEFAULT_REPLY_TIMEOUT, greeting: bool = True
     ) -> str:
         """POST /channels/direct [me, bot] (the same channel when it exists); with `greeting`, wait for the
-        greeting the bot sends when it finds a new DM (handed out first by the next say())."""
+        greeting the bot sends when it finds the new DM, before the person's first word, as on Matrix when it
+        joins (the next say() hands it out first). Skav greets once per person: for someone greeted before,
+        open the DM with greeting=False."""
         assert self.bot, "no bot to open a DM with"
         ch = await self.driver.channels.create_direct_channel([self.user_id, self.bot])
         self.room_id = ch["id"]
         self._own_channels.add(ch["id"])
         self.joined.setdefault(ch["id"], set()).update({self.user_id, self.bot})
-        # On Matrix the bot greets when it joins, before the person writes. A Mattermost DM has no join: the
-        # bot may greet when it finds the channel or with its first answer. Either way the greeting is the
-        # first bot message of the DM and the next say() hands it out first (see _set_greeting_aside), so
-        # scripts are the same on both servers; test_direct_rooms asks for the greeting before the first word.
-        self._greeting_due = bool(wait_join and greeting)
+        if wait_join and greeting:
+            await self.wait_greeting(timeout=timeout)
         return self.room_id
-
-    def _set_greeting_aside(self) -> None:
-        if not getattr(self, "_greeting_due", False):
-            return
-        pending = self.transcript[self._consumed :]
-        if pending and ("allmän handling" in pending[0].body or "public record" in pending[0].body):
-            self._greeting = [pending[0]]
-            self._consumed += 1
-            self._greeting_due = False
-
-    async def say(self, text: str, expect: int = 1, **kw) -> list[str]:
-        self._set_greeting_aside()
-        self._greeting_due = False
-        return await super().say(text, expect=expect, **kw)
-
-    async def expect(self, n: int = 1, timeout: float = DEFAULT_REPLY_TIMEOUT) -> list[str]:
-        self._set_greeting_aside()
-        return await super().expect(n, timeout=timeout)
-
-    async def wait_quiet(self, seconds: float = 1.5) -> None:
-        self._set_greeting_aside()
-        await super().wait_quiet(seconds)
 
     async def create_room(self, invite: list[str], is_direct: bool, encrypted: bool = False) -> str:
         """A private channel of the person's own in the team, the invited added as members (Mattermost has
