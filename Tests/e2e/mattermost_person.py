@@ -91,6 +91,7 @@ class MattermostPerson(Person):
         self.sent_post_ids: list[str] = []
         self._consumed = 0
         self._greeting: list[BotMessage] = []
+        self._greeting_due = False
         self._sync_task: asyncio.Task | None = None
         self._synced = asyncio.Event()
         self._sync_error: BaseException | None = None
@@ -218,13 +219,42 @@ class MattermostPerson(Person):
         joins (the next say() hands it out first). Skav greets once per person: for someone greeted before,
         open the DM with greeting=False."""
         assert self.bot, "no bot to open a DM with"
+        before_ms = int(time.time() * 1000) - 1000
         ch = await self.driver.channels.create_direct_channel([self.user_id, self.bot])
         self.room_id = ch["id"]
         self._own_channels.add(ch["id"])
         self.joined.setdefault(ch["id"], set()).update({self.user_id, self.bot})
-        if wait_join and greeting:
+        # A DM is one channel per pair for good: the bot greets when it finds a *new* one (as on Matrix when
+        # it joins). A DM that existed before this bot started (a person of the session's earlier tests) is
+        # history to it: then the greeting comes with its first answer, and the next say() hands it out first.
+        is_new = int(ch.get("create_at") or 0) >= before_ms
+        if wait_join and greeting and is_new:
             await self.wait_greeting(timeout=timeout)
+        else:
+            self._greeting_due = bool(wait_join and greeting)
         return self.room_id
+
+    def _set_greeting_aside(self) -> None:
+        if not self._greeting_due:
+            return
+        pending = self.transcript[self._consumed :]
+        if pending and ("allmän handling" in pending[0].body or "public record" in pending[0].body):
+            self._greeting = [pending[0]]
+            self._consumed += 1
+            self._greeting_due = False
+
+    async def say(self, text: str, expect: int = 1, **kw) -> list[str]:
+        self._set_greeting_aside()
+        self._greeting_due = False
+        return await super().say(text, expect=expect, **kw)
+
+    async def expect(self, n: int = 1, timeout: float = DEFAULT_REPLY_TIMEOUT) -> list[str]:
+        self._set_greeting_aside()
+        return await super().expect(n, timeout=timeout)
+
+    async def wait_quiet(self, seconds: float = 1.5) -> None:
+        self._set_greeting_aside()
+        await super().wait_quiet(seconds)
 
     async def create_room(self, invite: list[str], is_direct: bool, encrypted: bool = False) -> str:
         """A private channel of the person's own in the team, the invited added as members (Mattermost has
