@@ -49,7 +49,9 @@ public enum Similarity {
 
     /// The endings by their last character, longest first (a word can only end with those of its own last
     /// character: a stem is taken of every word of every candidate of a lookup).
-    static let suffixesByLast: [Character: [String]] = Dictionary(grouping: suffixes, by: { $0.last! })
+    static let suffixesByLast: [Character: [String]] = suffixes.reduce(into: [:]) { byLast, ending in
+        if let last = ending.last { byLast[last, default: []].append(ending) }
+    }
 
     /// Strips one common ending, keeping at least three letters.
     public static func stem(_ word: String) -> String {
