@@ -86,6 +86,19 @@ struct Scale: AsyncParsableCommand {
     @Option(help: "Runs per command-line figure (the median is printed).") var runs = 3
     @Option(help: "Samples of the lookup and the reply.") var samples = 300
     @Flag(help: "Seed anew even when a cached database exists.") var reseed = false
+    @Option(
+        help: "Which figures to print, comma-separated: sizes, lookup, reply, digest, export (default: all).",
+        transform: { Set($0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) })
+    var parts: Set<String> = Scale.allParts
+
+    static let allParts: Set<String> = ["sizes", "lookup", "reply", "digest", "export"]
+
+    func validate() throws {
+        let unknown = parts.subtracting(Self.allParts)
+        guard unknown.isEmpty else {
+            throw ValidationError("unknown --parts \(unknown.sorted().joined(separator: ", ")); known: \(Self.allParts.sorted().joined(separator: ", "))")
+        }
+    }
 
     func run() async throws {
         let org = Organisation(ideas: ideas, people: people, units: units)
@@ -110,10 +123,11 @@ struct Scale: AsyncParsableCommand {
 
         print("")
         print("Skav at scale: \(ideas) ideas, \(people) people, \(units) units (release build)")
-        try sizes(database)
-        try lookup(database, org: org)
-        try await reply(database, org: org)
-        try commandLine(configPath: configPath, work: work)
+        if parts.contains("sizes") { try sizes(database) }
+        if parts.contains("lookup") { try lookup(database, org: org) }
+        if parts.contains("reply") { try await reply(database, org: org) }
+        if parts.contains("digest") { try digests(configPath: configPath) }
+        if parts.contains("export") { try exports(configPath: configPath, work: work) }
     }
 
     /// Copies the database (after folding the WAL into it) so the seeded one stays as it was.
@@ -208,7 +222,7 @@ struct Scale: AsyncParsableCommand {
                 + "(\(samples) submits)")
     }
 
-    func commandLine(configPath: String, work: String) throws {
+    func digests(configPath: String) throws {
         let weekSince = "2026-11-16", until = "2026-11-22", monthSince = "2026-10-26"
         let week = try measure(runs: runs) {
             ["digest", "--print", "--since", weekSince, "--until", until, "--config", configPath]
@@ -222,6 +236,9 @@ struct Scale: AsyncParsableCommand {
         print(
             "skav digest --print, last 4 weeks: \(seconds(month.seconds)) (CPU \(seconds(month.cpuSeconds))), "
                 + "\(month.outputBytes / 1000) kB of text, peak RSS \(month.peakRSSMiB) MiB")
+    }
+
+    func exports(configPath: String, work: String) throws {
         let csv = work + "/export.csv"
         let export = try measure(runs: runs) {
             ["ideas", "export", "--format", "csv", "--output", csv, "--config", configPath]
@@ -254,14 +271,19 @@ struct Scale: AsyncParsableCommand {
         var output = 0
         for _ in 0..<max(1, runs) {
             let outputPath = NSTemporaryDirectory() + "skav-bench-out-\(getpid())"
-            defer { try? FileManager.default.removeItem(atPath: outputPath) }
+            defer {
+                try? FileManager.default.removeItem(atPath: outputPath)
+                try? FileManager.default.removeItem(atPath: outputPath + ".stderr")
+            }
             let start = Date()
             let (status, maxRSSKiB, cpu) = try spawn(skav, arguments(), stdout: outputPath)
             times.append((Date().timeIntervalSince(start), cpu))
             output = (try? FileManager.default.attributesOfItem(atPath: outputPath)[.size] as? Int) ?? 0
             peak = max(peak, maxRSSKiB / 1024)
             guard status == 0 else {
-                throw ValidationError("skav \(arguments().joined(separator: " ")) exited with \(status)")
+                let said = (try? String(contentsOfFile: outputPath + ".stderr", encoding: .utf8)) ?? ""
+                throw ValidationError(
+                    "skav \(arguments().joined(separator: " ")) exited with \(status): " + said.suffix(2_000))
             }
         }
         let median = times.sorted { $0.wall < $1.wall }[(times.count - 1) / 2]
@@ -275,7 +297,7 @@ struct Scale: AsyncParsableCommand {
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 1, path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, path + ".stderr", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         let argv = ([program] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
