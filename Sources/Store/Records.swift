@@ -49,8 +49,9 @@ extension Idea: FetchableRecord, PersistableRecord {
             number: row["number"], author: UserID(rawValue: row["author"]), title: row["title"],
             problem: row["problem"], benefits: row["benefits"], solution: row["solution"], theme: row["challenge"],
             unit: row["unit"], stage: stage, guide: (row["guide"] as String?).map(UserID.init(rawValue:)),
-            createdAt: row["created_at"], updatedAt: row["updated_at"], submittedAt: row["submitted_at"],
-            campaign: row["campaign"])
+            createdAt: try StoredDate.required(row, "created_at", "idea \(row["number"] as Int? ?? 0)"),
+            updatedAt: try StoredDate.required(row, "updated_at", "idea \(row["number"] as Int? ?? 0)"),
+            submittedAt: StoredDate.date(row, "submitted_at"), campaign: row["campaign"])
     }
 }
 
@@ -75,7 +76,8 @@ extension IdeaEvent: FetchableRecord, MutablePersistableRecord {
             return stage
         }
         self.init(
-            id: row["id"], ideaNumber: number, at: row["at"], actor: UserID(rawValue: row["actor"]), kind: kind,
+            id: row["id"], ideaNumber: number, at: try StoredDate.required(row, "at", "a history line of idea \(number)"),
+            actor: UserID(rawValue: row["actor"]), kind: kind,
             fromStage: try stage("from_stage"), toStage: try stage("to_stage"), comment: row["comment"])
     }
 }

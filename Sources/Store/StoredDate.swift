@@ -1,0 +1,87 @@
+import Foundation
+import GRDB
+
+/// Dates as the store keeps them: GRDB's text form, "yyyy-MM-dd HH:mm:ss.SSS" in UTC, read without a calendar.
+///
+/// GRDB turns each stored date into date components and asks Foundation's Gregorian calendar for the date:
+/// about a microsecond and a half each, and a digest of a large intake reads tens of thousands of dates (the
+/// overdue ideas' histories). The text GRDB writes is fixed-width, so it is read here by arithmetic (days
+/// from the civil date, as in Howard Hinnant's `days_from_civil`), to the same `Date`, bit for bit
+/// (`StoredDateTests` compares the two over random dates). Anything else SQLite may hold for a date (a
+/// number, an ISO form with a `T` or a zone, a date without a time) goes to GRDB as before.
+enum StoredDate {
+    /// The date of the column at `index`; nil when it is NULL or not a date.
+    static func date(_ row: Row, _ index: Int) -> Date? { date(row[index] as DatabaseValue) }
+
+    /// The date of the named column; nil when it is NULL or not a date.
+    static func date(_ row: Row, _ column: String) -> Date? { date(row[column] as DatabaseValue) }
+
+    static func date(_ value: DatabaseValue) -> Date? {
+        if case .string(let text) = value.storage, let date = parse(text) { return date }
+        return Date.fromDatabaseValue(value)
+    }
+
+    /// The date of the column at `index`, which must hold one (a corrupt row is an error, never a trap).
+    static func required(_ row: Row, _ index: Int, _ what: @autoclosure () -> String) throws -> Date {
+        guard let date = date(row, index) else { throw IntakeError(.corrupt, "\(what()) has no readable date") }
+        return date
+    }
+
+    /// The date of the named column, which must hold one.
+    static func required(_ row: Row, _ column: String, _ what: @autoclosure () -> String) throws -> Date {
+        guard let date = date(row, column) else { throw IntakeError(.corrupt, "\(what()) has no readable \(column)") }
+        return date
+    }
+
+    /// "yyyy-MM-dd HH:mm:ss" or "yyyy-MM-dd HH:mm:ss.SSS" (digits only where digits belong), else nil. Years
+    /// before 1600 are left to GRDB: Foundation's calendar is Julian before October 1582.
+    static func parse(_ text: String) -> Date? {
+        var text = text
+        return text.withUTF8 { bytes -> Date? in
+            guard bytes.count == 19 || bytes.count == 23, bytes[4] == 0x2D, bytes[7] == 0x2D, bytes[10] == 0x20,
+                bytes[13] == 0x3A, bytes[16] == 0x3A
+            else { return nil }
+            func number(_ from: Int, _ count: Int) -> Int? {
+                var value = 0
+                for index in from..<(from + count) {
+                    let digit = Int(bytes[index]) - 0x30
+                    guard digit >= 0, digit <= 9 else { return nil }
+                    value = value * 10 + digit
+                }
+                return value
+            }
+            guard let year = number(0, 4), let month = number(5, 2), let day = number(8, 2), let hour = number(11, 2),
+                let minute = number(14, 2), let second = number(17, 2),
+                year >= 1600, (1...12).contains(month), (1...days(inMonth: month, of: year)).contains(day), hour < 24, minute < 60,
+                second < 60
+            else { return nil }
+            var milliseconds = 0
+            if bytes.count == 23 {
+                guard bytes[19] == 0x2E, let fraction = number(20, 3) else { return nil }
+                milliseconds = fraction
+            }
+            let seconds = daysFromCivil(year: year, month: month, day: day) * 86_400 + hour * 3_600 + minute * 60 + second
+            // As Foundation's calendar computes it: whole seconds since 2001, then the fraction.
+            return Date(
+                timeIntervalSinceReferenceDate: Double(seconds - 978_307_200) + Double(milliseconds * 1_000_000) / 1e9)
+        }
+    }
+
+    static func days(inMonth month: Int, of year: Int) -> Int {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+    }
+
+    /// Days since 1970-01-01 of a Gregorian date.
+    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+import GRDB
+import Testing
+
+import Chat
+import Intake
+@testable import Store
+
+/// The store reads dates by arithmetic (`StoredDate`); these tests hold it to GRDB's own reading, bit for bit.
+@Suite struct StoredDateTests {
+    /// GRDB's text for a date, and GRDB's reading of that text.
+    func grdb(_ date: Date) -> (text: String, read: Date?) {
+        let value = date.databaseValue
+        return (String.fromDatabaseValue(value) ?? "", Date.fromDatabaseValue(value))
+    }
+
+    @Test func readsWhatGRDBWritesToTheSameDate() throws {
+        var generator = SplitMix64(seed: 2026)
+        // From 1900 to 2200, to the millisecond and beyond (GRDB keeps milliseconds).
+        for _ in 0..<50_000 {
+            let seconds = Double(generator.next() % 9_467_280_000) - 2_208_988_800 + Double(generator.next() % 1_000_000) / 1e6
+            let (text, read) = grdb(Date(timeIntervalSince1970: seconds))
+            let expected = try #require(read, "GRDB reads \(text)")
+            let parsed = try #require(StoredDate.parse(text), "parses \(text)")
+            #expect(parsed == expected, "\(text): \(parsed.timeIntervalSinceReferenceDate) vs \(expected.timeIntervalSinceReferenceDate)")
+        }
+    }
+
+    @Test(arguments: [
+        "2024-02-29 23:59:59.999", "2000-02-29 00:00:00.000", "1970-01-01 00:00:00", "1969-12-31 23:59:59.001",
+        "2026-11-30 09:00:00", "9999-12-31 23:59:59.999", "1600-03-01 12:00:00.500",
+    ])
+    func edgesReadAsGRDBReadsThem(text: String) throws {
+        let expected = try #require(Date.fromDatabaseValue(text.databaseValue))
+        #expect(StoredDate.parse(text) == expected)
+    }
+
+    /// What is not exactly GRDB's own form is left to GRDB (which may still read it).
+    @Test(arguments: [
+        "2023-02-29 00:00:00.000", "2024-13-01 00:00:00", "2024-01-01T00:00:00.000", "2024-01-01 24:00:00",
+        "2024-01-01 00:00:00.00", "2024-01-01", "", "2024-01-01 00:00:00.0000", "２０２４-01-01 00:00:00",
+        "2024-01-01 00:00:00.-01", "+024-01-01 00:00:00", "0001-01-01 00:00:00.000", "1582-10-15 00:00:00",
+    ])
+    func otherFormsAreNotParsedHere(text: String) {
+        #expect(StoredDate.parse(text) == nil)
+    }
+
+    @Test func aRowFallsBackToGRDBForOtherForms() throws {
+        let queue = try DatabaseQueue()
+        try queue.read { db in
+            let row = try #require(
+                try Row.fetchOne(
+                    db, sql: "SELECT '2024-01-01T10:00:00.000', 1700000000, NULL, 'nonsense', '2024-05-01 10:00:00.250'"))
+            #expect(StoredDate.date(row, 0) == Date.fromDatabaseValue("2024-01-01T10:00:00.000".databaseValue))
+            #expect(StoredDate.date(row, 1) == Date(timeIntervalSince1970: 1_700_000_000))
+            #expect(StoredDate.date(row, 2) == nil)
+            #expect(StoredDate.date(row, 3) == nil)
+            #expect(throws: IntakeError.self) { try StoredDate.required(row, 3, "a test row") }
+            #expect(StoredDate.date(row, 4) == Date.fromDatabaseValue("2024-05-01 10:00:00.250".databaseValue))
+        }
+    }
+}
