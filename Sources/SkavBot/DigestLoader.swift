@@ -52,8 +52,9 @@ public enum DigestLoader {
             staleBefore: period.until.addingTimeInterval(-seconds(settings.staleStageAfter.duration(in: calendar))))
         let histories = try tx.timelines(ofIdeas: candidates.map(\.number))
         var overdue: [DigestOverdue] = []
+        var judge = OverdueJudge(planner: planner)
         for idea in candidates {
-            if let found = overdueness(of: idea, history: histories[idea.number] ?? [], planner: planner, at: period.until) {
+            if let found = judge.overdueness(of: idea, history: histories[idea.number] ?? [], at: period.until) {
                 overdue.append(found)
             }
         }
@@ -101,9 +102,10 @@ public enum DigestLoader {
             idea.guide == guide || (idea.guide == nil && idea.unit.map(units.contains) == true)
         }
         let histories = try tx.events(ofIdeas: inbox.map(\.number))
+        var judge = OverdueJudge(planner: planner)
         for idea in inbox {
             let mine = idea.guide == guide
-            if let found = overdueness(of: idea, history: histories[idea.number] ?? [], planner: planner, at: period.until) {
+            if let found = judge.overdueness(of: idea, history: histories[idea.number] ?? [], at: period.until) {
                 data.overdue.append(found)
             } else if mine {
                 data.assigned.append(DigestIdea(idea))
@@ -121,31 +123,6 @@ public enum DigestLoader {
 
     static func seconds(_ duration: Duration) -> TimeInterval {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
-
-    /// A coordinator no one is: with it the planner always has someone to plan for, so whether an idea is
-    /// overdue depends on the idea and the calendar, not on who happens to be configured.
-    static let probe = UserID("@skav-digest-probe:invalid")
-
-    /// Whether the planner's follow-up, escalation or stale-stage reminder for the idea is due by `now`.
-    static func overdueness(of idea: Idea, history: [IdeaEvent], planner: NudgePlanner, at now: Date) -> DigestOverdue? {
-        guard [.inkommen, .utvecklas, .testas].contains(idea.stage) else { return nil }
-        var probing = planner
-        probing.roles = Roles(coordinators: [probe], guides: planner.roles.guides)
-        let due = Set(probing.desired(for: idea, history: history, now: now).filter { $0.dueAt <= now }.map(\.kind))
-        let kind: DigestOverdue.Kind
-        let since: Date
-        if due.contains(.guideEscalation) || due.contains(.guideFollowup), let submitted = idea.submittedAt {
-            kind = due.contains(.guideEscalation) ? .escalated : .followup
-            since = submitted
-        } else if due.contains(.staleStage) {
-            kind = .stale
-            since = max(idea.updatedAt, history.map(\.at).max() ?? idea.updatedAt)
-        } else {
-            return nil
-        }
-        let followers = idea.guide.map { [$0] } ?? planner.roles.guides(of: idea.unit)
-        return DigestOverdue(idea: DigestIdea(idea), kind: kind, waitingSince: since, followers: followers)
     }
 
     /// Escalated first, then follow-ups, then stale ideas; within each, the longest wait first.
@@ -214,15 +191,63 @@ public enum DigestLoader {
             ($0.units, $0.members.count, -($0.members.first?.number ?? 0))
                 > ($1.units, $1.members.count, -($1.members.first?.number ?? 0))
         }
+        // A cluster inside a kept one shares its first member with it: only the kept clusters holding that
+        // member are asked (a busy week has a thousand clusters; asking each of them was quadratic).
         var kept: [Candidate] = []
-        var keptSets: [Set<Int>] = []
+        var keptHolding: [Int: [Set<Int>]] = [:]
         for candidate in candidates {
             let numbers = Set(candidate.members.map(\.number))
-            if keptSets.contains(where: { numbers.isSubset(of: $0) }) { continue }
+            guard let first = candidate.members.first?.number else { continue }
+            if keptHolding[first]?.contains(where: { numbers.isSubset(of: $0) }) == true { continue }
             kept.append(candidate)
-            keptSets.append(numbers)
+            for number in numbers { keptHolding[number, default: []].append(numbers) }
         }
         return kept.map { DigestData.Cluster(ideas: $0.members.map(DigestIdea.init), suggestion: $0.suggestion) }
+    }
+}
+
+/// Whether ideas are overdue, as the nudge planner sees them (one judge per load: the planner it asks and the
+/// followers of each unit are worked out once, not once per idea).
+struct OverdueJudge {
+    /// A coordinator no one is: with it the planner always has someone to plan for, so whether an idea is
+    /// overdue depends on the idea and the calendar, not on who happens to be configured.
+    static let probe = UserID("@skav-digest-probe:invalid")
+
+    let planner: NudgePlanner
+    private let probing: NudgePlanner
+    private var followersOfUnit: [String?: [UserID]] = [:]
+
+    init(planner: NudgePlanner) {
+        self.planner = planner
+        var probing = planner
+        probing.roles = Roles(coordinators: [Self.probe], guides: planner.roles.guides)
+        self.probing = probing
+    }
+
+    /// Whether the planner's follow-up, escalation or stale-stage reminder for the idea is due by `now`.
+    mutating func overdueness(of idea: Idea, history: [IdeaEvent], at now: Date) -> DigestOverdue? {
+        guard [.inkommen, .utvecklas, .testas].contains(idea.stage) else { return nil }
+        let due = Set(probing.desired(for: idea, history: history, now: now).filter { $0.dueAt <= now }.map(\.kind))
+        let kind: DigestOverdue.Kind
+        let since: Date
+        if due.contains(.guideEscalation) || due.contains(.guideFollowup), let submitted = idea.submittedAt {
+            kind = due.contains(.guideEscalation) ? .escalated : .followup
+            since = submitted
+        } else if due.contains(.staleStage) {
+            kind = .stale
+            since = max(idea.updatedAt, history.map(\.at).max() ?? idea.updatedAt)
+        } else {
+            return nil
+        }
+        return DigestOverdue(idea: DigestIdea(idea), kind: kind, waitingSince: since, followers: followers(of: idea))
+    }
+
+    private mutating func followers(of idea: Idea) -> [UserID] {
+        if let guide = idea.guide { return [guide] }
+        if let known = followersOfUnit[idea.unit] { return known }
+        let found = planner.roles.guides(of: idea.unit)
+        followersOfUnit[idea.unit] = found
+        return found
     }
 }
 
