@@ -62,10 +62,10 @@ public enum Similarity {
         return word
     }
 
-    /// The distinct stems of a text: case-folded (diacritics kept), stop words and one- and two-letter
-    /// words removed, in order of first appearance.
+    /// The distinct stems of a text: case-folded (diacritics kept) and in Unicode's composed form (NFC), stop
+    /// words and one- and two-letter words removed, in order of first appearance.
     public static func terms(_ text: String) -> [String] {
-        let words = text.lowercased().split(whereSeparator: { !isWordCharacter($0) }).map(String.init)
+        let words = composed(text.lowercased()).split(whereSeparator: { !isWordCharacter($0) }).map(String.init)
         var seen: Set<String> = []
         var result: [String] = []
         for word in words where word.count >= 3 && !stopWords.contains(word) && !word.allSatisfy(\.isNumber) {
@@ -73,6 +73,13 @@ public enum Similarity {
             if seen.insert(stemmed).inserted { result.append(stemmed) }
         }
         return result
+    }
+
+    /// The text in Unicode's composed form (NFC), so that equal stems have equal bytes ("å" typed as "a" and a
+    /// combining ring is "å"). Text whose every character is below U+0300 (every UTF-8 byte below 0xCC:
+    /// ASCII, Swedish, most of Latin) is composed already and returned as it is.
+    static func composed(_ text: String) -> String {
+        text.utf8.allSatisfy { $0 < 0xCC } ? text : text.precomposedStringWithCanonicalMapping
     }
 
     /// A letter or a digit. ASCII is decided on its value (the same answer: the only ASCII letters and numbers
@@ -93,28 +100,20 @@ public enum Similarity {
     }
 
     /// Dice coefficient with prefix matching: the share of both texts' stems that find a match in the other.
-    /// (`matches` for every pair, computed once per pair with each stem's length counted once: this runs for
-    /// every candidate of every similar-idea lookup.)
+    /// This runs for every candidate of every similar-idea lookup, so a pair is compared (`matches`) only when
+    /// the two stems begin with the same byte: stems from `terms` are composed (NFC), and two composed
+    /// strings that differ in their first byte are neither equal nor one the beginning of the other.
     public static func score(_ a: [String], _ b: [String]) -> Double {
         guard !a.isEmpty, !b.isEmpty else { return 0 }
-        let lengthsA = a.map(\.count), lengthsB = b.map(\.count)
+        let firstB = b.map { $0.utf8.first }
         var matchedB = [Bool](repeating: false, count: b.count)
         var matchedA = 0
-        for i in a.indices {
+        for x in a {
+            let first = x.utf8.first
             var found = false
-            for j in b.indices {
-                let x = a[i], y = b[j]
-                let match: Bool
-                if x == y {
-                    match = true
-                } else {
-                    let (short, long, length) = lengthsA[i] <= lengthsB[j] ? (x, y, lengthsA[i]) : (y, x, lengthsB[j])
-                    match = length >= 4 && long.hasPrefix(short)
-                }
-                if match {
-                    found = true
-                    matchedB[j] = true
-                }
+            for j in b.indices where firstB[j] == first && matches(x, b[j]) {
+                found = true
+                matchedB[j] = true
             }
             if found { matchedA += 1 }
         }

@@ -56,8 +56,10 @@ extension IntakeTransaction {
             found.append(
                 Idea(
                     number: row[0], author: UserID(rawValue: row[1]), title: row[2], problem: "", unit: row[3],
-                    stage: stage, guide: (row[5] as String?).map(UserID.init(rawValue:)), createdAt: row[6],
-                    updatedAt: row[7], submittedAt: row[8], campaign: row[9]))
+                    stage: stage, guide: (row[5] as String?).map(UserID.init(rawValue:)),
+                    createdAt: try StoredDate.required(row, 6, "idea \(row[0] as Int? ?? 0)"),
+                    updatedAt: try StoredDate.required(row, 7, "idea \(row[0] as Int? ?? 0)"),
+                    submittedAt: StoredDate.date(row, 8), campaign: row[9]))
         }
         return found
     }
@@ -89,7 +91,7 @@ extension IntakeTransaction {
                 // By position: a name lookup per column and row is noticeable over thousands of histories.
                 guard let kind = IdeaEvent.Kind(rawValue: row[3]) else { continue }
                 let number: Int = row[0]
-                let at: Date = row[1]
+                let at = try StoredDate.required(row, 1, "a history line of idea \(number)")
                 let actor: String = row[2]
                 result[number, default: []].append(IdeaEvent(ideaNumber: number, at: at, actor: UserID(actor), kind: kind))
             }
@@ -110,27 +112,7 @@ extension IntakeTransaction {
     /// number: the same candidates, scores and order, but each candidate is read and split into stems once
     /// for the whole batch (a digest of a busy week asks about hundreds of ideas that share candidates).
     public func similarIdeas(toEach ideas: [Idea], limit: Int) throws -> [Int: [SimilarIdea]] {
-        struct Candidate {
-            var title: String
-            var stage: IdeaStage
-            var terms: [String]
-        }
-        var known: [Int: Candidate?] = [:]
-        func candidate(_ number: Int) throws -> Candidate? {
-            if let found = known[number] { return found }
-            var found: Candidate?
-            if let row = try Row.fetchOne(
-                db, sql: "SELECT title, problem, solution, stage FROM idea WHERE number = ?", arguments: [number]),
-                let stage = IdeaStage(rawValue: row["stage"])
-            {
-                let problem: String = row["problem"]
-                let solution: String? = row["solution"]
-                found = Candidate(
-                    title: row["title"], stage: stage, terms: Similarity.terms([problem, solution ?? ""].joined(separator: " ")))
-            }
-            known[number] = found
-            return found
-        }
+        var known: [Int: ComparableIdea?] = [:]
         var result: [Int: [SimilarIdea]] = [:]
         for idea in ideas {
             let terms = Similarity.terms(Similarity.text(of: idea))
@@ -139,9 +121,12 @@ extension IntakeTransaction {
                 continue
             }
             let numbers = try candidates(terms)
+            let unread = numbers.filter { known[$0] == nil }
+            for number in unread { known[number] = .some(nil) }
+            for (number, other) in try comparableIdeas(unread) { known[number] = other }
             var found: [SimilarIdea] = []
             for number in numbers where number != idea.number {
-                guard let other = try candidate(number), other.stage != .utkast else { continue }
+                guard let other = known[number] ?? nil, other.stage != .utkast else { continue }
                 let score = Similarity.score(terms, other.terms)
                 if score >= Similarity.threshold {
                     found.append(SimilarIdea(number: number, title: other.title, stage: other.stage, score: score))

@@ -160,7 +160,7 @@ public final class IntakeStore: Sendable {
     public func tableSizes() throws -> [(table: String, bytes: Int, rows: Int)] {
         try writer.read { db in
             let tables = try String.fetchAll(
-                db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'idea_fts_%'")
+                db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'idea_stems_%'")
             var bytes: [String: Int] = [:]
             if let rows = try? Row.fetchAll(
                 db,
@@ -172,7 +172,7 @@ public final class IntakeStore: Sendable {
                 for row in rows {
                     let owner: String = row["owner"]
                     // The full-text index's shadow tables count for the index.
-                    let table = owner.hasPrefix("idea_fts") ? "idea_fts" : owner
+                    let table = owner.hasPrefix("idea_stems") ? "idea_stems" : owner
                     bytes[table, default: 0] += row["bytes"] ?? 0
                 }
             }
@@ -278,6 +278,8 @@ public struct IntakeTransaction: IntakeReading {
     }
 
     /// Inserts or updates the idea; the number counter never goes back.
+    /// Inserts or updates the idea. A submitted idea (not a draft) that the similar-idea index does not hold
+    /// yet (just submitted, or its text changed, which drops it) is indexed: its stems kept and counted.
     public func saveIdea(_ idea: Idea) throws {
         try idea.upsert(db)
         try db.cachedStatement(
@@ -286,6 +288,11 @@ public struct IntakeTransaction: IntakeReading {
                 ON CONFLICT(name) DO UPDATE SET value = MAX(value, excluded.value)
                 """
         ).execute(arguments: [idea.number])
+        if idea.stage != .utkast,
+            try Int.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM idea_stems WHERE rowid = ?"), arguments: [idea.number]) == nil
+        {
+            try indexTerms(of: idea)
+        }
     }
 
     public func deleteIdea(number: Int) throws {

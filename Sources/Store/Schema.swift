@@ -311,6 +311,44 @@ enum Schema {
                 try db.execute(sql: "INSERT INTO term_stats (stem, ideas) VALUES (?, ?)", arguments: [stem, ideas])
             }
         }
+        migrator.registerMigration("v14") { db in
+            // The similar-idea search's index holds each submitted idea's stems (kept at submit) instead of its
+            // raw words. Asked for a stem's prefix, the raw-word index also matched words whose stems do not
+            // begin with it ("mås"* matched the stop word "måste", "vänta"* every "väntar" whose stem is
+            // "vänt"): tens of thousands of postings where `term_stats` promised a few hundred, most of the
+            // slowest lookups' time. Candidates compare the kept stems too, instead of splitting their texts.
+            // Which ideas hold a word is all it needs: no positions (`detail=none`), no column sizes. `saveIdea`
+            // indexes a submitted idea the index does not hold; the triggers drop drafts and changed texts.
+            try db.execute(
+                sql: """
+                    CREATE VIRTUAL TABLE idea_stems USING fts5(
+                        stems, tokenize = "unicode61 remove_diacritics 0", detail = none, columnsize = 0);
+                    CREATE TRIGGER idea_stems_text_changed AFTER UPDATE OF problem, solution ON idea
+                    WHEN old.problem IS NOT new.problem OR old.solution IS NOT new.solution BEGIN
+                        DELETE FROM idea_stems WHERE rowid = old.number;
+                    END;
+                    CREATE TRIGGER idea_stems_delete AFTER DELETE ON idea BEGIN
+                        DELETE FROM idea_stems WHERE rowid = old.number;
+                    END;
+                    CREATE TRIGGER idea_stems_draft AFTER UPDATE OF stage ON idea WHEN new.stage = 'utkast' BEGIN
+                        DELETE FROM idea_stems WHERE rowid = old.number;
+                    END;
+                    DROP TABLE idea_fts_vocab;
+                    DROP TRIGGER idea_fts_insert;
+                    DROP TRIGGER idea_fts_update;
+                    DROP TRIGGER idea_fts_delete;
+                    DROP TABLE idea_fts;
+                    """)
+            let rows = try Row.fetchCursor(db, sql: "SELECT number, problem, solution FROM idea WHERE stage != 'utkast'")
+            let insert = try db.makeStatement(sql: "INSERT INTO idea_stems (rowid, stems) VALUES (?, ?)")
+            while let row = try rows.next() {
+                let number: Int = row[0]
+                let problem: String = row[1]
+                let solution: String? = row[2]
+                let stems = Similarity.terms([problem, solution ?? ""].joined(separator: " "))
+                try insert.execute(arguments: [number, IntakeTransaction.joinStems(stems)])
+            }
+        }
         return migrator
     }
 }

@@ -5,14 +5,15 @@ import Intake
 
 /// Similar ideas in bounded time, whatever the size of the intake.
 ///
-/// The candidates come from the full-text index, asked only for the new idea's *distinctive* stems: each
-/// stem's document frequency (how many submitted ideas hold it or a longer stem it begins, since the
-/// index is asked for the prefix; kept in `term_stats` as ideas are submitted: a range read of its key, not
-/// a scan of the index's postings) is looked up, the rarest come first, and stems are taken while the
-/// postings they bring stay within `postingBudget` (at most `maxQueryTerms`). Ordinary workplace words that half of all ideas share ("tid", "system") therefore
-/// never make SQLite rank half the intake. SQLite ranks the matches with bm25 and returns the best
-/// `candidateLimit`; those are scored with `Similarity.score` (Swedish stems, compounds), as before.
-/// In a small intake every stem is within budget, so nothing changes there.
+/// The index (`idea_stems`, FTS5) holds each submitted idea's stems, kept when it was submitted, and is asked
+/// only for the new idea's *distinctive* stems: each stem's document frequency (how many submitted ideas hold
+/// it or a longer stem it begins, since the index is asked for the prefix; kept in `term_stats` as ideas are
+/// submitted: a range read of its key, not a scan of postings) is looked up, the rarest come first, and stems
+/// are taken while the postings they bring stay within `postingBudget` (at most `maxQueryTerms`). Ordinary
+/// workplace words that half of all ideas share ("tid", "system") therefore never bring half the intake. The
+/// ideas found are ranked by the summed rarity of the stems each holds, the best `candidateLimit` are read
+/// with their kept stems and scored with `Similarity.score` (Swedish stems, compounds). In a small intake
+/// every stem is within budget, so nothing changes there.
 extension IntakeTransaction {
     /// Postings (ideas containing a query stem) read per lookup.
     static let postingBudget = 2_000
@@ -25,26 +26,62 @@ extension IntakeTransaction {
         guard limit > 0 else { return [] }
         let numbers = try candidates(terms)
         guard !numbers.isEmpty else { return [] }
-        let rows = try Row.fetchAll(
-            db,
-            sql: """
-                SELECT number, title, problem, solution, stage FROM idea
-                WHERE number IN (\(numbers.map { _ in "?" }.joined(separator: ",")))
-                """,
-            arguments: StatementArguments(numbers))
         var found: [SimilarIdea] = []
-        for row in rows {
-            let candidate: Int = row["number"]
-            guard candidate != number, let stage = IdeaStage(rawValue: row["stage"]), stage != .utkast else { continue }
-            let problem: String = row["problem"]
-            let solution: String? = row["solution"]
-            let score = Similarity.score(terms, Similarity.terms([problem, solution ?? ""].joined(separator: " ")))
+        for (candidate, other) in try comparableIdeas(numbers) where candidate != number && other.stage != .utkast {
+            let score = Similarity.score(terms, other.terms)
             if score >= Similarity.threshold {
-                found.append(SimilarIdea(number: candidate, title: row["title"], stage: stage, score: score))
+                found.append(SimilarIdea(number: candidate, title: other.title, stage: other.stage, score: score))
             }
         }
         found.sort { ($0.score, -$0.number) > ($1.score, -$1.number) }
         return Array(found.prefix(limit))
+    }
+
+    /// An idea as a similar-idea lookup compares it: its title, stage and stems.
+    struct ComparableIdea {
+        var title: String
+        var stage: IdeaStage
+        var terms: [String]
+    }
+
+    /// These ideas as a lookup compares them, by number (missing numbers are left out). The stems come from
+    /// `idea_stems`, kept when each idea was submitted: splitting every candidate's text into stems again was
+    /// two thirds of a lookup's time at 100,000 ideas. An idea without kept stems (its text changed since)
+    /// is split from its text.
+    func comparableIdeas(_ numbers: [Int]) throws -> [(Int, ComparableIdea)] {
+        var result: [(Int, ComparableIdea)] = []
+        result.reserveCapacity(numbers.count)
+        for chunk in numbers.inBatches() {
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT idea.number, idea.title, idea.stage, idea_stems.stems,
+                           CASE WHEN idea_stems.stems IS NULL THEN idea.problem END,
+                           CASE WHEN idea_stems.stems IS NULL THEN idea.solution END
+                    FROM idea LEFT JOIN idea_stems ON idea_stems.rowid = idea.number
+                    WHERE idea.number IN (\(chunk.map { _ in "?" }.joined(separator: ",")))
+                    """,
+                arguments: StatementArguments(chunk))
+            while let row = try rows.next() {
+                guard let stage = IdeaStage(rawValue: row[2]) else { continue }
+                let terms: [String]
+                if let stems: String = row[3] {
+                    terms = Self.splitStems(stems)
+                } else {
+                    let problem: String = row[4] ?? ""
+                    let solution: String? = row[5]
+                    terms = Similarity.terms([problem, solution ?? ""].joined(separator: " "))
+                }
+                result.append((row[0], ComparableIdea(title: row[1], stage: stage, terms: terms)))
+            }
+        }
+        return result
+    }
+
+    /// Stems as `idea_stems` keeps them: separated by one space (a stem is letters and digits only).
+    static func joinStems(_ stems: [String]) -> String { stems.joined(separator: " ") }
+    static func splitStems(_ text: String) -> [String] {
+        text.utf8.split(separator: UInt8(ascii: " ")).compactMap { String($0) }
     }
 
     /// The candidates of a lookup, best first: the ideas holding the distinctive stems, ranked by the summed
@@ -54,11 +91,19 @@ extension IntakeTransaction {
     func candidates(_ terms: [String]) throws -> [Int] {
         let stems = try distinctiveStems(terms)
         guard !stems.isEmpty else { return [] }
-        let statement = try db.cachedStatement(sql: "SELECT rowid FROM idea_fts WHERE idea_fts MATCH ?")
+        let statement = try db.cachedStatement(sql: "SELECT rowid FROM idea_stems WHERE idea_stems MATCH ?")
         let total = Double(max(1, try Int.fetchOne(db, sql: "SELECT MAX(number) FROM idea") ?? 1))
         var weights: [Int: Double] = [:]
         for stem in stems {
-            let numbers = try Int.fetchAll(statement, arguments: ["\"\(stem)\"*"])
+            // A stem is one word to Skav; SQLite's tokenizer (Unicode 6.1) may see letters of a newer script as
+            // separators and the stem as a phrase, which an index without positions refuses: that stem finds
+            // nothing, the lookup goes on with the others.
+            let numbers: [Int]
+            do {
+                numbers = try Int.fetchAll(statement, arguments: ["\"\(stem)\"*"])
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_ERROR {
+                continue
+            }
             let documents = Double(numbers.count)
             let rarity = log((total - documents + 0.5) / (documents + 0.5) + 1)
             for number in numbers { weights[number, default: 0] += rarity }
@@ -111,7 +156,6 @@ extension IntakeTransaction {
     /// Finds and keeps the ideas similar to `idea` (called when it is submitted); returns them.
     @discardableResult
     public func recordSimilarity(of idea: Idea, at date: Date) throws -> [SimilarIdea] {
-        try countTerms(of: idea)
         let found = try similarIdeas(
             terms: Similarity.terms(Similarity.text(of: idea)), excluding: idea.number, limit: Self.storedMatches)
         let matches = found.map { "\($0.number):\(String(format: "%.3f", $0.score))" }.joined(separator: " ")
@@ -163,9 +207,15 @@ extension IntakeTransaction {
         return result
     }
 
-    /// Counts a submitted idea's stems (called once per idea, when it is submitted).
-    public func countTerms(of idea: Idea) throws {
-        try Self.countTerms(Similarity.terms(Similarity.text(of: idea)), in: db)
+    /// Puts a submitted idea in the similar-idea index: its stems kept for lookups to find and compare, and
+    /// counted in `term_stats` (by `saveIdea`, when the index does not hold the idea yet). Counts only grow:
+    /// they steer which stems a lookup asks for, and a text that changes after submission is rare.
+    func indexTerms(of idea: Idea) throws {
+        let stems = Similarity.terms(Similarity.text(of: idea))
+        try Self.countTerms(stems, in: db)
+        try db.cachedStatement(sql: "DELETE FROM idea_stems WHERE rowid = ?").execute(arguments: [idea.number])
+        try db.cachedStatement(sql: "INSERT INTO idea_stems (rowid, stems) VALUES (?, ?)")
+            .execute(arguments: [idea.number, Self.joinStems(stems)])
     }
 
     static func countTerms(_ stems: [String], in db: Database) throws {

@@ -431,13 +431,11 @@ struct Organisation {
             solution: solution,
             unit: unit, stage: .inkommen, guide: nil, createdAt: created, updatedAt: submitted, submittedAt: submitted)
         try tx.saveIdea(idea)
-        // As the bot does when an idea is submitted: its stems are counted and its similar ideas kept for the
-        // digests. Finding them is most of the seeding's time, so only the ideas a digest of the last weeks
-        // reads get them (`similarityDays`); the others only count their stems, which the lookups need.
+        // As the bot does when an idea is submitted (`saveIdea` has indexed its stems): its similar ideas are
+        // kept for the digests. Finding them is most of the seeding's time, so only the ideas a digest of the
+        // last weeks reads get them (`similarityDays`).
         if now.timeIntervalSince(submitted) < Self.similarityDays * 86_400 {
             try tx.recordSimilarity(of: idea, at: submitted)
-        } else {
-            try tx.countTerms(of: idea)
         }
         _ = try tx.appendEvent(IdeaEvent(ideaNumber: number, at: created, actor: author, kind: .created))
         _ = try tx.appendEvent(

@@ -47,20 +47,57 @@ import GRDB
         }
         #expect(try store.read { try $0.similarIdeas(to: query, excluding: nil, limit: 3) }.isEmpty)
         #expect(try store.read { try $0.similarIdeas(to: "det är och som", excluding: nil, limit: 3) }.isEmpty)
-        #expect(try store.read { try Int.fetchOne($0.db, sql: "SELECT count(*) FROM idea_fts") } == 2)
+        #expect(try store.read { try Int.fetchOne($0.db, sql: "SELECT count(*) FROM idea_stems") } == 2)
+
+        // The new text is found; an idea sent back to draft leaves the index.
+        let food = "Maten i skolmatsalen slängs, matsvinnet är stort"
+        #expect(try store.read { try $0.similarIdeas(to: food, excluding: nil, limit: 3) }.map(\.number) == [1])
+        try store.write { tx in
+            var back = try #require(try tx.idea(number: 1))
+            back.stage = .utkast
+            try tx.saveIdea(back)
+        }
+        #expect(try store.read { try $0.similarIdeas(to: food, excluding: nil, limit: 3) }.isEmpty)
+        #expect(try store.read { try Int.fetchOne($0.db, sql: "SELECT count(*) FROM idea_stems") } == 1)
     }
 
     @Test func theIndexKeepsSwedishLettersDistinct() throws {
         let store = try IntakeStore()
         try store.write { try $0.saveIdea(idea(1, "Båten till ön går för sällan.")) }
         let hits = try store.read { tx in
-            try Int.fetchAll(tx.db, sql: "SELECT rowid FROM idea_fts WHERE idea_fts MATCH ?", arguments: ["bat*"])
+            try Int.fetchAll(tx.db, sql: "SELECT rowid FROM idea_stems WHERE idea_stems MATCH ?", arguments: ["bat*"])
         }
         #expect(hits.isEmpty)
         let exact = try store.read { tx in
-            try Int.fetchAll(tx.db, sql: "SELECT rowid FROM idea_fts WHERE idea_fts MATCH ?", arguments: ["BÅTEN"])
+            try Int.fetchAll(tx.db, sql: "SELECT rowid FROM idea_stems WHERE idea_stems MATCH ?", arguments: ["BÅT"])
         }
         #expect(exact == [1])
+    }
+
+    /// The index holds stems: a stem's prefix finds the ideas whose stems begin with it, not every idea with a
+    /// word that does ("vänta"* once matched every "väntar", whose stem is "vänt").
+    @Test func aStemsPrefixFindsStemsNotWords() throws {
+        let store = try IntakeStore()
+        try store.write { tx in
+            try tx.saveIdea(idea(1, "Vi väntar på svar från IT i veckor."))
+            try tx.saveIdea(idea(2, "Väntan i telefonkön till växeln är lång."))
+        }
+        let stems = try store.read { tx in try tx.comparableIdeas([1, 2]).map(\.1.terms) }
+        #expect(stems == [["vänt", "svar", "veck"], ["vänt", "telefonkön", "växeln"]])
+        #expect(try store.read { try $0.candidates(["vänta"]) }.isEmpty)
+        #expect(try store.read { try Set($0.candidates(["vänt"])) } == [1, 2])
+    }
+
+    /// Letters of a script newer than SQLite's tokenizer, or anything else odd, never make a lookup fail.
+    @Test func oddStemsNeverFailALookup() throws {
+        let store = try IntakeStore()
+        try store.write { tx in
+            try tx.saveIdea(idea(1, "Skrivaren 𞤀𞤁𞤂 krånglar \u{202E}igen e\u{301}tt ｆｕｌｌ 日本語のテキスト"))
+        }
+        for text in ["𞤀𞤁𞤂 skrivaren", "\u{202E}\u{200B}", "日本語", "e\u{301}tt ｆｕｌｌ", String(repeating: "ö", count: 5_000)] {
+            _ = try store.read { try $0.similarIdeas(to: text, excluding: nil, limit: 3) }
+        }
+        #expect(try store.read { try $0.similarIdeas(to: "skrivaren krånglar", excluding: nil, limit: 3) }.map(\.number) == [1])
     }
 
     @Test func aDatabaseFromV1GetsItsSubmittedIdeasIndexed() throws {
@@ -90,7 +127,7 @@ import GRDB
         }
         try queue.close()
         let store = try IntakeStore(path: path)
-        #expect(try store.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v12", "v13"])
+        #expect(try store.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v12", "v13", "v14"])
         let found = try store.read { try $0.similarIdeas(to: "Tolkbokning till hembesök tar tid", excluding: nil, limit: 3) }
         #expect(found.map(\.number) == [1])
     }
