@@ -86,8 +86,10 @@ extension IntakeTransaction {
 
     /// The candidates of a lookup, best first: the ideas holding the distinctive stems, ranked by the summed
     /// rarity (bm25's idf) of the stems each holds; among equals, the newer. Each stem's ideas come from the
-    /// index (`"stem"*`, no ranking); SQLite's bm25 cost about 2 µs per matching idea, ten times what
-    /// finding it costs, and was most of a lookup's time.
+    /// index, no ranking (SQLite's bm25 cost about 2 µs per matching idea, ten times what finding it costs,
+    /// and was most of a lookup's time): the ideas with a stem it begins (`"tolk"*` finds "tolkbok") and
+    /// those with a shorter stem of at least four letters that begins it (`"tolk"` for "tolkbok"), as
+    /// `Similarity.score` matches them.
     func candidates(_ terms: [String]) throws -> [Int] {
         let stems = try distinctiveStems(terms)
         guard !stems.isEmpty else { return [] }
@@ -100,7 +102,7 @@ extension IntakeTransaction {
             // nothing, the lookup goes on with the others.
             let numbers: [Int]
             do {
-                numbers = try Int.fetchAll(statement, arguments: ["\"\(stem)\"*"])
+                numbers = try Int.fetchAll(statement, arguments: [Self.indexQuery(of: stem)])
             } catch let error as DatabaseError where error.resultCode == .SQLITE_ERROR {
                 continue
             }
@@ -109,6 +111,19 @@ extension IntakeTransaction {
             for number in numbers { weights[number, default: 0] += rarity }
         }
         return weights.sorted { ($0.value, $0.key) > ($1.value, $1.key) }.prefix(Self.candidateLimit).map(\.key)
+    }
+
+    /// The index's query for one stem: itself as a prefix, and its shorter stems exactly.
+    static func indexQuery(of stem: String) -> String {
+        (["\"\(stem)\"*"] + shorterStems(of: stem).map { "\"\($0)\"" }).joined(separator: " OR ")
+    }
+
+    /// The shorter stems that `Similarity.score` matches with `stem`: its beginnings of four letters or more
+    /// (at most 32 of them, however long the stem).
+    static func shorterStems(of stem: String) -> [String] {
+        let count = stem.count
+        guard count > 4 else { return [] }
+        return (4..<min(count, 36)).map { String(stem.prefix($0)) }
     }
 
     /// The FTS query of the rarest stems within the posting budget, or nil when there is no stem (or none
@@ -189,19 +204,21 @@ extension IntakeTransaction {
 }
 
 extension IntakeTransaction {
-    /// About how many postings the index's prefix query of each stem (`"stem"*`) brings: the ideas holding
-    /// each stem that begins with it, summed (stems no idea holds count 0). The query matches every word
-    /// that begins with the stem, so a rare stem that begins common words (a typo's "tim" of "timmar") is
-    /// as costly as they are: counted by its exact stem alone, it went first and SQLite ranked thousands.
-    /// One range read of `term_stats`' key per stem.
+    /// About how many postings the index's query of each stem (`indexQuery`) brings: the ideas holding each
+    /// stem that begins with it and each shorter stem it begins with, summed (stems no idea holds count 0).
+    /// The prefix query matches every stem that begins with the stem, so a rare stem that begins common ones
+    /// (a typo's "tim" of "timm") is as costly as they are: counted by its exact stem alone, it went first
+    /// and SQLite ranked thousands. One range read of `term_stats`' key per stem, one key read per shorter stem.
     func termFrequencies(_ stems: [String]) throws -> [String: Int] {
         guard !stems.isEmpty else { return [:] }
-        let statement = try db.cachedStatement(
+        let range = try db.cachedStatement(
             sql: "SELECT COALESCE(SUM(ideas), 0) FROM term_stats WHERE stem >= ? AND stem < ?")
+        let exact = try db.cachedStatement(sql: "SELECT ideas FROM term_stats WHERE stem = ?")
         var result: [String: Int] = [:]
         for stem in Set(stems) {
             // U+10FFFF sorts after any character a stem can go on with (SQLite compares UTF-8 bytes).
-            let postings = try Int.fetchOne(statement, arguments: [stem, stem + "\u{10FFFF}"]) ?? 0
+            var postings = try Int.fetchOne(range, arguments: [stem, stem + "\u{10FFFF}"]) ?? 0
+            for shorter in Self.shorterStems(of: stem) { postings += try Int.fetchOne(exact, arguments: [shorter]) ?? 0 }
             if postings > 0 { result[stem] = postings }
         }
         return result

@@ -174,6 +174,52 @@ enum LabelledPairs {
     }
 }
 
+/// The search finds what the score matches: in a small intake every stem is asked for, so each labelled
+/// pair the score calls similar is found by a lookup, in both directions, among all the labelled texts. A
+/// stem matches a longer one it begins, whichever of the two the new idea holds ("tolk" ~ "tolkbok").
+@Suite struct SimilarSearchRecallTests {
+    @Test func everyPairTheScoreMatchesIsFound() throws {
+        let texts = Array(Set(LabelledPairs.similar.flatMap { [$0.0, $0.1] } + LabelledPairs.different.flatMap { [$0.0, $0.1] })).sorted()
+        let store = try IntakeStore()
+        let now = Date(timeIntervalSince1970: 1_790_000_000)
+        try store.write { tx in
+            for (offset, text) in texts.enumerated() {
+                try tx.saveIdea(
+                    Idea(
+                        number: offset + 1, author: UserID("@p\(offset):kommun.se"), title: "Idé \(offset + 1)", problem: text,
+                        stage: .inkommen, createdAt: now, updatedAt: now, submittedAt: now))
+            }
+        }
+        var checked = 0
+        for (a, b) in LabelledPairs.similar + LabelledPairs.different where Similarity.score(a, b) >= Similarity.threshold {
+            for (stored, asked) in [(a, b), (b, a)] {
+                let number = try #require(texts.firstIndex(of: stored)) + 1
+                let found = try store.read { try $0.similarIdeas(to: asked, excluding: nil, limit: texts.count) }
+                #expect(found.contains { $0.number == number }, "asked \(asked), not found: \(stored)")
+                checked += 1
+            }
+        }
+        #expect(checked >= 30)
+    }
+
+    @Test func aShorterStemOfTheNewIdeaFindsTheLongerAndTheLongerTheShorter() throws {
+        let store = try IntakeStore()
+        let now = Date(timeIntervalSince1970: 1_790_000_000)
+        try store.write { tx in
+            try tx.saveIdea(
+                Idea(number: 1, author: "@a:kommun.se", title: "Tolk", problem: "Boka tolk", stage: .inkommen,
+                    createdAt: now, updatedAt: now, submittedAt: now))
+            try tx.saveIdea(
+                Idea(number: 2, author: "@b:kommun.se", title: "Tolkbokning", problem: "Tolkbokningen krånglar",
+                    stage: .inkommen, createdAt: now, updatedAt: now, submittedAt: now))
+        }
+        let longer = try store.read { try $0.candidates(Similarity.terms("Tolkbokningen")) }
+        #expect(Set(longer) == [1, 2])
+        let shorter = try store.read { try $0.candidates(Similarity.terms("tolk")) }
+        #expect(Set(shorter) == [1, 2])
+    }
+}
+
 /// The search asks the index only for distinctive stems, from the counts kept when ideas are saved submitted.
 @Suite struct DistinctiveStemTests {
     @Test func aStemHalfTheIntakeHoldsIsNotAskedForAndTheRareOneFinds() throws {
