@@ -281,7 +281,25 @@ public struct IntakeTransaction: IntakeReading {
     /// Inserts or updates the idea. A submitted idea (not a draft) that the similar-idea index does not hold
     /// yet (just submitted, or its text changed, which drops it) is indexed: its stems kept and counted.
     public func saveIdea(_ idea: Idea) throws {
-        try idea.upsert(db)
+        // Written column by column through one prepared statement: GRDB's generic upsert encoded the record
+        // through `Encodable` and built its SQL anew for every save (the draft is saved at every answer).
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO idea (number, author, title, problem, benefits, solution, challenge, unit, stage, guide,
+                                  created_at, updated_at, submitted_at, campaign)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(number) DO UPDATE SET
+                    author = excluded.author, title = excluded.title, problem = excluded.problem,
+                    benefits = excluded.benefits, solution = excluded.solution, challenge = excluded.challenge,
+                    unit = excluded.unit, stage = excluded.stage, guide = excluded.guide,
+                    created_at = excluded.created_at, updated_at = excluded.updated_at,
+                    submitted_at = excluded.submitted_at, campaign = excluded.campaign
+                """
+        ).execute(arguments: [
+            idea.number, idea.author.rawValue, idea.title, idea.problem, idea.benefits, idea.solution, idea.theme,
+            idea.unit, idea.stage.rawValue, idea.guide?.rawValue, StoredDate.text(idea.createdAt),
+            StoredDate.text(idea.updatedAt), idea.submittedAt.map(StoredDate.text), idea.campaign,
+        ])
         try db.cachedStatement(
             sql: """
                 INSERT INTO counter (name, value) VALUES ('idea', ?)
@@ -402,8 +420,15 @@ public struct IntakeTransaction: IntakeReading {
         if try Bool.fetchOne(try db.cachedStatement(sql: "SELECT 1 FROM outbox WHERE txn_id = ?"), arguments: [entry.txnID]) == true {
             return false
         }
-        var entry = entry
-        try entry.insert(db)
+        // Written column by column through one prepared statement (GRDB's generic insert encoded the record
+        // and built its SQL for every entry); the text and the file as the record writes them.
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO outbox (id, kind, priority, txn_id, room_id, recipient, body, style, in_reply_to, attachment,
+                                    created_at, not_before, attempts, last_error, sent_at, remote_id, failed_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: StatementArguments(try entry.columnValues()))
         return true
     }
 

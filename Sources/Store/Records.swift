@@ -175,7 +175,9 @@ public struct OutboxEntry: Codable, Sendable, Equatable, FetchableRecord, Mutabl
             case .int64, .double: throw IntakeError(.corrupt, "an outbox entry's \(column) is not JSON")
             }
         }
-        guard let body = try json(RichText.self, "body") else {
+        let storedBody: DatabaseValue = try row.decode(forColumn: "body")
+        let fastBody: RichText? = if case .string(let text) = storedBody.storage { RichText(storedJSON: text) } else { nil }
+        guard let body = try fastBody ?? json(RichText.self, "body") else {
             throw IntakeError(.corrupt, "an outbox entry has no body")
         }
         self.init(
@@ -197,26 +199,26 @@ public struct OutboxEntry: Codable, Sendable, Equatable, FetchableRecord, Mutabl
     /// Written column by column: the same row as the `Encodable` path (which first tried the text and the
     /// file as single values and threw before falling back to JSON): JSON text with sorted keys for them.
     public func encode(to container: inout PersistenceContainer) throws {
+        for (column, value) in zip(Self.columns, try columnValues()) { container[column] = value }
+    }
+
+    /// The outbox's columns, in the order of `columnValues()`.
+    static let columns = [
+        "id", "kind", "priority", "txn_id", "room_id", "recipient", "body", "style", "in_reply_to", "attachment",
+        "created_at", "not_before", "attempts", "last_error", "sent_at", "remote_id", "failed_at",
+    ]
+
+    /// The entry's row, column by column (`columns`): the text and the file as JSON, the dates as GRDB writes them.
+    func columnValues() throws -> [(any DatabaseValueConvertible)?] {
         func json(_ value: some Encodable, _ column: String) throws -> String {
             String(decoding: try Self.databaseJSONEncoder(for: column).encode(value), as: UTF8.self)
         }
-        container["id"] = id
-        container["kind"] = kind.rawValue
-        container["priority"] = priority.rawValue
-        container["txn_id"] = txnID
-        container["room_id"] = roomID?.rawValue
-        container["recipient"] = recipient?.rawValue
-        container["body"] = try json(body, "body")
-        container["style"] = style.rawValue
-        container["in_reply_to"] = inReplyTo
-        container["attachment"] = try attachment.map { try json($0, "attachment") }
-        container["created_at"] = createdAt
-        container["not_before"] = notBefore
-        container["attempts"] = attempts
-        container["last_error"] = lastError
-        container["sent_at"] = sentAt
-        container["remote_id"] = remoteID
-        container["failed_at"] = failedAt
+        return [
+            id, kind.rawValue, priority.rawValue, txnID, roomID?.rawValue, recipient?.rawValue, body.storedJSON,
+            style.rawValue, inReplyTo, try attachment.map { try json($0, "attachment") }, StoredDate.text(createdAt),
+            notBefore.map(StoredDate.text), attempts, lastError, sentAt.map(StoredDate.text), remoteID,
+            failedAt.map(StoredDate.text),
+        ]
     }
 
     public static func databaseJSONEncoder(for column: String) -> JSONEncoder {

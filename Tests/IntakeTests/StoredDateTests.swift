@@ -26,6 +26,26 @@ import Intake
         }
     }
 
+    @Test func writesWhatGRDBWrites() {
+        var generator = SplitMix64(seed: 1970)
+        var dates = [0.0, -0.0005, 0.9995, -1, 1_700_000_000.9999999, -11_676_096_000, 253_402_300_799.999]
+        for _ in 0..<50_000 {
+            // 1600 to 2400, with fractions that sit on and near millisecond boundaries.
+            let whole = Double(generator.next() % 25_245_000_000) - 11_676_096_000
+            let fraction = [Double(generator.next() % 1_000_000) / 1e6, Double(generator.next() % 1000) / 1000, 0.9999999999][Int(generator.next() % 3)]
+            dates.append(whole + fraction)
+        }
+        for seconds in dates {
+            let date = Date(timeIntervalSince1970: seconds)
+            #expect(StoredDate.text(date) == String.fromDatabaseValue(date.databaseValue), "\(seconds)")
+        }
+        // Outside the years it writes itself, GRDB writes.
+        for seconds in [-62_135_596_800.0, 253_402_300_800, 1e12] {
+            let date = Date(timeIntervalSince1970: seconds)
+            #expect(StoredDate.text(date) == String.fromDatabaseValue(date.databaseValue))
+        }
+    }
+
     @Test(arguments: [
         "2024-02-29 23:59:59.999", "2000-02-29 00:00:00.000", "1970-01-01 00:00:00", "1969-12-31 23:59:59.001",
         "2026-11-30 09:00:00", "9999-12-31 23:59:59.999", "1600-03-01 12:00:00.500",
