@@ -66,7 +66,7 @@ extension RichText {
 
     /// A JSON string as `JSONEncoder` writes it: `"`, `\` and `/` escaped, control characters as `\n`, `\t`…
     /// or `\u00XX`; the rest as it is (the erasure of a person's data looks for their id in both forms).
-    package static func appendQuoted(_ text: String, to out: inout String) {
+    package static func appendQuoted(_ text: String, to out: inout String, escapingSlashes: Bool = true) {
         out += "\""
         // Cut only at the ASCII bytes that are escaped: every piece is whole UTF-8.
         let utf8 = text.utf8
@@ -74,7 +74,7 @@ extension RichText {
         var index = plainStart
         while index != utf8.endIndex {
             let byte = utf8[index]
-            if byte == 0x22 || byte == 0x5C || byte == 0x2F || byte < 0x20 {
+            if byte == 0x22 || byte == 0x5C || (byte == 0x2F && escapingSlashes) || byte < 0x20 {
                 out += String(decoding: utf8[plainStart..<index], as: UTF8.self)
                 switch byte {
                 case 0x22: out += "\\\""

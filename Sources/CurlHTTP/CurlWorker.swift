@@ -192,13 +192,10 @@ extension CurlWorker {
             let (length, overflow) = size.multipliedReportingOverflow(by: count)
             guard !overflow else { return 0 }
             guard length > 0, let data else { return length }
-            let line = String(decoding: UnsafeRawBufferPointer(start: data, count: length), as: UTF8.self)
-            if line.hasPrefix("HTTP/") {
-                context.headers = [:]  // a new response head (after a 1xx, say) replaces the last
-            } else if let colon = line.firstIndex(of: ":") {
-                let name = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
-                let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
-                if !name.isEmpty { context.headers[name] = value }
+            switch HeaderLine(UnsafeRawBufferPointer(start: data, count: length)) {
+            case .status: context.headers = [:]  // a new response head (after a 1xx, say) replaces the last
+            case .field(let name, let value): context.headers[name] = value
+            case .other: break
             }
             return length
         }))
