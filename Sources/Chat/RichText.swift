@@ -38,43 +38,50 @@ public struct RichText: Sendable, Codable, Equatable, Hashable, ExpressibleByStr
     /// Builds rich text from a template with light markup: `**strong**`, `*emphasis*` and `` `code` ``,
     /// and `{name}` placeholders. Placeholder values are inserted as literal text (never parsed as markup);
     /// an unknown placeholder stays as written.
+    /// (Read byte by byte: the markup is ASCII, and the text between it is copied in runs. Every answer is
+    /// rendered from a template; going character by character, with a substring at each, was a twentieth
+    /// of the instructions of a message answered.)
     public init(template: String, values: [String: String] = [:]) {
         spans = []
         var style = Style.text
         var current = ""
-        var index = template.startIndex
-        func flush() {
+        let utf8 = template.utf8
+        var runStart = utf8.startIndex
+        var index = runStart
+        /// The text since the last markup, then `skip` bytes of markup passed over.
+        func takeRun(skipping skip: Int) {
+            current += String(decoding: utf8[runStart..<index], as: UTF8.self)
+            index = utf8.index(index, offsetBy: skip)
+            runStart = index
+        }
+        func toggle(_ target: Style, skipping skip: Int) {
+            takeRun(skipping: skip)
             appendPlain(current, as: style.span)
             current = ""
-        }
-        func toggle(_ target: Style) {
-            flush()
             style = style == target ? .text : target
         }
-        while index < template.endIndex {
-            let rest = template[index...]
-            let character = template[index]
-            if style != .code && rest.hasPrefix("**") {
-                toggle(.strong)
-                index = template.index(index, offsetBy: 2)
-                continue
-            }
-            if character == "`" && (style == .text || style == .code) {
-                toggle(.code)
-            } else if character == "*" && (style == .text || style == .emphasis) {
-                toggle(.emphasis)
-            } else if character == "{", let close = rest.firstIndex(of: "}"),
-                let value = values[String(rest[rest.index(after: rest.startIndex)..<close])]
+        while index != utf8.endIndex {
+            let byte = utf8[index]
+            let next = utf8.index(after: index)
+            if byte == UInt8(ascii: "*"), style != .code, next != utf8.endIndex, utf8[next] == UInt8(ascii: "*") {
+                toggle(.strong, skipping: 2)
+            } else if byte == UInt8(ascii: "`"), style == .text || style == .code {
+                toggle(.code, skipping: 1)
+            } else if byte == UInt8(ascii: "*"), style == .text || style == .emphasis {
+                toggle(.emphasis, skipping: 1)
+            } else if byte == UInt8(ascii: "{"), let close = utf8[next...].firstIndex(of: UInt8(ascii: "}")),
+                let value = values[String(decoding: utf8[next..<close], as: UTF8.self)]
             {
+                takeRun(skipping: 0)
                 current += value
-                index = template.index(after: close)
-                continue
+                index = utf8.index(after: close)
+                runStart = index
             } else {
-                current.append(character)
+                index = next
             }
-            index = template.index(after: index)
         }
-        flush()
+        takeRun(skipping: 0)
+        appendPlain(current, as: style.span)
     }
 
     private mutating func appendPlain(_ text: String, as make: (String) -> Span) {

@@ -91,3 +91,70 @@ import Testing
         #expect(JSON.array([.number(.nan), .number(.infinity), .number(-.infinity)]).encodedString == "[null,null,null]")
     }
 }
+
+/// Templates are read byte by byte; this is the character-by-character reading they replaced, which the new
+/// one must match on any template. (Unlike it, a combining mark after `*` or a backtick does not make the
+/// markup literal: templates are the project's own prompts.)
+@Suite struct TemplateReadingTests {
+    static func reference(_ template: String, _ values: [String: String]) -> RichText {
+        enum Style { case text, strong, emphasis, code }
+        var spans: [RichText.Span] = []
+        func appendPlain(_ text: String, _ style: Style) {
+            var first = true
+            for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+                if !first { spans.append(.lineBreak) }
+                first = false
+                guard !line.isEmpty else { continue }
+                switch style {
+                case .text: spans.append(.text(String(line)))
+                case .strong: spans.append(.strong(String(line)))
+                case .emphasis: spans.append(.emphasis(String(line)))
+                case .code: spans.append(.code(String(line)))
+                }
+            }
+        }
+        var style = Style.text
+        var current = ""
+        var index = template.startIndex
+        func toggle(_ target: Style) {
+            appendPlain(current, style)
+            current = ""
+            style = style == target ? .text : target
+        }
+        while index < template.endIndex {
+            let rest = template[index...]
+            let character = template[index]
+            if style != .code && rest.hasPrefix("**") {
+                toggle(.strong)
+                index = template.index(index, offsetBy: 2)
+                continue
+            }
+            if character == "`" && (style == .text || style == .code) {
+                toggle(.code)
+            } else if character == "*" && (style == .text || style == .emphasis) {
+                toggle(.emphasis)
+            } else if character == "{", let close = rest.firstIndex(of: "}"),
+                let value = values[String(rest[rest.index(after: rest.startIndex)..<close])]
+            {
+                current += value
+                index = template.index(after: close)
+                continue
+            } else {
+                current.append(character)
+            }
+            index = template.index(after: index)
+        }
+        appendPlain(current, style)
+        return RichText(spans)
+    }
+
+    @Test func readsAsTheCharacterByCharacterReadingDid() {
+        let pieces = ["*", "**", "`", "{", "}", "{namn}", "{nummer}", "{okänd}", "Hej", " ", "\n", "åäö", "idé", "🧑‍🍳", "x", "{", "*\n*", "`**`", "\r\n", "a\r"]
+        let values = ["namn": "Anna *inte* `kod`", "nummer": "12", "tom": ""]
+        var generator = SplitMix64(seed: 3)
+        for _ in 0..<20_000 {
+            let template = (0..<Int(generator.next() % 12)).map { _ in pieces[Int(generator.next() % UInt64(pieces.count))] }.joined()
+            #expect(RichText(template: template, values: values) == Self.reference(template, values), "\(template)")
+        }
+    }
+}
