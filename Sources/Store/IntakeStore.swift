@@ -192,13 +192,22 @@ public final class IntakeStore: Sendable {
 public struct IntakeTransaction: IntakeReading {
     /// Internal: other modules use the typed calls below, never SQL.
     let db: Database
+    /// The similar-idea searches of this transaction (see `SimilarityMemo`).
+    let similarityMemo = SimilarityMemo()
+
+    init(db: Database) { self.db = db }
 
     /// Runs `body` in a savepoint: when it throws, what it did is rolled back and the error passes on,
     /// while the enclosing transaction (the rest of the batch) goes on.
     public func savepoint(_ body: () throws -> Void) throws {
-        try db.inSavepoint {
-            try body()
-            return .commit
+        do {
+            try db.inSavepoint {
+                try body()
+                return .commit
+            }
+        } catch {
+            similarityMemo.forgetAll()
+            throw error
         }
     }
 
@@ -306,6 +315,7 @@ public struct IntakeTransaction: IntakeReading {
                 ON CONFLICT(name) DO UPDATE SET value = MAX(value, excluded.value)
                 """
         ).execute(arguments: [idea.number])
+        similarityMemo.forget(changing: idea.number)
         if idea.stage != .utkast,
             try Int.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM idea_stems WHERE rowid = ?"), arguments: [idea.number]) == nil
         {
@@ -314,6 +324,7 @@ public struct IntakeTransaction: IntakeReading {
     }
 
     public func deleteIdea(number: Int) throws {
+        similarityMemo.forget(changing: number)
         _ = try Idea.deleteOne(db, key: number)
     }
 

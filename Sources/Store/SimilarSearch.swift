@@ -2,6 +2,7 @@ import Chat
 import Foundation
 import GRDB
 import Intake
+import Synchronization
 
 /// Similar ideas in bounded time, whatever the size of the intake.
 ///
@@ -24,6 +25,15 @@ extension IntakeTransaction {
     /// Up to `limit` submitted ideas whose text is close to `terms` (see `Similarity.terms`), best first.
     public func similarIdeas(terms: [String], excluding number: Int?, limit: Int) throws -> [SimilarIdea] {
         guard limit > 0 else { return [] }
+        let key = SimilarityMemo.Key(terms: terms, excluding: number)
+        if let known = similarityMemo.found(key) { return Array(known.prefix(limit)) }
+        let found = try allSimilarIdeas(terms: terms, excluding: number)
+        similarityMemo.remember(found, for: key)
+        return Array(found.prefix(limit))
+    }
+
+    /// Every candidate at or above the threshold, best first.
+    func allSimilarIdeas(terms: [String], excluding number: Int?) throws -> [SimilarIdea] {
         let numbers = try candidates(terms)
         guard !numbers.isEmpty else { return [] }
         var found: [SimilarIdea] = []
@@ -34,7 +44,7 @@ extension IntakeTransaction {
             }
         }
         found.sort { ($0.score, -$0.number) > ($1.score, -$1.number) }
-        return Array(found.prefix(limit))
+        return found
     }
 
     /// An idea as a similar-idea lookup compares it: its title, stage and stems.
@@ -151,6 +161,41 @@ extension IntakeTransaction {
         }
         return chosen
     }
+}
+
+/// The similar-idea searches of one transaction, so that the same search is not made twice: the reply to
+/// `klar` names the similar ideas, and the submission then keeps them (`recordSimilarity`), both for the
+/// same text in the same batch. A search's answer holds while no idea changes, except the one it leaves
+/// out: saving or deleting idea N forgets every answer but those that leave N out (N's own submission), and
+/// a savepoint rolled back forgets them all. (Submitting N also counts its stems in `term_stats`, which
+/// steers which stems a later search asks for; the answer kept for N's submission is the one given before
+/// N counted, with N left out either way.)
+final class SimilarityMemo: Sendable {
+    struct Key: Hashable, Sendable {
+        var terms: [String]
+        var excluding: Int?
+    }
+
+    private let answers = Mutex<[Key: [SimilarIdea]]>([:])
+
+    func found(_ key: Key) -> [SimilarIdea]? { answers.withLock { $0[key] } }
+
+    func remember(_ found: [SimilarIdea], for key: Key) {
+        answers.withLock { answers in
+            // A batch makes a handful of searches; a bound all the same.
+            if answers.count >= 64 { answers.removeAll() }
+            answers[key] = found
+        }
+    }
+
+    func forget(changing number: Int) {
+        answers.withLock { answers in
+            guard !answers.isEmpty else { return }
+            answers = answers.filter { $0.key.excluding == number }
+        }
+    }
+
+    func forgetAll() { answers.withLock { $0.removeAll() } }
 }
 
 /// One similar idea stored at submit: its number and score.

@@ -197,3 +197,46 @@ import GRDB
         #expect(roles.contacts(for: social) == ["@olle:kommun.se"])
     }
 }
+
+/// A transaction remembers its similar-idea searches while no other idea changes.
+@Suite struct SimilarityMemoTests {
+    let now = Date(timeIntervalSince1970: 1_790_000_000)
+
+    func idea(_ number: Int, _ problem: String, stage: IdeaStage = .inkommen) -> Idea {
+        Idea(
+            number: number, author: "@anna:kommun.se", title: deriveTitle(from: problem), problem: problem,
+            unit: "Socialtjänst", stage: stage, createdAt: now, updatedAt: now)
+    }
+
+    @Test func anAnswerHoldsUntilAnotherIdeaChanges() throws {
+        let store = try IntakeStore()
+        let text = "Tolkbokningen till hembesök tar för lång tid"
+        try store.write { tx in
+            try tx.saveIdea(idea(1, "Det tar för lång tid att boka tolk till hembesök."))
+            try tx.saveIdea(idea(2, text, stage: .utkast))
+            let key = SimilarityMemo.Key(terms: Similarity.terms(text), excluding: 2)
+            #expect(try tx.similarIdeas(to: text, excluding: 2, limit: 50).map(\.number) == [1])
+            #expect(tx.similarityMemo.found(key) != nil)
+            // Submitting the idea the search leaves out keeps the answer, and the submission reads it.
+            var submitted = try #require(try tx.idea(number: 2))
+            submitted.stage = .inkommen
+            try tx.saveIdea(submitted)
+            #expect(tx.similarityMemo.found(key) != nil)
+            #expect(try tx.recordSimilarity(of: submitted, at: now).map(\.number) == [1])
+            // Another idea changes: the answer is asked anew and finds it.
+            try tx.saveIdea(idea(3, "Hembesök väntar på tolkbokning i veckor"))
+            #expect(tx.similarityMemo.found(key) == nil)
+            #expect(Set(try tx.similarIdeas(to: text, excluding: 2, limit: 50).map(\.number)) == [1, 3])
+            try tx.deleteIdea(number: 3)
+            #expect(try tx.similarIdeas(to: text, excluding: 2, limit: 50).map(\.number) == [1])
+            // A savepoint rolled back forgets every answer.
+            try? tx.savepoint {
+                try tx.saveIdea(idea(4, "Tolk till hembesök går inte att boka"))
+                _ = try tx.similarIdeas(to: text, excluding: 4, limit: 50)
+                throw IntakeError(.corrupt, "rolled back")
+            }
+            #expect(tx.similarityMemo.found(SimilarityMemo.Key(terms: Similarity.terms(text), excluding: 4)) == nil)
+            #expect(try tx.similarIdeas(to: text, excluding: 2, limit: 50).map(\.number) == [1])
+        }
+    }
+}
