@@ -145,7 +145,9 @@ extension IntakeTransaction {
 
     /// The rarest stems within the posting budget (none when there is no stem, or none rare enough to say anything).
     func distinctiveStems(_ terms: [String]) throws -> [String] {
-        let stems = terms.prefix(32).map { $0.replacingOccurrences(of: "\"", with: "") }.filter { !$0.isEmpty }
+        // A stem is letters and digits; a quote would end the index's query early, so none is let through.
+        let stems = terms.prefix(32).map { $0.utf8.contains(0x22) ? String($0.filter { $0 != "\"" }) : $0 }
+            .filter { !$0.isEmpty }
         guard !stems.isEmpty else { return [] }
         // How many ideas hold each stem, from `term_stats` (one indexed query; kept when ideas are submitted).
         let known = try termFrequencies(stems)

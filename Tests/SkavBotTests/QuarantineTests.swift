@@ -1,5 +1,5 @@
 import Chat
-import CrashGuard
+@testable import CrashGuard
 import Foundation
 import Intake
 import SkavTesting
@@ -158,5 +158,24 @@ import Store
 
         #expect(InFlight.sync(cursor: "s_1").syncCursor == "s_1")
         #expect(InFlight.sync(cursor: nil).syncCursor == nil)
+    }
+}
+
+/// The breadcrumb's line: any key, line breaks and percent signs included, reads back as it was written.
+@Suite struct InFlightLineTests {
+    @Test func anyKeyReadsBackFromItsLine() {
+        let pieces = ["$ev", "%", "%0A", "%25", "\n", "\r", "\r\n", "å", "🧑‍🍳", " ", "sync:", "e\u{301}", "!room:kommun.se"]
+        var generator = SplitMix64(seed: 5)
+        for _ in 0..<5_000 {
+            let key = (0..<Int(1 + generator.next() % 8)).map { _ in pieces[Int(generator.next() % UInt64(pieces.count))] }.joined()
+            for kind in [InFlight.Kind.event, .sync] {
+                let inFlight = InFlight(kind, key)
+                let line = inFlight.encoded
+                #expect(!line.utf8.contains(0x0A) && !line.utf8.contains(0x0D))
+                #expect(InFlight(encoded: Substring(line)) == inFlight, "\(key.debugDescription)")
+            }
+        }
+        #expect(InFlight(.event, "$plain:kommun.se").encoded == "event $plain:kommun.se")
+        #expect(InFlight(.event, "a%b\nc\rd").encoded == "event a%25b%0Ac%0Dd")
     }
 }
