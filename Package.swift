@@ -7,6 +7,15 @@ let strict: [SwiftSetting] = [
     .treatAllWarnings(as: .error),
 ]
 
+/// A chat adapter over HTTP (or what such adapters share): on `Chat`, `CurlHTTP`, `CrashGuard` and logging.
+func httpChatTarget(_ name: String, sharing shared: [Target.Dependency] = []) -> Target {
+    .target(
+        name: name,
+        dependencies: ["Chat"] + shared + ["CurlHTTP", "CrashGuard", .product(name: "Logging", package: "swift-log")],
+        swiftSettings: strict
+    )
+}
+
 let package = Package(
     name: "Skav",
     platforms: [.macOS(.v15)],
@@ -49,23 +58,12 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .target(
-            name: "MatrixChat",
-            dependencies: [
-                "Chat", "CurlHTTP", "CrashGuard",
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            swiftSettings: strict
-        ),
+        // What the two HTTP adapters share: one call's retries (backoff, 429s, cancellation, `ChatError`s) and
+        // the URLs of an HTTP API.
+        httpChatTarget("ChatHTTP"),
+        httpChatTarget("MatrixChat", sharing: ["ChatHTTP"]),
         // Mattermost (REST API v4) behind `ChatService`: polls the channel list and change feeds.
-        .target(
-            name: "MattermostChat",
-            dependencies: [
-                "Chat", "CurlHTTP", "CrashGuard",
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            swiftSettings: strict
-        ),
+        httpChatTarget("MattermostChat", sharing: ["ChatHTTP"]),
         // The texts Skav says, in every language it speaks: the catalog loaded from `prompts/*.yaml`, the keys the
         // code uses and the placeholders each key takes (checked against the files when they are loaded).
         .target(
