@@ -142,11 +142,14 @@ let package = Package(
         ),
         // libFuzzer's driver entry, compiled in only with -Xcc -DSKAV_LIBFUZZER (the fuzz build); a stub otherwise.
         .target(name: "CFuzzDriver", path: "Tests/Fuzz/CFuzzDriver"),
+        // An in-memory intake for the conversation's tests and fuzzers (not a product; no Swift Testing, so the
+        // libFuzzer build of `skav-fuzz` takes it too).
+        .target(name: "IntakeFakes", dependencies: ["Chat", "Intake", "Conversation"], path: "Tests/IntakeFakes", swiftSettings: strict),
         // The fuzz targets: scanner, command parser, conversation, sync decoding, config. In a normal build a
         // replayer of `Tests/Fuzz/corpus/<target>`; `Tests/fuzz-targets.sh` builds it with libFuzzer.
         .executableTarget(
             name: "skav-fuzz",
-            dependencies: ["CFuzzDriver", "Masking", "Conversation", "Configuration", "Prompts", "Intake", "Store", "Chat", "MatrixChat", "SkavBot"],
+            dependencies: ["CFuzzDriver", "IntakeFakes", "Masking", "Conversation", "Configuration", "Prompts", "Intake", "Store", "Chat", "MatrixChat", "SkavBot"],
             path: "Tests/Fuzz/skav-fuzz",
             swiftSettings: strict
         ),
@@ -173,7 +176,7 @@ let package = Package(
         .testTarget(name: "IntakeTests", dependencies: ["Intake", "Store", "Prompts", "Chat", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
         .testTarget(
             name: "ConversationTests",
-            dependencies: ["Conversation", "Prompts", "Intake", "Chat", "SkavTesting"],
+            dependencies: ["Conversation", "Prompts", "Intake", "IntakeFakes", "Chat", "SkavTesting"],
             resources: [],
             swiftSettings: strict
         ),
@@ -182,7 +185,7 @@ let package = Package(
         // `Tests/fuzz.sh` runs it with 100,000 cases per target.
         .testTarget(
             name: "FuzzTests",
-            dependencies: ["Conversation", "Prompts", "Intake", "Store", "Chat", "Masking", "MatrixChat", "SkavTesting"],
+            dependencies: ["Conversation", "Prompts", "Intake", "IntakeFakes", "Store", "Chat", "Masking", "MatrixChat", "SkavTesting"],
             swiftSettings: strict
         ),
         .testTarget(
