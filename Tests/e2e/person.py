@@ -20,10 +20,12 @@ or act (e.g. restart a killed bot).
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 import time
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable
+from typing import AsyncIterator, Awaitable, Callable
 
 from nio import (
     AsyncClient,
@@ -71,6 +73,22 @@ class Exchange:
     @property
     def latency_ms(self) -> float | None:
         return (self.replies[0].at - self.sent_at) * 1000 if self.replies else None
+
+
+@asynccontextmanager
+async def together(*people) -> AsyncIterator[tuple]:
+    """Starts each person (or anything with `start` and `close`) in turn, and closes them all at the end."""
+    for p in people:
+        await p.start()
+    try:
+        yield people
+    finally:
+        for p in people:
+            await p.close()
+
+
+async def _answer(value: bool | Awaitable[bool]) -> bool:
+    return await value if inspect.isawaitable(value) else value
 
 
 class Person:
@@ -126,11 +144,19 @@ class Person:
             raise AssertionError(f"{self.user_id}: login failed: {resp}")
         if self.display_name:
             await self.client.set_displayname(self.display_name)
-        self._sync_task = asyncio.create_task(self._sync_loop(), name=f"sync {self.user_id}")
-        await self._wait(self._synced.is_set, timeout, "first sync")
+        await self._start_sync(self._sync_loop(), f"sync {self.user_id}", timeout, "first sync")
         return self
 
     async def close(self) -> None:
+        await self._stop_sync()
+        await self.client.close()
+
+    async def _start_sync(self, loop: Awaitable[None], name: str, timeout: float, what: str) -> None:
+        """Runs the person's sync (or poll) loop as a task and waits until its first round is done."""
+        self._sync_task = asyncio.create_task(loop, name=name)
+        await self._wait(self._synced.is_set, timeout, what)
+
+    async def _stop_sync(self) -> None:
         if self._sync_task:
             self._sync_task.cancel()
             try:
@@ -138,7 +164,6 @@ class Person:
             except (asyncio.CancelledError, Exception):
                 pass
             self._sync_task = None
-        await self.client.close()
 
     async def __aenter__(self) -> "Person":
         return await self.start()
@@ -207,9 +232,12 @@ class Person:
 
     # ---- waiting ---------------------------------------------------------------------------
 
-    async def _wait(self, done: Callable[[], bool], timeout: float, what: str) -> None:
+    async def _wait(
+        self, done: Callable[[], bool | Awaitable[bool]], timeout: float, what: str, interval: float = 0.01
+    ) -> None:
+        """Until `done()` (a check, or a coroutine that asks the server) is true, watching the bot."""
         deadline = time.perf_counter() + timeout
-        while not done():
+        while not await _answer(done()):
             if self.watchdog:
                 self.watchdog()
             if time.perf_counter() > deadline:
@@ -218,7 +246,7 @@ class Person:
                     + (f" (last sync error: {self._sync_error})" if self._sync_error else "")
                     + f"\ntranscript so far: {self.bodies()}"
                 )
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(interval)
 
     # ---- rooms -----------------------------------------------------------------------------
 
