@@ -13,7 +13,7 @@ import pytest
 from conftest import run
 from dialogs import CAPTURE, EXPECTED_IDEA_1, ONE_LINER, check_idea
 from fault_proxy import FaultProxy
-from person import Person
+from person import Person, together
 
 SYNC = "/_matrix/client/v3/sync"
 SEND = "/send/m.room.message/"
@@ -21,16 +21,12 @@ SEND = "/send/m.room.message/"
 
 def dialog_transcript(synapse, skav, user) -> list[str]:
     async def scenario():
-        person = Person(synapse, user, watchdog=skav.ensure_alive)
-        await person.start()
-        try:
+        async with Person(synapse, user, watchdog=skav.ensure_alive) as person:
             await person.open_dm()
             for step in CAPTURE:
                 await person.say(step.text, expect=step.replies, timeout=40)
             await person.wait_quiet(2.0)
             return person.bodies()
-        finally:
-            await person.close()
 
     return run(scenario(), timeout=240)
 
@@ -81,9 +77,7 @@ def test_a_deep_invite_in_the_sync_answer_does_not_stall_the_stream(synapse, mak
         bot.start()
 
         async def scenario():
-            anna = Person(synapse, synapse.fresh_user("anna"), watchdog=bot.ensure_alive)
-            await anna.start()
-            try:
+            async with Person(synapse, synapse.fresh_user("anna"), watchdog=bot.ensure_alive) as anna:
                 await anna.open_dm()
                 await anna.say("Skrivaren på plan 3 är alltid trasig", expect=1, strict=False, timeout=20)
                 await anna.drain(1.0)
@@ -92,8 +86,6 @@ def test_a_deep_invite_in_the_sync_answer_does_not_stall_the_stream(synapse, mak
                 await anna.say("hoppa", expect=1, strict=False, timeout=20)
                 await anna.drain(1.0)
                 await anna.say("utkast", expect=1, strict=False, timeout=20)
-            finally:
-                await anna.close()
 
         run(scenario(), timeout=120)
         assert proxy.pending == [], f"faults never triggered: {proxy.pending}"
@@ -114,9 +106,7 @@ def test_a_sync_answer_over_the_cap_is_taken_in_smaller_parts(synapse, make_skav
 
     async def scenario():
         people = [Person(synapse, synapse.fresh_user(n), watchdog=None) for n in ("anna", "bertil", "cecilia")]
-        for p in people:
-            await p.start()
-        try:
+        async with together(*people):
             for p in people:
                 await p.open_dm()
                 await p.say("hjälp", expect=1, strict=False, timeout=20)
@@ -130,9 +120,6 @@ def test_a_sync_answer_over_the_cap_is_taken_in_smaller_parts(synapse, make_skav
                 await p._wait(lambda p=p: len(p.transcript) >= p._consumed + per_person, 60, "answers to every message")
             await asyncio.sleep(2.0)
             return [len(p.transcript) - p._consumed for p in people]
-        finally:
-            for p in people:
-                await p.close()
 
     counts = run(scenario(), timeout=240)
     assert bot.alive()
@@ -156,9 +143,7 @@ def test_a_sync_answer_over_the_cap_from_the_proxy_does_not_stall_others(synapse
         async def scenario():
             anna = Person(synapse, synapse.fresh_user("anna"), watchdog=bot.ensure_alive)
             bertil = Person(synapse, synapse.fresh_user("bertil"), watchdog=bot.ensure_alive)
-            await anna.start()
-            await bertil.start()
-            try:
+            async with together(anna, bertil):
                 await anna.open_dm()
                 await bertil.open_dm()
                 await anna.say("Skrivaren på plan 3 är alltid trasig", expect=1, strict=False, timeout=20)
@@ -166,9 +151,6 @@ def test_a_sync_answer_over_the_cap_from_the_proxy_does_not_stall_others(synapse
                 await bertil.say("Nycklarna kvitteras på papper", expect=1, strict=False, timeout=30)
                 await anna.drain(0.5)
                 await anna.say("hoppa", expect=1, strict=False, timeout=30)
-            finally:
-                await anna.close()
-                await bertil.close()
 
         run(scenario(), timeout=120)
         assert proxy.injected["pad"] >= 1, "the padding never applied"
@@ -193,9 +175,7 @@ def test_an_absurd_retry_after_in_one_room_holds_no_other_room(synapse, make_ska
         async def scenario():
             anna = Person(synapse, synapse.fresh_user("anna"), watchdog=bot.ensure_alive)
             bo = Person(synapse, synapse.fresh_user("bo"), watchdog=bot.ensure_alive)
-            await anna.start()
-            await bo.start()
-            try:
+            async with together(anna, bo):
                 await anna.open_dm()
                 await bo.open_dm()
                 await anna.say(ONE_LINER, expect=2, timeout=40)
@@ -217,9 +197,6 @@ def test_an_absurd_retry_after_in_one_room_holds_no_other_room(synapse, make_ska
                 await anna.wait_quiet(2.0)
                 assert bot.alive(), "the bot must not have crashed"
                 return elapsed
-            finally:
-                await anna.close()
-                await bo.close()
 
         elapsed = run(scenario(), timeout=180)
         print(f"\nBo was answered in {elapsed:.1f} s while Anna's room was rate-limited")

@@ -26,6 +26,7 @@ import pytest
 
 from conftest import run
 from dialogs import CAPTURE, EXPECTED_IDEA_1, ONE_LINER, check_idea
+from person import together
 
 
 def has(text: str, needle: str) -> bool:
@@ -89,9 +90,7 @@ def test_edit_delete_reaction_and_thread_reply_are_each_handled_exactly_right(se
     user = server.fresh_user("anna")
 
     async def scenario():
-        anna = server.person(user, watchdog=skav.ensure_alive)
-        await anna.start()
-        try:
+        async with server.person(user, watchdog=skav.ensure_alive) as anna:
             await anna.open_dm()
             greeting, draft = await anna.say(CAPTURE[0].text, expect=2)
             assert "#1" in draft, draft
@@ -112,8 +111,6 @@ def test_edit_delete_reaction_and_thread_reply_are_each_handled_exactly_right(se
             for step in CAPTURE[2:]:
                 await anna.say(step.text, expect=step.replies)
             await anna.wait_quiet(1.0)
-        finally:
-            await anna.close()
 
     run(scenario(), timeout=180)
     idea = skav.idea_show(1)
@@ -137,16 +134,12 @@ def test_1200_posts_between_two_polls_are_each_handled_once_in_order(server, mak
     assert len(posts) == 1200
 
     async def scenario():
-        anna = server.person(user, watchdog=skav.ensure_alive)
-        await anna.start()
-        try:
+        async with server.person(user, watchdog=skav.ensure_alive) as anna:
             await anna.open_dm()  # waits for the greeting the bot sends on finding the new DM
             server.fake.inject(anna.room_id, user.user_id, posts, per_ms=1)
             replies = await anna.expect(1200, timeout=300)  # one reply per post
             await anna.wait_quiet(3.0)
             return replies
-        finally:
-            await anna.close()
 
     replies = run(scenario(), timeout=420)
     numbers = [int(i.get("number")) for i in skav.ideas_list()]
@@ -165,9 +158,7 @@ def test_posts_visible_out_of_order_are_not_lost(server, skav):
     user = server.fresh_user("anna")
 
     async def scenario():
-        anna = server.person(user, watchdog=skav.ensure_alive)
-        await anna.start()
-        try:
+        async with server.person(user, watchdog=skav.ensure_alive) as anna:
             await anna.open_dm()
             server.fake.delay_visibility(1, delay_ms=1500, channel_id=anna.room_id, user_id=user.user_id)
             await anna.send(ONE_LINER)  # stamped now, seen in 1.5 s
@@ -175,8 +166,6 @@ def test_posts_visible_out_of_order_are_not_lost(server, skav):
             await anna.send("hjälp")  # stamped later, seen at once
             await anna._wait(lambda: any("#1" in m.body for m in anna.transcript), 20, "the draft of the late post")
             return await anna.drain(3.0)  # everything, the greeting included
-        finally:
-            await anna.close()
 
     replies = run(scenario(), timeout=120)
     assert len(replies) == 3, f"the greeting, the answer to `hjälp` and the draft, each once: {replies}"
@@ -207,16 +196,12 @@ def test_a_lost_answer_and_429s_neither_double_nor_lose_a_reply(server, make_ska
 
 
 async def capture(server, skav, user) -> list[str]:
-    person = server.person(user, watchdog=skav.ensure_alive)
-    await person.start()
-    try:
+    async with server.person(user, watchdog=skav.ensure_alive) as person:
         await person.open_dm(greeting=False)
         for step in CAPTURE:
             await person.say(step.text, expect=step.replies, strict=False, timeout=60)
         await person.drain(2.0)
         return [b.replace(user.user_id, "PERSON").replace(user.name, "PERSON") for b in person.bodies()]
-    finally:
-        await person.close()
 
 
 def test_idle_cost_does_not_grow_with_the_number_of_dms(server, skav):
@@ -257,9 +242,7 @@ def test_own_and_bot_posts_are_not_answered(server, skav):
         bertil = server.person(user, watchdog=skav.ensure_alive)
         stand_in = server.person(server.bot_user, bot=None)
         bertil.ignore_bodies.add(own_text)
-        await bertil.start()
-        await stand_in.start()
-        try:
+        async with together(bertil, stand_in):
             room = await bertil.open_dm()
             await bertil.send("Automatiskt meddelande: servern startas om i kväll.", msgtype="m.notice")
             await bertil.wait_quiet(2.0)
@@ -269,9 +252,6 @@ def test_own_and_bot_posts_are_not_answered(server, skav):
             assert has(greeting, "allmän handling"), greeting
             assert "#1" in draft, f"neither the from_bot post nor its own post may start a draft: {draft!r}"
             await bertil.wait_quiet(2.0)
-        finally:
-            await bertil.close()
-            await stand_in.close()
 
     run(scenario(), timeout=120)
     skav.terminate()
@@ -282,15 +262,11 @@ def test_people_outside_the_allowed_domains_are_ignored(server, skav):
     user = server.fresh_user("stranger", domain="elsewhere.example")
 
     async def scenario():
-        stranger = server.person(user, watchdog=skav.ensure_alive)
-        await stranger.start()
-        try:
+        async with server.person(user, watchdog=skav.ensure_alive) as stranger:
             await stranger.open_dm(greeting=False)
             await stranger.send(ONE_LINER)
             await stranger.wait_quiet(3.0)
             assert not [m for m in stranger.received if m.sender == server.bot_user.user_id]
-        finally:
-            await stranger.close()
 
     run(scenario(), timeout=120)
     assert not skav.ideas_list()
@@ -306,9 +282,7 @@ def test_my_data_arrives_as_a_file_and_forget_me_removes_the_person(server, skav
     user = server.fresh_user("anna")
 
     async def scenario():
-        anna = server.person(user, watchdog=skav.ensure_alive)
-        await anna.start()
-        try:
+        async with server.person(user, watchdog=skav.ensure_alive) as anna:
             await anna.open_dm()
             for step in CAPTURE:
                 await anna.say(step.text, expect=step.replies)
@@ -327,8 +301,6 @@ def test_my_data_arrives_as_a_file_and_forget_me_removes_the_person(server, skav
             await anna.say("glöm mig", expect=1)
             await anna.say("ja, glöm mig", expect=1)
             await anna.wait_quiet(1.0)
-        finally:
-            await anna.close()
 
     run(scenario(), timeout=180)
     idea = skav.idea_show(1)

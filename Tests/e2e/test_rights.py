@@ -19,9 +19,7 @@ def test_my_data_arrives_as_a_file_and_forget_me_removes_the_person(synapse, ska
     user = synapse.fresh_user("anna")
 
     async def scenario():
-        anna = Person(synapse, user, watchdog=skav.ensure_alive)
-        await anna.start()
-        try:
+        async with Person(synapse, user, watchdog=skav.ensure_alive) as anna:
             await anna.open_dm()
             for step in CAPTURE:
                 await anna.say(step.text, expect=step.replies)
@@ -44,8 +42,6 @@ def test_my_data_arrives_as_a_file_and_forget_me_removes_the_person(synapse, ska
             (done,) = await anna.say("ja, glöm mig", expect=1)
             await anna.wait_quiet(1.0)
             return confirm, done
-        finally:
-            await anna.close()
 
     run(scenario(), timeout=180)
     idea = skav.idea_show(1)
