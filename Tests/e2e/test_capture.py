@@ -5,14 +5,10 @@ from __future__ import annotations
 import pytest
 
 from conftest import run
-from dialogs import CAPTURE, EXPECTED_IDEA_1, ONE_LINER, SECOND_IDEA, check_idea
+from dialogs import CAPTURE, EXPECTED_IDEA_1, ONE_LINER, SECOND_IDEA, check_idea, has
 from figures import FIGURES
 from person import Person, together
 from skav_process import CHALLENGES, UNITS
-
-
-def has(text: str, needle: str) -> bool:
-    return needle.casefold() in text.casefold()
 
 
 def test_capture_dialog(server, skav):

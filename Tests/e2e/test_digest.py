@@ -20,6 +20,7 @@ import sqlite3
 import pytest
 
 from conftest import run
+from dialogs import has
 from person import BotMessage, Person, together
 
 ALL_HOURS = {
@@ -31,10 +32,6 @@ ALL_HOURS = {
 }
 
 HOSTILE = "<b>@room</b> [klicka här](http://evil.example) skrivaren på plan 3 fastnar varje morgon"
-
-
-def has(text: str, needle: str) -> bool:
-    return needle.casefold() in text.casefold()
 
 
 def no_ping(message: BotMessage, server: str = "matrix") -> None:

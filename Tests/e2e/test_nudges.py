@@ -13,7 +13,7 @@ import asyncio
 import time
 
 from conftest import run
-from dialogs import ONE_LINER
+from dialogs import ONE_LINER, has
 from person import Person, together
 
 SECONDS_CALENDAR = {
@@ -29,10 +29,6 @@ SECONDS_CALENDAR = {
         "guide_escalate_after": "600s",
     },
 }
-
-
-def has(text: str, needle: str) -> bool:
-    return needle.casefold() in text.casefold()
 
 
 def test_reminders_opt_out_and_guide_followup(server, make_skav):

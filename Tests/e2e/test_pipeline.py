@@ -4,12 +4,8 @@ guide's inbox, claim, stage moves, replies both ways, the idea-giver's notices, 
 from __future__ import annotations
 
 from conftest import run
-from dialogs import ONE_LINER
+from dialogs import ONE_LINER, has
 from person import Person, together
-
-
-def has(text: str, needle: str) -> bool:
-    return needle.casefold() in text.casefold()
 
 
 def test_guide_follows_up_an_idea(server, make_skav):
