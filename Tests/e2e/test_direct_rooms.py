@@ -9,7 +9,6 @@ import pytest
 
 from conftest import run
 from dialogs import ONE_LINER
-from fault_proxy import FaultProxy
 from person import Person, together
 
 PUBLIC_RECORDS = "allmän handling"
@@ -80,31 +79,27 @@ def test_a_third_person_joining_ends_the_dm_and_the_next_answer_comes_in_a_fresh
 
 @pytest.mark.only_on("matrix", why="createRoom is not idempotent on Matrix; POST /channels/direct is (the same channel "
                      "every time)")
-def test_a_lost_create_room_answer_invites_the_person_to_one_room_only(synapse, make_skav):
+def test_a_lost_create_room_answer_invites_the_person_to_one_room_only(synapse, proxy, make_skav):
     """The bot opens a plain DM (after an encrypted one); Synapse creates the room and invites Anna, but the
     answer is lost on the way back. The retry must find that room, not create and invite a second one."""
-    proxy = FaultProxy(synapse.url).start()
-    try:
-        bot = make_skav(
-            "lossy", start=False, matrix={"homeserver": proxy.url, "request_timeout": "3s", "sync_timeout": "5s"}
-        )
-        proxy.inject("POST", "/createRoom", "lose")
-        bot.start()
-        user = synapse.fresh_user("anna")
+    bot = make_skav(
+        "lossy", start=False, matrix={"homeserver": proxy.url, "request_timeout": "3s", "sync_timeout": "5s"}
+    )
+    proxy.inject("POST", "/createRoom", "lose")
+    bot.start()
+    user = synapse.fresh_user("anna")
 
-        async def scenario():
-            async with Person(synapse, user, watchdog=bot.ensure_alive) as anna:
-                secret = await anna.create_room([bot.bot.user_id], is_direct=True, encrypted=True)
-                await anna.wait_left(bot.bot.user_id, secret)
-                plain = await anna.wait_invite(timeout=30)
-                await anna.join(plain)
-                await anna.wait_elsewhere(plain, lambda m: "utan kryptering" in m.body, timeout=30)
-                await asyncio.sleep(3)  # a second room would have come with the retry
-                assert anna.invites == [plain], f"invited to more than one room: {anna.invites}"
+    async def scenario():
+        async with Person(synapse, user, watchdog=bot.ensure_alive) as anna:
+            secret = await anna.create_room([bot.bot.user_id], is_direct=True, encrypted=True)
+            await anna.wait_left(bot.bot.user_id, secret)
+            plain = await anna.wait_invite(timeout=30)
+            await anna.join(plain)
+            await anna.wait_elsewhere(plain, lambda m: "utan kryptering" in m.body, timeout=30)
+            await asyncio.sleep(3)  # a second room would have come with the retry
+            assert anna.invites == [plain], f"invited to more than one room: {anna.invites}"
 
-        run(scenario(), timeout=120)
-        assert proxy.injected["lose"] == 1, f"the fault never triggered: {proxy.pending}"
-        assert bot.alive()
-        assert bot.terminate() == 0
-    finally:
-        proxy.stop()
+    run(scenario(), timeout=120)
+    assert proxy.injected["lose"] == 1, f"the fault never triggered: {proxy.pending}"
+    assert bot.alive()
+    assert bot.terminate() == 0
