@@ -25,12 +25,8 @@ from collections import Counter
 import pytest
 
 from conftest import run
-from dialogs import CAPTURE, EXPECTED_IDEA_1, ONE_LINER, check_idea
+from dialogs import CAPTURE, EXPECTED_IDEA_1, ONE_LINER, check_idea, has
 from person import together
-
-
-def has(text: str, needle: str) -> bool:
-    return needle.casefold() in text.casefold()
 
 
 @pytest.fixture
@@ -271,46 +267,6 @@ def test_people_outside_the_allowed_domains_are_ignored(server, skav):
     run(scenario(), timeout=120)
     assert not skav.ideas_list()
     skav.terminate()
-
-
-def test_my_data_arrives_as_a_file_and_forget_me_removes_the_person(server, skav):
-    """`mina data` on Mattermost: one JSON file (POST /files, then a post with file_ids); `glöm mig` removes
-    the person's id from the database (the Matrix twin is in test_rights.py)."""
-    import json
-    import sqlite3
-
-    user = server.fresh_user("anna")
-
-    async def scenario():
-        async with server.person(user, watchdog=skav.ensure_alive) as anna:
-            await anna.open_dm()
-            for step in CAPTURE:
-                await anna.say(step.text, expect=step.replies)
-            await anna.send("mina data")
-            for _ in range(300):
-                if anna.files:
-                    break
-                await asyncio.sleep(0.05)
-            assert len(anna.files) == 1, anna.files
-            file = anna.files[0]
-            assert file["mime_type"] == "application/json" and file["name"].endswith(".json"), file
-            document = json.loads(await anna.download(file["id"]))
-            stored = document["stored"]
-            assert stored["user"] == user.user_id
-            assert [i["idea"]["number"] for i in stored["ideas"]] == [1]
-            await anna.say("glöm mig", expect=1)
-            await anna.say("ja, glöm mig", expect=1)
-            await anna.wait_quiet(1.0)
-
-    run(scenario(), timeout=180)
-    idea = skav.idea_show(1)
-    assert idea["author"].startswith("anonym-"), idea["author"]
-    skav.terminate()
-    raw = b"".join(p.read_bytes() for p in skav.db_path.parent.glob("skav.sqlite*"))
-    assert user.user_id.encode() not in raw, "the person's id is still in the database files"
-    with sqlite3.connect(skav.db_path) as db:
-        kept = db.execute("SELECT count(*) FROM outbox WHERE attachment IS NOT NULL").fetchone()[0]
-    assert kept == 0, "a sent data export must not stay in the outbox"
 
 
 def test_a_429_whose_reset_is_an_epoch_is_waited_out_sensibly(server, skav):
