@@ -66,35 +66,16 @@ class MattermostPerson(Person):
         watchdog: Callable[[], None] | None = None,
         display_name: str | None = None,
     ):
-        self.hs = server
+        self._start_state(server, user, server.bot_user.user_id if bot is _DEFAULT_BOT else bot, watchdog, display_name)
         self.server = server
-        self.user = user
-        self.bot = server.bot_user.user_id if bot is _DEFAULT_BOT else bot
-        self.watchdog = watchdog
-        self.display_name = display_name
         options = {"scheme": "http", "url": "127.0.0.1", "port": server.fake.port, "max_retries": 3, "timeout": 60}
         if getattr(user, "token", None):
             options["token"] = user.token
         else:
             options.update(login_id=user.name, password=user.password)
         self.driver = AsyncTypedDriver(options)
-        self.room_id: str | None = None
-        self.transcript: list[BotMessage] = []
-        self.elsewhere: list[BotMessage] = []
-        self.received: list[BotMessage] = []
-        self.exchanges = []
-        self.joined: dict[str, set[str]] = {}
-        self.left: dict[str, set[str]] = {}
-        self.invites: list[str] = []
-        self.files: list[dict] = []
-        self.ignore_bodies: set[str] = set()
         self.sent_post_ids: list[str] = []
-        self._consumed = 0
-        self._greeting: list[BotMessage] = []
         self._greeting_due = False
-        self._sync_task: asyncio.Task | None = None
-        self._synced = asyncio.Event()
-        self._sync_error: BaseException | None = None
         self._channels: dict[str, dict] = {}  # id -> {"last_post_at", "cursor", "moved_at", "mine"}
         self._taken: set[str] = set()
         self._own_channels: set[str] = set()

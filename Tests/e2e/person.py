@@ -101,17 +101,25 @@ class Person:
         watchdog: Callable[[], None] | None = None,
         display_name: str | None = None,
     ):
-        self.hs = hs
-        self.user = user
-        self.bot = bot
-        self.watchdog = watchdog
-        self.display_name = display_name
+        self._start_state(hs, user, bot, watchdog, display_name)
         self.client = AsyncClient(
             hs.url,
             user.user_id,
             device_id=device_id,
             config=AsyncClientConfig(encryption_enabled=False, store_sync_tokens=False, request_timeout=60),
         )
+        self.client.add_event_callback(self._on_message, (RoomMessageText, RoomMessageNotice))
+        self.client.add_event_callback(self._on_file, RoomMessageFile)
+        self.client.add_event_callback(self._on_member, RoomMemberEvent)
+        self.client.add_event_callback(self._on_invite, InviteMemberEvent)
+
+    def _start_state(self, hs, user, bot: str | None, watchdog: Callable[[], None] | None, display_name: str | None) -> None:
+        """What a person keeps of the conversation, the same on every server."""
+        self.hs = hs
+        self.user = user
+        self.bot = bot
+        self.watchdog = watchdog
+        self.display_name = display_name
         self.room_id: str | None = None
         self.transcript: list[BotMessage] = []  # bot messages in self.room_id, in arrival order
         self.elsewhere: list[BotMessage] = []  # bot messages in other rooms
@@ -127,10 +135,6 @@ class Person:
         self._sync_task: asyncio.Task | None = None
         self._synced = asyncio.Event()
         self._sync_error: BaseException | None = None
-        self.client.add_event_callback(self._on_message, (RoomMessageText, RoomMessageNotice))
-        self.client.add_event_callback(self._on_file, RoomMessageFile)
-        self.client.add_event_callback(self._on_member, RoomMemberEvent)
-        self.client.add_event_callback(self._on_invite, InviteMemberEvent)
 
     @property
     def user_id(self) -> str:
