@@ -111,13 +111,22 @@ func stockholm(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int
         var outbox: [OutboxEntry] { (try? store.read { try $0.allOutbox() }) ?? [] }
     }
 
-    @Test func anOrdinaryWeekDraftRemindedOnceThenParked() throws {
-        var world = try World()
-        try world.draft(1, by: Self.anna, at: stockholm(2026, 11, 17, 10), runUntil: stockholm(2026, 12, 1, 0))
-        #expect(world.sent == [
+    /// A silent draft is reminded once, then parked, at working moments: in an ordinary week, and over Easter,
+    /// when Maundy Thursday 2026-04-02 is a working day and Good Friday 3 April to Easter Monday 6 April are not.
+    @Test(arguments: [
+        (stockholm(2026, 11, 17, 10), stockholm(2026, 12, 1, 0), [
             "2026-11-17 Tue 12:00 draft_reminder #1 → @anna:kommun.se",
             "2026-11-24 Tue 10:00 draft_park #1 → @anna:kommun.se",
-        ])
+        ]),
+        (stockholm(2026, 4, 2, 16), stockholm(2026, 4, 20, 0), [
+            "2026-04-07 Tue 09:00 draft_reminder #1 → @anna:kommun.se",
+            "2026-04-13 Mon 16:00 draft_park #1 → @anna:kommun.se",
+        ]),
+    ])
+    func aDraftIsRemindedOnceThenParked(written: Date, until end: Date, sent: [String]) throws {
+        var world = try World()
+        try world.draft(1, by: Self.anna, at: written, runUntil: end)
+        #expect(world.sent == sent)
         let outbox = world.outbox
         #expect(outbox.count == 2)
         #expect(outbox.allSatisfy { $0.recipient == Self.anna && $0.txnID.hasPrefix("nudge.") })
@@ -125,16 +134,6 @@ func stockholm(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int
         // Parked: a history line, and no more nudges for that draft.
         let events = try world.store.read { try $0.events(ofIdea: 1) }
         #expect(events.last?.kind == .parked)
-    }
-
-    @Test func easterWeekSkipsGoodFridayToEasterMonday() throws {
-        var world = try World()
-        // Maundy Thursday 2026-04-02 is a working day; Good Friday 3 April to Easter Monday 6 April are not.
-        try world.draft(1, by: Self.anna, at: stockholm(2026, 4, 2, 16), runUntil: stockholm(2026, 4, 20, 0))
-        #expect(world.sent == [
-            "2026-04-07 Tue 09:00 draft_reminder #1 → @anna:kommun.se",
-            "2026-04-13 Mon 16:00 draft_park #1 → @anna:kommun.se",
-        ])
     }
 
     @Test func midsummerGuideFollowupAndEscalation() throws {
