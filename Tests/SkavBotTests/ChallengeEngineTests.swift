@@ -50,14 +50,19 @@ import Store
         try await h.drain()
     }
 
-    @Test func aCoordinatorsInviteToAConfiguredRoomIsJoinedSilently() async throws {
-        let h = try harness()
+    /// Invites from `user` to the coordinators' room and the shared room, in one batch.
+    func inviteToTheConfiguredRooms(_ h: EngineHarness, from user: UserID, direct: Bool) throws {
         try h.engine.process(
             ChatBatch(
                 events: [
-                    event("$i1", .invite(isDirect: false, encrypted: false), from: Self.ia, in: Self.coordinators, direct: false),
-                    event("$i2", .invite(isDirect: false, encrypted: false), from: Self.ia, in: Self.shared, direct: false),
+                    event("$i1", .invite(isDirect: direct, encrypted: false), from: user, in: Self.coordinators, direct: direct),
+                    event("$i2", .invite(isDirect: direct, encrypted: false), from: user, in: Self.shared, direct: direct),
                 ], cursor: "s1"), now: start)
+    }
+
+    @Test func aCoordinatorsInviteToAConfiguredRoomIsJoinedSilently() async throws {
+        let h = try harness()
+        try inviteToTheConfiguredRooms(h, from: Self.ia, direct: false)
         try await h.drain()
         #expect(h.chat.state.withLock { $0.joined } == [Self.coordinators, Self.shared])
         #expect(h.chat.sent.isEmpty, "no notice in the rooms")
@@ -66,13 +71,7 @@ import Store
     @Test(arguments: [false, true])
     func anInviteToAConfiguredRoomFromSomeoneElseIsDeclinedEvenAsADirectChat(_ direct: Bool) async throws {
         let h = try harness()
-        try h.engine.process(
-            ChatBatch(
-                events: [
-                    event("$i1", .invite(isDirect: direct, encrypted: false), from: Self.anna, in: Self.coordinators, direct: direct),
-                    event("$i2", .invite(isDirect: direct, encrypted: false), from: Self.anna, in: Self.shared, direct: direct),
-                ],
-                cursor: "s1"), now: start)
+        try inviteToTheConfiguredRooms(h, from: Self.anna, direct: direct)
         try await h.drain()
         #expect(h.chat.state.withLock { $0.joined }.isEmpty)
         #expect(h.chat.state.withLock { $0.left } == [Self.coordinators, Self.shared])
