@@ -19,27 +19,27 @@ import Logging
 /// ```
 package struct HTTPCall {
     /// The server's name in log lines (`Matrix`); lower-cased, the prefix of their metadata keys.
-    package let server: String
-    package let method: String
-    package let url: String
+    let server: String
+    let method: String
+    let url: String
     /// `METHOD /path`: logged and named in errors instead of the URL (its query may be long).
     package let label: String
-    package let body: Data?
+    let body: Data?
     /// The body's `Content-Type`.
-    package let contentType: String
-    package let timeout: Duration
+    let contentType: String
+    let timeout: Duration
     /// False for requests that must not run twice: only failures that surely did not reach the server
     /// (connection refused, 429) are retried then.
-    package let idempotent: Bool
+    let idempotent: Bool
     /// Retries for network errors and 5xx.
-    package let transientRetries: Int
+    let transientRetries: Int
     let logger: Logger
     let sleep: @Sendable (Duration) async throws -> Void
     var backoff: Backoff
     var random: ClosureRandom
     var transientFailures = 0
     /// The 429s waited out so far, and how long they slept in all.
-    package private(set) var rateLimited = 0
+    var rateLimited = 0
     package private(set) var rateLimitSlept = Duration.zero
 
     package init(
@@ -162,8 +162,7 @@ package struct HTTPCall {
 }
 
 /// A random source for `Backoff` built from a closure, so tests can make jitter deterministic.
-package struct ClosureRandom: RandomNumberGenerator {
-    package var source: @Sendable () -> UInt64
-    package init(source: @escaping @Sendable () -> UInt64) { self.source = source }
-    package mutating func next() -> UInt64 { source() }
+struct ClosureRandom: RandomNumberGenerator {
+    var source: @Sendable () -> UInt64
+    mutating func next() -> UInt64 { source() }
 }
