@@ -7,6 +7,15 @@ let strict: [SwiftSetting] = [
     .treatAllWarnings(as: .error),
 ]
 
+/// A chat adapter over HTTP (or what such adapters share): on `Chat`, `CurlHTTP`, `CrashGuard` and logging.
+func httpChatTarget(_ name: String, sharing shared: [Target.Dependency] = []) -> Target {
+    .target(
+        name: name,
+        dependencies: ["Chat"] + shared + ["CurlHTTP", "CrashGuard", .product(name: "Logging", package: "swift-log")],
+        swiftSettings: strict
+    )
+}
+
 let package = Package(
     name: "Skav",
     platforms: [.macOS(.v15)],
@@ -49,23 +58,12 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .target(
-            name: "MatrixChat",
-            dependencies: [
-                "Chat", "CurlHTTP", "CrashGuard",
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            swiftSettings: strict
-        ),
+        // What the two HTTP adapters share: one call's retries (backoff, 429s, cancellation, `ChatError`s) and
+        // the URLs of an HTTP API.
+        httpChatTarget("ChatHTTP"),
+        httpChatTarget("MatrixChat", sharing: ["ChatHTTP"]),
         // Mattermost (REST API v4) behind `ChatService`: polls the channel list and change feeds.
-        .target(
-            name: "MattermostChat",
-            dependencies: [
-                "Chat", "CurlHTTP", "CrashGuard",
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            swiftSettings: strict
-        ),
+        httpChatTarget("MattermostChat", sharing: ["ChatHTTP"]),
         // The texts Skav says, in every language it speaks: the catalog loaded from `prompts/*.yaml`, the keys the
         // code uses and the placeholders each key takes (checked against the files when they are loaded).
         .target(
@@ -144,11 +142,14 @@ let package = Package(
         ),
         // libFuzzer's driver entry, compiled in only with -Xcc -DSKAV_LIBFUZZER (the fuzz build); a stub otherwise.
         .target(name: "CFuzzDriver", path: "Tests/Fuzz/CFuzzDriver"),
+        // An in-memory intake for the conversation's tests and fuzzers (not a product; no Swift Testing, so the
+        // libFuzzer build of `skav-fuzz` takes it too).
+        .target(name: "IntakeFakes", dependencies: ["Chat", "Intake", "Conversation"], path: "Tests/IntakeFakes", swiftSettings: strict),
         // The fuzz targets: scanner, command parser, conversation, sync decoding, config. In a normal build a
         // replayer of `Tests/Fuzz/corpus/<target>`; `Tests/fuzz-targets.sh` builds it with libFuzzer.
         .executableTarget(
             name: "skav-fuzz",
-            dependencies: ["CFuzzDriver", "Masking", "Conversation", "Configuration", "Prompts", "Intake", "Store", "Chat", "MatrixChat", "SkavBot"],
+            dependencies: ["CFuzzDriver", "IntakeFakes", "Masking", "Conversation", "Configuration", "Prompts", "Intake", "Store", "Chat", "MatrixChat", "SkavBot"],
             path: "Tests/Fuzz/skav-fuzz",
             swiftSettings: strict
         ),
@@ -175,7 +176,7 @@ let package = Package(
         .testTarget(name: "IntakeTests", dependencies: ["Intake", "Store", "Prompts", "Chat", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
         .testTarget(
             name: "ConversationTests",
-            dependencies: ["Conversation", "Prompts", "Intake", "Chat", "SkavTesting"],
+            dependencies: ["Conversation", "Prompts", "Intake", "IntakeFakes", "Chat", "SkavTesting"],
             resources: [],
             swiftSettings: strict
         ),
@@ -184,7 +185,7 @@ let package = Package(
         // `Tests/fuzz.sh` runs it with 100,000 cases per target.
         .testTarget(
             name: "FuzzTests",
-            dependencies: ["Conversation", "Prompts", "Intake", "Store", "Chat", "Masking", "MatrixChat", "SkavTesting"],
+            dependencies: ["Conversation", "Prompts", "Intake", "IntakeFakes", "Store", "Chat", "Masking", "MatrixChat", "SkavTesting"],
             swiftSettings: strict
         ),
         .testTarget(

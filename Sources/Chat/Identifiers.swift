@@ -1,12 +1,19 @@
+/// An id a chat server gives as a string, and writes as itself: `UserID`, `RoomID`.
+public protocol ChatIdentifier: RawRepresentable, CustomStringConvertible, ExpressibleByStringLiteral
+where RawValue == String {
+    init(rawValue: String)
+}
+
+extension ChatIdentifier {
+    public init(_ rawValue: String) { self.init(rawValue: rawValue) }
+    public init(stringLiteral value: String) { self.init(rawValue: value) }
+    public var description: String { rawValue }
+}
+
 /// A person on a chat server: `@anna:kommun.se` on Matrix, a user id on Mattermost.
-public struct UserID: RawRepresentable, Hashable, Sendable, Codable, Comparable, CustomStringConvertible,
-    ExpressibleByStringLiteral
-{
+public struct UserID: ChatIdentifier, Hashable, Sendable, Codable, Comparable {
     public var rawValue: String
     public init(rawValue: String) { self.rawValue = rawValue }
-    public init(_ rawValue: String) { self.rawValue = rawValue }
-    public init(stringLiteral value: String) { self.rawValue = value }
-    public var description: String { rawValue }
     public static func < (a: UserID, b: UserID) -> Bool { a.rawValue < b.rawValue }
 
     /// The server part of a Matrix id (`kommun.se` of `@anna:kommun.se`), or nil.
@@ -18,12 +25,7 @@ public struct UserID: RawRepresentable, Hashable, Sendable, Codable, Comparable,
 }
 
 /// A room (Matrix) or channel (Mattermost).
-public struct RoomID: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible,
-    ExpressibleByStringLiteral
-{
+public struct RoomID: ChatIdentifier, Hashable, Sendable, Codable {
     public var rawValue: String
     public init(rawValue: String) { self.rawValue = rawValue }
-    public init(_ rawValue: String) { self.rawValue = rawValue }
-    public init(stringLiteral value: String) { self.rawValue = value }
-    public var description: String { rawValue }
 }

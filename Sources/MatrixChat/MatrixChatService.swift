@@ -532,11 +532,7 @@ public final class MatrixChatService: ChatService {
         }
         let path =
             "/rooms/\(MatrixPath.encode(message.room.rawValue))/send/m.room.message/\(MatrixPath.encode(message.txnID))"
-        let body = try await call(
-            "PUT", path, body: .object(content),
-            policy: CallPolicy(
-                transientRetries: config.retry.requestRetries, timeout: config.requestTimeout,
-                rateLimitBudget: config.retry.maxSendRateLimitWait))
+        let body = try await call("PUT", path, body: .object(content), policy: sendPolicy)
         guard let eventID = body["event_id"]?.string else {
             throw ChatError(.badResponse, "PUT send: no event_id in the answer")
         }
@@ -623,12 +619,16 @@ public final class MatrixChatService: ChatService {
     }
 
 
+    /// The policy of the outbox sender's calls (send, join, leave): the request retries, and 429s slept out only
+    /// within `maxSendRateLimitWait`.
+    var sendPolicy: CallPolicy {
+        CallPolicy(
+            transientRetries: config.retry.requestRetries, timeout: config.requestTimeout,
+            rateLimitBudget: config.retry.maxSendRateLimitWait)
+    }
+
     public func join(_ room: RoomID) async throws {
-        _ = try await call(
-            "POST", "/rooms/\(MatrixPath.encode(room.rawValue))/join", body: .object([:]),
-            policy: CallPolicy(
-                transientRetries: config.retry.requestRetries, timeout: config.requestTimeout,
-                rateLimitBudget: config.retry.maxSendRateLimitWait))
+        _ = try await call("POST", "/rooms/\(MatrixPath.encode(room.rawValue))/join", body: .object([:]), policy: sendPolicy)
         state.withLock { state in
             if let inviter = state.pendingDirectInvites.removeValue(forKey: room) {
                 state.directRoomByUser[inviter] = room
@@ -638,11 +638,7 @@ public final class MatrixChatService: ChatService {
     }
 
     public func leave(_ room: RoomID) async throws {
-        _ = try await call(
-            "POST", "/rooms/\(MatrixPath.encode(room.rawValue))/leave", body: .object([:]),
-            policy: CallPolicy(
-                transientRetries: config.retry.requestRetries, timeout: config.requestTimeout,
-                rateLimitBudget: config.retry.maxSendRateLimitWait))
+        _ = try await call("POST", "/rooms/\(MatrixPath.encode(room.rawValue))/leave", body: .object([:]), policy: sendPolicy)
         state.withLock { state in
             state.pendingDirectInvites[room] = nil
             state.directRooms.remove(room)

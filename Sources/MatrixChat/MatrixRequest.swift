@@ -1,4 +1,5 @@
 import Chat
+import ChatHTTP
 import CrashGuard
 import CurlHTTP
 import Foundation
@@ -56,12 +57,6 @@ struct MatrixErrorBody: Sendable {
     }
 }
 
-/// A random source for `Backoff` built from a closure, so tests can make jitter deterministic.
-struct ClosureRandom: RandomNumberGenerator {
-    var source: @Sendable () -> UInt64
-    mutating func next() -> UInt64 { source() }
-}
-
 extension Duration {
     /// Whole milliseconds, for logs and the sync timeout; saturates instead of trapping.
     var milliseconds: Int64 { clampedMilliseconds }
@@ -75,83 +70,32 @@ extension MatrixChatService {
         _ method: String, _ path: String, query: [(String, String)] = [], body: JSON? = nil,
         upload: (data: Data, contentType: String)? = nil, policy: CallPolicy
     ) async throws -> JSON {
-        let url = MatrixPath.url(base: config.homeserver, path: path, query: query, api: policy.api)
-        let bodyData = upload?.data ?? body?.encoded
+        var http = HTTPCall(
+            server: "Matrix", method: method, url: MatrixPath.url(base: config.homeserver, path: path, query: query, api: policy.api),
+            path: path, body: upload?.data ?? body?.encoded, contentType: upload?.contentType, timeout: policy.timeout,
+            idempotent: policy.idempotent, transientRetries: policy.transientRetries,
+            backoff: Backoff(initial: config.retry.backoffInitial, maximum: config.retry.backoffMaximum),
+            randomSource: randomSource, logger: logger, sleep: sleep)
         let client = policy.useSyncClient ? syncClient : sendClient
-        var backoff = Backoff(initial: config.retry.backoffInitial, maximum: config.retry.backoffMaximum)
-        var random = ClosureRandom(source: randomSource)
-        var transientFailures = 0
-        var rateLimited = 0
-        var rateLimitSlept = Duration.zero
         var renewed = false
         // Logged instead of the URL: the path without the query (the query may hold a long filter).
-        let label = "\(method) \(path)"
+        let label = http.label
 
         while true {
             try Task.checkCancellation()
-            var headers: [(name: String, value: String)] = [("Accept", "application/json")]
             var token: String?
             switch policy.auth {
             case .none: break
             case .session: token = try await currentSession().accessToken
             case .token(let given): token = given
             }
-            if let token { headers.append(("Authorization", "Bearer \(token)")) }
-            if bodyData != nil { headers.append(("Content-Type", upload?.contentType ?? "application/json")) }
-            var request = HTTPRequest(method: method, url: url, headers: headers, body: bodyData, timeout: policy.timeout)
-            request.idempotent = policy.idempotent
-
-            /// Sleeps before the next try of a network error or 5xx, or throws `.transient` when the
-            /// retries are spent.
-            func retryTransient(_ reason: String) async throws {
-                guard transientFailures < policy.transientRetries else {
-                    throw ChatError(.transient, "\(label) failed after \(transientFailures + 1) tries: \(reason)")
-                }
-                transientFailures += 1
-                let delay = backoff.next(using: &random)
-                logger.warning(
-                    "Matrix request failed; retrying",
-                    metadata: [
-                        "matrix.request": "\(label)", "matrix.reason": "\(reason)",
-                        "matrix.retry": "\(transientFailures)", "matrix.delay_ms": "\(delay.milliseconds)",
-                    ])
-                try await sleep(delay)
-            }
-
-            let response: HTTPResponse
-            do {
-                response = try await client.execute(request)
-            } catch {
-                // `execute` throws only HTTPError (typed); a plain catch avoids a compiler crash.
-                if error.code == .cancelled || Task.isCancelled { throw CancellationError() }
-                switch error.code {
-                case .connectionFailed:
-                    try await retryTransient(error.label)
-                    continue
-                case .timedOut, .transport:
-                    guard policy.idempotent else {
-                        throw ChatError(.transient, "\(label): \(error.label); not retried (the request may have arrived)")
-                    }
-                    try await retryTransient(error.label)
-                    continue
-                case .responseTooLarge:
-                    throw ChatError(.tooLarge, "\(label): the answer was too large (\(error.message))")
-                case .invalidRequest, .cancelled:
-                    throw ChatError(.rejected, "\(label): invalid request: \(error.message)")
-                }
-            }
-            if Task.isCancelled { throw CancellationError() }
+            let authorization = token.map { [(name: "Authorization", value: "Bearer \($0)")] } ?? []
+            guard let response = try await http.send(headers: authorization, on: client) else { continue }
 
             switch response.status {
             case 200..<300:
                 if response.body.isEmpty { return .object([:]) }
-                let parsed: JSON?
-                if let watched = policy.watched {
-                    parsed = CrashGuard.watch(watched) { try? JSON.parse(response.body) }
-                } else {
-                    parsed = try? JSON.parse(response.body)
-                }
-                guard let json = parsed, json.object != nil else {
+                guard let json = HTTPCall.parse(response.body, watched: policy.watched), json.object != nil else {
                     throw ChatError(.badResponse, "\(label): the answer is not a JSON object (HTTP \(response.status))")
                 }
                 return json
@@ -162,33 +106,16 @@ extension MatrixChatService {
                 // `retry_after_ms: 1e300`): `ServerNumber` clamps it to at most an hour, never trapping.
                 let headerWait = response.header("Retry-After").flatMap { ServerNumber.retryAfter(header: $0, now: now()) }
                 let bodyWait = error.retryAfterMs.flatMap { ServerNumber.wait(milliseconds: $0) }
-                let hinted = [headerWait, bodyWait].compactMap { $0 }.max()
-                guard rateLimited < config.retry.rateLimitRetries else {
-                    throw ChatError(
-                        .rateLimited, "\(label): still rate-limited after \(rateLimited) waits",
-                        retryAfter: hinted ?? backoff.ceiling, serverCode: error.errcode)
-                }
-                if let hinted, hinted > config.retry.maxRateLimitWait {
-                    throw ChatError(
-                        .rateLimited, "\(label): rate-limited for longer than this request waits",
-                        retryAfter: hinted, serverCode: error.errcode)
-                }
-                let delay = hinted ?? backoff.next(using: &random)
+                let delay = try http.rateLimitDelay(
+                    hinted: [headerWait, bodyWait].compactMap { $0 }.max(), retries: config.retry.rateLimitRetries,
+                    maxWait: config.retry.maxRateLimitWait, serverCode: error.errcode)
                 // A zero budget (the sender's default) hands every 429 back, even one that asks for no wait.
-                if let budget = policy.rateLimitBudget, budget <= .zero || rateLimitSlept + delay > budget {
+                if let budget = policy.rateLimitBudget, budget <= .zero || http.rateLimitSlept + delay > budget {
                     throw ChatError(
                         .rateLimited, "\(label): rate-limited; handed back to be retried later",
                         retryAfter: delay, serverCode: error.errcode)
                 }
-                rateLimited += 1
-                rateLimitSlept += delay
-                logger.warning(
-                    "Matrix rate limit; waiting",
-                    metadata: [
-                        "matrix.request": "\(label)", "matrix.delay_ms": "\(delay.milliseconds)",
-                        "matrix.retry": "\(rateLimited)",
-                    ])
-                try await sleep(delay)
+                try await http.waitOutRateLimit(delay)
                 continue
 
             case 401:
@@ -222,10 +149,7 @@ extension MatrixChatService {
                 throw ChatError(.forbidden, "\(label): \(error.summary)", serverCode: error.errcode)
 
             case 408, 500...599:
-                guard policy.idempotent else {
-                    throw ChatError(.transient, "\(label): HTTP \(response.status); not retried (the request may have arrived)")
-                }
-                try await retryTransient("HTTP \(response.status)")
+                try await http.retryServerError(response.status)
                 continue
 
             default:

@@ -85,7 +85,7 @@ struct SyncTranslator: Sendable {
         // hash, so the inviter's user id is not written into the bot's tables by way of an event id.
         let id =
             member["event_id"]?.string.flatMap { $0.isEmpty ? nil : $0 }
-            ?? "invite:" + Self.stableHash("\(room.rawValue)\u{0}\(sender)")
+            ?? "invite:" + StableHash.hex("\(room.rawValue)\u{0}\(sender)")
         let timestamp = member["origin_server_ts"]?.number.flatMap { ServerNumber.date(milliseconds: $0) } ?? now
         return ChatEvent(
             id: id, room: room, sender: UserID(sender), kind: .invite(isDirect: isDirect, encrypted: encrypted),
@@ -148,7 +148,7 @@ struct SyncTranslator: Sendable {
         let last = memberEvents.last
         let sender = last?["sender"]?.string.flatMap { $0.isEmpty ? nil : $0 } ?? me
         let anchor = last?["event_id"]?.string ?? ""
-        let id = "members:" + Self.stableHash(
+        let id = "members:" + StableHash.hex(
             "\(timeline.room.rawValue)\u{0}\(anchor)\u{0}\(joined)/\(invited)\u{0}\(sortedOthers.joined(separator: ","))")
         let firstTimestamp = timeline.events.lazy.compactMap { $0["origin_server_ts"]?.number }.first
         let timestamp = firstTimestamp.map { Date(timeIntervalSince1970: $0 / 1000) } ?? now
@@ -234,17 +234,6 @@ struct SyncTranslator: Sendable {
             out.append(lists[chosen][heads[chosen]])
             heads[chosen] += 1
         }
-    }
-
-    /// FNV-1a, 64 bits, as hex: the same on every run and platform (Swift's `Hasher` is seeded per process).
-    static func stableHash(_ text: String) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 {
-            hash ^= UInt64(byte)
-            hash &*= 0x0000_0100_0000_01b3
-        }
-        let hex = String(hash, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
     }
 }
 

@@ -545,17 +545,7 @@ public final class MattermostChatService: ChatService {
     /// The `pending_post_id` of a transaction: the server drops a second post with the same one for
     /// about 30 s. Derived (two FNV-1a hashes), so it is the same after a restart.
     static func pendingPostID(_ txn: String) -> String {
-        "skav" + stableHash(txn) + stableHash(String(txn.reversed()) + "\u{0}skav")
-    }
-
-    static func stableHash(_ text: String) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 {
-            hash ^= UInt64(byte)
-            hash &*= 0x0000_0100_0000_01b3
-        }
-        let hex = String(hash, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
+        "skav" + StableHash.hex(txn) + StableHash.hex(String(txn.reversed()) + "\u{0}skav")
     }
 
     /// Sends the message as one post, or as several when its Markdown exceeds `MaxPostSize` (the engine

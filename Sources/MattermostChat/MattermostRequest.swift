@@ -1,4 +1,5 @@
 import Chat
+import ChatHTTP
 import CrashGuard
 import CurlHTTP
 import Foundation
@@ -59,12 +60,6 @@ struct Answer: Sendable {
     }
 }
 
-/// A random source for `Backoff` built from a closure, so tests can make jitter deterministic.
-struct ClosureRandom: RandomNumberGenerator {
-    var source: @Sendable () -> UInt64
-    mutating func next() -> UInt64 { source() }
-}
-
 /// The server code of a post whose `pending_post_id` is being saved by an earlier request right now.
 let dedupePendingCode = "api.post.deduplicate_create_post.pending"
 
@@ -95,77 +90,31 @@ extension MattermostChatService {
         _ method: String, _ path: String, query: [(String, String)] = [], body: JSON? = nil,
         upload: (data: Data, contentType: String)? = nil, policy: CallPolicy
     ) async throws -> Answer {
-        let url = MattermostPath.url(base: config.url, path: path, query: query)
-        let bodyData = upload?.data ?? body?.encoded
-        let client = policy.usePollClient ? pollClient : sendClient
-        var backoff = Backoff(initial: config.retry.backoffInitial, maximum: config.retry.backoffMaximum)
-        var random = ClosureRandom(source: randomSource)
-        var transientFailures = 0
-        var rateLimited = 0
-        let label = "\(method) \(path)"
         guard let token = config.token, !token.isEmpty else {
             throw ChatError(.unauthorized, "No Mattermost token: set SKAV_MATTERMOST_TOKEN or mattermost.token_file")
         }
+        var http = HTTPCall(
+            server: "Mattermost", method: method, url: MattermostPath.url(base: config.url, path: path, query: query),
+            path: path, body: upload?.data ?? body?.encoded, contentType: upload?.contentType, timeout: policy.timeout,
+            idempotent: policy.idempotent, transientRetries: policy.transientRetries,
+            backoff: Backoff(initial: config.retry.backoffInitial, maximum: config.retry.backoffMaximum),
+            randomSource: randomSource, logger: logger, sleep: sleep)
+        let client = policy.usePollClient ? pollClient : sendClient
+        let label = http.label
+        let headers = [
+            (name: "Authorization", value: "Bearer \(token)"),
+            // Mattermost's CSRF check passes requests that say they are not from a browser.
+            (name: "X-Requested-With", value: "XMLHttpRequest"),
+        ]
 
         while true {
             try Task.checkCancellation()
-            var headers: [(name: String, value: String)] = [
-                ("Accept", "application/json"), ("Authorization", "Bearer \(token)"),
-                // Mattermost's CSRF check passes requests that say they are not from a browser.
-                ("X-Requested-With", "XMLHttpRequest"),
-            ]
-            if bodyData != nil { headers.append(("Content-Type", upload?.contentType ?? "application/json")) }
-            var request = HTTPRequest(method: method, url: url, headers: headers, body: bodyData, timeout: policy.timeout)
-            request.idempotent = policy.idempotent
-
-            func retryTransient(_ reason: String) async throws {
-                guard transientFailures < policy.transientRetries else {
-                    throw ChatError(.transient, "\(label) failed after \(transientFailures + 1) tries: \(reason)")
-                }
-                transientFailures += 1
-                let delay = backoff.next(using: &random)
-                logger.warning(
-                    "Mattermost request failed; retrying",
-                    metadata: [
-                        "mattermost.request": "\(label)", "mattermost.reason": "\(reason)",
-                        "mattermost.retry": "\(transientFailures)", "mattermost.delay_ms": "\(delay.clampedMilliseconds)",
-                    ])
-                try await sleep(delay)
-            }
-
-            let response: HTTPResponse
-            do {
-                response = try await client.execute(request)
-            } catch {
-                if error.code == .cancelled || Task.isCancelled { throw CancellationError() }
-                switch error.code {
-                case .connectionFailed:
-                    try await retryTransient(error.label)
-                    continue
-                case .timedOut, .transport:
-                    guard policy.idempotent else {
-                        throw ChatError(.transient, "\(label): \(error.label); not retried (the request may have arrived)")
-                    }
-                    try await retryTransient(error.label)
-                    continue
-                case .responseTooLarge:
-                    throw ChatError(.tooLarge, "\(label): the answer was too large (\(error.message))")
-                case .invalidRequest, .cancelled:
-                    throw ChatError(.rejected, "\(label): invalid request: \(error.message)")
-                }
-            }
-            if Task.isCancelled { throw CancellationError() }
+            guard let response = try await http.send(headers: headers, on: client) else { continue }
 
             switch response.status {
             case 200..<300:
                 if response.body.isEmpty { return Answer(json: .object([:]), response: response) }
-                let parsed: JSON?
-                if let watched = policy.watched {
-                    parsed = CrashGuard.watch(watched) { try? JSON.parse(response.body) }
-                } else {
-                    parsed = try? JSON.parse(response.body)
-                }
-                guard let json = parsed, json.object != nil || json.array != nil else {
+                guard let json = HTTPCall.parse(response.body, watched: policy.watched), json.object != nil || json.array != nil else {
                     throw ChatError(.badResponse, "\(label): the answer is not JSON (HTTP \(response.status))")
                 }
                 return Answer(json: json, response: response)
@@ -176,22 +125,11 @@ extension MattermostChatService {
                 guard policy.waitOutRateLimits else {
                     throw ChatError(
                         .rateLimited, "\(label): rate-limited; handed back to be retried later",
-                        retryAfter: hinted ?? backoff.ceiling)
+                        retryAfter: hinted ?? http.backoffCeiling)
                 }
-                guard rateLimited < config.retry.rateLimitRetries else {
-                    throw ChatError(
-                        .rateLimited, "\(label): still rate-limited after \(rateLimited) waits",
-                        retryAfter: hinted ?? backoff.ceiling)
-                }
-                if let hinted, hinted > config.retry.maxRateLimitWait {
-                    throw ChatError(.rateLimited, "\(label): rate-limited for longer than this request waits", retryAfter: hinted)
-                }
-                let delay = hinted ?? backoff.next(using: &random)
-                rateLimited += 1
-                logger.warning(
-                    "Mattermost rate limit; waiting",
-                    metadata: ["mattermost.request": "\(label)", "mattermost.delay_ms": "\(delay.clampedMilliseconds)"])
-                try await sleep(delay)
+                let delay = try http.rateLimitDelay(
+                    hinted: hinted, retries: config.retry.rateLimitRetries, maxWait: config.retry.maxRateLimitWait)
+                try await http.waitOutRateLimit(delay)
                 continue
 
             case 401:
@@ -208,14 +146,11 @@ extension MattermostChatService {
             case 500 where MattermostErrorBody(response.body).id == dedupePendingCode:
                 // The same `pending_post_id` is being saved by an earlier try right now: asking again with
                 // the same id returns that post once it is saved, so this is safe even for a post.
-                try await retryTransient("\(dedupePendingCode)")
+                try await http.retryTransient("\(dedupePendingCode)")
                 continue
 
             case 408, 500...599:
-                guard policy.idempotent else {
-                    throw ChatError(.transient, "\(label): HTTP \(response.status); not retried (the request may have arrived)")
-                }
-                try await retryTransient("HTTP \(response.status)")
+                try await http.retryServerError(response.status)
                 continue
 
             default:
@@ -229,35 +164,12 @@ extension MattermostChatService {
 /// Building API v4 URLs.
 enum MattermostPath {
     /// Percent-encodes everything outside RFC 3986 "unreserved", for one path segment or a query value.
-    static func encode(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        let hex = Array("0123456789ABCDEF".unicodeScalars)
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
-                UInt8(ascii: "~"):
-                out.unicodeScalars.append(Unicode.Scalar(byte))
-            default:
-                out.unicodeScalars.append("%")
-                out.unicodeScalars.append(hex[Int(byte >> 4)])
-                out.unicodeScalars.append(hex[Int(byte & 0x0F)])
-            }
-        }
-        return out
-    }
+    static func encode(_ text: String) -> String { HTTPPath.encode(text) }
 
     static let api = "/api/v4"
 
     /// `base` + `/api/v4` + `path` + the encoded query.
     static func url(base: String, path: String, query: [(String, String)]) -> String {
-        var base = base
-        while base.hasSuffix("/") { base.removeLast() }
-        var url = base + api + path
-        if !query.isEmpty {
-            url += "?" + query.map { "\(encode($0.0))=\(encode($0.1))" }.joined(separator: "&")
-        }
-        return url
+        HTTPPath.url(base: base, api: api, path: path, query: query)
     }
 }

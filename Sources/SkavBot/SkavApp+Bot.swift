@@ -164,6 +164,17 @@ extension SkavApp {
         }
     }
 
+    /// The doctor's `server` check: whether `GET base + path` answers 200 within ten seconds. `answered` is false
+    /// when the server could not be asked at all; the checks that need it are left out then.
+    static func serverCheck(_ client: CurlHTTPClient, _ base: String, path: String) async -> (check: Check, answered: Bool) {
+        do {
+            let response = try await client.execute(HTTPRequest(url: base + path, timeout: .seconds(10)))
+            return (Check(name: "server", ok: response.status == 200, detail: "\(base) answered HTTP \(response.status)"), true)
+        } catch {
+            return (Check(name: "server", ok: false, detail: "\(base): \(error)"), false)
+        }
+    }
+
     /// `skav doctor`: config, database, prompts, server reachability and credentials.
     public static func doctor(config: SkavConfig, logger: Logger) async -> [Check] {
         var checks = [Check(name: "config", ok: true, detail: "chat.kind \(config.chatKind.rawValue), language \(config.language.rawValue), \(config.units.count) units, \(config.themes.count) themes")]
@@ -214,17 +225,9 @@ extension SkavApp {
 
         let client = CurlHTTPClient(name: "doctor", logger: logger)
         defer { client.shutdown() }
-        do {
-            let response = try await client.execute(
-                HTTPRequest(url: settings.homeserver + "/_matrix/client/versions", timeout: .seconds(10)))
-            checks.append(
-                Check(
-                    name: "server", ok: response.status == 200,
-                    detail: "\(settings.homeserver) answered HTTP \(response.status)"))
-        } catch {
-            checks.append(Check(name: "server", ok: false, detail: "\(settings.homeserver): \(error)"))
-            return checks
-        }
+        let server = await serverCheck(client, settings.homeserver, path: "/_matrix/client/versions")
+        checks.append(server.check)
+        guard server.answered else { return checks }
         guard let store else { return checks }
         do {
             let secrets = try matrixSecrets(settings)

@@ -86,15 +86,9 @@ extension SkavApp {
         var checks: [Check] = []
         let client = CurlHTTPClient(name: "doctor", logger: logger)
         defer { client.shutdown() }
-        do {
-            let response = try await client.execute(
-                HTTPRequest(url: settings.url + "/api/v4/system/ping", timeout: .seconds(10)))
-            checks.append(
-                Check(name: "server", ok: response.status == 200, detail: "\(settings.url) answered HTTP \(response.status)"))
-        } catch {
-            checks.append(Check(name: "server", ok: false, detail: "\(settings.url): \(error)"))
-            return checks
-        }
+        let server = await serverCheck(client, settings.url, path: "/api/v4/system/ping")
+        checks.append(server.check)
+        guard server.answered else { return checks }
         let chat: MattermostChatService
         do {
             var chatConfig = mattermostConfig(settings, token: try mattermostToken(settings))

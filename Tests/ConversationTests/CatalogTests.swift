@@ -93,33 +93,23 @@ import SkavTesting
         #expect(problems.count == 3)
     }
 
-    @Test func badYAMLNamesFileAndKey() throws {
+    /// A broken file (YAML that does not parse, a list where a text belongs, a key twice): the error names
+    /// the file and, where there is one, the key.
+    @Test(arguments: [
+        ("en.yaml", "ok: fine\nbroken: [unclosed\n", ["en.yaml"]),
+        ("en.yaml", "ok: fine\nnested:\n  list:\n    - one\n    - inner: map\n", ["en.yaml", "nested.list"]),
+        ("sv.yaml", "ok: fine\nok: twice\n", ["sv.yaml", "'ok'"]),
+    ])
+    func badYAMLNamesFileAndKey(file: String, yaml: String, named: [String]) throws {
         let directory = try temporaryDirectory()
-        try "ok: fine\n".write(to: directory.appendingPathComponent("sv.yaml"), atomically: true, encoding: .utf8)
-        try "ok: fine\nbroken: [unclosed\n".write(
-            to: directory.appendingPathComponent("en.yaml"), atomically: true, encoding: .utf8)
-        #expect {
-            try PromptCatalog.load(directory: directory)
-        } throws: { error in
-            "\(error)".contains("en.yaml")
+        for name in ["sv.yaml", "en.yaml"] {
+            try (name == file ? yaml : "ok: fine\n").write(
+                to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
         }
-
-        try "ok: fine\nnested:\n  list:\n    - one\n    - inner: map\n".write(
-            to: directory.appendingPathComponent("en.yaml"), atomically: true, encoding: .utf8)
         #expect {
             try PromptCatalog.load(directory: directory)
         } throws: { error in
-            let text = "\(error)"
-            return text.contains("en.yaml") && text.contains("nested.list")
-        }
-
-        try "ok: fine\nok: twice\n".write(
-            to: directory.appendingPathComponent("sv.yaml"), atomically: true, encoding: .utf8)
-        #expect {
-            try PromptCatalog.load(directory: directory)
-        } throws: { error in
-            let text = "\(error)"
-            return text.contains("sv.yaml") && text.contains("'ok'")
+            named.allSatisfy { "\(error)".contains($0) }
         }
     }
 

@@ -230,6 +230,15 @@ import SkavTesting
         ])
     }
 
+    /// Anna's idea 1, submitted, and Ia's `lyft 1`: Anna has been asked whether it may be shown.
+    static func liftAsked() throws -> (intake: FakeIntake, ia: Harness, anna: Harness) {
+        let intake = Self.intake()
+        Self.submitted(intake)
+        var ia = try Harness(Self.ia, config: Self.config, intake: intake)
+        try ia.send("lyft 1")
+        return (intake, ia, try Harness(Self.anna, config: Self.config, intake: intake))
+    }
+
     @Test(arguments: [("ja 1", true), ("Ja tack 1", true), ("anonymt 1", false), ("ja anonymt 1", false), ("yes 1", true)])
     func aLiftIsShownOnlyAfterConsent(_ answer: String, named: Bool) throws {
         let intake = Self.intake()
@@ -258,11 +267,9 @@ import SkavTesting
     }
 
     @Test func noMeansNothingIsShownAndNobodyAsksAgain() throws {
-        let intake = Self.intake()
-        Self.submitted(intake)
-        var ia = try Harness(Self.ia, config: Self.config, intake: intake)
-        try ia.send("lyft 1")
-        var anna = try Harness(Self.anna, config: Self.config, intake: intake)
+        let asked = try Self.liftAsked()
+        let intake = asked.intake
+        var (ia, anna) = (asked.ia, asked.anna)
         try anna.send("Nej tack 1")
         #expect(intake.lifts[1]?.answer == LiftRequest.Answer.no)
         #expect(intake.posts.isEmpty)
@@ -273,11 +280,9 @@ import SkavTesting
     }
 
     @Test func aYesInTheMiddleOfAQuestionIsAnAnswerToTheQuestion() throws {
-        let intake = Self.intake()
-        Self.submitted(intake)
-        var ia = try Harness(Self.ia, config: Self.config, intake: intake)
-        try ia.send("lyft 1")
-        var anna = try Harness(Self.anna, config: Self.config, intake: intake)
+        let asked = try Self.liftAsked()
+        let intake = asked.intake
+        var anna = asked.anna
         try anna.send("Kopiatorn är trasig.")
         try anna.send("hoppa")
         try anna.send("ja")  // the solution question: "ja" is the answer

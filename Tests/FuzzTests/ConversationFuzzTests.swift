@@ -2,6 +2,7 @@ import Chat
 import Conversation
 import Foundation
 import Intake
+import IntakeFakes
 import Testing
 import Prompts
 import SkavTesting
@@ -10,66 +11,21 @@ import Store
 /// The repository's real prompts.
 private let prompts: PromptCatalog? = try? loadPrompts()
 
-/// An in-memory intake that applies the conversation's actions the way the store would, and checks
-/// what the store would refuse.
-private final class FakeIntake: IntakeReading {
-    var ideas: [Int: Idea] = [:]
+/// The shared in-memory intake, checking what the store would refuse before it applies an action. The
+/// fuzzed people are employees: no role, no idea challenges, and nothing is ever similar.
+private final class FakeIntake: MemoryIntake {
     var highest = 0
-    private var next = 1
 
-    func idea(number: Int) throws -> Idea? { ideas[number] }
-    func ideas(author: UserID) throws -> [Idea] {
-        ideas.values.filter { $0.author == author }.sorted { $0.number > $1.number }
-    }
-    func nextIdeaNumber() throws -> Int { next }
-
-    // The rest of what the conversation may read, kept simple: the fuzzed people are employees.
-    var persons: [UserID: Person] = [:]
-    var events: [IdeaEvent] = []
-    var links: Set<[Int]> = []
-    func person(_ id: UserID) throws -> Person? { persons[id] }
-    func ideas(stages: [IdeaStage]?, unit: String?) throws -> [Idea] {
-        ideas.values.filter { stages?.contains($0.stage) ?? ($0.stage != .utkast) }
-            .filter { unit == nil || $0.unit == unit }.sorted { $0.number < $1.number }
-    }
-    func events(ofIdea number: Int) throws -> [IdeaEvent] { events.filter { $0.ideaNumber == number } }
-    func links(ofIdea number: Int) throws -> [Int] {
-        links.compactMap { $0[0] == number ? $0[1] : $0[1] == number ? $0[0] : nil }.sorted()
-    }
-    func similarIdeas(to text: String, excluding number: Int?, limit: Int) throws -> [SimilarIdea] { [] }
-    func personalData(of user: UserID) throws -> PersonalDataExport {
-        PersonalDataExport(
-            user: user, person: persons[user],
-            ideas: try ideas(author: user).reversed().map {
-                PersonalDataExport.IdeaRecord(idea: $0, events: try events(ofIdea: $0.number), links: try links(ofIdea: $0.number))
-            },
-            guiding: ideas.values.filter { $0.guide == user }.map(\.number).sorted())
-    }
-
-    // Idea challenges and good examples: none exist for the fuzzed employees (they have no role).
-    func campaign(number: Int) throws -> Campaign? { nil }
-    func campaigns(includeClosed: Bool) throws -> [Campaign] { [] }
-    func nextCampaignNumber() throws -> Int { 1 }
-    func ideas(campaign number: Int) throws -> [Idea] { [] }
-    func challengeUpdatePeople() throws -> [Person] { persons.values.filter(\.challengeUpdates) }
-    func liftRequest(idea number: Int) throws -> LiftRequest? { nil }
-    func pendingLiftRequests(author: UserID) throws -> [LiftRequest] { [] }
+    init() { super.init(findsSimilarIdeas: false) }
 
     func apply(_ actions: [ConversationAction], by person: UserID) throws {
         for action in actions {
             switch action {
-            case .reply, .replyFile, .notify, .audit: break
+            case .reply, .replyFile, .notify, .audit, .savePerson, .recordEvent, .linkIdeas: break
             case .saveCampaign, .announce, .post, .saveLift, .digestNow:
                 try require(false, "an employee without a role caused \(action)")
-            case .savePerson(let saved): persons[saved.id] = saved
-            case .recordEvent(let event): events.append(event)
-            case .linkIdeas(let first, let second): links.insert([min(first, second), max(first, second)])
             case .forgetPerson(let user):
                 try require(user == person, "\(person) forgot \(user)")
-                persons[user] = nil
-                for idea in ideas.values where idea.author == user {
-                    if idea.stage == .utkast { ideas[idea.number] = nil } else { ideas[idea.number]?.author = "anonym-00000000" }
-                }
             case .saveIdea(let idea):
                 try require(idea.author == person, "idea \(idea.number) saved for \(idea.author) by \(person)")
                 if let stored = ideas[idea.number] {
@@ -79,13 +35,11 @@ private final class FakeIntake: IntakeReading {
                     try require(idea.number > highest, "new idea \(idea.number) not above \(highest): numbers reused")
                     highest = idea.number
                 }
-                ideas[idea.number] = idea
-                next = max(next, idea.number + 1)
             case .deleteIdea(let number):
                 try require(ideas[number]?.stage == .utkast, "deleted \(number), which is not a draft")
                 try require(ideas[number]?.author == person, "deleted someone else's idea \(number)")
-                ideas[number] = nil
             }
+            store(action)
         }
     }
 }

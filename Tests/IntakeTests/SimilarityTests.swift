@@ -222,11 +222,12 @@ enum LabelledPairs {
 
 /// The search asks the index only for distinctive stems, from the counts kept when ideas are saved submitted.
 @Suite struct DistinctiveStemTests {
-    @Test func aStemHalfTheIntakeHoldsIsNotAskedForAndTheRareOneFinds() throws {
+    static let now = Date(timeIntervalSince1970: 1_790_000_000)
+
+    /// 2,500 ideas that all mention the printer: more postings than one lookup may rank.
+    static func printerIntake() throws -> IntakeStore {
         let store = try IntakeStore()
-        let now = Date(timeIntervalSince1970: 1_790_000_000)
         try store.write { tx in
-            // 2,500 ideas that all mention the printer: more postings than one lookup may rank.
             for number in 1...2_500 {
                 let idea = Idea(
                     number: number, author: UserID("@p\(number):kommun.se"), title: "Skrivaren \(number)",
@@ -234,6 +235,14 @@ enum LabelledPairs {
                     submittedAt: now)
                 try tx.saveIdea(idea)
             }
+        }
+        return store
+    }
+
+    @Test func aStemHalfTheIntakeHoldsIsNotAskedForAndTheRareOneFinds() throws {
+        let store = try Self.printerIntake()
+        let now = Self.now
+        try store.write { tx in
             let tolk = Idea(
                 number: 2_501, author: "@anna:kommun.se", title: "Tolkbokning",
                 problem: "Tolkbokningen till skrivaren tar för lång tid", stage: .inkommen, createdAt: now,
@@ -254,17 +263,7 @@ enum LabelledPairs {
     /// The index is asked for a stem's prefix, so a rare stem that begins a common word costs what the
     /// common word does: "skri" (a typo) is held by no idea, but begins "skriv" (of "skrivaren"), held by all.
     @Test func aRareStemThatBeginsACommonOneCountsItsPostings() throws {
-        let store = try IntakeStore()
-        let now = Date(timeIntervalSince1970: 1_790_000_000)
-        try store.write { tx in
-            for number in 1...2_500 {
-                let idea = Idea(
-                    number: number, author: UserID("@p\(number):kommun.se"), title: "Skrivaren \(number)",
-                    problem: "Skrivaren på plan \(number) strular igen", stage: .inkommen, createdAt: now, updatedAt: now,
-                    submittedAt: now)
-                try tx.saveIdea(idea)
-            }
-        }
+        let store = try Self.printerIntake()
         try store.read { tx in
             #expect(Similarity.terms("skri skrivaren") == ["skri", "skriv"])
             let frequencies = try tx.termFrequencies(["skri", "skriv", "tolk"])

@@ -103,11 +103,15 @@ import Testing
         #expect(scanner.scan("(").masked == "(")
     }
 
+    /// Up to `limit` - 1 characters drawn from `alphabet` at random.
+    func randomText(_ alphabet: String, shorterThan limit: Int) -> String {
+        let characters = Array(alphabet)
+        return String((0..<Int.random(in: 0..<limit)).map { _ in characters.randomElement()! })
+    }
+
     @Test func randomTextWithoutDigitsOrAtIsUnchanged() {
-        var generator = SystemRandomNumberGenerator()
-        let alphabet = Array("abcåäö ABCÅÄÖ.,-+()/:;!?\n😀é\u{301}\u{200B}")
         for _ in 0..<200 {
-            let text = String((0..<Int.random(in: 0..<200, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! })
+            let text = randomText("abcåäö ABCÅÄÖ.,-+()/:;!?\n😀é\u{301}\u{200B}", shorterThan: 200)
             let result = scanner.scan(text)
             #expect(result.findings.isEmpty)
             #expect(result.masked == text)
@@ -115,10 +119,8 @@ import Testing
     }
 
     @Test func randomDigitsAreMaskedIdempotently() {
-        var generator = SystemRandomNumberGenerator()
-        let alphabet = Array("0123456789 -+()@.ab")
         for _ in 0..<500 {
-            let text = String((0..<Int.random(in: 0..<60, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! })
+            let text = randomText("0123456789 -+()@.ab", shorterThan: 60)
             let once = scanner.scan(text)
             if once.findings.isEmpty { #expect(once.masked == text) }
             let twice = scanner.scan(once.masked)

@@ -10,12 +10,6 @@ import Testing
 /// from a room someone else has joined.
 @Suite("Matrix room membership")
 struct MembershipTests {
-    private func connected(sync: [ScriptedHTTPClient.Reply]) async throws -> Harness {
-        let h = Harness(sync: sync, send: [.json(200, "whoami")])
-        _ = try await h.service.connect()
-        return h
-    }
-
     static func member(_ id: String, _ user: String, _ membership: String, by sender: String, ts: Int) -> String {
         #"{"type":"m.room.member","event_id":"\#(id)","sender":"\#(sender)","state_key":"\#(user)","origin_server_ts":\#(ts),"content":{"membership":"\#(membership)"}}"#
     }

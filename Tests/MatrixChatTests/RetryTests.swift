@@ -8,15 +8,6 @@ import Testing
 
 @Suite("Matrix retries")
 struct RetryTests {
-    private func connected(
-        send: [ScriptedHTTPClient.Reply], sync: [ScriptedHTTPClient.Reply] = [],
-        configure: (inout MatrixConfig) -> Void = { _ in }
-    ) async throws -> Harness {
-        let h = Harness(sync: sync, send: [.json(200, "whoami")] + send, configure: configure)
-        _ = try await h.service.connect()
-        return h
-    }
-
     private let message = OutgoingMessage(txnID: "txn-1", room: "!r:hs", body: "hej")
 
     /// A send's 429 is never slept out inside the call (`maxSendRateLimitWait` is zero by default): it is

@@ -8,12 +8,6 @@ import Testing
 
 @Suite("Matrix sending and rooms")
 struct SendTests {
-    private func connected(send: [ScriptedHTTPClient.Reply]) async throws -> Harness {
-        let h = Harness(send: [.json(200, "whoami")] + send)
-        _ = try await h.service.connect()
-        return h
-    }
-
     @Test("send: HTML and plain body, no mentions, reply relation, encoded room and txn id in the path")
     func sendShape() async throws {
         let h = try await connected(send: [.json(200, "send_ok")])

@@ -9,12 +9,6 @@ import Testing
 /// Issue 10: a server's numbers go through `ServerNumber` before any arithmetic.
 @Suite("Matrix: absurd numbers from the server")
 struct ServerNumberTests {
-    private func connected(sync: [ScriptedHTTPClient.Reply]) async throws -> Harness {
-        let h = Harness(sync: sync, send: [.json(200, "whoami")])
-        _ = try await h.service.connect()
-        return h
-    }
-
     @Test("origin_server_ts huge, negative or fractional is clamped to 1970…9999, never a crash")
     func timestamps() {
         let translator = SyncTranslator(me: "@skav:hs")

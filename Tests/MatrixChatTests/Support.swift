@@ -86,6 +86,16 @@ struct Harness {
     }
 }
 
+/// A harness already connected with the stored token: `whoami` answers first on the send client, then `send`.
+func connected(
+    send: [ScriptedHTTPClient.Reply] = [], sync: [ScriptedHTTPClient.Reply] = [],
+    configure: (inout MatrixConfig) -> Void = { _ in }
+) async throws -> Harness {
+    let h = Harness(sync: sync, send: [.json(200, "whoami")] + send, configure: configure)
+    _ = try await h.service.connect()
+    return h
+}
+
 extension HTTPRequest {
     var path: String {
         let afterScheme = url.components(separatedBy: "/_matrix/client/v3").dropFirst().joined()

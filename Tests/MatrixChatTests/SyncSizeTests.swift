@@ -9,12 +9,6 @@ import Testing
 /// A `/sync` answer that cannot be taken whole never stalls the stream.
 @Suite("Matrix sync: answers too large or too deep")
 struct SyncSizeTests {
-    private func connected(sync: [ScriptedHTTPClient.Reply]) async throws -> Harness {
-        let h = Harness(sync: sync, send: [.json(200, "whoami")])
-        _ = try await h.service.connect()
-        return h
-    }
-
     private func timelineLimit(_ request: HTTPRequest) throws -> JSON? {
         try JSON.parse(Data(try #require(request.query["filter"]).utf8))["room"]?["timeline"]?["limit"]
     }

@@ -10,13 +10,6 @@ private func date(_ ms: Int64) -> Date { Date(timeIntervalSince1970: Double(ms) 
 
 @Suite("Matrix sync")
 struct SyncTests {
-    /// A harness already connected with the stored token.
-    private func connected(sync: [ScriptedHTTPClient.Reply]) async throws -> Harness {
-        let h = Harness(sync: sync, send: [.json(200, "whoami")])
-        _ = try await h.service.connect()
-        return h
-    }
-
     @Test("first sync: cursor and pending invites only, never the history")
     func firstSync() async throws {
         let h = try await connected(sync: [.json(200, "sync_initial")])

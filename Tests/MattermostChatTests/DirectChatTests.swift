@@ -20,11 +20,17 @@ struct DirectChatTests {
         return h
     }
 
-    @Test("a new direct channel: one invite and one membership, the person as sender; never again")
-    func newDirectChannel() async throws {
-        let h = Self.realistic()
+    /// A realistic server, the bot connected and polled once two seconds ago: the harness and that cursor.
+    static func startedEarlier() async throws -> (Harness, String) {
+        let h = realistic()
         let cursor = try await h.started()
         h.server.tick(2_000)
+        return (h, cursor)
+    }
+
+    @Test("a new direct channel: one invite and one membership, the person as sender; never again")
+    func newDirectChannel() async throws {
+        let (h, cursor) = try await Self.startedEarlier()
         let dm = h.server.addDirect("dmanna00000000000000000000", with: anna)
         let createdAt = try #require(h.server.state.withLock { $0.channels.last?.createAt })
         let batch = try await h.service.poll(cursor: cursor)
@@ -64,9 +70,7 @@ struct DirectChatTests {
 
     @Test("opened and written in within one poll: the invite and membership come before the message")
     func openedAndWritten() async throws {
-        let h = Self.realistic()
-        let cursor = try await h.started()
-        h.server.tick(2_000)
+        let (h, cursor) = try await Self.startedEarlier()
         let dm = h.server.addDirect("dmanna00000000000000000000", with: anna)
         let first = h.server.post(dm, by: anna, "hej, jag har en idé")
         let batch = try await h.service.poll(cursor: cursor)
@@ -89,9 +93,7 @@ struct DirectChatTests {
 
     @Test("a direct channel opened by someone who may not talk to the bot: nothing, and no look-up again")
     func notAllowed() async throws {
-        let h = Self.realistic()
-        let cursor = try await h.started()
-        h.server.tick(2_000)
+        let (h, cursor) = try await Self.startedEarlier()
         h.server.addDirect("dmbert00000000000000000000", with: bertil)  // bertil@annat.se
         h.server.addDirect("dmcarl00000000000000000000", with: "carl000000000000000000000a")  // no such user
         let batch = try await h.service.poll(cursor: cursor)
@@ -105,9 +107,7 @@ struct DirectChatTests {
 
     @Test("a direct channel the bot opened itself brings no greeting (as its own invite on Matrix)")
     func openedByTheBot() async throws {
-        let h = Self.realistic()
-        let cursor = try await h.started()
-        h.server.tick(2_000)
+        let (h, cursor) = try await Self.startedEarlier()
         _ = try await h.service.openDirectRoom(with: UserID(anna))
         #expect(try await h.service.poll(cursor: cursor).events.isEmpty)
         // After a restart the channel's creator_id says so.
@@ -162,9 +162,7 @@ struct DirectChatTests {
 
     @Test("joining a direct channel is done already: no request, or none that fails")
     func joinDirect() async throws {
-        let h = Self.realistic()
-        let cursor = try await h.started()
-        h.server.tick(2_000)
+        let (h, cursor) = try await Self.startedEarlier()
         let dm = h.server.addDirect("dmanna00000000000000000000", with: anna)
         _ = try await h.service.poll(cursor: cursor)
         h.client.resetRequests()

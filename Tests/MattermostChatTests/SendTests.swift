@@ -94,12 +94,18 @@ struct SendTests {
         #expect(server.visiblePosts.filter { $0.user == botID }.count == 2)
     }
 
-    @Test("a send whose answer was lost is searched for before it is posted again")
-    func lostAnswer() async throws {
+    /// A harness connected, with one post already sent in the DM.
+    func warmedUp() async throws -> Harness {
         let h = Harness()
         h.server.addChannel(dm)
         _ = try await h.service.connect()
         _ = try await h.service.send(OutgoingMessage(txnID: "warmup", room: RoomID(dm), body: "a"))
+        return h
+    }
+
+    @Test("a send whose answer was lost is searched for before it is posted again")
+    func lostAnswer() async throws {
+        let h = try await warmedUp()
         // The post arrives, its answer does not (a timeout is not retried inside send).
         let server = h.server
         h.client.enqueue(.failure(.timedOut("no answer")))
@@ -115,10 +121,7 @@ struct SendTests {
 
     @Test("429 in a send: .rateLimited at once with the wait, from either header style; never slept out")
     func rateLimitedSend() async throws {
-        let h = Harness()
-        h.server.addChannel(dm)
-        _ = try await h.service.connect()
-        _ = try await h.service.send(OutgoingMessage(txnID: "warmup", room: RoomID(dm), body: "a"))
+        let h = try await warmedUp()
         let cases: [([String: String], Duration)] = [
             (["Retry-After": "7", "X-Ratelimit-Limit": "10", "X-Ratelimit-Remaining": "0"], .seconds(7)),
             (["X-Ratelimit-Reset": "3"], .seconds(3)),

@@ -50,14 +50,19 @@ import Store
         try await h.drain()
     }
 
-    @Test func aCoordinatorsInviteToAConfiguredRoomIsJoinedSilently() async throws {
-        let h = try harness()
+    /// Invites from `user` to the coordinators' room and the shared room, in one batch.
+    func inviteToTheConfiguredRooms(_ h: EngineHarness, from user: UserID, direct: Bool) throws {
         try h.engine.process(
             ChatBatch(
                 events: [
-                    event("$i1", .invite(isDirect: false, encrypted: false), from: Self.ia, in: Self.coordinators, direct: false),
-                    event("$i2", .invite(isDirect: false, encrypted: false), from: Self.ia, in: Self.shared, direct: false),
+                    event("$i1", .invite(isDirect: direct, encrypted: false), from: user, in: Self.coordinators, direct: direct),
+                    event("$i2", .invite(isDirect: direct, encrypted: false), from: user, in: Self.shared, direct: direct),
                 ], cursor: "s1"), now: start)
+    }
+
+    @Test func aCoordinatorsInviteToAConfiguredRoomIsJoinedSilently() async throws {
+        let h = try harness()
+        try inviteToTheConfiguredRooms(h, from: Self.ia, direct: false)
         try await h.drain()
         #expect(h.chat.state.withLock { $0.joined } == [Self.coordinators, Self.shared])
         #expect(h.chat.sent.isEmpty, "no notice in the rooms")
@@ -66,13 +71,7 @@ import Store
     @Test(arguments: [false, true])
     func anInviteToAConfiguredRoomFromSomeoneElseIsDeclinedEvenAsADirectChat(_ direct: Bool) async throws {
         let h = try harness()
-        try h.engine.process(
-            ChatBatch(
-                events: [
-                    event("$i1", .invite(isDirect: direct, encrypted: false), from: Self.anna, in: Self.coordinators, direct: direct),
-                    event("$i2", .invite(isDirect: direct, encrypted: false), from: Self.anna, in: Self.shared, direct: direct),
-                ],
-                cursor: "s1"), now: start)
+        try inviteToTheConfiguredRooms(h, from: Self.anna, direct: direct)
         try await h.drain()
         #expect(h.chat.state.withLock { $0.joined }.isEmpty)
         #expect(h.chat.state.withLock { $0.left } == [Self.coordinators, Self.shared])
@@ -152,8 +151,8 @@ import Store
         #expect(direct.messages(in: Self.iaRoom).suffix(2).map(\.body.plainText) == ["Sammanfattning: 0 idéer", "Del två"])
     }
 
-    @Test func aGoodExampleAppearsInTheSharedRoomOnlyAfterYes() async throws {
-        let h = try harness()
+    /// Anna's idea 1 (Tolkbokning, being tested), and Ia's `lyft 1`: the question whether it may be shown.
+    func askToLiftAnnasIdea(_ h: EngineHarness) async throws {
         try await h.store.write { tx in
             try tx.saveIdea(
                 Idea(
@@ -161,6 +160,11 @@ import Store
                     unit: "Socialtjänst", stage: .testas, createdAt: start, updatedAt: start, submittedAt: start))
         }
         try await say(h, "$l1", "lyft 1", from: Self.ia, in: Self.iaRoom)
+    }
+
+    @Test func aGoodExampleAppearsInTheSharedRoomOnlyAfterYes() async throws {
+        let h = try harness()
+        try await askToLiftAnnasIdea(h)
         #expect(h.messages(in: Self.shared).isEmpty)
         #expect(h.chat.state.withLock { $0.opened } == [Self.anna])
         try await say(h, "$l2", "ja 1", from: Self.anna, in: RoomID("!dm-\(Self.anna.rawValue)"))
@@ -175,13 +179,7 @@ import Store
 
     @Test func forgettingTheIdeaGiverDropsAnUnansweredConsentQuestion() async throws {
         let h = try harness()
-        try await h.store.write { tx in
-            try tx.saveIdea(
-                Idea(
-                    number: 1, author: Self.anna, title: "Tolkbokning", problem: "Tolken är svår att boka.",
-                    unit: "Socialtjänst", stage: .testas, createdAt: start, updatedAt: start, submittedAt: start))
-        }
-        try await say(h, "$l1", "lyft 1", from: Self.ia, in: Self.iaRoom)
+        try await askToLiftAnnasIdea(h)
         try await h.store.write { tx in
             try tx.recordDigest(key: "guide:@anna:kommun.se:2026-09-21", since: start, until: start, parts: 1, at: start)
             try tx.recordDigest(key: "guide:@anna:kommun.se.x:2026-09-21", since: start, until: start, parts: 1, at: start)

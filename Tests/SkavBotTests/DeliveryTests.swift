@@ -70,15 +70,20 @@ import Store
         }
     }
 
+    /// Drains the outbox through a chat that takes `delay` per send: the transaction ids in the order sent.
+    func sentOrder(_ store: IntakeStore, delay: Duration, parallelSends: Int) async throws -> [String] {
+        let chat = SlowChat(delay: delay)
+        let sender = OutboxSender(store: store, chat: chat, wake: WakeSignal(), logger: quietLogger, parallelSends: parallelSends)
+        try await sender.drain()
+        return chat.state.withLock { $0.sent.map(\.txnID) }
+    }
+
     @Test func aReplyNeverWaitsBehindBulk() async throws {
         let store = try IntakeStore()
         // An announcement to 40 people is queued first; then someone writes and gets a reply.
         try await enqueue(store, (0..<40).map { ("announce.\($0)", "!follower\($0)", .bulk) })
         try await enqueue(store, [("reply.0", "!anna", .reply), ("notice.0", "!bo", .notice)])
-        let chat = SlowChat(delay: .milliseconds(5))
-        let sender = OutboxSender(store: store, chat: chat, wake: WakeSignal(), logger: quietLogger, parallelSends: 2)
-        try await sender.drain()
-        let order = chat.state.withLock { $0.sent.map(\.txnID) }
+        let order = try await sentOrder(store, delay: .milliseconds(5), parallelSends: 2)
         #expect(order.count == 42, "bulk still finishes")
         #expect(Array(order.prefix(2)).sorted() == ["notice.0", "reply.0"] || order.first == "reply.0")
         #expect(order.firstIndex(of: "reply.0")! < 2, "the reply goes out among the first sends: \(order.prefix(4))")
@@ -110,10 +115,7 @@ import Store
         try await enqueue(store, (0..<20).map { ("announce.\($0)", "!follower\($0)", .bulk) })
         // Anna's own room: a reminder queued before her reply must still come first, in her room.
         try await enqueue(store, [("nudge.anna", "!anna", .bulk), ("reply.anna", "!anna", .reply)])
-        let chat = SlowChat(delay: .milliseconds(2))
-        let sender = OutboxSender(store: store, chat: chat, wake: WakeSignal(), logger: quietLogger, parallelSends: 1)
-        try await sender.drain()
-        let order = chat.state.withLock { $0.sent.map(\.txnID) }
+        let order = try await sentOrder(store, delay: .milliseconds(2), parallelSends: 1)
         // Anna's room keeps its order, and her reply comes in the next round, long before the 20 other rooms.
         let nudge = try #require(order.firstIndex(of: "nudge.anna"))
         let reply = try #require(order.firstIndex(of: "reply.anna"))

@@ -30,9 +30,9 @@ import Testing
         return graph
     }
 
-    static let adapters: Set<String> = ["MatrixChat", "MattermostChat", "TerminalChat", "CurlHTTP"]
+    static let adapters: Set<String> = ["MatrixChat", "MattermostChat", "TerminalChat", "CurlHTTP", "ChatHTTP"]
     static let ours: Set<String> = [
-        "Chat", "CurlHTTP", "CrashGuard", "Prompts", "Intake", "Store", "Masking", "Conversation", "Digest",
+        "Chat", "ChatHTTP", "CurlHTTP", "CrashGuard", "Prompts", "Intake", "Store", "Masking", "Conversation", "Digest",
         "MatrixChat", "MattermostChat", "TerminalChat", "Configuration", "SkavBot", "SkavTools", "SkavTesting",
     ]
 

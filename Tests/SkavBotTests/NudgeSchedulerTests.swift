@@ -50,6 +50,12 @@ func stockholm(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int
         }
 
         /// Runs passes from `from` to `to`, each at the next due time (at least daily, so planning keeps up).
+        /// A draft written at `at`, then the scheduler's passes from then until `end`.
+        mutating func draft(_ number: Int, by author: UserID, at: Date, runUntil end: Date) throws {
+            try draft(number, by: author, at: at)
+            try run(from: at, to: end)
+        }
+
         mutating func run(from: Date, to: Date) throws {
             var now = from
             while now <= to {
@@ -105,14 +111,22 @@ func stockholm(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int
         var outbox: [OutboxEntry] { (try? store.read { try $0.allOutbox() }) ?? [] }
     }
 
-    @Test func anOrdinaryWeekDraftRemindedOnceThenParked() throws {
-        var world = try World()
-        try world.draft(1, by: Self.anna, at: stockholm(2026, 11, 17, 10))
-        try world.run(from: stockholm(2026, 11, 17, 10), to: stockholm(2026, 12, 1, 0))
-        #expect(world.sent == [
+    /// A silent draft is reminded once, then parked, at working moments: in an ordinary week, and over Easter,
+    /// when Maundy Thursday 2026-04-02 is a working day and Good Friday 3 April to Easter Monday 6 April are not.
+    @Test(arguments: [
+        (stockholm(2026, 11, 17, 10), stockholm(2026, 12, 1, 0), [
             "2026-11-17 Tue 12:00 draft_reminder #1 → @anna:kommun.se",
             "2026-11-24 Tue 10:00 draft_park #1 → @anna:kommun.se",
-        ])
+        ]),
+        (stockholm(2026, 4, 2, 16), stockholm(2026, 4, 20, 0), [
+            "2026-04-07 Tue 09:00 draft_reminder #1 → @anna:kommun.se",
+            "2026-04-13 Mon 16:00 draft_park #1 → @anna:kommun.se",
+        ]),
+    ])
+    func aDraftIsRemindedOnceThenParked(written: Date, until end: Date, sent: [String]) throws {
+        var world = try World()
+        try world.draft(1, by: Self.anna, at: written, runUntil: end)
+        #expect(world.sent == sent)
         let outbox = world.outbox
         #expect(outbox.count == 2)
         #expect(outbox.allSatisfy { $0.recipient == Self.anna && $0.txnID.hasPrefix("nudge.") })
@@ -120,17 +134,6 @@ func stockholm(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int
         // Parked: a history line, and no more nudges for that draft.
         let events = try world.store.read { try $0.events(ofIdea: 1) }
         #expect(events.last?.kind == .parked)
-    }
-
-    @Test func easterWeekSkipsGoodFridayToEasterMonday() throws {
-        var world = try World()
-        // Maundy Thursday 2026-04-02 is a working day; Good Friday 3 April to Easter Monday 6 April are not.
-        try world.draft(1, by: Self.anna, at: stockholm(2026, 4, 2, 16))
-        try world.run(from: stockholm(2026, 4, 2, 16), to: stockholm(2026, 4, 20, 0))
-        #expect(world.sent == [
-            "2026-04-07 Tue 09:00 draft_reminder #1 → @anna:kommun.se",
-            "2026-04-13 Mon 16:00 draft_park #1 → @anna:kommun.se",
-        ])
     }
 
     @Test func midsummerGuideFollowupAndEscalation() throws {
@@ -160,8 +163,7 @@ func stockholm(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int
         // A draft on 23 December 16:30 is due on the first working day after Christmas, like the
         // check-in of julafton: the check-in comes first, the reminder is capped.
         try world.run(from: stockholm(2026, 12, 14, 8), to: stockholm(2026, 12, 23, 16, 30))
-        try world.draft(1, by: Self.anna, at: stockholm(2026, 12, 23, 16, 30))
-        try world.run(from: stockholm(2026, 12, 23, 16, 30), to: stockholm(2027, 1, 10, 0))
+        try world.draft(1, by: Self.anna, at: stockholm(2026, 12, 23, 16, 30), runUntil: stockholm(2027, 1, 10, 0))
         #expect(world.all == [
             "2026-12-17 Thu 14:30 weekly_checkin → @anna:kommun.se",
             "2026-12-28 Mon 08:00 weekly_checkin → @anna:kommun.se",
@@ -176,11 +178,9 @@ func stockholm(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int
     @Test func dstWeekendsKeepLocalWorkingHours() throws {
         // Summer time starts Sunday 2026-03-29, ends Sunday 2026-10-25.
         var spring = try World()
-        try spring.draft(1, by: Self.anna, at: stockholm(2026, 3, 27, 16))
-        try spring.run(from: stockholm(2026, 3, 27, 16), to: stockholm(2026, 3, 31, 0))
+        try spring.draft(1, by: Self.anna, at: stockholm(2026, 3, 27, 16), runUntil: stockholm(2026, 3, 31, 0))
         var autumn = try World()
-        try autumn.draft(2, by: Self.bo, at: stockholm(2026, 10, 23, 16))
-        try autumn.run(from: stockholm(2026, 10, 23, 16), to: stockholm(2026, 10, 27, 0))
+        try autumn.draft(2, by: Self.bo, at: stockholm(2026, 10, 23, 16), runUntil: stockholm(2026, 10, 27, 0))
         #expect(spring.sent == ["2026-03-30 Mon 09:00 draft_reminder #1 → @anna:kommun.se"])
         #expect(autumn.sent == ["2026-10-26 Mon 09:00 draft_reminder #2 → @bo:kommun.se"])
         #expect(spring.log.first?.at == Date(timeIntervalSince1970: 1_774_854_000))  // 07:00 UTC (CEST)
@@ -346,8 +346,7 @@ func stockholm(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int
               draft_park_after: 30s
             """)
         let t0 = stockholm(2026, 12, 24, 23, 59)
-        try world.draft(1, by: Self.anna, at: t0)
-        try world.run(from: t0, to: t0.addingTimeInterval(60))
+        try world.draft(1, by: Self.anna, at: t0, runUntil: t0.addingTimeInterval(60))
         #expect(world.log.map(\.at) == [t0.addingTimeInterval(3), t0.addingTimeInterval(30)])
         #expect(world.log.map(\.outcome) == [.sent, .skippedCap])
         #expect(world.scheduler.tick == .seconds(1))

@@ -37,6 +37,15 @@ import Store
         testPrompts.text(.botQuarantined, .sv).plainText
     }
 
+    /// Anna's message, which took the process down twice, arrives again (batch `s1`) and is set aside.
+    @discardableResult
+    func setAside(_ poison: ChatEvent, _ h: EngineHarness) throws -> ChatEvent {
+        try h.engine.recordCrash(InFlight(.event, poison.id), now: start)
+        try h.engine.recordCrash(InFlight(.event, poison.id), now: start)
+        try h.engine.process(ChatBatch(events: [poison], cursor: "s1"), now: start)
+        return poison
+    }
+
     @Test func anEventThatDiedOnceIsHandledAsUsualAndForgiven() async throws {
         let h = try harness()
         try h.engine.recordCrash(InFlight(.event, "$m1"), now: start)
@@ -86,10 +95,7 @@ import Store
 
     @Test func aRetriedEventIsHandledAgainAndLeavesTheQuarantine() async throws {
         let h = try harness()
-        let poison = message("$poison", "Blanketten skrivs ut och skannas in igen", from: anna, in: annaRoom)
-        try h.engine.recordCrash(InFlight(.event, poison.id), now: start)
-        try h.engine.recordCrash(InFlight(.event, poison.id), now: start)
-        try h.engine.process(ChatBatch(events: [poison], cursor: "s1"), now: start)
+        let poison = try setAside(message("$poison", "Blanketten skrivs ut och skannas in igen", from: anna, in: annaRoom), h)
         #expect(try await h.store.write { try $0.requestRetry("$poison") })
         #expect(try await h.store.write { try $0.requestRetry("$unknown") } == false)
 
@@ -104,10 +110,7 @@ import Store
 
     @Test func aRetryThatCannotBeFetchedStaysSetAside() async throws {
         let h = try harness()
-        let poison = message("$gone", "text", from: anna, in: annaRoom)
-        try h.engine.recordCrash(InFlight(.event, poison.id), now: start)
-        try h.engine.recordCrash(InFlight(.event, poison.id), now: start)
-        try h.engine.process(ChatBatch(events: [poison], cursor: "s1"), now: start)
+        try setAside(message("$gone", "text", from: anna, in: annaRoom), h)
         #expect(try await h.store.write { try $0.requestRetry("$gone") })
         let sync = SyncService(chat: h.chat, engine: h.engine, wake: WakeSignal(), logger: quietLogger, now: { start })
         try await sync.retryQuarantined()

@@ -104,12 +104,17 @@ import Store
         #expect(h.chat.sent.count == 2)
     }
 
-    @Test func theGreetingComesOnceEvenWhenTheFirstMessageIsInTheJoinBatch() async throws {
-        let h = try harness()
-        // The person wrote before the bot joined: the members come first in the batch, then the message.
+    /// Anna's invite to a direct chat, the two of them in it, and her first message (batch `s1`).
+    func annaWritesInHerDirectChat(_ h: EngineHarness) throws {
         try h.engine.process(
             ChatBatch(events: [invite(), members("$j", joined: 2, [anna]), message("$m1", "Tolkbokningen tar en vecka")], cursor: "s1"),
             now: start)
+    }
+
+    @Test func theGreetingComesOnceEvenWhenTheFirstMessageIsInTheJoinBatch() async throws {
+        let h = try harness()
+        // The person wrote before the bot joined: the members come first in the batch, then the message.
+        try annaWritesInHerDirectChat(h)
         try await h.drain()
         #expect(h.chat.sentTexts.filter { $0.contains(publicRecords) }.count == 1)
         #expect(h.chat.sentTexts.last?.contains("#1") == true)
@@ -137,9 +142,7 @@ import Store
     @Test func aThirdPersonJoiningEndsTheDirectChatWithOneNotice() async throws {
         let h = try harness()
         let cecilia = UserID("@cecilia:kommun.se")
-        try h.engine.process(
-            ChatBatch(events: [invite(), members("$j", joined: 2, [anna]), message("$m1", "Tolkbokningen tar en vecka")], cursor: "s1"),
-            now: start)
+        try annaWritesInHerDirectChat(h)
         try await h.drain()
         let before = h.chat.sent.count
         // Anna invites Cecilia, Cecilia joins, leaves again: one notice in the room, then nothing more there.
@@ -166,9 +169,7 @@ import Store
     @Test func repliesWaitingForTheRoomGoToTheFreshDirectChat() async throws {
         let h = try harness()
         let cecilia = UserID("@cecilia:kommun.se")
-        try h.engine.process(
-            ChatBatch(events: [invite(), members("$j", joined: 2, [anna]), message("$m1", "Tolkbokningen tar en vecka")], cursor: "s1"),
-            now: start)
+        try annaWritesInHerDirectChat(h)
         // Not sent yet when Cecilia joins.
         try h.engine.process(ChatBatch(events: [members("$c2", joined: 3, [anna, cecilia], by: cecilia)], cursor: "s2"), now: start)
         try await h.drain()

@@ -17,6 +17,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from fault_proxy import FaultProxy  # noqa: E402
 from figures import FIGURES, summary_lines  # noqa: E402
 from servers import MatrixServer, MattermostServer, mattermost_refusal  # noqa: E402
 from skav_process import SkavProcess, skav_bin  # noqa: E402
@@ -30,17 +31,33 @@ def run(coro, timeout: float = 300.0):
     return asyncio.run(asyncio.wait_for(coro, timeout))
 
 
+def serving(server):
+    """A session's chat server with the people the tests share registered, stopped at the end."""
+    for name in ("anna", "bertil"):
+        server.register(name)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture(scope="session")
 def synapse(tmp_path_factory):
     hs = Synapse.start(tmp_path_factory.mktemp("synapse"))
     FIGURES["synapse_startup_s"] = hs.startup_seconds
     hs.register("skav", "skav-e2e-password")
-    for name in ("anna", "bertil"):
-        hs.register(name)
+    yield from serving(hs)
+
+
+@pytest.fixture
+def proxy(synapse):
+    """A fault proxy in front of Synapse (`fault_proxy.py`): the test points a bot at `proxy.url` and injects
+    faults; stopped after the test."""
+    proxy = FaultProxy(synapse.url).start()
     try:
-        yield hs
+        yield proxy
     finally:
-        hs.stop()
+        proxy.stop()
 
 
 @pytest.fixture(scope="session")
@@ -57,13 +74,7 @@ def skav_binary() -> Path:
 @pytest.fixture(scope="session")
 def mattermost(tmp_path_factory):
     """The fake Mattermost of the session (no skav needed: the fake's own tests use it too)."""
-    mm = MattermostServer.start()
-    for name in ("anna", "bertil"):
-        mm.register(name)
-    try:
-        yield mm
-    finally:
-        mm.stop()
+    yield from serving(MattermostServer.start())
 
 
 @pytest.fixture(scope="session")

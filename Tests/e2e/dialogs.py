@@ -8,6 +8,11 @@ ONE_LINER = "Det tar för lång tid att boka tolk till hembesök, vi väntar oft
 SECOND_IDEA = "Vi skriver samma uppgifter i tre olika system när en brukare flyttar."
 
 
+def has(text: str, needle: str) -> bool:
+    """Whether the bot's text says `needle`, in any case."""
+    return needle.casefold() in text.casefold()
+
+
 @dataclass(frozen=True)
 class Step:
     text: str

@@ -603,23 +603,22 @@ class MattermostFake:
 
     # ---- lookups ---------------------------------------------------------------------------------
 
+    @staticmethod
+    def _found(table: dict, key: str, error_id: str, message: str) -> dict:
+        """The row, or the server's 404 with its error id."""
+        row = table.get(key)
+        if not row:
+            raise ApiError(404, error_id, message)
+        return row
+
     def _user(self, uid: str) -> dict:
-        u = self.users.get(uid)
-        if not u:
-            raise ApiError(404, "app.user.missing_account.const", "Unable to find the user.")
-        return u
+        return self._found(self.users, uid, "app.user.missing_account.const", "Unable to find the user.")
 
     def _team(self, tid: str) -> dict:
-        t = self.teams.get(tid)
-        if not t:
-            raise ApiError(404, "app.team.get.find.app_error", "Unable to find the existing team.")
-        return t
+        return self._found(self.teams, tid, "app.team.get.find.app_error", "Unable to find the existing team.")
 
     def _channel(self, cid: str) -> dict:
-        c = self.channels.get(cid)
-        if not c:
-            raise ApiError(404, "app.channel.get.existing.app_error", "Unable to find the existing channel.")
-        return c
+        return self._found(self.channels, cid, "app.channel.get.existing.app_error", "Unable to find the existing channel.")
 
     def _post(self, pid: str) -> dict:
         p = self.posts.get(pid)

@@ -66,35 +66,16 @@ class MattermostPerson(Person):
         watchdog: Callable[[], None] | None = None,
         display_name: str | None = None,
     ):
-        self.hs = server
+        self._start_state(server, user, server.bot_user.user_id if bot is _DEFAULT_BOT else bot, watchdog, display_name)
         self.server = server
-        self.user = user
-        self.bot = server.bot_user.user_id if bot is _DEFAULT_BOT else bot
-        self.watchdog = watchdog
-        self.display_name = display_name
         options = {"scheme": "http", "url": "127.0.0.1", "port": server.fake.port, "max_retries": 3, "timeout": 60}
         if getattr(user, "token", None):
             options["token"] = user.token
         else:
             options.update(login_id=user.name, password=user.password)
         self.driver = AsyncTypedDriver(options)
-        self.room_id: str | None = None
-        self.transcript: list[BotMessage] = []
-        self.elsewhere: list[BotMessage] = []
-        self.received: list[BotMessage] = []
-        self.exchanges = []
-        self.joined: dict[str, set[str]] = {}
-        self.left: dict[str, set[str]] = {}
-        self.invites: list[str] = []
-        self.files: list[dict] = []
-        self.ignore_bodies: set[str] = set()
         self.sent_post_ids: list[str] = []
-        self._consumed = 0
-        self._greeting: list[BotMessage] = []
         self._greeting_due = False
-        self._sync_task: asyncio.Task | None = None
-        self._synced = asyncio.Event()
-        self._sync_error: BaseException | None = None
         self._channels: dict[str, dict] = {}  # id -> {"last_post_at", "cursor", "moved_at", "mine"}
         self._taken: set[str] = set()
         self._own_channels: set[str] = set()
@@ -110,18 +91,11 @@ class MattermostPerson(Person):
         for ch in await self._list_channels():
             self._channels[ch["id"]] = {"last_post_at": ch["last_post_at"], "cursor": ch["last_post_at"], "moved_at": 0.0,
                                         "floor": ch["last_post_at"]}
-        self._sync_task = asyncio.create_task(self._poll_loop(), name=f"poll {self.user_id}")
-        await self._wait(self._synced.is_set, timeout, "first poll")
+        await self._start_sync(self._poll_loop(), f"poll {self.user_id}", timeout, "first poll")
         return self
 
     async def close(self) -> None:
-        if self._sync_task:
-            self._sync_task.cancel()
-            try:
-                await self._sync_task
-            except (asyncio.CancelledError, Exception):
-                pass
-            self._sync_task = None
+        await self._stop_sync()
         try:
             await self.driver.client.close()
         except Exception:
@@ -274,32 +248,23 @@ class MattermostPerson(Person):
 
     async def wait_joined(self, user_id: str, room_id: str | None = None, timeout: float = DEFAULT_REPLY_TIMEOUT) -> None:
         room_id = room_id or self.room_id
-        members: set[str] = set()
-        deadline = time.perf_counter() + timeout
-        while user_id not in members:
+
+        async def joined() -> bool:
             members = await self._members(room_id)
             self.joined.setdefault(room_id, set()).update(members)
-            if user_id in members:
-                return
-            if self.watchdog:
-                self.watchdog()
-            if time.perf_counter() > deadline:
-                raise AssertionError(f"{self.user_id}: timed out waiting for {user_id} to be in {room_id}")
-            await asyncio.sleep(0.05)
+            return user_id in members
+
+        await self._wait(joined, timeout, f"{user_id} to be in {room_id}", interval=0.05)
 
     async def wait_left(self, user_id: str, room_id: str, timeout: float = DEFAULT_REPLY_TIMEOUT) -> None:
-        deadline = time.perf_counter() + timeout
-        while True:
-            members = await self._members(room_id)
-            if user_id not in members:
-                self.left.setdefault(room_id, set()).add(user_id)
-                self.joined.get(room_id, set()).discard(user_id)
-                return
-            if self.watchdog:
-                self.watchdog()
-            if time.perf_counter() > deadline:
-                raise AssertionError(f"{self.user_id}: timed out waiting for {user_id} to leave {room_id}")
-            await asyncio.sleep(0.05)
+        async def left() -> bool:
+            if user_id in await self._members(room_id):
+                return False
+            self.left.setdefault(room_id, set()).add(user_id)
+            self.joined.get(room_id, set()).discard(user_id)
+            return True
+
+        await self._wait(left, timeout, f"{user_id} to leave {room_id}", interval=0.05)
 
     async def join(self, room_id: str) -> None:
         """Mattermost adds members directly: being added is being in."""

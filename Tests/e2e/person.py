@@ -20,10 +20,12 @@ or act (e.g. restart a killed bot).
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 import time
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable
+from typing import AsyncIterator, Awaitable, Callable
 
 from nio import (
     AsyncClient,
@@ -73,6 +75,22 @@ class Exchange:
         return (self.replies[0].at - self.sent_at) * 1000 if self.replies else None
 
 
+@asynccontextmanager
+async def together(*people) -> AsyncIterator[tuple]:
+    """Starts each person (or anything with `start` and `close`) in turn, and closes them all at the end."""
+    for p in people:
+        await p.start()
+    try:
+        yield people
+    finally:
+        for p in people:
+            await p.close()
+
+
+async def _answer(value: bool | Awaitable[bool]) -> bool:
+    return await value if inspect.isawaitable(value) else value
+
+
 class Person:
     def __init__(
         self,
@@ -83,17 +101,25 @@ class Person:
         watchdog: Callable[[], None] | None = None,
         display_name: str | None = None,
     ):
-        self.hs = hs
-        self.user = user
-        self.bot = bot
-        self.watchdog = watchdog
-        self.display_name = display_name
+        self._start_state(hs, user, bot, watchdog, display_name)
         self.client = AsyncClient(
             hs.url,
             user.user_id,
             device_id=device_id,
             config=AsyncClientConfig(encryption_enabled=False, store_sync_tokens=False, request_timeout=60),
         )
+        self.client.add_event_callback(self._on_message, (RoomMessageText, RoomMessageNotice))
+        self.client.add_event_callback(self._on_file, RoomMessageFile)
+        self.client.add_event_callback(self._on_member, RoomMemberEvent)
+        self.client.add_event_callback(self._on_invite, InviteMemberEvent)
+
+    def _start_state(self, hs, user, bot: str | None, watchdog: Callable[[], None] | None, display_name: str | None) -> None:
+        """What a person keeps of the conversation, the same on every server."""
+        self.hs = hs
+        self.user = user
+        self.bot = bot
+        self.watchdog = watchdog
+        self.display_name = display_name
         self.room_id: str | None = None
         self.transcript: list[BotMessage] = []  # bot messages in self.room_id, in arrival order
         self.elsewhere: list[BotMessage] = []  # bot messages in other rooms
@@ -109,10 +135,6 @@ class Person:
         self._sync_task: asyncio.Task | None = None
         self._synced = asyncio.Event()
         self._sync_error: BaseException | None = None
-        self.client.add_event_callback(self._on_message, (RoomMessageText, RoomMessageNotice))
-        self.client.add_event_callback(self._on_file, RoomMessageFile)
-        self.client.add_event_callback(self._on_member, RoomMemberEvent)
-        self.client.add_event_callback(self._on_invite, InviteMemberEvent)
 
     @property
     def user_id(self) -> str:
@@ -126,11 +148,19 @@ class Person:
             raise AssertionError(f"{self.user_id}: login failed: {resp}")
         if self.display_name:
             await self.client.set_displayname(self.display_name)
-        self._sync_task = asyncio.create_task(self._sync_loop(), name=f"sync {self.user_id}")
-        await self._wait(self._synced.is_set, timeout, "first sync")
+        await self._start_sync(self._sync_loop(), f"sync {self.user_id}", timeout, "first sync")
         return self
 
     async def close(self) -> None:
+        await self._stop_sync()
+        await self.client.close()
+
+    async def _start_sync(self, loop: Awaitable[None], name: str, timeout: float, what: str) -> None:
+        """Runs the person's sync (or poll) loop as a task and waits until its first round is done."""
+        self._sync_task = asyncio.create_task(loop, name=name)
+        await self._wait(self._synced.is_set, timeout, what)
+
+    async def _stop_sync(self) -> None:
         if self._sync_task:
             self._sync_task.cancel()
             try:
@@ -138,7 +168,6 @@ class Person:
             except (asyncio.CancelledError, Exception):
                 pass
             self._sync_task = None
-        await self.client.close()
 
     async def __aenter__(self) -> "Person":
         return await self.start()
@@ -207,9 +236,12 @@ class Person:
 
     # ---- waiting ---------------------------------------------------------------------------
 
-    async def _wait(self, done: Callable[[], bool], timeout: float, what: str) -> None:
+    async def _wait(
+        self, done: Callable[[], bool | Awaitable[bool]], timeout: float, what: str, interval: float = 0.01
+    ) -> None:
+        """Until `done()` (a check, or a coroutine that asks the server) is true, watching the bot."""
         deadline = time.perf_counter() + timeout
-        while not done():
+        while not await _answer(done()):
             if self.watchdog:
                 self.watchdog()
             if time.perf_counter() > deadline:
@@ -218,7 +250,7 @@ class Person:
                     + (f" (last sync error: {self._sync_error})" if self._sync_error else "")
                     + f"\ntranscript so far: {self.bodies()}"
                 )
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(interval)
 
     # ---- rooms -----------------------------------------------------------------------------
 

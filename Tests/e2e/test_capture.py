@@ -5,14 +5,10 @@ from __future__ import annotations
 import pytest
 
 from conftest import run
-from dialogs import CAPTURE, EXPECTED_IDEA_1, ONE_LINER, SECOND_IDEA, check_idea
+from dialogs import CAPTURE, EXPECTED_IDEA_1, ONE_LINER, SECOND_IDEA, check_idea, has
 from figures import FIGURES
-from person import Person
+from person import Person, together
 from skav_process import CHALLENGES, UNITS
-
-
-def has(text: str, needle: str) -> bool:
-    return needle.casefold() in text.casefold()
 
 
 def test_capture_dialog(server, skav):
@@ -85,9 +81,7 @@ def test_first_start_does_not_answer_history(synapse, make_skav):
         bertil = Person(synapse, bertil_user, watchdog=skav.ensure_alive)
         # The bot's account, on another device, joins anna's DM before the bot ever ran.
         stand_in = Person(synapse, synapse.users["skav"], bot=None, device_id="E2EHELPER")
-        for p in (anna, bertil, stand_in):
-            await p.start()
-        try:
+        async with together(anna, bertil, stand_in):
             room = await anna.open_dm(wait_join=False)
             await stand_in.wait_invite()
             await stand_in.join(room)
@@ -110,9 +104,6 @@ def test_first_start_does_not_answer_history(synapse, make_skav):
             assert has(greeting_b, "allmän handling"), greeting_b
             await anna.wait_quiet(0.5)
             await bertil.wait_quiet(0.5)
-        finally:
-            for p in (anna, bertil, stand_in):
-                await p.close()
 
     run(scenario(), timeout=120)
     skav.terminate()
@@ -128,9 +119,7 @@ def test_ignores_own_messages_and_notices(synapse, skav):
         bertil = Person(synapse, bertil_user, watchdog=skav.ensure_alive)
         stand_in = Person(synapse, synapse.users["skav"], bot=None, device_id="E2EOTHER")
         bertil.ignore_bodies.add(own_text)
-        await bertil.start()
-        await stand_in.start()
-        try:
+        async with together(bertil, stand_in):
             room = await bertil.open_dm()
             await bertil.send("Automatiskt meddelande: servern startas om i kväll.", msgtype="m.notice")
             await bertil.wait_quiet(2.0)  # notices are never answered
@@ -140,9 +129,6 @@ def test_ignores_own_messages_and_notices(synapse, skav):
             assert has(greeting, "allmän handling"), greeting
             assert "#1" in draft, f"neither the notice nor its own message may start a draft: {draft!r}"
             await bertil.wait_quiet(2.0)  # and the bot does not answer its own replies
-        finally:
-            await bertil.close()
-            await stand_in.close()
 
     run(scenario(), timeout=120)
     skav.terminate()

@@ -57,16 +57,12 @@ def normalise(bodies: list[str]) -> list[str]:
 
 
 async def converse(server, supervisor: Supervisor, index: int) -> list[str]:
-    person = server.person(server.fresh_user(f"chaos{index}"), watchdog=supervisor)
-    await person.start()
-    try:
+    async with server.person(server.fresh_user(f"chaos{index}"), watchdog=supervisor) as person:
         await person.open_dm()
         for step in CAPTURE:
             await person.say(step.text, expect=step.replies, strict=False, timeout=60)
         await person.drain(2.0)
         return person.bodies()
-    finally:
-        await person.close()
 
 
 def test_random_kills_lose_and_double_nothing(server, make_skav):

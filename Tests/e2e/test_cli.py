@@ -160,14 +160,20 @@ def test_a_corrupt_database_is_a_clear_error(tmp_path):
     assert db.read_bytes().startswith(b"this is not sqlite"), "a bad file is never overwritten"
 
 
-def test_doctor_reports_an_unreachable_server(tmp_path):
+def unreachable_server_config(tmp_path: Path, database: Path) -> Path:
+    """A config file for a Matrix server nobody answers (port 9, discard) and this database."""
     config = tmp_path / "skav.yaml"
     config.write_text(
         "chat: {kind: matrix}\n"
         "matrix: {homeserver: 'http://127.0.0.1:9', user_id: '@skav:localhost'}\n"
-        f"database: {{path: {tmp_path / 'skav.sqlite'}}}\n",
+        f"database: {{path: {database}}}\n",
         encoding="utf-8",
     )
+    return config
+
+
+def test_doctor_reports_an_unreachable_server(tmp_path):
+    config = unreachable_server_config(tmp_path, tmp_path / "skav.sqlite")
     result = skav("doctor", "--config", str(config))
     assert result.returncode == 1
     assert "ok   config" in result.stdout
@@ -265,13 +271,7 @@ def test_csv_export_holds_no_live_formula(tmp_path):
 def test_doctor_warns_about_a_database_open_to_others(tmp_path):
     """The database holds the access token: a 0644 file (or a 0755 folder) is named with the chmod to run."""
     data = tmp_path / "data"
-    config = tmp_path / "skav.yaml"
-    config.write_text(
-        "chat: {kind: matrix}\n"
-        "matrix: {homeserver: 'http://127.0.0.1:9', user_id: '@skav:localhost'}\n"
-        f"database: {{path: {data / 'skav.sqlite'}}}\n",
-        encoding="utf-8",
-    )
+    config = unreachable_server_config(tmp_path, data / "skav.sqlite")
     first = skav("doctor", "--config", str(config))
     assert "ok   file modes" in first.stdout, first.stdout
     db = data / "skav.sqlite"

@@ -78,9 +78,7 @@ def play(server, skav: SkavProcess, scenario: Scenario) -> Outcome:
         skav.kill()  # the supervisor (the person's watchdog) restarts it
 
     async def dialog():
-        person = server.person(user, watchdog=sup, display_name="Anna Andersson")
-        await person.start()
-        try:
+        async with server.person(user, watchdog=sup, display_name="Anna Andersson") as person:
             await person.open_dm(wait_join=False)
             if 0 in scenario.kill_after:
                 await kill_later(scenario.kill_after[0])
@@ -90,8 +88,6 @@ def play(server, skav: SkavProcess, scenario: Scenario) -> Outcome:
                 await person.say(step.text, expect=step.replies, strict=False, after_send=hook)
             await person.drain(1.5)  # late duplicates (and late crash points) show up here
             return [normalise(b, user.user_id) for b in person.bodies()], person.latencies_ms
-        finally:
-            await person.close()
 
     skav.start(crashpoint=scenario.crashpoint)
     transcript, latencies = run(dialog(), timeout=240)

@@ -20,7 +20,8 @@ import sqlite3
 import pytest
 
 from conftest import run
-from person import BotMessage, Person
+from dialogs import has
+from person import BotMessage, Person, together
 
 ALL_HOURS = {
     "calendar": {
@@ -31,10 +32,6 @@ ALL_HOURS = {
 }
 
 HOSTILE = "<b>@room</b> [klicka här](http://evil.example) skrivaren på plan 3 fastnar varje morgon"
-
-
-def has(text: str, needle: str) -> bool:
-    return needle.casefold() in text.casefold()
 
 
 def no_ping(message: BotMessage, server: str = "matrix") -> None:
@@ -70,9 +67,7 @@ def test_digest_on_demand_challenge_and_good_example(server, make_skav):
         anna = server.person(anna_user)
         karin = server.person(karin_user)
         people = (ia, anna, karin)
-        for p in people:
-            await p.start()
-        try:
+        async with together(*people):
             coordinators_room = await ia.create_room(invite=[], is_direct=False)
             shared_room = await ia.create_room(invite=[anna.user_id], is_direct=False)
             await anna.wait_invite()
@@ -167,9 +162,6 @@ def test_digest_on_demand_challenge_and_good_example(server, make_skav):
             no_ping(example, server.name)
             (told,) = await ia.expect(1)
             assert has(told, "sa ja"), told
-        finally:
-            for p in people:
-                await p.close()
 
     run(scenario())
 
@@ -181,9 +173,7 @@ def test_scheduled_digest_each_slot_once_across_a_kill(server, make_skav):
     async def scenario():
         ia = server.person(ia_user)
         anna = server.person(anna_user)
-        for p in (ia, anna):
-            await p.start()
-        try:
+        async with together(ia, anna):
             coordinators_room = await ia.create_room(invite=[], is_direct=False)
             skav = make_skav(
                 roles={"coordinators": [ia.user_id]},
@@ -223,8 +213,5 @@ def test_scheduled_digest_each_slot_once_across_a_kill(server, make_skav):
             assert len({m.body for m in in_room}) == len(in_room) or len(runs) > 1, "a digest was doubled"
             for message in in_room:
                 no_ping(message, server.name)
-        finally:
-            for p in (ia, anna):
-                await p.close()
 
     run(scenario())

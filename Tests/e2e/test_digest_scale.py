@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from conftest import run
-from person import Person
+from person import Person, together
 from skav_process import skav_bin
 
 IDEAS = int(os.environ.get("SKAV_E2E_SCALE_IDEAS", "10000"))
@@ -82,9 +82,7 @@ def test_a_person_is_answered_while_a_large_digest_is_built(synapse, make_skav):
         ia = Person(synapse, ia_user)
         anna = Person(synapse, anna_user)
         people = (ia, anna)
-        for p in people:
-            await p.start()
-        try:
+        async with together(*people):
             coordinators_room = await ia.create_room(invite=[], is_direct=False)
             skav = make_skav(
                 start=False,
@@ -158,8 +156,5 @@ def test_a_person_is_answered_while_a_large_digest_is_built(synapse, make_skav):
             count = int(re.search(r"Nya idéer \((\d+)\)", digest.body).group(1))
             assert len(new) == count > 10, (len(new), count)
             assert "hela listan finns i den bifogade filen" in digest.body, digest.body[:2000]
-        finally:
-            for p in people:
-                await p.close()
 
     run(scenario(), timeout=240)

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import run
 from figures import FIGURES
-from person import Person
+from person import Person, together
 from synapse_harness import Synapse
 
 
@@ -26,9 +26,7 @@ def test_smoke_standalone_synapse(tmp_path):
         async def talk():
             alice = Person(hs, a, bot=b.user_id)
             bob = Person(hs, b, bot=a.user_id)
-            await alice.start()
-            await bob.start()
-            try:
+            async with together(alice, bob):
                 room = await alice.open_dm(wait_join=False)
                 assert await bob.wait_invite(timeout=10) == room
                 await bob.join(room)
@@ -39,9 +37,6 @@ def test_smoke_standalone_synapse(tmp_path):
                 assert bob.received[-1].sender == a.user_id
                 await bob.send("hej alice")
                 await alice._wait(lambda: alice.bodies() == ["hej alice"], 10, "bob's reply")
-            finally:
-                await alice.close()
-                await bob.close()
 
         run(talk(), timeout=60)
     finally:

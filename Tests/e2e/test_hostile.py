@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 
 from conftest import run
-from person import Person
+from person import Person, together
 from skav_process import SkavProcess
 
 MARKER = "\u2620TRAP\u2620"
@@ -64,9 +64,7 @@ def test_hostile_messages_never_stop_the_bot_for_others(server, make_skav):
     async def scenario():
         anna = server.person(server.fresh_user("anna"), watchdog=sup)
         bertil = server.person(server.fresh_user("bertil"), watchdog=sup)
-        await anna.start()
-        await bertil.start()
-        try:
+        async with together(anna, bertil):
             await anna.open_dm()
             await bertil.open_dm()
             await bertil.say("Blanketterna skrivs ut och skannas in igen", expect=1, strict=False, timeout=20)
@@ -87,9 +85,6 @@ def test_hostile_messages_never_stop_the_bot_for_others(server, make_skav):
                 await bertil.drain(0.3)
             await anna.drain(2.0)
             return anna.bodies(), bertil.bodies(), bertil_latencies
-        finally:
-            await anna.close()
-            await bertil.close()
 
     skav.start(crashpoint=TRAP_SPEC)
     anna_bodies, bertil_bodies, latencies = run(scenario(), timeout=400)

@@ -14,17 +14,13 @@ def test_sigterm_during_idle_long_poll(server, skav):
     user = server.fresh_user("anna")
 
     async def scenario():
-        anna = server.person(user, watchdog=skav.ensure_alive)
-        await anna.start()
-        try:
+        async with server.person(user, watchdog=skav.ensure_alive) as anna:
             await anna.open_dm()  # the bot has synced and joined: it is polling now
             await asyncio.sleep(1.5)  # idle, inside a long poll
             skav.sample_rss()
             t0 = time.monotonic()
             skav.terminate(timeout=2.0)  # asserts exit code 0 within 2 s
             return time.monotonic() - t0
-        finally:
-            await anna.close()
 
     elapsed = run(scenario(), timeout=60)
     print(f"SIGTERM during idle long poll: exit 0 after {elapsed * 1000:.0f} ms")
@@ -34,9 +30,7 @@ def test_restart_after_sigterm_continues_dialog(server, skav):
     user = server.fresh_user("anna")
 
     async def scenario():
-        anna = server.person(user, watchdog=skav.ensure_alive)
-        await anna.start()
-        try:
+        async with server.person(user, watchdog=skav.ensure_alive) as anna:
             await anna.open_dm()
             await anna.say(CAPTURE[0].text, expect=CAPTURE[0].replies)
             skav.terminate()
@@ -44,8 +38,6 @@ def test_restart_after_sigterm_continues_dialog(server, skav):
             skav.start()
             await anna.expect(CAPTURE[1].replies)  # the answer to the message sent while it was down
             await anna.wait_quiet(1.0)  # exactly once
-        finally:
-            await anna.close()
 
     run(scenario(), timeout=60)
     skav.terminate()

@@ -25,11 +25,8 @@ from collections import Counter
 import pytest
 
 from conftest import run
-from dialogs import CAPTURE, EXPECTED_IDEA_1, ONE_LINER, check_idea
-
-
-def has(text: str, needle: str) -> bool:
-    return needle.casefold() in text.casefold()
+from dialogs import CAPTURE, EXPECTED_IDEA_1, ONE_LINER, check_idea, has
+from person import together
 
 
 @pytest.fixture
@@ -89,9 +86,7 @@ def test_edit_delete_reaction_and_thread_reply_are_each_handled_exactly_right(se
     user = server.fresh_user("anna")
 
     async def scenario():
-        anna = server.person(user, watchdog=skav.ensure_alive)
-        await anna.start()
-        try:
+        async with server.person(user, watchdog=skav.ensure_alive) as anna:
             await anna.open_dm()
             greeting, draft = await anna.say(CAPTURE[0].text, expect=2)
             assert "#1" in draft, draft
@@ -112,8 +107,6 @@ def test_edit_delete_reaction_and_thread_reply_are_each_handled_exactly_right(se
             for step in CAPTURE[2:]:
                 await anna.say(step.text, expect=step.replies)
             await anna.wait_quiet(1.0)
-        finally:
-            await anna.close()
 
     run(scenario(), timeout=180)
     idea = skav.idea_show(1)
@@ -137,16 +130,12 @@ def test_1200_posts_between_two_polls_are_each_handled_once_in_order(server, mak
     assert len(posts) == 1200
 
     async def scenario():
-        anna = server.person(user, watchdog=skav.ensure_alive)
-        await anna.start()
-        try:
+        async with server.person(user, watchdog=skav.ensure_alive) as anna:
             await anna.open_dm()  # waits for the greeting the bot sends on finding the new DM
             server.fake.inject(anna.room_id, user.user_id, posts, per_ms=1)
             replies = await anna.expect(1200, timeout=300)  # one reply per post
             await anna.wait_quiet(3.0)
             return replies
-        finally:
-            await anna.close()
 
     replies = run(scenario(), timeout=420)
     numbers = [int(i.get("number")) for i in skav.ideas_list()]
@@ -165,9 +154,7 @@ def test_posts_visible_out_of_order_are_not_lost(server, skav):
     user = server.fresh_user("anna")
 
     async def scenario():
-        anna = server.person(user, watchdog=skav.ensure_alive)
-        await anna.start()
-        try:
+        async with server.person(user, watchdog=skav.ensure_alive) as anna:
             await anna.open_dm()
             server.fake.delay_visibility(1, delay_ms=1500, channel_id=anna.room_id, user_id=user.user_id)
             await anna.send(ONE_LINER)  # stamped now, seen in 1.5 s
@@ -175,8 +162,6 @@ def test_posts_visible_out_of_order_are_not_lost(server, skav):
             await anna.send("hjälp")  # stamped later, seen at once
             await anna._wait(lambda: any("#1" in m.body for m in anna.transcript), 20, "the draft of the late post")
             return await anna.drain(3.0)  # everything, the greeting included
-        finally:
-            await anna.close()
 
     replies = run(scenario(), timeout=120)
     assert len(replies) == 3, f"the greeting, the answer to `hjälp` and the draft, each once: {replies}"
@@ -207,16 +192,12 @@ def test_a_lost_answer_and_429s_neither_double_nor_lose_a_reply(server, make_ska
 
 
 async def capture(server, skav, user) -> list[str]:
-    person = server.person(user, watchdog=skav.ensure_alive)
-    await person.start()
-    try:
+    async with server.person(user, watchdog=skav.ensure_alive) as person:
         await person.open_dm(greeting=False)
         for step in CAPTURE:
             await person.say(step.text, expect=step.replies, strict=False, timeout=60)
         await person.drain(2.0)
         return [b.replace(user.user_id, "PERSON").replace(user.name, "PERSON") for b in person.bodies()]
-    finally:
-        await person.close()
 
 
 def test_idle_cost_does_not_grow_with_the_number_of_dms(server, skav):
@@ -257,9 +238,7 @@ def test_own_and_bot_posts_are_not_answered(server, skav):
         bertil = server.person(user, watchdog=skav.ensure_alive)
         stand_in = server.person(server.bot_user, bot=None)
         bertil.ignore_bodies.add(own_text)
-        await bertil.start()
-        await stand_in.start()
-        try:
+        async with together(bertil, stand_in):
             room = await bertil.open_dm()
             await bertil.send("Automatiskt meddelande: servern startas om i kväll.", msgtype="m.notice")
             await bertil.wait_quiet(2.0)
@@ -269,9 +248,6 @@ def test_own_and_bot_posts_are_not_answered(server, skav):
             assert has(greeting, "allmän handling"), greeting
             assert "#1" in draft, f"neither the from_bot post nor its own post may start a draft: {draft!r}"
             await bertil.wait_quiet(2.0)
-        finally:
-            await bertil.close()
-            await stand_in.close()
 
     run(scenario(), timeout=120)
     skav.terminate()
@@ -282,63 +258,15 @@ def test_people_outside_the_allowed_domains_are_ignored(server, skav):
     user = server.fresh_user("stranger", domain="elsewhere.example")
 
     async def scenario():
-        stranger = server.person(user, watchdog=skav.ensure_alive)
-        await stranger.start()
-        try:
+        async with server.person(user, watchdog=skav.ensure_alive) as stranger:
             await stranger.open_dm(greeting=False)
             await stranger.send(ONE_LINER)
             await stranger.wait_quiet(3.0)
             assert not [m for m in stranger.received if m.sender == server.bot_user.user_id]
-        finally:
-            await stranger.close()
 
     run(scenario(), timeout=120)
     assert not skav.ideas_list()
     skav.terminate()
-
-
-def test_my_data_arrives_as_a_file_and_forget_me_removes_the_person(server, skav):
-    """`mina data` on Mattermost: one JSON file (POST /files, then a post with file_ids); `glöm mig` removes
-    the person's id from the database (the Matrix twin is in test_rights.py)."""
-    import json
-    import sqlite3
-
-    user = server.fresh_user("anna")
-
-    async def scenario():
-        anna = server.person(user, watchdog=skav.ensure_alive)
-        await anna.start()
-        try:
-            await anna.open_dm()
-            for step in CAPTURE:
-                await anna.say(step.text, expect=step.replies)
-            await anna.send("mina data")
-            for _ in range(300):
-                if anna.files:
-                    break
-                await asyncio.sleep(0.05)
-            assert len(anna.files) == 1, anna.files
-            file = anna.files[0]
-            assert file["mime_type"] == "application/json" and file["name"].endswith(".json"), file
-            document = json.loads(await anna.download(file["id"]))
-            stored = document["stored"]
-            assert stored["user"] == user.user_id
-            assert [i["idea"]["number"] for i in stored["ideas"]] == [1]
-            await anna.say("glöm mig", expect=1)
-            await anna.say("ja, glöm mig", expect=1)
-            await anna.wait_quiet(1.0)
-        finally:
-            await anna.close()
-
-    run(scenario(), timeout=180)
-    idea = skav.idea_show(1)
-    assert idea["author"].startswith("anonym-"), idea["author"]
-    skav.terminate()
-    raw = b"".join(p.read_bytes() for p in skav.db_path.parent.glob("skav.sqlite*"))
-    assert user.user_id.encode() not in raw, "the person's id is still in the database files"
-    with sqlite3.connect(skav.db_path) as db:
-        kept = db.execute("SELECT count(*) FROM outbox WHERE attachment IS NOT NULL").fetchone()[0]
-    assert kept == 0, "a sent data export must not stay in the outbox"
 
 
 def test_a_429_whose_reset_is_an_epoch_is_waited_out_sensibly(server, skav):

@@ -13,8 +13,8 @@ import asyncio
 import time
 
 from conftest import run
-from dialogs import ONE_LINER
-from person import Person
+from dialogs import ONE_LINER, has
+from person import Person, together
 
 SECONDS_CALENDAR = {
     "calendar": {
@@ -29,10 +29,6 @@ SECONDS_CALENDAR = {
         "guide_escalate_after": "600s",
     },
 }
-
-
-def has(text: str, needle: str) -> bool:
-    return needle.casefold() in text.casefold()
 
 
 def test_reminders_opt_out_and_guide_followup(server, make_skav):
@@ -51,9 +47,7 @@ def test_reminders_opt_out_and_guide_followup(server, make_skav):
         cecilia = server.person(cecilia_user, watchdog=skav.ensure_alive)
         karin = server.person(karin_user, watchdog=skav.ensure_alive)
         people = (anna, bo, cecilia, karin)
-        for p in people:
-            await p.start()
-        try:
+        async with together(*people):
             for p in people:
                 await p.open_dm()
 
@@ -88,9 +82,6 @@ def test_reminders_opt_out_and_guide_followup(server, make_skav):
             await bo.wait_quiet(0.5)
             await karin.wait_quiet(0.5)
             await cecilia.wait_quiet(0.5)
-        finally:
-            for p in people:
-                await p.close()
 
     run(scenario())
 
@@ -101,9 +92,7 @@ def test_killed_between_scheduling_and_sending_still_reminds_once(server, make_s
     skav = make_skav(crashpoint="after-nudge:1", **SECONDS_CALENDAR)
 
     async def scenario():
-        anna = server.person(anna_user)
-        await anna.start()
-        try:
+        async with server.person(anna_user) as anna:
             await anna.open_dm()
             _greeting, draft = await anna.say(ONE_LINER, expect=2)
             assert "#1" in draft, draft
@@ -118,7 +107,5 @@ def test_killed_between_scheduling_and_sending_still_reminds_once(server, make_s
             assert "#1" in reminder, reminder
             extra = await anna.drain(5.0)
             assert extra == [], f"reminded more than once: {extra}"
-        finally:
-            await anna.close()
 
     run(scenario())

@@ -4,12 +4,8 @@ guide's inbox, claim, stage moves, replies both ways, the idea-giver's notices, 
 from __future__ import annotations
 
 from conftest import run
-from dialogs import ONE_LINER
-from person import Person
-
-
-def has(text: str, needle: str) -> bool:
-    return needle.casefold() in text.casefold()
+from dialogs import ONE_LINER, has
+from person import Person, together
 
 
 def test_guide_follows_up_an_idea(server, make_skav):
@@ -29,9 +25,7 @@ def test_guide_follows_up_an_idea(server, make_skav):
         karin = server.person(karin_user, watchdog=skav.ensure_alive)
         bertil = server.person(bertil_user, watchdog=skav.ensure_alive)
         people = (anna, karin, bertil)
-        for p in people:
-            await p.start()
-        try:
+        async with together(*people):
             for p in people:
                 await p.open_dm()
 
@@ -113,9 +107,6 @@ def test_guide_follows_up_an_idea(server, make_skav):
             assert [k[1] for k in kinds if k[0] == "stage"] == ["bedoms", "utvecklas", "avslutad"], kinds
             last = idea["history"][-1]
             assert last["from_stage"] == "utvecklas" and last["comment"] == "Vi bokar nu tolk via en gemensam pool"
-        finally:
-            for p in people:
-                await p.close()
 
     run(scenario(), timeout=240)
     skav.terminate()
@@ -126,16 +117,12 @@ def test_export_and_list_filters(server, make_skav, tmp_path):
     skav = make_skav()
 
     async def scenario():
-        anna = server.person(anna_user, watchdog=skav.ensure_alive)
-        await anna.start()
-        try:
+        async with server.person(anna_user, watchdog=skav.ensure_alive) as anna:
             await anna.open_dm()
             await anna.say("Äldreomsorgens nycklar; hämtas på kontoret \"varje\" morgon.", expect=2)
             await anna.say("klar", expect=1)
             await anna.say("3", expect=1)  # Äldreomsorg
             await anna.wait_quiet(0.5)
-        finally:
-            await anna.close()
 
     run(scenario(), timeout=120)
     out = tmp_path / "ideas.csv"

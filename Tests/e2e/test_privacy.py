@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import run
-from person import Person
+from person import Person, together
 
 PERSONNUMMER = "811218-9876"
 PHONE = "070-123 45 67"
@@ -16,15 +16,11 @@ def test_personal_data_is_masked_before_it_is_stored(server, skav):
     line = f"Brukaren {PERSONNUMMER} fick vänta två veckor på svar, ring {PHONE} så berättar jag mer."
 
     async def scenario():
-        anna = server.person(anna_user, watchdog=skav.ensure_alive)
-        await anna.start()
-        try:
+        async with server.person(anna_user, watchdog=skav.ensure_alive) as anna:
             await anna.open_dm()
             replies = await anna.say(line, expect=3)  # notice, greeting, draft + question
             await anna.wait_quiet(1.0)
             return replies
-        finally:
-            await anna.close()
 
     replies = run(scenario())
     text = "\n".join(replies)
@@ -67,9 +63,7 @@ def test_forget_me_leaves_the_raw_id_in_no_table_and_no_later_log_line(synapse, 
     async def before():
         ab = Person(synapse, person_user, watchdog=skav.ensure_alive)
         karin = Person(synapse, karin_user, watchdog=skav.ensure_alive)
-        for p in (ab, karin):
-            await p.start()
-        try:
+        async with together(ab, karin):
             for p in (ab, karin):
                 await p.open_dm()
             await ab.say(ONE_LINER, expect=2)
@@ -79,9 +73,6 @@ def test_forget_me_leaves_the_raw_id_in_no_table_and_no_later_log_line(synapse, 
             _greeting, card = await karin.say("idé 1", expect=2)
             assert raw in card, card
             await ab.wait_quiet(0.5)
-        finally:
-            for p in (ab, karin):
-                await p.close()
 
     run(before(), timeout=180)
     skav.terminate()
@@ -101,16 +92,12 @@ def test_forget_me_leaves_the_raw_id_in_no_table_and_no_later_log_line(synapse, 
     log_offset = skav.stderr_path.stat().st_size
 
     async def forget():
-        ab = Person(synapse, person_user, watchdog=skav.ensure_alive)
-        await ab.start()
-        try:
+        async with Person(synapse, person_user, watchdog=skav.ensure_alive) as ab:
             await ab.open_dm(greeting=False)  # greeted in the first chat already: once per person
             (confirm,) = await ab.say("glöm mig", expect=1)
             waiting, done = await ab.say("ja, glöm mig", expect=2, timeout=60)
             await ab.wait_quiet(1.0)
             return confirm, waiting, done
-        finally:
-            await ab.close()
 
     _confirm, waiting, _done = run(forget(), timeout=180)
     assert waiting.startswith("Hej igen, anonym-"), f"the waiting message reaches them, with the pseudonym: {waiting!r}"

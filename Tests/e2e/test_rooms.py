@@ -17,9 +17,7 @@ def test_an_encrypted_room_moves_the_person_to_a_plain_direct_chat(synapse, skav
     user = synapse.fresh_user("anna")
 
     async def scenario():
-        anna = Person(synapse, user, watchdog=skav.ensure_alive)
-        await anna.start()
-        try:
+        async with Person(synapse, user, watchdog=skav.ensure_alive) as anna:
             secret = await anna.create_room([skav.bot.user_id], is_direct=True, encrypted=True)
             await anna.wait_left(skav.bot.user_id, secret)  # joined, said its piece, left
             notice = [m for m in anna.received if m.room_id == secret and m.sender == skav.bot.user_id]
@@ -33,8 +31,6 @@ def test_an_encrypted_room_moves_the_person_to_a_plain_direct_chat(synapse, skav
             assert "utan kryptering" in welcome
             greeting, draft = await anna.say(ONE_LINER, expect=2)
             assert "allmän handling" in greeting and "#1" in draft
-        finally:
-            await anna.close()
 
     run(scenario(), timeout=120)
 
@@ -45,16 +41,12 @@ def test_a_group_room_gets_a_notice_and_is_left(synapse, skav):
     user = synapse.fresh_user("anna")
 
     async def scenario():
-        anna = Person(synapse, user, watchdog=skav.ensure_alive)
-        await anna.start()
-        try:
+        async with Person(synapse, user, watchdog=skav.ensure_alive) as anna:
             group = await anna.create_room([skav.bot.user_id], is_direct=False)
             await anna.wait_left(skav.bot.user_id, group)
             said = [m.body for m in anna.received if m.room_id == group and m.sender == skav.bot.user_id]
             assert len(said) == 1 and "direktchatt" in said[0], said
             assert not skav.ideas_list()
-        finally:
-            await anna.close()
 
     run(scenario(), timeout=120)
 
@@ -66,16 +58,12 @@ def test_people_outside_the_allowed_servers_are_declined_and_ignored(synapse, ma
     user = synapse.fresh_user("stranger")
 
     async def scenario():
-        stranger = Person(synapse, user, bot=bot.bot.user_id, watchdog=bot.ensure_alive)
-        await stranger.start()
-        try:
+        async with Person(synapse, user, bot=bot.bot.user_id, watchdog=bot.ensure_alive) as stranger:
             room = await stranger.open_dm(wait_join=False)
             await stranger.wait_left(bot.bot.user_id, room)  # the invite is declined
             assert bot.bot.user_id not in stranger.joined.get(room, set())
             await stranger.wait_quiet(1.0)
             assert not [m for m in stranger.received if m.sender == bot.bot.user_id]
-        finally:
-            await stranger.close()
 
     run(scenario(), timeout=120)
     assert not bot.ideas_list()
@@ -86,9 +74,7 @@ def test_a_flood_gets_one_calm_notice_then_silence(server, make_skav):
     user = server.fresh_user("anna")
 
     async def scenario():
-        anna = server.person(user, bot=bot.bot.user_id, watchdog=bot.ensure_alive)
-        await anna.start()
-        try:
+        async with server.person(user, bot=bot.bot.user_id, watchdog=bot.ensure_alive) as anna:
             await anna.open_dm()
             for _ in range(12):
                 await anna.send("hjälp")
@@ -97,7 +83,5 @@ def test_a_flood_gets_one_calm_notice_then_silence(server, make_skav):
             notices = [b for b in bodies if "för fort" in b]
             assert len(notices) == 1, bodies
             assert len(bodies) <= 5 + 1 + 1, f"five answered (one with the greeting), one notice: {bodies}"
-        finally:
-            await anna.close()
 
     run(scenario(), timeout=120)

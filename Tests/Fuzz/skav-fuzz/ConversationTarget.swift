@@ -2,6 +2,7 @@ import Chat
 import Conversation
 import Foundation
 import Intake
+import IntakeFakes
 import Masking
 import Prompts
 import Store
@@ -38,7 +39,7 @@ extension FuzzTarget {
             defaultLanguage: flags & 4 != 0 ? .en : .sv, maxMessageLength: flags & 1 != 0 ? 4000 : 120,
             roles: privileged ? Roles(coordinators: [ids[1]], guides: [Roles.Guide(user: ids[1], units: units)]) : .none,
             sharedRoom: privileged, coordinatorsRoom: privileged)
-        let intake = MemoryIntake()
+        let intake = CheckedIntake()
         intake.privileged = privileged ? [ids[1]] : []
         var persons = ids.map { Person(id: $0, greetedAt: nil, createdAt: Date(timeIntervalSince1970: 1_760_000_000)) }
         var sessions = ids.map { _ in ConversationSession() }
@@ -78,82 +79,30 @@ extension FuzzTarget {
     }
 }
 
-/// An in-memory intake that applies the conversation's actions the way the store would, and checks what
-/// the store would refuse (the same as `Tests/FuzzTests`).
-final class MemoryIntake: IntakeReading {
+/// The shared in-memory intake, checking what the store would refuse before it applies an action (the
+/// same checks as `Tests/FuzzTests`, with the guide and coordinator). Nothing is ever similar.
+final class CheckedIntake: MemoryIntake {
     /// Guides and coordinators: they may change others' ideas, open challenges, post and ask to lift.
     var privileged: Set<UserID> = []
-    var campaignsByNumber: [Int: Campaign] = [:]
-    var lifts: [Int: LiftRequest] = [:]
-    var ideas: [Int: Idea] = [:]
     var highest = 0
-    private var next = 1
-    var persons: [UserID: Person] = [:]
-    var events: [IdeaEvent] = []
-    var links: Set<[Int]> = []
 
-    func idea(number: Int) throws -> Idea? { ideas[number] }
-    func ideas(author: UserID) throws -> [Idea] {
-        ideas.values.filter { $0.author == author }.sorted { $0.number > $1.number }
-    }
-    func nextIdeaNumber() throws -> Int { next }
-    func person(_ id: UserID) throws -> Person? { persons[id] }
-    func ideas(stages: [IdeaStage]?, unit: String?) throws -> [Idea] {
-        ideas.values.filter { stages?.contains($0.stage) ?? ($0.stage != .utkast) }
-            .filter { unit == nil || $0.unit == unit }.sorted { $0.number < $1.number }
-    }
-    func events(ofIdea number: Int) throws -> [IdeaEvent] { events.filter { $0.ideaNumber == number } }
-    func links(ofIdea number: Int) throws -> [Int] {
-        links.compactMap { $0[0] == number ? $0[1] : $0[1] == number ? $0[0] : nil }.sorted()
-    }
-    func similarIdeas(to text: String, excluding number: Int?, limit: Int) throws -> [SimilarIdea] { [] }
-    func personalData(of user: UserID) throws -> PersonalDataExport {
-        PersonalDataExport(
-            user: user, person: persons[user],
-            ideas: try ideas(author: user).reversed().map {
-                PersonalDataExport.IdeaRecord(idea: $0, events: try events(ofIdea: $0.number), links: try links(ofIdea: $0.number))
-            },
-            guiding: ideas.values.filter { $0.guide == user }.map(\.number).sorted())
-    }
-    func campaign(number: Int) throws -> Campaign? { campaignsByNumber[number] }
-    func campaigns(includeClosed: Bool) throws -> [Campaign] {
-        campaignsByNumber.values.filter { includeClosed || $0.closedAt == nil }.sorted { $0.number < $1.number }
-    }
-    func nextCampaignNumber() throws -> Int { (campaignsByNumber.keys.max() ?? 0) + 1 }
-    func ideas(campaign number: Int) throws -> [Idea] {
-        ideas.values.filter { $0.campaign == number && $0.stage != .utkast }.sorted { $0.number < $1.number }
-    }
-    func challengeUpdatePeople() throws -> [Person] { persons.values.filter(\.challengeUpdates) }
-    func liftRequest(idea number: Int) throws -> LiftRequest? { lifts[number] }
-    func pendingLiftRequests(author: UserID) throws -> [LiftRequest] {
-        lifts.values.filter { $0.answer == nil && ideas[$0.ideaNumber]?.author == author }.sorted { $0.ideaNumber < $1.ideaNumber }
-    }
+    init() { super.init(findsSimilarIdeas: false) }
 
     func apply(_ actions: [ConversationAction], by person: UserID) {
         for action in actions {
             switch action {
-            case .reply, .replyFile, .notify, .audit: break
+            case .reply, .replyFile, .notify, .audit, .savePerson, .recordEvent, .linkIdeas: break
             case .announce, .post, .digestNow:
                 check(privileged.contains(person) || isAnswerToLift(action), "an employee without a role caused \(action)")
-            case .saveCampaign(let campaign):
+            case .saveCampaign:
                 check(privileged.contains(person), "an employee without a role caused \(action)")
-                campaignsByNumber[campaign.number] = campaign
             case .saveLift(let lift):
                 // Coordinators ask; the idea-giver answers their own.
                 check(privileged.contains(person) || ideas[lift.ideaNumber]?.author == person, "\(person) saved \(lift)")
-                lifts[lift.ideaNumber] = lift
-            case .savePerson(let saved): persons[saved.id] = saved
-            case .recordEvent(let event): events.append(event)
-            case .linkIdeas(let first, let second): links.insert([min(first, second), max(first, second)])
             case .forgetPerson(let user):
                 check(user == person, "\(person) forgot \(user)")
-                persons[user] = nil
-                for idea in ideas.values where idea.author == user {
-                    if idea.stage == .utkast { ideas[idea.number] = nil } else { ideas[idea.number]?.author = "anonym-00000000" }
-                }
             case .saveIdea(let idea):
-                let stored = ideas[idea.number]
-                if let stored {
+                if let stored = ideas[idea.number] {
                     check(stored.author == idea.author, "idea \(idea.number) changed author")
                     // Only guides and coordinators move submitted ideas (and never the drafts of others).
                     check(
@@ -164,18 +113,16 @@ final class MemoryIntake: IntakeReading {
                     check(idea.number > highest, "new idea \(idea.number) not above \(highest): numbers reused")
                     highest = idea.number
                 }
-                ideas[idea.number] = idea
-                next = max(next, idea.number + 1)
             case .deleteIdea(let number):
                 check(ideas[number]?.stage == .utkast, "deleted \(number), which is not a draft")
                 check(ideas[number]?.author == person, "deleted someone else's idea \(number)")
-                ideas[number] = nil
             }
+            store(action)
         }
     }
 }
 
-extension MemoryIntake {
+extension CheckedIntake {
     /// An idea-giver's `ja N` posts their idea to the shared room (a good example): allowed without a role.
     func isAnswerToLift(_ action: ConversationAction) -> Bool {
         if case .post = action { return lifts.values.contains { $0.answer != nil } }
