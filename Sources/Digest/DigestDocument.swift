@@ -8,12 +8,6 @@ public struct DigestDocument: Sendable, Equatable {
     /// Put after a section's heading when the section goes on in the next message: "(forts.)".
     public var continued: RichText
 
-    public init(title: RichText, sections: [DigestSection], continued: RichText) {
-        self.title = title
-        self.sections = sections
-        self.continued = continued
-    }
-
     /// The whole document: the title and the sections, a blank line between them.
     public var text: RichText { .paragraphs([title] + sections.map(\.text)) }
 }
@@ -23,11 +17,6 @@ public struct DigestDocument: Sendable, Equatable {
 public struct DigestSection: Sendable, Equatable {
     public var heading: RichText
     public var lines: [RichText]
-
-    public init(heading: RichText, lines: [RichText]) {
-        self.heading = heading
-        self.lines = lines
-    }
 
     /// The heading (if any) and the lines, one per row.
     public var text: RichText { Self.rows((heading.isEmpty ? [] : [heading]) + lines) }

@@ -102,15 +102,6 @@ public struct ForgetOutcome: Sendable, Equatable {
     }
 }
 
-/// What one retention run deleted.
-public struct RetentionOutcome: Sendable, Equatable {
-    public var drafts: Int
-    public var states: Int
-    public init(drafts: Int, states: Int) {
-        self.drafts = drafts
-        self.states = states
-    }
-}
 
 /// An outbox entry still holding a message for the person, as `mina data` lists it.
 public struct StoredMessage: Codable, Sendable, Equatable {

@@ -65,11 +65,6 @@ public enum SwedishHolidays {
     public struct Holiday: Sendable, Hashable {
         public var date: CivilDate
         public var kind: Kind
-
-        public init(date: CivilDate, kind: Kind) {
-            self.date = date
-            self.kind = kind
-        }
     }
 
     /// Easter Sunday of `year` by the anonymous Gregorian algorithm (Meeus/Jones/Butcher).

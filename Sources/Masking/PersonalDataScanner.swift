@@ -22,11 +22,6 @@ public struct PersonalDataFinding: Sendable, Equatable {
     public var kind: PersonalDataKind
     /// Where it was, in `Character` offsets into the scanned text.
     public var range: Range<Int>
-
-    public init(kind: PersonalDataKind, range: Range<Int>) {
-        self.kind = kind
-        self.range = range
-    }
 }
 
 /// What the scanner found in one text.
@@ -38,12 +33,6 @@ public struct ScanResult: Sendable, Equatable {
     /// Client-case words (LVU, orosanmälan, …) that stand near a name, an age, a date or an identity
     /// number; empty when there is nothing to warn about.
     public var clientCaseWords: [String]
-
-    public init(masked: String, findings: [PersonalDataFinding], clientCaseWords: [String]) {
-        self.masked = masked
-        self.findings = findings
-        self.clientCaseWords = clientCaseWords
-    }
 
     /// The text reads like it is about one particular client.
     public var clientCaseWarning: Bool { !clientCaseWords.isEmpty }

@@ -153,13 +153,7 @@ public enum DigestLoader {
         -> [DigestData.Cluster]
     {
         let withUnit = submitted.filter { $0.unit != nil }
-        var stored = try tx.storedSimilarity(of: withUnit.map(\.number))
-        for idea in withUnit.filter({ stored[$0.number] == nil }).prefix(lazyLookups) {
-            stored[idea.number] = try tx.similarIdeas(
-                terms: Similarity.terms(Similarity.text(of: idea)), excluding: idea.number,
-                limit: IntakeTransaction.storedMatches
-            ).map { StoredMatch(number: $0.number, score: $0.score) }
-        }
+        let stored = try tx.storedSimilarity(of: withUnit, lookingUpAtMost: lazyLookups)
         // The matches and the links of every idea, read in bulk.
         try cache.prefetch(stored.values.flatMap { $0.map(\.number) })
         let links = try tx.links(ofIdeas: withUnit.map(\.number))

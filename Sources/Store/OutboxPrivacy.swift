@@ -22,10 +22,6 @@ public struct OutboxRetentionOutcome: Sendable, Equatable {
     public var sent: Int
     /// Entries never delivered (waiting or given up) older than the retention: not sent any more.
     public var undelivered: Int
-    public init(sent: Int, undelivered: Int) {
-        self.sent = sent
-        self.undelivered = undelivered
-    }
 }
 
 extension IntakeTransaction {

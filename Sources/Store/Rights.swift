@@ -139,3 +139,9 @@ extension IntakeTransaction {
         return RetentionOutcome(drafts: drafts.count, states: db.changesCount)
     }
 }
+
+/// What one retention run deleted: drafts past the retention, and conversation states left behind.
+public struct RetentionOutcome: Sendable, Equatable {
+    public var drafts: Int
+    public var states: Int
+}

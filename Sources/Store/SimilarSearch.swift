@@ -204,11 +204,6 @@ final class SimilarityMemo: Sendable {
 public struct StoredMatch: Sendable, Equatable {
     public var number: Int
     public var score: Double
-
-    public init(number: Int, score: Double) {
-        self.number = number
-        self.score = score
-    }
 }
 
 extension IntakeTransaction {
@@ -228,6 +223,19 @@ extension IntakeTransaction {
                 """
         ).execute(arguments: [idea.number, matches, date])
         return found
+    }
+
+    /// The stored similar ideas of these ideas, by number. Of the ideas never looked at (submitted before
+    /// matches were kept at submit), at most `lookups` are looked up now (and not kept: a digest reads from a
+    /// snapshot); the others are missing.
+    public func storedSimilarity(of ideas: [Idea], lookingUpAtMost lookups: Int) throws -> [Int: [StoredMatch]] {
+        var stored = try storedSimilarity(of: ideas.map(\.number))
+        for idea in ideas.filter({ stored[$0.number] == nil }).prefix(max(0, lookups)) {
+            stored[idea.number] = try similarIdeas(
+                terms: Similarity.terms(Similarity.text(of: idea)), excluding: idea.number, limit: Self.storedMatches
+            ).map { StoredMatch(number: $0.number, score: $0.score) }
+        }
+        return stored
     }
 
     /// The stored similar ideas of these ideas, by number; ideas never looked at are missing.

@@ -1,5 +1,5 @@
 import Chat
-import Digest
+@testable import Digest
 import Foundation
 import Intake
 import SkavBot

@@ -5,7 +5,7 @@ import Intake
 import SkavTesting
 import Testing
 import Prompts
-import Store
+@testable import Store
 
 @testable import SkavBot
 import Configuration
