@@ -1,12 +1,13 @@
 import Foundation
 import GRDB
+import Intake
 
 /// Dates as the store keeps them: GRDB's text form, "yyyy-MM-dd HH:mm:ss.SSS" in UTC, read without a calendar.
 ///
 /// GRDB turns each stored date into date components and asks Foundation's Gregorian calendar for the date:
 /// about a microsecond and a half each, and a digest of a large intake reads tens of thousands of dates (the
-/// overdue ideas' histories). The text GRDB writes is fixed-width, so it is read here by arithmetic (days
-/// from the civil date, as in Howard Hinnant's `days_from_civil`), to the same `Date`, bit for bit
+/// overdue ideas' histories). The text GRDB writes is fixed-width, so it is read here by arithmetic (the
+/// civil date's days since 1970, `CivilDate`), to the same `Date`, bit for bit
 /// (`StoredDateTests` compares the two over random dates). Anything else SQLite may hold for a date (a
 /// number, an ISO form with a `T` or a zone, a date without a time) goes to GRDB as before.
 enum StoredDate {
@@ -52,15 +53,14 @@ enum StoredDate {
             }
             guard let year = number(0, 4), let month = number(5, 2), let day = number(8, 2), let hour = number(11, 2),
                 let minute = number(14, 2), let second = number(17, 2),
-                year >= 1600, (1...12).contains(month), (1...days(inMonth: month, of: year)).contains(day), hour < 24, minute < 60,
-                second < 60
+                year >= 1600, let date = CivilDate(year: year, month: month, day: day), hour < 24, minute < 60, second < 60
             else { return nil }
             var milliseconds = 0
             if bytes.count == 23 {
                 guard bytes[19] == 0x2E, let fraction = number(20, 3) else { return nil }
                 milliseconds = fraction
             }
-            let seconds = daysFromCivil(year: year, month: month, day: day) * 86_400 + hour * 3_600 + minute * 60 + second
+            let seconds = date.daysSince1970 * 86_400 + hour * 3_600 + minute * 60 + second
             // As Foundation's calendar computes it: whole seconds since 2001, then the fraction.
             return Date(
                 timeIntervalSinceReferenceDate: Double(seconds - 978_307_200) + Double(milliseconds * 1_000_000) / 1e9)
@@ -80,7 +80,7 @@ enum StoredDate {
         let total = Int(milliseconds)
         let (days, inDay) = total.quotientAndRemainder(dividingBy: 86_400_000)
         let (day, rest) = inDay < 0 ? (days - 1, inDay + 86_400_000) : (days, inDay)
-        let (year, month, dayOfMonth) = civil(fromDays: day)
+        let civil = CivilDate(daysSince1970: day)
         var bytes = [UInt8](repeating: 0x30, count: 23)
         func put(_ value: Int, at offset: Int, width: Int) {
             var value = value
@@ -89,11 +89,11 @@ enum StoredDate {
                 value /= 10
             }
         }
-        put(year, at: 0, width: 4)
+        put(civil.year, at: 0, width: 4)
         bytes[4] = 0x2D
-        put(month, at: 5, width: 2)
+        put(civil.month, at: 5, width: 2)
         bytes[7] = 0x2D
-        put(dayOfMonth, at: 8, width: 2)
+        put(civil.day, at: 8, width: 2)
         bytes[10] = 0x20
         put(rest / 3_600_000, at: 11, width: 2)
         bytes[13] = 0x3A
@@ -103,36 +103,5 @@ enum StoredDate {
         bytes[19] = 0x2E
         put(rest % 1_000, at: 20, width: 3)
         return String(decoding: bytes, as: UTF8.self)
-    }
-
-    /// The Gregorian date of a day number since 1970-01-01 (Howard Hinnant's `civil_from_days`).
-    static func civil(fromDays days: Int) -> (year: Int, month: Int, day: Int) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let shifted = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * shifted + 2) / 5 + 1
-        let month = shifted < 10 ? shifted + 3 : shifted - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
-    }
-
-    static func days(inMonth month: Int, of year: Int) -> Int {
-        switch month {
-        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
-        case 4, 6, 9, 11: 30
-        default: 31
-        }
-    }
-
-    /// Days since 1970-01-01 of a Gregorian date.
-    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
     }
 }
