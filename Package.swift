@@ -169,7 +169,7 @@ let package = Package(
             name: "CurlHTTPTests", dependencies: ["CurlHTTP", "SkavTesting"], exclude: ["test_server.py"], swiftSettings: strict),
         .testTarget(name: "ChatTests", dependencies: ["Chat"], swiftSettings: strict),
         .testTarget(
-            name: "MatrixChatTests", dependencies: ["MatrixChat", "Chat", "CurlHTTP", "SkavTesting"], exclude: ["Fixtures"],
+            name: "MatrixChatTests", dependencies: ["MatrixChat", "ChatHTTP", "Chat", "CurlHTTP", "SkavTesting"], exclude: ["Fixtures"],
             swiftSettings: strict),
         .testTarget(
             name: "MattermostChatTests", dependencies: ["MattermostChat", "Chat", "CurlHTTP", "SkavTesting"], swiftSettings: strict),
