@@ -197,8 +197,7 @@ struct PollTests {
     @Test("1,200 posts between two polls: the full feed is paged, each post reported once, in order")
     func paging() async throws {
         let h = Harness()
-        let dm = h.server.addChannel("dmanna00000000000000000000")
-        let cursor = try await h.started()
+        let (dm, cursor) = try await h.startedWithAnnasChannel()
         var ids: [String] = []
         // A burst: ten posts share each millisecond (paging by `before` would lose some of them).
         let base = h.server.tick(1_000)
@@ -274,8 +273,7 @@ struct PollTests {
     @Test("a poll returns as soon as something arrives")
     func returnsEarly() async throws {
         let h = Harness { $0.pollWait = .seconds(30) }
-        let dm = h.server.addChannel("dmanna00000000000000000000")
-        let cursor = try await h.started()
+        let (dm, cursor) = try await h.startedWithAnnasChannel()
         h.client.resetRequests()
         let server = h.server
         let counter = ScriptCounter()
@@ -369,8 +367,7 @@ struct PollTests {
     @Test("skipPast moves past what the feed holds without reading posts")
     func skipPast() async throws {
         let h = Harness()
-        let dm = h.server.addChannel("dmanna00000000000000000000")
-        let cursor = try await h.started()
+        let (dm, cursor) = try await h.startedWithAnnasChannel()
         h.server.post(dm, by: anna, "giftigt")
         h.client.resetRequests()
         let next = try await h.service.skipPast(cursor: cursor)
@@ -385,8 +382,7 @@ struct PollTests {
     @Test("fetchEvent gets one post again")
     func fetchEvent() async throws {
         let h = Harness()
-        let dm = h.server.addChannel("dmanna00000000000000000000")
-        _ = try await h.started()
+        let (dm, _) = try await h.startedWithAnnasChannel()
         let id = h.server.post(dm, by: anna, "igen")
         let event = try await h.service.fetchEvent(id, in: RoomID(dm))
         #expect(event?.id == id)
