@@ -88,12 +88,12 @@ public final class EngineHarness: Sendable {
     }
 
     /// Handles the messages, one batch each (event `$eN`, cursor `sN`, numbered across the harness's life),
-    /// in `room` or the person's direct room; nothing is sent.
+    /// in `room` or the person's direct room (`Cast.directRoom(of:)`); nothing is sent.
     public func say(_ texts: [String], from user: UserID, in room: RoomID? = nil, at now: Date) throws {
         for text in texts {
             let index = events.increment()
             let event = ChatEvent(
-                id: "$e\(index)", room: room ?? RoomID("!dm-\(user.rawValue.dropFirst())"), sender: user,
+                id: "$e\(index)", room: room ?? Cast.directRoom(of: user), sender: user,
                 kind: .message(text: text), timestamp: now, isDirectRoom: true)
             try engine.process(ChatBatch(events: [event], cursor: "s\(index)"), now: now)
         }

@@ -27,11 +27,8 @@ import SkavTesting
     /// A text that names a placeholder the code never fills is refused when the prompts are loaded, naming
     /// the file and the key (it would otherwise reach people as `{numbr}`).
     @Test func unknownPlaceholderIsRefusedAtLoad() throws {
-        let directory = try temporaryDirectory()
-        try "draft:\n  saved: Sparat som {numbr}\n".write(
-            to: directory.appendingPathComponent("sv.yaml"), atomically: true, encoding: .utf8)
-        try "draft:\n  saved: Saved as {number}\n".write(
-            to: directory.appendingPathComponent("en.yaml"), atomically: true, encoding: .utf8)
+        let directory = try promptsDirectory(
+            sv: "draft:\n  saved: Sparat som {numbr}\n", en: "draft:\n  saved: Saved as {number}\n")
         #expect {
             try PromptCatalog.load(directory: directory)
         } throws: { error in
@@ -73,11 +70,9 @@ import SkavTesting
     }
 
     @Test func fallbackAndMissingKeys() throws {
-        let directory = try temporaryDirectory()
-        try "a: Hej {name}\nonly_sv: Bara svenska\nlist:\n  - ett {n}\n  - två {n}\n".write(
-            to: directory.appendingPathComponent("sv.yaml"), atomically: true, encoding: .utf8)
-        try "a: Hi {who}\nlist: one {n}\nonly_en: x\n".write(
-            to: directory.appendingPathComponent("en.yaml"), atomically: true, encoding: .utf8)
+        let directory = try promptsDirectory(
+            sv: "a: Hej {name}\nonly_sv: Bara svenska\nlist:\n  - ett {n}\n  - två {n}\n",
+            en: "a: Hi {who}\nlist: one {n}\nonly_en: x\n")
         let prompts = try PromptCatalog.load(directory: directory)
         #expect(prompts.text("a", .en, ["who": "Anna"]).plainText == "Hi Anna")
         #expect(prompts.text("only_sv", .en).plainText == "Bara svenska")
@@ -101,11 +96,8 @@ import SkavTesting
         ("sv.yaml", "ok: fine\nok: twice\n", ["sv.yaml", "'ok'"]),
     ])
     func badYAMLNamesFileAndKey(file: String, yaml: String, named: [String]) throws {
-        let directory = try temporaryDirectory()
-        for name in ["sv.yaml", "en.yaml"] {
-            try (name == file ? yaml : "ok: fine\n").write(
-                to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
-        }
+        let directory = try promptsDirectory(
+            sv: file == "sv.yaml" ? yaml : "ok: fine\n", en: file == "en.yaml" ? yaml : "ok: fine\n")
         #expect {
             try PromptCatalog.load(directory: directory)
         } throws: { error in
@@ -126,9 +118,13 @@ import SkavTesting
         #expect(try PromptCatalog.locate(explicit: nil).contains("greeting", .sv))
     }
 
-    private func temporaryDirectory() throws -> URL {
+    /// A new temporary prompts directory holding `sv.yaml` and `en.yaml` with these texts.
+    private func promptsDirectory(sv: String, en: String) throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("skav-prompts-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        for (name, text) in [("sv.yaml", sv), ("en.yaml", en)] {
+            try text.write(to: url.appendingPathComponent(name), atomically: true, encoding: .utf8)
+        }
         return url
     }
 }

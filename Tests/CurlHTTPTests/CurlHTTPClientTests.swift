@@ -51,9 +51,7 @@ func echo(_ response: HTTPResponse) throws -> Echo {
 @Suite(.timeLimit(.minutes(1)))
 struct CurlHTTPClientTests {
     @Test func getPostPutCarryMethodHeadersAndJSONBodies() async throws {
-        try await withTestServer { server in
-            let client = CurlHTTPClient(name: "test")
-            defer { client.shutdown() }
+        try await withTestClient { server, client in
 
             let get = try await client.execute(HTTPRequest(url: server.url("/echo?x=1"), timeout: .seconds(10)))
             #expect(get.status == 200)
@@ -92,9 +90,7 @@ struct CurlHTTPClientTests {
     }
 
     @Test func aPostBodyDoesNotLeakIntoTheNextRequest() async throws {
-        try await withTestServer { server in
-            let client = CurlHTTPClient(name: "test")
-            defer { client.shutdown() }
+        try await withTestClient { server, client in
             _ = try await client.execute(HTTPRequest(
                 method: "POST", url: server.url("/echo"), headers: json + [(name: "X-Once", value: "1")],
                 body: Data(#"{"secret":true}"#.utf8), timeout: .seconds(10)))
@@ -113,9 +109,7 @@ struct CurlHTTPClientTests {
     }
 
     @Test func responseHeadersAreCollectedWithLowerCasedNames() async throws {
-        try await withTestServer { server in
-            let client = CurlHTTPClient(name: "test")
-            defer { client.shutdown() }
+        try await withTestClient { server, client in
             let response = try await client.execute(HTTPRequest(url: server.url("/headers"), timeout: .seconds(10)))
             #expect(response.headers["x-skav-test"] == "yes")
             #expect(response.header("Retry-After") == "7")
@@ -128,9 +122,7 @@ struct CurlHTTPClientTests {
 
     @Test(arguments: [200, 204, 400, 404, 429, 500, 503])
     func httpErrorStatusesAreResponses(code: Int) async throws {
-        try await withTestServer { server in
-            let client = CurlHTTPClient(name: "test")
-            defer { client.shutdown() }
+        try await withTestClient { server, client in
             let response = try await client.execute(HTTPRequest(url: server.url("/status?code=\(code)"), timeout: .seconds(10)))
             #expect(response.status == code)
             #expect(String(decoding: response.body, as: UTF8.self) == (code == 204 ? "" : "status \(code)"))
@@ -138,9 +130,7 @@ struct CurlHTTPClientTests {
     }
 
     @Test func aDeadlineEndsTheRequestWithTimedOutAndCurlsMessage() async throws {
-        try await withTestServer { server in
-            let client = CurlHTTPClient(name: "test")
-            defer { client.shutdown() }
+        try await withTestClient { server, client in
             let clock = ContinuousClock()
             let start = clock.now
             let result = await outcome(client, HTTPRequest(url: server.url("/slow?ms=30000"), timeout: .milliseconds(200)))
@@ -155,9 +145,7 @@ struct CurlHTTPClientTests {
     }
 
     @Test func aRefusedConnectionIsConnectionFailed() async throws {
-        try await withTestServer { server in
-            let client = CurlHTTPClient(name: "test")
-            defer { client.shutdown() }
+        try await withTestClient { server, client in
             let result = await outcome(client, HTTPRequest(url: "http://127.0.0.1:\(server.closedPort)/", timeout: .seconds(10)))
             let error = try #require(result.error)
             #expect(error.code == .connectionFailed)
@@ -188,9 +176,7 @@ struct CurlHTTPClientTests {
     }
 
     @Test func cancellingTheTaskEndsALongPollAtOnce() async throws {
-        try await withTestServer { server in
-            let client = CurlHTTPClient(name: "sync")
-            defer { client.shutdown() }
+        try await withTestClient("sync") { server, client in
             let poll = Task { await outcome(client, HTTPRequest(url: server.url("/slow?ms=30000&key=cancel"), timeout: .seconds(40))) }
             try await waitForArrival(server, key: "cancel")  // the transfer is open
 
@@ -209,9 +195,7 @@ struct CurlHTTPClientTests {
     }
 
     @Test func anAlreadyCancelledTaskFailsWithoutARequest() async throws {
-        try await withTestServer { server in
-            let client = CurlHTTPClient(name: "test")
-            defer { client.shutdown() }
+        try await withTestClient { server, client in
             let task = Task {
                 withUnsafeCurrentTask { $0?.cancel() }
                 return await outcome(client, HTTPRequest(url: server.url("/echo"), timeout: .seconds(10)))
@@ -222,9 +206,7 @@ struct CurlHTTPClientTests {
     }
 
     @Test func requestsOnOneClientReuseOneConnection() async throws {
-        try await withTestServer { server in
-            let client = CurlHTTPClient(name: "test")
-            defer { client.shutdown() }
+        try await withTestClient { server, client in
             let count = 50
             var ports = Set<Int>()
             let clock = ContinuousClock()
@@ -245,9 +227,7 @@ struct CurlHTTPClientTests {
     }
 
     @Test func requestsOnOneClientRunOneAtATimeInOrder() async throws {
-        try await withTestServer { server in
-            let client = CurlHTTPClient(name: "test")
-            defer { client.shutdown() }
+        try await withTestClient { server, client in
             let clock = ContinuousClock()
             let start = clock.now
             let results = await withTaskGroup(of: Result<HTTPResponse, HTTPError>.self) { group in
@@ -264,9 +244,7 @@ struct CurlHTTPClientTests {
     }
 
     @Test func cancellingAQueuedRequestLeavesTheOpenOneRunning() async throws {
-        try await withTestServer { server in
-            let client = CurlHTTPClient(name: "test")
-            defer { client.shutdown() }
+        try await withTestClient { server, client in
             let poll = Task { await outcome(client, HTTPRequest(url: server.url("/slow?ms=30000&key=queued"), timeout: .seconds(40))) }
             try await waitForArrival(server, key: "queued")  // the long poll holds the connection
             let queued = Task { await outcome(client, HTTPRequest(url: server.url("/echo"), timeout: .seconds(10))) }
@@ -359,9 +337,7 @@ struct CurlHTTPClientTests {
     }
 
     @Test func malformedRequestsAreInvalidRequest() async throws {
-        try await withTestServer { server in
-            let client = CurlHTTPClient(name: "test")
-            defer { client.shutdown() }
+        try await withTestClient { server, client in
             let badMethod = await outcome(client, HTTPRequest(method: "GE T", url: server.url("/echo"), timeout: .seconds(10)))
             #expect(badMethod.error?.code == .invalidRequest)
             let injected = await outcome(client, HTTPRequest(
@@ -378,9 +354,7 @@ struct CurlHTTPClientTests {
     /// itself when a reused keep-alive connection dies before any answer, which is harmless for a GET and
     /// wrong for creating a room (issue 11.9). An ordinary request keeps that behaviour.
     @Test func aNonIdempotentRequestIsNeverResentByCurlOnADeadReusedConnection() async throws {
-        try await withTestServer { server in
-            let client = CurlHTTPClient(name: "test")
-            defer { client.shutdown() }
+        try await withTestClient { server, client in
             func count(_ key: String) async throws -> String {
                 let answer = try await client.execute(HTTPRequest(url: server.url("/count?key=\(key)"), timeout: .seconds(10)))
                 return String(decoding: answer.body, as: UTF8.self)

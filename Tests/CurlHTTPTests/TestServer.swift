@@ -1,3 +1,4 @@
+import CurlHTTP
 import Foundation
 
 /// The Python test server (`test_server.py` next to this file), one per test.
@@ -68,6 +69,15 @@ func withTestServer<T>(_ body: (TestServer) async throws -> T) async throws -> T
     let server = try await TestServer.start()
     defer { server.stop() }
     return try await body(server)
+}
+
+/// `withTestServer` with a client named `name`, shut down when `body` is done.
+func withTestClient<T>(_ name: String = "test", _ body: (TestServer, CurlHTTPClient) async throws -> T) async throws -> T {
+    try await withTestServer { server in
+        let client = CurlHTTPClient(name: name)
+        defer { client.shutdown() }
+        return try await body(server, client)
+    }
 }
 
 /// What `/echo` answers.

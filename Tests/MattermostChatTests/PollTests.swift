@@ -59,8 +59,7 @@ struct PollTests {
     @Test("a new message in a direct channel becomes one event; polled again it is not repeated")
     func newMessage() async throws {
         let h = Harness()
-        let dm = h.server.addChannel("dmanna00000000000000000000")
-        var cursor = try await h.started()
+        let (dm, cursor) = try await h.startedWithAnnasChannel()
         h.server.state.withLock { $0.clock = 1_700_000_020_000 }
         let id = h.server.post(dm, by: anna, "Kaffemaskinen läcker")
         let batch = try await h.service.poll(cursor: cursor)
@@ -70,8 +69,7 @@ struct PollTests {
                     id: id, room: RoomID(dm), sender: UserID(anna), kind: .message(text: "Kaffemaskinen läcker"),
                     timestamp: Date(timeIntervalSince1970: 1_700_000_020.010), isDirectRoom: true)
             ])
-        cursor = batch.cursor
-        let again = try await h.service.poll(cursor: cursor)
+        let again = try await h.service.poll(cursor: batch.cursor)
         #expect(again.events.isEmpty)
     }
 
@@ -154,16 +152,14 @@ struct PollTests {
     func outOfOrderWithoutTotals() async throws {
         let h = Harness()
         h.server.state.withLock { $0.sendsTotals = false }
-        let dm = h.server.addChannel("dmanna00000000000000000000")
-        var cursor = try await h.started()
+        let (dm, cursor) = try await h.startedWithAnnasChannel()
         let hidden = h.server.post(dm, by: anna, "dold", visible: false)
         let shown = h.server.post(dm, by: anna, "synlig")
         var batch = try await h.service.poll(cursor: cursor)
         #expect(batch.events.map(\.id) == [shown])
-        cursor = batch.cursor
         h.server.mutate(hidden) { post, _ in post.visible = true }
         // Nothing shows that the channel changed: it is read once more when its last post is an overlap old.
-        batch = try await h.service.poll(cursor: cursor)
+        batch = try await h.service.poll(cursor: batch.cursor)
         #expect(batch.events.isEmpty)
         h.sleeper.advance(.seconds(6))
         batch = try await h.service.poll(cursor: batch.cursor)
@@ -174,17 +170,15 @@ struct PollTests {
     func replicaBehind() async throws {
         let h = Harness()
         h.server.state.withLock { $0.countsInvisible = true }
-        let dm = h.server.addChannel("dmanna00000000000000000000")
-        var cursor = try await h.started()
+        let (dm, cursor) = try await h.startedWithAnnasChannel()
         let late = h.server.post(dm, by: anna, "på väg", visible: false)
         var batch = try await h.service.poll(cursor: cursor)
         #expect(batch.events.isEmpty)
-        cursor = batch.cursor
         h.server.mutate(late) { post, _ in post.visible = true }
         // The channel has looked the same for an overlap.
         h.sleeper.advance(.seconds(6))
         h.client.resetRequests()
-        batch = try await h.service.poll(cursor: cursor)
+        batch = try await h.service.poll(cursor: batch.cursor)
         #expect(batch.events.map(\.id) == [late])
         #expect(h.requests.filter { $0.path.hasSuffix("/posts") }.count == 1)
         // Settled now: idle again, no reads of posts.
@@ -197,8 +191,7 @@ struct PollTests {
     @Test("1,200 posts between two polls: the full feed is paged, each post reported once, in order")
     func paging() async throws {
         let h = Harness()
-        let dm = h.server.addChannel("dmanna00000000000000000000")
-        let cursor = try await h.started()
+        let (dm, cursor) = try await h.startedWithAnnasChannel()
         var ids: [String] = []
         // A burst: ten posts share each millisecond (paging by `before` would lose some of them).
         let base = h.server.tick(1_000)
@@ -274,8 +267,7 @@ struct PollTests {
     @Test("a poll returns as soon as something arrives")
     func returnsEarly() async throws {
         let h = Harness { $0.pollWait = .seconds(30) }
-        let dm = h.server.addChannel("dmanna00000000000000000000")
-        let cursor = try await h.started()
+        let (dm, cursor) = try await h.startedWithAnnasChannel()
         h.client.resetRequests()
         let server = h.server
         let counter = ScriptCounter()
@@ -369,8 +361,7 @@ struct PollTests {
     @Test("skipPast moves past what the feed holds without reading posts")
     func skipPast() async throws {
         let h = Harness()
-        let dm = h.server.addChannel("dmanna00000000000000000000")
-        let cursor = try await h.started()
+        let (dm, cursor) = try await h.startedWithAnnasChannel()
         h.server.post(dm, by: anna, "giftigt")
         h.client.resetRequests()
         let next = try await h.service.skipPast(cursor: cursor)
@@ -385,8 +376,7 @@ struct PollTests {
     @Test("fetchEvent gets one post again")
     func fetchEvent() async throws {
         let h = Harness()
-        let dm = h.server.addChannel("dmanna00000000000000000000")
-        _ = try await h.started()
+        let (dm, _) = try await h.startedWithAnnasChannel()
         let id = h.server.post(dm, by: anna, "igen")
         let event = try await h.service.fetchEvent(id, in: RoomID(dm))
         #expect(event?.id == id)

@@ -53,8 +53,7 @@ struct RobustnessTests {
     @Test("malformed answers from the server are .badResponse, never a trap")
     func malformedAnswers() async throws {
         let h = Harness()
-        let dm = h.server.addChannel("dmanna00000000000000000000")
-        let cursor = try await h.started()
+        let (dm, cursor) = try await h.startedWithAnnasChannel()
         h.server.post(dm, by: anna, "hej")
         for body in ["{", "null", "\"x\"", "{\"posts\":7}", "[1,2]"] {
             h.client.enqueue(.raw(200, "[" + "{\"id\":\"dmanna00000000000000000000\",\"type\":\"D\",\"last_post_at\":1800000000000}" + "]"), .raw(200, body))

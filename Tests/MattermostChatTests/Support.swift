@@ -341,6 +341,12 @@ struct Harness {
         _ = try await service.connect()
         return try await service.poll(cursor: nil).cursor
     }
+
+    /// Anna's direct channel, then `started()`: the channel and the cursor to poll from.
+    func startedWithAnnasChannel() async throws -> (channel: String, cursor: String) {
+        let channel = server.addChannel("dmanna00000000000000000000")
+        return (channel, try await started())
+    }
 }
 
 extension ChatBatch {

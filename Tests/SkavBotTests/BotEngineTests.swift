@@ -12,9 +12,8 @@ import Store
 
 /// The engine and the sender together, against the fake server: what a person would see.
 @Suite struct BotEngineTests {
-    let anna = UserID("@anna:kommun.se")
-    let room = RoomID("!dm-anna:kommun.se")
-    let start = Date(timeIntervalSince1970: 1_790_000_000)
+    let room = Cast.annaRoom
+    let start = EngineHarness.start
 
     /// The bot of these tests: people of `allowed`, two units, Swedish; one send at a time.
     func harness(allowed: [String] = ["kommun.se"], units: [String] = ["Socialtjänst", "Skola"]) throws -> EngineHarness {
@@ -26,12 +25,12 @@ import Store
         -> ChatEvent
     {
         ChatEvent(
-            id: id, room: room ?? self.room, sender: user ?? anna, kind: .invite(isDirect: direct, encrypted: encrypted),
+            id: id, room: room ?? self.room, sender: user ?? Cast.anna, kind: .invite(isDirect: direct, encrypted: encrypted),
             timestamp: start)
     }
 
     func message(_ id: String, _ text: String, from user: UserID? = nil, room: RoomID? = nil) -> ChatEvent {
-        ChatEvent(id: id, room: room ?? self.room, sender: user ?? anna, kind: .message(text: text), timestamp: start)
+        ChatEvent(id: id, room: room ?? self.room, sender: user ?? Cast.anna, kind: .message(text: text), timestamp: start)
     }
 
     @Test func aDirectInviteIsJoinedAndAMessageAnswered() async throws {
@@ -118,7 +117,7 @@ import Store
             ChatBatch(
                 events: [
                     invite(), invite("$invite2", from: bertil, room: bertilsRoom),
-                    message("$m1", "Idé ett", from: anna), message("$m2", "Idé två", from: bertil, room: bertilsRoom),
+                    message("$m1", "Idé ett", from: Cast.anna), message("$m2", "Idé två", from: bertil, room: bertilsRoom),
                 ], cursor: "s1"), now: start)
         h.chat.failNextSends([ChatError(.forbidden, "not in room", serverCode: "M_FORBIDDEN")])
         try await h.sender().drain()
@@ -164,23 +163,23 @@ import Store
         let h = try harness()
         let secret = RoomID("!e2e:kommun.se")
         let unreadable = { (id: String) in
-            ChatEvent(id: id, room: secret, sender: self.anna, kind: .unreadable, timestamp: self.start)
+            ChatEvent(id: id, room: secret, sender: Cast.anna, kind: .unreadable, timestamp: self.start)
         }
         try h.engine.process(
             ChatBatch(events: [invite("$i", room: secret, encrypted: true), unreadable("$e1"), unreadable("$e2")], cursor: "s1"),
             now: start)
         try await h.sender().drain()
         #expect(h.chat.state.withLock { $0.joined } == [secret])
-        #expect(h.chat.state.withLock { $0.opened } == [anna], "an unencrypted direct chat is opened")
+        #expect(h.chat.state.withLock { $0.opened } == [Cast.anna], "an unencrypted direct chat is opened")
         #expect(h.chat.state.withLock { $0.left } == [secret], "the encrypted room is left")
-        let plain = RoomID("!dm-\(anna.rawValue)")
+        let plain = RoomID("!dm-\(Cast.anna.rawValue)")
         // Told once in the encrypted room, and welcomed in the new one (rooms are served in parallel: the
         // order between the two rooms is not fixed, the order within each is).
         let rooms: Set<RoomID> = Set(h.chat.sent.map(\.room))
         #expect(h.chat.sent.count == 2)
         #expect(rooms == [plain, secret])
         #expect(h.chat.sent.first { $0.room == secret }?.style == .notice)
-        #expect(try await h.store.read { try $0.directRoomOwner(plain) } == anna)
+        #expect(try await h.store.read { try $0.directRoomOwner(plain) } == Cast.anna)
         // The conversation goes on in the new room.
         try h.engine.process(ChatBatch(events: [message("$m", "Skrivaren är trasig", room: plain)], cursor: "s2"), now: start)
         try await h.sender().drain()
@@ -239,7 +238,7 @@ import Store
         #expect(idea.solution == nil)
         #expect(idea.unit == "Skola")
         #expect(h.chat.sentTexts.last?.contains("#1") == true)
-        #expect(try await h.store.read { try $0.person(anna)?.unit } == "Skola")
+        #expect(try await h.store.read { try $0.person(Cast.anna)?.unit } == "Skola")
         let history = try await h.store.read { try $0.events(ofIdea: 1) }.map(\.kind)
         #expect(history.first == .created && history.last == .submitted)
     }

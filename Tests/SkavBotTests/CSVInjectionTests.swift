@@ -12,7 +12,7 @@ import Store
 
 /// `skav ideas export --format csv` never hands a spreadsheet a live formula (OWASP, CSV injection).
 @Suite struct CSVInjectionTests {
-    let start = Date(timeIntervalSince1970: 1_790_000_000)
+    let start = EngineHarness.start
 
     /// Reads the export the way a spreadsheet does: BOM, `;`, quoted fields with doubled quotes, CRLF rows.
     static func cells(_ data: Data) -> [[String]] {
@@ -61,8 +61,8 @@ import Store
         ]
         let ideas = nasty.enumerated().map { index, text in
             Idea(
-                number: index + 1, author: UserID("@anna:kommun.se"), title: text, problem: text, benefits: text,
-                solution: text, theme: text, unit: text, stage: .inkommen, guide: UserID("@karin:kommun.se"),
+                number: index + 1, author: Cast.anna, title: text, problem: text, benefits: text,
+                solution: text, theme: text, unit: text, stage: .inkommen, guide: Cast.karin,
                 createdAt: start, updatedAt: start, submittedAt: start)
         }
         let rows = Self.cells(IdeaExport.csv(ideas))
@@ -86,7 +86,7 @@ import Store
 
     @Test func theJSONExportStaysRaw() throws {
         let idea = Idea(
-            number: 1, author: UserID("@anna:kommun.se"), title: "=HYPERLINK(\"x\")", problem: "=HYPERLINK(\"x\")",
+            number: 1, author: Cast.anna, title: "=HYPERLINK(\"x\")", problem: "=HYPERLINK(\"x\")",
             stage: .inkommen, createdAt: start, updatedAt: start, submittedAt: start)
         let data = try IdeaExport.json([(idea, [])])
         let array = try #require(try JSONSerialization.jsonObject(with: data) as? [[String: Any]])

@@ -13,20 +13,16 @@ import Store
 /// The configured rooms, challenge announcements and replies to them, good examples and the digest on demand,
 /// through the engine and the sender against the fake server (issue 5).
 @Suite struct ChallengeEngineTests {
-    static let ia = UserID("@ia:kommun.se")
-    static let anna = UserID("@anna:kommun.se")
     static let shared = RoomID("!shared:kommun.se")
     static let coordinators = RoomID("!coordinators:kommun.se")
-    static let iaRoom = RoomID("!dm-ia:kommun.se")
-    static let annaRoom = RoomID("!dm-anna:kommun.se")
-    let start = Date(timeIntervalSince1970: 1_790_000_000)  // 2026-09-21
+    let start = EngineHarness.start  // 2026-09-21
 
     /// The bot of these tests: one unit, a coordinator, the shared and coordinators' rooms when given; the
     /// on-demand digest says how many ideas there are.
     func harness(sharedRoom: RoomID? = ChallengeEngineTests.shared, coordinatorsRoom: RoomID? = ChallengeEngineTests.coordinators) throws -> EngineHarness {
         try EngineHarness(
             ConversationConfig(
-                units: ["Socialtjänst"], roles: Roles(coordinators: [Self.ia]), sharedRoom: sharedRoom != nil,
+                units: ["Socialtjänst"], roles: Roles(coordinators: [Cast.ia]), sharedRoom: sharedRoom != nil,
                 coordinatorsRoom: coordinatorsRoom != nil),
             sharedRoom: sharedRoom, coordinatorsRoom: coordinatorsRoom,
             digest: { tx, _ in
@@ -62,7 +58,7 @@ import Store
 
     @Test func aCoordinatorsInviteToAConfiguredRoomIsJoinedSilently() async throws {
         let h = try harness()
-        try inviteToTheConfiguredRooms(h, from: Self.ia, direct: false)
+        try inviteToTheConfiguredRooms(h, from: Cast.ia, direct: false)
         try await h.drain()
         #expect(h.chat.state.withLock { $0.joined } == [Self.coordinators, Self.shared])
         #expect(h.chat.sent.isEmpty, "no notice in the rooms")
@@ -71,7 +67,7 @@ import Store
     @Test(arguments: [false, true])
     func anInviteToAConfiguredRoomFromSomeoneElseIsDeclinedEvenAsADirectChat(_ direct: Bool) async throws {
         let h = try harness()
-        try inviteToTheConfiguredRooms(h, from: Self.anna, direct: direct)
+        try inviteToTheConfiguredRooms(h, from: Cast.anna, direct: direct)
         try await h.drain()
         #expect(h.chat.state.withLock { $0.joined }.isEmpty)
         #expect(h.chat.state.withLock { $0.left } == [Self.coordinators, Self.shared])
@@ -81,58 +77,58 @@ import Store
     @Test func aConfiguredRoomNeverBecomesSomeonesDirectChat() async throws {
         let h = try harness()
         // Ia writes in the shared room while she is alone in it (an adapter would call it direct).
-        try await say(h, "$s1", "test", from: Self.ia, in: Self.shared, direct: true)
-        try await say(h, "$s2", "idé 1", from: Self.ia, in: Self.coordinators, direct: true)
+        try await say(h, "$s1", "test", from: Cast.ia, in: Self.shared, direct: true)
+        try await say(h, "$s2", "idé 1", from: Cast.ia, in: Self.coordinators, direct: true)
         try h.engine.process(
-            ChatBatch(events: [event("$s3", .unreadable, from: Self.anna, in: Self.shared, direct: false)], cursor: "s3"),
+            ChatBatch(events: [event("$s3", .unreadable, from: Cast.anna, in: Self.shared, direct: false)], cursor: "s3"),
             now: start)
         try await h.drain()
         #expect(h.chat.sent.isEmpty)
         #expect(h.chat.state.withLock { $0.left }.isEmpty, "an encrypted message there does not make the bot leave")
         #expect(try await h.store.read { try $0.directRoomOwner(Self.shared) } == nil)
         #expect(try await h.store.read { try $0.directRoomOwner(Self.coordinators) } == nil)
-        #expect(try await h.store.read { try $0.person(Self.ia) } == nil, "nothing was a conversation")
+        #expect(try await h.store.read { try $0.person(Cast.ia) } == nil, "nothing was a conversation")
     }
 
     @Test func aReplyToTheAnnouncementInTheSharedRoomBecomesAChallengeIdeaInADirectChat() async throws {
         let h = try harness()
-        try await say(h, "$c1", "utmaning ny Mindre papper | Vad tar onödigt mycket tid? | 2026-10-30", from: Self.ia, in: Self.iaRoom)
+        try await say(h, "$c1", "utmaning ny Mindre papper | Vad tar onödigt mycket tid? | 2026-10-30", from: Cast.ia, in: Cast.iaRoom)
         let announcement = try #require(h.messages(in: Self.shared).first)
         #expect(testPrompts.says(announcement.body.plainText, .challengeAnnouncement, .sv, [.title: "Mindre papper"]))
         let remoteID = try #require(try await h.store.read { try $0.outboxEntry(txnID: announcement.txnID)?.remoteID })
 
         // Anna answers in the shared room, as a reply to the announcement.
-        try await say(h, "$a1", "Vi skriver ut allt tre gånger.", from: Self.anna, in: Self.shared, direct: false, replyTo: remoteID)
+        try await say(h, "$a1", "Vi skriver ut allt tre gånger.", from: Cast.anna, in: Self.shared, direct: false, replyTo: remoteID)
         let idea = try #require(try await h.store.read { try $0.idea(number: 1) })
         #expect(idea.campaign == 1)
-        #expect(idea.author == Self.anna)
+        #expect(idea.author == Cast.anna)
         // Nothing more in the shared room: the conversation went to Anna's direct chat.
         #expect(h.messages(in: Self.shared).count == 1)
-        #expect(h.chat.state.withLock { $0.opened } == [Self.anna])
-        #expect(h.messages(in: RoomID("!dm-\(Self.anna.rawValue)")).map(\.body.plainText).joined().contains("Mindre papper"))
+        #expect(h.chat.state.withLock { $0.opened } == [Cast.anna])
+        #expect(h.messages(in: RoomID("!dm-\(Cast.anna.rawValue)")).map(\.body.plainText).joined().contains("Mindre papper"))
 
         // A plain message in the shared room (no reply to an announcement) is not a conversation.
-        try await say(h, "$a2", "Hej allihop!", from: Self.anna, in: Self.shared, direct: false)
+        try await say(h, "$a2", "Hej allihop!", from: Cast.anna, in: Self.shared, direct: false)
         #expect(try await h.store.read { try $0.idea(number: 2) } == nil)
     }
 
     @Test func followersGetTheAnnouncementByDirectMessageAndAReplyThereCounts() async throws {
         let h = try harness()
-        try await say(h, "$x1", "utmaningar på", from: Self.anna, in: Self.annaRoom)
-        try await say(h, "$c1", "utmaning ny Mindre papper | Vad tar tid? | 2026-10-30", from: Self.ia, in: Self.iaRoom)
-        let direct = try #require(h.messages(in: Self.annaRoom).last)
+        try await say(h, "$x1", "utmaningar på", from: Cast.anna, in: Cast.annaRoom)
+        try await say(h, "$c1", "utmaning ny Mindre papper | Vad tar tid? | 2026-10-30", from: Cast.ia, in: Cast.iaRoom)
+        let direct = try #require(h.messages(in: Cast.annaRoom).last)
         #expect(testPrompts.says(direct.body.plainText, .challengeAnnouncementDirect, .sv, [.title: "Mindre papper"]))
         let remoteID = try #require(try await h.store.read { try $0.outboxEntry(txnID: direct.txnID)?.remoteID })
-        try await say(h, "$a1", "Resor bokas i tre system.", from: Self.anna, in: Self.annaRoom, replyTo: remoteID)
+        try await say(h, "$a1", "Resor bokas i tre system.", from: Cast.anna, in: Cast.annaRoom, replyTo: remoteID)
         #expect(try await h.store.read { try $0.idea(number: 1)?.campaign } == 1)
     }
 
     @Test func closingSummarisesInTheCoordinatorsRoomOrByDirectMessage() async throws {
         for room in [Self.coordinators, nil] {
             let h = try harness(coordinatorsRoom: room)
-            try await say(h, "$c1", "utmaning ny Mindre papper | Vad tar tid? | 2026-10-30", from: Self.ia, in: Self.iaRoom)
-            try await say(h, "$c2", "utmaning stäng 1", from: Self.ia, in: Self.iaRoom)
-            let target = room ?? Self.iaRoom
+            try await say(h, "$c1", "utmaning ny Mindre papper | Vad tar tid? | 2026-10-30", from: Cast.ia, in: Cast.iaRoom)
+            try await say(h, "$c2", "utmaning stäng 1", from: Cast.ia, in: Cast.iaRoom)
+            let target = room ?? Cast.iaRoom
             #expect(h.messages(in: target).contains { testPrompts.says($0.body.plainText, .challengeSummaryTitle, .sv, [.challenge: "1", .title: "Mindre papper"]) })
             #expect(try await h.store.read { try $0.campaign(number: 1)?.closedAt } != nil)
         }
@@ -140,15 +136,15 @@ import Store
 
     @Test func theDigestOnDemandGoesToTheCoordinatorsRoomAsNotices() async throws {
         let h = try harness()
-        try await say(h, "$d1", "sammanfattning", from: Self.ia, in: Self.iaRoom)
+        try await say(h, "$d1", "sammanfattning", from: Cast.ia, in: Cast.iaRoom)
         let parts = h.messages(in: Self.coordinators)
         #expect(parts.map(\.body.plainText) == ["Sammanfattning: 0 idéer", "Del två"])
         #expect(parts.allSatisfy { $0.style == .notice })
-        #expect(h.messages(in: Self.iaRoom).last?.body.plainText == testPrompts.plain(.digestSentToRoom))
+        #expect(h.messages(in: Cast.iaRoom).last?.body.plainText == testPrompts.plain(.digestSentToRoom))
 
         let direct = try harness(coordinatorsRoom: nil)
-        try await say(direct, "$d1", "sammanfattning", from: Self.ia, in: Self.iaRoom)
-        #expect(direct.messages(in: Self.iaRoom).suffix(2).map(\.body.plainText) == ["Sammanfattning: 0 idéer", "Del två"])
+        try await say(direct, "$d1", "sammanfattning", from: Cast.ia, in: Cast.iaRoom)
+        #expect(direct.messages(in: Cast.iaRoom).suffix(2).map(\.body.plainText) == ["Sammanfattning: 0 idéer", "Del två"])
     }
 
     /// Anna's idea 1 (Tolkbokning, being tested), and Ia's `lyft 1`: the question whether it may be shown.
@@ -156,23 +152,23 @@ import Store
         try await h.store.write { tx in
             try tx.saveIdea(
                 Idea(
-                    number: 1, author: Self.anna, title: "Tolkbokning", problem: "Tolken är svår att boka.",
+                    number: 1, author: Cast.anna, title: "Tolkbokning", problem: "Tolken är svår att boka.",
                     unit: "Socialtjänst", stage: .testas, createdAt: start, updatedAt: start, submittedAt: start))
         }
-        try await say(h, "$l1", "lyft 1", from: Self.ia, in: Self.iaRoom)
+        try await say(h, "$l1", "lyft 1", from: Cast.ia, in: Cast.iaRoom)
     }
 
     @Test func aGoodExampleAppearsInTheSharedRoomOnlyAfterYes() async throws {
         let h = try harness()
         try await askToLiftAnnasIdea(h)
         #expect(h.messages(in: Self.shared).isEmpty)
-        #expect(h.chat.state.withLock { $0.opened } == [Self.anna])
-        try await say(h, "$l2", "ja 1", from: Self.anna, in: RoomID("!dm-\(Self.anna.rawValue)"))
+        #expect(h.chat.state.withLock { $0.opened } == [Cast.anna])
+        try await say(h, "$l2", "ja 1", from: Cast.anna, in: RoomID("!dm-\(Cast.anna.rawValue)"))
         let example = try #require(h.messages(in: Self.shared).first)
         #expect(testPrompts.says(example.body.plainText, .liftExampleTitle, .sv, [.number: "1", .title: "Tolkbokning"]))
         #expect(example.body.plainText.contains("@anna:kommun.se"))
         #expect(try await h.store.read { try $0.liftRequest(idea: 1)?.answer } == .yes)
-        #expect(testPrompts.says(h.messages(in: Self.iaRoom).last?.body.plainText ?? "", .liftConsented, .sv, [.number: "1", .title: "Tolkbokning"]))
+        #expect(testPrompts.says(h.messages(in: Cast.iaRoom).last?.body.plainText ?? "", .liftConsented, .sv, [.number: "1", .title: "Tolkbokning"]))
         let audit = try await h.store.read { try $0.auditEntries(idea: 1).compactMap(\.detail) }
         #expect(audit.contains("lift asked") && audit.contains("lift yes"))
     }
@@ -183,7 +179,7 @@ import Store
         try await h.store.write { tx in
             try tx.recordDigest(key: "guide:@anna:kommun.se:2026-09-21", since: start, until: start, parts: 1, at: start)
             try tx.recordDigest(key: "guide:@anna:kommun.se.x:2026-09-21", since: start, until: start, parts: 1, at: start)
-            _ = try tx.forgetPerson(Self.anna, pseudonym: "anonym-0badc0de", at: start)
+            _ = try tx.forgetPerson(Cast.anna, pseudonym: "anonym-0badc0de", at: start)
         }
         #expect(try await h.store.read { try $0.liftRequest(idea: 1) } == nil)
         #expect(try await h.store.read { try $0.digestSent(key: "guide:@anna:kommun.se:2026-09-21") } == false)

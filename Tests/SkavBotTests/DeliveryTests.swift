@@ -11,7 +11,7 @@ import Store
 
 /// The sender's order: replies before notices before bulk, rooms in parallel, order kept within a room.
 @Suite struct DeliveryTests {
-    let start = Date(timeIntervalSince1970: 1_790_000_000)
+    let start = EngineHarness.start
 
     /// A server that takes `delay` per send and records what was in flight.
     final class SlowChat: ChatService {

@@ -16,7 +16,7 @@ import Configuration
 /// takes files; elsewhere (and when nothing is cut) there is no file and the text does not mention one.
 @Suite struct DigestFileTests {
     static let room = RoomID("!coordinators:kommun.se")
-    static let ia = UserID("@ia:kommun.se")
+    static let ia = Cast.ia
     /// Monday 23 November 2026, 09:00 in Stockholm: the slot of `mon 09:00`.
     static let monday = Date(timeIntervalSince1970: 1_795_420_800)
     static let files = ChatCapabilities(maxMessageBytes: 60_000, markup: .html, supportsFiles: true)

@@ -13,15 +13,11 @@ import Store
 /// `sammanfattning`: the request is stored with the conversation's batch; the digest is built from a read
 /// snapshot outside the bot's write transaction, and sent once.
 @Suite struct DigestRequestTests {
-    static let ia = UserID("@ia:kommun.se")
-    static let anna = UserID("@anna:kommun.se")
-    static let iaRoom = RoomID("!dm-ia:kommun.se")
-    static let annaRoom = RoomID("!dm-anna:kommun.se")
-    let start = Date(timeIntervalSince1970: 1_790_000_000)
+    let start = EngineHarness.start
 
     /// The bot of these tests: one unit, Ia the coordinator.
     func harness(onDisk: Bool = false) throws -> EngineHarness {
-        try EngineHarness(ConversationConfig(units: ["Skola"], roles: Roles(coordinators: [Self.ia])), onDisk: onDisk)
+        try EngineHarness(ConversationConfig(units: ["Skola"], roles: Roles(coordinators: [Cast.ia])), onDisk: onDisk)
     }
 
     func message(_ id: String, _ text: String, from user: UserID, in room: RoomID) -> ChatEvent {
@@ -38,7 +34,7 @@ import Store
                 builds.withLock { $0 += 1 }
                 return ["Del ett", "Del två"]
             }, wake: WakeSignal(), sent: nil, logger: quietLogger)
-        let batch = ChatBatch(events: [message("$d1", "sammanfattning", from: Self.ia, in: Self.iaRoom)], cursor: "s1")
+        let batch = ChatBatch(events: [message("$d1", "sammanfattning", from: Cast.ia, in: Cast.iaRoom)], cursor: "s1")
         let outcome = try engine.process(batch, now: start)
         #expect(outcome.digestRequests == 1)
         #expect(try engine.process(batch, now: start).digestRequests == 0, "a replayed message asks nothing more")
@@ -49,7 +45,7 @@ import Store
         #expect(builds.withLock { $0 } == 1)
         let parts = try await store.read { try $0.allOutbox() }.filter { $0.txnID.hasPrefix("digest.") }
         #expect(parts.map(\.body.plainText) == ["Del ett", "Del två"])
-        #expect(parts.allSatisfy { $0.roomID == Self.iaRoom && $0.style == .notice })
+        #expect(parts.allSatisfy { $0.roomID == Cast.iaRoom && $0.style == .notice })
     }
 
     @Test func theBotKeepsAnsweringWhileADigestIsBuilt() async throws {
@@ -57,10 +53,10 @@ import Store
         let (store, engine) = (h.store, h.engine)
         defer { if let path = h.path { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) } }
         try engine.process(
-            ChatBatch(events: [message("$d1", "sammanfattning", from: Self.ia, in: Self.iaRoom)], cursor: "s1"), now: start)
+            ChatBatch(events: [message("$d1", "sammanfattning", from: Cast.ia, in: Cast.iaRoom)], cursor: "s1"), now: start)
         let answeredDuringBuild = Mutex<Bool?>(nil)
         let start = self.start
-        let annaWrites = message("$a1", "Skrivaren på plan 3 är alltid trasig", from: Self.anna, in: Self.annaRoom)
+        let annaWrites = message("$a1", "Skrivaren på plan 3 är alltid trasig", from: Cast.anna, in: Cast.annaRoom)
         let service = DigestRequestService(
             store: store,
             build: { tx, _ in
@@ -80,6 +76,6 @@ import Store
             }, wake: WakeSignal(), sent: nil, logger: quietLogger)
         try service.serve(now: start)
         #expect(answeredDuringBuild.withLock { $0 } == true)
-        #expect(try await store.read { try $0.ideas(author: Self.anna) }.count == 1)
+        #expect(try await store.read { try $0.ideas(author: Cast.anna) }.count == 1)
     }
 }

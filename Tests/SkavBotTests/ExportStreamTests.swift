@@ -12,7 +12,7 @@ import Store
 
 /// `skav ideas export` streams from a database cursor: the same bytes as the whole list built in memory.
 @Suite struct ExportStreamTests {
-    static let start = Date(timeIntervalSince1970: 1_790_000_000)
+    static let start = EngineHarness.start
 
     /// `count` submitted ideas (and a draft, which is never exported) with awkward text, links and history.
     static func seeded(_ count: Int) throws -> IntakeStore {

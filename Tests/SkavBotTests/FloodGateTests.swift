@@ -6,7 +6,7 @@ import Testing
 @testable import SkavBot
 
 @Suite struct FloodGateTests {
-    let start = Date(timeIntervalSince1970: 1_790_000_000)
+    let start = EngineHarness.start
 
     @Test func underTheLimitEverythingIsAccepted() {
         let gate = FloodGate(limit: .init(maxMessages: 3, window: 10))

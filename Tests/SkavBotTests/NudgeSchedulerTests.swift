@@ -22,26 +22,12 @@ func stockholm(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int
 /// Simulated weeks (SkavBot.docc/Nudges.md): a mock clock drives `runOnce(now:)`, jumping from one due time to the
 /// next; nothing sleeps.
 @Suite struct NudgeSchedulerTests {
-    static let anna = UserID("@anna:kommun.se")
-    static let bo = UserID("@bo:kommun.se")
-    static let karin = UserID("@karin:kommun.se")
-    static let ia = UserID("@ia:kommun.se")
-
-    static let yaml = """
-        units: [Socialtjänst, Skola]
-        roles:
-          coordinators: ["@ia:kommun.se"]
-          guides:
-            - user: "@karin:kommun.se"
-              units: [Socialtjänst]
-        """
-
     struct World {
         let store: IntakeStore
         let scheduler: NudgeScheduler
         var log: [NudgeLogLine] = []
 
-        init(yaml: String = NudgeSchedulerTests.yaml) throws {
+        init(yaml: String = Cast.rolesYAML()) throws {
             let config = try SkavConfig.parse(yaml: yaml)
             store = try IntakeStore()
             scheduler = NudgeScheduler(
@@ -125,11 +111,11 @@ func stockholm(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int
     ])
     func aDraftIsRemindedOnceThenParked(written: Date, until end: Date, sent: [String]) throws {
         var world = try World()
-        try world.draft(1, by: Self.anna, at: written, runUntil: end)
+        try world.draft(1, by: Cast.anna, at: written, runUntil: end)
         #expect(world.sent == sent)
         let outbox = world.outbox
         #expect(outbox.count == 2)
-        #expect(outbox.allSatisfy { $0.recipient == Self.anna && $0.txnID.hasPrefix("nudge.") })
+        #expect(outbox.allSatisfy { $0.recipient == Cast.anna && $0.txnID.hasPrefix("nudge.") })
         #expect(testPrompts.says(outbox[0].body.plainText, .nudgeDraftReminder, .sv, [.number: "1"]))
         // Parked: a history line, and no more nudges for that draft.
         let events = try world.store.read { try $0.events(ofIdea: 1) }
@@ -139,14 +125,14 @@ func stockholm(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int
     @Test func midsummerGuideFollowupAndEscalation() throws {
         var world = try World()
         // Midsommarafton, Friday 2026-06-19, is off. Idea 1 waits; idea 2 is claimed in time.
-        try world.submitted(1, by: Self.anna, unit: "Socialtjänst", at: stockholm(2026, 6, 17, 15))
-        try world.submitted(2, by: Self.bo, unit: "Socialtjänst", at: stockholm(2026, 6, 17, 15))
+        try world.submitted(1, by: Cast.anna, unit: "Socialtjänst", at: stockholm(2026, 6, 17, 15))
+        try world.submitted(2, by: Cast.bo, unit: "Socialtjänst", at: stockholm(2026, 6, 17, 15))
         try world.run(from: stockholm(2026, 6, 17, 15), to: stockholm(2026, 6, 22, 12))
         try world.store.write { tx in
             var idea = try tx.idea(number: 2)!
-            idea.guide = Self.karin
+            idea.guide = Cast.karin
             try tx.saveIdea(idea)
-            try tx.appendEvent(IdeaEvent(ideaNumber: 2, at: stockholm(2026, 6, 22, 12), actor: Self.karin, kind: .claimed))
+            try tx.appendEvent(IdeaEvent(ideaNumber: 2, at: stockholm(2026, 6, 22, 12), actor: Cast.karin, kind: .claimed))
         }
         try world.run(from: stockholm(2026, 6, 22, 12), to: stockholm(2026, 7, 10, 0))
         #expect(world.sent == [
@@ -154,16 +140,16 @@ func stockholm(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int
             "2026-07-02 Thu 15:00 guide_escalation #1 → @ia:kommun.se",
         ])
         // Guides' work reminders are not voluntary: no cap, no opt-out.
-        #expect(world.outbox.map(\.recipient) == [Self.karin, Self.ia])
+        #expect(world.outbox.map(\.recipient) == [Cast.karin, Cast.ia])
     }
 
     @Test func christmasToNewYearWeeklyCheckinAndTheDailyCap() throws {
         var world = try World()
-        try world.person(Self.anna) { $0.weeklyCheckin = true }
+        try world.person(Cast.anna) { $0.weeklyCheckin = true }
         // A draft on 23 December 16:30 is due on the first working day after Christmas, like the
         // check-in of julafton: the check-in comes first, the reminder is capped.
         try world.run(from: stockholm(2026, 12, 14, 8), to: stockholm(2026, 12, 23, 16, 30))
-        try world.draft(1, by: Self.anna, at: stockholm(2026, 12, 23, 16, 30), runUntil: stockholm(2027, 1, 10, 0))
+        try world.draft(1, by: Cast.anna, at: stockholm(2026, 12, 23, 16, 30), runUntil: stockholm(2027, 1, 10, 0))
         #expect(world.all == [
             "2026-12-17 Thu 14:30 weekly_checkin → @anna:kommun.se",
             "2026-12-28 Mon 08:00 weekly_checkin → @anna:kommun.se",
@@ -178,9 +164,9 @@ func stockholm(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int
     @Test func dstWeekendsKeepLocalWorkingHours() throws {
         // Summer time starts Sunday 2026-03-29, ends Sunday 2026-10-25.
         var spring = try World()
-        try spring.draft(1, by: Self.anna, at: stockholm(2026, 3, 27, 16), runUntil: stockholm(2026, 3, 31, 0))
+        try spring.draft(1, by: Cast.anna, at: stockholm(2026, 3, 27, 16), runUntil: stockholm(2026, 3, 31, 0))
         var autumn = try World()
-        try autumn.draft(2, by: Self.bo, at: stockholm(2026, 10, 23, 16), runUntil: stockholm(2026, 10, 27, 0))
+        try autumn.draft(2, by: Cast.bo, at: stockholm(2026, 10, 23, 16), runUntil: stockholm(2026, 10, 27, 0))
         #expect(spring.sent == ["2026-03-30 Mon 09:00 draft_reminder #1 → @anna:kommun.se"])
         #expect(autumn.sent == ["2026-10-26 Mon 09:00 draft_reminder #2 → @bo:kommun.se"])
         #expect(spring.log.first?.at == Date(timeIntervalSince1970: 1_774_854_000))  // 07:00 UTC (CEST)
@@ -189,10 +175,10 @@ func stockholm(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int
 
     @Test func personalControlsSkipVoluntaryNudges() throws {
         var world = try World()
-        try world.person(Self.anna) { $0.remindersOff = true }
-        try world.person(Self.bo) { $0.pausedUntil = stockholm(2026, 11, 20, 0) }
-        try world.draft(1, by: Self.anna, at: stockholm(2026, 11, 17, 10))
-        try world.draft(2, by: Self.bo, at: stockholm(2026, 11, 17, 10))
+        try world.person(Cast.anna) { $0.remindersOff = true }
+        try world.person(Cast.bo) { $0.pausedUntil = stockholm(2026, 11, 20, 0) }
+        try world.draft(1, by: Cast.anna, at: stockholm(2026, 11, 17, 10))
+        try world.draft(2, by: Cast.bo, at: stockholm(2026, 11, 17, 10))
         try world.run(from: stockholm(2026, 11, 17, 10), to: stockholm(2026, 11, 30, 0))
         #expect(world.all == [
             "2026-11-17 Tue 12:00 draft_reminder #1 → @anna:kommun.se (skipped_opt_out)",
@@ -205,10 +191,10 @@ func stockholm(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int
 
     @Test func submittingCancelsTheReminderAndActivityMovesIt() throws {
         var world = try World()
-        try world.draft(1, by: Self.anna, at: stockholm(2026, 11, 17, 10))
-        try world.draft(2, by: Self.bo, at: stockholm(2026, 11, 17, 10))
+        try world.draft(1, by: Cast.anna, at: stockholm(2026, 11, 17, 10))
+        try world.draft(2, by: Cast.bo, at: stockholm(2026, 11, 17, 10))
         try world.run(from: stockholm(2026, 11, 17, 10), to: stockholm(2026, 11, 17, 11))
-        try world.submitted(1, by: Self.anna, unit: "Skola", at: stockholm(2026, 11, 17, 11))
+        try world.submitted(1, by: Cast.anna, unit: "Skola", at: stockholm(2026, 11, 17, 11))
         // Bo answers a question at 11:30: his reminder moves to 13:30.
         try world.store.write { tx in
             var idea = try tx.idea(number: 2)!
@@ -224,7 +210,7 @@ func stockholm(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int
 
     @Test func aNudgeFoundDueAtNightWaitsForTheMorning() throws {
         let world = try World()
-        try world.draft(1, by: Self.anna, at: stockholm(2026, 11, 17, 10))
+        try world.draft(1, by: Cast.anna, at: stockholm(2026, 11, 17, 10))
         try world.scheduler.runOnce(now: stockholm(2026, 11, 17, 10))
         // The process was down from 11:00 until 20:00.
         let night = try world.scheduler.runOnce(now: stockholm(2026, 11, 17, 20))
@@ -237,7 +223,7 @@ func stockholm(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int
 
     @Test func exactlyOnceAcrossACrashBeforeTheDoneMark() throws {
         let world = try World()
-        try world.draft(1, by: Self.anna, at: stockholm(2026, 11, 17, 10))
+        try world.draft(1, by: Cast.anna, at: stockholm(2026, 11, 17, 10))
         try world.scheduler.runOnce(now: stockholm(2026, 11, 17, 10))
         let due = stockholm(2026, 11, 17, 12)
         let id = try #require(try world.store.read { try $0.pendingNudges() }.first { $0.kind == .draftReminder }?.id)
@@ -266,10 +252,10 @@ func stockholm(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int
         let moved = stockholm(2026, 9, 1, 10)
         try world.store.write { tx in
             try tx.saveIdea(
-                Idea(number: 1, author: Self.anna, title: "Idé 1", problem: "Skav", unit: "Socialtjänst", stage: .utvecklas,
-                    guide: Self.karin, createdAt: moved, updatedAt: moved, submittedAt: moved))
+                Idea(number: 1, author: Cast.anna, title: "Idé 1", problem: "Skav", unit: "Socialtjänst", stage: .utvecklas,
+                    guide: Cast.karin, createdAt: moved, updatedAt: moved, submittedAt: moved))
             try tx.appendEvent(
-                IdeaEvent(ideaNumber: 1, at: moved, actor: Self.karin, kind: .stage, fromStage: .bedoms, toStage: .utvecklas))
+                IdeaEvent(ideaNumber: 1, at: moved, actor: Cast.karin, kind: .stage, fromStage: .bedoms, toStage: .utvecklas))
         }
         try world.run(from: moved, to: stockholm(2026, 10, 31, 0))
         // 20 working days after Tuesday 1 September 10:00 (no holidays in between); once per quiet spell.
@@ -280,9 +266,9 @@ func stockholm(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int
 
     @Test func weeklyCheckinOptOutCancels() throws {
         var world = try World()
-        try world.person(Self.anna) { $0.weeklyCheckin = true }
+        try world.person(Cast.anna) { $0.weeklyCheckin = true }
         try world.run(from: stockholm(2026, 11, 16, 8), to: stockholm(2026, 11, 18, 8))
-        try world.person(Self.anna) { $0.weeklyCheckin = false }
+        try world.person(Cast.anna) { $0.weeklyCheckin = false }
         try world.run(from: stockholm(2026, 11, 18, 8), to: stockholm(2026, 11, 30, 8))
         #expect(world.all.isEmpty)
         let nudges = try world.store.read { try $0.allNudges() }
@@ -346,7 +332,7 @@ func stockholm(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int
               draft_park_after: 30s
             """)
         let t0 = stockholm(2026, 12, 24, 23, 59)
-        try world.draft(1, by: Self.anna, at: t0, runUntil: t0.addingTimeInterval(60))
+        try world.draft(1, by: Cast.anna, at: t0, runUntil: t0.addingTimeInterval(60))
         #expect(world.log.map(\.at) == [t0.addingTimeInterval(3), t0.addingTimeInterval(30)])
         #expect(world.log.map(\.outcome) == [.sent, .skippedCap])
         #expect(world.scheduler.tick == .seconds(1))
@@ -404,32 +390,29 @@ func stockholm(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int
 /// Challenge deadline reminders (SkavBot.docc/Nudges.md): halfway and two working days before the last day, to the people
 /// who opted in and have not sent an idea to the challenge yet; closing the challenge cancels what is pending.
 @Suite struct ChallengeReminderTests {
-    static let anna = NudgeSchedulerTests.anna
-    static let bo = NudgeSchedulerTests.bo
-
     func open(_ world: NudgeSchedulerTests.World, deadline: String, at date: Date) throws {
         try world.store.write { tx in
             try tx.saveCampaign(
                 Campaign(
                     number: 1, title: "Mindre papper", question: "Vad tar onödigt mycket tid?",
-                    deadline: CivilDate(iso: deadline)!, openedBy: NudgeSchedulerTests.ia, openedAt: date))
+                    deadline: CivilDate(iso: deadline)!, openedBy: Cast.ia, openedAt: date))
         }
     }
 
     @Test func halfwayAndTwoWorkingDaysBeforeToFollowersWhoHaveNotAnswered() throws {
         var world = try NudgeSchedulerTests.World()
-        for user in [Self.anna, Self.bo, NudgeSchedulerTests.karin] {
-            try world.person(user) { $0.challengeUpdates = user != NudgeSchedulerTests.karin }
+        for user in [Cast.anna, Cast.bo, Cast.karin] {
+            try world.person(user) { $0.challengeUpdates = user != Cast.karin }
         }
         try open(world, deadline: "2026-12-18", at: stockholm(2026, 11, 30, 10))
         // Bo sends an idea to the challenge on the first day: no reminders for him.
         try world.store.write { tx in
             var idea = Idea(
-                number: 1, author: Self.bo, title: "Blanketter", problem: "Blanketter", unit: "Skola", stage: .inkommen,
+                number: 1, author: Cast.bo, title: "Blanketter", problem: "Blanketter", unit: "Skola", stage: .inkommen,
                 createdAt: stockholm(2026, 11, 30, 11), updatedAt: stockholm(2026, 11, 30, 11),
                 submittedAt: stockholm(2026, 11, 30, 11))
             idea.campaign = 1
-            idea.guide = NudgeSchedulerTests.karin
+            idea.guide = Cast.karin
             try tx.saveIdea(idea)
         }
         try world.run(from: stockholm(2026, 11, 30, 10), to: stockholm(2026, 12, 20, 12))
@@ -440,7 +423,7 @@ func stockholm(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int
                 "2026-12-16 Wed 08:00 challenge_deadline → @anna:kommun.se",
             ])
         // The message names the challenge and can be answered.
-        let entries = try world.store.read { try $0.allOutbox() }.filter { $0.recipient == Self.anna }
+        let entries = try world.store.read { try $0.allOutbox() }.filter { $0.recipient == Cast.anna }
         #expect(entries.count == 2)
         #expect(testPrompts.says(entries[1].body.plainText, .nudgeChallengeDeadline, .sv, [.title: "Mindre papper"]))
         #expect(try world.store.read { tx in try tx.campaign(announcedBy: "") } == nil)
@@ -452,7 +435,7 @@ func stockholm(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int
 
     @Test func christmasMovesTheDeadlineReminderBeforeTheHolidays() throws {
         var world = try NudgeSchedulerTests.World()
-        try world.person(Self.anna) { $0.challengeUpdates = true }
+        try world.person(Cast.anna) { $0.challengeUpdates = true }
         // Last day Monday 28 Dec: two working days before skips the weekend, juldagen and julafton.
         try open(world, deadline: "2026-12-28", at: stockholm(2026, 12, 14, 9))
         try world.run(from: stockholm(2026, 12, 14, 9), to: stockholm(2026, 12, 29, 12))
@@ -462,10 +445,10 @@ func stockholm(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int
 
     @Test func closingOrOptingOutCancelsPendingReminders() throws {
         var world = try NudgeSchedulerTests.World()
-        for user in [Self.anna, Self.bo] { try world.person(user) { $0.challengeUpdates = true } }
+        for user in [Cast.anna, Cast.bo] { try world.person(user) { $0.challengeUpdates = true } }
         try open(world, deadline: "2026-12-18", at: stockholm(2026, 11, 30, 10))
         try world.run(from: stockholm(2026, 11, 30, 10), to: stockholm(2026, 12, 1, 10))
-        try world.person(Self.bo) { $0.challengeUpdates = false }
+        try world.person(Cast.bo) { $0.challengeUpdates = false }
         try world.store.write { tx in
             var campaign = try tx.campaign(number: 1)!
             campaign.closedAt = stockholm(2026, 12, 2, 9)
@@ -478,11 +461,11 @@ func stockholm(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int
     }
 
     @Test func aShortChallengeGetsNoReminderBeforeItOpened() throws {
-        let planner = SkavApp.nudgePlanner(try SkavConfig.parse(yaml: NudgeSchedulerTests.yaml))
+        let planner = SkavApp.nudgePlanner(try SkavConfig.parse(yaml: Cast.rolesYAML()))
         let campaign = Campaign(
             number: 3, title: "Snabb", question: "?", deadline: CivilDate(iso: "2026-12-02")!, openedBy: "@ia:kommun.se",
             openedAt: stockholm(2026, 12, 1, 9))
-        let planned = planner.challengeReminders(for: campaign, recipient: Self.anna)
+        let planned = planner.challengeReminders(for: campaign, recipient: Cast.anna)
         #expect(planned.map(\.kind) == [.challengeHalfway])
         #expect(planned.allSatisfy { $0.dueAt > campaign.openedAt })
     }

@@ -16,8 +16,7 @@ import Configuration
 /// What stays behind in the database and the logs (issue 11.4 and 11.5): a sent message's text goes when
 /// it is sent, and after `glöm mig` the person's raw id is in no table, no body and no later log line.
 @Suite struct OutboxTracesTests {
-    let karin = UserID("@karin:kommun.se")
-    let start = Date(timeIntervalSince1970: 1_790_000_000)
+    let start = EngineHarness.start
 
     /// The bot of these tests, on a database file, with the roles of `PipelineBotTests.rolesYAML`, logging to `log`.
     func harness(logging log: LogRecorder) throws -> EngineHarness {
@@ -28,15 +27,14 @@ import Configuration
     @Test func aCancelledDraftsSummaryIsNotKeptInTheOutbox() async throws {
         let log = LogRecorder(label: "test.traces")
         let h = try harness(logging: log)
-        let anna = UserID("@anna:kommun.se")
-        let room = RoomID("!dm-anna:kommun.se")
+        let room = Cast.annaRoom
         let text = "Hissen i stadshuset står still varje måndag morgon"
         for message in [text, "hoppa", "hoppa"] {
-            try h.say([message], from: anna, in: room, at: start)
+            try h.say([message], from: Cast.anna, in: room, at: start)
             try await h.drain()
         }
         #expect(h.chat.sentTexts.contains { $0.contains(text) }, "the summary card showed the draft")
-        try h.say(["avbryt"], from: anna, in: room, at: start)
+        try h.say(["avbryt"], from: Cast.anna, in: room, at: start)
         try await h.drain()
         #expect(try await h.store.read { try $0.idea(number: 1) } == nil)
         let dump = try h.tableDump()
@@ -52,7 +50,7 @@ import Configuration
         let person = UserID("@a/b:kommun.se")
         let forms = [person.rawValue, "@a\\/b:kommun.se", "a/b:kommun.se", "a\\/b:kommun.se", "@a\\\\/b:kommun.se"]
         let room = RoomID("!dm-ab:kommun.se")
-        let karinRoom = RoomID("!dm-karin:kommun.se")
+        let karinRoom = Cast.directRoom(of: Cast.karin)
         // Idea #1 (Socialtjänst: Karin is told), a draft #2, all delivered.
         try h.say(["Tolkbokningen tar en vecka", "hoppa", "hoppa", "skicka", "1", "Skrivaren på plan 3 är trasig"],
             from: person, in: room, at: start)
@@ -61,7 +59,7 @@ import Configuration
 
         // Waiting when she asks to be forgotten: Karin's card of #1 (it names the idea-giver), Karin's
         // answer to her, a notice to her whose room is not resolved yet, and her own data as messages.
-        try h.say(["idé 1", "svara 1 Vi ringer dig i morgon"], from: karin, in: karinRoom, at: start)
+        try h.say(["idé 1", "svara 1 Vi ringer dig i morgon"], from: Cast.karin, in: karinRoom, at: start)
         _ = try await h.store.write { tx in
             try tx.enqueue(
                 OutboxEntry(txnID: "pending-dm", roomID: nil, recipient: person, body: "Hej igen", createdAt: start))

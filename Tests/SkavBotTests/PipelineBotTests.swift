@@ -13,23 +13,15 @@ import Store
 import Configuration
 
 @Suite struct PipelineBotTests {
-    let anna = UserID("@anna:kommun.se")
-    let karin = UserID("@karin:kommun.se")
-    let start = Date(timeIntervalSince1970: 1_790_000_000)
+    let start = EngineHarness.start
 
-    static let rolesYAML = """
-        units: [Socialtjänst, Skola]
-        roles:
-          coordinators: ["@ia:kommun.se"]
-          guides:
-            - user: "@karin:kommun.se"
-              units: [socialtjänst]
-        """
+    /// The cast's roles, with the guide's unit in lower case: unit names are matched regardless of case.
+    static let rolesYAML = Cast.rolesYAML(guideUnit: "socialtjänst")
 
     @Test func rolesFromConfig() throws {
         let config = try SkavConfig.parse(yaml: Self.rolesYAML)
         #expect(config.roles.coordinators == ["@ia:kommun.se"])
-        #expect(config.roles.guides == [Roles.Guide(user: karin, units: ["Socialtjänst"])])
+        #expect(config.roles.guides == [Roles.Guide(user: Cast.karin, units: ["Socialtjänst"])])
         #expect(SkavApp.conversationConfig(config).roles == config.roles)
         #expect(try SkavConfig.parse(yaml: "units: [A]").roles == .none)
         let example = try SkavConfig.load(file: Repository.path("config/skav.example.yaml").path)
@@ -69,46 +61,46 @@ import Configuration
     @Test func noticesToOthersGoToTheOutboxByRecipientWithStableTransactionIDs() async throws {
         let h = try harness()
         let (store, engine) = (h.store, h.engine)
-        var events = [message("$a0", "Tolkbokningen tar en vecka", from: anna)]
+        var events = [message("$a0", "Tolkbokningen tar en vecka", from: Cast.anna)]
         for (index, text) in ["hoppa", "hoppa", "skicka", "1"].enumerated() {
-            events.append(message("$a\(index + 1)", text, from: anna))
+            events.append(message("$a\(index + 1)", text, from: Cast.anna))
         }
         for (index, event) in events.enumerated() {
             try engine.process(ChatBatch(events: [event], cursor: "s\(index)"), now: start)
         }
         let routed = try #require(try await store.read { try $0.outboxEntry(txnID: "$a4.1") })
-        #expect(routed.recipient == karin && routed.roomID == nil)
+        #expect(routed.recipient == Cast.karin && routed.roomID == nil)
         #expect(routed.body.plainText.contains("#1"))
 
-        try engine.process(ChatBatch(events: [message("$k0", "status 1 bedöms", from: karin)], cursor: "k0"), now: start)
+        try engine.process(ChatBatch(events: [message("$k0", "status 1 bedöms", from: Cast.karin)], cursor: "k0"), now: start)
         // Karin is new: greeting (index 0), her reply (1), then the notice to Anna (2).
         let notice = try #require(try await store.read { try $0.outboxEntry(txnID: "$k0.2") })
-        #expect(notice.recipient == anna && notice.roomID == nil && testPrompts.says(notice.body.plainText, .noticeStageBedoms, .sv, [.number: "1"]))
+        #expect(notice.recipient == Cast.anna && notice.roomID == nil && testPrompts.says(notice.body.plainText, .noticeStageBedoms, .sv, [.number: "1"]))
         #expect(try await store.read { try $0.idea(number: 1)?.stage } == .bedoms)
 
         // A replayed event adds nothing.
         let before = try await store.read { try $0.allOutbox().count }
-        try engine.process(ChatBatch(events: [message("$k0", "status 1 bedöms", from: karin)], cursor: "k1"), now: start)
+        try engine.process(ChatBatch(events: [message("$k0", "status 1 bedöms", from: Cast.karin)], cursor: "k1"), now: start)
         #expect(try await store.read { try $0.allOutbox().count } == before)
 
         // The sender delivers notices to the recipients' direct chats.
         try await h.drain()
         let delivered = try #require(try await store.read { try $0.outboxEntry(txnID: "$a4.1") })
-        #expect(delivered.sentAt != nil && delivered.roomID == RoomID("!dm-\(karin.rawValue)"))
+        #expect(delivered.sentAt != nil && delivered.roomID == RoomID("!dm-\(Cast.karin.rawValue)"))
 
-        try engine.process(ChatBatch(events: [message("$k1", "koppla 1 1", from: karin)], cursor: "k2"), now: start)
+        try engine.process(ChatBatch(events: [message("$k1", "koppla 1 1", from: Cast.karin)], cursor: "k2"), now: start)
         try await store.write { tx in
             try tx.saveIdea(
-                Idea(number: 2, author: anna, title: "t", problem: "p", unit: "Socialtjänst", stage: .inkommen,
+                Idea(number: 2, author: Cast.anna, title: "t", problem: "p", unit: "Socialtjänst", stage: .inkommen,
                     createdAt: start, updatedAt: start))
         }
-        try engine.process(ChatBatch(events: [message("$k2", "koppla 2 1", from: karin)], cursor: "k3"), now: start)
+        try engine.process(ChatBatch(events: [message("$k2", "koppla 2 1", from: Cast.karin)], cursor: "k3"), now: start)
         #expect(try await store.read { try $0.links(ofIdea: 1) } == [2])
     }
 
     @Test func csvOpensInSpreadsheetsWithSwedishLetters() throws {
         let idea = Idea(
-            number: 7, author: anna, title: "Tolk; snabbare", problem: "Det \"tar\" för lång tid,\nvi väntar.",
+            number: 7, author: Cast.anna, title: "Tolk; snabbare", problem: "Det \"tar\" för lång tid,\nvi väntar.",
             solution: "Åtgärd: öppna förbokning", unit: "Äldreomsorg", stage: .bedoms, createdAt: start,
             updatedAt: start, submittedAt: start)
         let data = IdeaExport.csv([idea], links: [7: [3, 9]])
@@ -128,7 +120,7 @@ import Configuration
         let config = try SkavConfig.parse(yaml: Self.rolesYAML)
         try store.write { tx in
             try tx.saveIdea(
-                Idea(number: 1, author: anna, title: "Tolk", problem: "Tolk tar tid", unit: "Socialtjänst",
+                Idea(number: 1, author: Cast.anna, title: "Tolk", problem: "Tolk tar tid", unit: "Socialtjänst",
                     stage: .inkommen, createdAt: start, updatedAt: start, submittedAt: start))
         }
         func run(_ stage: String, by: UserID = "@ia:kommun.se", comment: String? = nil) throws -> Idea {
@@ -151,7 +143,7 @@ import Configuration
         #expect(audit.filter { $0.action == .stage }.map(\.detail) == ["inkommen→bedoms", "bedoms→avslutad"])
         #expect(audit.allSatisfy { $0.actor == "@ia:kommun.se" })
         let notices = try store.read { try $0.allOutbox() }
-        #expect(notices.count == 2 && notices.allSatisfy { $0.recipient == anna && $0.roomID == nil })
+        #expect(notices.count == 2 && notices.allSatisfy { $0.recipient == Cast.anna && $0.roomID == nil })
         #expect(notices.last?.body.plainText.contains("Vi löste det på annat sätt") == true)
     }
 }

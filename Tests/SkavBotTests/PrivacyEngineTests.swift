@@ -11,9 +11,8 @@ import Store
 
 /// Personal data in incoming messages is masked before anything is written (SkavBot.docc/Privacy.md).
 @Suite struct PrivacyEngineTests {
-    let anna = UserID("@anna:kommun.se")
-    let room = RoomID("!dm-anna:kommun.se")
-    let start = Date(timeIntervalSince1970: 1_790_000_000)
+    let room = Cast.annaRoom
+    let start = EngineHarness.start
 
     /// The bot of these tests, on a database file: one unit, in `language`.
     func harness(language: Language = .sv) throws -> EngineHarness {
@@ -22,9 +21,9 @@ import Store
     }
 
     func events(_ texts: [String]) -> [ChatEvent] {
-        [ChatEvent(id: "$invite", room: room, sender: anna, kind: .invite(isDirect: true, encrypted: false), timestamp: start)]
+        [ChatEvent(id: "$invite", room: room, sender: Cast.anna, kind: .invite(isDirect: true, encrypted: false), timestamp: start)]
             + texts.enumerated().map { index, text in
-                ChatEvent(id: "$m\(index)", room: room, sender: anna, kind: .message(text: text), timestamp: start)
+                ChatEvent(id: "$m\(index)", room: room, sender: Cast.anna, kind: .message(text: text), timestamp: start)
             }
     }
 

@@ -12,11 +12,7 @@ import Store
 /// The poison-message quarantine: input that took the process down twice is set aside, once, with one
 /// apology; everything else goes on as usual.
 @Suite struct QuarantineTests {
-    let anna = UserID("@anna:kommun.se")
-    let bo = UserID("@bo:kommun.se")
-    let annaRoom = RoomID("!dm-anna:kommun.se")
-    let boRoom = RoomID("!dm-bo:kommun.se")
-    let start = Date(timeIntervalSince1970: 1_790_000_000)
+    let start = EngineHarness.start
 
     func message(_ id: String, _ text: String, from user: UserID, in room: RoomID) -> ChatEvent {
         ChatEvent(id: id, room: room, sender: user, kind: .message(text: text), timestamp: start)
@@ -26,8 +22,8 @@ import Store
     func harness() throws -> EngineHarness {
         let h = try BotEngineTests().harness()
         let invites = [
-            ChatEvent(id: "$i1", room: annaRoom, sender: anna, kind: .invite(isDirect: true, encrypted: false), timestamp: start),
-            ChatEvent(id: "$i2", room: boRoom, sender: bo, kind: .invite(isDirect: true, encrypted: false), timestamp: start),
+            ChatEvent(id: "$i1", room: Cast.annaRoom, sender: Cast.anna, kind: .invite(isDirect: true, encrypted: false), timestamp: start),
+            ChatEvent(id: "$i2", room: Cast.boRoom, sender: Cast.bo, kind: .invite(isDirect: true, encrypted: false), timestamp: start),
         ]
         try h.engine.process(ChatBatch(events: invites, cursor: "s0"), now: start)
         return h
@@ -50,7 +46,7 @@ import Store
         let h = try harness()
         try h.engine.recordCrash(InFlight(.event, "$m1"), now: start)
         let outcome = try h.engine.process(
-            ChatBatch(events: [message("$m1", "Skrivaren är trasig", from: anna, in: annaRoom)], cursor: "s1"), now: start)
+            ChatBatch(events: [message("$m1", "Skrivaren är trasig", from: Cast.anna, in: Cast.annaRoom)], cursor: "s1"), now: start)
         #expect(outcome.handled == 1)
         #expect(outcome.quarantined == 0)
         #expect(try await h.store.read { try $0.quarantineEntry("$m1") } == nil, "one death is not enough: it was handled")
@@ -65,24 +61,24 @@ import Store
         let before = h.chat.sent.count  // whatever joining the rooms said
         let batch = ChatBatch(
             events: [
-                message("$poison", "anna@kommun.se@x.se", from: anna, in: annaRoom),
-                message("$bo1", "Nycklarna kvitteras på papper", from: bo, in: boRoom),
+                message("$poison", "anna@kommun.se@x.se", from: Cast.anna, in: Cast.annaRoom),
+                message("$bo1", "Nycklarna kvitteras på papper", from: Cast.bo, in: Cast.boRoom),
             ], cursor: "s1")
         let outcome = try h.engine.process(batch, now: start.addingTimeInterval(10))
         #expect(outcome.quarantined == 1)
         #expect(outcome.handled == 1, "Bo's message is handled as usual")
         #expect(try h.engine.cursor() == "s1", "the cursor moves past the poison")
         try await h.sender().drain()
-        let toAnna = h.chat.sent.dropFirst(before).filter { $0.room == annaRoom }.map(\.body.plainText)
+        let toAnna = h.chat.sent.dropFirst(before).filter { $0.room == Cast.annaRoom }.map(\.body.plainText)
         #expect(toAnna == [apology(h)], "Anna gets the apology and nothing else")
-        #expect(h.chat.sent.contains { $0.room == boRoom })
-        let ideas = try await h.store.read { try $0.ideas(author: anna) }
+        #expect(h.chat.sent.contains { $0.room == Cast.boRoom })
+        let ideas = try await h.store.read { try $0.ideas(author: Cast.anna) }
         #expect(ideas.isEmpty, "the poison was never handled")
 
         let held = try await h.store.read { try $0.quarantined() }
         #expect(held.count == 1)
         #expect(held.first?.key == "$poison")
-        #expect(held.first?.roomID == annaRoom)
+        #expect(held.first?.roomID == Cast.annaRoom)
         #expect(held.first?.status == .held)
         #expect(held.first?.deaths == 2)
 
@@ -90,12 +86,12 @@ import Store
         let again = try h.engine.process(batch, now: start.addingTimeInterval(20))
         #expect(again.duplicates == 2)
         try await h.sender().drain()
-        #expect(h.chat.sent.dropFirst(before).filter { $0.room == annaRoom }.count == 1)
+        #expect(h.chat.sent.dropFirst(before).filter { $0.room == Cast.annaRoom }.count == 1)
     }
 
     @Test func aRetriedEventIsHandledAgainAndLeavesTheQuarantine() async throws {
         let h = try harness()
-        let poison = try setAside(message("$poison", "Blanketten skrivs ut och skannas in igen", from: anna, in: annaRoom), h)
+        let poison = try setAside(message("$poison", "Blanketten skrivs ut och skannas in igen", from: Cast.anna, in: Cast.annaRoom), h)
         #expect(try await h.store.write { try $0.requestRetry("$poison") })
         #expect(try await h.store.write { try $0.requestRetry("$unknown") } == false)
 
@@ -103,14 +99,14 @@ import Store
         let sync = SyncService(chat: h.chat, engine: h.engine, wake: WakeSignal(), logger: quietLogger, now: { start })
         try await sync.retryQuarantined()
         #expect(try await h.store.read { try $0.quarantineEntry("$poison") } == nil)
-        let ideas = try await h.store.read { try $0.ideas(author: anna) }
+        let ideas = try await h.store.read { try $0.ideas(author: Cast.anna) }
         #expect(ideas.count == 1, "handled this time")
         #expect(try h.engine.cursor() == "s1", "a retry does not move the cursor")
     }
 
     @Test func aRetryThatCannotBeFetchedStaysSetAside() async throws {
         let h = try harness()
-        try setAside(message("$gone", "text", from: anna, in: annaRoom), h)
+        try setAside(message("$gone", "text", from: Cast.anna, in: Cast.annaRoom), h)
         #expect(try await h.store.write { try $0.requestRetry("$gone") })
         let sync = SyncService(chat: h.chat, engine: h.engine, wake: WakeSignal(), logger: quietLogger, now: { start })
         try await sync.retryQuarantined()

@@ -13,9 +13,7 @@ import Configuration
 /// `mina data`, `glöm mig`, the audit log and retention, through the engine on a database file
 /// (SkavBot.docc/Privacy.md).
 @Suite struct RightsEngineTests {
-    let anna = UserID("@anna:kommun.se")
-    let karin = UserID("@karin:kommun.se")
-    let start = Date(timeIntervalSince1970: 1_790_000_000)
+    let start = EngineHarness.start
 
     /// The bot of these tests, on a database file, with the roles of `PipelineBotTests.rolesYAML`.
     func harness() throws -> EngineHarness {
@@ -27,14 +25,14 @@ import Configuration
     func annaWithIdeas(_ h: EngineHarness) async throws {
         try await h.send(
             ["Tolkbokningen tar en vecka", "hoppa", "hoppa", "skicka", "1", "Skrivaren på plan 3 är trasig"],
-            from: anna, at: start)
-        try await h.send(["idé 1", "ta 1"], from: karin, at: start)
+            from: Cast.anna, at: start)
+        try await h.send(["idé 1", "ta 1"], from: Cast.karin, at: start)
     }
 
     @Test func myDataSendsTheStoredDataAndIsAudited() async throws {
         let h = try harness()
         try await annaWithIdeas(h)
-        let sent = try await h.send(["mina data"], from: anna, at: start)
+        let sent = try await h.send(["mina data"], from: Cast.anna, at: start)
         #expect(sent.count == 2)
         #expect(testPrompts.says(sent[0], .myDataIntro))
         let object = try #require(try JSONSerialization.jsonObject(with: Data(sent[1].utf8)) as? [String: Any])
@@ -43,52 +41,52 @@ import Configuration
         #expect((stored["direct_rooms"] ?? stored["directRooms"]) != nil)
         let audit = try #require(stored["audit"] as? [[String: Any]])
         // Karin's read of #1 is in Anna's export.
-        #expect(audit.contains { $0["actor"] as? String == karin.rawValue && $0["action"] as? String == "read" })
+        #expect(audit.contains { $0["actor"] as? String == Cast.karin.rawValue && $0["action"] as? String == "read" })
         let log = try await h.store.read { try $0.auditEntries() }
-        #expect(log.contains { $0.actor == anna.rawValue && $0.action == .exported && $0.ideaNumber == nil })
-        #expect(log.contains { $0.actor == anna.rawValue && $0.action == .created && $0.ideaNumber == 1 })
+        #expect(log.contains { $0.actor == Cast.anna.rawValue && $0.action == .exported && $0.ideaNumber == nil })
+        #expect(log.contains { $0.actor == Cast.anna.rawValue && $0.action == .created && $0.ideaNumber == 1 })
         #expect(log.contains { $0.action == .stage && $0.ideaNumber == 1 && $0.detail == "utkast→inkommen" })
-        #expect(log.contains { $0.actor == karin.rawValue && $0.action == .read && $0.ideaNumber == 1 })
-        #expect(log.contains { $0.actor == karin.rawValue && $0.action == .changed && $0.detail == "guide" })
+        #expect(log.contains { $0.actor == Cast.karin.rawValue && $0.action == .read && $0.ideaNumber == 1 })
+        #expect(log.contains { $0.actor == Cast.karin.rawValue && $0.action == .changed && $0.detail == "guide" })
     }
 
     @Test func forgetMeLeavesTheRawIdNowhereOnDisk() async throws {
         let h = try harness()
         try await annaWithIdeas(h)
-        #expect(h.bytesOnDisk().contains(anna.rawValue))
+        #expect(h.bytesOnDisk().contains(Cast.anna.rawValue))
 
-        var sent = try await h.send(["glöm mig"], from: anna, at: start)
+        var sent = try await h.send(["glöm mig"], from: Cast.anna, at: start)
         #expect(sent == [testPrompts.text(.forgetConfirm, .sv, [.drafts: "1", .ideas: "1"]).plainText])
-        sent = try await h.send(["ja, glöm mig"], from: anna, at: start.addingTimeInterval(60))
+        sent = try await h.send(["ja, glöm mig"], from: Cast.anna, at: start.addingTimeInterval(60))
         #expect(sent == [testPrompts.text(.forgetDone, .sv, [.drafts: "1", .ideas: "1"]).plainText])
 
         let idea = try #require(try await h.store.read { try $0.idea(number: 1) })
         #expect(idea.author.rawValue.hasPrefix("anonym-"))
-        #expect(idea.guide == karin)
+        #expect(idea.guide == Cast.karin)
         #expect(try await h.store.read { try $0.idea(number: 2) } == nil)
-        #expect(try await h.store.read { try $0.person(anna) } == nil)
-        #expect(try await h.store.read { try $0.conversationState(of: anna) } == nil)
+        #expect(try await h.store.read { try $0.person(Cast.anna) } == nil)
+        #expect(try await h.store.read { try $0.conversationState(of: Cast.anna) } == nil)
         let pseudonym = idea.author.rawValue
-        #expect(try await h.store.read { try $0.events(ofIdea: 1) }.allSatisfy { $0.actor == karin || $0.actor.rawValue == pseudonym })
+        #expect(try await h.store.read { try $0.events(ofIdea: 1) }.allSatisfy { $0.actor == Cast.karin || $0.actor.rawValue == pseudonym })
 
         // The hourly retention run empties the write-ahead log: then no page copy holds the id either.
         try h.engine.applyRetention(.seconds(90 * 86_400), now: start.addingTimeInterval(120))
         let disk = h.bytesOnDisk()
-        #expect(!disk.contains(anna.rawValue), "the raw id is still on disk")
+        #expect(!disk.contains(Cast.anna.rawValue), "the raw id is still on disk")
         #expect(disk.contains(pseudonym))
 
         // She is a newcomer again: greeted, and her old room works.
-        sent = try await h.send(["Hej"], from: anna, at: start.addingTimeInterval(180))
+        sent = try await h.send(["Hej"], from: Cast.anna, at: start.addingTimeInterval(180))
         #expect(sent.first?.contains(testPrompts.text(.greeting, .sv).plainText) == true)
-        #expect(try await h.store.read { try $0.person(anna) }?.greetedAt != nil)
+        #expect(try await h.store.read { try $0.person(Cast.anna) }?.greetedAt != nil)
     }
 
     @Test func aCancelledForgetChangesNothing() async throws {
         let h = try harness()
         try await annaWithIdeas(h)
-        try await h.send(["glöm mig", "nej"], from: anna, at: start)
-        #expect(try await h.store.read { try $0.person(anna) } != nil)
-        #expect(try await h.store.read { try $0.idea(number: 1) }?.author == anna)
+        try await h.send(["glöm mig", "nej"], from: Cast.anna, at: start)
+        #expect(try await h.store.read { try $0.person(Cast.anna) } != nil)
+        #expect(try await h.store.read { try $0.idea(number: 1) }?.author == Cast.anna)
         #expect(try await h.store.read { try $0.idea(number: 2) } != nil)
     }
 
@@ -101,7 +99,7 @@ import Configuration
         #expect(try await h.store.read { try $0.idea(number: 2) } == nil)
         #expect(try await h.store.read { try $0.idea(number: 1) } != nil)
         // Anna's next message finds no draft and no state: it starts a new one, without a crash.
-        let sent = try await h.send(["Kaffemaskinen läcker"], from: anna, at: later)
+        let sent = try await h.send(["Kaffemaskinen läcker"], from: Cast.anna, at: later)
         #expect(sent.contains { $0.contains("#3") })
     }
 }

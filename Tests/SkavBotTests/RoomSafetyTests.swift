@@ -14,9 +14,8 @@ import Store
 /// Issue 11: the public-records notice before the first word, direct chats that are really direct, the flood
 /// gate after downtime, and room creation that survives a lost answer.
 @Suite struct RoomSafetyTests {
-    let anna = UserID("@anna:kommun.se")
-    let room = RoomID("!dm-anna:kommun.se")
-    let start = Date(timeIntervalSince1970: 1_790_000_000)
+    let room = Cast.annaRoom
+    let start = EngineHarness.start
     var prompts: PromptCatalog { testPrompts }
 
     /// The bot of these tests: one unit, Swedish, Ia the coordinator; the flood limit and rooms as given.
@@ -31,12 +30,12 @@ import Store
 
     func invite(_ id: String = "$invite", room: RoomID? = nil, direct: Bool = true) -> ChatEvent {
         ChatEvent(
-            id: id, room: room ?? self.room, sender: anna, kind: .invite(isDirect: direct, encrypted: false),
+            id: id, room: room ?? self.room, sender: Cast.anna, kind: .invite(isDirect: direct, encrypted: false),
             timestamp: start)
     }
 
     func message(_ id: String, _ text: String, from user: UserID? = nil, room: RoomID? = nil, at: Date? = nil) -> ChatEvent {
-        ChatEvent(id: id, room: room ?? self.room, sender: user ?? anna, kind: .message(text: text), timestamp: at ?? start)
+        ChatEvent(id: id, room: room ?? self.room, sender: user ?? Cast.anna, kind: .message(text: text), timestamp: at ?? start)
     }
 
     // MARK: 3. The flood gate counts by the server's time
@@ -85,7 +84,7 @@ import Store
 
     @Test func joiningADirectChatGreetsWithThePublicRecordsNoticeBeforeTheFirstWord() async throws {
         let h = try harness()
-        try h.engine.process(ChatBatch(events: [invite(), members("$j", joined: 2, [anna])], cursor: "s1"), now: start)
+        try h.engine.process(ChatBatch(events: [invite(), members("$j", joined: 2, [Cast.anna])], cursor: "s1"), now: start)
         try await h.drain()
         #expect(h.chat.sent.count == 1)
         #expect(h.chat.sent.first?.room == room)
@@ -99,7 +98,7 @@ import Store
         // A second direct chat of the same person: no greeting either (once per person).
         let again = RoomID("!again:kommun.se")
         try h.engine.process(
-            ChatBatch(events: [invite("$i2", room: again), members("$j2", joined: 2, [anna], room: again)], cursor: "s3"), now: start)
+            ChatBatch(events: [invite("$i2", room: again), members("$j2", joined: 2, [Cast.anna], room: again)], cursor: "s3"), now: start)
         try await h.drain()
         #expect(h.chat.sent.count == 2)
     }
@@ -107,7 +106,7 @@ import Store
     /// Anna's invite to a direct chat, the two of them in it, and her first message (batch `s1`).
     func annaWritesInHerDirectChat(_ h: EngineHarness) throws {
         try h.engine.process(
-            ChatBatch(events: [invite(), members("$j", joined: 2, [anna]), message("$m1", "Tolkbokningen tar en vecka")], cursor: "s1"),
+            ChatBatch(events: [invite(), members("$j", joined: 2, [Cast.anna]), message("$m1", "Tolkbokningen tar en vecka")], cursor: "s1"),
             now: start)
     }
 
@@ -125,7 +124,7 @@ import Store
     @Test func aDirectInviteToARoomWithOthersIsNoDirectChat() async throws {
         let h = try harness()
         let bertil = UserID("@bertil:kommun.se")
-        try h.engine.process(ChatBatch(events: [invite(), members("$j", joined: 3, [anna, bertil])], cursor: "s1"), now: start)
+        try h.engine.process(ChatBatch(events: [invite(), members("$j", joined: 3, [Cast.anna, bertil])], cursor: "s1"), now: start)
         try await h.drain()
         #expect(h.chat.sentTexts == [prompts.text(.botNotDirect, .sv).plainText], "one notice, no greeting")
         #expect(h.chat.state.withLock { $0.left } == [room])
@@ -135,7 +134,7 @@ import Store
             ChatBatch(events: [message("$b", "hej", from: bertil), message("$a", "Skrivaren krånglar")], cursor: "s2"), now: start)
         try await h.drain()
         #expect(h.chat.sent.dropFirst().allSatisfy { $0.room == RoomID("!dm-@anna:kommun.se") })
-        #expect(h.chat.state.withLock { $0.opened } == [anna])
+        #expect(h.chat.state.withLock { $0.opened } == [Cast.anna])
         #expect(h.chat.sentTexts.last?.contains("#1") == true)
     }
 
@@ -149,9 +148,9 @@ import Store
         try h.engine.process(
             ChatBatch(
                 events: [
-                    members("$c1", joined: 2, invited: 1, [anna, cecilia], by: anna),
-                    members("$c2", joined: 3, [anna, cecilia], by: cecilia),
-                    members("$c3", joined: 2, [anna], by: cecilia),
+                    members("$c1", joined: 2, invited: 1, [Cast.anna, cecilia], by: Cast.anna),
+                    members("$c2", joined: 3, [Cast.anna, cecilia], by: cecilia),
+                    members("$c3", joined: 2, [Cast.anna], by: cecilia),
                 ], cursor: "s2"), now: start)
         try await h.drain()
         #expect(h.chat.sentTexts.dropFirst(before) == [prompts.text(.botRoomShared, .sv).plainText])
@@ -163,7 +162,7 @@ import Store
         try await h.drain()
         let after = h.chat.sent.dropFirst(before + 1)
         #expect(!after.isEmpty && after.allSatisfy { $0.room == RoomID("!dm-@anna:kommun.se") })
-        #expect(try await h.store.read { try $0.directRoom(of: self.anna) } == RoomID("!dm-@anna:kommun.se"))
+        #expect(try await h.store.read { try $0.directRoom(of: Cast.anna) } == RoomID("!dm-@anna:kommun.se"))
     }
 
     @Test func repliesWaitingForTheRoomGoToTheFreshDirectChat() async throws {
@@ -171,7 +170,7 @@ import Store
         let cecilia = UserID("@cecilia:kommun.se")
         try annaWritesInHerDirectChat(h)
         // Not sent yet when Cecilia joins.
-        try h.engine.process(ChatBatch(events: [members("$c2", joined: 3, [anna, cecilia], by: cecilia)], cursor: "s2"), now: start)
+        try h.engine.process(ChatBatch(events: [members("$c2", joined: 3, [Cast.anna, cecilia], by: cecilia)], cursor: "s2"), now: start)
         try await h.drain()
         let inRoom = h.chat.sent.filter { $0.room == room }.map(\.body.plainText)
         #expect(inRoom == [prompts.text(.botRoomShared, .sv).plainText])
@@ -181,7 +180,7 @@ import Store
     @Test func aConfiguredRoomIsNeverADirectChatWhateverTheInviteSays() async throws {
         let coordinators = RoomID("!coordinators:kommun.se")
         let h = try harness(coordinatorsRoom: coordinators)
-        let ia = UserID("@ia:kommun.se")
+        let ia = Cast.ia
         let invite = ChatEvent(
             id: "$ci", room: coordinators, sender: ia, kind: .invite(isDirect: true, encrypted: false), timestamp: start)
         try h.engine.process(
@@ -249,7 +248,7 @@ extension RoomSafetyTests {
         try await store.write { tx in
             _ = try tx.enqueue(
                 OutboxEntry(
-                    txnID: "t1", roomID: nil, recipient: anna, body: RichText(plain: "Hej Anna"), createdAt: start))
+                    txnID: "t1", roomID: nil, recipient: Cast.anna, body: RichText(plain: "Hej Anna"), createdAt: start))
         }
         let clock = Mutex(start)
         func sender() -> OutboxSender {
@@ -263,10 +262,10 @@ extension RoomSafetyTests {
         let rooms = chat.state.withLock { $0.rooms }
         #expect(rooms.count == 1, "one room, one invite: \(rooms.map(\.id))")
         #expect(chat.state.withLock { $0.sent }.map(\.room) == [RoomID("!room1:kommun.se")])
-        #expect(try await store.read { try $0.directRoom(of: self.anna) } == RoomID("!room1:kommun.se"))
+        #expect(try await store.read { try $0.directRoom(of: Cast.anna) } == RoomID("!room1:kommun.se"))
         // Stored: the next message needs no creation.
         try await store.write { tx in
-            _ = try tx.enqueue(OutboxEntry(txnID: "t2", roomID: nil, recipient: anna, body: RichText(plain: "Igen"), createdAt: start))
+            _ = try tx.enqueue(OutboxEntry(txnID: "t2", roomID: nil, recipient: Cast.anna, body: RichText(plain: "Igen"), createdAt: start))
         }
         try await sender().drain()
         #expect(chat.state.withLock { $0.rooms.count } == 1)

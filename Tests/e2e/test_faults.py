@@ -18,6 +18,11 @@ SYNC = "/_matrix/client/v3/sync"
 SEND = "/send/m.room.message/"
 
 
+def fresh_people(synapse, *names: str, watchdog=None) -> list[Person]:
+    """New Synapse users of these names, as people not started yet (for `together`)."""
+    return [Person(synapse, synapse.fresh_user(name), watchdog=watchdog) for name in names]
+
+
 def dialog_transcript(synapse, skav, user) -> list[str]:
     async def scenario():
         async with Person(synapse, user, watchdog=skav.ensure_alive) as person:
@@ -103,7 +108,7 @@ def test_a_sync_answer_over_the_cap_is_taken_in_smaller_parts(synapse, make_skav
     text = "Lång beskrivning av något som skaver. " * 95  # about 3,600 characters, under the message limit
 
     async def scenario():
-        people = [Person(synapse, synapse.fresh_user(n), watchdog=None) for n in ("anna", "bertil", "cecilia")]
+        people = fresh_people(synapse, "anna", "bertil", "cecilia")
         async with together(*people):
             for p in people:
                 await p.open_dm()
@@ -137,8 +142,7 @@ def test_a_sync_answer_over_the_cap_from_the_proxy_does_not_stall_others(synapse
     bot.start()
 
     async def scenario():
-        anna = Person(synapse, synapse.fresh_user("anna"), watchdog=bot.ensure_alive)
-        bertil = Person(synapse, synapse.fresh_user("bertil"), watchdog=bot.ensure_alive)
+        anna, bertil = fresh_people(synapse, "anna", "bertil", watchdog=bot.ensure_alive)
         async with together(anna, bertil):
             await anna.open_dm()
             await bertil.open_dm()
@@ -165,8 +169,7 @@ def test_an_absurd_retry_after_in_one_room_holds_no_other_room(synapse, proxy, m
     )
 
     async def scenario():
-        anna = Person(synapse, synapse.fresh_user("anna"), watchdog=bot.ensure_alive)
-        bo = Person(synapse, synapse.fresh_user("bo"), watchdog=bot.ensure_alive)
+        anna, bo = fresh_people(synapse, "anna", "bo", watchdog=bot.ensure_alive)
         async with together(anna, bo):
             await anna.open_dm()
             await bo.open_dm()
