@@ -79,7 +79,7 @@ public final class OutboxSender: Service, Sendable {
         var blockedLanes = Set<String>()
         while !Task.isCancelled {
             let moment = now()
-            let heads = try await store.read { [roundSize] in try $0.outboxLaneHeads(limit: roundSize) }
+            let heads = try await store.read { [roundSize] in try $0.outboxLaneHeads(limit: roundSize, dueBy: moment) }
             var due: [OutboxEntry] = []
             // The most urgent lanes come first, and every free send slot is used (so bulk and notices are
             // never starved by a steady stream of replies); rounds are short, so a reply queued behind a

@@ -444,10 +444,11 @@ public struct IntakeTransaction: IntakeReading {
     }
 
     /// The first unsent entry of each lane (a room, or a recipient whose room is not known yet), the lanes
-    /// ordered by the most urgent entry waiting in them, then by age: what the sender should start next.
-    /// A lane's later entries wait for its first (the order within a room is kept). One pass over the
-    /// unsent entries, however many there are: no window of old failing entries starves newer ones.
-    public func outboxLaneHeads(limit: Int) throws -> [(entry: OutboxEntry, lanePriority: OutboxEntry.Priority)] {
+    /// whose first entry is due by `now` first, then by the most urgent entry waiting in them, then by age:
+    /// what the sender should start next. A lane's later entries wait for its first (the order within a
+    /// room is kept). One pass over the unsent entries, however many there are; lanes waiting for a retry
+    /// come last, so however many rooms are rate-limited or failing, a round always sees the others.
+    public func outboxLaneHeads(limit: Int, dueBy now: Date) throws -> [(entry: OutboxEntry, lanePriority: OutboxEntry.Priority)] {
         try Row.fetchAll(
             try db.cachedStatement(sql: """
                 SELECT \(Self.clampedNotBefore) AS not_before, * FROM (
@@ -457,9 +458,10 @@ public struct IntakeTransaction: IntakeReading {
                     FROM outbox o WHERE o.sent_at IS NULL AND o.failed_at IS NULL
                     WINDOW lane AS (PARTITION BY coalesce(o.room_id, '@' || coalesce(o.recipient, '')) ORDER BY o.id
                                     ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
-                ) WHERE lane_position = 1 ORDER BY lane_priority, id LIMIT ?
+                ) WHERE lane_position = 1
+                ORDER BY coalesce(\(Self.clampedNotBefore) > ?, 0), lane_priority, id LIMIT ?
                 """),
-            arguments: [max(0, limit)]
+            arguments: [StoredDate.text(now), max(0, limit)]
         ).map { row in
             (try OutboxEntry(row: row), OutboxEntry.Priority(rawValue: row["lane_priority"] ?? 1) ?? .notice)
         }

@@ -162,3 +162,27 @@ import Store
         #expect(pacing.interval == .zero && pacing.wait(at: start) == nil, "forgotten after sends go through")
     }
 }
+
+/// Rooms that wait for a retry never hold up the others, however many of them wait.
+@Suite struct WaitingLanesTests {
+    @Test func manyRoomsWaitingForTheirRetryDoNotStarveANewMessage() async throws {
+        let store = try IntakeStore()
+        let start = Date()
+        try await store.write { tx in
+            for index in 0..<30 {
+                try tx.enqueue(
+                    OutboxEntry(
+                        txnID: "waiting.\(index)", roomID: RoomID("!limited\(index)"), body: "x", createdAt: start,
+                        priority: .reply))
+            }
+            for entry in try tx.allOutbox() {
+                if let id = entry.id { try tx.rescheduleOutbox(id, notBefore: start.addingTimeInterval(3_600)) }
+            }
+            try tx.enqueue(OutboxEntry(txnID: "fresh.bulk", roomID: RoomID("!free"), body: "y", createdAt: start, priority: .bulk))
+        }
+        let chat = DeliveryTests.SlowChat(delay: .milliseconds(1))
+        let sender = OutboxSender(store: store, chat: chat, wake: WakeSignal(), logger: quietLogger, parallelSends: 2)
+        try await sender.drain()
+        #expect(chat.state.withLock { $0.sent.map(\.txnID) } == ["fresh.bulk"])
+    }
+}
