@@ -5,7 +5,8 @@
 # `--scale N [skav-bench options]`: Skav at the size of the customer: seeds an organisation of N ideas (30,000
 # people, 40 units) through the store's own code, cached under ~/.cache/skav/bench, and prints the similar-idea
 # lookup, the reply after `klar`, `skav digest --print` for a week and four weeks, the CSV export (time and
-# peak memory) and the database size per table.
+# peak memory) and the database size per table. `--parts lookup,reply` (any of sizes, lookup, reply, digest,
+# export) prints only those figures.
 # `--fake [options]`: the real bot against the fake homeserver of Tests/bench/fake_homeserver.py (no Synapse):
 # replies/s, CPU per message, reply latency and peak RSS for N people; an announcement to N followers; one
 # rate-limited room. Options go to Tests/bench/fake_bench.py (--people --followers --latency-ms
