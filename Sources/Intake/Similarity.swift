@@ -123,7 +123,10 @@ public enum Similarity {
     public static func score(_ a: String, _ b: String) -> Double { score(terms(a), terms(b)) }
 
     /// The text of an idea that is compared: the friction and the suggested solution.
-    public static func text(of idea: Idea) -> String {
-        [idea.problem, idea.solution ?? ""].joined(separator: " ")
+    public static func text(of idea: Idea) -> String { text(problem: idea.problem, solution: idea.solution) }
+
+    /// The same from the two columns, for the store's readers and migrations.
+    public static func text(problem: String, solution: String?) -> String {
+        [problem, solution ?? ""].joined(separator: " ")
     }
 }

@@ -305,7 +305,7 @@ enum Schema {
             while let row = try rows.next() {
                 let problem: String = row["problem"]
                 let solution: String? = row["solution"]
-                for stem in Similarity.terms([problem, solution ?? ""].joined(separator: " ")) { counts[stem, default: 0] += 1 }
+                for stem in Similarity.terms(Similarity.text(problem: problem, solution: solution)) { counts[stem, default: 0] += 1 }
             }
             for (stem, ideas) in counts {
                 try db.execute(sql: "INSERT INTO term_stats (stem, ideas) VALUES (?, ?)", arguments: [stem, ideas])
@@ -345,7 +345,7 @@ enum Schema {
                 let number: Int = row[0]
                 let problem: String = row[1]
                 let solution: String? = row[2]
-                let stems = Similarity.terms([problem, solution ?? ""].joined(separator: " "))
+                let stems = Similarity.terms(Similarity.text(problem: problem, solution: solution))
                 try insert.execute(arguments: [number, IntakeTransaction.joinStems(stems)])
             }
         }

@@ -80,7 +80,7 @@ extension IntakeTransaction {
                 } else {
                     let problem: String = row[4] ?? ""
                     let solution: String? = row[5]
-                    terms = Similarity.terms([problem, solution ?? ""].joined(separator: " "))
+                    terms = Similarity.terms(Similarity.text(problem: problem, solution: solution))
                 }
                 result.append((row[0], ComparableIdea(title: row[1], stage: stage, terms: terms)))
             }
