@@ -83,6 +83,13 @@ public final class MattermostChatService: ChatService {
         /// When (`uptime`) this process first saw each channel within the overlap look as it looks now: the
         /// server's clock stood at or past its `last_post_at` then.
         var firstSeen: [String: (fingerprint: PostFeed.Fingerprint, at: Duration)] = [:]
+        /// The `create_at` of the bot's posts of this process, by channel, until a look at the channel
+        /// list accounts for them (a read of the channel, or `Fingerprint.grew(onlyBy:to:)`).
+        var ownPostStamps: [String: [Int64]] = [:]
+        /// The previous round's channel list (what each channel looked like) and that round's floor: a
+        /// channel then at or before the floor needed no read, so that look is known to be settled.
+        var listed: [String: PostFeed.Fingerprint] = [:]
+        var listedFloor: Int64 = .min
     }
 
     let state = Mutex(State())
@@ -272,12 +279,31 @@ public final class MattermostChatService: ChatService {
         func settled(_ channel: PostFeed.Channel) -> Bool {
             seenNow - (firstSeen[channel.id] ?? seenNow) >= settleAfter
         }
+        let (ownStamps, listed, listedFloor) = state.withLock { ($0.ownPostStamps, $0.listed, $0.listedFloor) }
+        // Own posts each channel's look now accounts for: those up to its `last_post_at`.
+        var accountedFor: [String: Int64] = [:]
         // Within the overlap a channel is read when it changed, and once more when it has looked the same
-        // for an overlap: a post stamped before its last one but not visible to the first read is then.
-        let moved = inWindow.filter { channel in
-            guard let known = recent[channel.id], known.fingerprint == channel.fingerprint else { return true }
-            return !known.settled && settled(channel)
-        }.sorted { $0.id < $1.id }
+        // for an overlap: a post stamped before its last one but not visible to the first read is then. A
+        // change that is only the bot's own posts is no change: the answers it sends make no reads.
+        var moved: [PostFeed.Channel] = []
+        for channel in inWindow {
+            let before = listed[channel.id].flatMap { look in
+                look.lastPostAt <= listedFloor ? FeedCursor.Recent(channel: channel.id, fingerprint: look, settled: true) : nil
+            }
+            guard let known = recent[channel.id] ?? before else {
+                moved.append(channel)
+                continue
+            }
+            if known.fingerprint == channel.fingerprint {
+                if !known.settled && settled(channel) { moved.append(channel) }
+            } else if let own = ownStamps[channel.id], known.fingerprint.grew(onlyBy: own, to: channel.fingerprint) {
+                recent[channel.id] = FeedCursor.Recent(channel: channel.id, fingerprint: channel.fingerprint, settled: known.settled)
+                accountedFor[channel.id] = channel.lastPostAt
+            } else {
+                moved.append(channel)
+            }
+        }
+        moved.sort { $0.id < $1.id }
         var handled = Set(feed.handled.map(\.id))
         var candidates: [(post: PostFeed.Post, direct: Bool)] = []
         for channel in moved {
@@ -296,6 +322,7 @@ public final class MattermostChatService: ChatService {
                 candidates.append((post, channel.isDirect))
             }
             recent[channel.id] = FeedCursor.Recent(channel: channel.id, fingerprint: channel.fingerprint, settled: settled(channel))
+            accountedFor[channel.id] = channel.lastPostAt
             state.withLock { state in
                 if state.rootOf.count > Self.memoryCap { state.rootOf = [:] }
                 for (post, root) in roots { state.rootOf[post] = root }
@@ -313,6 +340,20 @@ public final class MattermostChatService: ChatService {
             events.append(Self.event(for: candidate.post, isDirect: candidate.direct))
         }
         feed.recent = Array(recent.values)
+        state.withLock { state in
+            state.listed = Dictionary(channels.map { ($0.id, $0.fingerprint) }, uniquingKeysWith: { _, last in last })
+            state.listedFloor = floor
+            for (channel, upTo) in accountedFor {
+                state.ownPostStamps[channel]?.removeAll { $0 <= upTo }
+            }
+            // Stamps the floor passed are no news either way (their channel is not read for them).
+            if !state.ownPostStamps.isEmpty {
+                state.ownPostStamps = state.ownPostStamps.compactMapValues { stamps in
+                    let kept = stamps.filter { $0 > floor }
+                    return kept.isEmpty ? nil : kept
+                }
+            }
+        }
         // The greatest `last_post_at`: a time on the server's own clock (its `Date` header may come from a
         // proxy whose clock runs ahead, which would make new posts look old); and a direct channel's
         // `create_at`, so that the direct channels remembered are those of the last overlap only.
@@ -616,6 +657,12 @@ public final class MattermostChatService: ChatService {
             throw ChatError(.badResponse, "POST /posts: no id in the answer")
         }
         remember(txn: txn, post: id)
+        if let stamp = PostFeed.milliseconds(answer.json["create_at"]) {
+            state.withLock { state in
+                if state.ownPostStamps.count > Self.memoryCap { state.ownPostStamps = [:] }
+                state.ownPostStamps[channel, default: []].append(stamp)
+            }
+        }
         logger.debug("Sent Mattermost post", metadata: ["mattermost.channel": "\(channel)", "mattermost.post": "\(id)"])
         return id
     }

@@ -144,6 +144,19 @@ enum PostFeed {
     struct Fingerprint: Sendable, Equatable {
         var lastPostAt: Int64
         var totalMessages: Int64?
+
+        /// Whether the change from `self` to `now` is the bot's own posts alone: `own` holds the
+        /// `create_at` of the posts this process made in the channel. True when the count grew by exactly
+        /// the number of those stamped after `self`, and the latest of them is the channel's
+        /// `last_post_at`. Any other post saved meanwhile adds to the count, also one stamped earlier and
+        /// visible late (the server counts it when it becomes visible, which moves the fingerprint again);
+        /// an edit adds nothing to the count, but Skav reports no edits. Without counts, never.
+        func grew(onlyBy own: [Int64], to now: Fingerprint) -> Bool {
+            guard let before = totalMessages, let after = now.totalMessages else { return false }
+            let new = own.filter { $0 > lastPostAt }
+            guard let latest = new.max() else { return false }
+            return latest == now.lastPostAt && after &- before == Int64(new.count)
+        }
     }
 
     static func channels(_ body: JSON) -> [Channel]? {
@@ -165,7 +178,9 @@ enum PostFeed {
 ///   looked like then (`last_post_at`, `total_msg_count`): they are read again when that changes, and
 ///   once more when they have looked the same for an overlap (a post stamped earlier may have been
 ///   invisible to the first read: a replica behind, a commit after the stamp), so a change costs two
-///   reads at most and an idle bot makes one request (the channel list) per interval.
+///   reads at most and an idle bot makes one request (the channel list) per interval. A change that is
+///   only the bot's own posts of this process costs no read (`Fingerprint.grew(onlyBy:to:)`): an
+///   answer does not make its channel be read.
 /// - `handled`: the posts reported whose `create_at` still lies within the overlap, so a post seen
 ///   again there is not reported twice.
 /// - `directs`: the direct channels found new (created after the news floor) whose `create_at` still

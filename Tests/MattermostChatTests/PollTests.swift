@@ -188,6 +188,78 @@ struct PollTests {
         #expect(h.requests.allSatisfy { !$0.path.hasSuffix("/posts") })
     }
 
+    /// Reads of a channel's change feed (`since`), not the send's search of its latest posts.
+    static func feedReads(_ h: Harness, _ channel: String) -> Int {
+        h.requests.filter { $0.path.hasSuffix("/channels/\(channel)/posts") && $0.query["since"] != nil }.count
+    }
+
+    @Test("the bot's own answers make no reads of their channel; a person's post saved beside one does")
+    func ownPostsMakeNoReads() async throws {
+        let h = Harness()
+        let (dm, start) = try await h.startedWithAnnasChannel()
+        let first = h.server.post(dm, by: anna, "Kaffemaskinen läcker")
+        var batch = try await h.service.poll(cursor: start)
+        #expect(batch.events.map(\.id) == [first])
+        // Two empty polls (three rounds of a second each): the channel is read once more, then settled.
+        batch = try await h.service.poll(cursor: batch.cursor)
+        batch = try await h.service.poll(cursor: batch.cursor)
+        _ = try await h.service.send(OutgoingMessage(txnID: "e1.reply", room: RoomID(dm), body: "Tack!"))
+        _ = try await h.service.send(OutgoingMessage(txnID: "e1.more", room: RoomID(dm), body: "Vad skaver mer?"))
+        h.client.resetRequests()
+        batch = try await h.service.poll(cursor: batch.cursor)
+        batch = try await h.service.poll(cursor: batch.cursor)
+        #expect(batch.events.isEmpty)
+        #expect(Self.feedReads(h, dm) == 0)
+
+        // A person's post stamped before the bot's next answer, saved with it: the count grew by two.
+        let stamp = h.server.tick(1)
+        _ = try await h.service.send(OutgoingMessage(txnID: "e2.reply", room: RoomID(dm), body: "Något mer?"))
+        let beside = h.server.post(dm, by: anna, "Skrivaren också", at: stamp)
+        batch = try await h.service.poll(cursor: batch.cursor)
+        #expect(batch.events.map(\.id) == [beside])
+
+        // One stamped before an answer but visible only after it: counted then, so the channel is read then.
+        batch = try await h.service.poll(cursor: batch.cursor)
+        batch = try await h.service.poll(cursor: batch.cursor)
+        let early = h.server.tick(1)
+        _ = try await h.service.send(OutgoingMessage(txnID: "e3.reply", room: RoomID(dm), body: "Noterat."))
+        let late = h.server.post(dm, by: anna, "på väg", visible: false, at: early)
+        h.client.resetRequests()
+        batch = try await h.service.poll(cursor: batch.cursor)
+        #expect(batch.events.isEmpty)
+        #expect(Self.feedReads(h, dm) == 0)
+        h.server.mutate(late) { post, _ in post.visible = true }
+        batch = try await h.service.poll(cursor: batch.cursor)
+        #expect(batch.events.map(\.id) == [late])
+    }
+
+    @Test("an answer in a channel quiet for longer than the overlap makes no read; one a process before did, one")
+    func ownPostInAQuietChannel() async throws {
+        let h = Harness()
+        let (dm, start) = try await h.startedWithAnnasChannel()
+        let other = h.server.addChannel("dmbert00000000000000000000")
+        h.server.post(dm, by: anna, "Kaffemaskinen läcker")
+        var batch = try await h.service.poll(cursor: start)
+        // Ten seconds on, a post elsewhere moves the watermark: Anna's channel lies before the overlap.
+        h.server.tick(10_000)
+        h.server.post(other, by: bertil, "hej")
+        batch = try await h.service.poll(cursor: batch.cursor)
+        batch = try await h.service.poll(cursor: batch.cursor)
+        _ = try await h.service.send(OutgoingMessage(txnID: "e1.reply", room: RoomID(dm), body: "Tack!"))
+        h.client.resetRequests()
+        batch = try await h.service.poll(cursor: batch.cursor)
+        #expect(batch.events.isEmpty)
+        #expect(Self.feedReads(h, dm) == 0)
+
+        // An answer sent just before a restart: the new process does not know it for its own, so it reads.
+        _ = try await h.service.send(OutgoingMessage(txnID: "e2.reply", room: RoomID(dm), body: "Något mer?"))
+        let restarted = Harness(server: h.server)
+        _ = try await restarted.service.connect()
+        let again = try await restarted.service.poll(cursor: batch.cursor)
+        #expect(again.events.isEmpty)
+        #expect(Self.feedReads(restarted, dm) == 1)
+    }
+
     @Test("1,200 posts between two polls: the full feed is paged, each post reported once, in order")
     func paging() async throws {
         let h = Harness()

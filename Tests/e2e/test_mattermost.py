@@ -201,7 +201,7 @@ async def capture(server, skav, user) -> list[str]:
 
 
 def test_idle_cost_does_not_grow_with_the_number_of_dms(server, skav):
-    """300 DM channels with the bot and nobody writing: a handful of requests a second at most."""
+    """300 DM channels with the bot and nobody writing: the channel list once per poll interval, nothing more."""
     fake = server.fake
     people = [server.fresh_user("idle") for _ in range(300)]
     started = time.monotonic()
@@ -217,14 +217,17 @@ def test_idle_cost_does_not_grow_with_the_number_of_dms(server, skav):
         assert time.monotonic() < deadline, f"only {len(greeted)} of {len(people)} greetings were sent"
         assert skav.alive(), skav.logs()
         time.sleep(0.5)
-    # The channels the greetings moved are read again (once, and once more after the overlap) as the
-    # greetings' posts come back in the channel list: let that pass, then nobody writes.
-    time.sleep(20.0)
+    # A greeting moves its channel in the channel list, but the bot knows the post for its own and reads
+    # nothing for it. Only a channel listed while its greeting was still on the way is read (and once
+    # more after the overlap, 5 s): let that pass, then nobody writes. One look at the channel list per
+    # poll interval (200 ms) is all that is left.
+    time.sleep(8.0)
     t0 = time.monotonic()
     time.sleep(10.0)
-    rate = len(fake.requests_since(t0, user_id=server.bot_user.user_id)) / 10.0
+    seen = fake.requests_since(t0, user_id=server.bot_user.user_id)
+    rate = len(seen) / 10.0
     assert skav.alive(), skav.logs()
-    assert rate <= 10.0, f"the idle bot makes {rate:.1f} requests a second with 300 DM channels"
+    assert rate <= 6.0, f"the idle bot makes {rate:.1f} requests a second with 300 DM channels: {sorted({r[2].split('?')[0] for r in seen})[:10]}"
     skav.terminate()
 
 
