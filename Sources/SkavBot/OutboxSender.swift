@@ -112,8 +112,13 @@ public final class OutboxSender: Service, Sendable {
                     continue
                 }
                 due = Array(due.prefix(1))
+            } else if roundPriority == .bulk {
+                // Only bulk waits: one send per slot, so the round lasts one send and a reply that arrives
+                // meanwhile waits for no more than that before the next round finds it first.
+                due = Array(due.prefix(parallelSends))
             }
-            var sentAny = false
+            // A round that sent nothing blocked every lane it tried (each failure blocks its lane for this
+            // drain), so the next round goes on with the others; the drain ends when no lane is due.
             try await withThrowingTaskGroup(of: (lane: String, sent: Bool).self) { group in
                 var pending = due.makeIterator()
                 func start() -> Bool {
@@ -134,11 +139,10 @@ public final class OutboxSender: Service, Sendable {
                 var started = 0
                 while started < parallelSends, start() { started += 1 }
                 while let result = try await group.next() {
-                    if result.sent { sentAny = true } else { blockedLanes.insert(result.lane) }
+                    if !result.sent { blockedLanes.insert(result.lane) }
                     _ = start()
                 }
             }
-            if !sentAny { break }
         }
         return try await store.read { try $0.nextOutboxRetry() }
     }

@@ -165,6 +165,23 @@ import Store
 
 /// Rooms that wait for a retry never hold up the others, however many of them wait.
 @Suite struct WaitingLanesTests {
+    /// A round in which every send was refused ends neither the drain nor the other rooms' turn: the next
+    /// round goes on with them (at the pace the 429 taught, for bulk).
+    @Test func aRoundWhoseOnlySendIsRateLimitedDoesNotEndTheDrain() async throws {
+        let store = try IntakeStore()
+        let start = Date()
+        try await store.write { tx in
+            for (txn, room) in [("announce.a", "!a"), ("announce.b", "!b")] {
+                try tx.enqueue(OutboxEntry(txnID: txn, roomID: RoomID(room), body: "x", createdAt: start, priority: .bulk))
+            }
+        }
+        let chat = DeliveryTests.SlowChat(delay: .milliseconds(1))
+        chat.state.withLock { $0.limitedSends = [1] }
+        let sender = OutboxSender(store: store, chat: chat, wake: WakeSignal(), logger: quietLogger, parallelSends: 1)
+        try await sender.drain()
+        #expect(chat.state.withLock { $0.sent.map(\.txnID) }.contains("announce.b"))
+    }
+
     @Test func manyRoomsWaitingForTheirRetryDoNotStarveANewMessage() async throws {
         let store = try IntakeStore()
         let start = Date()
