@@ -2,27 +2,42 @@ import Foundation
 public import Logging
 import Synchronization
 
-/// Several `CurlHTTPClient`s behind one `HTTPClient`: requests are spread over them in turn, so up to
-/// `size` requests run at once (each client runs its own one at a time, on its own thread and its own
-/// kept-alive connection). The bot sends through a pool so that a slow send to one room does not hold up
-/// the sends to others.
+/// Several `CurlHTTPClient`s behind one `HTTPClient`: each request goes to a client with the fewest
+/// requests in hand (the next in turn among equals), so up to `size` requests run at once (each client runs
+/// its own one at a time, on its own thread and its own kept-alive connection) and a request never queues
+/// behind a slow one while another client is free. The bot sends through a pool so that a slow send to one
+/// room does not hold up the sends to others.
 public final class CurlHTTPClientPool: HTTPClient {
     private let clients: [CurlHTTPClient]
-    private let turn = Mutex(0)
+    private struct Load {
+        var turn = 0
+        /// Requests in hand per client (queued or running).
+        var inHand: [Int]
+    }
+    private let load: Mutex<Load>
 
     public init(name: String, size: Int, maxResponseBytes: Int = 8 << 20, logger: Logger? = nil) {
         clients = (0..<max(1, size)).map {
             CurlHTTPClient(name: "\(name).\($0)", maxResponseBytes: maxResponseBytes, logger: logger)
         }
+        load = Mutex(Load(inHand: Array(repeating: 0, count: max(1, size))))
     }
 
     public var size: Int { clients.count }
 
     public func execute(_ request: HTTPRequest) async throws(HTTPError) -> HTTPResponse {
-        let index = turn.withLock { turn -> Int in
-            defer { turn = (turn + 1) % clients.count }
-            return turn
+        let index = load.withLock { load -> Int in
+            var best = load.turn
+            for step in 0..<load.inHand.count {
+                let candidate = (load.turn + step) % load.inHand.count
+                if load.inHand[candidate] < load.inHand[best] { best = candidate }
+                if load.inHand[best] == 0 { break }
+            }
+            load.turn = (best + 1) % load.inHand.count
+            load.inHand[best] += 1
+            return best
         }
+        defer { load.withLock { $0.inHand[index] -= 1 } }
         return try await clients[index].execute(request)
     }
 

@@ -290,6 +290,27 @@ struct CurlHTTPClientTests {
         }
     }
 
+    @Test func aPoolSendsOnAFreeClientNeverBehindASlowOne() async throws {
+        try await withTestServer { server in
+            let pool = CurlHTTPClientPool(name: "pool", size: 2)
+            defer { pool.shutdown() }
+            // One client holds a slow request; the other has finished one and is free.
+            let slow = Task { try? await pool.execute(HTTPRequest(url: server.url("/slow?ms=30000&key=pool"), timeout: .seconds(40))) }
+            try await waitForArrival(server, key: "pool")
+            _ = try await pool.execute(HTTPRequest(url: server.url("/slow?ms=1"), timeout: .seconds(10)))
+            // In turn, the next two would go to the busy client first; each goes to the free one instead.
+            let clock = ContinuousClock()
+            let start = clock.now
+            for _ in 0..<2 {
+                let answer = try await pool.execute(HTTPRequest(url: server.url("/slow?ms=1"), timeout: .seconds(20)))
+                #expect(answer.status == 200)
+            }
+            #expect(clock.now - start < .seconds(10))
+            slow.cancel()
+            _ = await slow.value
+        }
+    }
+
     @Test func shutdownEndsAnOpenRequestAndLaterOnes() async throws {
         try await withTestServer { server in
             let client = CurlHTTPClient(name: "test")
