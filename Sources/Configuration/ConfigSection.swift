@@ -108,7 +108,7 @@ extension SkavConfig {
 
         public var maxMessageLength: Int = 4000
         /// Sends in flight at once, each to a different room.
-        public var parallelSends: Int = 4
+        public var parallelSends: Int = 32
         /// More messages than this from one person within `floodWindow` get one notice, then silence.
         public var floodMaxMessages: Int = 20
         public var floodWindow: Duration = .seconds(60)
@@ -117,7 +117,7 @@ extension SkavConfig {
 
         init(_ map: [String: Node], node: Node, reader: ConfigReader) throws(ConfigError) {
             if let value = map["parallel_sends"] {
-                parallelSends = try reader.int(value, key: "limits.parallel_sends", in: 1...32)
+                parallelSends = try reader.int(value, key: "limits.parallel_sends", in: 1...64)
             }
             if let value = map["flood_max_messages"] {
                 floodMaxMessages = try reader.int(value, key: "limits.flood_max_messages", in: 2...10_000)

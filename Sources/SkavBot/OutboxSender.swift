@@ -157,7 +157,7 @@ public final class OutboxSender: Service, Sendable {
     private var roundSize: Int { max(4, parallelSends * 2) }
 
     /// Sends in flight at once by default.
-    public static let defaultParallelSends = 4
+    public static let defaultParallelSends = 32
 
     /// Sends one entry; false when it failed and its room must wait.
     private func send(_ entry: OutboxEntry) async throws -> Bool {
