@@ -16,10 +16,10 @@ public enum ConfiguredRoom: String, Sendable, Equatable {
 }
 
 extension Command {
-    /// The challenge, good-example and digest commands; nil when `text` is none of them.
-    static func parseChallenge(_ words: [String], rest: (Int) -> String?) -> Command? {
+    /// The challenge, good-example and digest commands; nil when the text is none of them. `words`: its
+    /// first three words, folded; `count`: how many words it has.
+    static func parseChallenge(_ words: [String], count: Int, rest: (Int) -> String?) -> Command? {
         guard let first = words.first else { return nil }
-        let count = words.count
         switch first {
         case "utmaningar", "challenges", "kampanjer":
             if count == 1 { return .campaigns }

@@ -83,6 +83,9 @@ public enum Command: Equatable, Sendable {
                 return .newIdea(rest)
             }
         }
+        // A command is four words at most: a longer text (most of what people write) is no command, known
+        // without the cost of folding it.
+        guard Self.hasAtMost(4, wordsIn: text) else { return nil }
         let words = normalize(text).split(separator: " ").map(String.init)
         guard let first = words.first, words.count <= 4 else { return nil }
         let phrase = words.joined(separator: " ")
@@ -138,6 +141,34 @@ public enum Command: Equatable, Sendable {
         var result = folded.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
         while let last = result.last, last == "." || last == "!", result.count > 1 { result.removeLast() }
         return result
+    }
+
+    /// Whether `text` has at most `limit` words that `normalize` keeps (counting stops past the limit). Only
+    /// a word with a letter or a digit counts: folding takes marks away (a word of marks alone vanishes) and
+    /// `normalize` drops a last word of `.` or `!`, but a letter or digit stays one, and folding never
+    /// joins two words. So a text counted over the limit is over it when normalized as well.
+    static func hasAtMost(_ limit: Int, wordsIn text: String) -> Bool {
+        var words = 0
+        var counted = false
+        for character in text {
+            if character.isWhitespace {
+                counted = false
+            } else if !counted, let first = character.unicodeScalars.first, Self.isLetterOrDigit(first) {
+                counted = true
+                words += 1
+                if words > limit { return false }
+            }
+        }
+        return true
+    }
+
+    private static func isLetterOrDigit(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.properties.generalCategory {
+        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
+            .decimalNumber, .letterNumber, .otherNumber:
+            true
+        default: false
+        }
     }
 
     /// A small positive number, `12` or `#12`.

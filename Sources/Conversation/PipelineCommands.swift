@@ -19,7 +19,10 @@ extension Command {
             let tail = text[words[index + 1].range.lowerBound...].trimmingCharacters(in: .whitespacesAndNewlines)
             return tail.isEmpty ? nil : tail
         }
-        if let challenge = parseChallenge(words.map { normalize($0.word) }, rest: rest(after:)) { return challenge }
+        // Only the first three words can make a command's keywords: the rest is never folded.
+        if let challenge = parseChallenge(words.prefix(3).map { normalize($0.word) }, count: count, rest: rest(after:)) {
+            return challenge
+        }
         switch first {
         case "inkorg", "inkorgen", "inbox":
             return count == 1 ? .inbox : nil

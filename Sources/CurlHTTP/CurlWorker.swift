@@ -87,7 +87,8 @@ enum CurlWorker {
     }
 
     private static func log(_ request: HTTPRequest, _ result: Result<HTTPResponse, HTTPError>, elapsed: Duration, engine: CurlEngine) {
-        guard let logger = engine.logger else { return }
+        // Built only when it is written: every request passes here.
+        guard let logger = engine.logger, logger.logLevel <= .debug else { return }
         // The query string may carry tokens or sync positions: log the URL without it.
         let url = request.url.split(separator: "?", maxSplits: 1).first.map(String.init) ?? ""
         var metadata: Logger.Metadata = [

@@ -1,0 +1,35 @@
+import Chat
+import Testing
+
+@testable import Conversation
+
+@Suite struct CommandShortcutTests {
+    /// `Command.parse` gives up on a text of more than four words before folding it: that holds only if
+    /// folding never makes fewer words than the text shows. Seeded random texts of the characters where
+    /// that could go wrong (spaces of other widths and scripts, combining marks after a space, characters
+    /// whose folding holds a space, separators that are no whitespace).
+    @Test func foldingNeverMakesFewerWordsThanTheShortcutCounts() {
+        let alphabet: [String] = [
+            "a", "Ö", "é", "e\u{301}", "1", "#", ".", "!", " ", "\t", "\n", "\u{00A0}", "\u{3000}", "\u{2007}",
+            "\u{2028}", "\u{0085}", "\u{200B}", "\u{FEFF}", " \u{308}", "\u{308}", "\u{00A8}", "\u{FF21}", "\u{1680}",
+            "\u{180E}", "\u{202F}", "\u{205F}", "ﬁ", "ß", "\u{345}", "ʰ", "²", "Ⅻ", "\u{2E}", "-", "?", "\u{1F600}",
+        ]
+        var random = SplitMix64(seed: 2026)
+        for _ in 0..<20_000 {
+            let length = Int(random.next() % 24)
+            let text = (0..<length).map { _ in alphabet[Int(random.next() % UInt64(alphabet.count))] }.joined()
+            if !Command.hasAtMost(4, wordsIn: text) {
+                let folded = Command.normalize(text).split(separator: " ")
+                #expect(folded.count > 4, "\(text.unicodeScalars.map { String($0.value, radix: 16) })")
+            }
+        }
+    }
+
+    @Test(arguments: [
+        ("mina idéer", true), ("  hjälp  ", true), ("a b c d", true), ("a b c d e", false),
+        ("Kaffemaskinen på plan tre läcker igen", false), ("", true),
+    ])
+    func countsWords(text: String, fits: Bool) {
+        #expect(Command.hasAtMost(4, wordsIn: text) == fits)
+    }
+}
