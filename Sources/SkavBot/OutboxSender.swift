@@ -79,7 +79,11 @@ public final class OutboxSender: Service, Sendable {
         var blockedLanes = Set<String>()
         while !Task.isCancelled {
             let moment = now()
-            let heads = try await store.read { [roundSize] in try $0.outboxLaneHeads(limit: roundSize, dueBy: moment) }
+            let heads = try await store.read { [roundSize] tx in
+                try tx.hasUnsentOutbox() ? tx.outboxLaneHeads(limit: roundSize, dueBy: moment) : []
+            }
+            // Nothing unsent at all (the end of most drains): nothing waits for a retry either.
+            if heads.isEmpty { return nil }
             var due: [OutboxEntry] = []
             // The most urgent lanes come first, and every free send slot is used (so bulk and notices are
             // never starved by a steady stream of replies); rounds are short, so a reply queued behind a

@@ -467,6 +467,14 @@ public struct IntakeTransaction: IntakeReading {
         }
     }
 
+    /// Whether any entry is still to send (or waits for a retry): one step on the unsent index, so that a
+    /// sender with nothing to do does not run `outboxLaneHeads`.
+    public func hasUnsentOutbox() throws -> Bool {
+        try Bool.fetchOne(
+            try db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL)")
+        ) ?? false
+    }
+
     /// Entries still to send (including those waiting for a retry time), in the order they were written.
     /// The sender keeps that order per room: an entry that is not due yet holds back the later ones.
     public func unsentOutbox(limit: Int = 200) throws -> [OutboxEntry] {

@@ -121,6 +121,7 @@ import GRDB
 
     @Test func outboxIsIdempotentByTransactionIDAndOrdered() throws {
         let store = try IntakeStore()
+        #expect(try store.read { try $0.hasUnsentOutbox() } == false)
         let added = try store.write { tx in
             [
                 try tx.enqueue(OutboxEntry(txnID: "$e1.0", roomID: "!r:hs", body: "ett", createdAt: now)),
@@ -142,12 +143,14 @@ import GRDB
         let waiting = try store.read { try $0.unsentOutbox() }
         #expect(waiting.map(\.txnID) == ["$e1.1"], "a failed entry stays, with its retry time")
         #expect(waiting.first?.notBefore == now.addingTimeInterval(5))
+        #expect(try store.read { try $0.hasUnsentOutbox() }, "one waits for its retry")
         #expect(try store.read { try $0.nextOutboxRetry() } == now.addingTimeInterval(5))
         let retried = try store.read { try $0.unsentOutbox() }
         #expect(retried.map(\.txnID) == ["$e1.1"])
         #expect(retried.first?.attempts == 1)
         try store.write { try $0.markAttemptFailed(second, error: "forbidden", retryAt: nil, at: now) }
         #expect(try store.read { try $0.unsentOutboxCount() } == 0, "a permanent failure is not retried")
+        #expect(try store.read { try $0.hasUnsentOutbox() } == false)
     }
 
     @Test func anOutboxEntryKeepsItsAttachment() throws {
