@@ -137,3 +137,44 @@ import Testing
             !scanner.scan("Kalle sa att det var ett och två och tre och fyra och fem gånger om LVU.").clientCaseWarning)
     }
 }
+
+@Suite struct CaseWordShortcutTests {
+    /// What `isCaseWord` answered before the byte search passed words over: every stem searched as `String`.
+    static func reference(_ token: ClientCase.Token) -> Bool {
+        for part in token.text.split(whereSeparator: { "-:/.\u{2011}".contains($0) }) {
+            let lower = part.lowercased()
+            if ClientCase.acronyms.contains(lower) {
+                if lower == "sol" { if part == "SoL" || part == "SOL" { return true } else { continue } }
+                if part.contains(where: \.isUppercase) { return true }
+                continue
+            }
+            if ClientCase.exactWords.contains(lower) { return true }
+            for stem in ClientCase.stems {
+                if lower.hasPrefix(stem) { return true }
+                if stem.count >= 8, lower.count > stem.count, lower.contains(stem) { return true }
+            }
+        }
+        return false
+    }
+
+    /// Seeded random words of stem pieces, letters, marks and joiners, in composed and decomposed form:
+    /// the shortcut never changes the answer.
+    @Test func theByteSearchNeverChangesTheAnswer() {
+        let pieces: [String] = ClientCase.stems + ClientCase.stems.map { $0.decomposedStringWithCanonicalMapping }
+            + ClientCase.stems.map { String($0.prefix(4)) } + ClientCase.stems.map { String($0.dropFirst(3)) }
+            + ["a", "ä", "a\u{308}", "\u{308}", "\u{301}", "Ö", "akut", "LVU", "lvu", "SoL", "sol", "-", ":", "placerad", "X", "1"]
+        // A linear congruential generator is enough to vary the words, the same run after run.
+        var state: UInt64 = 13
+        func next() -> UInt64 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return state >> 33
+        }
+        for _ in 0..<4_000 {
+            let count = 1 + Int(next() % 4)
+            let text = (0..<count).map { _ in pieces[Int(next() % UInt64(pieces.count))] }.joined()
+            let token = ClientCase.Token(
+                text: text, lower: text.lowercased(), sentenceStart: false, bracketed: false, dotAfter: false)
+            #expect(ClientCase.isCaseWord(token) == Self.reference(token), "\(text.unicodeScalars.map { String($0.value, radix: 16) })")
+        }
+    }
+}
