@@ -330,8 +330,18 @@ public struct IntakeTransaction: IntakeReading {
 
     @discardableResult
     public func appendEvent(_ event: IdeaEvent) throws -> IdeaEvent {
+        // Through one prepared statement, the columns as the record writes them.
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO idea_event (id, idea_number, at, actor, kind, from_stage, to_stage, comment)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: [
+            event.id, event.ideaNumber, StoredDate.text(event.at), event.actor.rawValue, event.kind.rawValue,
+            event.fromStage?.rawValue, event.toStage?.rawValue, event.comment,
+        ])
         var event = event
-        try event.insert(db)
+        event.id = db.lastInsertedRowID
         return event
     }
 

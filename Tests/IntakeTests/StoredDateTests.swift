@@ -80,3 +80,50 @@ import Intake
         }
     }
 }
+
+/// The history line and the audit entry are written through prepared statements of the store's own: the
+/// rows hold what GRDB's generic record insert writes, column for column.
+@Suite struct RecordRowTests {
+    func rows(_ tx: IntakeTransaction, _ table: String, _ ids: Int64...) throws -> [[String: String?]] {
+        try ids.map { id in
+            let row = try #require(try Row.fetchOne(tx.db, sql: "SELECT * FROM \(table) WHERE id = ?", arguments: [id]))
+            var values: [String: String?] = [:]
+            for (column, value) in row where column != "id" {
+                values[column] = value.isNull ? nil : "\(value.storage)"
+            }
+            return values
+        }
+    }
+
+    @Test func historyAndAuditRowsAreWhatTheRecordWrites() throws {
+        let store = try IntakeStore()
+        var generator = SplitMix64(seed: 42)
+        try store.write { tx in
+            for index in 0..<200 {
+                let at = Date(timeIntervalSince1970: Double(generator.next() % 4_000_000_000) + Double(generator.next() % 1000) / 1000)
+                let stages = IdeaStage.allCases
+                let event = IdeaEvent(
+                    ideaNumber: index + 1, at: at, actor: UserID("@anna:kommun.se"),
+                    kind: [.created, .stage, .message, .linked][index % 4],
+                    fromStage: index % 3 == 0 ? nil : stages[index % stages.count],
+                    toStage: index % 2 == 0 ? nil : stages[(index + 1) % stages.count],
+                    comment: index % 5 == 0 ? nil : "kommentar \(index) åäö \"citat\"")
+                let written = try tx.appendEvent(event)
+                var generic = event
+                try generic.insert(tx.db)
+                let (ours, theirs) = (try #require(written.id), try #require(generic.id))
+                let compared = try rows(tx, "idea_event", ours, theirs)
+                #expect(compared[0] == compared[1])
+
+                let entry = AuditEntry(
+                    at: at, actor: index % 2 == 0 ? "cli" : "@bertil:kommun.se", ideaNumber: index % 3 == 0 ? nil : index,
+                    action: AuditAction.allCases[index % AuditAction.allCases.count], detail: index % 4 == 0 ? nil : "detalj \(index)")
+                let audited = try tx.audit(entry)
+                var genericEntry = entry
+                try genericEntry.insert(tx.db)
+                let auditRows = try rows(tx, "audit_log", try #require(audited.id), try #require(genericEntry.id))
+                #expect(auditRows[0] == auditRows[1])
+            }
+        }
+    }
+}
