@@ -311,7 +311,7 @@ public final class BotEngine: Sendable {
         var session = ConversationSession()
         if let data = try tx.conversationState(of: event.sender) {
             do {
-                session = try JSONDecoder().decode(ConversationSession.self, from: data)
+                session = try ConversationSession(storedJSON: data)
             } catch {
                 logger.warning(
                     "conversation state could not be read; starting afresh", metadata: ["error": "\(error)"])
@@ -322,9 +322,7 @@ public final class BotEngine: Sendable {
         let actions = try Conversation.handle(text: text, person: person, session: &session, context: context)
         let forgotten = try apply(actions, by: event.sender, tx: tx, outbox: &outbox, now: now)
         if forgotten { return }  // nothing of the person is stored again
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        try tx.setConversationState(try encoder.encode(session), of: event.sender, at: now)
+        try tx.setConversationState(session.storedJSON, of: event.sender, at: now)
     }
 
     /// A guide's or coordinator's command given on the command line (`skav ideas stage`): the conversation's
