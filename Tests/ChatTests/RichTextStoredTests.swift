@@ -158,3 +158,30 @@ import Testing
         }
     }
 }
+
+/// HTML and Markdown escaping copy runs of bytes between the characters they replace: held to the escape
+/// of one scalar at a time that they replaced, over seeded random texts.
+@Suite struct EscapingTests {
+    static func perScalar(_ text: String, _ table: [Unicode.Scalar: String]) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if let replaced = table[scalar] { out += replaced } else { out.unicodeScalars.append(scalar) }
+        }
+        return out
+    }
+
+    @Test func theSameAsOneScalarAtATime() {
+        let html: [Unicode.Scalar: String] = ["&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;", "'": "&#39;"]
+        var markdown: [Unicode.Scalar: String] = ["@": "@\u{2060}"]
+        for scalar in "\\*_`[]()#<>~|!&".unicodeScalars { markdown[scalar] = "\\" + String(scalar) }
+        let pieces = ["a", "å", "&", "<", ">", "\"", "'", "@", "*", "_", "\\", "`", "[", "]", "#", "~", "|", "!", "(", ")",
+                      "\u{301}", "😀", "👩‍👩‍👧", "\n", " ", "\u{0}", "é", "日本", "&amp;"]
+        var random = SplitMix64(seed: 77)
+        for _ in 0..<5_000 {
+            let text = (0..<Int(random.next() % 16)).map { _ in pieces[Int(random.next() % UInt64(pieces.count))] }.joined()
+            #expect(RichText.escapeHTML(text) == Self.perScalar(text, html))
+            #expect(RichText.escapeMarkdown(text) == Self.perScalar(text, markdown))
+            #expect(Array(RichText.escapeHTML(text).utf8) == Array(Self.perScalar(text, html).utf8))
+        }
+    }
+}
