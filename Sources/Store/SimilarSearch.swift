@@ -61,17 +61,18 @@ extension IntakeTransaction {
     func comparableIdeas(_ numbers: [Int]) throws -> [(Int, ComparableIdea)] {
         var result: [(Int, ComparableIdea)] = []
         result.reserveCapacity(numbers.count)
+        // The numbers as one JSON list: one prepared statement whatever their count (a list of `?` made a
+        // statement to prepare for every lookup).
+        let statement = try db.cachedStatement(
+            sql: """
+                SELECT idea.number, idea.title, idea.stage, idea_stems.stems,
+                       CASE WHEN idea_stems.stems IS NULL THEN idea.problem END,
+                       CASE WHEN idea_stems.stems IS NULL THEN idea.solution END
+                FROM idea LEFT JOIN idea_stems ON idea_stems.rowid = idea.number
+                WHERE idea.number IN (SELECT value FROM json_each(?))
+                """)
         for chunk in numbers.inBatches() {
-            let rows = try Row.fetchCursor(
-                db,
-                sql: """
-                    SELECT idea.number, idea.title, idea.stage, idea_stems.stems,
-                           CASE WHEN idea_stems.stems IS NULL THEN idea.problem END,
-                           CASE WHEN idea_stems.stems IS NULL THEN idea.solution END
-                    FROM idea LEFT JOIN idea_stems ON idea_stems.rowid = idea.number
-                    WHERE idea.number IN (\(chunk.map { _ in "?" }.joined(separator: ",")))
-                    """,
-                arguments: StatementArguments(chunk))
+            let rows = try Row.fetchCursor(statement, arguments: ["[" + chunk.map(String.init).joined(separator: ",") + "]"])
             while let row = try rows.next() {
                 guard let stage = IdeaStage(rawValue: row[2]) else { continue }
                 let terms: [String]
@@ -104,7 +105,7 @@ extension IntakeTransaction {
         let stems = try distinctiveStems(terms)
         guard !stems.isEmpty else { return [] }
         let statement = try db.cachedStatement(sql: "SELECT rowid FROM idea_stems WHERE idea_stems MATCH ?")
-        let total = Double(max(1, try Int.fetchOne(db, sql: "SELECT MAX(number) FROM idea") ?? 1))
+        let total = Double(max(1, try Int.fetchOne(try db.cachedStatement(sql: "SELECT MAX(number) FROM idea")) ?? 1))
         var weights: [Int: Double] = [:]
         for stem in stems {
             // A stem is one word to Skav; SQLite's tokenizer (Unicode 6.1) may see letters of a newer script as
