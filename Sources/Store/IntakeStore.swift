@@ -461,17 +461,16 @@ public struct IntakeTransaction: IntakeReading {
     /// room is kept). One pass over the unsent entries, however many there are; lanes waiting for a retry
     /// come last, so however many rooms are rate-limited or failing, a round always sees the others.
     public func outboxLaneHeads(limit: Int, dueBy now: Date) throws -> [(entry: OutboxEntry, lanePriority: OutboxEntry.Priority)] {
+        // The lanes are grouped on their key, first id and most urgent priority only; the heads' rows are
+        // read by id after (a window over whole rows sorted every unsent body, most of a send's cost).
         try Row.fetchAll(
             try db.cachedStatement(sql: """
-                SELECT \(Self.clampedNotBefore) AS not_before, * FROM (
-                    SELECT o.*,
-                        ROW_NUMBER() OVER lane AS lane_position,
-                        MIN(o.priority) OVER lane AS lane_priority
-                    FROM outbox o WHERE o.sent_at IS NULL AND o.failed_at IS NULL
-                    WINDOW lane AS (PARTITION BY coalesce(o.room_id, '@' || coalesce(o.recipient, '')) ORDER BY o.id
-                                    ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
-                ) WHERE lane_position = 1
-                ORDER BY coalesce(\(Self.clampedNotBefore) > ?, 0), lane_priority, id LIMIT ?
+                SELECT \(Self.clampedNotBefore) AS not_before, outbox.*, lane.lane_priority FROM (
+                    SELECT MIN(id) AS head, MIN(priority) AS lane_priority FROM outbox
+                    WHERE sent_at IS NULL AND failed_at IS NULL
+                    GROUP BY coalesce(room_id, '@' || coalesce(recipient, ''))
+                ) AS lane JOIN outbox ON outbox.id = lane.head
+                ORDER BY coalesce(\(Self.clampedNotBefore) > ?, 0), lane.lane_priority, outbox.id LIMIT ?
                 """),
             arguments: [StoredDate.text(now), max(0, limit)]
         ).map { row in
