@@ -348,8 +348,12 @@ extension Turn {
             to: Similarity.text(of: idea), excluding: idea.number, limit: Self.similarCandidates)
         var shown: [SimilarIdea] = []
         var hidden = 0
+        // Read at once: each match's idea, and the consent of those the reader may not see otherwise.
+        let others = try context.reader.ideas(numbers: similar.map(\.number))
+        let unseen = similar.map(\.number).filter { others[$0].map { !roles.canSee($0, by: person.id) } ?? false }
+        let consents = unseen.isEmpty ? [:] : try context.reader.liftRequests(ideas: unseen)
         for match in similar {
-            if try maySeeSimilar(match.number) {
+            if maySeeSimilar(others[match.number], consent: consents[match.number]) {
                 if shown.count < 3 { shown.append(match) }
             } else {
                 hidden += 1
@@ -377,10 +381,10 @@ extension Turn {
 
     /// Whether the reader may be shown a similar idea's number and title: they may see its details, or its
     /// idea-giver agreed to show it as a good example.
-    private func maySeeSimilar(_ number: Int) throws -> Bool {
-        guard let other = try context.reader.idea(number: number) else { return false }
+    private func maySeeSimilar(_ other: Idea?, consent: LiftRequest?) -> Bool {
+        guard let other else { return false }
         if roles.canSee(other, by: person.id) { return true }
-        switch try context.reader.liftRequest(idea: number)?.answer {
+        switch consent?.answer {
         case .yes, .anonymous: return true
         case .no, nil: return false
         }

@@ -178,6 +178,26 @@ public protocol IntakeReading {
     func liftRequest(idea number: Int) throws -> LiftRequest?
     /// Unanswered consent requests for the person's ideas, oldest idea first.
     func pendingLiftRequests(author: UserID) throws -> [LiftRequest]
+
+    /// These ideas (drafts too), by number; numbers without an idea are missing. One read for many, as
+    /// the check of which similar ideas a reader may see.
+    func ideas(numbers: [Int]) throws -> [Int: Idea]
+    /// The consent requests of these ideas, by idea number.
+    func liftRequests(ideas numbers: [Int]) throws -> [Int: LiftRequest]
+}
+
+extension IntakeReading {
+    public func ideas(numbers: [Int]) throws -> [Int: Idea] {
+        var result: [Int: Idea] = [:]
+        for number in numbers { if let idea = try idea(number: number) { result[number] = idea } }
+        return result
+    }
+
+    public func liftRequests(ideas numbers: [Int]) throws -> [Int: LiftRequest] {
+        var result: [Int: LiftRequest] = [:]
+        for number in numbers { if let request = try liftRequest(idea: number) { result[number] = request } }
+        return result
+    }
 }
 
 /// Derives an idea's title from its problem text: the first sentence, whitespace folded,

@@ -16,11 +16,28 @@ extension IntakeTransaction {
 
     /// These ideas (drafts too), by number, in one query per 500 numbers; numbers without an idea are missing.
     public func ideas(numbers: [Int]) throws -> [Int: Idea] {
+        // The numbers as one JSON list: one prepared statement for any count.
+        let statement = try db.cachedStatement(sql: "SELECT * FROM idea WHERE number IN (SELECT value FROM json_each(?))")
         var result: [Int: Idea] = [:]
         for chunk in numbers.inBatches() {
-            for idea in try Idea.filter(chunk.contains(Column("number"))).fetchAll(db) { result[idea.number] = idea }
+            for idea in try Idea.fetchAll(statement, arguments: [Self.jsonList(chunk)]) { result[idea.number] = idea }
         }
         return result
+    }
+
+    /// The consent requests of these ideas, by idea number, in one query per 500 numbers.
+    public func liftRequests(ideas numbers: [Int]) throws -> [Int: LiftRequest] {
+        let statement = try db.cachedStatement(sql: "SELECT * FROM lift WHERE idea_number IN (SELECT value FROM json_each(?))")
+        var result: [Int: LiftRequest] = [:]
+        for chunk in numbers.inBatches() {
+            for request in try LiftRequest.fetchAll(statement, arguments: [Self.jsonList(chunk)]) { result[request.ideaNumber] = request }
+        }
+        return result
+    }
+
+    /// Numbers as a JSON list, the argument of `IN (SELECT value FROM json_each(?))`.
+    static func jsonList(_ numbers: some Collection<Int>) -> String {
+        "[" + numbers.map(String.init).joined(separator: ",") + "]"
     }
 
     /// History lines of every idea with `at` in `[since, until)`, of the given kinds (nil: all), oldest first.

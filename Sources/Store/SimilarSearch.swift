@@ -72,7 +72,7 @@ extension IntakeTransaction {
                 WHERE idea.number IN (SELECT value FROM json_each(?))
                 """)
         for chunk in numbers.inBatches() {
-            let rows = try Row.fetchCursor(statement, arguments: ["[" + chunk.map(String.init).joined(separator: ",") + "]"])
+            let rows = try Row.fetchCursor(statement, arguments: [Self.jsonList(chunk)])
             while let row = try rows.next() {
                 guard let stage = IdeaStage(rawValue: row[2]) else { continue }
                 let terms: [String]
