@@ -81,7 +81,7 @@ public final class SyncService: Service, Sendable {
         while !Task.isCancelled {
             do {
                 // One read before each poll (it used to be three: the cursor, the quarantine, the retries).
-                let (cursor, poisoned, retries) = try await pollState()
+                let (cursor, poisoned, retries) = try pollState()
                 if let poisoned, try await skipPoisoned(cursor: cursor, entry: poisoned) { continue }
                 if let cursor, !retries.isEmpty { try await retryQuarantined(retries, cursor: cursor) }
                 let batch = try await chat.poll(cursor: cursor)
@@ -132,10 +132,11 @@ public final class SyncService: Service, Sendable {
 
     /// What the loop reads before each poll, in one read transaction: the cursor, the quarantine entry of the
     /// answer at that cursor when it took the process down twice, and the inputs an operator put back (none
-    /// before the first cursor).
-    func pollState() async throws -> (cursor: String?, poisoned: QuarantineEntry?, retries: [QuarantineEntry]) {
+    /// before the first cursor). Read on the loop's own thread: GRDB's `async` read hops to its queue and back,
+    /// two thread switches before every poll.
+    func pollState() throws -> (cursor: String?, poisoned: QuarantineEntry?, retries: [QuarantineEntry]) {
         let cursorKey = engine.settings.cursorKey
-        return try await engine.store.read { tx in
+        return try engine.store.read { tx in
             let cursor = try tx.value(cursorKey)
             let key = InFlight.sync(cursor: cursor).key
             let entry = try tx.quarantineCandidates([key])[key]
