@@ -48,11 +48,14 @@ extension Command {
         }
     }
 
-    /// Whitespace-separated words with their ranges in `text`.
+    /// The first four whitespace-separated words with their ranges in `text`: every command is told by its
+    /// first three words, the rest of the text taken whole from the fourth (`rest(after: 2)`), and a count of
+    /// four stands for "four or more" in every comparison the parsers make (`== 1`, `== 2`, `== 3`, `> 2`).
+    /// So a long message is not cut into words it never needs.
     private static func words(_ text: String) -> [(word: String, range: Range<String.Index>)] {
         var result: [(String, Range<String.Index>)] = []
         var index = text.startIndex
-        while index < text.endIndex {
+        while index < text.endIndex, result.count < 4 {
             while index < text.endIndex, text[index].isWhitespace { index = text.index(after: index) }
             guard index < text.endIndex else { break }
             let start = index

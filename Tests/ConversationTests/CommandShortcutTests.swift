@@ -32,4 +32,22 @@ import Testing
     func countsWords(text: String, fits: Bool) {
         #expect(Command.hasAtMost(4, wordsIn: text) == fits)
     }
+
+    /// The pipeline and challenge parsers look at four words at most: long commands keep their whole text,
+    /// and a word too many still refuses a command of a fixed length.
+    @Test func longCommandsParseAsBefore() {
+        #expect(
+            Command.parse("status 3 testas Det här är en lång kommentar med många ord")
+                == .setStage(3, stage: "testas", comment: "Det här är en lång kommentar med många ord"))
+        #expect(Command.parse("svara 5 Hej, vi tittar på det i morgon bitti") == .relay(5, text: "Hej, vi tittar på det i morgon bitti"))
+        #expect(Command.parse("beröm 7 Tack för en riktigt bra idé om kaffet") == .praise(7, text: "Tack för en riktigt bra idé om kaffet"))
+        #expect(Command.parse("koppla 1 2") == .link(1, 2))
+        #expect(Command.parse("koppla 1 2 3") == nil)
+        #expect(Command.parse("koppla 1 2 3 4 5") == nil)
+        #expect(Command.parse("inkorg nu") == nil)
+        #expect(Command.parse("lyft 4 nu tack") == nil)
+        #expect(Command.parse("utmaning stäng 2") == .campaignClose(2))
+        #expect(Command.parse("utmaning stäng 2 nu") == .campaignClose(nil))
+        #expect(Command.parse("utmaning 3 Vi kör en vecka till med många ord här") == .campaign(3, text: "Vi kör en vecka till med många ord här"))
+    }
 }
