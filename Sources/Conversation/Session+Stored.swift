@@ -42,8 +42,8 @@ extension ConversationSession {
         }
         switch fields["forgetAskedAt"] {
         case nil, .null?: forgetAskedAt = nil
-        case .number(let seconds)?: forgetAskedAt = Date(timeIntervalSinceReferenceDate: seconds)
-        default: throw Unreadable(description: "forgetAskedAt is not a number")
+        case .number(let seconds)? where seconds.isFinite: forgetAskedAt = Date(timeIntervalSinceReferenceDate: seconds)
+        default: throw Unreadable(description: "forgetAskedAt is not a finite number")
         }
     }
 

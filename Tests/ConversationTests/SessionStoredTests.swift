@@ -55,4 +55,14 @@ import Testing
         #expect(throws: (any Error).self) { try ConversationSession(storedJSON: data) }
         #expect(throws: (any Error).self) { try JSONDecoder().decode(ConversationSession.self, from: data) }
     }
+
+    /// A number too large for a `Double` reads as infinity: no time a question was asked.
+    @Test func anInfiniteTimeIsUnreadable() {
+        #expect(throws: (any Error).self) {
+            try ConversationSession(storedJSON: Data(#"{"phase":{"idle":{}},"undo":[],"forgetAskedAt":1e400}"#.utf8))
+        }
+        #expect(throws: (any Error).self) {
+            try ConversationSession(storedJSON: Data(#"{"phase":{"idle":{}},"undo":[],"forgetAskedAt":-1e400}"#.utf8))
+        }
+    }
 }
