@@ -352,8 +352,9 @@ extension Turn {
         var shown: [SimilarIdea] = []
         var hidden = 0
         // Read at once: each match's idea, and the consent of those the reader may not see otherwise.
-        let others = try context.reader.ideas(numbers: similar.map(\.number))
-        let unseen = similar.map(\.number).filter { others[$0].map { !roles.canSee($0, by: person.id) } ?? false }
+        let numbers = similar.map(\.number)
+        let others = try context.reader.ideas(numbers: numbers)
+        let unseen = numbers.filter { others[$0].map { !roles.canSee($0, by: person.id) } ?? false }
         let consents = unseen.isEmpty ? [:] : try context.reader.liftRequests(ideas: unseen)
         for match in similar {
             if maySeeSimilar(others[match.number], consent: consents[match.number]) {

