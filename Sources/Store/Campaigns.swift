@@ -98,7 +98,7 @@ extension IntakeTransaction {
     public func recordDigest(key: String, since: Date, until: Date, parts: Int, at date: Date) throws {
         try db.execute(
             sql: "INSERT INTO digest_run (key, since, until, parts, sent_at) VALUES (?, ?, ?, ?, ?)",
-            arguments: [key, since, until, parts, date])
+            arguments: [key, StoredDate.text(since), StoredDate.text(until), parts, StoredDate.text(date)])
     }
 
     /// The end of the period of the last scheduled digest whose key starts with `prefix`.
@@ -149,7 +149,7 @@ extension IntakeTransaction {
 
     /// Marks a request served; false when it already was (or is unknown).
     public func finishDigestRequest(_ key: String, at date: Date) throws -> Bool {
-        try db.execute(sql: "UPDATE digest_request SET done_at = ? WHERE key = ? AND done_at IS NULL", arguments: [date, key])
+        try db.execute(sql: "UPDATE digest_request SET done_at = ? WHERE key = ? AND done_at IS NULL", arguments: [StoredDate.text(date), key])
         return db.changesCount > 0
     }
 }

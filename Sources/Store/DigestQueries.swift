@@ -62,8 +62,8 @@ extension IntakeTransaction {
                 ORDER BY number
                 """,
             arguments: [
-                IdeaStage.inkommen.rawValue, followupBefore, IdeaStage.utvecklas.rawValue, IdeaStage.testas.rawValue,
-                staleBefore,
+                IdeaStage.inkommen.rawValue, StoredDate.text(followupBefore), IdeaStage.utvecklas.rawValue,
+                IdeaStage.testas.rawValue, StoredDate.text(staleBefore),
             ])
         var found: [Idea] = []
         while let row = try rows.next() {

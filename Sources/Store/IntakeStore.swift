@@ -251,7 +251,7 @@ public struct IntakeTransaction: IntakeReading {
                 INSERT INTO direct_room (room_id, user_id, created_at) VALUES (?, ?, ?)
                 ON CONFLICT(room_id) DO UPDATE SET user_id = excluded.user_id
                 """,
-            arguments: [room.rawValue, user.rawValue, date])
+            arguments: [room.rawValue, user.rawValue, StoredDate.text(date)])
     }
 
     public func forgetDirectRoom(_ room: RoomID) throws {
@@ -359,7 +359,7 @@ public struct IntakeTransaction: IntakeReading {
         guard first != second else { return false }
         try db.execute(
             sql: "INSERT OR IGNORE INTO idea_link (a, b, actor, created_at) VALUES (?, ?, ?, ?)",
-            arguments: [min(first, second), max(first, second), actor.rawValue, date])
+            arguments: [min(first, second), max(first, second), actor.rawValue, StoredDate.text(date)])
         return db.changesCount > 0
     }
 
@@ -390,7 +390,7 @@ public struct IntakeTransaction: IntakeReading {
                     INSERT INTO conversation_state (user_id, state, updated_at) VALUES (?, ?, ?)
                     ON CONFLICT(user_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at
                     """
-            ).execute(arguments: [user.rawValue, state, date])
+            ).execute(arguments: [user.rawValue, state, StoredDate.text(date)])
         } else {
             try db.execute(sql: "DELETE FROM conversation_state WHERE user_id = ?", arguments: [user.rawValue])
         }
@@ -405,13 +405,13 @@ public struct IntakeTransaction: IntakeReading {
 
     public func markProcessed(_ eventID: String, at date: Date) throws {
         try db.cachedStatement(sql: "INSERT OR IGNORE INTO processed_event (event_id, processed_at) VALUES (?, ?)")
-            .execute(arguments: [eventID, date])
+            .execute(arguments: [eventID, StoredDate.text(date)])
     }
 
     /// Forgets processed ids older than `date` (servers never re-deliver events that old).
     @discardableResult
     public func pruneProcessed(before date: Date) throws -> Int {
-        try db.execute(sql: "DELETE FROM processed_event WHERE processed_at < ?", arguments: [date])
+        try db.execute(sql: "DELETE FROM processed_event WHERE processed_at < ?", arguments: [StoredDate.text(date)])
         return db.changesCount
     }
 
@@ -512,7 +512,7 @@ public struct IntakeTransaction: IntakeReading {
 
     /// Sets an entry's retry time (the sender's repair of an absurd stored one).
     public func rescheduleOutbox(_ id: Int64, notBefore: Date) throws {
-        try db.execute(sql: "UPDATE outbox SET not_before = ? WHERE id = ?", arguments: [notBefore, id])
+        try db.execute(sql: "UPDATE outbox SET not_before = ? WHERE id = ?", arguments: [StoredDate.text(notBefore), id])
     }
 
     public func unsentOutboxCount() throws -> Int {
@@ -546,14 +546,14 @@ public struct IntakeTransaction: IntakeReading {
                     body = ?, recipient = NULL
                 WHERE id = ?
                 """
-        ).execute(arguments: [date, remoteID, room.rawValue, OutboxEntry.emptyBodyJSON, id])
+        ).execute(arguments: [StoredDate.text(date), remoteID, room.rawValue, OutboxEntry.emptyBodyJSON, id])
     }
 
     /// Records a failed attempt; the entry is tried again after `retryAt`, or given up when `retryAt` is nil.
     public func markAttemptFailed(_ id: Int64, error: String, retryAt: Date?, at date: Date) throws {
         try db.execute(
             sql: "UPDATE outbox SET attempts = attempts + 1, last_error = ?, not_before = ?, failed_at = ? WHERE id = ?",
-            arguments: [error, retryAt, retryAt == nil ? date : nil, id])
+            arguments: [error, retryAt.map(StoredDate.text), retryAt == nil ? StoredDate.text(date) : nil, id])
     }
 
     /// Records the room resolved for a recipient, so a retry does not open another one.

@@ -115,7 +115,7 @@ extension IntakeTransaction {
 
     /// Pending nudges due at or before `date`, earliest first.
     public func dueNudges(at date: Date, limit: Int = 500) throws -> [Nudge] {
-        try Nudge.filter(Column("done_at") == nil && Column("due_at") <= date)
+        try Nudge.filter(Column("done_at") == nil && Column("due_at") <= StoredDate.text(date))
             .order(Column("due_at"), Column("id")).limit(limit).fetchAll(db)
     }
 
@@ -129,13 +129,13 @@ extension IntakeTransaction {
     }
 
     public func setNudgeDue(_ id: Int64, to date: Date) throws {
-        try db.execute(sql: "UPDATE nudge SET due_at = ? WHERE id = ? AND done_at IS NULL", arguments: [date, id])
+        try db.execute(sql: "UPDATE nudge SET due_at = ? WHERE id = ? AND done_at IS NULL", arguments: [StoredDate.text(date), id])
     }
 
     public func finishNudge(_ id: Int64, outcome: Nudge.Outcome, at date: Date, day: CivilDate) throws {
         try db.execute(
             sql: "UPDATE nudge SET done_at = ?, done_day = ?, outcome = ? WHERE id = ? AND done_at IS NULL",
-            arguments: [date, day.description, outcome.rawValue, id])
+            arguments: [StoredDate.text(date), day.description, outcome.rawValue, id])
     }
 
     /// How many voluntary nudges were sent to `recipient` on the local day `day`.
@@ -182,7 +182,7 @@ extension IntakeTransaction {
                         SELECT 1 FROM campaign WHERE campaign.number = nudge.campaign_number AND campaign.closed_at IS NOT NULL))
                 )
                 """,
-            arguments: ["cutoff": cutoff])
+            arguments: ["cutoff": StoredDate.text(cutoff)])
         return db.changesCount
     }
 }

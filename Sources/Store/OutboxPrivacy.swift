@@ -44,9 +44,9 @@ extension IntakeTransaction {
                 AND txn_id NOT IN (SELECT p.txn_id FROM campaign_post p JOIN campaign c ON c.number = p.campaign_number
                                    WHERE c.closed_at IS NULL)
                 """,
-            arguments: [sentCutoff])
+            arguments: [StoredDate.text(sentCutoff)])
         let sent = db.changesCount
-        try db.execute(sql: "DELETE FROM outbox WHERE sent_at IS NULL AND created_at < ?", arguments: [cutoff])
+        try db.execute(sql: "DELETE FROM outbox WHERE sent_at IS NULL AND created_at < ?", arguments: [StoredDate.text(cutoff)])
         return OutboxRetentionOutcome(sent: sent, undelivered: db.changesCount)
     }
 

@@ -135,12 +135,12 @@ extension IntakeTransaction {
     public func deleteExpired(before cutoff: Date, at date: Date) throws -> RetentionOutcome {
         let drafts = try Int.fetchAll(
             db, sql: "SELECT number FROM idea WHERE stage = ? AND updated_at < ? ORDER BY number",
-            arguments: [IdeaStage.utkast.rawValue, cutoff])
+            arguments: [IdeaStage.utkast.rawValue, StoredDate.text(cutoff)])
         for number in drafts {
             try deleteIdea(number: number)
             try audit(AuditEntry(at: date, actor: "retention", ideaNumber: number, action: .deleted, detail: "draft_retention"))
         }
-        try db.execute(sql: "DELETE FROM conversation_state WHERE updated_at < ?", arguments: [cutoff])
+        try db.execute(sql: "DELETE FROM conversation_state WHERE updated_at < ?", arguments: [StoredDate.text(cutoff)])
         return RetentionOutcome(drafts: drafts.count, states: db.changesCount)
     }
 }

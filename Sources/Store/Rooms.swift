@@ -44,7 +44,7 @@ extension IntakeTransaction {
     public func recordDirectInvite(_ room: RoomID, from user: UserID, at date: Date) throws {
         try db.execute(
             sql: "INSERT OR REPLACE INTO direct_invite (room_id, user_id, invited_at) VALUES (?, ?, ?)",
-            arguments: [room.rawValue, user.rawValue, date])
+            arguments: [room.rawValue, user.rawValue, StoredDate.text(date)])
     }
 
     /// The person whose direct invite to `room` waits for the room's members, removing the record.
@@ -81,7 +81,7 @@ extension IntakeTransaction {
         try db.execute(sql: "DELETE FROM direct_invite WHERE room_id = ?", arguments: [room.rawValue])
         try db.execute(
             sql: "INSERT OR IGNORE INTO retired_room (room_id, user_id, retired_at) VALUES (?, ?, ?)",
-            arguments: [room.rawValue, owner?.rawValue, date])
+            arguments: [room.rawValue, owner?.rawValue, StoredDate.text(date)])
     }
 
     // MARK: Room creation
@@ -102,7 +102,7 @@ extension IntakeTransaction {
         let token = UUID().uuidString.lowercased()
         try db.execute(
             sql: "INSERT INTO room_creation (recipient, token, started_at, attempts) VALUES (?, ?, ?, 1)",
-            arguments: [recipient.rawValue, token, date])
+            arguments: [recipient.rawValue, token, StoredDate.text(date)])
         return PendingRoomCreation(token: token, attemptedBefore: false)
     }
 

@@ -222,7 +222,7 @@ extension IntakeTransaction {
                 INSERT INTO idea_similarity (idea_number, matches, computed_at) VALUES (?, ?, ?)
                 ON CONFLICT(idea_number) DO UPDATE SET matches = excluded.matches, computed_at = excluded.computed_at
                 """
-        ).execute(arguments: [idea.number, matches, date])
+        ).execute(arguments: [idea.number, matches, StoredDate.text(date)])
         return found
     }
 
