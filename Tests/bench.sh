@@ -13,7 +13,7 @@
 # --parallel-sends --think-ms --duration --scenario). SKAV_BIN runs another binary (no build then).
 # `--callgrind [options]`: the same fake homeserver, the bot under valgrind's callgrind: instructions per message
 # answered (stable on a busy machine, unlike CPU time). Options go to Tests/bench/callgrind_fake.py (--people
-# --messages --warmup --think-ms --out).
+# --messages --warmup --think-ms --text --out).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"

@@ -191,46 +191,47 @@ package enum JSON: Sendable, Equatable, Codable {
     /// a whole number within ±2⁵³ is left to the encoder (`JSONEncodedTests` compares the two); a number that
     /// is not finite, which JSON cannot hold, becomes `null`.
     package var encoded: Data {
-        var out = ""
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
         write(to: &out)
-        return Data(out.utf8)
+        return Data(out)
     }
 
-    private func write(to out: inout String) {
+    private func write(to out: inout [UInt8]) {
         switch self {
-        case .null: out += "null"
-        case .bool(let value): out += value ? "true" : "false"
+        case .null: out += "null".utf8
+        case .bool(let value): out += (value ? "true" : "false").utf8
         case .number(let value):
             if value.rounded() == value, abs(value) < 9_007_199_254_740_992 {
-                out += String(Int64(value))
+                out += String(Int64(value)).utf8
             } else if value.isFinite {
                 let encoder = JSONEncoder()
-                out += (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
+                out += (try? encoder.encode(value)).map { [UInt8]($0) } ?? Array("null".utf8)
             } else {
-                out += "null"
+                out += "null".utf8
             }
         case .string(let value): Self.appendQuoted(value, to: &out)
         case .array(let values):
-            out += "["
+            out.append(UInt8(ascii: "["))
             for (index, value) in values.enumerated() {
-                if index > 0 { out += "," }
+                if index > 0 { out.append(UInt8(ascii: ",")) }
                 value.write(to: &out)
             }
-            out += "]"
+            out.append(UInt8(ascii: "]"))
         case .object(let members):
-            out += "{"
-            for (index, key) in members.keys.sorted().enumerated() {
-                if index > 0 { out += "," }
+            out.append(UInt8(ascii: "{"))
+            for (index, (key, value)) in members.sorted(by: { $0.key < $1.key }).enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
                 Self.appendQuoted(key, to: &out)
-                out += ":"
-                members[key]?.write(to: &out)
+                out.append(UInt8(ascii: ":"))
+                value.write(to: &out)
             }
-            out += "}"
+            out.append(UInt8(ascii: "}"))
         }
     }
 
     /// A JSON string as `JSONEncoder` writes it with `.withoutEscapingSlashes`.
-    static func appendQuoted(_ text: String, to out: inout String) {
+    static func appendQuoted(_ text: String, to out: inout [UInt8]) {
         RichText.appendQuoted(text, to: &out, escapingSlashes: false)
     }
 

@@ -32,6 +32,33 @@ struct JSONScanner {
         }
     }
 
+    /// `body`'s reading of `text`, which must take it all; nil when it does not (or gives nil). For a fixed
+    /// form known in advance (`RichText.readWritten`): `take` its punctuation and keys, `quoted` its strings.
+    static func read<T>(_ text: String, _ body: (inout JSONScanner) -> T?) -> T? {
+        var text = text
+        return text.withUTF8 { bytes -> T? in
+            var scanner = JSONScanner(bytes, maxDepth: 0)
+            guard let value = body(&scanner), scanner.index == bytes.count else { return nil }
+            return value
+        }
+    }
+
+    /// Passes over `literal` when the text goes on with it, byte for byte.
+    mutating func take(_ literal: StaticString) -> Bool {
+        let count = literal.utf8CodeUnitCount
+        guard bytes.count - index >= count else { return false }
+        let expected = literal.utf8Start
+        for offset in 0..<count where bytes[index + offset] != expected[offset] { return false }
+        index += count
+        return true
+    }
+
+    /// The string the text goes on with (a quoted JSON string, read as `JSON.parse` reads it), or nil.
+    mutating func quoted() -> String? {
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { return nil }
+        return string()
+    }
+
     private mutating func skipWhitespace() {
         while index < bytes.count {
             switch bytes[index] {
@@ -204,41 +231,41 @@ struct JSONScanner {
             index += 1
         }
         guard index < bytes.count else { return nil }
-        // Escapes: the raw bytes are validated as UTF-8 run by run, escapes decoded between them.
-        var result = ""
+        // Escapes: the raw bytes are copied run by run, escapes decoded between them, and the whole validated
+        // as UTF-8 once (an escape gives a whole sequence, so no run is valid alone and invalid in the whole,
+        // or the other way round).
+        var result: [UInt8] = []
+        result.reserveCapacity(index - start + 32)
         var runStart = start
-        func flush(_ end: Int) -> Bool {
-            guard end > runStart else { return true }
-            guard let run = String(validating: UnsafeBufferPointer(rebasing: bytes[runStart..<end]), as: UTF8.self) else {
-                return false
-            }
-            result += run
-            return true
+        func flush(_ end: Int) {
+            if end > runStart { result.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<end])) }
+        }
+        func append(_ scalar: Unicode.Scalar) {
+            UTF8.encode(scalar) { result.append($0) }
         }
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
-                guard flush(index) else { return nil }
+                flush(index)
                 index += 1
-                return result
+                return result.withUnsafeBufferPointer { String(validating: $0, as: UTF8.self) }
             }
             if byte < 0x20 { return nil }
             guard byte == UInt8(ascii: "\\") else {
                 index += 1
                 continue
             }
-            guard flush(index), index + 1 < bytes.count else { return nil }
+            guard index + 1 < bytes.count else { return nil }
+            flush(index)
             let escape = bytes[index + 1]
             index += 2
             switch escape {
-            case UInt8(ascii: "\""): result.append("\"")
-            case UInt8(ascii: "\\"): result.append("\\")
-            case UInt8(ascii: "/"): result.append("/")
-            case UInt8(ascii: "b"): result.append("\u{08}")
-            case UInt8(ascii: "f"): result.append("\u{0C}")
-            case UInt8(ascii: "n"): result.append("\n")
-            case UInt8(ascii: "r"): result.append("\r")
-            case UInt8(ascii: "t"): result.append("\t")
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): result.append(escape)
+            case UInt8(ascii: "b"): result.append(0x08)
+            case UInt8(ascii: "f"): result.append(0x0C)
+            case UInt8(ascii: "n"): result.append(0x0A)
+            case UInt8(ascii: "r"): result.append(0x0D)
+            case UInt8(ascii: "t"): result.append(0x09)
             case UInt8(ascii: "u"):
                 guard let unit = hex4(at: index) else { return nil }
                 index += 4
@@ -250,14 +277,14 @@ struct JSONScanner {
                     {
                         index += 6
                         let scalar = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)
-                        result.unicodeScalars.append(Unicode.Scalar(scalar) ?? "\u{FFFD}")
+                        append(Unicode.Scalar(scalar) ?? "\u{FFFD}")
                     } else {
-                        result.unicodeScalars.append("\u{FFFD}")
+                        append("\u{FFFD}")
                     }
                 case 0xDC00...0xDFFF:
-                    result.unicodeScalars.append("\u{FFFD}")
+                    append("\u{FFFD}")
                 default:
-                    result.unicodeScalars.append(Unicode.Scalar(unit) ?? "\u{FFFD}")
+                    append(Unicode.Scalar(unit) ?? "\u{FFFD}")
                 }
             default:
                 return nil

@@ -8,29 +8,37 @@ import Foundation
 /// written once and read at least once by the sender.
 extension RichText {
     package var storedJSON: String {
-        var out = "{\"spans\":["
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        out += "{\"spans\":[".utf8
         for (index, span) in spans.enumerated() {
-            if index > 0 { out += "," }
+            if index > 0 { out.append(UInt8(ascii: ",")) }
             switch span {
             case .text(let text): Self.appendSingle("text", text, to: &out)
             case .strong(let text): Self.appendSingle("strong", text, to: &out)
             case .emphasis(let text): Self.appendSingle("emphasis", text, to: &out)
             case .code(let text): Self.appendSingle("code", text, to: &out)
-            case .lineBreak: out += "{\"lineBreak\":{}}"
+            case .lineBreak: out += "{\"lineBreak\":{}}".utf8
             case .link(let text, let url):
-                out += "{\"link\":{\"text\":"
+                out += "{\"link\":{\"text\":".utf8
                 Self.appendQuoted(text, to: &out)
-                out += ",\"url\":"
+                out += ",\"url\":".utf8
                 Self.appendQuoted(url, to: &out)
-                out += "}}"
+                out += "}}".utf8
             }
         }
-        out += "]}"
-        return out
+        out += "]}".utf8
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// The text of stored JSON in that form; nil for anything else (the caller then asks `JSONDecoder`).
+    /// What this process wrote is read straight into spans (`readWritten`); anything else with the same
+    /// meaning (spaces, keys in another order) goes through a tree of `JSON` first.
     package init?(storedJSON: String) {
+        if let spans = Self.readWritten(storedJSON) {
+            self.init(spans)
+            return
+        }
         guard let json = JSONScanner.parse(Data(storedJSON.utf8)), case .object(let root) = json, root.count == 1,
             case .array(let items)? = root["spans"]
         else { return nil }
@@ -58,44 +66,88 @@ extension RichText {
         self.init(spans)
     }
 
-    private static func appendSingle(_ kind: String, _ text: String, to out: inout String) {
-        out += "{\"" + kind + "\":{\"_0\":"
+    /// The spans of text exactly as `storedJSON` writes it (no space, keys in its order), or nil.
+    static func readWritten(_ text: String) -> [Span]? {
+        JSONScanner.read(text) { scanner -> [Span]? in
+            guard scanner.take("{\"spans\":[") else { return nil }
+            var spans: [Span] = []
+            if scanner.take("]}") { return spans }
+            repeat {
+                if scanner.take("{\"text\":{\"_0\":") {
+                    guard let text = scanner.quoted(), scanner.take("}}") else { return nil }
+                    spans.append(.text(text))
+                } else if scanner.take("{\"lineBreak\":{}}") {
+                    spans.append(.lineBreak)
+                } else if scanner.take("{\"strong\":{\"_0\":") {
+                    guard let text = scanner.quoted(), scanner.take("}}") else { return nil }
+                    spans.append(.strong(text))
+                } else if scanner.take("{\"emphasis\":{\"_0\":") {
+                    guard let text = scanner.quoted(), scanner.take("}}") else { return nil }
+                    spans.append(.emphasis(text))
+                } else if scanner.take("{\"code\":{\"_0\":") {
+                    guard let text = scanner.quoted(), scanner.take("}}") else { return nil }
+                    spans.append(.code(text))
+                } else if scanner.take("{\"link\":{\"text\":") {
+                    guard let text = scanner.quoted(), scanner.take(",\"url\":"), let url = scanner.quoted(),
+                        scanner.take("}}")
+                    else { return nil }
+                    spans.append(.link(text: text, url: url))
+                } else {
+                    return nil
+                }
+            } while scanner.take(",")
+            return scanner.take("]}") ? spans : nil
+        }
+    }
+
+    private static func appendSingle(_ kind: StaticString, _ text: String, to out: inout [UInt8]) {
+        out += "{\"".utf8
+        out.append(contentsOf: UnsafeBufferPointer(start: kind.utf8Start, count: kind.utf8CodeUnitCount))
+        out += "\":{\"_0\":".utf8
         appendQuoted(text, to: &out)
-        out += "}}"
+        out += "}}".utf8
     }
 
     /// A JSON string as `JSONEncoder` writes it: `"`, `\` and `/` escaped, control characters as `\n`, `\t`…
     /// or `\u00XX`; the rest as it is (the erasure of a person's data looks for their id in both forms).
-    package static func appendQuoted(_ text: String, to out: inout String, escapingSlashes: Bool = true) {
-        out += "\""
-        // Cut only at the ASCII bytes that are escaped: every piece is whole UTF-8.
-        let utf8 = text.utf8
-        var plainStart = utf8.startIndex
-        var index = plainStart
-        while index != utf8.endIndex {
-            let byte = utf8[index]
-            if byte == 0x22 || byte == 0x5C || (byte == 0x2F && escapingSlashes) || byte < 0x20 {
-                out += String(decoding: utf8[plainStart..<index], as: UTF8.self)
+    /// Bytes, not characters: only ASCII is escaped, so the text between escapes is copied in whole runs.
+    package static func appendQuoted(_ text: String, to out: inout [UInt8], escapingSlashes: Bool = true) {
+        out.append(UInt8(ascii: "\""))
+        var text = text
+        text.withUTF8 { bytes in
+            var plainStart = 0
+            for index in bytes.indices {
+                let byte = bytes[index]
+                guard byte == 0x22 || byte == 0x5C || (byte == 0x2F && escapingSlashes) || byte < 0x20 else { continue }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[plainStart..<index]))
+                plainStart = index + 1
+                out.append(UInt8(ascii: "\\"))
                 switch byte {
-                case 0x22: out += "\\\""
-                case 0x5C: out += "\\\\"
-                case 0x2F: out += "\\/"
-                case 0x0A: out += "\\n"
-                case 0x0D: out += "\\r"
-                case 0x09: out += "\\t"
-                case 0x08: out += "\\b"
-                case 0x0C: out += "\\f"
+                case 0x22: out.append(UInt8(ascii: "\""))
+                case 0x5C: out.append(UInt8(ascii: "\\"))
+                case 0x2F: out.append(UInt8(ascii: "/"))
+                case 0x0A: out.append(UInt8(ascii: "n"))
+                case 0x0D: out.append(UInt8(ascii: "r"))
+                case 0x09: out.append(UInt8(ascii: "t"))
+                case 0x08: out.append(UInt8(ascii: "b"))
+                case 0x0C: out.append(UInt8(ascii: "f"))
                 default:
-                    let hex = Array("0123456789abcdef".utf8)
-                    out += "\\u00" + String(decoding: [hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]], as: UTF8.self)
+                    let hex: StaticString = "0123456789abcdef"
+                    out += "u00".utf8
+                    out.append(hex.utf8Start[Int(byte >> 4)])
+                    out.append(hex.utf8Start[Int(byte & 0x0F)])
                 }
-                index = utf8.index(after: index)
-                plainStart = index
-            } else {
-                index = utf8.index(after: index)
             }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[plainStart...]))
         }
-        out += String(decoding: utf8[plainStart..<index], as: UTF8.self)
-        out += "\""
+        out.append(UInt8(ascii: "\""))
+    }
+
+    /// `appendQuoted` onto a string.
+    package static func appendQuoted(_ text: String, to out: inout String, escapingSlashes: Bool = true) {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count + 2)
+        appendQuoted(text, to: &bytes, escapingSlashes: escapingSlashes)
+        out += String(decoding: bytes, as: UTF8.self)
     }
 }

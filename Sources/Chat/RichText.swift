@@ -23,7 +23,7 @@ public struct RichText: Sendable, Codable, Equatable, Hashable, ExpressibleByStr
 
     public init(stringLiteral value: String) { self.init(plain: value) }
 
-    private enum Style {
+    enum Style: Sendable {
         case text, strong, emphasis, code
         func span(_ text: String) -> Span {
             switch self {
@@ -84,7 +84,7 @@ public struct RichText: Sendable, Codable, Equatable, Hashable, ExpressibleByStr
         appendPlain(current, as: style.span)
     }
 
-    private mutating func appendPlain(_ text: String, as make: (String) -> Span) {
+    mutating func appendPlain(_ text: String, as make: (String) -> Span) {
         var first = true
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             if !first { spans.append(.lineBreak) }

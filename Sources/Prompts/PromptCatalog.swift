@@ -71,8 +71,13 @@ public struct PromptCatalog: Sendable {
     }
 
     let tables: [Language: [String: Entry]]
+    /// Every template read once (`RichText.Template`): an answer only fills in its placeholders.
+    private let compiled: [Language: [String: [RichText.Template]]]
 
-    init(tables: [Language: [String: Entry]]) { self.tables = tables }
+    init(tables: [Language: [String: Entry]]) {
+        self.tables = tables
+        compiled = tables.mapValues { $0.mapValues { $0.templates.map(RichText.Template.init) } }
+    }
 
     // MARK: Loading
 
@@ -221,10 +226,6 @@ public struct PromptCatalog: Sendable {
 
     // MARK: Lookup
 
-    private func entry(_ key: String, _ language: Language) -> Entry? {
-        tables[language]?[key] ?? tables[.sv]?[key]
-    }
-
     /// The text for `key` in `language` (falling back to Swedish; a key missing everywhere gives the key
     /// itself). For a list of variants, the first. Raw keys are for texts whose key is built at run time.
     public func text(_ key: String, _ language: Language, _ values: [String: String] = [:]) -> RichText {
@@ -233,12 +234,12 @@ public struct PromptCatalog: Sendable {
 
     /// One of the variants listed under `key`, chosen deterministically: `seed` modulo the number of variants.
     public func variant(_ key: String, _ language: Language, seed: Int, _ values: [String: String] = [:]) -> RichText {
-        guard let templates = entry(key, language)?.templates, !templates.isEmpty else {
+        guard let templates = compiled[language]?[key] ?? compiled[.sv]?[key], !templates.isEmpty else {
             return RichText(plain: key)
         }
         let count = templates.count
         let index = ((seed % count) + count) % count
-        return RichText(template: templates[index], values: values)
+        return templates[index].render(values)
     }
 
     /// The text for `key` in `language`, its placeholders filled from `values` (the key's `placeholders`).

@@ -42,11 +42,44 @@ import Testing
         }
     }
 
+    /// What this process writes is read straight into spans; the same document spaced out, or with its keys in
+    /// another order, or with escapes where the writer leaves characters as they are, reads the same through
+    /// the tree of `JSON`.
+    @Test func writtenTextIsReadDirectlyAndAnyOtherFormTheSame() throws {
+        var generator = SplitMix64(seed: 17)
+        for _ in 0..<2_000 {
+            let text = Self.random(&generator)
+            let written = text.storedJSON
+            #expect(RichText.readWritten(written) == text.spans)
+            let spaced = written.replacingOccurrences(of: "\":", with: "\" : ").replacingOccurrences(of: ",{", with: ", {")
+            let escaped = written.replacingOccurrences(of: "Hej", with: "\\u0048ej")
+            for other in [spaced, escaped, written + " "] where other != written {
+                if other != escaped { #expect(RichText.readWritten(other) == nil) }
+                #expect(RichText(storedJSON: other) == text, "\(other)")
+            }
+            if case .link(let linkText, let url)? = text.spans.first {
+                let reordered = written.replacingOccurrences(
+                    of: "{\"link\":{\"text\":" + Self.quoted(linkText) + ",\"url\":" + Self.quoted(url) + "}}",
+                    with: "{\"link\":{\"url\":" + Self.quoted(url) + ",\"text\":" + Self.quoted(linkText) + "}}")
+                #expect(RichText.readWritten(reordered) == nil)
+                #expect(RichText(storedJSON: reordered) == text)
+            }
+        }
+    }
+
+    static func quoted(_ text: String) -> String {
+        var out = ""
+        RichText.appendQuoted(text, to: &out)
+        return out
+    }
+
     @Test(arguments: [
         "", "{}", "[]", "{\"spans\":{}}", "{\"spans\":[1]}", "{\"spans\":[{\"bold\":{\"_0\":\"x\"}}]}",
         "{\"spans\":[{\"text\":{\"_0\":1}}]}", "{\"spans\":[{\"text\":{}}]}", "{\"spans\":[{\"lineBreak\":{\"x\":1}}]}",
         "{\"spans\":[{\"link\":{\"text\":\"a\"}}]}", "{\"spans\":[],\"extra\":1}", "{\"spans\":[{\"text\":{\"_0\":\"a\"},\"code\":{}}]}",
-        "not json", "{\"spans\":[{\"text\":{\"_0\":\"a\"}}]", "\u{0}",
+        "not json", "{\"spans\":[{\"text\":{\"_0\":\"a\"}}]", "\u{0}", "{\"spans\":[{\"text\":{\"_0\":\"a\"}},]}",
+        "{\"spans\":[{\"text\":{\"_0\":\"a\"}}]}x", "{\"spans\":[{\"text\":{\"_0\":\"\\x\"}}]}",
+        "{\"spans\":[{\"text\":{\"_0\":\"\u{1}\"}}]}",
     ])
     func anythingElseIsLeftToFoundation(json: String) {
         #expect(RichText(storedJSON: json) == nil)

@@ -4,7 +4,8 @@
 
 Runs `skav run` under `valgrind --tool=callgrind` (instrumentation off until the warm-up is done), lets N people
 each run the capture dialog for a few warm-up steps, zeroes the counters, then has every person write
-`--messages` more (a person writes, waits for the answer, thinks `--think-ms`), and dumps. Prints the
+`--messages` more (a person writes, waits for the answer, thinks `--think-ms`; `--text T`: every measured
+message is T instead of the dialog's next step), and dumps. Prints the
 instructions executed by the whole process (receive loop, sender, everything) divided by the messages
 answered, and where the callgrind output is (`callgrind_annotate --inclusive=yes FILE`). Callgrind counts
 instructions, not time, so the figure is stable on a busy machine; it runs the bot about 50× slower.
@@ -38,10 +39,10 @@ async def run(args: argparse.Namespace, work: Path, out_prefix: str) -> None:
         pid = bench.bot.pid
         think = args.think_ms / 1000
 
-        async def steps(person: Person, count: int, record: list[Reply]) -> None:
+        async def steps(person: Person, count: int, record: list[Reply], text: str | None = None) -> None:
             await asyncio.sleep(random.uniform(0, think))
             for _ in range(count):
-                reply = await bench.say(person, person.next_text(), timeout=300)
+                reply = await bench.say(person, text or person.next_text(), timeout=300)
                 if reply is not None:
                     record.append(reply)
                 await asyncio.sleep(think * random.uniform(0.5, 1.5))
@@ -53,7 +54,7 @@ async def run(args: argparse.Namespace, work: Path, out_prefix: str) -> None:
         subprocess.run(["callgrind_control", "-z", str(pid)], check=True, capture_output=True)
         measured: list[Reply] = []
         t0 = time.monotonic()
-        await asyncio.gather(*(steps(p, args.messages, measured) for p in bench.people))
+        await asyncio.gather(*(steps(p, args.messages, measured, args.text) for p in bench.people))
         await asyncio.gather(*(bench.quiet(p, 1.0) for p in bench.people[:5]))
         elapsed = time.monotonic() - t0
         subprocess.run(["callgrind_control", "-d", "measured", str(pid)], check=True, capture_output=True)
@@ -67,7 +68,8 @@ async def run(args: argparse.Namespace, work: Path, out_prefix: str) -> None:
                     m = re.match(r"(?:summary|totals):\s+(\d+)", line)
                     if m:
                         total = int(m.group(1))
-        print(f"[callgrind] {args.people} people × {args.messages} messages (after {args.warmup} warm-up each), "
+        what = f"`{args.text}`" if args.text else "messages of the capture dialog"
+        print(f"[callgrind] {args.people} people × {args.messages} {what} (after {args.warmup} warm-up each), "
               f"think {args.think_ms:.0f} ms, send latency {args.latency_ms} ms, {elapsed:.0f} s under callgrind")
         print(f"[callgrind] messages answered: {len(measured)}; sends: {len(bench.hs.sends)}")
         if total is not None and measured:
@@ -96,6 +98,9 @@ def main() -> int:
     parser.add_argument("--think-ms", type=float, default=2000.0)
     parser.add_argument("--latency-ms", type=float, default=0.0)
     parser.add_argument("--parallel-sends", type=int, default=None)
+    parser.add_argument("--text", default=None,
+                        help="every measured message is this text (the burst of fake_bench writes `hjälp`); "
+                             "default: the capture dialog")
     parser.add_argument("--out", default=None, help="folder for the callgrind output (default: a temporary one)")
     args = parser.parse_args()
     binary = os.environ.get("SKAV_BIN")
