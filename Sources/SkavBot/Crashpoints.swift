@@ -7,7 +7,8 @@ import Synchronization
 
 /// Fault injection for the crash tests: `SKAV_CRASHPOINT=after-commit:3` kills the process with SIGKILL
 /// right after the third committed batch that produced outgoing messages (before they are sent);
-/// `after-send:2` right after the second successful send (before it is marked sent); `after-nudge:1` right
+/// `after-send:2` right after the second successful send (before it is marked sent); `after-recorded:2`
+/// right after the second round of sends was recorded as sent; `after-nudge:1` right
 /// after the first nudge's outbox entry and done mark were committed (before the sender is woken);
 /// `trap-on-text:MARKER` traps (a real Swift trap, as a bug would) while handling any message that contains
 /// MARKER, to test the poison-message quarantine. Unset in production; the variable is read once at start.
@@ -15,6 +16,8 @@ public final class Crashpoints: Sendable {
     public enum Point: String, Sendable {
         case afterCommit = "after-commit"
         case afterSend = "after-send"
+        /// After a round of sends was recorded as sent, before the next round.
+        case afterSentRecorded = "after-recorded"
         /// After a nudge's outbox entry and done mark were committed, before the sender is woken.
         case afterNudge = "after-nudge"
     }

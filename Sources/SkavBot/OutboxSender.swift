@@ -123,30 +123,47 @@ public final class OutboxSender: Service, Sendable {
             }
             // A round that sent nothing blocked every lane it tried (each failure blocks its lane for this
             // drain), so the next round goes on with the others; the drain ends when no lane is due.
-            try await withThrowingTaskGroup(of: (lane: String, sent: Bool).self) { group in
-                var pending = due.makeIterator()
-                func start() -> Bool {
-                    guard let entry = pending.next() else { return false }
-                    // A 429 during this round paces bulk from now on: the round ends, the next one waits.
-                    if entry.priority == .bulk, let wait = pacing.withLock({ $0.wait(at: ContinuousClock.now) }),
-                        wait > .zero
-                    {
-                        return false
+            // What was sent is recorded for the whole round in one transaction, before the next round reads
+            // the lanes again (one commit a send was most of the sender's cost in a burst). A crash before
+            // that write sends those entries again with the same transaction ids, which the server drops.
+            var sentMarks: [SentMark] = []
+            do {
+                try await withThrowingTaskGroup(of: (lane: String, outcome: SendOutcome).self) { group in
+                    var pending = due.makeIterator()
+                    func start() -> Bool {
+                        guard let entry = pending.next() else { return false }
+                        // A 429 during this round paces bulk from now on: the round ends, the next one waits.
+                        if entry.priority == .bulk, let wait = pacing.withLock({ $0.wait(at: ContinuousClock.now) }),
+                            wait > .zero
+                        {
+                            return false
+                        }
+                        group.addTask {
+                            let outcome = try await self.send(entry)
+                            if case .sent = outcome, entry.priority == .bulk {
+                                self.pacing.withLock { $0.sentBulk(at: ContinuousClock.now) }
+                            }
+                            return (Self.lane(entry), outcome)
+                        }
+                        return true
                     }
-                    group.addTask {
-                        let sent = try await self.send(entry)
-                        if sent, entry.priority == .bulk { self.pacing.withLock { $0.sentBulk(at: ContinuousClock.now) } }
-                        return (Self.lane(entry), sent)
+                    var started = 0
+                    while started < parallelSends, start() { started += 1 }
+                    while let result = try await group.next() {
+                        switch result.outcome {
+                        case .sent(let mark?): sentMarks.append(mark)
+                        case .sent(nil): break
+                        case .failed: blockedLanes.insert(result.lane)
+                        }
+                        _ = start()
                     }
-                    return true
                 }
-                var started = 0
-                while started < parallelSends, start() { started += 1 }
-                while let result = try await group.next() {
-                    if !result.sent { blockedLanes.insert(result.lane) }
-                    _ = start()
-                }
+            } catch {
+                // Cancelled (a shutdown) or a store error: what did go out is still recorded, if it can be.
+                try? recordSent(sentMarks)
+                throw error
             }
+            try recordSent(sentMarks)
         }
         return try readNow { try $0.nextOutboxRetry() }
     }
@@ -157,6 +174,30 @@ public final class OutboxSender: Service, Sendable {
 
     /// The store's write on the sender's own thread (as `readNow`); it waits only for another write.
     private func writeNow<T>(_ body: (IntakeTransaction) throws -> T) throws -> T { try store.write(body) }
+
+    /// An entry that went out, to be recorded as sent (`recordSent`).
+    struct SentMark: Sendable {
+        let id: Int64
+        let remoteID: String
+        let room: RoomID
+        let at: Date
+    }
+
+    enum SendOutcome: Sendable {
+        /// Sent (the mark is nil for an entry without an id, which nothing records).
+        case sent(SentMark?)
+        /// Failed: its room waits (the failure is recorded already).
+        case failed
+    }
+
+    /// Records a round's sends in one transaction.
+    private func recordSent(_ marks: [SentMark]) throws {
+        guard !marks.isEmpty else { return }
+        try writeNow { tx in
+            for mark in marks { try tx.markSent(mark.id, remoteID: mark.remoteID, room: mark.room, at: mark.at) }
+        }
+        crashpoints.reached(.afterSentRecorded)
+    }
 
     /// A room, or a recipient whose room is not known yet: the unit of order and of waiting.
     static func lane(_ entry: OutboxEntry) -> String {
@@ -170,9 +211,10 @@ public final class OutboxSender: Service, Sendable {
     /// Sends in flight at once by default.
     public static let defaultParallelSends = 32
 
-    /// Sends one entry; false when it failed and its room must wait.
-    private func send(_ entry: OutboxEntry) async throws -> Bool {
-        guard let id = entry.id else { return true }
+    /// Sends one entry; `.failed` when it failed and its room must wait. A sent entry is recorded by the
+    /// round (`recordSent`).
+    private func send(_ entry: OutboxEntry) async throws -> SendOutcome {
+        guard let id = entry.id else { return .sent(nil) }
         do {
             let room = try await resolveRoom(entry)
             let remoteID: String
@@ -190,10 +232,8 @@ public final class OutboxSender: Service, Sendable {
                 remoteID = ""
             }
             crashpoints.reached(.afterSend)
-            let sentAt = now()
-            try writeNow { try $0.markSent(id, remoteID: remoteID, room: room, at: sentAt) }
             logger.debug("sent", metadata: ["outbox.txn": "\(entry.txnID)", "outbox.kind": "\(entry.kind.rawValue)"])
-            return true
+            return .sent(SentMark(id: id, remoteID: remoteID, room: room, at: now()))
         } catch let error as ChatError where error.code == .cancelled {
             throw CancellationError()
         } catch is CancellationError {
@@ -239,7 +279,7 @@ public final class OutboxSender: Service, Sendable {
                 // For `skav doctor`: when the server last rate-limited the bot.
                 if rateLimited { try tx.setValue(failedAt.ISO8601Format(), for: Self.rateLimitedKey) }
             }
-            return false
+            return .failed
         }
     }
 

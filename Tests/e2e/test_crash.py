@@ -44,6 +44,7 @@ DELAYS = [0.0, 0.005, 0.02, 0.05]
 SCENARIOS = (
     [Scenario(f"after-commit:{k}", crashpoint=f"after-commit:{k}") for k in range(1, BATCHES + 1)]
     + [Scenario(f"after-send:{k}", crashpoint=f"after-send:{k}") for k in (1, 2, 3, 5, SENDS)]
+    + [Scenario(f"after-recorded:{k}", crashpoint=f"after-recorded:{k}") for k in (1, 2)]
     + [Scenario(f"kill-after-step-{i}", kill_after={i: DELAYS[i % len(DELAYS)]}) for i in range(0, BATCHES + 1)]
     + [Scenario("after-commit:2+kill-after-step-4", crashpoint="after-commit:2", kill_after={4: 0.01})]
 )
