@@ -241,7 +241,23 @@ struct JSONScanner {
             if end > runStart { result.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<end])) }
         }
         func append(_ scalar: Unicode.Scalar) {
-            UTF8.encode(scalar) { result.append($0) }
+            let value = scalar.value
+            switch value {
+            case 0..<0x80:
+                result.append(UInt8(truncatingIfNeeded: value))
+            case 0x80..<0x800:
+                result.append(UInt8(truncatingIfNeeded: 0xC0 | value >> 6))
+                result.append(UInt8(truncatingIfNeeded: 0x80 | value & 0x3F))
+            case 0x800..<0x10000:
+                result.append(UInt8(truncatingIfNeeded: 0xE0 | value >> 12))
+                result.append(UInt8(truncatingIfNeeded: 0x80 | value >> 6 & 0x3F))
+                result.append(UInt8(truncatingIfNeeded: 0x80 | value & 0x3F))
+            default:
+                result.append(UInt8(truncatingIfNeeded: 0xF0 | value >> 18))
+                result.append(UInt8(truncatingIfNeeded: 0x80 | value >> 12 & 0x3F))
+                result.append(UInt8(truncatingIfNeeded: 0x80 | value >> 6 & 0x3F))
+                result.append(UInt8(truncatingIfNeeded: 0x80 | value & 0x3F))
+            }
         }
         while index < bytes.count {
             let byte = bytes[index]
