@@ -113,33 +113,7 @@ extension RichText {
     /// Bytes, not characters: only ASCII is escaped, so the text between escapes is copied in whole runs.
     package static func appendQuoted(_ text: String, to out: inout [UInt8], escapingSlashes: Bool = true) {
         out.append(UInt8(ascii: "\""))
-        var text = text
-        text.withUTF8 { bytes in
-            var plainStart = 0
-            for index in bytes.indices {
-                let byte = bytes[index]
-                guard byte == 0x22 || byte == 0x5C || (byte == 0x2F && escapingSlashes) || byte < 0x20 else { continue }
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[plainStart..<index]))
-                plainStart = index + 1
-                out.append(UInt8(ascii: "\\"))
-                switch byte {
-                case 0x22: out.append(UInt8(ascii: "\""))
-                case 0x5C: out.append(UInt8(ascii: "\\"))
-                case 0x2F: out.append(UInt8(ascii: "/"))
-                case 0x0A: out.append(UInt8(ascii: "n"))
-                case 0x0D: out.append(UInt8(ascii: "r"))
-                case 0x09: out.append(UInt8(ascii: "t"))
-                case 0x08: out.append(UInt8(ascii: "b"))
-                case 0x0C: out.append(UInt8(ascii: "f"))
-                default:
-                    let hex: StaticString = "0123456789abcdef"
-                    out += "u00".utf8
-                    out.append(hex.utf8Start[Int(byte >> 4)])
-                    out.append(hex.utf8Start[Int(byte & 0x0F)])
-                }
-            }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[plainStart...]))
-        }
+        (escapingSlashes ? ByteEscapes.jsonEscapingSlashes : ByteEscapes.jsonKeepingSlashes).append(text, to: &out)
         out.append(UInt8(ascii: "\""))
     }
 

@@ -113,27 +113,40 @@ public struct RichText: Sendable, Codable, Equatable, Hashable, ExpressibleByStr
     // MARK: Renderers
 
     public var plainText: String {
-        spans.map { span -> String in
+        var out = ""
+        for span in spans {
             switch span {
-            case .text(let text), .strong(let text), .emphasis(let text), .code(let text): text
-            case .lineBreak: "\n"
-            case .link(let text, let url): text == url ? url : "\(text) (\(url))"
+            case .text(let text), .strong(let text), .emphasis(let text), .code(let text): out += text
+            case .lineBreak: out += "\n"
+            case .link(let text, let url): out += text == url ? url : "\(text) (\(url))"
             }
-        }.joined()
+        }
+        return out
     }
 
     /// HTML for Matrix `formatted_body` (the allowed subset only).
     public var html: String {
-        spans.map { span -> String in
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        for span in spans {
             switch span {
-            case .text(let text): Self.escapeHTML(text)
-            case .strong(let text): "<strong>\(Self.escapeHTML(text))</strong>"
-            case .emphasis(let text): "<em>\(Self.escapeHTML(text))</em>"
-            case .code(let text): "<code>\(Self.escapeHTML(text))</code>"
-            case .lineBreak: "<br>"
-            case .link(let text, let url): "<a href=\"\(Self.escapeHTML(url))\">\(Self.escapeHTML(text))</a>"
+            case .text(let text): ByteEscapes.html.append(text, to: &out)
+            case .strong(let text): Self.appendHTML("<strong>", text, "</strong>", to: &out)
+            case .emphasis(let text): Self.appendHTML("<em>", text, "</em>", to: &out)
+            case .code(let text): Self.appendHTML("<code>", text, "</code>", to: &out)
+            case .lineBreak: out += "<br>".utf8
+            case .link(let text, let url):
+                Self.appendHTML("<a href=\"", url, "\">", to: &out)
+                Self.appendHTML("", text, "</a>", to: &out)
             }
-        }.joined()
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static func appendHTML(_ open: StaticString, _ text: String, _ close: StaticString, to out: inout [UInt8]) {
+        out.append(contentsOf: UnsafeBufferPointer(start: open.utf8Start, count: open.utf8CodeUnitCount))
+        ByteEscapes.html.append(text, to: &out)
+        out.append(contentsOf: UnsafeBufferPointer(start: close.utf8Start, count: close.utf8CodeUnitCount))
     }
 
     /// Markdown for Mattermost; user text is escaped and `@` mentions are defused.
@@ -178,69 +191,9 @@ public struct RichText: Sendable, Codable, Equatable, Hashable, ExpressibleByStr
         }
     }
 
-    public static func escapeHTML(_ text: String) -> String {
-        escapingASCII(text) { byte in
-            switch byte {
-            case UInt8(ascii: "&"): "&amp;"
-            case UInt8(ascii: "<"): "&lt;"
-            case UInt8(ascii: ">"): "&gt;"
-            case UInt8(ascii: "\""): "&quot;"
-            case UInt8(ascii: "'"): "&#39;"
-            default: nil
-            }
-        }
-    }
+    public static func escapeHTML(_ text: String) -> String { ByteEscapes.html.escaping(text) }
 
-    public static func escapeMarkdown(_ text: String) -> String {
-        escapingASCII(text) { byte in
-            switch byte {
-            // `&` too: an entity someone typed (`&lt;`) is shown as typed, not decoded.
-            case UInt8(ascii: "\\"): "\\\\"
-            case UInt8(ascii: "*"): "\\*"
-            case UInt8(ascii: "_"): "\\_"
-            case UInt8(ascii: "`"): "\\`"
-            case UInt8(ascii: "["): "\\["
-            case UInt8(ascii: "]"): "\\]"
-            case UInt8(ascii: "("): "\\("
-            case UInt8(ascii: ")"): "\\)"
-            case UInt8(ascii: "#"): "\\#"
-            case UInt8(ascii: "<"): "\\<"
-            case UInt8(ascii: ">"): "\\>"
-            case UInt8(ascii: "~"): "\\~"
-            case UInt8(ascii: "|"): "\\|"
-            case UInt8(ascii: "!"): "\\!"
-            case UInt8(ascii: "&"): "\\&"
-            // A zero-width joiner after @ keeps @channel, @all and @here from pinging anyone.
-            case UInt8(ascii: "@"): "@\u{2060}"
-            default: nil
-            }
-        }
-    }
-
-    /// `text` with each ASCII byte that `replacement` names replaced, the runs between copied whole (an
-    /// ASCII byte is never inside a longer UTF-8 sequence, so every run is whole UTF-8): a copy per run, not
-    /// per character (per character, escaping was a tenth of a message's sending).
-    static func escapingASCII(_ text: String, _ replacement: (UInt8) -> String?) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count + 16)
-        let utf8 = text.utf8
-        var runStart = utf8.startIndex
-        var index = runStart
-        while index != utf8.endIndex {
-            let byte = utf8[index]
-            if byte < 0x80, let escaped = replacement(byte) {
-                out += String(decoding: utf8[runStart..<index], as: UTF8.self)
-                out += escaped
-                index = utf8.index(after: index)
-                runStart = index
-            } else {
-                index = utf8.index(after: index)
-            }
-        }
-        if runStart == utf8.startIndex { return text }
-        out += String(decoding: utf8[runStart..<index], as: UTF8.self)
-        return out
-    }
+    public static func escapeMarkdown(_ text: String) -> String { ByteEscapes.markdown.escaping(text) }
 }
 
 extension String {

@@ -1,0 +1,99 @@
+/// Replacements for some ASCII bytes, applied while copying a string's UTF-8 into a byte buffer: the runs
+/// between replaced bytes are copied whole (an ASCII byte is never inside a longer UTF-8 sequence, so every
+/// run is whole UTF-8). Every text the bot sends is escaped this way, once for each format, byte by byte
+/// in a tight loop instead of character by character.
+struct ByteEscapes: Sendable {
+    /// The replacement of each ASCII byte, or nil to keep it.
+    private let replacements: [[UInt8]?]
+
+    init(_ replacement: (UInt8) -> String?) {
+        replacements = (0..<128).map { replacement(UInt8($0)).map { Array($0.utf8) } }
+    }
+
+    /// Appends `text` to `out`, escaped.
+    func append(_ text: String, to out: inout [UInt8]) {
+        var text = text
+        text.withUTF8 { bytes in
+            guard let base = bytes.baseAddress else { return }
+            let count = bytes.count
+            var runStart = 0
+            var index = 0
+            while index < count {
+                let byte = base[index]
+                if byte < 0x80, let replacement = replacements[Int(byte)] {
+                    out.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: index - runStart))
+                    out.append(contentsOf: replacement)
+                    runStart = index + 1
+                }
+                index += 1
+            }
+            out.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: count - runStart))
+        }
+    }
+
+    /// `text` escaped (the text itself when nothing in it is replaced).
+    func escaping(_ text: String) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count + 16)
+        append(text, to: &out)
+        return out.count == text.utf8.count ? text : String(decoding: out, as: UTF8.self)
+    }
+
+    /// A JSON string's content as `JSONEncoder` writes it: `"` and `\` escaped, `/` too when asked, control
+    /// characters as `\n`, `\t`… or `\u00XX`.
+    static func json(escapingSlashes: Bool) -> ByteEscapes {
+        let hex = Array("0123456789abcdef")
+        return ByteEscapes { byte -> String? in
+            switch byte {
+            case 0x22: return "\\\""
+            case 0x5C: return "\\\\"
+            case 0x2F: return escapingSlashes ? "\\/" : nil
+            case 0x0A: return "\\n"
+            case 0x0D: return "\\r"
+            case 0x09: return "\\t"
+            case 0x08: return "\\b"
+            case 0x0C: return "\\f"
+            case 0..<0x20: return "\\u00" + String(hex[Int(byte >> 4)]) + String(hex[Int(byte & 0x0F)])
+            default: return nil
+            }
+        }
+    }
+
+    static let jsonEscapingSlashes = json(escapingSlashes: true)
+    static let jsonKeepingSlashes = json(escapingSlashes: false)
+
+    static let html = ByteEscapes { byte in
+        switch byte {
+        case UInt8(ascii: "&"): "&amp;"
+        case UInt8(ascii: "<"): "&lt;"
+        case UInt8(ascii: ">"): "&gt;"
+        case UInt8(ascii: "\""): "&quot;"
+        case UInt8(ascii: "'"): "&#39;"
+        default: nil
+        }
+    }
+
+    static let markdown = ByteEscapes { byte in
+        switch byte {
+        // `&` too: an entity someone typed (`&lt;`) is shown as typed, not decoded.
+        case UInt8(ascii: "\\"): "\\\\"
+        case UInt8(ascii: "*"): "\\*"
+        case UInt8(ascii: "_"): "\\_"
+        case UInt8(ascii: "`"): "\\`"
+        case UInt8(ascii: "["): "\\["
+        case UInt8(ascii: "]"): "\\]"
+        case UInt8(ascii: "("): "\\("
+        case UInt8(ascii: ")"): "\\)"
+        case UInt8(ascii: "#"): "\\#"
+        case UInt8(ascii: "<"): "\\<"
+        case UInt8(ascii: ">"): "\\>"
+        case UInt8(ascii: "~"): "\\~"
+        case UInt8(ascii: "|"): "\\|"
+        case UInt8(ascii: "!"): "\\!"
+        case UInt8(ascii: "&"): "\\&"
+        // A zero-width joiner after @ keeps @channel, @all and @here from pinging anyone.
+        case UInt8(ascii: "@"): "@\u{2060}"
+        default: nil
+        }
+    }
+}
