@@ -78,17 +78,39 @@ public final class SyncService: Service, Sendable {
         }
         backoff.reset()
         var lastPrune = Date.distantPast
+        // The cursor after answers that held nothing to handle (on Matrix, mostly the echoes of the bot's own
+        // messages: one answer for each reply), kept here instead of a write transaction each; written with
+        // the next batch, after `deferredCursorLimit`, and at a graceful shutdown. A crash loses only the
+        // reading of answers with nothing in them: they are read again and hold nothing again.
+        var deferred: (cursor: String, since: Date)?
+        defer {
+            if let deferred { _ = try? engine.process(ChatBatch(events: [], cursor: deferred.cursor), now: now()) }
+        }
         while !Task.isCancelled {
             do {
                 // One read before each poll (it used to be three: the cursor, the quarantine, the retries).
-                let (cursor, poisoned, retries) = try pollState()
-                if let poisoned, try await skipPoisoned(cursor: cursor, entry: poisoned) { continue }
-                if let cursor, !retries.isEmpty { try await retryQuarantined(retries, cursor: cursor) }
+                let (stored, poisoned, retries) = try pollState()
+                if let pending = deferred, poisoned != nil || !retries.isEmpty {
+                    // The quarantine is keyed by the stored cursor: it is brought up to date first.
+                    _ = try engine.process(ChatBatch(events: [], cursor: pending.cursor), now: now())
+                    deferred = nil
+                    continue
+                }
+                if deferred == nil, let poisoned, try await skipPoisoned(cursor: stored, entry: poisoned) { continue }
+                if deferred == nil, let stored, !retries.isEmpty { try await retryQuarantined(retries, cursor: stored) }
+                let cursor = deferred?.cursor ?? stored
                 let batch = try await chat.poll(cursor: cursor)
                 let moment = now()
-                let outcome = try engine.process(batch, now: moment)
-                try engine.checkpointAfterForget()
                 backoff.reset()
+                if batch.events.isEmpty, cursor != nil,
+                    moment.timeIntervalSince(deferred?.since ?? moment) < Self.deferredCursorLimit
+                {
+                    deferred = (batch.cursor, deferred?.since ?? moment)
+                    continue
+                }
+                let outcome = try engine.process(batch, now: moment)
+                deferred = nil
+                try engine.checkpointAfterForget()
                 if moment.timeIntervalSince(lastPrune) > Self.pruneInterval {
                     lastPrune = moment
                     try engine.pruneProcessedEvents(now: moment)
@@ -119,6 +141,9 @@ public final class SyncService: Service, Sendable {
             }
         }
     }
+
+    /// The longest an answer's cursor stays unwritten because the answer held nothing to handle (seconds).
+    static let deferredCursorLimit: TimeInterval = 10
 
     /// A change-feed answer that took the process down twice is not read again: the adapter skips past it
     /// (what it held is not delivered), and the skip is recorded with the new cursor. True when it skipped.

@@ -37,17 +37,13 @@ public final class FakeChat: ChatService {
     public func connect() async throws -> UserID { try state.withLock { $0.connectResult }.get() }
 
     public func poll(cursor: String?) async throws -> ChatBatch {
-        let next = state.withLock { state -> Result<ChatBatch, ChatError>? in
-            state.polls.append(cursor)
-            return state.batches.isEmpty ? nil : state.batches.removeFirst()
+        state.withLock { $0.polls.append(cursor) }
+        // Nothing scripted: behave like an idle long poll until cancelled (this is the server being slow,
+        // not a test waiting for something), answering as soon as a test queues a batch.
+        while true {
+            if let next = state.withLock({ $0.batches.isEmpty ? nil : $0.batches.removeFirst() }) { return try next.get() }
+            try await Task.sleep(for: .milliseconds(10))
         }
-        guard let next else {
-            // Nothing scripted: behave like an idle long poll until cancelled (this is the server being
-            // slow, not a test waiting for something).
-            try await Task.sleep(for: .seconds(3600))
-            throw CancellationError()
-        }
-        return try next.get()
     }
 
     public func send(_ message: OutgoingMessage) async throws -> SentMessage {

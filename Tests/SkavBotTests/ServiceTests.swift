@@ -103,6 +103,44 @@ import Store
         #expect(waited[1] >= waited[0] / 2, "the backoff grows (with jitter)")
     }
 
+    /// Answers with nothing to handle (the echoes of the bot's own messages) are not a write each: their cursor
+    /// is kept in memory and polled from, written with the next batch that holds an event, after
+    /// `deferredCursorLimit`, and when the loop ends.
+    @Test func emptyAnswersDeferTheirCursorUntilABatchATimeLimitOrTheEnd() async throws {
+        let h = try harness()
+        let (engine, chat) = (h.engine, h.chat)
+        let invite = ChatEvent(
+            id: "$i", room: "!r", sender: "@anna:kommun.se", kind: .invite(isDirect: true, encrypted: false), timestamp: Date())
+        let clock = Mutex(Date(timeIntervalSince1970: 1_800_000_000))
+        chat.queue([
+            .success(ChatBatch(events: [], cursor: "s1")),  // the first cursor is always written
+            .success(ChatBatch(events: [], cursor: "s2")),
+            .success(ChatBatch(events: [], cursor: "s3")),
+        ])
+        let sync = SyncService(chat: chat, engine: engine, wake: WakeSignal(), logger: quietLogger, now: { clock.withLock { $0 } })
+        let task = Task { try await sync.loop() }
+        try await waitUntil("the three answers are read") { chat.state.withLock { $0.polls.count } >= 4 }
+        #expect(try engine.cursor() == "s1", "the empty answers after the first are not written")
+        #expect(chat.state.withLock { $0.polls }.prefix(4) == [nil, "s1", "s2", "s3"], "but polled from")
+        // A batch with an event writes its own cursor.
+        chat.queue([.success(ChatBatch(events: [invite], cursor: "s4"))])
+        try await waitUntil("the batch is committed") { try engine.cursor() == "s4" }
+        // Empty again, then past the time limit: the next empty answer is written.
+        chat.queue([.success(ChatBatch(events: [], cursor: "s5"))])
+        try await waitUntil("s5 is read") { chat.state.withLock { $0.polls }.contains("s5") }
+        #expect(try engine.cursor() == "s4")
+        clock.withLock { $0 += SyncService.deferredCursorLimit + 1 }
+        chat.queue([.success(ChatBatch(events: [], cursor: "s6"))])
+        try await waitUntil("s6 is written after the limit") { try engine.cursor() == "s6" }
+        // The end of the loop writes what it kept.
+        chat.queue([.success(ChatBatch(events: [], cursor: "s7"))])
+        try await waitUntil("s7 is read") { chat.state.withLock { $0.polls }.contains("s7") }
+        #expect(try engine.cursor() == "s6")
+        task.cancel()
+        try await task.value
+        #expect(try engine.cursor() == "s7")
+    }
+
     @Test func refusedCredentialsStopTheBotWithAClearError() async throws {
         let h = try harness()
         let (engine, chat) = (h.engine, h.chat)
