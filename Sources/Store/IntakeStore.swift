@@ -219,7 +219,9 @@ public struct IntakeTransaction: IntakeReading {
     public func person(_ id: UserID) throws -> Person? {
         // The hot reads and writes of a message use statements prepared once per connection (GRDB's cache):
         // preparing one (SQLite's parser and GRDB's authorizer) cost more than running it.
-        try Person.fetchOne(try db.cachedStatement(sql: "SELECT * FROM person WHERE id = ?"), arguments: [id.rawValue])
+        // Columns by position (`ColumnValuesCursor`): GRDB's `Row` hashed every column name for every read.
+        try db.cachedStatement(sql: "SELECT \(Person.selection) FROM person WHERE id = ?").columnValues([id.rawValue])
+            .first.map(Person.init(values:))
     }
 
     public func savePerson(_ person: Person) throws {
@@ -261,7 +263,8 @@ public struct IntakeTransaction: IntakeReading {
     // MARK: Ideas
 
     public func idea(number: Int) throws -> Idea? {
-        try Idea.fetchOne(try db.cachedStatement(sql: "SELECT * FROM idea WHERE number = ?"), arguments: [number])
+        try db.cachedStatement(sql: "SELECT \(Idea.selection) FROM idea WHERE number = ?").columnValues([number])
+            .first.map(Idea.init(values:))
     }
 
     public func ideas(author: UserID) throws -> [Idea] {

@@ -1,0 +1,113 @@
+import Foundation
+import GRDB
+import Testing
+
+import Chat
+import Intake
+import Prompts
+@testable import Store
+
+/// The person and the draft are read by column position (`ColumnValuesCursor`, `Person(values:)`,
+/// `Idea(values:)`): what is written reads back the same, through the hot reads and through GRDB's `Row`,
+/// and a value of the wrong kind is an error, never a trap.
+@Suite struct PositionalReadTests {
+    static func date(_ generator: inout SplitMix64) -> Date {
+        // Whole milliseconds: what the store keeps.
+        Date(timeIntervalSince1970: Double(generator.next() % 4_000_000_000_000) / 1000)
+    }
+
+    static func maybe<T>(_ generator: inout SplitMix64, _ value: T) -> T? { generator.next() % 2 == 0 ? value : nil }
+
+    /// The reading by column name the positional one replaced (GRDB's `Row.decode`).
+    static func personByName(_ row: Row) throws -> Person {
+        let language: Language? = try (row.decode(String?.self, forColumn: "language")).map {
+            guard let known = Language(rawValue: $0) else { throw IntakeError(.corrupt, "language") }
+            return known
+        }
+        return Person(
+            id: UserID(rawValue: try row.decode(forColumn: "id")), language: language,
+            unit: try row.decode(forColumn: "unit"), greetedAt: try row.decode(forColumn: "greeted_at"),
+            createdAt: try row.decode(forColumn: "created_at"), remindersOff: try row.decode(forColumn: "reminders_off"),
+            pausedUntil: try row.decode(forColumn: "paused_until"),
+            weeklyCheckin: try row.decode(forColumn: "weekly_checkin"),
+            challengeUpdates: try row.decode(forColumn: "challenge_updates"))
+    }
+
+    static func ideaByName(_ row: Row) throws -> Idea {
+        Idea(
+            number: try row.decode(forColumn: "number"), author: UserID(rawValue: try row.decode(forColumn: "author")),
+            title: try row.decode(forColumn: "title"), problem: try row.decode(forColumn: "problem"),
+            benefits: try row.decode(forColumn: "benefits"), solution: try row.decode(forColumn: "solution"),
+            theme: try row.decode(forColumn: "challenge"), unit: try row.decode(forColumn: "unit"),
+            stage: try #require(IdeaStage(rawValue: try row.decode(forColumn: "stage"))),
+            guide: (try row.decode(String?.self, forColumn: "guide")).map(UserID.init(rawValue:)),
+            createdAt: try row.decode(forColumn: "created_at"), updatedAt: try row.decode(forColumn: "updated_at"),
+            submittedAt: try row.decode(forColumn: "submitted_at"), campaign: try row.decode(forColumn: "campaign"))
+    }
+
+    @Test func peopleAndIdeasReadAsByColumnName() throws {
+        let store = try IntakeStore()
+        var generator = SplitMix64(seed: 23)
+        let texts = ["", "Tolk", "åäö \"citat\" \\ /", "e\u{301}", "🧑‍🍳", "rad\nbrytning"]
+        try store.write { tx in
+            for index in 0..<300 {
+                let person = Person(
+                    id: UserID("@p\(index):kommun.se"), language: Self.maybe(&generator, index % 2 == 0 ? .sv : .en),
+                    unit: Self.maybe(&generator, texts[index % texts.count]), greetedAt: Self.maybe(&generator, Self.date(&generator)),
+                    createdAt: Self.date(&generator), remindersOff: generator.next() % 2 == 0,
+                    pausedUntil: Self.maybe(&generator, Self.date(&generator)), weeklyCheckin: generator.next() % 2 == 0,
+                    challengeUpdates: generator.next() % 2 == 0)
+                try tx.savePerson(person)
+                let personRow = try #require(try Row.fetchOne(tx.db, sql: "SELECT * FROM person WHERE id = ?", arguments: [person.id.rawValue]))
+                let personByName = try Self.personByName(personRow)
+                #expect(try tx.person(person.id) == personByName)
+                #expect(try Person(row: personRow) == personByName)
+                #expect(personByName.id == person.id && personByName.unit == person.unit)
+                let idea = Idea(
+                    number: index + 1, author: person.id, title: texts[(index + 1) % texts.count],
+                    problem: texts[(index + 2) % texts.count], benefits: Self.maybe(&generator, texts[index % texts.count]),
+                    solution: Self.maybe(&generator, "lösning \(index)"), theme: Self.maybe(&generator, "tema"),
+                    unit: Self.maybe(&generator, "Skola"), stage: IdeaStage.allCases[index % IdeaStage.allCases.count],
+                    guide: Self.maybe(&generator, UserID("@guide:kommun.se")), createdAt: Self.date(&generator),
+                    updatedAt: Self.date(&generator), submittedAt: Self.maybe(&generator, Self.date(&generator)),
+                    campaign: nil)
+                try tx.saveIdea(idea)
+                let ideaRow = try #require(try Row.fetchOne(tx.db, sql: "SELECT * FROM idea WHERE number = ?", arguments: [idea.number]))
+                let ideaByName = try Self.ideaByName(ideaRow)
+                #expect(try tx.idea(number: idea.number) == ideaByName)
+                #expect(try Idea(row: ideaRow) == ideaByName)
+                #expect(ideaByName.title == idea.title && ideaByName.guide == idea.guide && ideaByName.stage == idea.stage)
+            }
+            #expect(try tx.person(UserID("@nobody:kommun.se")) == nil)
+            #expect(try tx.idea(number: 100_000) == nil)
+        }
+    }
+
+    @Test(arguments: [
+        "UPDATE person SET reminders_off = 'ja'", "UPDATE person SET created_at = 'igår'", "UPDATE person SET language = 'fi'",
+        "UPDATE person SET greeted_at = x'00'", "UPDATE person SET unit = x'ff'",
+    ])
+    func anUnreadablePersonIsAnError(_ corruption: String) throws {
+        let store = try IntakeStore()
+        try store.write { tx in
+            try tx.savePerson(Person(id: UserID("@anna:kommun.se"), createdAt: Date(timeIntervalSince1970: 1_800_000_000)))
+            try tx.db.execute(sql: corruption)
+            #expect(throws: IntakeError.self) { try tx.person(UserID("@anna:kommun.se")) }
+        }
+    }
+
+    @Test(arguments: [
+        "UPDATE idea SET title = x'ff'", "UPDATE idea SET stage = 'klar'", "UPDATE idea SET updated_at = 'igår'",
+        "UPDATE idea SET created_at = x'01'", "UPDATE idea SET campaign = 'x'", "UPDATE idea SET author = x'ff'",
+        "UPDATE idea SET submitted_at = 'snart'",
+    ])
+    func anUnreadableIdeaIsAnError(_ corruption: String) throws {
+        let store = try IntakeStore()
+        try store.write { tx in
+            let at = Date(timeIntervalSince1970: 1_800_000_000)
+            try tx.saveIdea(Idea(number: 1, author: UserID("@anna:kommun.se"), title: "T", problem: "P", createdAt: at, updatedAt: at))
+            try tx.db.execute(sql: corruption)
+            #expect(throws: IntakeError.self) { try tx.idea(number: 1) }
+        }
+    }
+}
