@@ -97,3 +97,11 @@ struct ByteEscapes: Sendable {
         }
     }
 }
+
+extension Array where Element == UInt8 {
+    /// Appends a literal's bytes in one copy (`+= "…".utf8` goes through the generic sequence path, about
+    /// 180 instructions for a few bytes).
+    mutating func append(literal: StaticString) {
+        append(contentsOf: UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+    }
+}

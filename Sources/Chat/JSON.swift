@@ -199,8 +199,8 @@ package enum JSON: Sendable, Equatable, Codable {
 
     private func write(to out: inout [UInt8]) {
         switch self {
-        case .null: out += "null".utf8
-        case .bool(let value): out += (value ? "true" : "false").utf8
+        case .null: out.append(literal: "null")
+        case .bool(let value): out.append(literal: value ? "true" : "false")
         case .number(let value):
             if value.rounded() == value, abs(value) < 9_007_199_254_740_992 {
                 out += String(Int64(value)).utf8
@@ -208,7 +208,7 @@ package enum JSON: Sendable, Equatable, Codable {
                 let encoder = JSONEncoder()
                 out += (try? encoder.encode(value)).map { [UInt8]($0) } ?? Array("null".utf8)
             } else {
-                out += "null".utf8
+                out.append(literal: "null")
             }
         case .string(let value): Self.appendQuoted(value, to: &out)
         case .array(let values):

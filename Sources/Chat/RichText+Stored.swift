@@ -10,7 +10,7 @@ extension RichText {
     package var storedJSON: String {
         var out: [UInt8] = []
         out.reserveCapacity(64)
-        out += "{\"spans\":[".utf8
+        out.append(literal: "{\"spans\":[")
         for (index, span) in spans.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
             switch span {
@@ -18,16 +18,16 @@ extension RichText {
             case .strong(let text): Self.appendSingle("strong", text, to: &out)
             case .emphasis(let text): Self.appendSingle("emphasis", text, to: &out)
             case .code(let text): Self.appendSingle("code", text, to: &out)
-            case .lineBreak: out += "{\"lineBreak\":{}}".utf8
+            case .lineBreak: out.append(literal: "{\"lineBreak\":{}}")
             case .link(let text, let url):
-                out += "{\"link\":{\"text\":".utf8
+                out.append(literal: "{\"link\":{\"text\":")
                 Self.appendQuoted(text, to: &out)
-                out += ",\"url\":".utf8
+                out.append(literal: ",\"url\":")
                 Self.appendQuoted(url, to: &out)
-                out += "}}".utf8
+                out.append(literal: "}}")
             }
         }
-        out += "]}".utf8
+        out.append(literal: "]}")
         return String(decoding: out, as: UTF8.self)
     }
 
@@ -101,11 +101,11 @@ extension RichText {
     }
 
     private static func appendSingle(_ kind: StaticString, _ text: String, to out: inout [UInt8]) {
-        out += "{\"".utf8
-        out.append(contentsOf: UnsafeBufferPointer(start: kind.utf8Start, count: kind.utf8CodeUnitCount))
-        out += "\":{\"_0\":".utf8
+        out.append(literal: "{\"")
+        out.append(literal: kind)
+        out.append(literal: "\":{\"_0\":")
         appendQuoted(text, to: &out)
-        out += "}}".utf8
+        out.append(literal: "}}")
     }
 
     /// A JSON string as `JSONEncoder` writes it: `"`, `\` and `/` escaped, control characters as `\n`, `\t`…

@@ -134,7 +134,7 @@ public struct RichText: Sendable, Codable, Equatable, Hashable, ExpressibleByStr
             case .strong(let text): Self.appendHTML("<strong>", text, "</strong>", to: &out)
             case .emphasis(let text): Self.appendHTML("<em>", text, "</em>", to: &out)
             case .code(let text): Self.appendHTML("<code>", text, "</code>", to: &out)
-            case .lineBreak: out += "<br>".utf8
+            case .lineBreak: out.append(literal: "<br>")
             case .link(let text, let url):
                 Self.appendHTML("<a href=\"", url, "\">", to: &out)
                 Self.appendHTML("", text, "</a>", to: &out)
@@ -144,9 +144,9 @@ public struct RichText: Sendable, Codable, Equatable, Hashable, ExpressibleByStr
     }
 
     private static func appendHTML(_ open: StaticString, _ text: String, _ close: StaticString, to out: inout [UInt8]) {
-        out.append(contentsOf: UnsafeBufferPointer(start: open.utf8Start, count: open.utf8CodeUnitCount))
+        out.append(literal: open)
         ByteEscapes.html.append(text, to: &out)
-        out.append(contentsOf: UnsafeBufferPointer(start: close.utf8Start, count: close.utf8CodeUnitCount))
+        out.append(literal: close)
     }
 
     /// Markdown for Mattermost; user text is escaped and `@` mentions are defused.

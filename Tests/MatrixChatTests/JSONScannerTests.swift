@@ -35,7 +35,24 @@ struct JSONScannerTests {
 
     @Test("invalid UTF-8 and raw control characters are left to Foundation")
     func invalidBytes() {
-        for bytes: [UInt8] in [[0x22, 0xFF, 0x22], [0x22, 0xC3, 0x22], [0x22, 0x0A, 0x22], [0x22, 0x5C, 0x6E, 0xFF, 0x22]] {
+        // Truncated sequences (one of three bytes standing for one U+FFFD of three), a surrogate, an overlong
+        // form, a code point past U+10FFFF, each also after an escape.
+        let invalid: [[UInt8]] = [
+            [0xFF], [0xC3], [0xF0, 0x9F, 0x98], [0xE2, 0x82], [0xED, 0xA0, 0x80], [0xC0, 0xAF], [0xF4, 0x90, 0x80, 0x80],
+            [0x61, 0xF0, 0x9F, 0x98, 0x61],
+        ]
+        let quote: [UInt8] = [0x22], afterEscape: [UInt8] = [0x22, 0x5C, 0x6E], afterLetter: [UInt8] = [0x22, 0xC3, 0xA5]
+        var cases: [[UInt8]] = []
+        for bytes in invalid {
+            cases.append(quote + bytes + quote)
+            cases.append(afterEscape + bytes + quote)
+            cases.append(afterLetter + bytes + quote)
+        }
+        for valid: [UInt8] in [[0x22, 0xF0, 0x9F, 0x98, 0x80, 0x22], [0x22, 0xEF, 0xBF, 0xBD, 0x22], [0x22, 0x5C, 0x6E, 0xC3, 0xA5, 0x22]] {
+            #expect(JSONScanner.parse(Data(valid)) == (try? JSON.parseWithFoundation(Data(valid))))
+            #expect(JSONScanner.parse(Data(valid)) != nil)
+        }
+        for bytes: [UInt8] in [[0x22, 0x0A, 0x22]] + cases {
             let data = Data(bytes)
             #expect(JSONScanner.parse(data) == nil)
             #expect((try? JSON.parse(data)) == (try? JSON.parseWithFoundation(data)))
