@@ -269,8 +269,8 @@ public struct IntakeTransaction: IntakeReading {
 
     public func ideas(author: UserID) throws -> [Idea] {
         // A prepared statement: asked at every submission (the milestone count) and by `mina idéer`.
-        try Idea.fetchAll(
-            try db.cachedStatement(sql: "SELECT * FROM idea WHERE author = ? ORDER BY number DESC"), arguments: [author.rawValue])
+        try db.cachedStatement(sql: "SELECT \(Idea.selection) FROM idea WHERE author = ? ORDER BY number DESC")
+            .columnValues([author.rawValue]).map(Idea.init(values:))
     }
 
     /// Ideas past the draft stage (or of the given stages), oldest first.

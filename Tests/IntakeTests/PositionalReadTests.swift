@@ -78,6 +78,11 @@ import Prompts
                 #expect(try Idea(row: ideaRow) == ideaByName)
                 #expect(ideaByName.title == idea.title && ideaByName.guide == idea.guide && ideaByName.stage == idea.stage)
             }
+            let all = try Row.fetchAll(tx.db, sql: "SELECT * FROM idea ORDER BY number").map(Self.ideaByName)
+            let byNumber = try tx.ideas(numbers: all.map(\.number) + [100_000])
+            #expect(byNumber.count == all.count)
+            #expect(all.allSatisfy { byNumber[$0.number] == $0 })
+            #expect(try tx.ideas(author: UserID("@p7:kommun.se")) == all.filter { $0.author == UserID("@p7:kommun.se") })
             #expect(try tx.person(UserID("@nobody:kommun.se")) == nil)
             #expect(try tx.idea(number: 100_000) == nil)
         }
