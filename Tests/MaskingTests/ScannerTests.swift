@@ -157,12 +157,27 @@ import Testing
         return false
     }
 
+    /// A word's parts are the split at every separator, also where a mark joins a separator to a letter.
+    @Test func partsAreTheSplitAtSeparators() {
+        let pieces = ["a", "LVU", "-", ":", "/", ".", "\u{2011}", "\u{2010}", "—", "\u{301}", "ä", "e\u{301}", "1", "€"]
+        var state: UInt64 = 5
+        func next() -> UInt64 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return state >> 33
+        }
+        for _ in 0..<20_000 {
+            let word = (0..<Int(next() % 7)).map { _ in pieces[Int(next() % UInt64(pieces.count))] }.joined()
+            #expect(ClientCase.parts(of: word) == word.split(whereSeparator: { "-:/.\u{2011}".contains($0) }), "\(word)")
+        }
+    }
+
     /// Seeded random words of stem pieces, letters, marks and joiners, in composed and decomposed form:
     /// the shortcut never changes the answer.
     @Test func theByteSearchNeverChangesTheAnswer() {
         let pieces: [String] = ClientCase.stems + ClientCase.stems.map { $0.decomposedStringWithCanonicalMapping }
             + ClientCase.stems.map { String($0.prefix(4)) } + ClientCase.stems.map { String($0.dropFirst(3)) }
-            + ["a", "ä", "a\u{308}", "\u{308}", "\u{301}", "Ö", "akut", "LVU", "lvu", "SoL", "sol", "-", ":", "placerad", "X", "1"]
+            + ["a", "ä", "a\u{308}", "\u{308}", "\u{301}", "Ö", "akut", "LVU", "lvu", "SoL", "sol", "-", ":", "placerad", "X", "1",
+               "/", ".", "\u{2011}", "\u{2010}", "—", "-\u{301}", ".\u{308}"]
         // A linear congruential generator is enough to vary the words, the same run after run.
         var state: UInt64 = 13
         func next() -> UInt64 {
