@@ -137,10 +137,36 @@ public enum Command: Equatable, Sendable {
 
     /// Lower-cased, without diacritics, whitespace folded, trailing `.`/`!` dropped.
     static func normalize(_ text: String) -> String {
-        let folded = text.folding(options: [.caseInsensitive, .diacriticInsensitive, .widthInsensitive], locale: nil)
+        let folded =
+            foldedSwedish(text) ?? text.folding(options: [.caseInsensitive, .diacriticInsensitive, .widthInsensitive], locale: nil)
         var result = folded.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
         while let last = result.last, last == "." || last == "!", result.count > 1 { result.removeLast() }
         return result
+    }
+
+    /// What Foundation's folding gives (case, diacritics and width), for a text of ASCII and the Swedish
+    /// letters å, ä, ö and é alone (most of what people write, and every command); nil for anything else,
+    /// which Foundation folds. Foundation took about 7,000 instructions for a short command, three times a
+    /// message. `FoldingTests` holds the two to each other.
+    static func foldedSwedish(_ text: String) -> String? {
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count)
+        var iterator = text.utf8.makeIterator()
+        while let byte = iterator.next() {
+            if byte < 0x80 {
+                out.append(byte >= 0x41 && byte <= 0x5A ? byte + 0x20 : byte)
+                continue
+            }
+            // Precomposed å ä ö é and their capitals: C3 A5, C3 A4, C3 B6, C3 A9; C3 85, C3 84, C3 96, C3 89.
+            guard byte == 0xC3, let second = iterator.next() else { return nil }
+            switch second {
+            case 0xA5, 0xA4, 0x85, 0x84: out.append(UInt8(ascii: "a"))
+            case 0xB6, 0x96: out.append(UInt8(ascii: "o"))
+            case 0xA9, 0x89: out.append(UInt8(ascii: "e"))
+            default: return nil
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Whether `text` has at most `limit` words that `normalize` keeps (counting stops past the limit). Only

@@ -51,3 +51,47 @@ import Testing
         #expect(Command.parse("utmaning 3 Vi kör en vecka till med många ord här") == .campaign(3, text: "Vi kör en vecka till med många ord här"))
     }
 }
+
+/// Commands are folded by hand when they hold only ASCII and å, ä, ö, é (`Command.foldedSwedish`): the same
+/// text as Foundation's folding, and anything else is left to Foundation.
+@Suite struct FoldingTests {
+    static func foundation(_ text: String) -> String {
+        text.folding(options: [.caseInsensitive, .diacriticInsensitive, .widthInsensitive], locale: nil)
+    }
+
+    @Test func everyASCIICharacterAndSwedishLetterFoldsAsFoundationFoldsIt() {
+        let characters = (0..<128).map { String(UnicodeScalar(UInt8($0))) } + ["å", "ä", "ö", "é", "Å", "Ä", "Ö", "É"]
+        for character in characters {
+            #expect(Command.foldedSwedish(character) == Self.foundation(character), "\(character.debugDescription)")
+        }
+    }
+
+    @Test func randomTextsFoldAsFoundationFoldsThem() {
+        let pieces = [
+            "HJÄLP", "hjälp", "Mina Idéer", "skicka", "Å", "ö", " ", "\t", "\r\n", ".", "!", "A", "z", "1", "é", "É",
+            "a\u{308}", "\u{301}", "ü", "ß", "æ", "Ø", "Ａ", "ﬁ", "İ", "😀", "e\u{301}", "\u{0}",
+        ]
+        var state: UInt64 = 29
+        func next() -> UInt64 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return state >> 33
+        }
+        var handFolded = 0
+        for _ in 0..<20_000 {
+            let text = (0..<Int(next() % 6)).map { _ in pieces[Int(next() % UInt64(pieces.count))] }.joined()
+            if let folded = Command.foldedSwedish(text) {
+                handFolded += 1
+                #expect(folded == Self.foundation(text), "\(text.debugDescription)")
+            }
+            #expect(Command.normalize(text) == Self.normalizedByFoundation(text), "\(text.debugDescription)")
+        }
+        #expect(handFolded > 1_000)
+    }
+
+    /// `normalize` as it was, with Foundation's folding alone.
+    static func normalizedByFoundation(_ text: String) -> String {
+        var result = foundation(text).split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
+        while let last = result.last, last == "." || last == "!", result.count > 1 { result.removeLast() }
+        return result
+    }
+}
