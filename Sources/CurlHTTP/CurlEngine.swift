@@ -37,6 +37,9 @@ final class CurlEngine: Sendable {
         var current: UInt64?
         var cancelCurrent = false
         var stopRequested = false
+        /// The worker thread is started by the first request (a pool of 32 clients of which a quiet bot
+        /// uses two has two threads, not 32).
+        var started = false
         var connectionsOpened = 0
         var transfersCompleted = 0
     }
@@ -56,8 +59,9 @@ final class CurlEngine: Sendable {
 
     var shutdownError: HTTPError { HTTPError(.cancelled, "the HTTP client '\(name)' was shut down") }
 
-    func start() {
-        workerRunning.enter()
+    /// Starts the worker thread; the caller has entered `workerRunning` (under the state's lock, so that a
+    /// shutdown racing with the first request still waits for the worker).
+    private func spawnWorker() {
         let thread = Thread { [self] in
             CurlWorker.run(engine: self)
             workerRunning.leave()
@@ -74,14 +78,18 @@ final class CurlEngine: Sendable {
     }
 
     func enqueue(_ job: Job) {
-        let rejection: HTTPError? = state.withLock { s in
-            if s.stopRequested { return shutdownError }
+        let (rejection, spawn): (HTTPError?, Bool) = state.withLock { s in
+            if s.stopRequested { return (shutdownError, false) }
             // The cancellation handler may have run before the job was queued; it sets the flag first.
-            if Task.isCancelled { return .cancelled }
+            if Task.isCancelled { return (.cancelled, false) }
             s.queue.append(job)
             s.waker?.wake()
-            return nil
+            guard !s.started else { return (nil, false) }
+            s.started = true
+            workerRunning.enter()
+            return (nil, true)
         }
+        if spawn { spawnWorker() }
         if let rejection { job.finish(.failure(rejection)) }
     }
 
@@ -113,6 +121,7 @@ final class CurlEngine: Sendable {
     }
 
     var isShutdownRequested: Bool { state.withLock { $0.stopRequested } }
+    var hasStarted: Bool { state.withLock { $0.started } }
     var connectionsOpened: Int { state.withLock { $0.connectionsOpened } }
     var transfersCompleted: Int { state.withLock { $0.transfersCompleted } }
 }

@@ -25,7 +25,6 @@ public final class CurlHTTPClient: HTTPClient {
         self.name = name
         self.maxResponseBytes = max(0, maxResponseBytes)
         self.engine = CurlEngine(name: name, maxResponseBytes: self.maxResponseBytes, logger: logger)
-        engine.start()
     }
 
     deinit {
@@ -51,6 +50,9 @@ public final class CurlHTTPClient: HTTPClient {
     public func shutdown() {
         engine.shutdown()
     }
+
+    /// True once the first request started the worker thread.
+    public var hasStarted: Bool { engine.hasStarted }
 
     /// True once `shutdown()` has been called (or deinit ran).
     public var isShutdown: Bool { engine.isShutdownRequested }

@@ -3,14 +3,15 @@ public import Logging
 import Synchronization
 
 /// Several `CurlHTTPClient`s behind one `HTTPClient`: each request goes to a client with the fewest
-/// requests in hand (the next in turn among equals), so up to `size` requests run at once (each client runs
-/// its own one at a time, on its own thread and its own kept-alive connection) and a request never queues
-/// behind a slow one while another client is free. The bot sends through a pool so that a slow send to one
+/// requests in hand (the first among equals), so up to `size` requests run at once (each client runs its
+/// own one at a time, on its own thread and its own kept-alive connection) and a request never queues
+/// behind a slow one while another client is free. Requests one at a time all go to the first client: its
+/// thread and connection stay warm, and the clients further on start their threads only when that many
+/// requests were ever in hand at once. The bot sends through a pool so that a slow send to one
 /// room does not hold up the sends to others.
 public final class CurlHTTPClientPool: HTTPClient {
     private let clients: [CurlHTTPClient]
     private struct Load {
-        var turn = 0
         /// Requests in hand per client (queued or running).
         var inHand: [Int]
     }
@@ -25,15 +26,19 @@ public final class CurlHTTPClientPool: HTTPClient {
 
     public var size: Int { clients.count }
 
+    /// Requests each client has completed, in order (for tests and figures).
+    public var transfersCompleted: [Int] { clients.map(\.transfersCompleted) }
+
+    /// How many clients have started their worker thread (a client starts it with its first request).
+    public var startedWorkers: Int { clients.filter(\.hasStarted).count }
+
     public func execute(_ request: HTTPRequest) async throws(HTTPError) -> HTTPResponse {
         let index = load.withLock { load -> Int in
-            var best = load.turn
-            for step in 0..<load.inHand.count {
-                let candidate = (load.turn + step) % load.inHand.count
+            var best = 0
+            for candidate in load.inHand.indices {
                 if load.inHand[candidate] < load.inHand[best] { best = candidate }
                 if load.inHand[best] == 0 { break }
             }
-            load.turn = (best + 1) % load.inHand.count
             load.inHand[best] += 1
             return best
         }

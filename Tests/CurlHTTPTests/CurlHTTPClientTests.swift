@@ -290,6 +290,32 @@ struct CurlHTTPClientTests {
         }
     }
 
+    /// Requests one at a time all go to the first client (a warm thread and connection); a client starts its
+    /// worker thread only with its first request.
+    @Test func aPoolUsesItsFirstFreeClientAndStartsThreadsOnlyWhenNeeded() async throws {
+        try await withTestServer { server in
+            let pool = CurlHTTPClientPool(name: "pool", size: 8)
+            defer { pool.shutdown() }
+            #expect(pool.startedWorkers == 0)
+            for _ in 0..<5 {
+                #expect(try await pool.execute(HTTPRequest(url: server.url("/slow?ms=1"), timeout: .seconds(10))).status == 200)
+            }
+            #expect(pool.transfersCompleted == [5, 0, 0, 0, 0, 0, 0, 0])
+            #expect(pool.startedWorkers == 1)
+            // Three at once: three clients.
+            try await withThrowingTaskGroup(of: Int.self) { group in
+                for index in 0..<3 {
+                    group.addTask {
+                        try await pool.execute(HTTPRequest(url: server.url("/slow?ms=300&key=at-once-\(index)"), timeout: .seconds(20))).status
+                    }
+                }
+                for try await status in group { #expect(status == 200) }
+            }
+            #expect(pool.startedWorkers == 3)
+            #expect(pool.transfersCompleted.reduce(0, +) == 8)
+        }
+    }
+
     @Test func aPoolSendsOnAFreeClientNeverBehindASlowOne() async throws {
         try await withTestServer { server in
             let pool = CurlHTTPClientPool(name: "pool", size: 2)
