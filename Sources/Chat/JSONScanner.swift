@@ -81,23 +81,14 @@ struct JSONScanner {
         case UInt8(ascii: "\""):
             return string().map(JSON.string)
         case UInt8(ascii: "t"):
-            return literal("true") ? .bool(true) : nil
+            return take("true") ? .bool(true) : nil
         case UInt8(ascii: "f"):
-            return literal("false") ? .bool(false) : nil
+            return take("false") ? .bool(false) : nil
         case UInt8(ascii: "n"):
-            return literal("null") ? .null : nil
+            return take("null") ? .null : nil
         default:
             return number().map(JSON.number)
         }
-    }
-
-    private mutating func literal(_ word: StaticString) -> Bool {
-        let count = word.utf8CodeUnitCount
-        guard bytes.count - index >= count else { return false }
-        let start = word.utf8Start
-        for offset in 0..<count where bytes[index + offset] != start[offset] { return false }
-        index += count
-        return true
     }
 
     private mutating func object(depth: Int) -> JSON? {
