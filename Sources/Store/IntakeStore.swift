@@ -466,18 +466,19 @@ public struct IntakeTransaction: IntakeReading {
     public func outboxLaneHeads(limit: Int, dueBy now: Date) throws -> [(entry: OutboxEntry, lanePriority: OutboxEntry.Priority)] {
         // The lanes are grouped on their key, first id and most urgent priority only; the heads' rows are
         // read by id after (a window over whole rows sorted every unsent body, most of a send's cost).
-        try Row.fetchAll(
-            try db.cachedStatement(sql: """
-                SELECT \(Self.clampedNotBefore) AS not_before, outbox.*, lane.lane_priority FROM (
-                    SELECT MIN(id) AS head, MIN(priority) AS lane_priority FROM outbox
-                    WHERE sent_at IS NULL AND failed_at IS NULL
-                    GROUP BY coalesce(room_id, '@' || coalesce(recipient, ''))
-                ) AS lane JOIN outbox ON outbox.id = lane.head
-                ORDER BY coalesce(\(Self.clampedNotBefore) > ?, 0), lane.lane_priority, outbox.id LIMIT ?
-                """),
-            arguments: [StoredDate.text(now), max(0, limit)]
-        ).map { row in
-            (try OutboxEntry(row: row), OutboxEntry.Priority(rawValue: row["lane_priority"] ?? 1) ?? .notice)
+        // The entry's columns in `OutboxEntry.columns` order (the retry time clamped), then the lane's priority,
+        // read by position.
+        try db.cachedStatement(sql: """
+            SELECT \(Self.laneHeadSelection), lane.lane_priority FROM (
+                SELECT MIN(id) AS head, MIN(priority) AS lane_priority FROM outbox
+                WHERE sent_at IS NULL AND failed_at IS NULL
+                GROUP BY coalesce(room_id, '@' || coalesce(recipient, ''))
+            ) AS lane JOIN outbox ON outbox.id = lane.head
+            ORDER BY coalesce(\(Self.clampedNotBefore) > ?, 0), lane.lane_priority, outbox.id LIMIT ?
+            """
+        ).columnValues([StoredDate.text(now), max(0, limit)]).map { values in
+            let lanePriority = values.count > OutboxEntry.columns.count ? Int.fromDatabaseValue(values[OutboxEntry.columns.count]) : nil
+            return (try OutboxEntry(values: values), OutboxEntry.Priority(rawValue: lanePriority ?? 1) ?? .notice)
         }
     }
 
@@ -505,6 +506,11 @@ public struct IntakeTransaction: IntakeReading {
     /// `not_before` as a date GRDB can always read: an older build could store a server's absurd
     /// `Retry-After` as a retry time in a year past 9999 (or anything else that is no date), and reading
     /// that failed every pass. Such a value reads as the end of year 9999; the sender then reschedules it.
+    /// The outbox's columns for the lane query, `not_before` clamped.
+    static let laneHeadSelection = OutboxEntry.columns.map {
+        $0 == "not_before" ? "\(clampedNotBefore) AS not_before" : "outbox.\($0)"
+    }.joined(separator: ", ")
+
     static let clampedNotBefore = """
         CASE WHEN not_before IS NULL THEN NULL
         WHEN typeof(not_before) = 'text' AND length(not_before) BETWEEN 10 AND 32

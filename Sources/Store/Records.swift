@@ -201,41 +201,50 @@ public struct OutboxEntry: Codable, Sendable, Equatable, FetchableRecord, Mutabl
     /// and the file are JSON, decoded with the record's own `databaseJSONDecoder`; a value that cannot be read
     /// throws, as before, never traps. When a column name appears twice the leftmost is read, as before.
     public init(row: Row) throws {
-        func raw<T: RawRepresentable>(_ column: String) throws -> T where T.RawValue: DatabaseValueConvertible {
-            let value: T.RawValue = try row.decode(forColumn: column)
+        try self.init(values: Self.columns.map { (row[$0] as DatabaseValue?) ?? .null })
+    }
+
+    /// An entry from the values of `columns`, in that order (the sender's lane query names them and reads
+    /// them by position: GRDB's `Row` lowercased and hashed every column name of every query).
+    init(values: [DatabaseValue]) throws {
+        guard values.count >= Self.columns.count else {
+            throw IntakeError(.corrupt, "an outbox row has \(values.count) columns, not \(Self.columns.count)")
+        }
+        let what = "an outbox entry"
+        func raw<T: RawRepresentable>(_ index: Int) throws -> T where T.RawValue: DatabaseValueConvertible {
+            let value: T.RawValue = try ColumnValue.required(values[index], Self.columns[index], of: what)
             guard let result = T(rawValue: value) else {
-                throw IntakeError(.corrupt, "an outbox entry has an unknown \(column) \(value)")
+                throw IntakeError(.corrupt, "an outbox entry has an unknown \(Self.columns[index]) \(value)")
             }
             return result
         }
-        func json<T: Decodable>(_ type: T.Type, _ column: String) throws -> T? {
-            let value: DatabaseValue = try row.decode(forColumn: column)
-            switch value.storage {
+        func json<T: Decodable>(_ type: T.Type, _ index: Int) throws -> T? {
+            let column = Self.columns[index]
+            switch values[index].storage {
             case .null: return nil
             case .string(let text): return try Self.databaseJSONDecoder(for: column).decode(T.self, from: Data(text.utf8))
             case .blob(let data): return try Self.databaseJSONDecoder(for: column).decode(T.self, from: data)
             case .int64, .double: throw IntakeError(.corrupt, "an outbox entry's \(column) is not JSON")
             }
         }
-        let storedBody: DatabaseValue = try row.decode(forColumn: "body")
-        let fastBody: RichText? = if case .string(let text) = storedBody.storage { RichText(storedJSON: text) } else { nil }
-        guard let body = try fastBody ?? json(RichText.self, "body") else {
+        let fastBody: RichText? = if case .string(let text) = values[6].storage { RichText(storedJSON: text) } else { nil }
+        guard let body = try fastBody ?? json(RichText.self, 6) else {
             throw IntakeError(.corrupt, "an outbox entry has no body")
         }
         self.init(
-            txnID: try row.decode(forColumn: "txn_id"), kind: try raw("kind"),
-            roomID: (try row.decode(forColumn: "room_id") as String?).map(RoomID.init(rawValue:)),
-            recipient: (try row.decode(forColumn: "recipient") as String?).map(UserID.init(rawValue:)), body: body,
-            style: try raw("style"), inReplyTo: try row.decode(forColumn: "in_reply_to"),
-            attachment: try json(FileAttachment.self, "attachment"), createdAt: try row.decode(forColumn: "created_at"),
-            priority: try raw("priority"))
-        id = try row.decode(forColumn: "id")
-        notBefore = try row.decode(forColumn: "not_before")
-        attempts = try row.decode(forColumn: "attempts")
-        lastError = try row.decode(forColumn: "last_error")
-        sentAt = try row.decode(forColumn: "sent_at")
-        remoteID = try row.decode(forColumn: "remote_id")
-        failedAt = try row.decode(forColumn: "failed_at")
+            txnID: try ColumnValue.required(values[3], "txn_id", of: what), kind: try raw(1),
+            roomID: (try ColumnValue.optional(values[4], "room_id", of: what) as String?).map(RoomID.init(rawValue:)),
+            recipient: (try ColumnValue.optional(values[5], "recipient", of: what) as String?).map(UserID.init(rawValue:)),
+            body: body, style: try raw(7), inReplyTo: try ColumnValue.optional(values[8], "in_reply_to", of: what),
+            attachment: try json(FileAttachment.self, 9),
+            createdAt: try ColumnValue.requiredDate(values[10], "created_at", of: what), priority: try raw(2))
+        id = try ColumnValue.optional(values[0], "id", of: what)
+        notBefore = try ColumnValue.optionalDate(values[11], "not_before", of: what)
+        attempts = try ColumnValue.required(values[12], "attempts", of: what)
+        lastError = try ColumnValue.optional(values[13], "last_error", of: what)
+        sentAt = try ColumnValue.optionalDate(values[14], "sent_at", of: what)
+        remoteID = try ColumnValue.optional(values[15], "remote_id", of: what)
+        failedAt = try ColumnValue.optionalDate(values[16], "failed_at", of: what)
     }
 
     /// Written column by column: the same row as the `Encodable` path (which first tried the text and the

@@ -88,6 +88,40 @@ import Prompts
         }
     }
 
+    /// The sender's lane query reads entries by position: the same entries as the reading by column name, and
+    /// the fields as written.
+    @Test func laneHeadsReadAsByColumnName() throws {
+        let store = try IntakeStore()
+        var generator = SplitMix64(seed: 31)
+        try store.write { tx in
+            var written: [String: OutboxEntry] = [:]
+            for index in 0..<120 {
+                let entry = OutboxEntry(
+                    txnID: "$e\(index).0", kind: index % 7 == 0 ? .join : .message,
+                    roomID: index % 5 == 0 ? nil : RoomID("!r\(index % 40):kommun.se"),
+                    recipient: index % 5 == 0 ? UserID("@p\(index):kommun.se") : nil,
+                    body: RichText(template: "Hej **{n}**\n`skicka` /x \"citat\" åäö", values: ["n": "\(index)"]),
+                    style: index % 2 == 0 ? .notice : .text, inReplyTo: Self.maybe(&generator, "$in\(index)"),
+                    createdAt: Self.date(&generator),
+                    priority: [OutboxEntry.Priority.reply, .notice, .bulk][index % 3])
+                _ = try tx.enqueue(entry)
+                written[entry.txnID] = entry
+            }
+            let byName = try tx.unsentOutbox(limit: 1_000)
+            let heads = try tx.outboxLaneHeads(limit: 1_000, dueBy: Date(timeIntervalSince1970: 4_000_000_000))
+            #expect(heads.count == 32 + 24)  // 32 rooms, and 24 recipients without a room
+            for (head, lanePriority) in heads {
+                let same = try #require(byName.first { $0.id == head.id })
+                #expect(head == same)
+                let original = try #require(written[head.txnID])
+                #expect(head.body == original.body && head.kind == original.kind && head.priority == original.priority)
+                #expect(head.roomID == original.roomID && head.recipient == original.recipient && head.style == original.style)
+                #expect(head.inReplyTo == original.inReplyTo && head.attempts == 0 && head.sentAt == nil)
+                #expect(lanePriority <= head.priority)
+            }
+        }
+    }
+
     @Test(arguments: [
         "UPDATE person SET reminders_off = 'ja'", "UPDATE person SET created_at = 'igår'", "UPDATE person SET language = 'fi'",
         "UPDATE person SET greeted_at = x'00'", "UPDATE person SET unit = x'ff'",
