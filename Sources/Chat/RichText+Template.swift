@@ -57,59 +57,37 @@ extension RichText {
             return text
         }
 
-        /// The parser's walk of `RichText(template:values:)`, with every `{name}` kept as a slot; nil when a
-        /// pair of braces holds markup or another brace.
+        /// The parser's walk (`RichText.walk`), with every `{name}` kept as a slot; nil when a pair of braces
+        /// holds markup or another brace (without a value the parser reads on inside the braces, where markup
+        /// would count, so the template depends on which values are given).
         private static func compile(_ template: String) -> [Segment]? {
             var segments: [Segment] = []
             var pieces: [Piece] = []
             var literal = ""
-            var style = Style.text
-            let utf8 = template.utf8
-            var runStart = utf8.startIndex
-            var index = runStart
-            func takeRun(skipping skip: Int) {
-                literal += String(decoding: utf8[runStart..<index], as: UTF8.self)
-                index = utf8.index(index, offsetBy: skip)
-                runStart = index
-            }
+            var markupInBraces = false
             func endLiteral() {
                 if !literal.isEmpty { pieces.append(.literal(literal)) }
                 literal = ""
             }
-            func toggle(_ target: Style, skipping skip: Int) {
-                takeRun(skipping: skip)
-                endLiteral()
-                segments.append(Segment(style: style, pieces: pieces))
-                pieces = []
-                style = style == target ? .text : target
-            }
-            while index != utf8.endIndex {
-                let byte = utf8[index]
-                let next = utf8.index(after: index)
-                if byte == UInt8(ascii: "*"), style != .code, next != utf8.endIndex, utf8[next] == UInt8(ascii: "*") {
-                    toggle(.strong, skipping: 2)
-                } else if byte == UInt8(ascii: "`"), style == .text || style == .code {
-                    toggle(.code, skipping: 1)
-                } else if byte == UInt8(ascii: "*"), style == .text || style == .emphasis {
-                    toggle(.emphasis, skipping: 1)
-                } else if byte == UInt8(ascii: "{"), let close = utf8[next...].firstIndex(of: UInt8(ascii: "}")) {
-                    let name = utf8[next..<close]
-                    // Without a value the parser reads on inside the braces: markup there would count.
-                    guard !name.contains(where: { $0 == UInt8(ascii: "*") || $0 == UInt8(ascii: "`") || $0 == UInt8(ascii: "{") })
-                    else { return nil }
-                    takeRun(skipping: 0)
+            RichText.walk(
+                template,
+                takes: { name in
+                    if name.utf8.contains(where: { $0 == UInt8(ascii: "*") || $0 == UInt8(ascii: "`") || $0 == UInt8(ascii: "{") }) {
+                        markupInBraces = true
+                    }
+                    return true
+                },
+                text: { literal += $0 },
+                placeholder: { name in
                     endLiteral()
-                    pieces.append(.slot(String(decoding: name, as: UTF8.self)))
-                    index = utf8.index(after: close)
-                    runStart = index
-                } else {
-                    index = next
-                }
-            }
-            takeRun(skipping: 0)
-            endLiteral()
-            segments.append(Segment(style: style, pieces: pieces))
-            return segments
+                    pieces.append(.slot(name))
+                },
+                end: { style in
+                    endLiteral()
+                    segments.append(Segment(style: style, pieces: pieces))
+                    pieces = []
+                })
+            return markupInBraces ? nil : segments
         }
     }
 }

@@ -43,21 +43,35 @@ public struct RichText: Sendable, Codable, Equatable, Hashable, ExpressibleByStr
     /// of the instructions of a message answered.)
     public init(template: String, values: [String: String] = [:]) {
         spans = []
-        var style = Style.text
         var current = ""
+        Self.walk(
+            template, takes: { values[$0] != nil }, text: { current += $0 }, placeholder: { current += values[$0] ?? "" },
+            end: { style in
+                appendPlain(current, as: style.span)
+                current = ""
+            })
+    }
+
+    /// The reading of a template, for `init(template:values:)` and `Template`: `text` for each run between
+    /// markup, `placeholder` for a `{name}` that `takes` accepts (other braces are text, and what they hold is
+    /// read on), and `end` with the style of each stretch that a markup toggle (or the template's end) closes.
+    static func walk(
+        _ template: String, takes: (String) -> Bool, text: (String) -> Void, placeholder: (String) -> Void,
+        end: (Style) -> Void
+    ) {
+        var style = Style.text
         let utf8 = template.utf8
         var runStart = utf8.startIndex
         var index = runStart
         /// The text since the last markup, then `skip` bytes of markup passed over.
         func takeRun(skipping skip: Int) {
-            current += String(decoding: utf8[runStart..<index], as: UTF8.self)
+            if runStart != index { text(String(decoding: utf8[runStart..<index], as: UTF8.self)) }
             index = utf8.index(index, offsetBy: skip)
             runStart = index
         }
         func toggle(_ target: Style, skipping skip: Int) {
             takeRun(skipping: skip)
-            appendPlain(current, as: style.span)
-            current = ""
+            end(style)
             style = style == target ? .text : target
         }
         while index != utf8.endIndex {
@@ -70,10 +84,10 @@ public struct RichText: Sendable, Codable, Equatable, Hashable, ExpressibleByStr
             } else if byte == UInt8(ascii: "*"), style == .text || style == .emphasis {
                 toggle(.emphasis, skipping: 1)
             } else if byte == UInt8(ascii: "{"), let close = utf8[next...].firstIndex(of: UInt8(ascii: "}")),
-                let value = values[String(decoding: utf8[next..<close], as: UTF8.self)]
+                case let name = String(decoding: utf8[next..<close], as: UTF8.self), takes(name)
             {
                 takeRun(skipping: 0)
-                current += value
+                placeholder(name)
                 index = utf8.index(after: close)
                 runStart = index
             } else {
@@ -81,7 +95,7 @@ public struct RichText: Sendable, Codable, Equatable, Hashable, ExpressibleByStr
             }
         }
         takeRun(skipping: 0)
-        appendPlain(current, as: style.span)
+        end(style)
     }
 
     mutating func appendPlain(_ text: String, as make: (String) -> Span) {

@@ -43,7 +43,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "e2e"))
 
 from fake_homeserver import FakeHomeserver  # noqa: E402
-from skav_process import SkavProcess, read_vm_hwm_kib  # noqa: E402
+from skav_process import SkavProcess, read_status_kib, read_vm_hwm_kib  # noqa: E402
 
 # The capture dialog (Tests/e2e/dialogs.py), then the same again for every further idea.
 FIRST_IDEA = [
@@ -204,22 +204,10 @@ class Bench:
                 f"max {max(latencies, default=float('nan')):.0f} ms (n={len(latencies)})")
 
 
-def read_rss_anon_kib(pid: int) -> int | None:
-    """The private resident memory (RssAnon) of a live process, in KiB."""
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("RssAnon:"):
-                    return int(line.split()[1])
-    except (FileNotFoundError, ProcessLookupError, PermissionError):
-        return None
-    return None
-
-
 async def sample_rss_anon(pid: int, peak: list[int]) -> None:
     """Keeps `peak[0]` at the largest RssAnon seen, sampling every 50 ms until cancelled."""
     while True:
-        value = read_rss_anon_kib(pid)
+        value = read_status_kib(pid, "RssAnon")
         if value is not None:
             peak[0] = max(peak[0], value)
         await asyncio.sleep(0.05)

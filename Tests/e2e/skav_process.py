@@ -38,16 +38,21 @@ def skav_bin() -> Path:
     return Path(os.environ.get("SKAV_BIN", DEFAULT_BIN))
 
 
-def read_vm_hwm_kib(pid: int) -> int | None:
-    """Peak resident set size (VmHWM) of a live process, in KiB."""
+def read_status_kib(pid: int, field: str) -> int | None:
+    """A size field of a live process's /proc/<pid>/status (VmHWM, RssAnon, …), in KiB."""
     try:
         with open(f"/proc/{pid}/status") as f:
             for line in f:
-                if line.startswith("VmHWM:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1])
     except (FileNotFoundError, ProcessLookupError, PermissionError):
         return None
     return None
+
+
+def read_vm_hwm_kib(pid: int) -> int | None:
+    """Peak resident set size (VmHWM) of a live process, in KiB."""
+    return read_status_kib(pid, "VmHWM")
 
 
 class SkavProcess:
