@@ -101,16 +101,19 @@ public final class SyncService: Service, Sendable {
                 let cursor = deferred?.cursor ?? stored
                 let batch = try await chat.poll(cursor: cursor)
                 let moment = now()
-                backoff.reset()
                 if batch.events.isEmpty, cursor != nil,
                     moment.timeIntervalSince(deferred?.since ?? moment) < Self.deferredCursorLimit
                 {
+                    // (If this answer's successor traps, the quarantine counts it under the stored cursor
+                    // after the restart: one death more before it is skipped.)
                     deferred = (batch.cursor, deferred?.since ?? moment)
+                    backoff.reset()
                     continue
                 }
                 let outcome = try engine.process(batch, now: moment)
                 deferred = nil
                 try engine.checkpointAfterForget()
+                backoff.reset()
                 if moment.timeIntervalSince(lastPrune) > Self.pruneInterval {
                     lastPrune = moment
                     try engine.pruneProcessedEvents(now: moment)
