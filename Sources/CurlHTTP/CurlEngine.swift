@@ -21,9 +21,10 @@ final class CurlEngine: Sendable {
     /// The worker's multi handle, shared with other threads for one call only.
     ///
     /// `@unchecked Sendable` because it wraps a raw pointer: the only thing done with it off the
-    /// worker thread is `curl_multi_wakeup`, which libcurl documents as thread-safe, and it is only
-    /// reachable through `State.waker`, under the lock, while the worker has not yet cleaned the handle
-    /// up (the worker clears `waker` under the same lock before `curl_multi_cleanup`).
+    /// worker thread is `curl_multi_wakeup`, which libcurl documents as thread-safe. The handle lives as
+    /// long as the engine (the worker leaves it in `State.retired` and `deinit` frees it), so a wake-up
+    /// taken from `State.waker` under the lock may be sent after the lock is released: the worker, woken,
+    /// takes the lock at once, and waking it while holding the lock made it wait for the lock every time.
     struct Waker: @unchecked Sendable {
         let multi: UnsafeMutableRawPointer
         func wake() { _ = curl_multi_wakeup(multi) }
@@ -33,6 +34,8 @@ final class CurlEngine: Sendable {
         var nextJobID: UInt64 = 0
         var queue: [Job] = []
         var waker: Waker?
+        /// The multi handle of a worker that has stopped, freed by `deinit`.
+        var retired: Waker?
         /// The job the worker is transferring now.
         var current: UInt64?
         var cancelCurrent = false
@@ -57,6 +60,11 @@ final class CurlEngine: Sendable {
         self.logger = logger
     }
 
+    deinit {
+        // No request can wake the handle any more: nothing else holds the engine.
+        if let retired = state.withLock({ $0.retired }) { _ = curl_multi_cleanup(retired.multi) }
+    }
+
     var shutdownError: HTTPError { HTTPError(.cancelled, "the HTTP client '\(name)' was shut down") }
 
     /// Starts the worker thread; the caller has entered `workerRunning` (under the state's lock, so that a
@@ -78,41 +86,43 @@ final class CurlEngine: Sendable {
     }
 
     func enqueue(_ job: Job) {
-        let (rejection, spawn): (HTTPError?, Bool) = state.withLock { s in
-            if s.stopRequested { return (shutdownError, false) }
+        let (rejection, spawn, waker): (HTTPError?, Bool, Waker?) = state.withLock { s in
+            if s.stopRequested { return (shutdownError, false, nil) }
             // The cancellation handler may have run before the job was queued; it sets the flag first.
-            if Task.isCancelled { return (.cancelled, false) }
+            if Task.isCancelled { return (.cancelled, false, nil) }
             s.queue.append(job)
-            s.waker?.wake()
-            guard !s.started else { return (nil, false) }
+            guard !s.started else { return (nil, false, s.waker) }
             s.started = true
             workerRunning.enter()
-            return (nil, true)
+            return (nil, true, nil)
         }
+        waker?.wake()
         if spawn { spawnWorker() }
         if let rejection { job.finish(.failure(rejection)) }
     }
 
     func cancel(_ id: UInt64) {
-        let dropped: Job? = state.withLock { s in
+        let (dropped, waker): (Job?, Waker?) = state.withLock { s in
             if let index = s.queue.firstIndex(where: { $0.id == id }) {
-                return s.queue.remove(at: index)
+                return (s.queue.remove(at: index), nil)
             }
             if s.current == id {
                 s.cancelCurrent = true
-                s.waker?.wake()
+                return (nil, s.waker)
             }
-            return nil
+            return (nil, nil)
         }
+        waker?.wake()
         dropped?.finish(.failure(.cancelled))
     }
 
     func shutdown() {
-        state.withLock { s in
-            guard !s.stopRequested else { return }
+        let waker: Waker? = state.withLock { s in
+            guard !s.stopRequested else { return nil }
             s.stopRequested = true
-            s.waker?.wake()
+            return s.waker
         }
+        waker?.wake()
         // The worker is woken out of its poll at once; bound the wait anyway so that a bug can only
         // stall a caller, never deadlock it.
         if workerRunning.wait(timeout: .now() + .seconds(5)) == .timedOut {

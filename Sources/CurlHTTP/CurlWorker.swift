@@ -61,15 +61,16 @@ enum CurlWorker {
             }
         }
 
-        // No wake-up may reach the multi handle once it is freed: clear the waker under the lock first.
+        // A wake-up may still be on its way to the multi handle (it is sent after the lock is released):
+        // the handle is left to the engine, which frees it when nothing can wake it any more.
         let leftovers: [CurlEngine.Job] = engine.state.withLock { s in
+            s.retired = s.waker
             s.waker = nil
             let queued = s.queue
             s.queue = []
             return queued
         }
         for job in leftovers { job.finish(.failure(engine.shutdownError)) }
-        curl_multi_cleanup(multi)
         curl_easy_cleanup(easy)
         errorBuffer.deallocate()
         engine.logger?.debug("curl worker stopped", metadata: ["http.client": "\(engine.name)"])
@@ -303,16 +304,15 @@ extension CurlWorker {
 
     private static func validate(_ request: HTTPRequest) -> HTTPError? {
         // Scalars, not Characters: "\r\n" is one Character and would slip past a Character test.
+        // Bytes, not Characters: "\r\n" is one Character and would slip past a Character test; a byte of
+        // a multi-byte scalar is never one of these.
         func unsafe(_ text: String) -> Bool {
-            text.unicodeScalars.contains { $0 == "\r" || $0 == "\n" || $0 == "\0" }
+            text.utf8.contains { $0 == UInt8(ascii: "\r") || $0 == UInt8(ascii: "\n") || $0 == 0 }
         }
         func isToken(_ text: String) -> Bool {
-            !text.isEmpty && text.unicodeScalars.allSatisfy { scalar in
-                scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar)
-                    || "!#$%&'*+-.^_`|~".unicodeScalars.contains(scalar))
-            }
+            !text.isEmpty && text.utf8.allSatisfy { tokenBytes[Int($0)] }
         }
-        if request.url.isEmpty || unsafe(request.url) || request.url.unicodeScalars.contains(" ") {
+        if request.url.isEmpty || unsafe(request.url) || request.url.utf8.contains(UInt8(ascii: " ")) {
             return HTTPError(.invalidRequest, "invalid URL")
         }
         if !isToken(request.method) {
@@ -324,6 +324,13 @@ extension CurlWorker {
             }
         }
         return nil
+    }
+
+    /// The bytes of an HTTP token (RFC 9110 `tchar`): ASCII letters, digits and ``!#$%&'*+-.^_`|~``.
+    private static let tokenBytes: [Bool] = (0..<256).map { byte in
+        guard let scalar = Unicode.Scalar(UInt32(byte)), scalar.isASCII else { return false }
+        return scalar.properties.isAlphabetic || ("0"..."9").contains(scalar)
+            || "!#$%&'*+-.^_`|~".unicodeScalars.contains(scalar)
     }
 
     private static func timeoutMilliseconds(_ timeout: Duration) -> Int {
