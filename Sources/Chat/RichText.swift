@@ -99,12 +99,25 @@ public struct RichText: Sendable, Codable, Equatable, Hashable, ExpressibleByStr
     }
 
     mutating func appendPlain(_ text: String, as make: (String) -> Span) {
-        var first = true
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            if !first { spans.append(.lineBreak) }
-            first = false
-            if !line.isEmpty { spans.append(make(String(line))) }
+        // The lines are those of a split at the Character "\n", found by bytes: a line feed is a Character
+        // of its own except right after a carriage return ("\r\n" is one Character, and no line break), so
+        // every other 0x0A byte ends a line at a Character boundary. The split by Characters broke the whole
+        // text into graphemes, most of the cost of an answer's text.
+        let utf8 = text.utf8
+        var lineStart = utf8.startIndex
+        var index = utf8.startIndex
+        var previous: UInt8 = 0
+        while index != utf8.endIndex {
+            let byte = utf8[index]
+            if byte == 0x0A && previous != 0x0D {
+                if index != lineStart { spans.append(make(String(text[lineStart..<index]))) }
+                spans.append(.lineBreak)
+                lineStart = utf8.index(after: index)
+            }
+            previous = byte
+            index = utf8.index(after: index)
         }
+        if lineStart != utf8.endIndex { spans.append(make(String(text[lineStart...]))) }
     }
 
     public mutating func append(_ other: RichText) { spans += other.spans }
