@@ -20,6 +20,7 @@ enum ClientCase {
     }
 
     static func words(in text: String) -> [String] {
+        if cannotHoldCaseWord(text) { return [] }
         let tokens = tokenize(text)
         var found: [String] = []
         for (index, token) in tokens.enumerated() where isCaseWord(token) {
@@ -30,6 +31,30 @@ enum ClientCase {
         }
         return found
     }
+
+    /// True when no word of `text` can be a client-case word, known from its bytes without tokenizing it
+    /// (most messages; tokenizing by Characters was most of a short message's scan). Only for text of ASCII
+    /// and two-byte Latin-1 letters (lead byte 0xC3, none of which lowercases to ASCII): a case word then
+    /// holds, in the text with A–Z lowercased, an acronym, "placera" (every exact word begins so) or a stem's
+    /// ASCII key (`stemKeys`), byte for byte. Any other text is tokenized (a Kelvin sign lowercases to "k").
+    static func cannotHoldCaseWord(_ text: String) -> Bool {
+        var folded: [UInt8] = []
+        folded.reserveCapacity(text.utf8.count)
+        var continuation = false
+        for byte in text.utf8 {
+            if continuation {
+                continuation = false
+            } else if byte >= 0x80 {
+                guard byte == 0xC3 else { return false }
+                continuation = true
+            }
+            folded.append(byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte)
+        }
+        return !caseWordKeys.contains { holds(folded, $0) }
+    }
+
+    /// What a client-case word holds byte for byte in lowercased text (`cannotHoldCaseWord`).
+    static let caseWordKeys: [[UInt8]] = acronyms.map { Array($0.utf8) } + [Array("placera".utf8)] + stemKeys.map(\.key)
 
     // MARK: Tokens
 

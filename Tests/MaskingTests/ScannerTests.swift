@@ -192,4 +192,43 @@ import Testing
             #expect(ClientCase.isCaseWord(token) == Self.reference(token), "\(text.unicodeScalars.map { String($0.value, radix: 16) })")
         }
     }
+
+    /// `words(in:)` without its byte shortcut (`cannotHoldCaseWord`).
+    static func referenceWords(_ text: String) -> [String] {
+        let tokens = ClientCase.tokenize(text)
+        var found: [String] = []
+        for (index, token) in tokens.enumerated() where ClientCase.isCaseWord(token) {
+            let low = max(0, index - ClientCase.window)
+            let high = min(tokens.count - 1, index + ClientCase.window)
+            let near = (low...high).contains { $0 != index && ClientCase.isMarker(at: $0, in: tokens) }
+            if near, !found.contains(token.text) { found.append(token.text) }
+        }
+        return found
+    }
+
+    /// Seeded random sentences of case words in every case, markers (names, ages, dates), Swedish letters and
+    /// letters that lowercase to ASCII from elsewhere (the Kelvin sign): the shortcut never changes the answer.
+    @Test func theTextShortcutNeverChangesTheWords() {
+        let words: [String] = ClientCase.stems + ClientCase.stems.map { $0.uppercased() } + ["LVU", "lvu", "Lvu", "SoL", "sol",
+            "SOL", "BBIC", "HVB-hem", "placerad", "PLACERADES", "Placerat", "LVU-ärenden", "\u{212A}ONTAKTFAMILJ", "\u{212A}",
+            "Anna", "Kalle", "Öberg", "14-årig", "15/3", "2024-03-15", "[personnummer]", "han", "är", "och", "i", "på", "en",
+            "åtta", "år", "ÅR", "Ärende", "e\u{301}", "👩‍👧", ".", ",", "—", "café", "Æ", "ß"]
+        var state: UInt64 = 34
+        func next() -> UInt64 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return state >> 33
+        }
+        var withWords = 0
+        for _ in 0..<6_000 {
+            let text = (0..<(1 + Int(next() % 12))).map { _ in words[Int(next() % UInt64(words.count))] }.joined(separator: " ")
+            let expected = Self.referenceWords(text)
+            if !expected.isEmpty { withWords += 1 }
+            #expect(ClientCase.words(in: text) == expected, "\(text)")
+        }
+        // The texts exercise both sides of the shortcut, and ordinary text takes it.
+        #expect(withWords > 500)
+        #expect(ClientCase.cannotHoldCaseWord("Det tar för lång tid att boka tolk till hembesök, vi väntar ofta en vecka."))
+        #expect(!ClientCase.cannotHoldCaseWord("Ett LVU-ärende"))
+        #expect(!ClientCase.cannotHoldCaseWord("\u{212A}ONTAKTFAMILJ"))
+    }
 }
