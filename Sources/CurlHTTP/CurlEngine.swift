@@ -36,9 +36,10 @@ final class CurlEngine: Sendable {
         var waker: Waker?
         /// The multi handle of a worker that has stopped, freed by `deinit`.
         var retired: Waker?
-        /// The job the worker is transferring now.
-        var current: UInt64?
-        var cancelCurrent = false
+        /// The jobs the worker is transferring now (at most `concurrency`).
+        var running: Set<UInt64> = []
+        /// Running jobs whose task was cancelled: the worker ends them.
+        var cancelled: Set<UInt64> = []
         var stopRequested = false
         /// The worker thread is started by the first request (a pool of 32 clients of which a quiet bot
         /// uses two has two threads, not 32).
@@ -48,14 +49,17 @@ final class CurlEngine: Sendable {
     }
 
     let name: String
+    /// Transfers run at once (1: one at a time, in the order they were asked for).
+    let concurrency: Int
     let maxResponseBytes: Int
     let logger: Logger?
     let state = Mutex(State())
     /// Entered before the worker starts, left when it has freed its handles.
     private let workerRunning = DispatchGroup()
 
-    init(name: String, maxResponseBytes: Int, logger: Logger?) {
+    init(name: String, concurrency: Int = 1, maxResponseBytes: Int, logger: Logger?) {
         self.name = name
+        self.concurrency = max(1, concurrency)
         self.maxResponseBytes = maxResponseBytes
         self.logger = logger
     }
@@ -91,7 +95,8 @@ final class CurlEngine: Sendable {
             // The cancellation handler may have run before the job was queued; it sets the flag first.
             if Task.isCancelled { return (.cancelled, false, nil) }
             s.queue.append(job)
-            guard !s.started else { return (nil, false, s.waker) }
+            // With every slot taken, the worker starts this job when a transfer ends: no need to wake it.
+            guard !s.started else { return (nil, false, s.running.count < concurrency ? s.waker : nil) }
             s.started = true
             workerRunning.enter()
             return (nil, true, nil)
@@ -101,13 +106,21 @@ final class CurlEngine: Sendable {
         if let rejection { job.finish(.failure(rejection)) }
     }
 
+    /// A job the worker took but could not start.
+    func notRunning(_ id: UInt64) {
+        state.withLock { s in
+            s.running.remove(id)
+            s.cancelled.remove(id)
+        }
+    }
+
     func cancel(_ id: UInt64) {
         let (dropped, waker): (Job?, Waker?) = state.withLock { s in
             if let index = s.queue.firstIndex(where: { $0.id == id }) {
                 return (s.queue.remove(at: index), nil)
             }
-            if s.current == id {
-                s.cancelCurrent = true
+            if s.running.contains(id) {
+                s.cancelled.insert(id)
                 return (nil, s.waker)
             }
             return (nil, nil)

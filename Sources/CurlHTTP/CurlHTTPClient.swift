@@ -3,10 +3,12 @@ public import Logging
 
 /// An `HTTPClient` over libcurl.
 ///
-/// Each client owns one dedicated thread, one curl easy handle (reused for every request, so
-/// connections are kept alive and reused) and one private multi handle that drives it. Requests on
-/// one client run one at a time, in the order they were made; use a second client for work that must
-/// not wait behind a long poll (the bot sends on one client while another holds the 30 s sync).
+/// Each client owns one dedicated thread and one private multi handle, which drives up to `concurrency`
+/// transfers at once on reused easy handles (connections are kept alive and reused). With a concurrency of
+/// 1 (the default) requests run one at a time, in the order they were made; use a second client for work
+/// that must not wait behind a long poll (the bot sends on one client while another holds the 30 s sync).
+/// With more, requests start in the order they were made, up to that many at once, and each ends when its
+/// answer is in: a slow one holds up none of the others.
 ///
 /// Task cancellation ends a request promptly: a queued request is dropped at once, an open transfer
 /// is woken out of `curl_multi_poll` and aborted, and `execute` throws `HTTPError.cancelled`.
@@ -21,10 +23,14 @@ public final class CurlHTTPClient: HTTPClient {
 
     private let engine: CurlEngine
 
-    public init(name: String, maxResponseBytes: Int = 8 << 20, logger: Logger? = nil) {
+    /// Transfers this client runs at once.
+    public var concurrency: Int { engine.concurrency }
+
+    public init(name: String, concurrency: Int = 1, maxResponseBytes: Int = 8 << 20, logger: Logger? = nil) {
         self.name = name
         self.maxResponseBytes = max(0, maxResponseBytes)
-        self.engine = CurlEngine(name: name, maxResponseBytes: self.maxResponseBytes, logger: logger)
+        self.engine = CurlEngine(
+            name: name, concurrency: concurrency, maxResponseBytes: self.maxResponseBytes, logger: logger)
     }
 
     deinit {

@@ -2,65 +2,111 @@ import Foundation
 import Logging
 private import CCurl
 
-/// The worker thread of one client: owns the easy and multi handles and runs transfers one at a time.
-/// Nothing here is shared with other threads except through `CurlEngine.state`.
+/// The worker thread of one client: owns the multi handle and the easy handles, and runs up to the
+/// engine's `concurrency` transfers at once on them, all driven by one `curl_multi_poll` loop (one thread
+/// for a pool of 32 sends, not 32 threads each woken for its own). Nothing here is shared with other
+/// threads except through `CurlEngine.state`.
 enum CurlWorker {
     /// Longest a poll sleeps before the worker looks at its state again. Work arriving, cancellation
     /// and shutdown all wake it at once with `curl_multi_wakeup`, so this is only a safety net.
     private static let pollSliceMs: Int32 = 1_000
 
-    private enum Next: Sendable {
-        case stop
-        case idle
-        case run(CurlEngine.Job)
-    }
-
     static func run(engine: CurlEngine) {
-        guard CurlGlobal.ready, let easy = curl_easy_init() else {
+        guard CurlGlobal.ready, let multi = curl_multi_init() else {
             failAll(engine, HTTPError(.transport, "libcurl could not be initialised"))
             return
         }
-        guard let multi = curl_multi_init() else {
-            curl_easy_cleanup(easy)
-            failAll(engine, HTTPError(.transport, "libcurl could not create a multi handle"))
-            return
-        }
-        let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
-        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
-        let handles = Handles(easy: easy, multi: multi, errorBuffer: errorBuffer)
-
         engine.state.withLock { $0.waker = CurlEngine.Waker(multi: multi) }
         engine.logger?.debug("curl worker started", metadata: ["http.client": "\(engine.name)"])
 
-        loop: while true {
-            let next: Next = engine.state.withLock { s in
-                if s.stopRequested { return .stop }
-                if s.queue.isEmpty { return .idle }
-                let job = s.queue.removeFirst()
-                s.current = job.id
-                s.cancelCurrent = false
-                return .run(job)
+        var active: [Transfer] = []
+        var spare: [Handle] = []
+        defer {
+            for handle in spare { handle.free() }
+        }
+
+        /// Ends a transfer: its handle leaves the multi handle and waits for the next request.
+        func end(_ transfer: Transfer, _ result: Result<HTTPResponse, HTTPError>) {
+            var connects = 0
+            _ = skav_curl_get_long(transfer.handle.easy, CURLINFO_NUM_CONNECTS, &connects)
+            _ = curl_multi_remove_handle(multi, transfer.handle.easy)
+            transfer.release()
+            spare.append(transfer.handle)
+            engine.state.withLock { s in
+                s.running.remove(transfer.job.id)
+                s.cancelled.remove(transfer.job.id)
+                s.connectionsOpened += connects
+                s.transfersCompleted += 1
             }
-            switch next {
-            case .stop:
-                break loop
-            case .idle:
-                _ = curl_multi_poll(multi, nil, 0, pollSliceMs, nil)
-            case .run(let job):
-                let started = ContinuousClock.now
-                let (result, connects) = transfer(job.request, handles: handles, engine: engine)
-                engine.state.withLock { s in
-                    s.current = nil
-                    s.cancelCurrent = false
-                    s.connectionsOpened += connects
-                    s.transfersCompleted += 1
+            transfer.job.finish(result)
+            log(transfer.job.request, result, elapsed: ContinuousClock.now - transfer.started, engine: engine)
+        }
+
+        loop: while true {
+            // New requests (up to the free slots) and cancellations of open transfers, under the lock.
+            let (stop, starting, cancelled): (Bool, [CurlEngine.Job], Set<UInt64>) = engine.state.withLock { s in
+                if s.stopRequested { return (true, [], []) }
+                var starting: [CurlEngine.Job] = []
+                while s.running.count < engine.concurrency, !s.queue.isEmpty {
+                    let job = s.queue.removeFirst()
+                    s.running.insert(job.id)
+                    starting.append(job)
                 }
-                let elapsed = ContinuousClock.now - started
-                job.finish(result)
-                log(job.request, result, elapsed: elapsed, engine: engine)
+                return (false, starting, s.cancelled)
+            }
+            if stop { break loop }
+            if !cancelled.isEmpty {
+                for transfer in active where cancelled.contains(transfer.job.id) { end(transfer, .failure(.cancelled)) }
+                active.removeAll { cancelled.contains($0.job.id) }
+            }
+            for job in starting {
+                guard let handle = spare.popLast() ?? Handle.make() else {
+                    engine.notRunning(job.id)
+                    job.finish(.failure(HTTPError(.transport, "libcurl could not create an easy handle")))
+                    continue
+                }
+                switch start(job, on: handle, multi: multi, engine: engine) {
+                case .success(let transfer):
+                    active.append(transfer)
+                case .failure(let error):
+                    spare.append(handle)
+                    engine.notRunning(job.id)
+                    job.finish(.failure(error))
+                }
+            }
+            if active.isEmpty {
+                _ = curl_multi_poll(multi, nil, 0, pollSliceMs, nil)
+                continue
+            }
+            var running: Int32 = 0
+            let performCode = curl_multi_perform(multi, &running)
+            guard performCode == CURLM_OK else {
+                let error = HTTPError(.transport, String(cString: curl_multi_strerror(performCode)))
+                for transfer in active { end(transfer, .failure(error)) }
+                active.removeAll()
+                continue
+            }
+            var queued: Int32 = 0
+            while let message = curl_multi_info_read(multi, &queued) {
+                guard message.pointee.msg == CURLMSG_DONE,
+                    let index = active.firstIndex(where: { $0.handle.easy == message.pointee.easy_handle })
+                else { continue }
+                let transfer = active.remove(at: index)
+                end(transfer, outcome(of: transfer, code: message.pointee.data.result, engine: engine))
+            }
+            if !active.isEmpty {
+                let pollCode = curl_multi_poll(multi, nil, 0, pollSliceMs, nil)
+                if pollCode != CURLM_OK {
+                    let error = HTTPError(.transport, String(cString: curl_multi_strerror(pollCode)))
+                    for transfer in active { end(transfer, .failure(error)) }
+                    active.removeAll()
+                }
             }
         }
 
+        // Shut down: open transfers end, queued requests fail.
+        for transfer in active { end(transfer, .failure(engine.shutdownError)) }
+        active.removeAll()
         // A wake-up may still be on its way to the multi handle (it is sent after the lock is released):
         // the handle is left to the engine, which frees it when nothing can wake it any more.
         let leftovers: [CurlEngine.Job] = engine.state.withLock { s in
@@ -71,8 +117,6 @@ enum CurlWorker {
             return queued
         }
         for job in leftovers { job.finish(.failure(engine.shutdownError)) }
-        curl_easy_cleanup(easy)
-        errorBuffer.deallocate()
         engine.logger?.debug("curl worker stopped", metadata: ["http.client": "\(engine.name)"])
     }
 
@@ -110,11 +154,39 @@ enum CurlWorker {
     }
 }
 
-/// The worker's curl handles; used on the worker thread only.
-private struct Handles {
+/// An easy handle with its error buffer; used on the worker thread only, reused request after request.
+private struct Handle {
     let easy: UnsafeMutableRawPointer
-    let multi: UnsafeMutableRawPointer
     let errorBuffer: UnsafeMutablePointer<CChar>
+
+    static func make() -> Handle? {
+        guard let easy = curl_easy_init() else { return nil }
+        let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        return Handle(easy: easy, errorBuffer: errorBuffer)
+    }
+
+    func free() {
+        curl_easy_cleanup(easy)
+        errorBuffer.deallocate()
+    }
+}
+
+/// An open transfer: its request, its handle and what must live until it ends (the context curl's
+/// callbacks write into, the header list and the body, which curl does not copy).
+private struct Transfer {
+    let job: CurlEngine.Job
+    let handle: Handle
+    let context: TransferContext
+    let headerList: UnsafeMutablePointer<curl_slist>?
+    let bodyBuffer: UnsafeMutableRawBufferPointer?
+    let started: ContinuousClock.Instant
+
+    /// Frees what the transfer held, once its handle has left the multi handle.
+    func release() {
+        curl_slist_free_all(headerList)
+        bodyBuffer?.deallocate()
+    }
 }
 
 /// Per-transfer state that curl's callbacks write into (through their user-data pointer).
@@ -128,21 +200,22 @@ private final class TransferContext {
 }
 
 extension CurlWorker {
-    /// One request on the worker thread. Returns the outcome and the number of connections it opened.
-    fileprivate static func transfer(_ request: HTTPRequest, handles: Handles, engine: CurlEngine) -> (Result<HTTPResponse, HTTPError>, Int) {
-        if let problem = validate(request) { return (.failure(problem), 0) }
-        let easy = handles.easy
-        let multi = handles.multi
+    /// Sets the handle up for the job's request and adds it to the multi handle.
+    fileprivate static func start(
+        _ job: CurlEngine.Job, on handle: Handle, multi: UnsafeMutableRawPointer, engine: CurlEngine
+    ) -> Result<Transfer, HTTPError> {
+        let request = job.request
+        if let problem = validate(request) { return .failure(problem) }
+        let easy = handle.easy
 
         curl_easy_reset(easy)
-        handles.errorBuffer[0] = 0
+        handle.errorBuffer[0] = 0
         let context = TransferContext(maxBytes: engine.maxResponseBytes)
         let contextPointer = Unmanaged.passUnretained(context).toOpaque()
 
         // Request headers: the caller's, an empty Expect (no 100-continue round trip), and no
         // Content-Type of curl's own choosing.
         var headerList: UnsafeMutablePointer<curl_slist>?
-        defer { curl_slist_free_all(headerList) }
         func addHeader(_ line: String) { headerList = curl_slist_append(headerList, line) }
         for (name, value) in request.headers {
             // "Name:" would make curl drop the header; "Name;" sends it with an empty value.
@@ -151,15 +224,14 @@ extension CurlWorker {
         addHeader("Expect:")
         let hasContentType = request.headers.contains { $0.name.lowercased() == "content-type" }
 
-        // The body is not copied by curl (CURLOPT_POSTFIELDS): it lives until this function returns,
-        // after the handle has left the multi handle.
+        // The body is not copied by curl (CURLOPT_POSTFIELDS): it lives with the transfer, until the handle
+        // has left the multi handle (`Transfer.release`).
         var bodyBuffer: UnsafeMutableRawBufferPointer?
-        defer { bodyBuffer?.deallocate() }
 
         var setupFailure: CURLcode = CURLE_OK
         func set(_ code: CURLcode) { if setupFailure == CURLE_OK { setupFailure = code } }
 
-        set(skav_curl_set_ptr(easy, CURLOPT_ERRORBUFFER, handles.errorBuffer))
+        set(skav_curl_set_ptr(easy, CURLOPT_ERRORBUFFER, handle.errorBuffer))
         // Not idempotent: a fresh connection, so curl never silently re-sends it on a reused one that died.
         if !request.idempotent { set(skav_curl_set_long(easy, CURLOPT_FRESH_CONNECT, 1)) }
         set(skav_curl_set_string(easy, CURLOPT_URL, request.url))
@@ -228,60 +300,32 @@ extension CurlWorker {
         }
         set(skav_curl_set_slist(easy, CURLOPT_HTTPHEADER, headerList))
 
+        let transfer = Transfer(
+            job: job, handle: handle, context: context, headerList: headerList, bodyBuffer: bodyBuffer, started: .now)
         if setupFailure != CURLE_OK {
-            return (.failure(HTTPError(.invalidRequest, message(setupFailure, handles))), 0)
+            transfer.release()
+            return .failure(HTTPError(.invalidRequest, message(setupFailure, handle)))
         }
-
         let addCode = curl_multi_add_handle(multi, easy)
         guard addCode == CURLM_OK else {
-            return (.failure(HTTPError(.transport, String(cString: curl_multi_strerror(addCode)))), 0)
+            transfer.release()
+            return .failure(HTTPError(.transport, String(cString: curl_multi_strerror(addCode))))
         }
-        let outcome = drive(handles: handles, engine: engine)
-        var connects = 0
-        _ = skav_curl_get_long(easy, CURLINFO_NUM_CONNECTS, &connects)
-        _ = curl_multi_remove_handle(multi, easy)
-
-        switch outcome {
-        case .failure(let error):
-            return (.failure(error), connects)
-        case .success(let code) where code == CURLE_OK:
-            var status = 0
-            _ = skav_curl_get_long(easy, CURLINFO_RESPONSE_CODE, &status)
-            return (.success(HTTPResponse(status: status, headers: context.headers, body: context.body)), connects)
-        case .success(let code):
-            return (.failure(error(for: code, context: context, handles: handles, engine: engine)), connects)
-        }
+        return .success(transfer)
     }
 
-    /// Runs the transfer to its end, or until the job is cancelled or the client shut down.
-    /// `.success` carries curl's result code for the finished transfer.
-    private static func drive(handles: Handles, engine: CurlEngine) -> Result<CURLcode, HTTPError> {
-        let multi = handles.multi
-        while true {
-            var running: Int32 = 0
-            let performCode = curl_multi_perform(multi, &running)
-            guard performCode == CURLM_OK else {
-                return .failure(HTTPError(.transport, String(cString: curl_multi_strerror(performCode))))
-            }
-            var queued: Int32 = 0
-            while let message = curl_multi_info_read(multi, &queued) {
-                if message.pointee.msg == CURLMSG_DONE { return .success(message.pointee.data.result) }
-            }
-            let stop: HTTPError? = engine.state.withLock { s in
-                if s.stopRequested { return engine.shutdownError }
-                if s.cancelCurrent { return .cancelled }
-                return nil
-            }
-            if let stop { return .failure(stop) }
-            let pollCode = curl_multi_poll(multi, nil, 0, pollSliceMs, nil)
-            guard pollCode == CURLM_OK else {
-                return .failure(HTTPError(.transport, String(cString: curl_multi_strerror(pollCode))))
-            }
+    /// The outcome of a transfer curl has finished with `code`.
+    fileprivate static func outcome(of transfer: Transfer, code: CURLcode, engine: CurlEngine) -> Result<HTTPResponse, HTTPError> {
+        guard code == CURLE_OK else {
+            return .failure(error(for: code, context: transfer.context, handle: transfer.handle, engine: engine))
         }
+        var status = 0
+        _ = skav_curl_get_long(transfer.handle.easy, CURLINFO_RESPONSE_CODE, &status)
+        return .success(HTTPResponse(status: status, headers: transfer.context.headers, body: transfer.context.body))
     }
 
-    private static func error(for code: CURLcode, context: TransferContext, handles: Handles, engine: CurlEngine) -> HTTPError {
-        let text = message(code, handles)
+    private static func error(for code: CURLcode, context: TransferContext, handle: Handle, engine: CurlEngine) -> HTTPError {
+        let text = message(code, handle)
         switch code {
         case CURLE_WRITE_ERROR where context.tooLarge, CURLE_FILESIZE_EXCEEDED:
             return HTTPError(.responseTooLarge, "the response body exceeds \(engine.maxResponseBytes) bytes (\(text))")
@@ -297,8 +341,8 @@ extension CurlWorker {
     }
 
     /// curl's detailed message from the error buffer, or its generic text for the code.
-    private static func message(_ code: CURLcode, _ handles: Handles) -> String {
-        let detail = String(cString: handles.errorBuffer)
+    private static func message(_ code: CURLcode, _ handle: Handle) -> String {
+        let detail = String(cString: handle.errorBuffer)
         return detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
     }
 

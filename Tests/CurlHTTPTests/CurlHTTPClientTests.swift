@@ -290,29 +290,50 @@ struct CurlHTTPClientTests {
         }
     }
 
-    /// Requests one at a time all go to the first client (a warm thread and connection); a client starts its
-    /// worker thread only with its first request.
-    @Test func aPoolUsesItsFirstFreeClientAndStartsThreadsOnlyWhenNeeded() async throws {
+    /// A pool runs up to its size at once, all on one worker thread started by the first request; a request
+    /// beyond that waits for a free slot, and takes it as soon as one is.
+    @Test func aPoolRunsUpToItsSizeAtOnceAndTheNextInTheFirstFreeSlot() async throws {
         try await withTestServer { server in
-            let pool = CurlHTTPClientPool(name: "pool", size: 8)
+            let pool = CurlHTTPClientPool(name: "pool", size: 2)
             defer { pool.shutdown() }
-            #expect(pool.startedWorkers == 0)
+            #expect(!pool.hasStarted)
             for _ in 0..<5 {
                 #expect(try await pool.execute(HTTPRequest(url: server.url("/slow?ms=1"), timeout: .seconds(10))).status == 200)
             }
-            #expect(pool.transfersCompleted == [5, 0, 0, 0, 0, 0, 0, 0])
-            #expect(pool.startedWorkers == 1)
-            // Three at once: three clients.
-            try await withThrowingTaskGroup(of: Int.self) { group in
-                for index in 0..<3 {
-                    group.addTask {
-                        try await pool.execute(HTTPRequest(url: server.url("/slow?ms=300&key=at-once-\(index)"), timeout: .seconds(20))).status
+            #expect(pool.hasStarted)
+            #expect(pool.transfersCompleted == 5)
+            #expect(pool.connectionsOpened == 1)  // one at a time: one kept-alive connection
+            func open(_ key: String) -> Task<Result<HTTPResponse, HTTPError>, Never> {
+                Task {
+                    do {
+                        return .success(try await pool.execute(
+                            HTTPRequest(url: server.url("/slow?ms=30000&key=\(key)"), timeout: .seconds(40))))
+                    } catch let error as HTTPError {
+                        return .failure(error)
+                    } catch {
+                        return .failure(HTTPError(.transport, "\(error)"))
                     }
                 }
-                for try await status in group { #expect(status == 200) }
             }
-            #expect(pool.startedWorkers == 3)
-            #expect(pool.transfersCompleted.reduce(0, +) == 8)
+            let first = open("slot-1")
+            let second = open("slot-2")
+            try await waitForArrival(server, key: "slot-1")
+            try await waitForArrival(server, key: "slot-2")
+            let third = open("slot-3")
+            // Steers, does not prove: the third is not at the server while both slots are taken.
+            try await Task.sleep(for: .milliseconds(300))
+            let probe = CurlHTTPClient(name: "probe")
+            defer { probe.shutdown() }
+            let early = try await probe.execute(HTTPRequest(url: server.url("/count?key=slot-3"), timeout: .seconds(10)))
+            #expect(String(decoding: early.body, as: UTF8.self) == "0")
+            first.cancel()
+            #expect(await first.value.error == .cancelled)
+            try await waitForArrival(server, key: "slot-3")  // the freed slot takes it
+            second.cancel()
+            third.cancel()
+            #expect(await second.value.error == .cancelled)
+            #expect(await third.value.error == .cancelled)
+            #expect(try await pool.execute(HTTPRequest(url: server.url("/slow?ms=1"), timeout: .seconds(10))).status == 200)
         }
     }
 
