@@ -5,9 +5,14 @@
 struct ByteEscapes: Sendable {
     /// The replacement of each ASCII byte, or nil to keep it.
     private let replacements: [[UInt8]?]
+    /// For each of the 256 byte values, whether it is replaced: the loop's one test a byte (no byte of a
+    /// longer UTF-8 sequence ever is).
+    private let replaced: [Bool]
 
     init(_ replacement: (UInt8) -> String?) {
-        replacements = (0..<128).map { replacement(UInt8($0)).map { Array($0.utf8) } }
+        let replacements = (0..<128).map { replacement(UInt8($0)).map { Array($0.utf8) } }
+        self.replacements = replacements
+        replaced = (0..<256).map { $0 < 128 && replacements[$0] != nil }
     }
 
     /// Appends `text` to `out`, escaped.
@@ -16,18 +21,20 @@ struct ByteEscapes: Sendable {
         text.withUTF8 { bytes in
             guard let base = bytes.baseAddress else { return }
             let count = bytes.count
-            var runStart = 0
-            var index = 0
-            while index < count {
-                let byte = base[index]
-                if byte < 0x80, let replacement = replacements[Int(byte)] {
-                    out.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: index - runStart))
-                    out.append(contentsOf: replacement)
-                    runStart = index + 1
+            replaced.withUnsafeBufferPointer { replaced in
+                var runStart = 0
+                var index = 0
+                while index < count {
+                    let byte = base[index]
+                    if replaced[Int(byte)], let replacement = replacements[Int(byte)] {
+                        out.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: index - runStart))
+                        out.append(contentsOf: replacement)
+                        runStart = index + 1
+                    }
+                    index += 1
                 }
-                index += 1
+                out.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: count - runStart))
             }
-            out.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: count - runStart))
         }
     }
 
