@@ -88,6 +88,32 @@ import Prompts
         }
     }
 
+    /// `savePerson` writes, for a new person and over an existing one, the row GRDB's `upsert` of the record
+    /// writes (dates as GRDB's own text, booleans as integers, absent values as NULL).
+    @Test func aPersonIsWrittenAsGRDBWritesIt() throws {
+        let byHand = try IntakeStore()
+        let byGRDB = try IntakeStore()
+        var generator = SplitMix64(seed: 41)
+        for round in 0..<2 {
+            for index in 0..<200 {
+                let person = Person(
+                    id: UserID("@p\(index):kommun.se"), language: Self.maybe(&generator, index % 2 == 0 ? .sv : .en),
+                    unit: Self.maybe(&generator, ["", "Skola", "åäö \"x\"", "🧑‍🍳"][index % 4]),
+                    greetedAt: Self.maybe(&generator, Self.date(&generator)), createdAt: Self.date(&generator),
+                    remindersOff: generator.next() % 2 == 0, pausedUntil: Self.maybe(&generator, Self.date(&generator)),
+                    weeklyCheckin: generator.next() % 2 == 0, challengeUpdates: generator.next() % 2 == 0)
+                try byHand.write { try $0.savePerson(person) }
+                try byGRDB.write { try person.upsert($0.db) }
+                let sql = "SELECT * FROM person WHERE id = ?"
+                let hand = try byHand.read { try #require(try Row.fetchOne($0.db, sql: sql, arguments: [person.id.rawValue])) }
+                let grdb = try byGRDB.read { try #require(try Row.fetchOne($0.db, sql: sql, arguments: [person.id.rawValue])) }
+                #expect(hand == grdb, "round \(round), person \(index)")
+                #expect(try byHand.read { try $0.person(person.id) } == (try Self.personByName(grdb)))
+            }
+        }
+        #expect(try byHand.read { try $0.people().count } == 200)
+    }
+
     /// The sender's lane query reads entries by position: the same entries as the reading by column name, and
     /// the fields as written.
     @Test func laneHeadsReadAsByColumnName() throws {
