@@ -105,3 +105,9 @@ enum StoredDate {
         return String(decoding: bytes, as: UTF8.self)
     }
 }
+
+extension DatabaseDateEncodingStrategy {
+    /// Dates of records written through `Encodable` as `StoredDate.text`: the text GRDB writes by default,
+    /// without its `DateFormatter` (ICU), which the nudges, the history and the rest of the records used.
+    static let storedText = DatabaseDateEncodingStrategy.custom { StoredDate.text($0) }
+}

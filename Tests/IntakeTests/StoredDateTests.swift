@@ -95,6 +95,17 @@ import Intake
         }
     }
 
+    /// Records written through `Encodable` store their dates as `StoredDate.text` (not through GRDB's
+    /// `DateFormatter`): the same text as GRDB's default.
+    @Test func recordsEncodeTheirDatesAsGRDBDoes() throws {
+        var generator = SplitMix64(seed: 43)
+        for index in 0..<2_000 {
+            let at = Date(timeIntervalSince1970: Double(generator.next() % 4_000_000_000) + Double(generator.next() % 1_000_000) / 1_000_000)
+            let event = IdeaEvent(ideaNumber: index + 1, at: at, actor: UserID("@anna:kommun.se"), kind: .created)
+            #expect(try event.databaseDictionary["at"] == at.databaseValue, "\(at.timeIntervalSince1970)")
+        }
+    }
+
     @Test func historyAndAuditRowsAreWhatTheRecordWrites() throws {
         let store = try IntakeStore()
         var generator = SplitMix64(seed: 42)
