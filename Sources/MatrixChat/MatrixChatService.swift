@@ -49,6 +49,11 @@ public final class MatrixChatService: ChatService {
         var pendingDirectInvites: [RoomID: UserID] = [:]
         /// After a too-large `/sync` answer: the smaller timeline limit, for this many more polls.
         var reducedTimelineLimit: (limit: Int, polls: Int)?
+        /// The id under which the server keeps the long poll's filter (at the configured timeline limit), and
+        /// for which user; nil until stored.
+        var storedSyncFilter: (user: String, id: String)?
+        /// After a failed attempt to store the filter: not before this time again (the filter goes inline).
+        var syncFilterRetryAt: Date?
         /// Member counts from sync summaries (sent only when they change).
         var joinedMembers: [RoomID: Int] = [:]
         var invitedMembers: [RoomID: Int] = [:]
@@ -265,6 +270,51 @@ public final class MatrixChatService: ChatService {
         ]).encodedString
     }
 
+    /// How long after a failed attempt to store the sync filter it is tried again.
+    static let syncFilterRetryInterval: TimeInterval = 600
+
+    /// The id of the long poll's filter kept by the server, storing it first (`POST /user/{id}/filter`) when it
+    /// is not yet; nil to send the filter inline: storing is off, or it failed lately (tried again after
+    /// `syncFilterRetryInterval`). Never throws: the filter inline always works.
+    func storedSyncFilterID(for session: Session) async -> String? {
+        guard config.storesSyncFilter else { return nil }
+        let (known, retryAt) = state.withLock { ($0.storedSyncFilter, $0.syncFilterRetryAt) }
+        if let known, known.user == session.userID { return known.id }
+        if let retryAt, now() < retryAt { return nil }
+        do {
+            let answer = try await call(
+                "POST", "/user/\(MatrixPath.encode(session.userID))/filter",
+                body: try JSON.parse(Data(Self.syncFilter(limit: config.timelineLimit).utf8)),
+                policy: CallPolicy(transientRetries: config.retry.requestRetries, timeout: config.requestTimeout))
+            // An id goes into every sync URL as a query value: a short one of printable ASCII, or none.
+            guard let id = answer["filter_id"]?.string, (1...255).contains(id.utf8.count),
+                id.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
+            else {
+                throw ChatError(.badResponse, "POST /user/…/filter: no usable filter_id in the answer")
+            }
+            state.withLock {
+                $0.storedSyncFilter = (session.userID, id)
+                $0.syncFilterRetryAt = nil
+            }
+            return id
+        } catch is CancellationError {
+            return nil
+        } catch {
+            state.withLock { $0.syncFilterRetryAt = now().addingTimeInterval(Self.syncFilterRetryInterval) }
+            logger.warning(
+                "Matrix server did not store the sync filter; it goes inline with every sync",
+                metadata: ["error": "\(error)"])
+            return nil
+        }
+    }
+
+    /// Drops the stored filter's id after the server refused a sync that named it.
+    func forgetStoredSyncFilter(because error: ChatError) {
+        state.withLock { $0.storedSyncFilter = nil }
+        logger.warning(
+            "Matrix server refused the stored sync filter; storing it again", metadata: ["error": "\(error)"])
+    }
+
     /// A filter that lets nothing through: skipping past an answer gets only its `next_batch`.
     static let emptyFilter = JSON.object([
         "presence": ["types": []],
@@ -299,9 +349,12 @@ public final class MatrixChatService: ChatService {
         while true {
             var query: [(String, String)] = []
             if let cursor { query.append(("since", cursor)) }
+            // The filter by its stored id when it is the configured one (the first sync and a reduced limit
+            // send theirs inline).
+            let storedFilter = first || limit != config.timelineLimit ? nil : await storedSyncFilterID(for: session)
             query += [
                 ("timeout", first ? "0" : "\(config.syncTimeout.milliseconds)"),
-                ("filter", Self.syncFilter(limit: limit)),
+                ("filter", storedFilter ?? Self.syncFilter(limit: limit)),
                 ("set_presence", "offline"),
             ]
             do {
@@ -312,6 +365,11 @@ public final class MatrixChatService: ChatService {
                         timeout: first ? config.requestTimeout + .seconds(30) : config.syncRequestTimeout,
                         useSyncClient: true, watched: watched))
                 break
+            } catch let error as ChatError where storedFilter != nil && error.code == .rejected {
+                // The server no longer knows the stored filter (a reset database, say): this poll and the next
+                // send it inline until it is stored again.
+                forgetStoredSyncFilter(because: error)
+                throw error
             } catch let error as ChatError where error.code == .tooLarge {
                 if first {
                     // The first start only wants the cursor: an account in very many rooms can make even one

@@ -26,6 +26,10 @@ public struct MatrixConfig: Sendable, CustomStringConvertible {
     public var timelineLimit: Int
     /// When a room's timeline is `limited`, at most this many pages of 100 events are fetched to fill the gap.
     public var gapFillMaxPages: Int
+    /// Store the long poll's filter on the server once and name it by its id in every `/sync`, instead of
+    /// its JSON in every URL (libcurl's handling of that URL was about a tenth of a message's CPU). Off in
+    /// tests that script every request; when the server will not store it, the filter goes inline.
+    public var storesSyncFilter = true
 
     public init(
         homeserver: String,

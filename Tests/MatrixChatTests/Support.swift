@@ -67,6 +67,9 @@ struct Harness {
         store = MemoryCredentialStore(stored)
         var config = MatrixConfig(
             homeserver: "https://matrix.example.org/", userID: testUser, password: password, accessToken: accessToken)
+        // The scripted replies answer every request in turn: the filter is stored only where a test says so
+        // (`StoredFilterTests`).
+        config.storesSyncFilter = false
         configure(&config)
         service = MatrixChatService(
             config: config, syncClient: self.sync, sendClient: self.send, credentials: store, logger: logs.logger,

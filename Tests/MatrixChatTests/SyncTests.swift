@@ -235,3 +235,68 @@ struct SyncTests {
         #expect(h.sync.requests.count == 1)
     }
 }
+
+/// The long poll's filter is stored on the server once and named by its id (its JSON in every URL was
+/// about a tenth of a message's CPU); whenever that does not work, the filter goes inline.
+@Suite("Matrix stored sync filter")
+struct StoredFilterTests {
+    func filterJSON(_ request: HTTPRequest) throws -> JSON {
+        try JSON.parse(Data(try #require(request.query["filter"]).utf8))
+    }
+
+    @Test("stored once, then named by id; the first sync and a reduced limit go inline")
+    func storedOnce() async throws {
+        let h = try await connected(
+            send: [.raw(200, #"{"filter_id":"7"}"#)],
+            sync: [.raw(200, #"{"next_batch":"s1"}"#), .raw(200, #"{"next_batch":"s2"}"#), .raw(200, #"{"next_batch":"s3"}"#)],
+            configure: { $0.storesSyncFilter = true })
+        _ = try await h.service.poll(cursor: nil)
+        _ = try await h.service.poll(cursor: "s1")
+        _ = try await h.service.poll(cursor: "s2")
+        #expect(try filterJSON(h.sync.requests[0])["room"]?["timeline"]?["limit"] == 1)
+        #expect(h.sync.requests[1].query["filter"] == "7")
+        #expect(h.sync.requests[2].query["filter"] == "7")
+        let store = try #require(h.send.requests.last)
+        #expect(store.method == "POST")
+        #expect(store.path == "/user/%40skav%3Aexample.org/filter")
+        #expect(try #require(store.json)["room"]?["timeline"]?["limit"] == 50)
+        #expect(try #require(store.json) == (try JSON.parse(Data(MatrixChatService.syncFilter(limit: 50).utf8))))
+        #expect(h.send.requests.count == 2, "whoami, then the filter once")
+    }
+
+    @Test("a server that will not store it: inline, one warning, tried again only after a while")
+    func refused() async throws {
+        let h = try await connected(
+            send: [.raw(400, #"{"errcode":"M_UNRECOGNIZED","error":"no"}"#)],
+            sync: [.raw(200, #"{"next_batch":"s2"}"#), .raw(200, #"{"next_batch":"s3"}"#)],
+            configure: { $0.storesSyncFilter = true })
+        _ = try await h.service.poll(cursor: "s1")
+        _ = try await h.service.poll(cursor: "s2")
+        #expect(try filterJSON(h.sync.requests[0])["room"]?["timeline"]?["limit"] == 50)
+        #expect(try filterJSON(h.sync.requests[1])["room"]?["timeline"]?["limit"] == 50)
+        #expect(h.send.requests.count == 2, "one attempt within the retry interval")
+        #expect(h.logs.all.filter { $0.contains("did not store the sync filter") }.count == 1)
+    }
+
+    @Test("an answer without a usable id: inline")
+    func unusableID() async throws {
+        for answer in [#"{}"#, #"{"filter_id":""}"#, #"{"filter_id":"a b"}"#, #"{"filter_id":42}"#] {
+            let h = try await connected(
+                send: [.raw(200, answer)], sync: [.raw(200, #"{"next_batch":"s2"}"#)], configure: { $0.storesSyncFilter = true })
+            _ = try await h.service.poll(cursor: "s1")
+            #expect(try filterJSON(h.sync.requests[0])["room"]?["timeline"]?["limit"] == 50, "\(answer)")
+        }
+    }
+
+    @Test("a sync refused with the stored id forgets it; the next poll stores it again")
+    func forgotten() async throws {
+        let h = try await connected(
+            send: [.raw(200, #"{"filter_id":"7"}"#), .raw(200, #"{"filter_id":"8"}"#)],
+            sync: [.raw(400, #"{"errcode":"M_INVALID_PARAM","error":"Invalid filter ID"}"#), .raw(200, #"{"next_batch":"s2"}"#)],
+            configure: { $0.storesSyncFilter = true })
+        await #expect(throws: ChatError.self) { _ = try await h.service.poll(cursor: "s1") }
+        _ = try await h.service.poll(cursor: "s1")
+        #expect(h.sync.requests.map { $0.query["filter"] } == ["7", "8"])
+        #expect(h.send.requests.count == 3)
+    }
+}

@@ -3,7 +3,9 @@
 Not Synapse, but faithful where the bot depends on Synapse's behaviour:
 - `PUT /rooms/{room}/send/{type}/{txn}` is idempotent per device and transaction id (the same event id
   comes back; nothing new is stored); an error answer is not remembered, so a retry is served anew;
-- `/sync` is a long poll (`since`, `timeout`, an inline JSON `filter` whose `room.timeline.limit` is
+- `POST /user/{user}/filter` stores a filter and answers its `filter_id`, which `/sync` takes instead of
+  the JSON (an unknown id is `M_INVALID_PARAM`, as on Synapse);
+- `/sync` is a long poll (`since`, `timeout`, a `filter` (inline JSON or a stored id) whose `room.timeline.limit` is
   honoured: a room with more new events gets its last `limit` ones, `limited: true` and a `prev_batch` that
   `/rooms/{room}/messages?dir=b` pages back from); the bot's own sends come back in its sync, as on Synapse;
   the first sync carries each joined room's summary (`m.joined_member_count`, `m.heroes`);
@@ -84,6 +86,7 @@ class FakeHomeserver:
         self.pos = 0
         self.bot: str | None = None
         self.txns: dict[tuple[str, str, str], dict] = {}  # (user, device, path) → answer
+        self.filters: dict[str, dict] = {}  # stored filters by id
         self.sends: list[Send] = []
         self.requests: dict[str, int] = {}
         self.account_limited_until = 0.0
@@ -183,6 +186,7 @@ class FakeHomeserver:
         app.router.add_post(c + "/login", self.login)
         app.router.add_get(c + "/account/whoami", self.whoami)
         app.router.add_get(c + "/sync", self.sync)
+        app.router.add_post(c + "/user/{user}/filter", self.store_filter)
         app.router.add_put(c + "/rooms/{room}/send/{type}/{txn}", self.send)
         app.router.add_post(c + "/rooms/{room}/join", self.join)
         app.router.add_post(c + "/join/{room}", self.join)
@@ -264,6 +268,22 @@ class FakeHomeserver:
 
     # ---- sync ---------------------------------------------------------------------------------------
 
+    async def store_filter(self, request: web.Request) -> web.Response:
+        who = self.requester(request)
+        if not who:
+            return self.unknown_token()
+        if request.match_info["user"] != who[0]:
+            return web.json_response({"errcode": "M_FORBIDDEN", "error": "Cannot create filters for other users"}, status=403)
+        try:
+            stored = json.loads(await request.text())
+        except ValueError:
+            return web.json_response({"errcode": "M_NOT_JSON", "error": "Content not JSON."}, status=400)
+        if not isinstance(stored, dict):
+            return web.json_response({"errcode": "M_BAD_JSON", "error": "not an object"}, status=400)
+        filter_id = str(len(self.filters))
+        self.filters[filter_id] = stored
+        return web.json_response({"filter_id": filter_id})
+
     @staticmethod
     def token_pos(token: str | None) -> int | None:
         if not token:
@@ -285,12 +305,18 @@ class FakeHomeserver:
         user = who[0]
         since = self.token_pos(request.query.get("since"))
         timeout = min(int(request.query.get("timeout", "0") or 0), 60_000) / 1000
-        try:
-            flt = json.loads(request.query.get("filter", "{}"))
-        except ValueError:
-            flt = {}
+        raw_filter = request.query.get("filter", "{}")
+        if raw_filter.startswith("{"):
+            try:
+                flt = json.loads(raw_filter)
+            except ValueError:
+                flt = {}
+        else:
+            flt = self.filters.get(raw_filter)
+            if flt is None:
+                return web.json_response({"errcode": "M_INVALID_PARAM", "error": "Invalid filter ID"}, status=400)
         if not isinstance(flt, dict):
-            flt = {}  # a stored filter id: not supported, everything passes
+            flt = {}
         room_filter = flt.get("room") or {}
         allowed_rooms = room_filter.get("rooms")
         limit = int(((room_filter.get("timeline") or {}).get("limit")) or 10)
