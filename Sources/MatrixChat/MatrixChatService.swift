@@ -278,9 +278,8 @@ public final class MatrixChatService: ChatService {
     /// `syncFilterRetryInterval`). Never throws: the filter inline always works.
     func storedSyncFilterID(for session: Session) async -> String? {
         guard config.storesSyncFilter else { return nil }
-        let (known, retryAt) = state.withLock { ($0.storedSyncFilter, $0.syncFilterRetryAt) }
-        if let known, known.user == session.userID { return known.id }
-        if let retryAt, now() < retryAt { return nil }
+        if let known = knownSyncFilterID(for: session) { return known }
+        if let retryAt = state.withLock({ $0.syncFilterRetryAt }), now() < retryAt { return nil }
         do {
             let answer = try await call(
                 "POST", "/user/\(MatrixPath.encode(session.userID))/filter",
@@ -305,6 +304,14 @@ public final class MatrixChatService: ChatService {
                 "Matrix server did not store the sync filter; it goes inline with every sync",
                 metadata: ["error": "\(error)"])
             return nil
+        }
+    }
+
+    /// The id of the stored filter, when it is stored for this session's user (no suspension: every poll asks).
+    func knownSyncFilterID(for session: Session) -> String? {
+        state.withLock { state in
+            guard let known = state.storedSyncFilter, known.user == session.userID else { return nil }
+            return known.id
         }
     }
 
@@ -351,7 +358,11 @@ public final class MatrixChatService: ChatService {
             if let cursor { query.append(("since", cursor)) }
             // The filter by its stored id when it is the configured one (the first sync and a reduced limit
             // send theirs inline).
-            let storedFilter = first || limit != config.timelineLimit ? nil : await storedSyncFilterID(for: session)
+            var storedFilter: String?
+            if !first && limit == config.timelineLimit {
+                storedFilter = knownSyncFilterID(for: session)
+                if storedFilter == nil { storedFilter = await storedSyncFilterID(for: session) }
+            }
             query += [
                 ("timeout", first ? "0" : "\(config.syncTimeout.milliseconds)"),
                 ("filter", storedFilter ?? Self.syncFilter(limit: limit)),
