@@ -165,7 +165,9 @@ public final class SyncService: Service, Sendable {
     func pollState() throws -> (cursor: String?, poisoned: QuarantineEntry?, retries: [QuarantineEntry]) {
         let cursorKey = engine.settings.cursorKey
         return try engine.store.read { tx in
-            let cursor = try tx.value(cursorKey)
+            // One statement in the common case: nothing in quarantine but what is set aside.
+            let (cursor, active) = try tx.valueAndQuarantineActivity(cursorKey)
+            guard active else { return (cursor, nil, []) }
             let key = InFlight.sync(cursor: cursor).key
             let entry = try tx.quarantineCandidates([key])[key]
             let retries = cursor == nil ? [] : try tx.pendingRetries()

@@ -119,6 +119,23 @@ extension IntakeTransaction {
         return true
     }
 
+    /// The value stored under `key` (`value(_:)`) and whether any input is in quarantine and not set aside
+    /// (a suspect, or one an operator put back): what the receive loop reads before every poll, in one
+    /// statement. Only when that is true does it ask `quarantineCandidates` and `pendingRetries`, which
+    /// find nothing otherwise.
+    public func valueAndQuarantineActivity(_ key: String) throws -> (value: String?, quarantineActive: Bool) {
+        let row = try db.cachedStatement(
+            sql: """
+                SELECT (SELECT value FROM sync_state WHERE key = ?),
+                       EXISTS (SELECT 1 FROM quarantine WHERE status <> ?)
+                """
+        ).columnValues([key, QuarantineEntry.Status.held.rawValue]).first ?? []
+        guard row.count == 2 else { throw IntakeError(.corrupt, "the poll state query gave \(row.count) columns") }
+        let value: String? = try ColumnValue.optional(row[0], "value", of: "the sync state")
+        let active: Bool = try ColumnValue.required(row[1], "quarantine activity", of: "the quarantine")
+        return (value, active)
+    }
+
     /// Inputs an operator put back, oldest first.
     public func pendingRetries(limit: Int = 20) throws -> [QuarantineEntry] {
         // Asked before every poll: a statement prepared once per connection.

@@ -42,6 +42,21 @@ import Store
         return poison
     }
 
+    /// Before every poll one statement says whether anything in quarantine may need the loop (a suspect, or
+    /// one put back); only then are the candidates and retries read.
+    @Test func thePollStateAsksTheQuarantineOnlyWhenSomethingInItIsActive() throws {
+        let h = try harness()
+        func state() throws -> (String?, Bool) { try h.store.read { try $0.valueAndQuarantineActivity(h.engine.settings.cursorKey) } }
+        #expect(try state() == ("s0", false))
+        try h.engine.recordCrash(InFlight(.event, "$m1"), now: start)
+        #expect(try state() == ("s0", true), "a suspect")
+        try h.store.write { _ = try $0.hold("$m1", room: nil, at: start) }
+        #expect(try state() == ("s0", false), "set aside: nothing for the loop")
+        #expect(try h.store.write { try $0.requestRetry("$m1") })
+        #expect(try state() == ("s0", true), "put back")
+        #expect(try h.store.read { try $0.valueAndQuarantineActivity("no such key") } == (nil, true))
+    }
+
     @Test func anEventThatDiedOnceIsHandledAsUsualAndForgiven() async throws {
         let h = try harness()
         try h.engine.recordCrash(InFlight(.event, "$m1"), now: start)
