@@ -51,15 +51,21 @@ final class CurlEngine: Sendable {
     let name: String
     /// Transfers run at once (1: one at a time, in the order they were asked for).
     let concurrency: Int
+    /// Longest a poll sleeps before the worker looks at its state again. Work arriving, cancellation and
+    /// shutdown all wake it at once with `curl_multi_wakeup`, and a freed slot is filled before any poll, so
+    /// this is only a safety net (tests make it a minute, so that nothing can lean on it).
+    let pollSliceMs: Int32
     let maxResponseBytes: Int
     let logger: Logger?
     let state = Mutex(State())
     /// Entered before the worker starts, left when it has freed its handles.
     private let workerRunning = DispatchGroup()
 
-    init(name: String, concurrency: Int = 1, maxResponseBytes: Int, logger: Logger?) {
+    init(name: String, concurrency: Int = 1, maxResponseBytes: Int, logger: Logger?, pollSlice: Duration = .seconds(1)) {
         self.name = name
         self.concurrency = max(1, concurrency)
+        let (seconds, attoseconds) = pollSlice.components
+        pollSliceMs = Int32(clamping: max(1, min(seconds, 3_600) * 1_000 + attoseconds / 1_000_000_000_000_000))
         self.maxResponseBytes = maxResponseBytes
         self.logger = logger
     }
@@ -106,11 +112,12 @@ final class CurlEngine: Sendable {
         if let rejection { job.finish(.failure(rejection)) }
     }
 
-    /// A job the worker took but could not start.
-    func notRunning(_ id: UInt64) {
+    /// A job the worker took but could not start (an invalid request): it is finished, with its error.
+    func notStarted(_ id: UInt64) {
         state.withLock { s in
             s.running.remove(id)
             s.cancelled.remove(id)
+            s.transfersCompleted += 1
         }
     }
 

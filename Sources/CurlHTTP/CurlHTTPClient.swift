@@ -26,11 +26,17 @@ public final class CurlHTTPClient: HTTPClient {
     /// Transfers this client runs at once.
     public var concurrency: Int { engine.concurrency }
 
-    public init(name: String, concurrency: Int = 1, maxResponseBytes: Int = 8 << 20, logger: Logger? = nil) {
+    public convenience init(name: String, concurrency: Int = 1, maxResponseBytes: Int = 8 << 20, logger: Logger? = nil) {
+        self.init(name: name, concurrency: concurrency, maxResponseBytes: maxResponseBytes, logger: logger, pollSlice: .seconds(1))
+    }
+
+    /// `pollSlice`: the longest the worker sleeps without being woken (tests make it long, so that a test fails
+    /// where the worker would lean on it instead of being woken).
+    package init(name: String, concurrency: Int, maxResponseBytes: Int, logger: Logger?, pollSlice: Duration) {
         self.name = name
         self.maxResponseBytes = max(0, maxResponseBytes)
         self.engine = CurlEngine(
-            name: name, concurrency: concurrency, maxResponseBytes: self.maxResponseBytes, logger: logger)
+            name: name, concurrency: concurrency, maxResponseBytes: self.maxResponseBytes, logger: logger, pollSlice: pollSlice)
     }
 
     deinit {

@@ -9,8 +9,14 @@ public import Logging
 public final class CurlHTTPClientPool: HTTPClient {
     private let client: CurlHTTPClient
 
-    public init(name: String, size: Int, maxResponseBytes: Int = 8 << 20, logger: Logger? = nil) {
-        client = CurlHTTPClient(name: name, concurrency: max(1, size), maxResponseBytes: maxResponseBytes, logger: logger)
+    public convenience init(name: String, size: Int, maxResponseBytes: Int = 8 << 20, logger: Logger? = nil) {
+        self.init(name: name, size: size, maxResponseBytes: maxResponseBytes, logger: logger, pollSlice: .seconds(1))
+    }
+
+    /// `pollSlice` as `CurlHTTPClient`'s.
+    package init(name: String, size: Int, maxResponseBytes: Int, logger: Logger?, pollSlice: Duration) {
+        client = CurlHTTPClient(
+            name: name, concurrency: max(1, size), maxResponseBytes: maxResponseBytes, logger: logger, pollSlice: pollSlice)
     }
 
     /// Requests run at once.

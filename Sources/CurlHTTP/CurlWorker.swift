@@ -7,11 +7,8 @@ private import CCurl
 /// for a pool of 32 sends, not 32 threads each woken for its own). Nothing here is shared with other
 /// threads except through `CurlEngine.state`.
 enum CurlWorker {
-    /// Longest a poll sleeps before the worker looks at its state again. Work arriving, cancellation
-    /// and shutdown all wake it at once with `curl_multi_wakeup`, so this is only a safety net.
-    private static let pollSliceMs: Int32 = 1_000
-
     static func run(engine: CurlEngine) {
+        let pollSliceMs = engine.pollSliceMs
         guard CurlGlobal.ready, let multi = curl_multi_init() else {
             failAll(engine, HTTPError(.transport, "libcurl could not be initialised"))
             return
@@ -42,40 +39,53 @@ enum CurlWorker {
             log(transfer.job.request, result, elapsed: ContinuousClock.now - transfer.started, engine: engine)
         }
 
-        loop: while true {
-            // New requests (up to the free slots) and cancellations of open transfers, under the lock.
-            let (stop, starting, cancelled): (Bool, [CurlEngine.Job], Set<UInt64>) = engine.state.withLock { s in
-                if s.stopRequested { return (true, [], []) }
-                var starting: [CurlEngine.Job] = []
-                while s.running.count < engine.concurrency, !s.queue.isEmpty {
-                    let job = s.queue.removeFirst()
-                    s.running.insert(job.id)
-                    starting.append(job)
-                }
-                return (false, starting, s.cancelled)
+        /// True when the loop has more to do before it may sleep: a stop, a cancellation to carry out, or a
+        /// queued request and a free slot (a slot a transfer just freed is filled before any poll).
+        func moreToDo() -> Bool {
+            engine.state.withLock { s in
+                s.stopRequested || !s.cancelled.isEmpty || (!s.queue.isEmpty && s.running.count < engine.concurrency)
             }
+        }
+
+        loop: while true {
+            // Cancellations first (they free slots), then new requests up to the free slots.
+            let (stop, cancelled): (Bool, Set<UInt64>) = engine.state.withLock { ($0.stopRequested, $0.cancelled) }
             if stop { break loop }
             if !cancelled.isEmpty {
                 for transfer in active where cancelled.contains(transfer.job.id) { end(transfer, .failure(.cancelled)) }
                 active.removeAll { cancelled.contains($0.job.id) }
+                // Whatever was not open any more (it ended meanwhile) is not asked again.
+                engine.state.withLock { $0.cancelled.subtract(cancelled) }
             }
-            for job in starting {
-                guard let handle = spare.popLast() ?? Handle.make() else {
-                    engine.notRunning(job.id)
-                    job.finish(.failure(HTTPError(.transport, "libcurl could not create an easy handle")))
-                    continue
+            while true {
+                let starting: [CurlEngine.Job] = engine.state.withLock { s in
+                    var starting: [CurlEngine.Job] = []
+                    while s.running.count < engine.concurrency, !s.queue.isEmpty {
+                        let job = s.queue.removeFirst()
+                        s.running.insert(job.id)
+                        starting.append(job)
+                    }
+                    return starting
                 }
-                switch start(job, on: handle, multi: multi, engine: engine) {
-                case .success(let transfer):
-                    active.append(transfer)
-                case .failure(let error):
-                    spare.append(handle)
-                    engine.notRunning(job.id)
-                    job.finish(.failure(error))
+                if starting.isEmpty { break }
+                for job in starting {
+                    guard let handle = spare.popLast() ?? Handle.make() else {
+                        engine.notStarted(job.id)
+                        job.finish(.failure(HTTPError(.transport, "libcurl could not create an easy handle")))
+                        continue
+                    }
+                    switch start(job, on: handle, multi: multi, engine: engine) {
+                    case .success(let transfer):
+                        active.append(transfer)
+                    case .failure(let error):
+                        spare.append(handle)
+                        engine.notStarted(job.id)
+                        job.finish(.failure(error))
+                    }
                 }
             }
             if active.isEmpty {
-                _ = curl_multi_poll(multi, nil, 0, pollSliceMs, nil)
+                if !moreToDo() { _ = curl_multi_poll(multi, nil, 0, pollSliceMs, nil) }
                 continue
             }
             var running: Int32 = 0
@@ -94,7 +104,7 @@ enum CurlWorker {
                 let transfer = active.remove(at: index)
                 end(transfer, outcome(of: transfer, code: message.pointee.data.result, engine: engine))
             }
-            if !active.isEmpty {
+            if !active.isEmpty && !moreToDo() {
                 let pollCode = curl_multi_poll(multi, nil, 0, pollSliceMs, nil)
                 if pollCode != CURLM_OK {
                     let error = HTTPError(.transport, String(cString: curl_multi_strerror(pollCode)))

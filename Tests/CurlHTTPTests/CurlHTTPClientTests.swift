@@ -294,7 +294,7 @@ struct CurlHTTPClientTests {
     /// beyond that waits for a free slot, and takes it as soon as one is.
     @Test func aPoolRunsUpToItsSizeAtOnceAndTheNextInTheFirstFreeSlot() async throws {
         try await withTestServer { server in
-            let pool = CurlHTTPClientPool(name: "pool", size: 2)
+            let pool = CurlHTTPClientPool(name: "pool", size: 2, maxResponseBytes: 1 << 20, logger: nil, pollSlice: .seconds(60))
             defer { pool.shutdown() }
             #expect(!pool.hasStarted)
             for _ in 0..<5 {
@@ -337,9 +337,44 @@ struct CurlHTTPClientTests {
         }
     }
 
+    /// A slot freed while other transfers stay open is filled at once, and so is one freed by a cancellation:
+    /// the worker never sleeps in its poll while a request waits for a slot (its poll slice here is a minute,
+    /// longer than the requests' deadlines, so a request that waited for it would fail).
+    @Test func aFreedSlotIsFilledBeforeTheWorkerSleeps() async throws {
+        try await withTestServer { server in
+            let pool = CurlHTTPClientPool(name: "pool", size: 2, maxResponseBytes: 1 << 20, logger: nil, pollSlice: .seconds(60))
+            defer { pool.shutdown() }
+            let long = Task { try? await pool.execute(HTTPRequest(url: server.url("/slow?ms=90000&key=refill"), timeout: .seconds(100))) }
+            try await waitForArrival(server, key: "refill")
+            // The short one and the one queued behind it (both slots taken): it starts when the short one ends.
+            let clock = ContinuousClock()
+            let start = clock.now
+            async let short = pool.execute(HTTPRequest(url: server.url("/slow?ms=300"), timeout: .seconds(20)))
+            try await Task.sleep(for: .milliseconds(50))
+            async let queued = pool.execute(HTTPRequest(url: server.url("/slow?ms=1"), timeout: .seconds(20)))
+            #expect(try await short.status == 200)
+            #expect(try await queued.status == 200)
+            // Generous (the requests take a third of a second): a worker that slept its poll slice (a minute), or until the long one ended, took a minute or more.
+            #expect(clock.now - start < .seconds(30))
+            long.cancel()
+            _ = await long.value
+
+            let single = CurlHTTPClient(name: "single", concurrency: 1, maxResponseBytes: 1 << 20, logger: nil, pollSlice: .seconds(60))
+            defer { single.shutdown() }
+            let open = Task { await outcome(single, HTTPRequest(url: server.url("/slow?ms=90000&key=replaced"), timeout: .seconds(100))) }
+            try await waitForArrival(server, key: "replaced")
+            let replaced = clock.now
+            open.cancel()
+            let next = try await single.execute(HTTPRequest(url: server.url("/slow?ms=1"), timeout: .seconds(20)))
+            #expect(next.status == 200)
+            #expect(clock.now - replaced < .seconds(30))
+            #expect(await open.value.error == .cancelled)
+        }
+    }
+
     @Test func aPoolSendsOnAFreeClientNeverBehindASlowOne() async throws {
         try await withTestServer { server in
-            let pool = CurlHTTPClientPool(name: "pool", size: 2)
+            let pool = CurlHTTPClientPool(name: "pool", size: 2, maxResponseBytes: 1 << 20, logger: nil, pollSlice: .seconds(60))
             defer { pool.shutdown() }
             // One client holds a slow request; the other has finished one and is free.
             let slow = Task { try? await pool.execute(HTTPRequest(url: server.url("/slow?ms=30000&key=pool"), timeout: .seconds(40))) }
