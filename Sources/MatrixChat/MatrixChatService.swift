@@ -315,11 +315,16 @@ public final class MatrixChatService: ChatService {
         }
     }
 
-    /// Drops the stored filter's id after the server refused a sync that named it.
+    /// Drops the stored filter's id after the server refused a sync that named it; the filter goes inline
+    /// until it is stored again (not before `syncFilterRetryInterval`).
     func forgetStoredSyncFilter(because error: ChatError) {
-        state.withLock { $0.storedSyncFilter = nil }
+        state.withLock {
+            $0.storedSyncFilter = nil
+            $0.syncFilterRetryAt = now().addingTimeInterval(Self.syncFilterRetryInterval)
+        }
         logger.warning(
-            "Matrix server refused the stored sync filter; storing it again", metadata: ["error": "\(error)"])
+            "Matrix server refused the stored sync filter; it goes inline with every sync for now",
+            metadata: ["error": "\(error)"])
     }
 
     /// A filter that lets nothing through: skipping past an answer gets only its `next_batch`.
@@ -377,10 +382,11 @@ public final class MatrixChatService: ChatService {
                         useSyncClient: true, watched: watched))
                 break
             } catch let error as ChatError where storedFilter != nil && error.code == .rejected {
-                // The server no longer knows the stored filter (a reset database, say): this poll and the next
-                // send it inline until it is stored again.
+                // The server no longer knows the stored filter (a reset database, say): this poll is asked again
+                // at once with the filter inline, and so are the next ones until it is stored again, after
+                // `syncFilterRetryInterval`. A refusal of the inline filter is then an error as before.
                 forgetStoredSyncFilter(because: error)
-                throw error
+                continue
             } catch let error as ChatError where error.code == .tooLarge {
                 if first {
                     // The first start only wants the cursor: an account in very many rooms can make even one

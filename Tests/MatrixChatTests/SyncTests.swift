@@ -288,15 +288,30 @@ struct StoredFilterTests {
         }
     }
 
-    @Test("a sync refused with the stored id forgets it; the next poll stores it again")
+    @Test("a sync refused with the stored id is asked again at once inline, and so are the next ones for a while")
     func forgotten() async throws {
         let h = try await connected(
-            send: [.raw(200, #"{"filter_id":"7"}"#), .raw(200, #"{"filter_id":"8"}"#)],
-            sync: [.raw(400, #"{"errcode":"M_INVALID_PARAM","error":"Invalid filter ID"}"#), .raw(200, #"{"next_batch":"s2"}"#)],
+            send: [.raw(200, #"{"filter_id":"7"}"#)],
+            sync: [
+                .raw(400, #"{"errcode":"M_INVALID_PARAM","error":"Invalid filter ID"}"#), .raw(200, #"{"next_batch":"s2"}"#),
+                .raw(200, #"{"next_batch":"s3"}"#),
+            ],
             configure: { $0.storesSyncFilter = true })
+        #expect(try await h.service.poll(cursor: "s1").cursor == "s2")
+        #expect(try await h.service.poll(cursor: "s2").cursor == "s3")
+        #expect(h.sync.requests[0].query["filter"] == "7")
+        #expect(try filterJSON(h.sync.requests[1])["room"]?["timeline"]?["limit"] == 50)
+        #expect(try filterJSON(h.sync.requests[2])["room"]?["timeline"]?["limit"] == 50)
+        #expect(h.send.requests.count == 2, "not stored again within the retry interval")
+        #expect(h.logs.all.contains { $0.contains("refused the stored sync filter") })
+    }
+
+    @Test("an inline filter refused after the stored one was: an error, as before")
+    func refusedTwice() async throws {
+        let refusal = ScriptedHTTPClient.Reply.raw(400, #"{"errcode":"M_INVALID_PARAM","error":"no"}"#)
+        let h = try await connected(
+            send: [.raw(200, #"{"filter_id":"7"}"#)], sync: [refusal, refusal], configure: { $0.storesSyncFilter = true })
         await #expect(throws: ChatError.self) { _ = try await h.service.poll(cursor: "s1") }
-        _ = try await h.service.poll(cursor: "s1")
-        #expect(h.sync.requests.map { $0.query["filter"] } == ["7", "8"])
-        #expect(h.send.requests.count == 3)
+        #expect(h.sync.requests.count == 2)
     }
 }
