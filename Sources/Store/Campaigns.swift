@@ -7,14 +7,14 @@ extension Campaign: FetchableRecord, PersistableRecord {
     public static let databaseTableName = "campaign"
     public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
     public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
-    public static let databaseDateEncodingStrategy = DatabaseDateEncodingStrategy.storedText
+    public static func databaseDateEncodingStrategy(for column: String) -> DatabaseDateEncodingStrategy { .storedText }
 }
 
 extension LiftRequest: FetchableRecord, PersistableRecord {
     public static let databaseTableName = "lift"
     public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
     public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
-    public static let databaseDateEncodingStrategy = DatabaseDateEncodingStrategy.storedText
+    public static func databaseDateEncodingStrategy(for column: String) -> DatabaseDateEncodingStrategy { .storedText }
 }
 
 extension IntakeTransaction {
@@ -115,7 +115,7 @@ public struct DigestRequest: Codable, Sendable, Equatable, FetchableRecord, Pers
     public static let databaseTableName = "digest_request"
     public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
     public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
-    public static let databaseDateEncodingStrategy = DatabaseDateEncodingStrategy.storedText
+    public static func databaseDateEncodingStrategy(for column: String) -> DatabaseDateEncodingStrategy { .storedText }
 
     /// Stable: derived from the message that asked (`ondemand.<event id>`).
     public var key: String

@@ -9,7 +9,7 @@ public struct Nudge: Codable, Sendable, Equatable, FetchableRecord, MutablePersi
     public static let databaseTableName = "nudge"
     public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
     public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
-    public static let databaseDateEncodingStrategy = DatabaseDateEncodingStrategy.storedText
+    public static func databaseDateEncodingStrategy(for column: String) -> DatabaseDateEncodingStrategy { .storedText }
 
     public enum Kind: String, Codable, Sendable, CaseIterable {
         /// A draft left silent: once, after `nudges.draft_reminder_after`.

@@ -12,7 +12,7 @@ public struct QuarantineEntry: Codable, Sendable, Equatable, FetchableRecord, Pe
     public static let databaseTableName = "quarantine"
     public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
     public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
-    public static let databaseDateEncodingStrategy = DatabaseDateEncodingStrategy.storedText
+    public static func databaseDateEncodingStrategy(for column: String) -> DatabaseDateEncodingStrategy { .storedText }
 
     public enum Kind: String, Codable, Sendable {
         /// An incoming event, by its id.

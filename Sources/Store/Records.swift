@@ -10,7 +10,7 @@ extension Person: FetchableRecord, PersistableRecord {
     public static let databaseTableName = "person"
     public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
     public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
-    public static let databaseDateEncodingStrategy = DatabaseDateEncodingStrategy.storedText
+    public static func databaseDateEncodingStrategy(for column: String) -> DatabaseDateEncodingStrategy { .storedText }
 
     /// Read column by column, as `Idea` is: the same result as the `Decodable` path, which converted every
     /// column name from snake case for every row (the person is read several times for each message).
@@ -57,7 +57,7 @@ extension Idea: FetchableRecord, PersistableRecord {
     public static let databaseTableName = "idea"
     public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
     public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
-    public static let databaseDateEncodingStrategy = DatabaseDateEncodingStrategy.storedText
+    public static func databaseDateEncodingStrategy(for column: String) -> DatabaseDateEncodingStrategy { .storedText }
 
     /// Read column by column: the same result as the `Decodable` path at a fraction of its cost (a digest of
     /// a large intake reads tens of thousands of ideas; the generic decoder hashed every column name). A value
@@ -103,7 +103,7 @@ extension IdeaEvent: FetchableRecord, MutablePersistableRecord {
     public static let databaseTableName = "idea_event"
     public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
     public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
-    public static let databaseDateEncodingStrategy = DatabaseDateEncodingStrategy.storedText
+    public static func databaseDateEncodingStrategy(for column: String) -> DatabaseDateEncodingStrategy { .storedText }
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 
     /// Read column by column, as `Idea` is: the same result as the `Decodable` path, without its cost per
@@ -132,7 +132,7 @@ public struct OutboxEntry: Codable, Sendable, Equatable, FetchableRecord, Mutabl
     public static let databaseTableName = "outbox"
     public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
     public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
-    public static let databaseDateEncodingStrategy = DatabaseDateEncodingStrategy.storedText
+    public static func databaseDateEncodingStrategy(for column: String) -> DatabaseDateEncodingStrategy { .storedText }
 
     public enum Kind: String, Codable, Sendable {
         case message, join, leave

@@ -98,6 +98,16 @@ import Intake
     /// Records written through `Encodable` store their dates as `StoredDate.text` (not through GRDB's
     /// `DateFormatter`): the same text as GRDB's default.
     @Test func recordsEncodeTheirDatesAsGRDBDoes() throws {
+        // GRDB asks the record for its strategy column by column: the records answer `storedText` (a custom one).
+        func isStoredText(_ strategy: DatabaseDateEncodingStrategy) -> Bool {
+            if case .custom = strategy { return true } else { return false }
+        }
+        #expect(isStoredText(IdeaEvent.databaseDateEncodingStrategy(for: "at")))
+        #expect(isStoredText(Person.databaseDateEncodingStrategy(for: "created_at")))
+        #expect(isStoredText(Nudge.databaseDateEncodingStrategy(for: "due_at")))
+        #expect(isStoredText(QuarantineEntry.databaseDateEncodingStrategy(for: "held_at")))
+        #expect(isStoredText(AuditEntry.databaseDateEncodingStrategy(for: "at")))
+        #expect(isStoredText(Campaign.databaseDateEncodingStrategy(for: "created_at")))
         var generator = SplitMix64(seed: 43)
         for index in 0..<2_000 {
             let at = Date(timeIntervalSince1970: Double(generator.next() % 4_000_000_000) + Double(generator.next() % 1_000_000) / 1_000_000)
