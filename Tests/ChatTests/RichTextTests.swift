@@ -304,11 +304,8 @@ import Testing
     @Test func linesAreTheCharacterSplitAtLineFeeds() {
         let pieces = ["a", "Hej", " ", "\n", "\r", "\r\n", "\n\r", "\u{301}", "\n\u{301}", "\r\u{301}", "ä", "e\u{301}", "😀",
                       "👩‍👩‍👧", "\u{200D}", "\u{85}", "\u{2028}", "\u{0}", ""]
-        var state: UInt64 = 21
-        func next() -> UInt64 {
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return state >> 33
-        }
+        var random = SplitMix64(seed: 21)
+        func next() -> UInt64 { random.next() }
         for _ in 0..<20_000 {
             let text = (0..<Int(next() % 9)).map { _ in pieces[Int(next() % UInt64(pieces.count))] }.joined()
             #expect(RichText(plain: text) == Self.reference(text), "\(text.unicodeScalars.map { String($0.value, radix: 16) })")

@@ -1,3 +1,4 @@
+import Chat
 import Testing
 
 @testable import Conversation
@@ -9,11 +10,8 @@ import Testing
         let pieces = ["a", "Hej", " ", "  ", "\n", "\r", "\r\n", "\t", "å", "Ä", "ö", "é", "×", "÷", "ß", "Æ", "e\u{301}",
                       "a\u{308}", "\u{308}", "\u{301}", "\u{200B}", "\u{200D}", "\u{A0}", "\u{85}", "\u{2028}", "\u{7F}", "\u{0}",
                       "😀", "👩‍💻", "!", "~", "1"]
-        var state: UInt64 = 55
-        func next() -> UInt64 {
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return state >> 33
-        }
+        var random = SplitMix64(seed: 55)
+        func next() -> UInt64 { random.next() }
         var shortcuts = 0
         for _ in 0..<20_000 {
             let text = (0..<Int(next() % 8)).map { _ in pieces[Int(next() % UInt64(pieces.count))] }.joined()
