@@ -41,8 +41,7 @@ final class CurlEngine: Sendable {
         /// Running jobs whose task was cancelled: the worker ends them.
         var cancelled: Set<UInt64> = []
         var stopRequested = false
-        /// The worker thread is started by the first request (a pool of 32 clients of which a quiet bot
-        /// uses two has two threads, not 32).
+        /// The worker thread is started by the first request (a client that is never used has no thread).
         var started = false
         var connectionsOpened = 0
         var transfersCompleted = 0
@@ -54,7 +53,7 @@ final class CurlEngine: Sendable {
     /// Longest a poll sleeps before the worker looks at its state again. Work arriving, cancellation and
     /// shutdown all wake it at once with `curl_multi_wakeup`, and a freed slot is filled before any poll, so
     /// this is only a safety net (tests make it a minute, so that nothing can lean on it).
-    let pollSliceMs: Int32
+    let pollSlice: Duration
     let maxResponseBytes: Int
     let logger: Logger?
     let state = Mutex(State())
@@ -64,8 +63,7 @@ final class CurlEngine: Sendable {
     init(name: String, concurrency: Int = 1, maxResponseBytes: Int, logger: Logger?, pollSlice: Duration = .seconds(1)) {
         self.name = name
         self.concurrency = max(1, concurrency)
-        let (seconds, attoseconds) = pollSlice.components
-        pollSliceMs = Int32(clamping: max(1, min(seconds, 3_600) * 1_000 + attoseconds / 1_000_000_000_000_000))
+        self.pollSlice = pollSlice
         self.maxResponseBytes = maxResponseBytes
         self.logger = logger
     }

@@ -8,7 +8,7 @@ private import CCurl
 /// threads except through `CurlEngine.state`.
 enum CurlWorker {
     static func run(engine: CurlEngine) {
-        let pollSliceMs = engine.pollSliceMs
+        let pollSliceMs = Int32(clamping: timeoutMilliseconds(engine.pollSlice))
         guard CurlGlobal.ready, let multi = curl_multi_init() else {
             failAll(engine, HTTPError(.transport, "libcurl could not be initialised"))
             return

@@ -25,7 +25,7 @@ extension SkavApp {
         let crashpoints = Crashpoints.fromEnvironment()
         let syncClient = CurlHTTPClient(name: "matrix.sync", maxResponseBytes: settings.syncMaxBytes, logger: logger)
         // Sends to different rooms run in parallel, each client on its own connection.
-        let sendClient = CurlHTTPClientPool(name: "matrix.send", size: config.parallelSends, logger: logger)
+        let sendClient = CurlHTTPClient(name: "matrix.send", concurrency: config.parallelSends, logger: logger)
         defer {
             syncClient.shutdown()
             sendClient.shutdown()

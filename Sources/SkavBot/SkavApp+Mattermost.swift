@@ -47,7 +47,7 @@ extension SkavApp {
         let crashpoints = Crashpoints.fromEnvironment()
         // The channel list of a bot in thousands of direct channels is large: a generous answer limit.
         let pollClient = CurlHTTPClient(name: "mattermost.poll", maxResponseBytes: 64 << 20, logger: logger)
-        let sendClient = CurlHTTPClientPool(name: "mattermost.send", size: config.parallelSends, logger: logger)
+        let sendClient = CurlHTTPClient(name: "mattermost.send", concurrency: config.parallelSends, logger: logger)
         defer {
             pollClient.shutdown()
             sendClient.shutdown()

@@ -225,10 +225,9 @@ public struct IntakeTransaction: IntakeReading {
     }
 
     public func savePerson(_ person: Person) throws {
-        // Column by column through one prepared statement, its dates as `StoredDate.text`: GRDB's generic upsert
-        // encoded the record through `Encodable`, its dates with GRDB's `DateFormatter` (ICU: some 15,000
-        // instructions a date, and the first one maps about 2 MB of ICU into the process). The same row as
-        // GRDB writes (`PositionalReadTests`).
+        // Column by column through one prepared statement, its dates as `StoredDate.text`, as the draft is
+        // (`saveIdea`): GRDB's generic upsert encodes the record through `Encodable` and builds its SQL for
+        // every save. The same row as GRDB writes (`PositionalReadTests`).
         try db.cachedStatement(
             sql: """
                 INSERT INTO person (\(Person.selection)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)

@@ -294,7 +294,7 @@ struct CurlHTTPClientTests {
     /// beyond that waits for a free slot, and takes it as soon as one is.
     @Test func aPoolRunsUpToItsSizeAtOnceAndTheNextInTheFirstFreeSlot() async throws {
         try await withTestServer { server in
-            let pool = CurlHTTPClientPool(name: "pool", size: 2, maxResponseBytes: 1 << 20, logger: nil, pollSlice: .seconds(60))
+            let pool = CurlHTTPClient(name: "pool", concurrency: 2, maxResponseBytes: 1 << 20, logger: nil, pollSlice: .seconds(60))
             defer { pool.shutdown() }
             #expect(!pool.hasStarted)
             for _ in 0..<5 {
@@ -342,7 +342,7 @@ struct CurlHTTPClientTests {
     /// longer than the requests' deadlines, so a request that waited for it would fail).
     @Test func aFreedSlotIsFilledBeforeTheWorkerSleeps() async throws {
         try await withTestServer { server in
-            let pool = CurlHTTPClientPool(name: "pool", size: 2, maxResponseBytes: 1 << 20, logger: nil, pollSlice: .seconds(60))
+            let pool = CurlHTTPClient(name: "pool", concurrency: 2, maxResponseBytes: 1 << 20, logger: nil, pollSlice: .seconds(60))
             defer { pool.shutdown() }
             let long = Task { try? await pool.execute(HTTPRequest(url: server.url("/slow?ms=90000&key=refill"), timeout: .seconds(100))) }
             try await waitForArrival(server, key: "refill")
@@ -374,7 +374,7 @@ struct CurlHTTPClientTests {
 
     @Test func aPoolSendsOnAFreeClientNeverBehindASlowOne() async throws {
         try await withTestServer { server in
-            let pool = CurlHTTPClientPool(name: "pool", size: 2, maxResponseBytes: 1 << 20, logger: nil, pollSlice: .seconds(60))
+            let pool = CurlHTTPClient(name: "pool", concurrency: 2, maxResponseBytes: 1 << 20, logger: nil, pollSlice: .seconds(60))
             defer { pool.shutdown() }
             // One client holds a slow request; the other has finished one and is free.
             let slow = Task { try? await pool.execute(HTTPRequest(url: server.url("/slow?ms=30000&key=pool"), timeout: .seconds(40))) }
