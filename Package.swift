@@ -180,7 +180,7 @@ let package = Package(
             resources: [],
             swiftSettings: strict
         ),
-        .testTarget(name: "MaskingTests", dependencies: ["Masking"], exclude: ["corpus.tsv"], swiftSettings: strict),
+        .testTarget(name: "MaskingTests", dependencies: ["Masking", "Chat"], exclude: ["corpus.tsv"], swiftSettings: strict),
         // Property-based fuzzing of the parser, the conversation, the scanner and sync decoding;
         // `Tests/fuzz.sh` runs it with 100,000 cases per target.
         .testTarget(

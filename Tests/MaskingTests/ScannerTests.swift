@@ -1,3 +1,4 @@
+import Chat
 import Foundation
 import Testing
 
@@ -213,11 +214,8 @@ import Testing
             "SOL", "BBIC", "HVB-hem", "placerad", "PLACERADES", "Placerat", "LVU-ärenden", "\u{212A}ONTAKTFAMILJ", "\u{212A}",
             "Anna", "Kalle", "Öberg", "14-årig", "15/3", "2024-03-15", "[personnummer]", "han", "är", "och", "i", "på", "en",
             "åtta", "år", "ÅR", "Ärende", "e\u{301}", "👩‍👧", ".", ",", "—", "café", "Æ", "ß"]
-        var state: UInt64 = 34
-        func next() -> UInt64 {
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return state >> 33
-        }
+        var random = SplitMix64(seed: 34)
+        func next() -> UInt64 { random.next() }
         var withWords = 0
         for _ in 0..<6_000 {
             let text = (0..<(1 + Int(next() % 12))).map { _ in words[Int(next() % UInt64(words.count))] }.joined(separator: " ")
