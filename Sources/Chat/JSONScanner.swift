@@ -209,6 +209,8 @@ struct JSONScanner {
         var ascii = true
         // The common case: no escape. Found the closing quote, the bytes are taken as they are.
         while index < bytes.count {
+            Self.skipPlainWords(bytes, &index, ascii: &ascii)
+            guard index < bytes.count else { break }
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
@@ -250,15 +252,22 @@ struct JSONScanner {
                 result.append(UInt8(truncatingIfNeeded: 0x80 | value & 0x3F))
             }
         }
+        var rawASCII = true
         while index < bytes.count {
+            Self.skipPlainWords(bytes, &index, ascii: &rawASCII)
+            guard index < bytes.count else { break }
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 flush(index)
                 index += 1
+                // Escapes decode to whole scalars, so with only ASCII between them the bytes are UTF-8 (a
+                // server that escapes everything beyond ASCII, as Synapse does, always gets here).
+                if ascii && rawASCII { return result.withUnsafeBufferPointer { String(decoding: $0, as: UTF8.self) } }
                 return result.withUnsafeBufferPointer { Self.validated($0) }
             }
             if byte < 0x20 { return nil }
             guard byte == UInt8(ascii: "\\") else {
+                if byte >= 0x80 { rawASCII = false }
                 index += 1
                 continue
             }
@@ -299,6 +308,44 @@ struct JSONScanner {
             runStart = index
         }
         return nil
+    }
+
+    /// Moves `index` up to the first quote, backslash or control byte, eight bytes a test, while at least
+    /// eight are left (clearing `ascii` when it passes a byte of a longer UTF-8 sequence).
+    /// A string's body is most of a `/sync` answer's bytes, and the byte loop took one test a byte. The word
+    /// tests are SWAR "has a byte below n" and "has a zero byte", exact for the first byte they find, so the
+    /// byte loop then sees the same byte it would have reached alone.
+    @inline(__always)
+    private static func skipPlainWords(_ bytes: UnsafeBufferPointer<UInt8>, _ index: inout Int, ascii: inout Bool) {
+        guard let base = bytes.baseAddress else { return }
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        var position = index
+        var highBits: UInt64 = 0
+        while bytes.count - position >= 8 {
+            let word = UInt64(littleEndian: UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self))
+            let quote = word ^ (ones &* 0x22)
+            let backslash = word ^ (ones &* 0x5C)
+            // A byte below 0x20 (a control byte), or a zero byte of `quote` or `backslash`. Bytes of 0x80
+            // and above never set these (their own high bit is masked out by `~word`).
+            let special =
+                ((word &- ones &* 0x20) & ~word) | ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash)
+            let hits = special & highs
+            if hits != 0 {
+                // The lowest hit is exactly the first such byte (a borrow only runs up from a byte that hits
+                // itself): the bytes before it are passed over too, and the byte loop starts at it.
+                let plain = hits.trailingZeroBitCount >> 3
+                if plain > 0 {
+                    highBits |= word & (UInt64.max >> (64 - 8 * plain))
+                    position += plain
+                }
+                break
+            }
+            highBits |= word
+            position += 8
+        }
+        if highBits & highs != 0 { ascii = false }
+        index = position
     }
 
     /// The text of UTF-8 bytes, or nil when they are not UTF-8. `String(decoding:)` replaces what is not

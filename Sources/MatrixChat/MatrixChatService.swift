@@ -591,23 +591,25 @@ public final class MatrixChatService: ChatService {
         if let reply = message.inReplyTo {
             content["m.relates_to"] = ["m.in_reply_to": ["event_id": .string(reply)]]
         }
-        var encodedSize = JSON.object(content).encoded.count
-        if encodedSize > Self.contentLimit {
+        // Encoded once: the size check's bytes are the request's body.
+        var encoded = JSON.object(content).encoded
+        if encoded.count > Self.contentLimit {
             content["format"] = nil
             content["formatted_body"] = nil
-            let plainSize = JSON.object(content).encoded.count
-            guard plainSize <= Self.contentLimit else {
+            let plain = JSON.object(content).encoded
+            guard plain.count <= Self.contentLimit else {
                 throw ChatError(
-                    .rejected, "message too large for Matrix: \(plainSize) bytes, the limit is \(Self.contentLimit)")
+                    .rejected, "message too large for Matrix: \(plain.count) bytes, the limit is \(Self.contentLimit)")
             }
             logger.notice(
                 "Message too large with HTML; sending plain text only",
-                metadata: ["matrix.room": "\(message.room)", "matrix.bytes": "\(encodedSize)"])
-            encodedSize = plainSize
+                metadata: ["matrix.room": "\(message.room)", "matrix.bytes": "\(encoded.count)"])
+            encoded = plain
         }
+        let encodedSize = encoded.count
         let path =
             "/rooms/\(MatrixPath.encode(message.room.rawValue))/send/m.room.message/\(MatrixPath.encode(message.txnID))"
-        let body = try await call("PUT", path, body: .object(content), policy: sendPolicy)
+        let body = try await call("PUT", path, encodedBody: encoded, policy: sendPolicy)
         guard let eventID = body["event_id"]?.string else {
             throw ChatError(.badResponse, "PUT send: no event_id in the answer")
         }

@@ -67,12 +67,12 @@ extension MatrixChatService {
     /// session once on an expired token, and classifies every failure as a `ChatError`
     /// (or `CancellationError` when the task is cancelled, never retried).
     func call(
-        _ method: String, _ path: String, query: [(String, String)] = [], body: JSON? = nil,
+        _ method: String, _ path: String, query: [(String, String)] = [], body: JSON? = nil, encodedBody: Data? = nil,
         upload: (data: Data, contentType: String)? = nil, policy: CallPolicy
     ) async throws -> JSON {
         var http = HTTPCall(
             server: "Matrix", method: method, url: MatrixPath.url(base: config.homeserver, path: path, query: query, api: policy.api),
-            path: path, body: upload?.data ?? body?.encoded, contentType: upload?.contentType, timeout: policy.timeout,
+            path: path, body: upload?.data ?? encodedBody ?? body?.encoded, contentType: upload?.contentType, timeout: policy.timeout,
             idempotent: policy.idempotent, transientRetries: policy.transientRetries,
             backoff: Backoff(initial: config.retry.backoffInitial, maximum: config.retry.backoffMaximum),
             randomSource: randomSource, logger: logger, sleep: sleep)

@@ -208,10 +208,12 @@ import Testing
         var markdown: [Unicode.Scalar: String] = ["@": "@\u{2060}"]
         for scalar in "\\*_`[]()#<>~|!&".unicodeScalars { markdown[scalar] = "\\" + String(scalar) }
         let pieces = ["a", "å", "&", "<", ">", "\"", "'", "@", "*", "_", "\\", "`", "[", "]", "#", "~", "|", "!", "(", ")",
-                      "\u{301}", "😀", "👩‍👩‍👧", "\n", " ", "\u{0}", "é", "日本", "&amp;"]
+                      "\u{301}", "😀", "👩‍👩‍👧", "\n", " ", "\u{0}", "é", "日本", "&amp;",
+                      // Runs of eight and more bytes with nothing to escape (the escapers test a word at a time).
+                      "abcdefgh", "en lång rad utan tecken ", "0123456789abcdefghijklmnop"]
         var random = SplitMix64(seed: 77)
         for _ in 0..<5_000 {
-            let text = (0..<Int(random.next() % 16)).map { _ in pieces[Int(random.next() % UInt64(pieces.count))] }.joined()
+            let text = (0..<Int(random.next() % 24)).map { _ in pieces[Int(random.next() % UInt64(pieces.count))] }.joined()
             #expect(RichText.escapeHTML(text) == Self.perScalar(text, html))
             #expect(RichText.escapeMarkdown(text) == Self.perScalar(text, markdown))
             #expect(Array(RichText.escapeHTML(text).utf8) == Array(Self.perScalar(text, html).utf8))

@@ -78,6 +78,35 @@ struct JSONScannerTests {
         }
     }
 
+    /// Strings long enough for the scanner's word-at-a-time skip, with what ends a run (a quote, an escape, a
+    /// control byte, a byte beyond ASCII, an invalid byte) at every offset within a word.
+    @Test("long strings: the word-at-a-time scan reads what Foundation reads, whatever byte ends a run")
+    func longStrings() {
+        let pieces: [[UInt8]] = [
+            Array("a".utf8), Array("abcdefgh".utf8), Array("Det tar för lång tid ".utf8), Array(#"\""#.utf8),
+            Array(#"\\"#.utf8), Array(#"\n"#.utf8), Array(#"\u00e5"#.utf8), Array(#"\ud83d\ude00"#.utf8),
+            Array(#"\ud800"#.utf8), Array("å".utf8), Array("😀".utf8), [0x01], [0x1F], [0x7F], [0x80], [0xFF],
+            [0xC3], Array("\"".utf8), Array(" ".utf8), Array("~".utf8),
+        ]
+        var random = SplitMix64(seed: 2026_12_01)
+        var taken = 0
+        for _ in 0..<6_000 {
+            var content: [UInt8] = []
+            for _ in 0..<Int(random.next() % 12) { content += pieces[Int(random.next() % UInt64(pieces.count))] }
+            for document in [[0x22] + content + [0x22], Array("[".utf8) + [0x22] + content + Array("\",1]".utf8)] {
+                let data = Data(document)
+                let reference = try? JSON.parseWithFoundation(data)
+                if let fast = JSONScanner.parse(data) {
+                    taken += 1
+                    #expect(fast == reference, "\(document)")
+                }
+                #expect((try? JSON.parse(data)) == reference, "\(document)")
+            }
+        }
+        // Most documents are well formed and take the fast path: the comparison above is not vacuous.
+        #expect(taken > 3_000)
+    }
+
     @Test("random documents: never a trap, and whatever the scanner takes Foundation reads the same")
     func randomDocuments() {
         var generator = SystemRandomNumberGenerator()
