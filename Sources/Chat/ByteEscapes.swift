@@ -16,7 +16,7 @@ struct ByteEscapes: Sendable {
     }
 
     /// Appends `text` to `out`, escaped.
-    func append(_ text: String, to out: inout [UInt8]) {
+    func append(_ text: String, to out: inout ByteWriter) {
         var text = text
         text.withUTF8 { bytes in
             guard let base = bytes.baseAddress else { return }
@@ -39,24 +39,23 @@ struct ByteEscapes: Sendable {
                     while index < end {
                         let byte = base[index]
                         if replaced[Int(byte)] != 0, let replacement = replacements[Int(byte)] {
-                            out.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: index - runStart))
+                            out.append(base + runStart, count: index - runStart)
                             out.append(contentsOf: replacement)
                             runStart = index + 1
                         }
                         index += 1
                     }
                 }
-                out.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: count - runStart))
+                out.append(base + runStart, count: count - runStart)
             }
         }
     }
 
     /// `text` escaped (the text itself when nothing in it is replaced).
     func escaping(_ text: String) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(text.utf8.count + 16)
+        var out = ByteWriter(capacity: text.utf8.count + 16)
         append(text, to: &out)
-        return out.count == text.utf8.count ? text : String(decoding: out, as: UTF8.self)
+        return out.count == text.utf8.count ? text : out.string()
     }
 
     /// A JSON string's content as `JSONEncoder` writes it: `"` and `\` escaped, `/` too when asked, control

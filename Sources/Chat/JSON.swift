@@ -191,22 +191,21 @@ package enum JSON: Sendable, Equatable, Codable {
     /// a whole number within ±2⁵³ is left to the encoder (`JSONEncodedTests` compares the two); a number that
     /// is not finite, which JSON cannot hold, becomes `null`.
     package var encoded: Data {
-        var out: [UInt8] = []
-        out.reserveCapacity(256)
+        var out = ByteWriter(capacity: 256)
         write(to: &out)
-        return Data(out)
+        return out.data()
     }
 
-    private func write(to out: inout [UInt8]) {
+    private func write(to out: inout ByteWriter) {
         switch self {
         case .null: out.append(literal: "null")
         case .bool(let value): out.append(literal: value ? "true" : "false")
         case .number(let value):
             if value.rounded() == value, abs(value) < 9_007_199_254_740_992 {
-                out += String(Int64(value)).utf8
+                out.append(utf8: String(Int64(value)))
             } else if value.isFinite {
                 let encoder = JSONEncoder()
-                out += (try? encoder.encode(value)).map { [UInt8]($0) } ?? Array("null".utf8)
+                out.append(contentsOf: (try? encoder.encode(value)).map { [UInt8]($0) } ?? Array("null".utf8))
             } else {
                 out.append(literal: "null")
             }
@@ -231,7 +230,7 @@ package enum JSON: Sendable, Equatable, Codable {
     }
 
     /// A JSON string as `JSONEncoder` writes it with `.withoutEscapingSlashes`.
-    static func appendQuoted(_ text: String, to out: inout [UInt8]) {
+    static func appendQuoted(_ text: String, to out: inout ByteWriter) {
         RichText.appendQuoted(text, to: &out, escapingSlashes: false)
     }
 

@@ -8,8 +8,7 @@ import Foundation
 /// written once and read at least once by the sender.
 extension RichText {
     package var storedJSON: String {
-        var out: [UInt8] = []
-        out.reserveCapacity(64)
+        var out = ByteWriter(capacity: writtenSizeEstimate(perSpan: 24))
         out.append(literal: "{\"spans\":[")
         for (index, span) in spans.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
@@ -28,7 +27,7 @@ extension RichText {
             }
         }
         out.append(literal: "]}")
-        return String(decoding: out, as: UTF8.self)
+        return out.string()
     }
 
     /// The text of stored JSON in that form; nil for anything else (the caller then asks `JSONDecoder`).
@@ -100,7 +99,7 @@ extension RichText {
         }
     }
 
-    private static func appendSingle(_ kind: StaticString, _ text: String, to out: inout [UInt8]) {
+    private static func appendSingle(_ kind: StaticString, _ text: String, to out: inout ByteWriter) {
         out.append(literal: "{\"")
         out.append(literal: kind)
         out.append(literal: "\":{\"_0\":")
@@ -111,7 +110,7 @@ extension RichText {
     /// A JSON string as `JSONEncoder` writes it: `"`, `\` and `/` escaped, control characters as `\n`, `\t`…
     /// or `\u00XX`; the rest as it is (the erasure of a person's data looks for their id in both forms).
     /// Bytes, not characters: only ASCII is escaped, so the text between escapes is copied in whole runs.
-    package static func appendQuoted(_ text: String, to out: inout [UInt8], escapingSlashes: Bool = true) {
+    static func appendQuoted(_ text: String, to out: inout ByteWriter, escapingSlashes: Bool = true) {
         out.append(UInt8(ascii: "\""))
         (escapingSlashes ? ByteEscapes.jsonEscapingSlashes : ByteEscapes.jsonKeepingSlashes).append(text, to: &out)
         out.append(UInt8(ascii: "\""))
@@ -119,9 +118,8 @@ extension RichText {
 
     /// `appendQuoted` onto a string.
     package static func appendQuoted(_ text: String, to out: inout String, escapingSlashes: Bool = true) {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(text.utf8.count + 2)
+        var bytes = ByteWriter(capacity: text.utf8.count + 8)
         appendQuoted(text, to: &bytes, escapingSlashes: escapingSlashes)
-        out += String(decoding: bytes, as: UTF8.self)
+        out += bytes.string()
     }
 }

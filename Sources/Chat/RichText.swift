@@ -153,8 +153,7 @@ public struct RichText: Sendable, Codable, Equatable, Hashable, ExpressibleByStr
 
     /// HTML for Matrix `formatted_body` (the allowed subset only).
     public var html: String {
-        var out: [UInt8] = []
-        out.reserveCapacity(64)
+        var out = ByteWriter(capacity: writtenSizeEstimate(perSpan: 12))
         for span in spans {
             switch span {
             case .text(let text): ByteEscapes.html.append(text, to: &out)
@@ -167,10 +166,21 @@ public struct RichText: Sendable, Codable, Equatable, Hashable, ExpressibleByStr
                 Self.appendHTML("", text, "</a>", to: &out)
             }
         }
-        return String(decoding: out, as: UTF8.self)
+        return out.string()
     }
 
-    private static func appendHTML(_ open: StaticString, _ text: String, _ close: StaticString, to out: inout [UInt8]) {
+    /// Bytes enough for most renderings of the spans: their text and `perSpan` for each span's markup.
+    func writtenSizeEstimate(perSpan: Int) -> Int {
+        spans.reduce(16) { total, span in
+            switch span {
+            case .text(let text), .strong(let text), .emphasis(let text), .code(let text): total + text.utf8.count + perSpan
+            case .lineBreak: total + perSpan
+            case .link(let text, let url): total + text.utf8.count + url.utf8.count + 2 * perSpan
+            }
+        }
+    }
+
+    private static func appendHTML(_ open: StaticString, _ text: String, _ close: StaticString, to out: inout ByteWriter) {
         out.append(literal: open)
         ByteEscapes.html.append(text, to: &out)
         out.append(literal: close)
