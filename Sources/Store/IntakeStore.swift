@@ -481,22 +481,29 @@ public struct IntakeTransaction: IntakeReading {
     /// come last, so however many rooms are rate-limited or failing, a round always sees the others.
     public func outboxLaneHeads(limit: Int, dueBy now: Date) throws -> [(entry: OutboxEntry, lanePriority: OutboxEntry.Priority)] {
         // The lanes are grouped on their key, first id and most urgent priority only; the heads' rows are
-        // read by id after (a window over whole rows sorted every unsent body, most of a send's cost).
-        // The entry's columns in `OutboxEntry.columns` order (the retry time clamped), then the lane's priority,
-        // read by position.
-        try db.cachedStatement(sql: """
-            SELECT \(Self.laneHeadSelection), lane.lane_priority FROM (
-                SELECT MIN(id) AS head, MIN(priority) AS lane_priority FROM outbox
-                WHERE sent_at IS NULL AND failed_at IS NULL
-                GROUP BY coalesce(room_id, '@' || coalesce(recipient, ''))
-            ) AS lane JOIN outbox ON outbox.id = lane.head
-            ORDER BY coalesce(\(Self.clampedNotBefore) > ?, 0), lane.lane_priority, outbox.id LIMIT ?
-            """
-        ).columnValues([StoredDate.text(now), max(0, limit)]).map { values in
+        // read by id after (a window over whole rows sorted every unsent body, most of a send's cost). The
+        // lanes are ordered and cut to `limit` before any body is read: sorting the joined rows copied every
+        // lane's body into the sorter, every round. The entry's columns in `OutboxEntry.columns` order (the
+        // retry time clamped), then the lane's priority, read by position.
+        try db.cachedStatement(sql: Self.laneHeadsSQL).columnValues([StoredDate.text(now), max(0, limit)]).map { values in
             let lanePriority = values.count > OutboxEntry.columns.count ? Int.fromDatabaseValue(values[OutboxEntry.columns.count]) : nil
             return (try OutboxEntry(values: values), OutboxEntry.Priority(rawValue: lanePriority ?? 1) ?? .notice)
         }
     }
+
+    static let laneHeadsSQL = """
+        WITH lane AS (
+            SELECT MIN(id) AS head, MIN(priority) AS lane_priority FROM outbox
+            WHERE sent_at IS NULL AND failed_at IS NULL
+            GROUP BY coalesce(room_id, '@' || coalesce(recipient, ''))
+        ), first AS (
+            SELECT lane.head, lane.lane_priority, coalesce(\(clampedNotBefore) > ?, 0) AS waiting
+            FROM lane JOIN outbox ON outbox.id = lane.head
+            ORDER BY waiting, lane.lane_priority, lane.head LIMIT ?
+        )
+        SELECT \(laneHeadSelection), first.lane_priority FROM first JOIN outbox ON outbox.id = first.head
+        ORDER BY first.waiting, first.lane_priority, first.head
+        """
 
     /// Whether any entry is still to send (or waits for a retry): one step on the unsent index, so that a
     /// sender with nothing to do does not run `outboxLaneHeads`.
