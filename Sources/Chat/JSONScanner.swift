@@ -43,6 +43,13 @@ struct JSONScanner {
         }
     }
 
+    /// `read` over bytes (the store's copy of a column, without making it a `String` first).
+    static func read<T>(_ bytes: UnsafeBufferPointer<UInt8>, _ body: (inout JSONScanner) -> T?) -> T? {
+        var scanner = JSONScanner(bytes, maxDepth: 0)
+        guard let value = body(&scanner), scanner.index == bytes.count else { return nil }
+        return value
+    }
+
     /// Passes over `literal` when the text goes on with it, byte for byte.
     mutating func take(_ literal: StaticString) -> Bool {
         let count = literal.utf8CodeUnitCount

@@ -65,38 +65,50 @@ extension RichText {
         self.init(spans)
     }
 
+    /// The text of stored JSON's bytes when they are exactly the form `storedJSON` writes, or nil (then the
+    /// caller reads them as `storedJSON` text). The sender reads every body it sends: as a `String` first, the
+    /// bytes were validated once for the column and once more, string by string, by the reading.
+    package init?(writtenStoredJSON bytes: Data) {
+        guard let spans = bytes.withUnsafeBytes({ raw in
+            JSONScanner.read(raw.bindMemory(to: UInt8.self)) { scanner in Self.readSpans(&scanner) }
+        }) else { return nil }
+        self.init(spans)
+    }
+
     /// The spans of text exactly as `storedJSON` writes it (no space, keys in its order), or nil.
     static func readWritten(_ text: String) -> [Span]? {
-        JSONScanner.read(text) { scanner -> [Span]? in
-            guard scanner.take("{\"spans\":[") else { return nil }
-            var spans: [Span] = []
-            if scanner.take("]}") { return spans }
-            repeat {
-                if scanner.take("{\"text\":{\"_0\":") {
-                    guard let text = scanner.quoted(), scanner.take("}}") else { return nil }
-                    spans.append(.text(text))
-                } else if scanner.take("{\"lineBreak\":{}}") {
-                    spans.append(.lineBreak)
-                } else if scanner.take("{\"strong\":{\"_0\":") {
-                    guard let text = scanner.quoted(), scanner.take("}}") else { return nil }
-                    spans.append(.strong(text))
-                } else if scanner.take("{\"emphasis\":{\"_0\":") {
-                    guard let text = scanner.quoted(), scanner.take("}}") else { return nil }
-                    spans.append(.emphasis(text))
-                } else if scanner.take("{\"code\":{\"_0\":") {
-                    guard let text = scanner.quoted(), scanner.take("}}") else { return nil }
-                    spans.append(.code(text))
-                } else if scanner.take("{\"link\":{\"text\":") {
-                    guard let text = scanner.quoted(), scanner.take(",\"url\":"), let url = scanner.quoted(),
-                        scanner.take("}}")
-                    else { return nil }
-                    spans.append(.link(text: text, url: url))
-                } else {
-                    return nil
-                }
-            } while scanner.take(",")
-            return scanner.take("]}") ? spans : nil
-        }
+        JSONScanner.read(text) { scanner in readSpans(&scanner) }
+    }
+
+    private static func readSpans(_ scanner: inout JSONScanner) -> [Span]? {
+        guard scanner.take("{\"spans\":[") else { return nil }
+        var spans: [Span] = []
+        if scanner.take("]}") { return spans }
+        repeat {
+            if scanner.take("{\"text\":{\"_0\":") {
+                guard let text = scanner.quoted(), scanner.take("}}") else { return nil }
+                spans.append(.text(text))
+            } else if scanner.take("{\"lineBreak\":{}}") {
+                spans.append(.lineBreak)
+            } else if scanner.take("{\"strong\":{\"_0\":") {
+                guard let text = scanner.quoted(), scanner.take("}}") else { return nil }
+                spans.append(.strong(text))
+            } else if scanner.take("{\"emphasis\":{\"_0\":") {
+                guard let text = scanner.quoted(), scanner.take("}}") else { return nil }
+                spans.append(.emphasis(text))
+            } else if scanner.take("{\"code\":{\"_0\":") {
+                guard let text = scanner.quoted(), scanner.take("}}") else { return nil }
+                spans.append(.code(text))
+            } else if scanner.take("{\"link\":{\"text\":") {
+                guard let text = scanner.quoted(), scanner.take(",\"url\":"), let url = scanner.quoted(),
+                    scanner.take("}}")
+                else { return nil }
+                spans.append(.link(text: text, url: url))
+            } else {
+                return nil
+            }
+        } while scanner.take(",")
+        return scanner.take("]}") ? spans : nil
     }
 
     private static func appendSingle(_ kind: StaticString, _ text: String, to out: inout ByteWriter) {

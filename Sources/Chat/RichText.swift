@@ -140,15 +140,22 @@ public struct RichText: Sendable, Codable, Equatable, Hashable, ExpressibleByStr
     // MARK: Renderers
 
     public var plainText: String {
-        var out = ""
+        // Bytes, as `html`: a `String` append cost a few hundred instructions, a long text makes sixty.
+        var out = ByteWriter(capacity: writtenSizeEstimate(perSpan: 1))
         for span in spans {
             switch span {
-            case .text(let text), .strong(let text), .emphasis(let text), .code(let text): out += text
-            case .lineBreak: out += "\n"
-            case .link(let text, let url): out += text == url ? url : "\(text) (\(url))"
+            case .text(let text), .strong(let text), .emphasis(let text), .code(let text): out.append(utf8: text)
+            case .lineBreak: out.append(UInt8(ascii: "\n"))
+            case .link(let text, let url):
+                out.append(utf8: text)
+                if text != url {
+                    out.append(literal: " (")
+                    out.append(utf8: url)
+                    out.append(UInt8(ascii: ")"))
+                }
             }
         }
-        return out
+        return out.string()
     }
 
     /// HTML for Matrix `formatted_body` (the allowed subset only).

@@ -486,8 +486,13 @@ public struct IntakeTransaction: IntakeReading {
         // lane's body into the sorter, every round. The entry's columns in `OutboxEntry.columns` order (the
         // retry time clamped), then the lane's priority, read by position.
         try db.cachedStatement(sql: Self.laneHeadsSQL).columnValues([StoredDate.text(now), max(0, limit)]).map { values in
-            let lanePriority = values.count > OutboxEntry.columns.count ? Int.fromDatabaseValue(values[OutboxEntry.columns.count]) : nil
-            return (try OutboxEntry(values: values), OutboxEntry.Priority(rawValue: lanePriority ?? 1) ?? .notice)
+            let count = OutboxEntry.columns.count
+            let lanePriority = values.count > count ? Int.fromDatabaseValue(values[count]) : nil
+            let bodyIsText = values.count > count + 1 ? Bool.fromDatabaseValue(values[count + 1]) : nil
+            return (
+                try OutboxEntry(values: values, bodyIsText: bodyIsText ?? false),
+                OutboxEntry.Priority(rawValue: lanePriority ?? 1) ?? .notice
+            )
         }
     }
 
@@ -501,7 +506,8 @@ public struct IntakeTransaction: IntakeReading {
             FROM lane JOIN outbox ON outbox.id = lane.head
             ORDER BY waiting, lane.lane_priority, lane.head LIMIT ?
         )
-        SELECT \(laneHeadSelection), first.lane_priority FROM first JOIN outbox ON outbox.id = first.head
+        SELECT \(laneHeadSelection), first.lane_priority, typeof(outbox.body) = 'text'
+        FROM first JOIN outbox ON outbox.id = first.head
         ORDER BY first.waiting, first.lane_priority, first.head
         """
 
@@ -529,9 +535,14 @@ public struct IntakeTransaction: IntakeReading {
     /// `not_before` as a date GRDB can always read: an older build could store a server's absurd
     /// `Retry-After` as a retry time in a year past 9999 (or anything else that is no date), and reading
     /// that failed every pass. Such a value reads as the end of year 9999; the sender then reschedules it.
-    /// The outbox's columns for the lane query, `not_before` clamped.
-    static let laneHeadSelection = OutboxEntry.columns.map {
-        $0 == "not_before" ? "\(clampedNotBefore) AS not_before" : "outbox.\($0)"
+    /// The outbox's columns for the lane query, `not_before` clamped, the body's bytes as they are (a blob:
+    /// read without making a `String` of them; whether they were text comes after the lane's priority).
+    static let laneHeadSelection: String = OutboxEntry.columns.map { column -> String in
+        switch column {
+        case "not_before": "\(clampedNotBefore) AS not_before"
+        case "body": "CAST(outbox.body AS BLOB) AS body"
+        default: "outbox.\(column)"
+        }
     }.joined(separator: ", ")
 
     static let clampedNotBefore = """

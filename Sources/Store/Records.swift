@@ -210,9 +210,20 @@ public struct OutboxEntry: Codable, Sendable, Equatable, FetchableRecord, Mutabl
 
     /// An entry from the values of `columns`, in that order (the sender's lane query names them and reads
     /// them by position: GRDB's `Row` lowercased and hashed every column name of every query).
-    init(values: [DatabaseValue]) throws {
+    /// `bodyIsText`: the body column was text, read as a blob (`CAST(body AS BLOB)`) for its bytes: the form
+    /// this process writes is read from them directly, anything else as the text GRDB would have read.
+    init(values: [DatabaseValue], bodyIsText: Bool = false) throws {
         guard values.count >= Self.columns.count else {
             throw IntakeError(.corrupt, "an outbox row has \(values.count) columns, not \(Self.columns.count)")
+        }
+        var values = values
+        var writtenBody: RichText?
+        if bodyIsText, case .blob(let bytes) = values[6].storage {
+            writtenBody = RichText(writtenStoredJSON: bytes)
+            if writtenBody == nil {
+                // As `String(cString:)` reads a text column: up to a NUL, anything not UTF-8 replaced.
+                values[6] = String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self).databaseValue
+            }
         }
         let what = "an outbox entry"
         func raw<T: RawRepresentable>(_ index: Int) throws -> T where T.RawValue: DatabaseValueConvertible {
@@ -231,7 +242,8 @@ public struct OutboxEntry: Codable, Sendable, Equatable, FetchableRecord, Mutabl
             case .int64, .double: throw IntakeError(.corrupt, "an outbox entry's \(column) is not JSON")
             }
         }
-        let fastBody: RichText? = if case .string(let text) = values[6].storage { RichText(storedJSON: text) } else { nil }
+        let fastBody: RichText? =
+            if let writtenBody { writtenBody } else if case .string(let text) = values[6].storage { RichText(storedJSON: text) } else { nil }
         guard let body = try fastBody ?? json(RichText.self, 6) else {
             throw IntakeError(.corrupt, "an outbox entry has no body")
         }

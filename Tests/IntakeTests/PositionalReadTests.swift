@@ -148,6 +148,36 @@ import Prompts
         }
     }
 
+    /// The lane query reads a body's bytes (a blob cast) and takes the form this process writes straight from
+    /// them: a body in any other form (spaces, another key order, a blob, bytes that are not UTF-8, a NUL)
+    /// reads as the reading by column name reads it, or fails as it fails.
+    @Test(arguments: [
+        #"UPDATE outbox SET body = '{ "spans" : [ { "text" : { "_0" : "Hej" } } ] }'"#,
+        #"UPDATE outbox SET body = CAST('{"spans":[{"strong":{"_0":"Hej"}}]}' AS BLOB)"#,
+        #"UPDATE outbox SET body = CAST(x'7b227370616e73223a5b7b2274657874223a7b225f30223a2248ff6a227d7d5d7d' AS TEXT)"#,
+        #"UPDATE outbox SET body = CAST(x'7b227370616e73223a5b5d7d007878' AS TEXT)"#,
+        #"UPDATE outbox SET body = 'inte json'"#,
+    ])
+    func laneHeadsReadOtherBodiesAsByColumnName(_ rewrite: String) throws {
+        let store = try IntakeStore()
+        try store.write { tx in
+            _ = try tx.enqueue(
+                OutboxEntry(
+                    txnID: "$e.0", roomID: RoomID("!r:kommun.se"), body: RichText("Hej åäö"),
+                    createdAt: Date(timeIntervalSince1970: 1_800_000_000)))
+            try tx.db.execute(sql: rewrite)
+            let byName = Result { try tx.unsentOutbox(limit: 10) }
+            let heads = Result { try tx.outboxLaneHeads(limit: 10, dueBy: Date(timeIntervalSince1970: 4_000_000_000)) }
+            switch (byName, heads) {
+            case (.success(let byName), .success(let heads)):
+                #expect(heads.map(\.entry) == byName)
+                #expect(heads.count == 1)
+            case (.failure, .failure): break
+            default: Issue.record("by name \(byName), by position \(heads)")
+            }
+        }
+    }
+
     @Test(arguments: [
         "UPDATE person SET reminders_off = 'ja'", "UPDATE person SET created_at = 'igår'", "UPDATE person SET language = 'fi'",
         "UPDATE person SET greeted_at = x'00'", "UPDATE person SET unit = x'ff'",
