@@ -315,3 +315,121 @@ struct StoredFilterTests {
         #expect(h.sync.requests.count == 2)
     }
 }
+
+/// The sync filter's `event_fields`: the server sends only those fields of each event, so every decision the
+/// translator makes must come out the same on an event cut to them.
+@Suite("Matrix sync filter: the event fields")
+struct EventFieldsTests {
+    /// The spec's reading of a field: dot-separated names, `\.` a literal dot.
+    static func path(_ field: String) -> [String] {
+        var parts: [String] = []
+        var current = ""
+        var escaped = false
+        for character in field {
+            if escaped {
+                current.append(character)
+                escaped = false
+            } else if character == "\\" {
+                escaped = true
+            } else if character == "." {
+                parts.append(current)
+                current = ""
+            } else {
+                current.append(character)
+            }
+        }
+        return parts + [current]
+    }
+
+    /// The event with only the named fields, as Synapse cuts it (`only_fields`).
+    static func cut(_ event: JSON, to fields: [String]) -> JSON {
+        func copy(_ source: JSON, into target: inout [String: JSON], _ path: ArraySlice<String>) {
+            guard let key = path.first, case .object(let object) = source, let value = object[key] else { return }
+            if path.count == 1 {
+                target[key] = value
+                return
+            }
+            var inner: [String: JSON] = if case .object(let existing)? = target[key] { existing } else { [:] }
+            copy(value, into: &inner, path.dropFirst())
+            target[key] = .object(inner)
+        }
+        guard case .object = event else { return event }
+        var result: [String: JSON] = [:]
+        for field in fields { copy(event, into: &result, path(field)[...]) }
+        return .object(result)
+    }
+
+    static func events() throws -> [JSON] {
+        var events: [JSON] = []
+        for name in ["sync_initial", "sync_joined", "sync_limited", "sync_messages"] {
+            let answer = try JSON.parse(fixture(name))
+            for (_, room) in answer["rooms"]?["join"]?.object ?? [:] {
+                events += room["timeline"]?["events"]?.array ?? []
+                events += room["state"]?["events"]?.array ?? []
+            }
+        }
+        func event(_ type: String, _ content: JSON, sender: String = "@anna:hs", extra: [String: JSON] = [:]) -> JSON {
+            .object([
+                "type": .string(type), "event_id": "$e", "sender": .string(sender), "origin_server_ts": 1000, "content": content,
+                "unsigned": ["age": 5, "transaction_id": "t1"],
+            ].merging(extra) { $1 })
+        }
+        let html: JSON = ["msgtype": "m.text", "body": "hej", "format": "org.matrix.custom.html", "formatted_body": "<b>hej</b>"]
+        events += [
+            event("m.room.message", html), event("m.room.message", html, sender: testUser),
+            event("m.room.message", ["msgtype": "m.notice", "body": "x"]),
+            event("m.room.message", ["msgtype": "m.emote", "body": "vinkar"]),
+            event("m.room.message", ["msgtype": "m.image", "body": "bild.png", "url": "mxc://hs/x"]),
+            event("m.room.message", ["msgtype": "m.text", "body": "* x", "m.relates_to": ["rel_type": "m.replace", "event_id": "$a"]]),
+            event("m.room.message", [
+                "msgtype": "m.text", "body": "> <@b:hs> fråga\n\nsvar", "m.relates_to": ["m.in_reply_to": ["event_id": "$q"]],
+            ]),
+            event("m.room.message", [:], extra: ["unsigned": ["redacted_because": ["type": "m.room.redaction"]]]),
+            event("m.room.message", ["body": "utan msgtype"]),
+            event("m.room.encrypted", ["algorithm": "m.megolm.v1.aes-sha2", "ciphertext": "abc", "session_id": "s"]),
+            event("m.room.encrypted", ["algorithm": "m.megolm.v1.aes-sha2", "ciphertext": "abc"], sender: testUser),
+            event("m.sticker", ["body": "klistermärke", "url": "mxc://hs/y"]),
+            event("m.room.member", ["membership": "join"], sender: testUser, extra: [
+                "state_key": .string(testUser), "unsigned": ["prev_content": ["membership": "invite"], "age": 1],
+            ]),
+            event("m.room.member", ["membership": "join", "displayname": "Skav"], sender: testUser, extra: [
+                "state_key": .string(testUser), "prev_content": ["membership": "join"],
+            ]),
+            event("m.room.member", ["membership": "invite", "is_direct": true], extra: ["state_key": .string(testUser)]),
+            event("m.room.member", ["membership": "leave"], extra: ["state_key": "@anna:hs"]),
+        ]
+        return events
+    }
+
+    @Test("every event the translator decides on is decided the same when cut to the filter's fields")
+    func cutEventsTranslateTheSame() throws {
+        let translator = SyncTranslator(me: testUser)
+        let fields = MatrixChatService.eventFields
+        let events = try Self.events()
+        #expect(events.count > 20)
+        for event in events {
+            let cut = Self.cut(event, to: fields)
+            for isDirect in [nil, true, false] as [Bool?] {
+                #expect(
+                    translator.translate(cut, room: RoomID("!r:hs"), isDirectRoom: isDirect)
+                        == translator.translate(event, room: RoomID("!r:hs"), isDirectRoom: isDirect), "\(event)")
+            }
+            #expect(translator.isOwnFreshJoin(cut) == translator.isOwnFreshJoin(event), "\(event)")
+            #expect(translator.isOwnInvite(cut) == translator.isOwnInvite(event), "\(event)")
+        }
+        // The whole timeline too: the history cut after a fresh join falls where it fell.
+        #expect(translator.historyCutoff(events.map { Self.cut($0, to: fields) }) == translator.historyCutoff(events))
+        // The cut drops what the bot never reads: HTML, the age, the ciphertext.
+        let message = try #require(events.first { $0["content"]?["formatted_body"] != nil })
+        #expect(Self.cut(message, to: fields)["content"]?["formatted_body"] == nil)
+        #expect(Self.cut(message, to: fields)["content"]?["body"] != nil)
+    }
+
+    @Test("the filter names the fields, a dot inside a name escaped")
+    func theFilterNamesTheFields() throws {
+        let filter = try JSON.parse(Data(MatrixChatService.syncFilter(limit: 50).utf8))
+        #expect(filter["event_fields"]?.array?.compactMap(\.string) == MatrixChatService.eventFields)
+        #expect(Self.path(#"content.m\.relates_to"#) == ["content", "m.relates_to"])
+        #expect(MatrixChatService.eventFields.contains(#"content.m\.relates_to"#))
+    }
+}

@@ -75,6 +75,47 @@ class Send:
     body: str
 
 
+def event_field_paths(value) -> list[list[str]] | None:
+    """A filter's `event_fields` as paths (the spec's dot-separated fields, `\\.` a literal dot), or None for all."""
+    if not isinstance(value, list):
+        return None
+    paths = []
+    for field in value:
+        if not isinstance(field, str):
+            continue
+        parts, current, escaped = [], "", False
+        for char in field:
+            if escaped:
+                current += char
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == ".":
+                parts.append(current)
+                current = ""
+            else:
+                current += char
+        parts.append(current)
+        paths.append(parts)
+    return paths
+
+
+def only_fields(data: dict, paths: list[list[str]]) -> dict:
+    """The event with only the fields the paths name (as Synapse's `only_fields`)."""
+    result: dict = {}
+    for path in paths:
+        source, target = data, result
+        for index, key in enumerate(path):
+            if not isinstance(source, dict) or key not in source:
+                break
+            if index == len(path) - 1:
+                target[key] = source[key]
+            else:
+                source = source[key]
+                target = target.setdefault(key, {})
+    return result
+
+
 class FakeHomeserver:
     def __init__(self, send_latency: float = 0.02, server_name: str = SERVER_NAME):
         self.send_latency = send_latency
@@ -293,10 +334,10 @@ class FakeHomeserver:
         except ValueError:
             return None
 
-    def client_event(self, event: Event, now: float) -> dict:
+    def client_event(self, event: Event, now: float, fields: list[list[str]] | None = None) -> dict:
         data = dict(event.data)
         data["unsigned"] = {**event.unsigned, "age": int((now - event.ts) * 1000)}
-        return data
+        return only_fields(data, fields) if fields is not None else data
 
     async def sync(self, request: web.Request) -> web.Response:
         who = self.requester(request)
@@ -318,6 +359,7 @@ class FakeHomeserver:
         if not isinstance(flt, dict):
             flt = {}
         room_filter = flt.get("room") or {}
+        fields = event_field_paths(flt.get("event_fields"))
         allowed_rooms = room_filter.get("rooms")
         limit = int(((room_filter.get("timeline") or {}).get("limit")) or 10)
         if since is not None and since >= self.pos and timeout > 0:
@@ -336,7 +378,7 @@ class FakeHomeserver:
                     continue
                 membership = room.members.get(user)
                 if membership == "join":
-                    join[room.room_id] = self.room_answer(room, room.events, limit, now, initial=True, user=user)
+                    join[room.room_id] = self.room_answer(room, room.events, limit, now, initial=True, user=user, fields=fields)
                 elif membership == "invite":
                     invite[room.room_id] = self.invite_answer(room)
         else:
@@ -362,7 +404,7 @@ class FakeHomeserver:
                     if membership == "invite":
                         invite[room_id] = self.invite_answer(room)
                     else:
-                        join[room_id] = self.room_answer(room, events, limit, now, initial=False, user=user)
+                        join[room_id] = self.room_answer(room, events, limit, now, initial=False, user=user, fields=fields)
         rooms: dict = {}
         if join:
             rooms["join"] = join
@@ -370,7 +412,10 @@ class FakeHomeserver:
             rooms["invite"] = invite
         return web.json_response({"next_batch": f"s{upto}", "rooms": rooms})
 
-    def room_answer(self, room: Room, events: list[Event], limit: int, now: float, initial: bool, user: str) -> dict:
+    def room_answer(
+        self, room: Room, events: list[Event], limit: int, now: float, initial: bool, user: str,
+        fields: list[list[str]] | None = None,
+    ) -> dict:
         shown = events[-limit:] if limit > 0 else []
         limited = len(events) > len(shown) or (initial and len(room.events) > len(shown))
         for event in shown:
@@ -378,7 +423,7 @@ class FakeHomeserver:
                 event.visible_at = now
         answer: dict = {
             "timeline": {
-                "events": [self.client_event(e, now) for e in shown],
+                "events": [self.client_event(e, now, fields) for e in shown],
                 "limited": limited,
                 "prev_batch": f"s{(shown[0].pos - 1) if shown else self.pos}",
             },

@@ -7,6 +7,7 @@ import pytest
 from conftest import run
 from dialogs import CAPTURE, EXPECTED_IDEA_1, ONE_LINER, SECOND_IDEA, check_idea, has
 from figures import FIGURES
+from nio import RoomSendResponse
 from person import Person, together
 from skav_process import CHALLENGES, UNITS
 
@@ -132,3 +133,37 @@ def test_ignores_own_messages_and_notices(synapse, skav):
 
     run(scenario(), timeout=120)
     skav.terminate()
+
+
+@pytest.mark.only_on("matrix", why="edits and encrypted messages as Matrix events; the sync filter names the fields the bot "
+                     "reads (event_fields), so these prove the server still sends what tells them apart")
+def test_an_edit_is_no_new_message_and_an_encrypted_one_is_answered(synapse, skav):
+    user = synapse.fresh_user("cecilia")
+
+    async def scenario():
+        async with Person(synapse, user, watchdog=skav.ensure_alive) as cecilia:
+            room = await cecilia.open_dm()
+            first = await cecilia.send(ONE_LINER)
+            (draft,) = await cecilia.expect(1)  # the greeting came on joining
+            assert "#1" in draft, draft
+            edit = {
+                "msgtype": "m.text", "body": "* " + ONE_LINER + " (ändrad)",
+                "m.new_content": {"msgtype": "m.text", "body": ONE_LINER + " (ändrad)"},
+                "m.relates_to": {"rel_type": "m.replace", "event_id": first},
+            }
+            resp = await cecilia.client.room_send(room, "m.room.message", edit)
+            assert isinstance(resp, RoomSendResponse), resp
+            await cecilia.wait_quiet(2.0)  # an edit is not a new message: no second draft, no question
+            encrypted = {
+                "algorithm": "m.megolm.v1.aes-sha2", "ciphertext": "AwgAEnAcPf3aLX", "device_id": "E2ECECILIA",
+                "sender_key": "c2VuZGVyIGtleQ", "session_id": "c2Vzc2lvbg",
+            }
+            resp = await cecilia.client.room_send(room, "m.room.encrypted", encrypted)
+            assert isinstance(resp, RoomSendResponse), resp
+            # A message the bot cannot read (not a redacted one, though the filter drops its ciphertext): it
+            # says so and leaves the room.
+            await cecilia.wait_left(skav.bot.user_id, room)
+            said = [m.body for m in cecilia.received if m.room_id == room and m.sender == skav.bot.user_id]
+            assert any("krypter" in body for body in said), said
+
+    run(scenario(), timeout=120)
