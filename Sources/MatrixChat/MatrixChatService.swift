@@ -62,6 +62,8 @@ public final class MatrixChatService: ChatService {
     }
 
     let state = Mutex(State())
+    /// The last body `send` rendered (see `rendered`).
+    let lastRendered = Mutex<(body: RichText, plain: String, html: String)?>(nil)
 
     /// - Parameters:
     ///   - syncClient: carries the `/sync` long poll (and gap filling, which is part of a poll).
@@ -590,11 +592,12 @@ public final class MatrixChatService: ChatService {
 
     public func send(_ message: OutgoingMessage) async throws -> SentMessage {
         guard !message.txnID.isEmpty else { throw ChatError(.rejected, "a message needs a transaction id") }
+        let (plain, html) = rendered(message.body)
         var content: [String: JSON] = [
             "msgtype": message.style == .notice ? "m.notice" : "m.text",
-            "body": .string(message.body.plainText),
+            "body": .string(plain),
             "format": "org.matrix.custom.html",
-            "formatted_body": .string(message.body.html),
+            "formatted_body": .string(html),
             // No mentions: the bot never pings anyone by accident.
             "m.mentions": .object([:]),
         ]
@@ -630,6 +633,15 @@ public final class MatrixChatService: ChatService {
             "Sent Matrix message",
             metadata: ["matrix.room": "\(message.room)", "matrix.event": "\(eventID)", "matrix.bytes": "\(encodedSize)"])
         return SentMessage(remoteID: eventID)
+    }
+
+    /// The text and HTML of a message's body, kept for the last body rendered: a burst's replies and an
+    /// announcement's DMs send one text many times over (the sender hands over the same text for each).
+    func rendered(_ body: RichText) -> (plain: String, html: String) {
+        if let last = lastRendered.withLock({ $0 }), last.body == body { return (last.plain, last.html) }
+        let rendering = (plain: body.plainText, html: body.html)
+        lastRendered.withLock { $0 = (body, rendering.plain, rendering.html) }
+        return rendering
     }
 
     /// Uploads the file to the media repository and returns the content of an `m.file` message for it.

@@ -194,6 +194,8 @@ public struct IntakeTransaction: IntakeReading {
     let db: Database
     /// The similar-idea searches of this transaction (see `SimilarityMemo`).
     let similarityMemo = SimilarityMemo()
+    /// The stored JSON of the texts this transaction queued (see `StoredTextMemo`).
+    let storedTexts = StoredTextMemo()
 
     init(db: Database) { self.db = db }
 
@@ -470,7 +472,7 @@ public struct IntakeTransaction: IntakeReading {
                                     created_at, not_before, attempts, last_error, sent_at, remote_id, failed_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
-        ).execute(arguments: StatementArguments(try entry.columnValues()))
+        ).execute(arguments: StatementArguments(try entry.columnValues(storedBody: storedTexts.storedJSON(of: entry.body))))
         return true
     }
 
@@ -485,12 +487,19 @@ public struct IntakeTransaction: IntakeReading {
         // lanes are ordered and cut to `limit` before any body is read: sorting the joined rows copied every
         // lane's body into the sorter, every round. The entry's columns in `OutboxEntry.columns` order (the
         // retry time clamped), then the lane's priority, read by position.
-        try db.cachedStatement(sql: Self.laneHeadsSQL).columnValues([StoredDate.text(now), max(0, limit)]).map { values in
+        // The bodies of one round read once each (a burst's replies, an announcement's DMs: one text many times).
+        var bodies: [Data: RichText] = [:]
+        return try db.cachedStatement(sql: Self.laneHeadsSQL).columnValues([StoredDate.text(now), max(0, limit)]).map { values in
             let count = OutboxEntry.columns.count
             let lanePriority = values.count > count ? Int.fromDatabaseValue(values[count]) : nil
-            let bodyIsText = values.count > count + 1 ? Bool.fromDatabaseValue(values[count + 1]) : nil
+            let bodyIsText = values.count > count + 1 ? Bool.fromDatabaseValue(values[count + 1]) ?? false : false
+            var written: RichText?
+            if bodyIsText, case .blob(let bytes) = values[6].storage {
+                written = bodies[bytes] ?? RichText(writtenStoredJSON: bytes)
+                if let written, bodies.count < 16 { bodies[bytes] = written }
+            }
             return (
-                try OutboxEntry(values: values, bodyIsText: bodyIsText ?? false),
+                try OutboxEntry(values: values, bodyIsText: bodyIsText, writtenBody: written),
                 OutboxEntry.Priority(rawValue: lanePriority ?? 1) ?? .notice
             )
         }

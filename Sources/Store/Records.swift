@@ -211,15 +211,16 @@ public struct OutboxEntry: Codable, Sendable, Equatable, FetchableRecord, Mutabl
     /// An entry from the values of `columns`, in that order (the sender's lane query names them and reads
     /// them by position: GRDB's `Row` lowercased and hashed every column name of every query).
     /// `bodyIsText`: the body column was text, read as a blob (`CAST(body AS BLOB)`) for its bytes: the form
-    /// this process writes is read from them directly, anything else as the text GRDB would have read.
-    init(values: [DatabaseValue], bodyIsText: Bool = false) throws {
+    /// this process writes is read from them directly (or is `writtenBody`, read from the same bytes before),
+    /// anything else as the text GRDB would have read.
+    init(values: [DatabaseValue], bodyIsText: Bool = false, writtenBody known: RichText? = nil) throws {
         guard values.count >= Self.columns.count else {
             throw IntakeError(.corrupt, "an outbox row has \(values.count) columns, not \(Self.columns.count)")
         }
         var values = values
         var writtenBody: RichText?
         if bodyIsText, case .blob(let bytes) = values[6].storage {
-            writtenBody = RichText(writtenStoredJSON: bytes)
+            writtenBody = known ?? RichText(writtenStoredJSON: bytes)
             if writtenBody == nil {
                 // As `String(cString:)` reads a text column: up to a NUL, anything not UTF-8 replaced.
                 values[6] = String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self).databaseValue
@@ -276,12 +277,13 @@ public struct OutboxEntry: Codable, Sendable, Equatable, FetchableRecord, Mutabl
     ]
 
     /// The entry's row, column by column (`columns`): the text and the file as JSON, the dates as GRDB writes them.
-    func columnValues() throws -> [(any DatabaseValueConvertible)?] {
+    /// `storedBody`: `body.storedJSON`, when the caller has it already.
+    func columnValues(storedBody: String? = nil) throws -> [(any DatabaseValueConvertible)?] {
         func json(_ value: some Encodable, _ column: String) throws -> String {
             String(decoding: try Self.databaseJSONEncoder(for: column).encode(value), as: UTF8.self)
         }
         return [
-            id, kind.rawValue, priority.rawValue, txnID, roomID?.rawValue, recipient?.rawValue, body.storedJSON,
+            id, kind.rawValue, priority.rawValue, txnID, roomID?.rawValue, recipient?.rawValue, storedBody ?? body.storedJSON,
             style.rawValue, inReplyTo, try attachment.map { try json($0, "attachment") }, StoredDate.text(createdAt),
             notBefore.map(StoredDate.text), attempts, lastError, sentAt.map(StoredDate.text), remoteID,
             failedAt.map(StoredDate.text),

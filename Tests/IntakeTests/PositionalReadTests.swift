@@ -148,6 +148,32 @@ import Prompts
         }
     }
 
+    /// A round's heads that share a text (a burst's replies, an announcement's DMs) read it once: each head
+    /// still gets its own text, as the reading by column name gives it.
+    @Test func laneHeadsSharingTextsReadAsByColumnName() throws {
+        let store = try IntakeStore()
+        let texts: [RichText] = ["Hjälp åäö", RichText([.text("Ny utmaning: "), .strong("Kaffe")]), "Hjälp åäö!"]
+        func text(_ index: Int) -> RichText {
+            let choice: Int = index % 7 == 0 ? 1 : (index % 2) * 2
+            return texts[choice]
+        }
+        let expected: [RichText] = (0..<60).map(text)
+        try store.write { tx in
+            for index in 0..<60 {
+                let entry = OutboxEntry(
+                    txnID: "$e\(index).0", roomID: RoomID("!r\(index):kommun.se"), body: text(index),
+                    createdAt: Date(timeIntervalSince1970: 1_800_000_000 + Double(index)))
+                _ = try tx.enqueue(entry)
+            }
+            let byName: [OutboxEntry] = try tx.unsentOutbox(limit: 1_000)
+            let heads = try tx.outboxLaneHeads(limit: 1_000, dueBy: Date(timeIntervalSince1970: 4_000_000_000))
+            let entries: [OutboxEntry] = heads.map(\.entry)
+            #expect(entries == byName)
+            let bodies: [RichText] = entries.map(\.body)
+            #expect(bodies == expected)
+        }
+    }
+
     /// The lane query reads a body's bytes (a blob cast) and takes the form this process writes straight from
     /// them: a body in any other form (spaces, another key order, a blob, bytes that are not UTF-8, a NUL)
     /// reads as the reading by column name reads it, or fails as it fails.

@@ -35,6 +35,25 @@ struct SendTests {
         #expect(h.sync.requests.isEmpty)
     }
 
+    @Test("sends of texts in turn carry each its own text (the last rendering is kept, compared, never trusted)")
+    func renderingsInTurn() async throws {
+        let texts: [RichText] = [
+            RichText([.text("Hej "), .strong("Anna")]), RichText([.text("Hej "), .strong("Anna")]),
+            RichText([.text("Hej "), .strong("Bertil")]), RichText([.text("Hej "), .emphasis("Anna")]),
+            RichText([.text("Hej "), .strong("Anna")]), RichText([.text("Hej"), .lineBreak, .strong("Anna")]),
+        ]
+        let h = try await connected(send: Array(repeating: .json(200, "send_ok"), count: texts.count))
+        for (index, text) in texts.enumerated() {
+            _ = try await h.service.send(OutgoingMessage(txnID: "$t.\(index)", room: "!r:hs", body: text))
+        }
+        let sends = h.send.requests.filter { $0.method == "PUT" }
+        #expect(sends.count == texts.count)
+        for (request, text) in zip(sends, texts) {
+            #expect(request.json?["body"] == .string(text.plainText))
+            #expect(request.json?["formatted_body"] == .string(text.html))
+        }
+    }
+
     @Test("a file is uploaded to the media repository, then sent as m.file with the same transaction id")
     func fileSend() async throws {
         let h = try await connected(send: [
