@@ -36,11 +36,7 @@ struct JSONScanner {
     /// form known in advance (`RichText.readWritten`): `take` its punctuation and keys, `quoted` its strings.
     static func read<T>(_ text: String, _ body: (inout JSONScanner) -> T?) -> T? {
         var text = text
-        return text.withUTF8 { bytes -> T? in
-            var scanner = JSONScanner(bytes, maxDepth: 0)
-            guard let value = body(&scanner), scanner.index == bytes.count else { return nil }
-            return value
-        }
+        return text.withUTF8 { read($0, body) }
     }
 
     /// `read` over bytes (the store's copy of a column, without making it a `String` first).
