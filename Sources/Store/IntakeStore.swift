@@ -494,7 +494,7 @@ public struct IntakeTransaction: IntakeReading {
             let lanePriority = values.count > count ? Int.fromDatabaseValue(values[count]) : nil
             let bodyIsText = values.count > count + 1 ? Bool.fromDatabaseValue(values[count + 1]) ?? false : false
             var written: RichText?
-            if bodyIsText, case .blob(let bytes) = values[6].storage {
+            if bodyIsText, case .blob(let bytes) = values[OutboxEntry.bodyIndex].storage {
                 written = bodies[bytes] ?? RichText(writtenStoredJSON: bytes)
                 if let written, bodies.count < 16 { bodies[bytes] = written }
             }

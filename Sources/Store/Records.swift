@@ -208,6 +208,9 @@ public struct OutboxEntry: Codable, Sendable, Equatable, FetchableRecord, Mutabl
         try self.init(values: Self.columns.map { (row[$0] as DatabaseValue?) ?? .null })
     }
 
+    /// The position of `body` in `columns` (the sender's lane query reads the body's bytes there).
+    static let bodyIndex = 6
+
     /// An entry from the values of `columns`, in that order (the sender's lane query names them and reads
     /// them by position: GRDB's `Row` lowercased and hashed every column name of every query).
     /// `bodyIsText`: the body column was text, read as a blob (`CAST(body AS BLOB)`) for its bytes: the form
@@ -219,11 +222,11 @@ public struct OutboxEntry: Codable, Sendable, Equatable, FetchableRecord, Mutabl
         }
         var values = values
         var writtenBody: RichText?
-        if bodyIsText, case .blob(let bytes) = values[6].storage {
+        if bodyIsText, case .blob(let bytes) = values[Self.bodyIndex].storage {
             writtenBody = known ?? RichText(writtenStoredJSON: bytes)
             if writtenBody == nil {
                 // As `String(cString:)` reads a text column: up to a NUL, anything not UTF-8 replaced.
-                values[6] = String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self).databaseValue
+                values[Self.bodyIndex] = String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self).databaseValue
             }
         }
         let what = "an outbox entry"
@@ -244,8 +247,8 @@ public struct OutboxEntry: Codable, Sendable, Equatable, FetchableRecord, Mutabl
             }
         }
         let fastBody: RichText? =
-            if let writtenBody { writtenBody } else if case .string(let text) = values[6].storage { RichText(storedJSON: text) } else { nil }
-        guard let body = try fastBody ?? json(RichText.self, 6) else {
+            if let writtenBody { writtenBody } else if case .string(let text) = values[Self.bodyIndex].storage { RichText(storedJSON: text) } else { nil }
+        guard let body = try fastBody ?? json(RichText.self, Self.bodyIndex) else {
             throw IntakeError(.corrupt, "an outbox entry has no body")
         }
         self.init(
