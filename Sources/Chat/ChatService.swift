@@ -21,7 +21,9 @@ public protocol ChatService: Sendable {
     func send(_ message: OutgoingMessage) async throws -> SentMessage
     func join(_ room: RoomID) async throws
     func leave(_ room: RoomID) async throws
-    /// The direct chat with `user`, created when there is none.
+    /// A direct chat with `user`: the server's one for the pair where a server keeps one (Mattermost),
+    /// otherwise a new room (Matrix). The caller keeps its own user → room map and asks only when that has
+    /// none, e.g. after it gave up a room that turned encrypted or shared, which must not come back.
     func openDirectRoom(with user: UserID) async throws -> RoomID
     /// The same, for a caller that retries: every attempt to create the room for one purpose carries the same
     /// `creation.token`. Creating a room is not idempotent, so an adapter tags the room it creates with the

@@ -43,10 +43,12 @@ public final class MatrixChatService: ChatService {
         /// The login or token check in flight; concurrent callers wait for the same one.
         var renewal: Task<Session, any Error>?
         /// Direct rooms this process knows of (created here or joined from a direct invite).
-        var directRoomByUser: [UserID: RoomID] = [:]
         var directRooms: Set<RoomID> = []
-        /// Direct invites not yet joined: room → inviter.
-        var pendingDirectInvites: [RoomID: UserID] = [:]
+        /// The rooms this process created or found, by creation token: a retry of the same creation (say,
+        /// after the bot failed to record the room) gets the same room without asking the server. Keyed by
+        /// token, not by person: the bot asks for a direct room only when it has none for the person, and a
+        /// room it has just given up (one turned encrypted, say) must not come back, even before it is left.
+        var roomByCreationToken: [String: RoomID] = [:]
         /// After a too-large `/sync` answer: the smaller timeline limit, for this many more polls.
         var reducedTimelineLimit: (limit: Int, polls: Int)?
         /// The id under which the server keeps the long poll's filter (at the configured timeline limit), and
@@ -437,7 +439,6 @@ public final class MatrixChatService: ChatService {
 
         state.withLock { state in
             for invite in invites where invite.isDirectRoom == true {
-                state.pendingDirectInvites[invite.room] = invite.sender
                 state.directRooms.insert(invite.room)
             }
         }
@@ -695,8 +696,7 @@ public final class MatrixChatService: ChatService {
         if members.total > 2 || members.others.count > 1 {
             state.withLock { state in
                 state.directRooms.remove(timeline.room)
-                state.pendingDirectInvites[timeline.room] = nil
-                state.directRoomByUser = state.directRoomByUser.filter { $0.value != timeline.room }
+                state.roomByCreationToken = state.roomByCreationToken.filter { $0.value != timeline.room }
             }
         }
         return event
@@ -731,27 +731,21 @@ public final class MatrixChatService: ChatService {
 
     public func join(_ room: RoomID) async throws {
         _ = try await call("POST", "/rooms/\(MatrixPath.encode(room.rawValue))/join", body: .object([:]), policy: sendPolicy)
-        state.withLock { state in
-            if let inviter = state.pendingDirectInvites.removeValue(forKey: room) {
-                state.directRoomByUser[inviter] = room
-            }
-        }
         logger.info("Joined Matrix room", metadata: ["matrix.room": "\(room)"])
     }
 
     public func leave(_ room: RoomID) async throws {
         _ = try await call("POST", "/rooms/\(MatrixPath.encode(room.rawValue))/leave", body: .object([:]), policy: sendPolicy)
         state.withLock { state in
-            state.pendingDirectInvites[room] = nil
             state.directRooms.remove(room)
-            state.directRoomByUser = state.directRoomByUser.filter { $0.value != room }
+            state.roomByCreationToken = state.roomByCreationToken.filter { $0.value != room }
         }
         logger.info("Left Matrix room", metadata: ["matrix.room": "\(room)"])
     }
 
-    /// Reuses a direct room this process knows; otherwise creates one (`trusted_private_chat`, `is_direct`)
-    /// and invites `user`. Room creation is not idempotent, so it is retried only when the request surely
-    /// did not arrive. The bot keeps its own persisted user → room map and calls this only when it has none.
+    /// Creates a direct room (`trusted_private_chat`, `is_direct`) and invites `user`. Room creation is not
+    /// idempotent, so it is retried only when the request surely did not arrive. The bot keeps its own
+    /// persisted user → room map and calls this only when it has none; each call here is a new room.
     public func openDirectRoom(with user: UserID) async throws -> RoomID {
         try await openDirectRoom(
             with: user, creation: RoomCreation(token: UUID().uuidString.lowercased(), attemptedBefore: false))
@@ -765,10 +759,10 @@ public final class MatrixChatService: ChatService {
     /// first (`/joined_rooms`, then each room's tag; rooms found without it are remembered), so a lost
     /// answer or a crash never yields a second room.
     public func openDirectRoom(with user: UserID, creation: RoomCreation) async throws -> RoomID {
-        if let known = state.withLock({ $0.directRoomByUser[user] }) { return known }
+        if let known = state.withLock({ $0.roomByCreationToken[creation.token] }) { return known }
         if creation.attemptedBefore, let found = try await findCreatedRoom(token: creation.token) {
             state.withLock { state in
-                state.directRoomByUser[user] = found
+                state.roomByCreationToken[creation.token] = found
                 state.directRooms.insert(found)
             }
             logger.info(
@@ -792,7 +786,8 @@ public final class MatrixChatService: ChatService {
         }
         let room = RoomID(roomID)
         state.withLock { state in
-            state.directRoomByUser[user] = room
+            state.roomByCreationToken[creation.token] = room
+            state.creationTokens[room] = creation.token
             state.directRooms.insert(room)
         }
         // Not the user id: logs outlive `glöm mig`.

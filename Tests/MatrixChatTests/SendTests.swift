@@ -146,18 +146,25 @@ struct SendTests {
         #expect(h.sleeper.durations.isEmpty)
     }
 
-    @Test("openDirectRoom creates a trusted private chat once and caches it")
+    @Test("openDirectRoom creates a trusted private chat once per creation, and a new one for a new creation")
     func directRoom() async throws {
-        let h = try await connected(send: [.json(200, "create_room")])
-        let room = try await h.service.openDirectRoom(with: "@anna:example.org")
+        let h = try await connected(send: [.json(200, "create_room"), .raw(200, #"{"room_id":"!second:example.org"}"#)])
+        let creation = RoomCreation(token: "tok-a", attemptedBefore: false)
+        let room = try await h.service.openDirectRoom(with: "@anna:example.org", creation: creation)
         #expect(room == "!dmWithAnna:example.org")
-        #expect(try await h.service.openDirectRoom(with: "@anna:example.org") == room)
-        let creates = h.send.requests.filter { $0.path == "/createRoom" }
+        #expect(try await h.service.openDirectRoom(with: "@anna:example.org", creation: creation) == room)
+        var creates = h.send.requests.filter { $0.path == "/createRoom" }
         #expect(creates.count == 1)
         let body = try #require(creates.first?.json)
         #expect(body["preset"] == "trusted_private_chat" && body["is_direct"] == true && body["invite"] == ["@anna:example.org"])
         // Tagged with a creation token, so a retry can find it (issue 11.9).
         #expect(body["initial_state"]?.array?.first?["type"]?.string == MatrixChatService.creationEventType)
+        // The bot asks again only when it gave that room up (it turned encrypted, say): never the old room,
+        // even before the bot has left it.
+        let next = RoomCreation(token: "tok-b", attemptedBefore: false)
+        #expect(try await h.service.openDirectRoom(with: "@anna:example.org", creation: next) == "!second:example.org")
+        creates = h.send.requests.filter { $0.path == "/createRoom" }
+        #expect(creates.count == 2)
     }
 
     @Test("room creation is not retried after a 5xx or a timeout (it may have happened), but is after a refused connection")

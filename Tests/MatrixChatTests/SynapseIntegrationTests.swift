@@ -224,10 +224,10 @@ struct SynapseIntegrationTests {
         #expect(renewed.accessToken != firstCredentials.accessToken)
         #expect(renewed.deviceID == "SKAV")
 
-        // A DM the bot opens itself, cached on the second call.
-        let dm = try await service.openDirectRoom(with: "@bertil:localhost")
-        #expect(try await service.openDirectRoom(with: "@bertil:localhost") == dm)
-        #expect(try await service.openDirectRoom(with: "@anna:localhost") == room)
+        // A DM the bot opens itself: the same creation asked again is the same room, without asking Synapse.
+        let creation = RoomCreation(token: "synapse-dm-1", attemptedBefore: false)
+        let dm = try await service.openDirectRoom(with: "@bertil:localhost", creation: creation)
+        #expect(try await service.openDirectRoom(with: "@bertil:localhost", creation: creation) == dm)
 
         // Cancelling an idle long poll ends it at once. (A poll that returns by itself had news: poll again.)
         var cancelled = false
@@ -266,6 +266,10 @@ struct SynapseIntegrationTests {
         cursor = burstBatch.cursor
         #expect(burstBatch.events.map(\.id) == burst)
         #expect(logs.all.contains { $0.contains("Filled a Matrix timeline gap") })
+
+        // A process that did not see the creation (the answer lost, or a crash before the room was stored)
+        // finds the room by its tag among the joined rooms instead of creating a second one.
+        #expect(try await narrow.openDirectRoom(with: "@bertil:localhost", creation: RoomCreation(token: "synapse-dm-1", attemptedBefore: true)) == dm)
 
         try await service.leave(dm)
         for line in logs.all {

@@ -183,8 +183,8 @@ struct SyncTests {
         #expect(batch.events.dropFirst().allSatisfy { $0.isDirectRoom == true })
         // No gap filling into history for a room just joined.
         #expect(h.sync.requests.count == 2)
-        // The direct invite's inviter now maps to the room.
-        #expect(try await h.service.openDirectRoom(with: "@anna:example.org") == "!dmFromAnna:example.org")
+        // A direct chat, as the invite said and its two members confirm.
+        #expect(h.service.directness(of: "!dmFromAnna:example.org") == true)
         #expect(h.send.requests.map(\.path) == ["/account/whoami", "/rooms/%21dmFromAnna%3Aexample.org/join"])
     }
 

@@ -165,5 +165,14 @@ def test_an_edit_is_no_new_message_and_an_encrypted_one_is_answered(synapse, ska
             await cecilia.wait_left(skav.bot.user_id, room)
             said = [m.body for m in cecilia.received if m.room_id == room and m.sender == skav.bot.user_id]
             assert any("krypter" in body for body in said), said
+            # ... and opens a new, plain direct chat: never the room it has just given up (the two happen at
+            # once, on different lanes).
+            fresh = await cecilia.wait_invite()
+            assert fresh != room
+            await cecilia.join(fresh)
+            opened = await cecilia.wait_elsewhere(fresh, lambda m: True, what="the word in the new direct chat")
+            assert "Här kan vi prata" in opened.body, opened.body
+            said = [m.body for m in cecilia.received if m.room_id == room and m.sender == skav.bot.user_id]
+            assert not any("Här kan vi prata" in body for body in said), said
 
     run(scenario(), timeout=120)
