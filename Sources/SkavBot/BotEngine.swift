@@ -242,13 +242,20 @@ public final class BotEngine: Sendable {
             let scan = PersonalDataScanner().scan(text)
             let limit = settings.conversation.maxMessageLength
             let taken = scan.masked.count <= limit && scan.masked.unicodeScalars.count <= limit * 4
-            let language = { try tx.person(event.sender)?.language ?? self.settings.conversation.defaultLanguage }
-            if taken, let notice = MaskingNotice.masked(scan, prompts: prompts, language: try language()) {
+            // Read once: the masking notice's language and the conversation's person. The warning after the
+            // conversation is in the language the person may just have chosen (`språk en`).
+            let person = try tx.person(event.sender)
+            let language = person?.language ?? settings.conversation.defaultLanguage
+            if taken, let notice = MaskingNotice.masked(scan, prompts: prompts, language: language) {
                 try outbox.add(notice, style: .notice)
             }
-            try converse(text: scan.masked, event: event, campaign: campaign, tx: tx, outbox: &outbox, now: now)
+            try converse(
+                text: scan.masked, event: event, person: person, campaign: campaign, tx: tx, outbox: &outbox, now: now)
             digestRequested = outbox.digestRequested
-            if taken, scan.clientCaseWarning { try outbox.add(prompts.text(.privacyClientCase, try language())) }
+            if taken, scan.clientCaseWarning {
+                let language = try tx.person(event.sender)?.language ?? settings.conversation.defaultLanguage
+                try outbox.add(prompts.text(.privacyClientCase, language))
+            }
             return outbox.added
         }
     }
@@ -304,10 +311,12 @@ public final class BotEngine: Sendable {
         room == settings.sharedRoom || room == settings.coordinatorsRoom
     }
 
+    /// `stored`: the sender as stored, read by the caller in this transaction (nil for a newcomer).
     private func converse(
-        text: String, event: ChatEvent, campaign: Int?, tx: IntakeTransaction, outbox: inout OutboxWriter, now: Date
+        text: String, event: ChatEvent, person stored: Person?, campaign: Int?, tx: IntakeTransaction,
+        outbox: inout OutboxWriter, now: Date
     ) throws {
-        let person = try tx.person(event.sender) ?? Person(id: event.sender, createdAt: now)
+        let person = stored ?? Person(id: event.sender, createdAt: now)
         var session = ConversationSession()
         if let data = try tx.conversationState(of: event.sender) {
             do {
