@@ -461,19 +461,18 @@ public struct IntakeTransaction: IntakeReading {
     /// Returns whether it was added.
     @discardableResult
     public func enqueue(_ entry: OutboxEntry) throws -> Bool {
-        if try Bool.fetchOne(try db.cachedStatement(sql: "SELECT 1 FROM outbox WHERE txn_id = ?"), arguments: [entry.txnID]) == true {
-            return false
-        }
         // Written column by column through one prepared statement (GRDB's generic insert encoded the record
-        // and built its SQL for every entry); the text and the file as the record writes them.
+        // and built its SQL for every entry); the text and the file as the record writes them. An entry whose
+        // transaction id is already there is left as it is, in the same statement (no look-up first).
         try db.cachedStatement(
             sql: """
                 INSERT INTO outbox (id, kind, priority, txn_id, room_id, recipient, body, style, in_reply_to, attachment,
                                     created_at, not_before, attempts, last_error, sent_at, remote_id, failed_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(txn_id) DO NOTHING
                 """
         ).execute(arguments: StatementArguments(try entry.columnValues(storedBody: storedTexts.storedJSON(of: entry.body))))
-        return true
+        return db.changesCount > 0
     }
 
     /// The first unsent entry of each lane (a room, or a recipient whose room is not known yet), the lanes
