@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -14,6 +15,14 @@ static atomic_int guard_fd = -1;
 static atomic_long guard_length = 0;
 /// The thread that began the current record; 0 when nothing is in flight.
 static atomic_long guard_thread = 0;
+
+/// What the file holds at its start, as last written, so a record written again (one sync answer watched
+/// at each of its steps) costs no system call. Guarded by `record_lock` (never taken in the handler); the
+/// handler only marks it stale (`record_valid`), as a crash mark written after it changes the file.
+static pthread_mutex_t record_lock = PTHREAD_MUTEX_INITIALIZER;
+static char record[512];
+static size_t record_length = 0;
+static atomic_int record_valid = 0;
 
 static const int guarded_signals[] = {SIGILL, SIGTRAP, SIGSEGV, SIGBUS, SIGFPE, SIGABRT};
 #define GUARDED_COUNT (sizeof(guarded_signals) / sizeof(guarded_signals[0]))
@@ -27,6 +36,7 @@ static void mark_crash(void) {
     long owner = atomic_load(&guard_thread);
     if (fd < 0 || owner == 0 || owner != current_thread()) return;
     static const char mark[] = "crash\n";
+    atomic_store(&record_valid, 0);
     ssize_t ignored = pwrite(fd, mark, sizeof(mark) - 1, (off_t)atomic_load(&guard_length));
     (void)ignored;
     atomic_store(&guard_thread, 0);
@@ -49,6 +59,7 @@ static void handler(int signal_number, siginfo_t *info, void *context) {
 int skav_crashguard_install(const char *path) {
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) return -1;
+    atomic_store(&record_valid, 0);
     int old = atomic_exchange(&guard_fd, fd);
     if (old >= 0) close(old);
     if (!installed) {
@@ -68,25 +79,40 @@ int skav_crashguard_install(const char *path) {
 int skav_crashguard_begin(const char *bytes, size_t length) {
     int fd = atomic_load(&guard_fd);
     if (fd < 0) return -1;
-    // One system call: the record overwrites the start of the file. A longer earlier record may leave a
-    // tail behind it; readers look only at the line after the record.
-    size_t done = 0;
-    while (done < length) {
-        ssize_t wrote = pwrite(fd, bytes + done, length - done, (off_t)done);
-        if (wrote < 0) {
-            if (errno == EINTR) continue;
-            return -1;
+    pthread_mutex_lock(&record_lock);
+    // The same record as the file holds already (and no crash mark since): nothing to write.
+    int same = atomic_load(&record_valid) && record_length == length && length <= sizeof(record)
+               && memcmp(record, bytes, length) == 0;
+    if (!same) {
+        atomic_store(&record_valid, 0);
+        // One system call: the record overwrites the start of the file. A longer earlier record may leave a
+        // tail behind it; readers look only at the line after the record.
+        size_t done = 0;
+        while (done < length) {
+            ssize_t wrote = pwrite(fd, bytes + done, length - done, (off_t)done);
+            if (wrote < 0) {
+                if (errno == EINTR) continue;
+                pthread_mutex_unlock(&record_lock);
+                return -1;
+            }
+            done += (size_t)wrote;
         }
-        done += (size_t)wrote;
+        if (length <= sizeof(record)) {
+            memcpy(record, bytes, length);
+            record_length = length;
+            atomic_store(&record_valid, 1);
+        }
     }
     atomic_store(&guard_length, (long)length);
     atomic_store(&guard_thread, current_thread());
+    pthread_mutex_unlock(&record_lock);
     return 0;
 }
 
 void skav_crashguard_end(void) { atomic_store(&guard_thread, 0); }
 
 int skav_crashguard_clear(void) {
+    atomic_store(&record_valid, 0);
     atomic_store(&guard_thread, 0);
     atomic_store(&guard_length, 0);
     int fd = atomic_load(&guard_fd);

@@ -68,7 +68,8 @@ public struct InFlight: Sendable, Hashable, CustomStringConvertible {
 /// process down twice.
 ///
 /// Cost on the happy path: one system call per handled input (a `pwrite` at the start of the file, no
-/// fsync; a process crash keeps the kernel's buffers): about 0.5 µs measured. A SIGKILL leaves no mark: being killed is not the input's fault.
+/// fsync; a process crash keeps the kernel's buffers): about 0.5 µs measured. None when the input is the
+/// one the file holds already (a sync answer is watched at each of its steps). A SIGKILL leaves no mark: being killed is not the input's fault.
 /// Without `install` (tests, the terminal) `watch` only runs its body.
 public enum CrashGuard {
     /// The file next to a database: `<database>-inflight`.

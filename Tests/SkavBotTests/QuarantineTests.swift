@@ -169,6 +169,20 @@ import Store
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
         CrashGuard.clear()
         #expect(CrashGuard.lastCrash(path: path) == nil)
+        // The input the file holds already (a sync answer watched at each of its steps) is not written again;
+        // one that another record came between, or the emptied file, is.
+        let sync = InFlight.sync(cursor: "s_2")
+        CrashGuard.watch(sync) {}
+        CrashGuard.watch(InFlight(.event, "$between")) {}
+        CrashGuard.watch(sync) {}
+        CrashGuard.watch(sync) { CrashGuard.simulateCrash() }
+        #expect(CrashGuard.lastCrash(path: path) == sync)
+        CrashGuard.clear()
+        CrashGuard.watch(sync) {}
+        CrashGuard.clear()
+        CrashGuard.watch(sync) { CrashGuard.simulateCrash() }
+        #expect(CrashGuard.lastCrash(path: path) == sync, "written again after the file was emptied")
+        CrashGuard.clear()
 
         #expect(InFlight.sync(cursor: "s_1").syncCursor == "s_1")
         #expect(InFlight.sync(cursor: nil).syncCursor == nil)
