@@ -4,6 +4,7 @@
 
 #include <curl/curl.h>
 #include <stddef.h>
+#include <sys/prctl.h>
 
 typedef size_t (*skav_curl_data_cb)(char *ptr, size_t size, size_t nmemb, void *userdata);
 typedef int (*skav_curl_xferinfo_cb)(void *clientp, curl_off_t dltotal, curl_off_t dlnow,
@@ -21,6 +22,9 @@ static inline CURLcode skav_curl_get_long(CURL *h, CURLINFO i, long *out) { retu
 static inline CURLcode skav_curl_get_off(CURL *h, CURLINFO i, curl_off_t *out) { return curl_easy_getinfo(h, i, out); }
 static inline CURLcode skav_curl_get_double(CURL *h, CURLINFO i, double *out) { return curl_easy_getinfo(h, i, out); }
 static inline CURLcode skav_curl_get_string(CURL *h, CURLINFO i, char **out) { return curl_easy_getinfo(h, i, out); }
+
+/// Names the calling thread (at most 15 bytes are kept), as `top -H` and `/proc/<pid>/task/*/comm` show it.
+static inline void skav_name_this_thread(const char *name) { prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0); }
 
 static inline CURLMcode skav_curl_multi_set_long(CURLM *m, CURLMoption o, long v) { return curl_multi_setopt(m, o, v); }
 

@@ -45,6 +45,12 @@ final class CurlEngine: Sendable {
         var started = false
         var connectionsOpened = 0
         var transfersCompleted = 0
+        /// Tasks' jobs for the worker to run between its transfers (`TaskExecutor`).
+        var jobs: [UnownedJob] = []
+        /// The worker's thread id while it runs (0 before and after): it needs no wake-up for its own jobs.
+        var workerThread: UInt64 = 0
+        /// The worker has ended: jobs go to the global executor.
+        var workerEnded = false
     }
 
     let name: String
@@ -79,10 +85,12 @@ final class CurlEngine: Sendable {
     /// shutdown racing with the first request still waits for the worker).
     private func spawnWorker() {
         let thread = Thread { [self] in
+            // The client's name (`matrix.sync`, `mattermost.send`) for `top -H`: a new thread otherwise carries
+            // the name of the one that started it.
+            skav_name_this_thread(name)
             CurlWorker.run(engine: self)
             workerRunning.leave()
         }
-        thread.name = "skav-curl-\(name)"
         thread.start()
     }
 
@@ -99,8 +107,12 @@ final class CurlEngine: Sendable {
             // The cancellation handler may have run before the job was queued; it sets the flag first.
             if Task.isCancelled { return (.cancelled, false, nil) }
             s.queue.append(job)
-            // With every slot taken, the worker starts this job when a transfer ends: no need to wake it.
-            guard !s.started else { return (nil, false, s.running.count < concurrency ? s.waker : nil) }
+            // With every slot taken, the worker starts this job when a transfer ends: no need to wake it; nor
+            // when the worker asks itself (a task running on it).
+            guard !s.started else {
+                let wake = s.running.count < concurrency && s.workerThread != Self.currentThread()
+                return (nil, false, wake ? s.waker : nil)
+            }
             s.started = true
             workerRunning.enter()
             return (nil, true, nil)
@@ -135,12 +147,16 @@ final class CurlEngine: Sendable {
     }
 
     func shutdown() {
-        let waker: Waker? = state.withLock { s in
-            guard !s.stopRequested else { return nil }
+        let (waker, onWorker): (Waker?, Bool) = state.withLock { s in
+            let onWorker = s.workerThread != 0 && s.workerThread == Self.currentThread()
+            guard !s.stopRequested else { return (nil, onWorker) }
             s.stopRequested = true
-            return s.waker
+            return (s.waker, onWorker)
         }
         waker?.wake()
+        // Asked by a task running on the worker itself (the last reference to a client dropped there): the
+        // worker stops when that job returns; waiting for it here would wait for ourselves.
+        if onWorker { return }
         // The worker is woken out of its poll at once; bound the wait anyway so that a bug can only
         // stall a caller, never deadlock it.
         if workerRunning.wait(timeout: .now() + .seconds(5)) == .timedOut {
@@ -153,3 +169,55 @@ final class CurlEngine: Sendable {
     var connectionsOpened: Int { state.withLock { $0.connectionsOpened } }
     var transfersCompleted: Int { state.withLock { $0.transfersCompleted } }
 }
+
+/// The worker thread as an executor of tasks (`withTaskExecutorPreference`): a task that waits for its
+/// transfers resumes on the thread that finished them, without a hop to the global executor's threads and
+/// the wake-ups that costs (two thread switches for every request). The worker runs queued jobs before it
+/// polls; a job runs to its next suspension, so what runs here must not block for long.
+extension CurlEngine: TaskExecutor {
+    func enqueue(_ job: consuming ExecutorJob) {
+        let unowned = UnownedJob(job)
+        let (accepted, spawn, waker): (Bool, Bool, Waker?) = state.withLock { s in
+            if s.workerEnded || s.stopRequested { return (false, false, nil) }
+            s.jobs.append(unowned)
+            if !s.started {
+                s.started = true
+                workerRunning.enter()
+                return (true, true, nil)
+            }
+            // The worker's own jobs (a transfer it finished resumed a task) need no wake-up.
+            return (true, false, s.workerThread == Self.currentThread() ? nil : s.waker)
+        }
+        waker?.wake()
+        if spawn { spawnWorker() }
+        if !accepted { globalConcurrentExecutor.enqueue(ExecutorJob(unowned)) }
+    }
+
+    /// Runs the jobs queued so far; those they queue run on the worker's next turn, after its transfers
+    /// have been looked at (a task that keeps yielding cannot starve them).
+    func runJobs() {
+        let jobs: [UnownedJob] = state.withLock { s in
+            let jobs = s.jobs
+            s.jobs = []
+            return jobs
+        }
+        guard !jobs.isEmpty else { return }
+        let executor = asUnownedTaskExecutor()
+        for job in jobs { job.runSynchronously(on: executor) }
+    }
+
+    /// The worker has stopped: jobs still queued, and any that come later, run on the global executor.
+    func handOffJobs() {
+        let jobs: [UnownedJob] = state.withLock { s in
+            s.workerEnded = true
+            s.workerThread = 0
+            let jobs = s.jobs
+            s.jobs = []
+            return jobs
+        }
+        for job in jobs { globalConcurrentExecutor.enqueue(ExecutorJob(job)) }
+    }
+
+    static func currentThread() -> UInt64 { UInt64(pthread_self()) }
+}
+

@@ -63,6 +63,10 @@ public final class CurlHTTPClient: HTTPClient {
         engine.shutdown()
     }
 
+    /// The client's worker thread as a task executor: a task that prefers it (`withTaskExecutorPreference`)
+    /// runs there, and resumes there when its requests end, without thread hops.
+    public var taskExecutor: any TaskExecutor { engine }
+
     /// True once the first request started the worker thread.
     public var hasStarted: Bool { engine.hasStarted }
 

@@ -8,12 +8,17 @@ private import CCurl
 /// threads except through `CurlEngine.state`.
 enum CurlWorker {
     static func run(engine: CurlEngine) {
+        // Whatever way the worker ends, tasks queued to run on it run elsewhere.
+        defer { engine.handOffJobs() }
         let pollSliceMs = Int32(clamping: timeoutMilliseconds(engine.pollSlice))
         guard CurlGlobal.ready, let multi = curl_multi_init() else {
             failAll(engine, HTTPError(.transport, "libcurl could not be initialised"))
             return
         }
-        engine.state.withLock { $0.waker = CurlEngine.Waker(multi: multi) }
+        engine.state.withLock {
+            $0.waker = CurlEngine.Waker(multi: multi)
+            $0.workerThread = CurlEngine.currentThread()
+        }
         engine.logger?.debug("curl worker started", metadata: ["http.client": "\(engine.name)"])
 
         var active: [Transfer] = []
@@ -43,11 +48,14 @@ enum CurlWorker {
         /// queued request and a free slot (a slot a transfer just freed is filled before any poll).
         func moreToDo() -> Bool {
             engine.state.withLock { s in
-                s.stopRequested || !s.cancelled.isEmpty || (!s.queue.isEmpty && s.running.count < engine.concurrency)
+                s.stopRequested || !s.cancelled.isEmpty || !s.jobs.isEmpty
+                    || (!s.queue.isEmpty && s.running.count < engine.concurrency)
             }
         }
 
         loop: while true {
+            // Tasks waiting to run here (resumed by transfers that ended, or sent here by their preference).
+            engine.runJobs()
             // Cancellations first (they free slots), then new requests up to the free slots.
             let (stop, cancelled): (Bool, Set<UInt64>) = engine.state.withLock { ($0.stopRequested, $0.cancelled) }
             if stop { break loop }

@@ -77,7 +77,8 @@ extension SkavApp {
                 conversation: conversationConfig(config, filesSupported: chat.capabilities.supportsFiles),
                 cursorKey: StoredKey.mattermostCursor, flood: floodLimit(config), sharedRoom: config.sharedRoom,
                 coordinatorsRoom: config.coordinatorsRoom),
-            crashpoints: crashpoints, logger: logger, startMetadata: ["mattermost.user": "\(botUser)"])
+            crashpoints: crashpoints, logger: logger, startMetadata: ["mattermost.user": "\(botUser)"],
+            executors: (sync: pollClient.taskExecutor, send: sendClient.taskExecutor))
     }
 
     /// `skav doctor` on Mattermost: the server (`/system/ping`), the token (`/users/me`) and the team, and

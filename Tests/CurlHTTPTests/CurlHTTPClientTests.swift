@@ -42,6 +42,12 @@ extension Duration {
 
 let json = [(name: "Content-Type", value: "application/json")]
 
+/// The name of the thread this runs on (a curl client's worker carries the client's name).
+func threadName() -> String {
+    let comm = FileManager.default.contents(atPath: "/proc/thread-self/comm") ?? Data()
+    return String(decoding: comm, as: UTF8.self).trimmingCharacters(in: .newlines)
+}
+
 func echo(_ response: HTTPResponse) throws -> Echo {
     try JSONDecoder().decode(Echo.self, from: response.body)
 }
@@ -417,6 +423,32 @@ struct CurlHTTPClientTests {
             client.shutdown()  // idempotent
             let after = await outcome(client, HTTPRequest(url: server.url("/echo"), timeout: .seconds(10)))
             #expect(after.error?.code == .cancelled)
+        }
+    }
+
+    @Test func aTaskThatPrefersTheClientRunsOnItsWorkerAndGoesOnElsewhereOnceItIsShutDown() async throws {
+        try await withTestServer { server in
+            let client = CurlHTTPClient(name: "exec")
+            let names = try await withTaskExecutorPreference(client.taskExecutor) {
+                let response = try await client.execute(HTTPRequest(url: server.url("/echo"), timeout: .seconds(10)))
+                #expect(response.status == 200)
+                // Resumed where the request ended, and so are its child tasks.
+                let after = threadName()
+                async let child = threadName()
+                return [after, await child]
+            }
+            #expect(names == ["exec", "exec"])
+            // Shut down from a task running on the worker itself: no waiting for itself (the bound is 5 s).
+            let clock = ContinuousClock()
+            let start = clock.now
+            await withTaskExecutorPreference(client.taskExecutor) { client.shutdown() }
+            #expect(clock.now - start < .seconds(4))
+            // Later tasks that prefer it still run (elsewhere), and their requests end as cancelled.
+            let late = await withTaskExecutorPreference(client.taskExecutor) {
+                (threadName(), await outcome(client, HTTPRequest(url: server.url("/echo"), timeout: .seconds(10))))
+            }
+            #expect(late.0 != "exec")
+            #expect(late.1.error?.code == .cancelled)
         }
     }
 
