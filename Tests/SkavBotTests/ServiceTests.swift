@@ -48,6 +48,28 @@ import Store
         await long2.value
     }
 
+    @Test(.timeLimit(.minutes(1))) func waitsShareOneTimerAndEachEndsAtItsOwnDeadline() async throws {
+        let signal = WakeSignal()
+        let clock = ContinuousClock()
+        // A long wait woken early leaves its timer running; a shorter wait after it gets one of its own
+        // (returning at all proves it: the time limit catches a hang) and waits its whole timeout.
+        let long = Task { await signal.wait(for: .seconds(3600)) }
+        try await waitUntil("the long wait has begun") { signal.waiting == 1 }
+        signal.wake()
+        await long.value
+        let shorter = await clock.measure { await signal.wait(for: .milliseconds(50)) }
+        #expect(shorter >= .milliseconds(50))
+        // A short wait woken early: the longer wait after it is not ended by the short one's timer.
+        let short = Task { await signal.wait(for: .milliseconds(30)) }
+        try await waitUntil("the short wait has begun") { signal.waiting == 1 }
+        signal.wake()
+        await short.value
+        let longer = await clock.measure { await signal.wait(for: .milliseconds(300)) }
+        #expect(longer >= .milliseconds(300), "the earlier timer sleeps on to this wait's deadline")
+        // A wait with no time to wait returns at once.
+        await signal.wait(for: .zero)
+    }
+
     @Test(.timeLimit(.minutes(1))) func theReadyGateReleasesEveryWaiter() async throws {
         let gate = ReadyGate()
         let first = Task { await gate.wait() }
