@@ -446,8 +446,15 @@ public final class MatrixChatService: ChatService {
         // Room sizes from the summaries (sent on the first sync and whenever they change).
         state.withLock { state in
             for timeline in sync.timelines {
-                if let joined = timeline.joinedMembers { state.joinedMembers[timeline.room] = joined }
-                if let invited = timeline.invitedMembers { state.invitedMembers[timeline.room] = invited }
+                guard timeline.joinedMembers != nil || timeline.invitedMembers != nil else { continue }
+                // A room new to the maps is keyed by a copy of its id: the id read from the answer shares an
+                // allocation made among the answer's decoded tree, and one such id kept alive on a page keeps
+                // the whole page from going back to the system once the tree is freed (after a first sync of
+                // 10,000 rooms, 40 MiB).
+                let known = state.joinedMembers[timeline.room] != nil || state.invitedMembers[timeline.room] != nil
+                let room = known ? timeline.room : RoomID(String(decoding: Array(timeline.room.rawValue.utf8), as: UTF8.self))
+                if let joined = timeline.joinedMembers { state.joinedMembers[room] = joined }
+                if let invited = timeline.invitedMembers { state.invitedMembers[room] = invited }
             }
         }
 

@@ -83,6 +83,7 @@ public final class SyncService: Service, Sendable {
         // the next batch, after `deferredCursorLimit`, and at a graceful shutdown. A crash loses only the
         // reading of answers with nothing in them: they are read again and hold nothing again.
         var deferred: (cursor: String, since: Date)?
+        var polledOnce = false
         defer {
             if let deferred { _ = try? engine.process(ChatBatch(events: [], cursor: deferred.cursor), now: now()) }
         }
@@ -100,6 +101,13 @@ public final class SyncService: Service, Sendable {
                 if deferred == nil, let stored, !retries.isEmpty { try await retryQuarantined(retries, cursor: stored) }
                 let cursor = deferred?.cursor ?? stored
                 let batch = try await chat.poll(cursor: cursor)
+                if !polledOnce {
+                    // The first answer is the large one (every room of a new bot, or all that came while it was
+                    // down), and its decoded tree is gone now: the allocator gives its pages back instead of
+                    // keeping them for the life of the process (41 MiB at 10,000 rooms).
+                    polledOnce = true
+                    ProcessMemory.releaseFreed()
+                }
                 let moment = now()
                 if batch.events.isEmpty, cursor != nil,
                     moment.timeIntervalSince(deferred?.since ?? moment) < Self.deferredCursorLimit
