@@ -53,6 +53,10 @@ enum CurlWorker {
             }
         }
 
+        /// Whether the open transfers must be driven on this turn: after a poll, a new transfer or a
+        /// cancellation; not when the loop came back only for jobs.
+        var mustPerform = true
+        var lastPerform = ContinuousClock.now
         loop: while true {
             // Tasks waiting to run here (resumed by transfers that ended, or sent here by their preference).
             engine.runJobs()
@@ -85,6 +89,7 @@ enum CurlWorker {
                     switch start(job, on: handle, multi: multi, engine: engine) {
                     case .success(let transfer):
                         active.append(transfer)
+                        mustPerform = true
                     case .failure(let error):
                         spare.append(handle)
                         engine.notStarted(job.id)
@@ -96,23 +101,36 @@ enum CurlWorker {
                 if !moreToDo() { _ = curl_multi_poll(multi, nil, 0, pollSliceMs, nil) }
                 continue
             }
-            var running: Int32 = 0
-            let performCode = curl_multi_perform(multi, &running)
-            guard performCode == CURLM_OK else {
-                let error = HTTPError(.transport, String(cString: curl_multi_strerror(performCode)))
-                for transfer in active { end(transfer, .failure(error)) }
-                active.removeAll()
-                continue
+            if !mustPerform {
+                // Back only to run tasks' jobs: the transfers are driven again only if one of their sockets is
+                // ready (asked without sleeping) or libcurl's own timer may be due. Driving every open transfer
+                // on every turn tried a read on each socket for nothing, most of the sender's CPU under load.
+                var ready: Int32 = 0
+                _ = curl_multi_poll(multi, nil, 0, 0, &ready)
+                mustPerform = ready > 0 || ContinuousClock.now - lastPerform > .milliseconds(5)
             }
-            var queued: Int32 = 0
-            while let message = curl_multi_info_read(multi, &queued) {
-                guard message.pointee.msg == CURLMSG_DONE,
-                    let index = active.firstIndex(where: { $0.handle.easy == message.pointee.easy_handle })
-                else { continue }
-                let transfer = active.remove(at: index)
-                end(transfer, outcome(of: transfer, code: message.pointee.data.result, engine: engine))
+            if mustPerform {
+                mustPerform = false
+                lastPerform = ContinuousClock.now
+                var running: Int32 = 0
+                let performCode = curl_multi_perform(multi, &running)
+                guard performCode == CURLM_OK else {
+                    let error = HTTPError(.transport, String(cString: curl_multi_strerror(performCode)))
+                    for transfer in active { end(transfer, .failure(error)) }
+                    active.removeAll()
+                    continue
+                }
+                var queued: Int32 = 0
+                while let message = curl_multi_info_read(multi, &queued) {
+                    guard message.pointee.msg == CURLMSG_DONE,
+                        let index = active.firstIndex(where: { $0.handle.easy == message.pointee.easy_handle })
+                    else { continue }
+                    let transfer = active.remove(at: index)
+                    end(transfer, outcome(of: transfer, code: message.pointee.data.result, engine: engine))
+                }
             }
             if !active.isEmpty && !moreToDo() {
+                mustPerform = true
                 let pollCode = curl_multi_poll(multi, nil, 0, pollSliceMs, nil)
                 if pollCode != CURLM_OK {
                     let error = HTTPError(.transport, String(cString: curl_multi_strerror(pollCode)))
