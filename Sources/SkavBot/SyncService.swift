@@ -104,7 +104,8 @@ public final class SyncService: Service, Sendable {
                 if !polledOnce {
                     // The first answer is the large one (every room of a new bot, or all that came while it was
                     // down), and its decoded tree is gone now: the allocator gives its pages back instead of
-                    // keeping them for the life of the process (41 MiB at 10,000 rooms).
+                    // keeping them for the life of the process (with the room ids the adapter keeps copied out of
+                    // the tree: 13 MiB kept instead of 46 after a first sync of 10,000 rooms).
                     polledOnce = true
                     ProcessMemory.releaseFreed()
                 }
