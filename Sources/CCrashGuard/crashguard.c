@@ -81,8 +81,7 @@ int skav_crashguard_begin(const char *bytes, size_t length) {
     if (fd < 0) return -1;
     pthread_mutex_lock(&record_lock);
     // The same record as the file holds already (and no crash mark since): nothing to write.
-    int same = atomic_load(&record_valid) && record_length == length && length <= sizeof(record)
-               && memcmp(record, bytes, length) == 0;
+    int same = atomic_load(&record_valid) && record_length == length && memcmp(record, bytes, length) == 0;
     if (!same) {
         atomic_store(&record_valid, 0);
         // One system call: the record overwrites the start of the file. A longer earlier record may leave a

@@ -53,8 +53,8 @@ enum CurlWorker {
             }
         }
 
-        /// Whether the open transfers must be driven on this turn: after a poll, a new transfer or a
-        /// cancellation; not when the loop came back only for jobs.
+        /// Whether the open transfers must be driven on this turn: after a poll or a new transfer; not when the
+        /// loop came back only for jobs.
         var mustPerform = true
         var lastPerform = ContinuousClock.now
         loop: while true {

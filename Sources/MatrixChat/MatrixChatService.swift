@@ -44,11 +44,6 @@ public final class MatrixChatService: ChatService {
         var renewal: Task<Session, any Error>?
         /// Direct rooms this process knows of (created here or joined from a direct invite).
         var directRooms: Set<RoomID> = []
-        /// The rooms this process created or found, by creation token: a retry of the same creation (say,
-        /// after the bot failed to record the room) gets the same room without asking the server. Keyed by
-        /// token, not by person: the bot asks for a direct room only when it has none for the person, and a
-        /// room it has just given up (one turned encrypted, say) must not come back, even before it is left.
-        var roomByCreationToken: [String: RoomID] = [:]
         /// After a too-large `/sync` answer: the smaller timeline limit, for this many more polls.
         var reducedTimelineLimit: (limit: Int, polls: Int)?
         /// The id under which the server keeps the long poll's filter (at the configured timeline limit), and
@@ -59,7 +54,8 @@ public final class MatrixChatService: ChatService {
         /// Member counts from sync summaries (sent only when they change).
         var joinedMembers: [RoomID: Int] = [:]
         var invitedMembers: [RoomID: Int] = [:]
-        /// The creation token of each joined room looked at by `findCreatedRoom` ("" for none).
+        /// The creation token of each joined room this process created or looked at in `findCreatedRoom` ("" for
+        /// none); a room left or shared is dropped, so `openDirectRoom` never hands it out again.
         var creationTokens: [RoomID: String] = [:]
     }
 
@@ -447,12 +443,11 @@ public final class MatrixChatService: ChatService {
         state.withLock { state in
             for timeline in sync.timelines {
                 guard timeline.joinedMembers != nil || timeline.invitedMembers != nil else { continue }
-                // A room new to the maps is keyed by a copy of its id: the id read from the answer shares an
+                // Keyed by a copy of the id (a map keeps the key it has): the id read from the answer shares an
                 // allocation made among the answer's decoded tree, and one such id kept alive on a page keeps
                 // the whole page from going back to the system once the tree is freed (after a first sync of
                 // 10,000 rooms the process kept 46 MiB instead of 13; see also `ProcessMemory`).
-                let known = state.joinedMembers[timeline.room] != nil || state.invitedMembers[timeline.room] != nil
-                let room = known ? timeline.room : RoomID(String(decoding: Array(timeline.room.rawValue.utf8), as: UTF8.self))
+                let room = RoomID(String(decoding: Array(timeline.room.rawValue.utf8), as: UTF8.self))
                 if let joined = timeline.joinedMembers { state.joinedMembers[room] = joined }
                 if let invited = timeline.invitedMembers { state.invitedMembers[room] = invited }
             }
@@ -703,7 +698,7 @@ public final class MatrixChatService: ChatService {
         if members.total > 2 || members.others.count > 1 {
             state.withLock { state in
                 state.directRooms.remove(timeline.room)
-                state.roomByCreationToken = state.roomByCreationToken.filter { $0.value != timeline.room }
+                state.creationTokens[timeline.room] = nil
             }
         }
         return event
@@ -745,7 +740,7 @@ public final class MatrixChatService: ChatService {
         _ = try await call("POST", "/rooms/\(MatrixPath.encode(room.rawValue))/leave", body: .object([:]), policy: sendPolicy)
         state.withLock { state in
             state.directRooms.remove(room)
-            state.roomByCreationToken = state.roomByCreationToken.filter { $0.value != room }
+            state.creationTokens[room] = nil
         }
         logger.info("Left Matrix room", metadata: ["matrix.room": "\(room)"])
     }
@@ -766,12 +761,16 @@ public final class MatrixChatService: ChatService {
     /// first (`/joined_rooms`, then each room's tag; rooms found without it are remembered), so a lost
     /// answer or a crash never yields a second room.
     public func openDirectRoom(with user: UserID, creation: RoomCreation) async throws -> RoomID {
-        if let known = state.withLock({ $0.roomByCreationToken[creation.token] }) { return known }
+        // The same creation asked again (the bot failed to record the room, say) is the same room. Looked up by
+        // token, never by person: the bot asks only when it has no room for the person, and a room it has just
+        // given up (one turned encrypted, say) must not come back, even before it is left.
+        if !creation.token.isEmpty,
+            let known = state.withLock({ $0.creationTokens.first { $0.value == creation.token }?.key })
+        {
+            return known
+        }
         if creation.attemptedBefore, let found = try await findCreatedRoom(token: creation.token) {
-            state.withLock { state in
-                state.roomByCreationToken[creation.token] = found
-                state.directRooms.insert(found)
-            }
+            state.withLock { _ = $0.directRooms.insert(found) }
             logger.info(
                 "Found the direct Matrix room an earlier attempt created", metadata: ["matrix.room": "\(found)"])
             return found
@@ -793,7 +792,6 @@ public final class MatrixChatService: ChatService {
         }
         let room = RoomID(roomID)
         state.withLock { state in
-            state.roomByCreationToken[creation.token] = room
             state.creationTokens[room] = creation.token
             state.directRooms.insert(room)
         }

@@ -49,7 +49,7 @@ extension SkavApp {
     static func runServices(
         chat: any ChatService, store: IntakeStore, prompts: PromptCatalog, config: SkavConfig, settings: BotSettings,
         crashpoints: Crashpoints, logger: Logger, startMetadata: Logger.Metadata,
-        executors: (sync: (any TaskExecutor)?, send: (any TaskExecutor)?) = (nil, nil)
+        executors: (sync: (any TaskExecutor)?, send: (any TaskExecutor)?)
     ) async throws {
         let capabilities = chat.capabilities
         let engine = BotEngine(store: store, prompts: prompts, settings: settings, logger: logger, crashpoints: crashpoints)
