@@ -52,7 +52,13 @@ public final class IntakeStore: Sendable {
             try db.execute(sql: "PRAGMA secure_delete = ON")
             // A new database gives the pages retention frees back to the file system (`releaseFreePages`).
             // It must be said before the file is switched to WAL; on an existing database it changes nothing.
-            if !db.configuration.readonly { try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL") }
+            if !db.configuration.readonly {
+                try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL")
+                // The writer's statement journals (each event of a batch runs in a savepoint) stay in memory.
+                // On disk, every batch that touched more than 64 KiB of pages made an unlinked file in the
+                // temporary folder and wrote copies of those pages (people's words among them) into it.
+                try db.execute(sql: "PRAGMA temp_store = MEMORY")
+            }
         }
         let pool: DatabasePool
         do {
@@ -309,41 +315,60 @@ public struct IntakeTransaction: IntakeReading {
         return max(counter, highest) + 1
     }
 
-    /// Inserts or updates the idea; the number counter never goes back.
-    /// Inserts or updates the idea. A submitted idea (not a draft) that the similar-idea index does not hold
-    /// yet (just submitted, or its text changed, which drops it) is indexed: its stems kept and counted.
+    /// Inserts or updates the idea; the number counter never goes back. A submitted idea (not a draft) that
+    /// the similar-idea index does not hold yet (just submitted, or its text changed, which drops it) is
+    /// indexed: its stems kept and counted.
     public func saveIdea(_ idea: Idea) throws {
-        // Written column by column through one prepared statement: GRDB's generic upsert encoded the record
-        // through `Encodable` and built its SQL anew for every save (the draft is saved at every answer).
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO idea (number, author, title, problem, benefits, solution, challenge, unit, stage, guide,
-                                  created_at, updated_at, submitted_at, campaign)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT(number) DO UPDATE SET
-                    author = excluded.author, title = excluded.title, problem = excluded.problem,
-                    benefits = excluded.benefits, solution = excluded.solution, challenge = excluded.challenge,
-                    unit = excluded.unit, stage = excluded.stage, guide = excluded.guide,
-                    created_at = excluded.created_at, updated_at = excluded.updated_at,
-                    submitted_at = excluded.submitted_at, campaign = excluded.campaign
-                """
-        ).execute(arguments: [
-            idea.number, idea.author.rawValue, idea.title, idea.problem, idea.benefits, idea.solution, idea.theme,
-            idea.unit, idea.stage.rawValue, idea.guide?.rawValue, StoredDate.text(idea.createdAt),
-            StoredDate.text(idea.updatedAt), idea.submittedAt.map(StoredDate.text), idea.campaign,
-        ])
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO counter (name, value) VALUES ('idea', ?)
-                ON CONFLICT(name) DO UPDATE SET value = MAX(value, excluded.value)
-                """
-        ).execute(arguments: [idea.number])
+        // The values in the order of `Idea.columns`, as the record writes them.
+        let values: [DatabaseValue] = [
+            idea.number.databaseValue, idea.author.rawValue.databaseValue, idea.title.databaseValue,
+            idea.problem.databaseValue, idea.benefits.databaseValue, idea.solution.databaseValue,
+            idea.theme.databaseValue, idea.unit.databaseValue, idea.stage.rawValue.databaseValue,
+            idea.guide?.rawValue.databaseValue ?? .null, StoredDate.text(idea.createdAt).databaseValue,
+            StoredDate.text(idea.updatedAt).databaseValue, idea.submittedAt.map(StoredDate.text).databaseValue,
+            idea.campaign.databaseValue,
+        ]
+        // A stored idea gets only the columns that changed: an UPDATE rewrites the index entries of every
+        // column it sets, so setting all of them (the draft is saved at every answer, most often with a new
+        // text only) wrote a page of each of the idea's four indexes into the log for nothing.
+        if let stored = try db.cachedStatement(sql: "SELECT \(Idea.selection) FROM idea WHERE number = ?")
+            .columnValues([idea.number]).first
+        {
+            let changed = (1..<values.count).filter { !Self.sameStored(stored[$0], values[$0]) }
+            if !changed.isEmpty {
+                let assignments = changed.map { "\(Idea.columns[$0]) = ?" }.joined(separator: ", ")
+                try db.cachedStatement(sql: "UPDATE idea SET \(assignments) WHERE number = ?")
+                    .execute(arguments: StatementArguments(changed.map { values[$0] } + [values[0]]))
+            }
+        } else {
+            // Written column by column through one prepared statement: GRDB's generic insert encodes the
+            // record through `Encodable` and builds its SQL for every save.
+            try db.cachedStatement(
+                sql: "INSERT INTO idea (\(Idea.selection)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            ).execute(arguments: StatementArguments(values))
+            // The number counter never goes back (a deleted idea's number is not given again).
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO counter (name, value) VALUES ('idea', ?)
+                    ON CONFLICT(name) DO UPDATE SET value = MAX(value, excluded.value)
+                    """
+            ).execute(arguments: [idea.number])
+        }
         similarityMemo.forget(changing: idea.number)
         if idea.stage != .utkast,
             try Int.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM idea_stems WHERE rowid = ?"), arguments: [idea.number]) == nil
         {
             try indexTerms(of: idea)
         }
+    }
+
+    /// Whether a stored value is the one about to be written: texts byte for byte (Swift's `==` on strings
+    /// holds canonically equivalent texts equal, and a text respelled that way is still a change to keep).
+    static func sameStored(_ stored: DatabaseValue, _ value: DatabaseValue) -> Bool {
+        if case .string(let old) = stored.storage, case .string(let new) = value.storage {
+            return old.utf8.elementsEqual(new.utf8)
+        }
+        return stored == value
     }
 
     public func deleteIdea(number: Int) throws {

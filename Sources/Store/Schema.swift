@@ -349,6 +349,23 @@ enum Schema {
                 try insert.execute(arguments: [number, IntakeTransaction.joinStems(stems)])
             }
         }
+        migrator.registerMigration("v15") { db in
+            // Fewer pages written for each message. A queued message has no remote id until it is sent: the
+            // index of remote ids (asked only for a given id) leaves those out, instead of taking an entry at
+            // the insert and moving it at the send. The processed events are kept by their id alone (no
+            // rowid): one B-tree and the index of their times, instead of a table, its key's index and that.
+            try db.execute(
+                sql: """
+                    DROP INDEX outbox_remote_id;
+                    CREATE INDEX outbox_remote_id ON outbox(remote_id) WHERE remote_id IS NOT NULL;
+                    CREATE TABLE processed_event_new (
+                        event_id TEXT PRIMARY KEY NOT NULL, processed_at DATETIME NOT NULL) WITHOUT ROWID;
+                    INSERT INTO processed_event_new (event_id, processed_at) SELECT event_id, processed_at FROM processed_event;
+                    DROP TABLE processed_event;
+                    ALTER TABLE processed_event_new RENAME TO processed_event;
+                    CREATE INDEX processed_event_on_processed_at ON processed_event(processed_at);
+                    """)
+        }
         return migrator
     }
 }

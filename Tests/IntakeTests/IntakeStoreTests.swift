@@ -18,13 +18,59 @@ import GRDB
             createdAt: now, updatedAt: now)
     }
 
+    /// v15 keeps the processed events (now kept by id alone) and the outbox's remote ids (whose index now
+    /// leaves out the entries not sent yet), and the queries find them through the indexes.
+    @Test func aDatabaseFromV14KeepsItsProcessedEventsAndRemoteIDs() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("skav-v14-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("skav.sqlite").path
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let queue = try DatabaseQueue(path: path)
+        try Schema.migrator.migrate(queue, upTo: "v14")
+        try queue.write { db in
+            for index in 0..<50 {
+                try db.execute(
+                    sql: "INSERT INTO processed_event (event_id, processed_at) VALUES (?, ?)",
+                    arguments: ["$e\(index)", StoredDate.text(now.addingTimeInterval(Double(index)))])
+                try db.execute(
+                    sql: """
+                        INSERT INTO outbox (txn_id, room_id, body, style, created_at, remote_id, sent_at)
+                        VALUES (?, '!r:kommun.se', '{}', 'plain', ?, ?, ?)
+                        """,
+                    arguments: [
+                        "t\(index)", StoredDate.text(now), index % 2 == 0 ? "$sent\(index)" : nil,
+                        index % 2 == 0 ? StoredDate.text(now) : nil,
+                    ])
+                try db.execute(sql: "INSERT INTO campaign_post (txn_id, campaign_number) VALUES (?, ?)", arguments: ["t\(index)", index])
+            }
+        }
+        try queue.close()
+        let store = try IntakeStore(path: path)
+        #expect(try store.integrityCheck() == "ok")
+        try store.read { tx in
+            #expect(try (0..<50).allSatisfy { try tx.isProcessed("$e\($0)") })
+            #expect(try !tx.isProcessed("$e50"))
+            #expect(try tx.campaign(announcedBy: "$sent4") == 4)
+            #expect(try tx.campaign(announcedBy: "$sent5") == nil)
+            let plan = try Row.fetchAll(tx.db, sql: "EXPLAIN QUERY PLAN SELECT id FROM outbox WHERE remote_id = ?", arguments: ["$sent4"])
+                .map { $0["detail"] as String? ?? "" }
+            #expect(plan.contains { $0.contains("outbox_remote_id") }, "\(plan)")
+            #expect(try Int.fetchOne(tx.db, sql: "SELECT COUNT(*) FROM outbox INDEXED BY outbox_remote_id WHERE remote_id IS NOT NULL") == 25)
+        }
+        try store.write { tx in
+            try tx.markProcessed("$e50", at: now.addingTimeInterval(100))
+            #expect(try tx.pruneProcessed(before: now.addingTimeInterval(25)) == 25)
+        }
+        #expect(try store.read { tx in try (0..<51).filter { try tx.isProcessed("$e\($0)") } } == Array(25...50))
+    }
+
     @Test func fileDatabaseUsesWALAndMigrates() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("skav-intake-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("nested/skav.sqlite").path
         let store = try IntakeStore(path: path)
         #expect(try store.journalMode() == "wal")
-        #expect(try store.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v12", "v13", "v14"])
+        #expect(try store.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v12", "v13", "v14", "v15"])
         #expect(try store.integrityCheck() == "ok")
         try store.write { try $0.savePerson(Person(id: "@anna:kommun.se", language: .sv, createdAt: now)) }
         // Reopening finds the data and does not migrate again.

@@ -114,6 +114,77 @@ import Prompts
         #expect(try byHand.read { try $0.people().count } == 200)
     }
 
+    /// `saveIdea` writes, for a new idea and over a stored one, the row GRDB's `upsert` of the record writes;
+    /// over a stored one it sets only the columns whose stored value differs (a text respelled in another
+    /// Unicode normal form is a difference), and nothing when none does.
+    @Test func anIdeaIsWrittenAsGRDBWritesItSettingOnlyWhatChanged() throws {
+        let byHand = try IntakeStore()
+        let byGRDB = try IntakeStore()
+        var generator = SplitMix64(seed: 43)
+        let texts = ["", "Tolk", "é", "e\u{301}", "🧑‍🍳", "åäö \"citat\""]
+        func text() -> String { texts[Int(generator.next() % UInt64(texts.count))] }
+        func fresh(_ number: Int) -> Idea {
+            Idea(
+                number: number, author: UserID("@p\(generator.next() % 3):kommun.se"), title: text(), problem: text(),
+                benefits: Self.maybe(&generator, text()), solution: Self.maybe(&generator, text()),
+                theme: Self.maybe(&generator, text()), unit: Self.maybe(&generator, text()),
+                stage: IdeaStage.allCases[Int(generator.next() % UInt64(IdeaStage.allCases.count))],
+                guide: Self.maybe(&generator, UserID("@guide:kommun.se")), createdAt: Self.date(&generator),
+                updatedAt: Self.date(&generator), submittedAt: Self.maybe(&generator, Self.date(&generator)),
+                campaign: Self.maybe(&generator, Int(generator.next() % 5)))
+        }
+        var statements: [String] = []
+        try byHand.write { tx in tx.db.trace { statements.append($0.description) } }
+        var stored: [Int: Idea] = [:]
+        for round in 0..<600 {
+            let number = Int(generator.next() % 40) + 1
+            var idea = fresh(number)
+            if let old = stored[number] {
+                // Each column kept or changed on its own.
+                let new = idea
+                idea = old
+                if generator.next() % 3 == 0 { idea.author = new.author }
+                if generator.next() % 3 == 0 { idea.title = new.title }
+                if generator.next() % 3 == 0 { idea.problem = new.problem }
+                if generator.next() % 3 == 0 { idea.benefits = new.benefits }
+                if generator.next() % 3 == 0 { idea.solution = new.solution }
+                if generator.next() % 3 == 0 { idea.theme = new.theme }
+                if generator.next() % 3 == 0 { idea.unit = new.unit }
+                if generator.next() % 3 == 0 { idea.stage = new.stage }
+                if generator.next() % 3 == 0 { idea.guide = new.guide }
+                if generator.next() % 3 == 0 { idea.updatedAt = new.updatedAt }
+                if generator.next() % 3 == 0 { idea.submittedAt = new.submittedAt }
+                if generator.next() % 3 == 0 { idea.campaign = new.campaign }
+            }
+            let before = try byHand.read { try Row.fetchOne($0.db, sql: "SELECT * FROM idea WHERE number = ?", arguments: [number]) }
+            statements.removeAll()
+            try byHand.write { try $0.saveIdea(idea) }
+            try byGRDB.write { try idea.upsert($0.db) }
+            let sql = "SELECT * FROM idea WHERE number = ?"
+            let hand = try byHand.read { try #require(try Row.fetchOne($0.db, sql: sql, arguments: [number])) }
+            let grdb = try byGRDB.read { try #require(try Row.fetchOne($0.db, sql: sql, arguments: [number])) }
+            #expect(hand == grdb, "round \(round), idea \(number)")
+            let writes = statements.filter { $0.hasPrefix("INSERT INTO idea (") || $0.hasPrefix("UPDATE idea ") }
+            if let before {
+                // The columns set are exactly those whose stored bytes differ.
+                let differing = Idea.columns.dropFirst().filter { column in
+                    let old: DatabaseValue = before[column], new: DatabaseValue = grdb[column]
+                    if case .string(let a) = old.storage, case .string(let b) = new.storage { return !a.utf8.elementsEqual(b.utf8) }
+                    return old != new
+                }
+                if differing.isEmpty {
+                    #expect(writes.isEmpty, "round \(round): \(writes)")
+                } else {
+                    #expect(writes == ["UPDATE idea SET \(differing.map { "\($0) = ?" }.joined(separator: ", ")) WHERE number = ?"])
+                }
+            } else {
+                #expect(writes.count == 1 && writes[0].hasPrefix("INSERT INTO idea ("))
+            }
+            stored[number] = idea
+        }
+        #expect(stored.count == 40)
+    }
+
     /// The sender's lane query reads entries by position: the same entries as the reading by column name, and
     /// the fields as written.
     @Test func laneHeadsReadAsByColumnName() throws {
