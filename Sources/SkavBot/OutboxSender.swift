@@ -160,10 +160,12 @@ public final class OutboxSender: Service, Sendable {
                 }
             } catch {
                 // Cancelled (a shutdown) or a store error: what did go out is still recorded, if it can be.
-                try? recordSent(sentMarks)
+                _ = try? recordSent(sentMarks)
                 throw error
             }
-            try recordSent(sentMarks)
+            // The write that records the round also tells whether anything is left: when nothing is (the end
+            // of most drains, with messages coming one at a time), no read of the lanes follows to find that.
+            if try recordSent(sentMarks) == false { return nil }
         }
         return try readNow { try $0.nextOutboxRetry() }
     }
@@ -191,12 +193,17 @@ public final class OutboxSender: Service, Sendable {
     }
 
     /// Records a round's sends in one transaction.
-    private func recordSent(_ marks: [SentMark]) throws {
-        guard !marks.isEmpty else { return }
-        try writeNow { tx in
+    /// Records the round's sent entries in one transaction; returns whether any entry is still unsent
+    /// (nil when there was nothing to record, so nothing was asked).
+    @discardableResult
+    private func recordSent(_ marks: [SentMark]) throws -> Bool? {
+        guard !marks.isEmpty else { return nil }
+        let unsent = try writeNow { tx in
             for mark in marks { try tx.markSent(mark.id, remoteID: mark.remoteID, room: mark.room, at: mark.at) }
+            return try tx.hasUnsentOutbox()
         }
         crashpoints.reached(.afterSentRecorded)
+        return unsent
     }
 
     /// A room, or a recipient whose room is not known yet: the unit of order and of waiting.

@@ -170,11 +170,14 @@ public final class SyncService: Service, Sendable {
     /// What the loop reads before each poll, in one read transaction: the cursor, the quarantine entry of the
     /// answer at that cursor when it took the process down twice, and the inputs an operator put back (none
     /// before the first cursor). Read on the loop's own thread: GRDB's `async` read hops to its queue and back,
-    /// two thread switches before every poll.
+    /// two thread switches before every poll. In the common case (nothing in quarantine but what is set
+    /// aside) one statement, read on the writer's connection as the batch that follows is written
+    /// (`IntakeStore.readOnWriter`); else all of it again in one read transaction.
     func pollState() throws -> (cursor: String?, poisoned: QuarantineEntry?, retries: [QuarantineEntry]) {
         let cursorKey = engine.settings.cursorKey
+        let (storedCursor, quarantineActive) = try engine.store.readOnWriter { try $0.valueAndQuarantineActivity(cursorKey) }
+        guard quarantineActive else { return (storedCursor, nil, []) }
         return try engine.store.read { tx in
-            // One statement in the common case: nothing in quarantine but what is set aside.
             let (cursor, active) = try tx.valueAndQuarantineActivity(cursorKey)
             guard active else { return (cursor, nil, []) }
             let key = InFlight.sync(cursor: cursor).key

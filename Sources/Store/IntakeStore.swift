@@ -124,6 +124,15 @@ public final class IntakeStore: Sendable {
         try await writer.read { db in try body(IntakeTransaction(db: db)) }
     }
 
+    /// A read on the writer's connection, outside any transaction: each statement reads on its own, so
+    /// it suits a one-statement read that comes right before a write of the same caller (the sync loop's,
+    /// before each poll). A reader's connection forgets its page cache whenever another connection wrote,
+    /// and comes from the pool through a transaction of its own: that was most of such a read's cost. The
+    /// read waits for a write in progress. `body` only reads; statements that must agree use `read`.
+    public func readOnWriter<T>(_ body: (IntakeTransaction) throws -> T) throws -> T {
+        try writer.writeWithoutTransaction { db in try body(IntakeTransaction(db: db)) }
+    }
+
     /// Copies the write-ahead log into the database file and empties it, so deleted data leaves no old
     /// page copies behind in the log (after `glöm mig` and retention). A no-op in memory.
     public func checkpoint() throws {
