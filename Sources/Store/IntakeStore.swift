@@ -374,8 +374,14 @@ public struct IntakeTransaction: IntakeReading {
     /// Whether a stored value is the one about to be written: texts byte for byte (Swift's `==` on strings
     /// holds canonically equivalent texts equal, and a text respelled that way is still a change to keep).
     static func sameStored(_ stored: DatabaseValue, _ value: DatabaseValue) -> Bool {
-        if case .string(let old) = stored.storage, case .string(let new) = value.storage {
-            return old.utf8.elementsEqual(new.utf8)
+        if case .string(var old) = stored.storage, case .string(var new) = value.storage {
+            guard old.utf8.count == new.utf8.count else { return false }
+            return old.withUTF8 { old in
+                new.withUTF8 { new in
+                    guard let a = old.baseAddress, let b = new.baseAddress else { return true }  // both empty
+                    return memcmp(a, b, old.count) == 0
+                }
+            }
         }
         return stored == value
     }
