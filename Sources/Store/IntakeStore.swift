@@ -56,7 +56,8 @@ public final class IntakeStore: Sendable {
                 try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL")
                 // The writer's statement journals (each event of a batch runs in a savepoint) stay in memory.
                 // On disk, every batch that touched more than 64 KiB of pages made an unlinked file in the
-                // temporary folder and wrote copies of those pages (people's words among them) into it.
+                // temporary folder and wrote copies of those pages (people's words among them) into it. The
+                // writer sorts nothing large (digests and exports read on readers); `vacuum` goes to disk.
                 try db.execute(sql: "PRAGMA temp_store = MEMORY")
             }
         }
@@ -145,6 +146,10 @@ public final class IntakeStore: Sendable {
     public func vacuum() throws {
         try writer.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL")
+            // VACUUM builds its copy in a temporary database: on disk, not in memory (the writer keeps its
+            // temporary storage in memory otherwise), so a large database is not copied into RAM.
+            try db.execute(sql: "PRAGMA temp_store = FILE")
+            defer { try? db.execute(sql: "PRAGMA temp_store = MEMORY") }
             try db.execute(sql: "VACUUM")
         }
         try checkpoint()

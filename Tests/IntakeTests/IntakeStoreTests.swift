@@ -18,6 +18,22 @@ import GRDB
             createdAt: now, updatedAt: now)
     }
 
+    /// The writer keeps its temporary storage (statement journals) in memory, readers keep the default, and
+    /// `vacuum` (which builds its copy on disk) leaves the writer as it was.
+    @Test func theWriterKeepsItsTemporaryStorageInMemoryAcrossAVacuum() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("skav-temp-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try IntakeStore(path: dir.appendingPathComponent("skav.sqlite").path)
+        try store.write { try $0.saveIdea(sampleIdea(1)) }
+        let memory = 2
+        #expect(try store.readOnWriter { try Int.fetchOne($0.db, sql: "PRAGMA temp_store") } == memory)
+        #expect(try store.read { try Int.fetchOne($0.db, sql: "PRAGMA temp_store") } != memory)
+        try store.vacuum()
+        #expect(try store.readOnWriter { try Int.fetchOne($0.db, sql: "PRAGMA temp_store") } == memory)
+        #expect(try store.integrityCheck() == "ok")
+        #expect(try store.read { try $0.idea(number: 1) }?.title == sampleIdea(1).title)
+    }
+
     /// v15 keeps the processed events (now kept by id alone) and the outbox's remote ids (whose index now
     /// leaves out the entries not sent yet), and the queries find them through the indexes.
     @Test func aDatabaseFromV14KeepsItsProcessedEventsAndRemoteIDs() throws {
@@ -48,6 +64,11 @@ import GRDB
         let store = try IntakeStore(path: path)
         #expect(try store.integrityCheck() == "ok")
         try store.read { tx in
+            // The new forms: a partial index, a table without rowid.
+            let schema = { (name: String) in try String.fetchOne(tx.db, sql: "SELECT sql FROM sqlite_schema WHERE name = ?", arguments: [name]) ?? "" }
+            #expect(try schema("outbox_remote_id").hasSuffix("WHERE remote_id IS NOT NULL"))
+            #expect(try schema("processed_event").hasSuffix("WITHOUT ROWID"))
+            #expect(throws: DatabaseError.self) { try Row.fetchAll(tx.db, sql: "SELECT rowid FROM processed_event") }
             #expect(try (0..<50).allSatisfy { try tx.isProcessed("$e\($0)") })
             #expect(try !tx.isProcessed("$e50"))
             #expect(try tx.campaign(announcedBy: "$sent4") == 4)

@@ -164,6 +164,12 @@ import Prompts
             let hand = try byHand.read { try #require(try Row.fetchOne($0.db, sql: sql, arguments: [number])) }
             let grdb = try byGRDB.read { try #require(try Row.fetchOne($0.db, sql: sql, arguments: [number])) }
             #expect(hand == grdb, "round \(round), idea \(number)")
+            // Byte for byte (a `Row` compares texts as Swift does, canonically equivalent ones equal).
+            let bytes = "SELECT \(Idea.columns.map { "hex(\($0))" }.joined(separator: ", ")) FROM idea WHERE number = ?"
+            #expect(
+                try byHand.read { try Row.fetchOne($0.db, sql: bytes, arguments: [number]) }
+                    == (try byGRDB.read { try Row.fetchOne($0.db, sql: bytes, arguments: [number]) }),
+                "round \(round), idea \(number)")
             let writes = statements.filter { $0.hasPrefix("INSERT INTO idea (") || $0.hasPrefix("UPDATE idea ") }
             if let before {
                 // The columns set are exactly those whose stored bytes differ.
@@ -181,6 +187,14 @@ import Prompts
                 #expect(writes.count == 1 && writes[0].hasPrefix("INSERT INTO idea ("))
             }
             stored[number] = idea
+            // The similar-idea index holds the submitted ideas, and the number counter is past every idea.
+            try byHand.read { tx in
+                let indexed = try Int.fetchAll(tx.db, sql: "SELECT rowid FROM idea_stems ORDER BY rowid")
+                let submitted = try Int.fetchAll(tx.db, sql: "SELECT number FROM idea WHERE stage != 'utkast' ORDER BY number")
+                #expect(indexed == submitted, "round \(round)")
+                let counter = try Int.fetchOne(tx.db, sql: "SELECT value FROM counter WHERE name = 'idea'") ?? 0
+                #expect(counter >= stored.keys.max() ?? 0, "round \(round)")
+            }
         }
         #expect(stored.count == 40)
     }
