@@ -192,10 +192,8 @@ public final class OutboxSender: Service, Sendable {
         case failed
     }
 
-    /// Records a round's sends in one transaction.
-    /// Records the round's sent entries in one transaction; returns whether any entry is still unsent
-    /// (nil when there was nothing to record, so nothing was asked).
-    @discardableResult
+    /// Records a round's sends in one transaction; returns whether any entry is still unsent (nil when there
+    /// was nothing to record, so nothing was asked).
     private func recordSent(_ marks: [SentMark]) throws -> Bool? {
         guard !marks.isEmpty else { return nil }
         let unsent = try writeNow { tx in
