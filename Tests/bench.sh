@@ -9,7 +9,7 @@
 # export) prints only those figures.
 # `--fake [options]`: the real bot against the fake homeserver of Tests/bench/fake_homeserver.py (no Synapse):
 # replies/s, CPU per message, reply latency and peak RSS for N people; an announcement to N followers; one
-# rate-limited room. Options go to Tests/bench/fake_bench.py (--people --followers --latency-ms --bursts
+# rate-limited room. Options go to Tests/bench/fake_bench.py (--people --followers --announcements --latency-ms --bursts
 # --parallel-sends --think-ms --duration --scenario). SKAV_BIN runs another binary (no build then).
 # `--callgrind [options]`: the same fake homeserver, the bot under valgrind's callgrind: instructions per message
 # answered (stable on a busy machine, unlike CPU time). Options go to Tests/bench/callgrind_fake.py (--people
