@@ -172,6 +172,10 @@ public final class OutboxSender: Service, Sendable {
 
     /// The store's read on the sender's own thread. GRDB's `async` calls hop to its queue and back, two thread
     /// switches each: with messages coming one at a time, the switches cost more than the reads.
+    /// Only between rounds, never while sends are in flight: a send that reads the store (`resolveRoom`) holds
+    /// a reader of GRDB's pool until its task resumes on this thread, so a blocking read here while five of
+    /// them wait for the thread waits forever (a read looking for new replies in the middle of a round did,
+    /// in the announcement benchmark).
     private func readNow<T>(_ body: (IntakeTransaction) throws -> T) throws -> T { try store.read(body) }
 
     /// The store's write on the sender's own thread (as `readNow`); it waits only for another write.

@@ -50,11 +50,15 @@ struct OutboxWriter {
     }
 
     /// A message to another person's direct chat (opened by the sender when needed); returns its transaction id.
+    /// A direct chat already known is written with the entry, as the sender would record it after finding it:
+    /// an announcement's thousands of messages then cost the sender no read and no write each. A room retired
+    /// later hands its waiting messages back to its person (`retireRoom`), as before.
     @discardableResult
     mutating func add(_ body: RichText, to recipient: UserID, priority: OutboxEntry.Priority = .notice) throws -> String {
         let txnID = nextTxnID()
         let entry = OutboxEntry(
-            txnID: txnID, roomID: nil, recipient: recipient, body: body, createdAt: now, priority: priority)
+            txnID: txnID, roomID: try tx.directRoom(of: recipient), recipient: recipient, body: body, createdAt: now,
+            priority: priority)
         if try tx.enqueue(entry) { added += 1 }
         return txnID
     }

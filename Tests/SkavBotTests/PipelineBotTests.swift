@@ -75,7 +75,10 @@ import Configuration
         try engine.process(ChatBatch(events: [message("$k0", "status 1 bedöms", from: Cast.karin)], cursor: "k0"), now: start)
         // Karin is new: greeting (index 0), her reply (1), then the notice to Anna (2).
         let notice = try #require(try await store.read { try $0.outboxEntry(txnID: "$k0.2") })
-        #expect(notice.recipient == Cast.anna && notice.roomID == nil && testPrompts.says(notice.body.plainText, .noticeStageBedoms, .sv, [.number: "1"]))
+        // Anna's direct chat is known (she wrote there): the notice is queued for it, so the sender need not
+        // look it up; Karin's was not, so the routed idea waits for the sender to find or open one.
+        let annasRoom = try #require(try await store.read { try $0.directRoom(of: Cast.anna) })
+        #expect(notice.recipient == Cast.anna && notice.roomID == annasRoom && testPrompts.says(notice.body.plainText, .noticeStageBedoms, .sv, [.number: "1"]))
         #expect(try await store.read { try $0.idea(number: 1)?.stage } == .bedoms)
 
         // A replayed event adds nothing.
