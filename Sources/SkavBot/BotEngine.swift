@@ -265,7 +265,11 @@ public final class BotEngine: Sendable {
     private func moveToPlainDirectChat(
         _ event: ChatEvent, language: Language, outbox: inout OutboxWriter, tx: IntakeTransaction
     ) throws {
-        if try tx.directRoomOwner(event.room) != nil { try tx.forgetDirectRoom(event.room) }
+        if let owner = try tx.directRoomOwner(event.room) {
+            // What waits for this room (a notice, an announcement, an earlier reply) goes to the plain chat.
+            try tx.handBackWaitingMessages(in: event.room, to: owner)
+            try tx.forgetDirectRoom(event.room)
+        }
         try outbox.add(prompts.text(.botEncryptedRoom, language), style: .notice)
         // Leave first: the encrypted room must not be taken for the person's direct chat.
         try outbox.add(kind: .leave)

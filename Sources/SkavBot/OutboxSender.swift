@@ -26,7 +26,7 @@ public final class OutboxSender: Service, Sendable {
     /// Sends in flight at once, each in a different room (`limits.parallel_sends`).
     private let parallelSends: Int
     /// The pace of bulk sends, learned from the server's 429s (replies and notices are never paced).
-    private let pacing = Mutex(BulkPacing())
+    let pacing = Mutex(BulkPacing())
 
     public init(
         store: IntakeStore, chat: any ChatService, wake: WakeSignal, ready: ReadyGate? = nil, crashpoints: Crashpoints = Crashpoints(specification: nil),
@@ -84,7 +84,9 @@ public final class OutboxSender: Service, Sendable {
             }
             // Nothing unsent at all (the end of most drains): nothing waits for a retry either.
             if heads.isEmpty { return nil }
-            var due: [OutboxEntry] = []
+            // Each with whether its lane is all bulk: only such lanes are paced (a bulk entry ahead of a reply
+            // in its room goes as the reply's forerunner, unpaced).
+            var due: [(entry: OutboxEntry, bulkLane: Bool)] = []
             // The most urgent lanes come first, and every free send slot is used (so bulk and notices are
             // never starved by a steady stream of replies); rounds are short, so a reply queued behind a
             // reminder in its room, or one that just arrived, is found again soon.
@@ -104,7 +106,7 @@ public final class OutboxSender: Service, Sendable {
                     }
                     continue
                 }
-                due.append(entry)
+                due.append((entry, lanePriority == .bulk))
                 roundPriority = min(roundPriority ?? lanePriority, lanePriority)
             }
             if due.isEmpty || Task.isCancelled { break }
@@ -131,11 +133,10 @@ public final class OutboxSender: Service, Sendable {
                 try await withThrowingTaskGroup(of: (lane: String, outcome: SendOutcome).self) { group in
                     var pending = due.makeIterator()
                     func start() -> Bool {
-                        guard let entry = pending.next() else { return false }
-                        // A 429 during this round paces bulk from now on: the round ends, the next one waits.
-                        if entry.priority == .bulk, let wait = pacing.withLock({ $0.wait(at: ContinuousClock.now) }),
-                            wait > .zero
-                        {
+                        guard let (entry, bulkLane) = pending.next() else { return false }
+                        // A 429 during this round paces bulk from now on: the round starts no more bulk lanes (they
+                        // come last in it), and the next one waits.
+                        if bulkLane, let wait = pacing.withLock({ $0.wait(at: ContinuousClock.now) }), wait > .zero {
                             return false
                         }
                         group.addTask {

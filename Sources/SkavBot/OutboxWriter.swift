@@ -51,8 +51,9 @@ struct OutboxWriter {
 
     /// A message to another person's direct chat (opened by the sender when needed); returns its transaction id.
     /// A direct chat already known is written with the entry, as the sender would record it after finding it:
-    /// an announcement's thousands of messages then cost the sender no read and no write each. A room retired
-    /// later hands its waiting messages back to its person (`retireRoom`), as before.
+    /// an announcement's thousands of messages then cost the sender no read and no write each. A room that
+    /// stops being a direct chat later (shared, encrypted) hands its waiting messages back to their person
+    /// (`handBackWaitingMessages`).
     @discardableResult
     mutating func add(_ body: RichText, to recipient: UserID, priority: OutboxEntry.Priority = .notice) throws -> String {
         let txnID = nextTxnID()

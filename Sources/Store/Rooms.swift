@@ -69,19 +69,25 @@ extension IntakeTransaction {
     /// Stops using `room` as anyone's direct chat, for good. Messages for `owner` still waiting to go there
     /// go to the owner's (fresh) direct chat instead.
     public func retireRoom(_ room: RoomID, owner: UserID?, at date: Date) throws {
-        if let owner {
-            try db.execute(
-                sql: """
-                    UPDATE outbox SET room_id = NULL, recipient = ?
-                    WHERE room_id = ? AND kind = 'message' AND sent_at IS NULL AND failed_at IS NULL
-                    """,
-                arguments: [owner.rawValue, room.rawValue])
-        }
+        if let owner { try handBackWaitingMessages(in: room, to: owner) }
         try forgetDirectRoom(room)
         try db.execute(sql: "DELETE FROM direct_invite WHERE room_id = ?", arguments: [room.rawValue])
         try db.execute(
             sql: "INSERT OR IGNORE INTO retired_room (room_id, user_id, retired_at) VALUES (?, ?, ?)",
             arguments: [room.rawValue, owner?.rawValue, StoredDate.text(date)])
+    }
+
+    /// Messages still waiting to go to `room` go to their person's direct chat instead, found or opened by
+    /// the sender when their turn comes: each to the person it was queued for, or to `owner` (the room's
+    /// person) when it was queued for the room alone (a reply). For a room that stops being a direct chat
+    /// (`retireRoom`, an encrypted room): notices and announcements are queued for a person's known chat.
+    public func handBackWaitingMessages(in room: RoomID, to owner: UserID) throws {
+        try db.execute(
+            sql: """
+                UPDATE outbox SET room_id = NULL, recipient = coalesce(recipient, ?)
+                WHERE room_id = ? AND kind = 'message' AND sent_at IS NULL AND failed_at IS NULL
+                """,
+            arguments: [owner.rawValue, room.rawValue])
     }
 
     // MARK: Room creation

@@ -148,6 +148,43 @@ import Store
         #expect(reply < late, "\(order)")
     }
 
+    /// While the server's 429s pace bulk, a reply behind an announcement in its own room takes that
+    /// announcement along at once (the room's order holds), and other rooms' replies are not held either;
+    /// only rooms with nothing but bulk wait for the pace.
+    @Test func aReplyBehindAPacedAnnouncementInItsRoomIsNotHeldByThePace() async throws {
+        let store = try IntakeStore()
+        let chat = SlowChat(delay: .milliseconds(1))
+        let sender = OutboxSender(store: store, chat: chat, wake: WakeSignal(), logger: quietLogger, parallelSends: 4)
+        // The server rate-limited the bot again and again: bulk now waits the longest gap between sends.
+        sender.pacing.withLock { pacing in
+            for _ in 0..<8 { _ = pacing.rateLimited(at: .now) }
+        }
+        #expect(sender.pacing.withLock { $0.interval } == BulkPacing.longest)
+        // Anna's announcement was queued before she wrote; Bo writes too; another follower waits for hers.
+        try await enqueue(
+            store,
+            [
+                ("announce.anna", "!anna", .bulk), ("reply.anna", "!anna", .reply), ("reply.bo", "!bo", .reply),
+                ("announce.late", "!late", .bulk),
+            ])
+        let clock = ContinuousClock()
+        let began = clock.now
+        let drain = Task { _ = try await sender.drain() }
+        try await waitUntil("both replies sent", timeout: .seconds(60)) {
+            let sent = chat.state.withLock { $0.sent.map(\.txnID) }
+            return sent.contains("reply.anna") && sent.contains("reply.bo")
+        }
+        let took = began.duration(to: clock.now)
+        let order = chat.state.withLock { $0.sent.map(\.txnID) }
+        drain.cancel()
+        _ = try? await drain.value
+        #expect(took < BulkPacing.longest * 0.8, "the replies did not wait for the pace: \(took)")
+        #expect(!order.contains("announce.late"), "a room with only bulk still waits for the pace: \(order)")
+        let announced = try #require(order.firstIndex(of: "announce.anna"))
+        let replied = try #require(order.firstIndex(of: "reply.anna"))
+        #expect(announced < replied, "Anna's room keeps its order: \(order)")
+    }
+
     @Test func thePaceIsLearnedAndForgotten() {
         var pacing = BulkPacing()
         let start = ContinuousClock.now

@@ -177,6 +177,48 @@ import Store
         #expect(h.chat.sentTexts.contains { $0.contains(publicRecords) }, "the greeting went to the fresh direct chat")
     }
 
+    /// A message for Anna queued while her direct chat was known (a notice, an announcement) is bound to that
+    /// chat; when the chat stops being hers alone it goes to a fresh one, to her, like a waiting reply.
+    @Test func aNoticeQueuedForADirectChatThatBecomesSharedGoesToTheFreshOne() async throws {
+        let h = try harness()
+        let cecilia = UserID("@cecilia:kommun.se")
+        try annaWritesInHerDirectChat(h)
+        try await h.drain()
+        try await h.store.write { tx in
+            var outbox = OutboxWriter(tx: tx, eventID: "$guide", room: nil, now: self.start)
+            try outbox.add(RichText(plain: "Din idé #1 bedöms nu."), to: Cast.anna)
+        }
+        let queued = try #require(try await h.store.read { try $0.outboxEntry(txnID: "$guide.0") })
+        #expect(queued.roomID == room && queued.recipient == Cast.anna, "queued for her known chat")
+        // Cecilia joins before it is sent.
+        try h.engine.process(ChatBatch(events: [members("$c2", joined: 3, [Cast.anna, cecilia], by: cecilia)], cursor: "s2"), now: start)
+        try await h.drain()
+        let notice = try #require(h.chat.sent.first { $0.txnID == "$guide.0" })
+        #expect(notice.room == RoomID("!dm-@anna:kommun.se"), "sent in Anna's fresh direct chat, not the shared room")
+        #expect(h.chat.sent.filter { $0.room == room }.map(\.body.plainText).last == prompts.text(.botRoomShared, .sv).plainText)
+    }
+
+    /// The same when Anna's direct chat turns out to be encrypted: what waits for it goes to the plain chat
+    /// the bot opens, and the encrypted room gets only the one notice, in plain text.
+    @Test func aNoticeQueuedForADirectChatThatTurnsEncryptedGoesToThePlainOne() async throws {
+        let h = try harness()
+        try annaWritesInHerDirectChat(h)
+        try await h.drain()
+        let before = h.chat.sent.count
+        try await h.store.write { tx in
+            var outbox = OutboxWriter(tx: tx, eventID: "$guide", room: nil, now: self.start)
+            try outbox.add(RichText(plain: "Din idé #1 bedöms nu."), to: Cast.anna)
+        }
+        let encrypted = ChatEvent(id: "$e1", room: room, sender: Cast.anna, kind: .unreadable, timestamp: start)
+        try h.engine.process(ChatBatch(events: [encrypted], cursor: "s2"), now: start)
+        try await h.drain()
+        let plain = RoomID("!dm-@anna:kommun.se")
+        #expect(h.chat.sent.first { $0.txnID == "$guide.0" }?.room == plain)
+        let inOldRoom = h.chat.sent.dropFirst(before).filter { $0.room == room }
+        #expect(inOldRoom.map(\.body.plainText) == [prompts.text(.botEncryptedRoom, .sv).plainText], "\(inOldRoom.map(\.txnID))")
+        #expect(h.chat.state.withLock { $0.left } == [room])
+    }
+
     @Test func aConfiguredRoomIsNeverADirectChatWhateverTheInviteSays() async throws {
         let coordinators = RoomID("!coordinators:kommun.se")
         let h = try harness(coordinatorsRoom: coordinators)
