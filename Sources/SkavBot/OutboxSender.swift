@@ -25,7 +25,8 @@ public final class OutboxSender: Service, Sendable {
     private let idleCheck: Duration
     /// Sends in flight at once, each in a different room (`limits.parallel_sends`).
     private let parallelSends: Int
-    /// The pace of bulk sends, learned from the server's 429s (replies and notices are never paced).
+    /// The pace of bulk sends, learned from the server's 429s (replies and notices are never paced, nor bulk
+    /// ahead of them in their room). Not private: tests set a learned pace.
     let pacing = Mutex(BulkPacing())
 
     public init(

@@ -66,8 +66,8 @@ extension IntakeTransaction {
         return (true, owner.map(UserID.init(rawValue:)))
     }
 
-    /// Stops using `room` as anyone's direct chat, for good. Messages for `owner` still waiting to go there
-    /// go to the owner's (fresh) direct chat instead.
+    /// Stops using `room` as anyone's direct chat, for good. Messages still waiting to go there go to their
+    /// person's (fresh) direct chat instead (`handBackWaitingMessages`).
     public func retireRoom(_ room: RoomID, owner: UserID?, at date: Date) throws {
         if let owner { try handBackWaitingMessages(in: room, to: owner) }
         try forgetDirectRoom(room)
@@ -78,9 +78,9 @@ extension IntakeTransaction {
     }
 
     /// Messages still waiting to go to `room` go to their person's direct chat instead, found or opened by
-    /// the sender when their turn comes: each to the person it was queued for, or to `owner` (the room's
-    /// person) when it was queued for the room alone (a reply). For a room that stops being a direct chat
-    /// (`retireRoom`, an encrypted room): notices and announcements are queued for a person's known chat.
+    /// the sender when their turn comes: each to the person it was queued for (notices and announcements are
+    /// queued with that person's known chat), or to `owner`, the room's person, when it was queued for the
+    /// room alone (a reply). For a room that stops being a direct chat: shared (`retireRoom`) or encrypted.
     public func handBackWaitingMessages(in room: RoomID, to owner: UserID) throws {
         try db.execute(
             sql: """
