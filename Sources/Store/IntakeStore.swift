@@ -523,14 +523,13 @@ public struct IntakeTransaction: IntakeReading {
     /// The first unsent entry of each lane (a room, or a recipient whose room is not known yet), the lanes
     /// whose first entry is due by `now` first, then by the most urgent entry waiting in them, then by age:
     /// what the sender should start next. A lane's later entries wait for its first (the order within a
-    /// room is kept). One pass over the unsent entries, however many there are; lanes waiting for a retry
-    /// come last, so however many rooms are rate-limited or failing, a round always sees the others.
+    /// room is kept). Read from the lanes the store keeps (`laneHeadsSQL`), however many entries wait; lanes
+    /// waiting for a retry come last, so however many rooms are rate-limited or failing, a round always sees
+    /// the others.
     public func outboxLaneHeads(limit: Int, dueBy now: Date) throws -> [(entry: OutboxEntry, lanePriority: OutboxEntry.Priority)] {
-        // The lanes are grouped on their key, first id and most urgent priority only; the heads' rows are
-        // read by id after (a window over whole rows sorted every unsent body, most of a send's cost). The
-        // lanes are ordered and cut to `limit` before any body is read: sorting the joined rows copied every
-        // lane's body into the sorter, every round. The entry's columns in `OutboxEntry.columns` order (the
-        // retry time clamped), then the lane's priority, read by position.
+        // The lanes are ordered and cut to `limit` before any body is read; the heads' rows are read by id
+        // after. The entry's columns in `OutboxEntry.columns` order (the retry time clamped), then the lane's
+        // priority, read by position.
         // The bodies of one round read once each (a burst's replies, an announcement's DMs: one text many times).
         var bodies: [Data: RichText] = [:]
         return try db.cachedStatement(sql: Self.laneHeadsSQL).columnValues([StoredDate.text(now), max(0, limit)]).map { values in
@@ -549,27 +548,34 @@ public struct IntakeTransaction: IntakeReading {
         }
     }
 
+    /// The lanes come from `outbox_lane` (kept by triggers, schema v16), through its indexes: the ready lanes
+    /// (no retry time) most urgent and oldest first, and for each priority the lanes with a retry time,
+    /// earliest first; `limit` of each, merged. A few dozen rows read however many entries wait.
     static let laneHeadsSQL = """
-        WITH lane AS (
-            SELECT MIN(id) AS head, MIN(priority) AS lane_priority FROM outbox
-            WHERE sent_at IS NULL AND failed_at IS NULL
-            GROUP BY coalesce(room_id, '@' || coalesce(recipient, ''))
+        WITH candidate AS (
+            SELECT * FROM (SELECT head, priority, 0 AS waiting FROM outbox_lane
+                           WHERE not_before IS NULL ORDER BY priority, head LIMIT ?2)
+            UNION ALL
+            SELECT * FROM (SELECT head, priority, not_before > ?1 AS waiting FROM outbox_lane
+                           WHERE not_before IS NOT NULL AND priority = 0 ORDER BY not_before LIMIT ?2)
+            UNION ALL
+            SELECT * FROM (SELECT head, priority, not_before > ?1 AS waiting FROM outbox_lane
+                           WHERE not_before IS NOT NULL AND priority = 1 ORDER BY not_before LIMIT ?2)
+            UNION ALL
+            SELECT * FROM (SELECT head, priority, not_before > ?1 AS waiting FROM outbox_lane
+                           WHERE not_before IS NOT NULL AND priority = 2 ORDER BY not_before LIMIT ?2)
         ), first AS (
-            SELECT lane.head, lane.lane_priority, coalesce(\(clampedNotBefore) > ?, 0) AS waiting
-            FROM lane JOIN outbox ON outbox.id = lane.head
-            ORDER BY waiting, lane.lane_priority, lane.head LIMIT ?
+            SELECT head, priority AS lane_priority, waiting FROM candidate ORDER BY waiting, priority, head LIMIT ?2
         )
         SELECT \(laneHeadSelection), first.lane_priority, typeof(outbox.body) = 'text'
         FROM first JOIN outbox ON outbox.id = first.head
         ORDER BY first.waiting, first.lane_priority, first.head
         """
 
-    /// Whether any entry is still to send (or waits for a retry): one step on the unsent index, so that a
-    /// sender with nothing to do does not run `outboxLaneHeads`.
+    /// Whether any entry is still to send (or waits for a retry): whether any lane is left, so that a sender
+    /// with nothing to do does not run `outboxLaneHeads`.
     public func hasUnsentOutbox() throws -> Bool {
-        try Bool.fetchOne(
-            try db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL)")
-        ) ?? false
+        try Bool.fetchOne(try db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM outbox_lane)")) ?? false
     }
 
     /// Entries still to send (including those waiting for a retry time), in the order they were written.
@@ -585,9 +591,6 @@ public struct IntakeTransaction: IntakeReading {
             arguments: [max(0, limit)])
     }
 
-    /// `not_before` as a date GRDB can always read: an older build could store a server's absurd
-    /// `Retry-After` as a retry time in a year past 9999 (or anything else that is no date), and reading
-    /// that failed every pass. Such a value reads as the end of year 9999; the sender then reschedules it.
     /// The outbox's columns for the lane query, `not_before` clamped, the body's bytes as they are (a blob:
     /// read without making a `String` of them; whether they were text comes after the lane's priority).
     static let laneHeadSelection: String = OutboxEntry.columns.map { column -> String in
@@ -598,13 +601,10 @@ public struct IntakeTransaction: IntakeReading {
         }
     }.joined(separator: ", ")
 
-    static let clampedNotBefore = """
-        CASE WHEN not_before IS NULL THEN NULL
-        WHEN typeof(not_before) = 'text' AND length(not_before) BETWEEN 10 AND 32
-            AND not_before GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*' AND julianday(not_before) IS NOT NULL
-            THEN not_before
-        ELSE '9999-12-31 23:59:59.000' END
-        """
+    /// `not_before` as a date GRDB can always read: an older build could store a server's absurd
+    /// `Retry-After` as a retry time in a year past 9999 (or anything else that is no date), and reading
+    /// that failed every pass. Such a value reads as the end of year 9999; the sender then reschedules it.
+    static let clampedNotBefore = Schema.clampedTime("not_before")
 
     /// Sets an entry's retry time (the sender's repair of an absurd stored one).
     public func rescheduleOutbox(_ id: Int64, notBefore: Date) throws {
@@ -615,12 +615,20 @@ public struct IntakeTransaction: IntakeReading {
         try OutboxEntry.filter(Column("sent_at") == nil && Column("failed_at") == nil).fetchCount(db)
     }
 
-    /// The earliest `notBefore` among unsent entries, to know when to wake up.
+    /// The earliest retry time of a lane's first entry (what the later ones wait for), to know when to wake
+    /// up: one step into the index of each priority's retry times.
     public func nextOutboxRetry() throws -> Date? {
         try Date.fetchOne(
             try db.cachedStatement(sql: """
-                SELECT MIN(\(Self.clampedNotBefore)) FROM outbox
-                WHERE sent_at IS NULL AND failed_at IS NULL AND not_before IS NOT NULL
+                SELECT MIN(not_before) FROM (
+                    SELECT * FROM (SELECT not_before FROM outbox_lane WHERE not_before IS NOT NULL AND priority = 0
+                                   ORDER BY not_before LIMIT 1)
+                    UNION ALL
+                    SELECT * FROM (SELECT not_before FROM outbox_lane WHERE not_before IS NOT NULL AND priority = 1
+                                   ORDER BY not_before LIMIT 1)
+                    UNION ALL
+                    SELECT * FROM (SELECT not_before FROM outbox_lane WHERE not_before IS NOT NULL AND priority = 2
+                                   ORDER BY not_before LIMIT 1))
                 """))
     }
 

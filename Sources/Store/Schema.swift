@@ -366,6 +366,102 @@ enum Schema {
                     CREATE INDEX processed_event_on_processed_at ON processed_event(processed_at);
                     """)
         }
+        migrator.registerMigration("v16") { db in
+            // The outbox's lanes kept by the store: one row for each room (or recipient whose room is not
+            // known yet) with something unsent, holding its first entry, its most urgent priority and that
+            // first entry's retry time. The sender's round reads the lanes it starts from their indexes,
+            // a few dozen rows however many entries wait; grouping every unsent entry each round grew with
+            // an announcement (28-45 ms a round with 30,000 waiting). Triggers keep the table in step with
+            // every change of the outbox, whoever makes it.
+            try db.execute(sql: Self.outboxLanesSQL)
+            try db.execute(
+                sql: """
+                    INSERT INTO outbox_lane (lane, head, priority)
+                    SELECT \(Self.laneKey("outbox")), MIN(id), \(Self.lanePriority("MIN(priority)")) FROM outbox
+                    WHERE sent_at IS NULL AND failed_at IS NULL GROUP BY \(Self.laneKey("outbox"));
+                    UPDATE outbox_lane SET not_before = (SELECT \(Self.clampedTime("outbox.not_before")) FROM outbox WHERE outbox.id = outbox_lane.head);
+                    """)
+        }
         return migrator
+    }
+
+    /// A lane's key: the room, or `@` and the recipient while the room is not known (as the sender's).
+    static func laneKey(_ row: String? = nil) -> String {
+        let prefix = row.map { "\($0)." } ?? ""
+        return "coalesce(\(prefix)room_id, '@' || coalesce(\(prefix)recipient, ''))"
+    }
+
+    /// A priority as the lanes keep it: 0, 1 or 2 (anything else an older build or a hand could have stored
+    /// counts as a notice, as `OutboxEntry` reads it).
+    static func lanePriority(_ value: String) -> String {
+        "CASE WHEN \(value) IN (0, 1, 2) THEN \(value) ELSE 1 END"
+    }
+
+    /// A stored retry time as a time the lanes can order by: an older build could store a server's absurd
+    /// `Retry-After` as a year past 9999, or anything else that is no date; such a value counts as the end
+    /// of year 9999 (the sender reschedules it when it reaches the lane).
+    static func clampedTime(_ value: String) -> String {
+        """
+        CASE WHEN \(value) IS NULL THEN NULL
+        WHEN typeof(\(value)) = 'text' AND length(\(value)) BETWEEN 10 AND 32
+            AND \(value) GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*' AND julianday(\(value)) IS NOT NULL
+            THEN \(value)
+        ELSE '9999-12-31 23:59:59.000' END
+        """
+    }
+
+    /// Sets a lane's row again from its unsent entries (none: no row), found through `outbox_by_lane`.
+    private static func recomputeLane(_ key: String) -> String {
+        """
+        DELETE FROM outbox_lane WHERE lane = \(key);
+        INSERT INTO outbox_lane (lane, head, priority, not_before)
+        SELECT \(key), h.id,
+            (SELECT \(lanePriority("MIN(p.priority)")) FROM outbox p
+             WHERE \(laneKey("p")) = \(key) AND p.sent_at IS NULL AND p.failed_at IS NULL),
+            \(clampedTime("h.not_before"))
+        FROM (SELECT o.id, o.not_before FROM outbox o
+              WHERE \(laneKey("o")) = \(key) AND o.sent_at IS NULL AND o.failed_at IS NULL ORDER BY o.id LIMIT 1) AS h;
+        """
+    }
+
+    /// The lanes' table, its indexes, the outbox's index by lane and the triggers that keep the lanes.
+    static var outboxLanesSQL: String {
+        let unsentNew = "new.sent_at IS NULL AND new.failed_at IS NULL"
+        let unsentOld = "old.sent_at IS NULL AND old.failed_at IS NULL"
+        return """
+            CREATE TABLE outbox_lane (
+                lane TEXT PRIMARY KEY NOT NULL,
+                head INTEGER NOT NULL,
+                priority INTEGER NOT NULL,
+                not_before DATETIME
+            ) WITHOUT ROWID;
+            -- The lanes ready to go, most urgent and oldest first; and those with a retry time, by priority and time.
+            CREATE INDEX outbox_lane_ready ON outbox_lane(priority, head) WHERE not_before IS NULL;
+            CREATE INDEX outbox_lane_retry ON outbox_lane(priority, not_before) WHERE not_before IS NOT NULL;
+            CREATE INDEX outbox_by_lane ON outbox(\(laneKey()), id) WHERE sent_at IS NULL AND failed_at IS NULL;
+            CREATE TRIGGER outbox_lane_insert AFTER INSERT ON outbox WHEN \(unsentNew) BEGIN
+                INSERT INTO outbox_lane (lane, head, priority, not_before)
+                VALUES (\(laneKey("new")), new.id, \(lanePriority("new.priority")), \(clampedTime("new.not_before")))
+                ON CONFLICT (lane) DO UPDATE SET
+                    priority = min(priority, excluded.priority),
+                    not_before = CASE WHEN excluded.head < head THEN excluded.not_before ELSE not_before END,
+                    head = min(head, excluded.head);
+            END;
+            -- An entry sent, given up, retried later, moved to another room or made unsent again: its lane
+            -- again, and the lane it moved to.
+            CREATE TRIGGER outbox_lane_update
+            AFTER UPDATE OF sent_at, failed_at, room_id, recipient, priority, not_before, id ON outbox
+            WHEN \(unsentOld) OR \(unsentNew) BEGIN
+                \(recomputeLane(laneKey("old")))
+            END;
+            CREATE TRIGGER outbox_lane_move
+            AFTER UPDATE OF sent_at, failed_at, room_id, recipient, priority, not_before, id ON outbox
+            WHEN \(unsentNew) AND \(laneKey("new")) IS NOT \(laneKey("old")) BEGIN
+                \(recomputeLane(laneKey("new")))
+            END;
+            CREATE TRIGGER outbox_lane_delete AFTER DELETE ON outbox WHEN \(unsentOld) BEGIN
+                \(recomputeLane(laneKey("old")))
+            END;
+            """
     }
 }

@@ -1,0 +1,180 @@
+import Chat
+import Foundation
+import GRDB
+import GRDBSQLite
+import Testing
+
+@testable import Store
+
+/// The lanes the store keeps for the sender (`outbox_lane`, schema v16): whatever changes the outbox, the
+/// table holds what grouping the unsent entries would give, and reading a round's lanes does not grow with
+/// the entries waiting.
+@Suite struct OutboxLaneTests {
+    let now = Date(timeIntervalSince1970: 1_790_000_000)
+    let rooms: [RoomID] = ["!a:hs", "!b:hs", "!c:hs", "!d:hs"]
+    let people: [UserID] = ["@anna:hs", "@bo:hs", "@cecilia:hs"]
+
+    /// A lane as the table holds it, or as grouping the unsent entries gives it.
+    struct Lane: Equatable, CustomStringConvertible {
+        let key: String
+        let head: Int64
+        let priority: Int
+        let notBefore: String?
+        var description: String { "\(key) head \(head) p\(priority) \(notBefore ?? "-")" }
+    }
+
+    func keptLanes(_ tx: IntakeTransaction) throws -> [Lane] {
+        try Row.fetchAll(tx.db, sql: "SELECT lane, head, priority, not_before FROM outbox_lane ORDER BY lane").map {
+            Lane(key: $0[0], head: $0[1], priority: $0[2], notBefore: $0[3])
+        }
+    }
+
+    /// The lanes recomputed from the outbox itself, as the sender's query did before the table.
+    func groupedLanes(_ tx: IntakeTransaction) throws -> [Lane] {
+        try Row.fetchAll(
+            tx.db,
+            sql: """
+                WITH lane AS (
+                    SELECT coalesce(room_id, '@' || coalesce(recipient, '')) AS key, MIN(id) AS head, MIN(priority) AS priority
+                    FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL GROUP BY key)
+                SELECT lane.key, lane.head, lane.priority, \(Schema.clampedTime("outbox.not_before"))
+                FROM lane JOIN outbox ON outbox.id = lane.head ORDER BY lane.key
+                """
+        ).map { Lane(key: $0[0], head: $0[1], priority: $0[2], notBefore: $0[3]) }
+    }
+
+    /// Seeded random changes of every kind the bot makes (and a few only an operator or an old build
+    /// makes): after each, the kept lanes are the grouped ones, and the sender's round reads them in order.
+    @Test(arguments: [1, 2, 3, 4, 5, 6, 7, 8] as [UInt64])
+    func theKeptLanesAreAlwaysTheUnsentEntriesGrouped(seed: UInt64) throws {
+        let store = try IntakeStore()
+        var random = SplitMix64(seed: seed)
+        func pick<T>(_ values: [T]) -> T { values[Int(random.next() % UInt64(values.count))] }
+        var serial = 0
+        for step in 0..<400 {
+            let moment = now.addingTimeInterval(Double(step))
+            try store.write { tx in
+                let unsent = try Int64.fetchAll(tx.db, sql: "SELECT id FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL")
+                let any = try Int64.fetchAll(tx.db, sql: "SELECT id FROM outbox")
+                let choice = unsent.isEmpty ? 0 : random.next() % 13
+                switch choice {
+                case 0, 1, 2, 3:
+                    serial += 1
+                    let room: RoomID? = random.next() % 3 == 0 ? nil : pick(rooms)
+                    let recipient: UserID? = room == nil || random.next() % 2 == 0 ? pick(people) : nil
+                    try tx.enqueue(
+                        OutboxEntry(
+                            txnID: "t\(serial)", roomID: room, recipient: recipient, body: RichText(plain: "m\(serial)"), createdAt: moment,
+                            priority: pick([.reply, .notice, .bulk])))
+                case 4, 5:
+                    try tx.markSent(pick(unsent), remoteID: "$s\(step)", room: pick(rooms), at: moment)
+                case 6:
+                    let retry: Date? = random.next() % 4 == 0 ? nil : moment.addingTimeInterval(Double(random.next() % 60) - 20)
+                    try tx.markAttemptFailed(pick(unsent), error: "502", retryAt: retry, at: moment)
+                case 7:
+                    try tx.setOutboxRoom(pick(unsent), room: pick(rooms))
+                case 8:
+                    try tx.handBackWaitingMessages(in: pick(rooms), to: pick(people))
+                case 9:
+                    try tx.rescheduleOutbox(pick(unsent), notBefore: moment.addingTimeInterval(Double(random.next() % 30)))
+                case 10:
+                    try tx.db.execute(sql: "DELETE FROM outbox WHERE id = ?", arguments: [pick(any)])
+                case 11:
+                    // An operator's retry of a given-up entry, or an old build's absurd retry time.
+                    try tx.db.execute(
+                        sql: "UPDATE outbox SET failed_at = NULL, not_before = ? WHERE id = ?",
+                        arguments: [pick([nil, "99999-01-01 00:00:00", "soon", 12] as [DatabaseValueConvertible?]), pick(any)])
+                default:
+                    try tx.db.execute(
+                        sql: "UPDATE outbox SET priority = ? WHERE id = ?", arguments: [Int(random.next() % 3), pick(unsent)])
+                }
+            }
+            try store.read { tx in
+                let kept = try keptLanes(tx)
+                // The first difference says enough: the test stops there.
+                try #require(kept == (try groupedLanes(tx)), "seed \(seed), step \(step)")
+                let expected = kept.sorted {
+                    let waiting = ($0.notBefore ?? "") > StoredDate.text(moment), otherWaiting = ($1.notBefore ?? "") > StoredDate.text(moment)
+                    return (waiting ? 1 : 0, $0.priority, $0.head) < (otherWaiting ? 1 : 0, $1.priority, $1.head)
+                }
+                let heads = try tx.outboxLaneHeads(limit: 100, dueBy: moment)
+                try #require(heads.map(\.entry.id) == expected.map(\.head), "seed \(seed), step \(step)")
+                #expect(heads.map(\.lanePriority.rawValue) == expected.map(\.priority))
+                #expect(try tx.hasUnsentOutbox() == !kept.isEmpty)
+            }
+        }
+    }
+
+    /// A database from v15 with entries waiting gets its lanes at the migration.
+    @Test func aDatabaseFromV15GetsTheLanesOfWhatWaits() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("skav-v15-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let path = dir.appendingPathComponent("skav.sqlite").path
+        let queue = try DatabaseQueue(path: path)
+        try Schema.migrator.migrate(queue, upTo: "v15")
+        try queue.write { db in
+            let rows: [(String?, String?, Int, String?, String?)] = [
+                ("!a:hs", nil, 2, nil, nil), ("!a:hs", nil, 0, nil, nil), (nil, "@anna:hs", 1, "2030-01-01 00:00:00.000", nil),
+                ("!b:hs", nil, 1, "absurd", nil), ("!c:hs", nil, 0, nil, "2026-01-01 00:00:00.000"),
+            ]
+            for (index, (room, recipient, priority, notBefore, sentAt)) in rows.enumerated() {
+                try db.execute(
+                    sql: """
+                        INSERT INTO outbox (txn_id, room_id, recipient, priority, not_before, sent_at, body, style, created_at)
+                        VALUES (?, ?, ?, ?, ?, ?, '{}', 'plain', '2026-01-01 00:00:00.000')
+                        """,
+                    arguments: ["t\(index)", room, recipient, priority, notBefore, sentAt])
+            }
+        }
+        try queue.close()
+        let store = try IntakeStore(path: path)
+        let lanes = try store.read { try keptLanes($0) }
+        #expect(
+            lanes == [
+                Lane(key: "!a:hs", head: 1, priority: 0, notBefore: nil),
+                Lane(key: "!b:hs", head: 4, priority: 1, notBefore: "9999-12-31 23:59:59.000"),
+                Lane(key: "@@anna:hs", head: 3, priority: 1, notBefore: "2030-01-01 00:00:00.000"),
+            ])
+    }
+
+    /// The round's read takes about as many steps of SQLite's machine with 100 entries waiting as with 6,000
+    /// (a fifth of them waiting for a retry): it reads from the lanes' indexes, never every unsent entry
+    /// (6,729 and 8,891 steps when written; grouping the unsent entries took steps for each of them).
+    @Test func aRoundsReadDoesNotGrowWithTheEntriesWaiting() throws {
+        let store = try IntakeStore()
+        func steps() throws -> Int32 {
+            try store.read { tx in
+                let statement = try tx.db.makeStatement(sql: IntakeTransaction.laneHeadsSQL)
+                let rows = try Row.fetchAll(statement, arguments: [StoredDate.text(now), 64])
+                #expect(rows.count == 64)
+                return sqlite3_stmt_status(statement.sqliteStatement, SQLITE_STMTSTATUS_VM_STEP, 0)
+            }
+        }
+        func fill(_ range: Range<Int>) throws {
+            try store.write { tx in
+                for index in range {
+                    let id = try #require(
+                        try tx.enqueue(
+                            OutboxEntry(
+                                txnID: "t\(index)", roomID: RoomID(rawValue: "!r\(index):hs"), body: "ett", createdAt: now,
+                                priority: index % 3 == 0 ? .bulk : .notice)) ? tx.db.lastInsertedRowID : nil)
+                    if index % 5 == 0 {
+                        try tx.markAttemptFailed(id, error: "429", retryAt: now.addingTimeInterval(Double(index % 7) - 3), at: now)
+                    }
+                }
+            }
+        }
+        try fill(0..<100)
+        let few = try steps()
+        try fill(100..<6_000)
+        let many = try steps()
+        #expect(many < few * 2, "\(few) steps with 100 entries, \(many) with 6,000")
+        let plan = try store.read { tx in
+            try Row.fetchAll(
+                tx.db, sql: "EXPLAIN QUERY PLAN " + IntakeTransaction.laneHeadsSQL, arguments: [StoredDate.text(now), 64]
+            ).map { $0["detail"] as String }
+        }
+        #expect(!plan.contains { $0.contains("SCAN outbox") && !$0.contains("outbox_lane") }, "\(plan)")
+    }
+}
