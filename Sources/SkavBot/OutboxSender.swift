@@ -68,116 +68,159 @@ public final class OutboxSender: Service, Sendable {
         }
     }
 
-    /// Sends every due entry once. Returns the earliest time a failed entry may be retried, if any.
+    /// Sends every due entry. Returns the earliest time an entry waiting for its retry may go, if any.
     ///
-    /// Each round takes the first unsent entry of each lane (a room, or a recipient whose room is not
-    /// known yet), lanes with a reply waiting first, then notices, then bulk, each by age; it sends up to
-    /// `parallelSends` of them at once, never two of one lane, so the order within a room holds. A lane
-    /// whose entry failed (or waits for its retry time, e.g. after a 429) waits alone; the others go on.
-    /// Rounds are short, so a reply that arrives during a long announcement goes out within a round.
+    /// The send slots are kept full: the sender reads the first unsent entry of each lane (a room, or a
+    /// recipient whose room is not known yet), lanes with a reply waiting first, then notices, then bulk,
+    /// each by age, and starts as many as slots are free, never two of one lane, so the order within a room
+    /// holds. When a quarter of the slots are free again (or new work was queued: the engine's wake), it
+    /// records what went out and reads the lanes again; so a reply written during a long announcement goes
+    /// out after the next send that ends, not after the slowest of a round. A lane whose entry failed waits
+    /// for its retry time (after a 429, the server's) alone; the others go on, and it goes again when due.
     @discardableResult
     public func drain() async throws -> Date? {
-        var blockedLanes = Set<String>()
-        while !Task.isCancelled {
-            let moment = now()
-            let heads = try readNow { tx in
-                try tx.hasUnsentOutbox() ? tx.outboxLaneHeads(limit: roundSize, dueBy: moment) : []
+        // Lanes with a send in flight, or sent and not recorded yet: the store's first entry of the lane is
+        // still that one, so the lane is left out until the record.
+        var busyLanes = Set<String>()
+        var marks: [(mark: SentMark, lane: String)] = []
+        var running = 0
+        var bulkRunning = 0
+        let refillAt = max(1, parallelSends / 4)
+        // A child that waits for the engine's wake while bulk is in flight, so a reply queued then starts in a
+        // free slot at once, whether or not a send ends soon (not while only replies are in flight: one task
+        // less for each message that comes alone).
+        var watchingWake = false
+        return try await withThrowingTaskGroup(of: SendResult?.self) { group in
+            // Ends the wake's watch when the drain ends (the group waits for its children). A wake it took just
+            // before is given back, so the sender's next wait does not sleep through new work.
+            defer {
+                group.cancelAll()
+                if watchingWake { wake.wake() }
             }
-            // Nothing unsent at all (the end of most drains): nothing waits for a retry either.
-            if heads.isEmpty { return nil }
-            // Each with whether its lane is all bulk: only such lanes are paced (a bulk entry ahead of a reply
-            // in its room goes as the reply's forerunner, unpaced).
-            var due: [(entry: OutboxEntry, bulkLane: Bool)] = []
-            // The most urgent lanes come first, and every free send slot is used (so bulk and notices are
-            // never starved by a steady stream of replies); rounds are short, so a reply queued behind a
-            // reminder in its room, or one that just arrived, is found again soon.
-            var roundPriority: OutboxEntry.Priority?
-            for (entry, lanePriority) in heads where !blockedLanes.contains(Self.lane(entry)) {
-                if let notBefore = entry.notBefore, notBefore > moment {
-                    // Waiting for its retry: nothing later in its room may overtake it.
-                    blockedLanes.insert(Self.lane(entry))
-                    if notBefore.timeIntervalSince(moment) > Self.longestRetryDelay.timeInterval, let id = entry.id {
-                        // Later than this sender ever schedules (an old database stored a server's absurd
-                        // Retry-After): brought back to the longest wait, so the room is not held forever.
-                        let repaired = moment.addingTimeInterval(Self.longestRetryDelay.timeInterval)
-                        logger.warning(
-                            "an outgoing entry's retry time was absurd; rescheduled",
-                            metadata: ["outbox.txn": "\(entry.txnID)", "retry.at": "\(repaired)"])
-                        try await store.write { try $0.rescheduleOutbox(id, notBefore: repaired) }
-                    }
-                    continue
-                }
-                due.append((entry, lanePriority == .bulk))
-                roundPriority = min(roundPriority ?? lanePriority, lanePriority)
-            }
-            if due.isEmpty || Task.isCancelled { break }
-            if roundPriority == .bulk, let wait = pacing.withLock({ $0.wait(at: ContinuousClock.now) }) {
-                // The server rate-limited us lately: bulk goes one at a time at the learned pace; a reply
-                // that arrives meanwhile wakes the sender and goes first (the next round finds it).
-                if wait > .zero {
-                    await wake.wait(for: wait)
-                    continue
-                }
-                due = Array(due.prefix(1))
-            } else if roundPriority == .bulk {
-                // Only bulk waits: one send per slot, so the round lasts one send and a reply that arrives
-                // meanwhile waits for no more than that before the next round finds it first.
-                due = Array(due.prefix(parallelSends))
-            }
-            // A round that sent nothing blocked every lane it tried (each failure blocks its lane for this
-            // drain), so the next round goes on with the others; the drain ends when no lane is due.
-            // What was sent is recorded for the whole round in one transaction, before the next round reads
-            // the lanes again (one commit a send was most of the sender's cost in a burst). A crash before
-            // that write sends those entries again with the same transaction ids, which the server drops.
-            var sentMarks: [SentMark] = []
             do {
-                try await withThrowingTaskGroup(of: (lane: String, outcome: SendOutcome).self) { group in
-                    var pending = due.makeIterator()
-                    func start() -> Bool {
-                        guard let (entry, bulkLane) = pending.next() else { return false }
-                        // A 429 during this round paces bulk from now on: the round starts no more bulk lanes (they
-                        // come last in it), and the next one waits.
-                        if bulkLane, let wait = pacing.withLock({ $0.wait(at: ContinuousClock.now) }), wait > .zero {
-                            return false
+                while !Task.isCancelled {
+                    // What went out is recorded before the lanes are read again, in one transaction for all
+                    // the sends since the last read (one commit a send was most of the sender's cost in a
+                    // burst). A crash before that write sends them again with the same transaction ids, which
+                    // the server drops.
+                    let left = try recordSent(marks.map(\.mark))
+                    for (_, lane) in marks { busyLanes.remove(lane) }
+                    marks.removeAll(keepingCapacity: true)
+                    // With nothing in flight and nothing left, the drain is over without a read (the end of most
+                    // drains, with messages coming one at a time).
+                    if running == 0 && left == false { return nil }
+
+                    let moment = now()
+                    let limit = readSize + busyLanes.count
+                    let heads: [(entry: OutboxEntry, lanePriority: OutboxEntry.Priority)]
+                    if running == 0 {
+                        heads = try readNow { tx in
+                            try tx.hasUnsentOutbox() ? tx.outboxLaneHeads(limit: limit, dueBy: moment) : []
                         }
+                        // Nothing unsent at all: nothing waits for a retry either.
+                        if heads.isEmpty { return nil }
+                    } else {
+                        // Sends in flight may hold the pool's readers until they resume (`readNow`): an async read.
+                        heads = try await store.read { tx in try tx.outboxLaneHeads(limit: limit, dueBy: moment) }
+                    }
+                    var pacedWait: Duration?
+                    for (entry, lanePriority) in heads where running < parallelSends {
+                        let lane = Self.lane(entry)
+                        if busyLanes.contains(lane) { continue }
+                        if let notBefore = entry.notBefore, notBefore > moment {
+                            // Waiting for its retry: nothing later in its room may overtake it.
+                            try await repairAbsurdRetry(entry, notBefore: notBefore, at: moment)
+                            continue
+                        }
+                        // Only lanes with nothing but bulk are paced (a bulk entry ahead of a reply in its room goes
+                        // as the reply's forerunner, unpaced); paced, one bulk send at a time at the learned pace.
+                        let bulkLane = lanePriority == .bulk
+                        if bulkLane, let wait = pacing.withLock({ $0.wait(at: ContinuousClock.now) }) {
+                            if wait > .zero || bulkRunning > 0 {
+                                pacedWait = min(pacedWait ?? wait, wait)
+                                continue
+                            }
+                        }
+                        busyLanes.insert(lane)
+                        running += 1
+                        if bulkLane { bulkRunning += 1 }
                         group.addTask {
                             let outcome = try await self.send(entry)
                             if case .sent = outcome, entry.priority == .bulk {
                                 self.pacing.withLock { $0.sentBulk(at: ContinuousClock.now) }
                             }
-                            return (Self.lane(entry), outcome)
+                            return SendResult(lane: lane, bulkLane: bulkLane, outcome: outcome)
                         }
-                        return true
                     }
-                    var started = 0
-                    while started < parallelSends, start() { started += 1 }
-                    while let result = try await group.next() {
+                    if running == 0 {
+                        // Nothing could start: only bulk is due and the pace holds it (a reply queued meanwhile
+                        // wakes the sender and goes first), or nothing is due until a retry time.
+                        if let pacedWait {
+                            await wake.wait(for: max(pacedWait, .milliseconds(1)))
+                            continue
+                        }
+                        return try readNow { try $0.nextOutboxRetry() }
+                    }
+                    if bulkRunning > 0 && running < parallelSends && !watchingWake {
+                        watchingWake = true
+                        group.addTask {
+                            await self.wake.wait()
+                            return nil
+                        }
+                    }
+                    // Sends end one by one; the lanes are read again when a quarter of the slots are free, when the
+                    // engine queued something (its wake), or when nothing is in flight.
+                    repeat {
+                        guard let next = try await group.next() else { break }
+                        guard let result = next else {
+                            watchingWake = false
+                            break
+                        }
+                        running -= 1
+                        if result.bulkLane { bulkRunning -= 1 }
                         switch result.outcome {
-                        case .sent(let mark?): sentMarks.append(mark)
-                        case .sent(nil): break
-                        case .failed: blockedLanes.insert(result.lane)
+                        case .sent(let mark?): marks.append((mark, result.lane))
+                        case .sent(nil), .failed: busyLanes.remove(result.lane)
                         }
-                        _ = start()
-                    }
+                    } while running > 0 && parallelSends - running < refillAt && !wake.takePending()
                 }
+                throw CancellationError()
             } catch {
                 // Cancelled (a shutdown) or a store error: what did go out is still recorded, if it can be.
-                _ = try? recordSent(sentMarks)
+                group.cancelAll()
+                while !group.isEmpty {
+                    if case .sent(let mark?) = (try? await group.next())??.outcome { marks.append((mark, "")) }
+                }
+                _ = try? recordSent(marks.map(\.mark))
                 throw error
             }
-            // The write that records the round also tells whether anything is left: when nothing is (the end
-            // of most drains, with messages coming one at a time), no read of the lanes follows to find that.
-            if try recordSent(sentMarks) == false { return nil }
         }
-        return try readNow { try $0.nextOutboxRetry() }
+    }
+
+    /// What a send task reports.
+    struct SendResult: Sendable {
+        let lane: String
+        let bulkLane: Bool
+        let outcome: SendOutcome
+    }
+
+    /// A retry time later than this sender ever schedules (an old database stored a server's absurd
+    /// Retry-After) is brought back to the longest wait, so the room is not held forever.
+    private func repairAbsurdRetry(_ entry: OutboxEntry, notBefore: Date, at moment: Date) async throws {
+        guard notBefore.timeIntervalSince(moment) > Self.longestRetryDelay.timeInterval, let id = entry.id else { return }
+        let repaired = moment.addingTimeInterval(Self.longestRetryDelay.timeInterval)
+        logger.warning(
+            "an outgoing entry's retry time was absurd; rescheduled",
+            metadata: ["outbox.txn": "\(entry.txnID)", "retry.at": "\(repaired)"])
+        try await store.write { try $0.rescheduleOutbox(id, notBefore: repaired) }
     }
 
     /// The store's read on the sender's own thread. GRDB's `async` calls hop to its queue and back, two thread
     /// switches each: with messages coming one at a time, the switches cost more than the reads.
-    /// Only between rounds, never while sends are in flight: a send that reads the store (`resolveRoom`) holds
-    /// a reader of GRDB's pool until its task resumes on this thread, so a blocking read here while five of
-    /// them wait for the thread waits forever (a read looking for new replies in the middle of a round did,
-    /// in the announcement benchmark).
+    /// Only when no send is in flight: a send that reads the store (`resolveRoom`) holds a reader of GRDB's
+    /// pool until its task resumes on this thread, so a blocking read here while five of them wait for the
+    /// thread waits forever (a read looking for new replies with sends in flight did, in the announcement
+    /// benchmark). A blocking write is safe: an async write holds the writer only while its closure runs.
     private func readNow<T>(_ body: (IntakeTransaction) throws -> T) throws -> T { try store.read(body) }
 
     /// The store's write on the sender's own thread (as `readNow`); it waits only for another write.
@@ -198,8 +241,8 @@ public final class OutboxSender: Service, Sendable {
         case failed
     }
 
-    /// Records a round's sends in one transaction; returns whether any entry is still unsent (nil when there
-    /// was nothing to record, so nothing was asked).
+    /// Records the sends since the last read of the lanes in one transaction; returns whether any entry is
+    /// still unsent (nil when there was nothing to record, so nothing was asked).
     private func recordSent(_ marks: [SentMark]) throws -> Bool? {
         guard !marks.isEmpty else { return nil }
         let unsent = try writeNow { tx in
@@ -215,9 +258,9 @@ public final class OutboxSender: Service, Sendable {
         entry.roomID?.rawValue ?? "@" + (entry.recipient?.rawValue ?? "")
     }
 
-    /// How many lanes one round looks at: enough to keep every send slot busy, few enough that a new reply
-    /// is picked up soon.
-    private var roundSize: Int { max(4, parallelSends * 2) }
+    /// How many lanes one read looks at besides those in flight: enough to fill every send slot past the
+    /// lanes that wait for a retry or the pace.
+    private var readSize: Int { max(4, parallelSends * 2) }
 
     /// Sends in flight at once by default.
     public static let defaultParallelSends = 32

@@ -11,7 +11,8 @@ import Synchronization
 public final class WakeSignal: Sendable {
     private struct Waiter {
         let continuation: CheckedContinuation<Void, Never>
-        let deadline: ContinuousClock.Instant
+        /// Nil: only a wake (or cancellation) ends the wait.
+        let deadline: ContinuousClock.Instant?
     }
 
     private struct State {
@@ -40,12 +41,27 @@ public final class WakeSignal: Sendable {
         for waiter in waiters { waiter.continuation.resume() }
     }
 
+    /// Whether a wake came while nobody waited, taking it (the next wait then does not end at once): for a
+    /// task that is busy (the sender with sends in flight) and wants to know whether new work came.
+    public func takePending() -> Bool {
+        state.withLock { state in
+            defer { state.pending = false }
+            return state.pending
+        }
+    }
+
     /// How many tasks wait on it now (for tests that must know a wait has begun before they wake it).
     package var waiting: Int { state.withLock { $0.waiters.count } }
 
     /// Returns when woken, after `timeout`, or when the task is cancelled, whichever is first.
     public func wait(for timeout: Duration) async {
-        let deadline = ContinuousClock.now.advanced(by: max(.zero, timeout))
+        await wait(until: ContinuousClock.now.advanced(by: max(.zero, timeout)))
+    }
+
+    /// Returns when woken or when the task is cancelled (no timer).
+    public func wait() async { await wait(until: nil) }
+
+    private func wait(until deadline: ContinuousClock.Instant?) async {
         let id = state.withLock { state -> Int in
             defer { state.nextID += 1 }
             return state.nextID
@@ -53,11 +69,12 @@ public final class WakeSignal: Sendable {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let (resumeNow, timer) = state.withLock { state -> (Bool, (ContinuousClock.Instant, Int)?) in
-                    if state.pending || Task.isCancelled || deadline <= .now {
+                    if state.pending || Task.isCancelled || deadline.map({ $0 <= .now }) == true {
                         state.pending = false
                         return (true, nil)
                     }
                     state.waiters[id] = Waiter(continuation: continuation, deadline: deadline)
+                    guard let deadline else { return (false, nil) }
                     if let running = state.timer, running.fires <= deadline { return (false, nil) }
                     state.generation += 1
                     state.timer = (deadline, state.generation)
@@ -83,9 +100,9 @@ public final class WakeSignal: Sendable {
                 let (due, following) = self.state.withLock { state -> ([Waiter], ContinuousClock.Instant?) in
                     guard state.timer?.generation == generation else { return ([], nil) }
                     let now = ContinuousClock.now
-                    let due = state.waiters.filter { $0.value.deadline <= now }
+                    let due = state.waiters.filter { $0.value.deadline.map { $0 <= now } == true }
                     for id in due.keys { state.waiters[id] = nil }
-                    let following = state.waiters.values.map(\.deadline).min()
+                    let following = state.waiters.values.compactMap(\.deadline).min()
                     state.timer = following.map { ($0, generation) }
                     return (Array(due.values), following)
                 }

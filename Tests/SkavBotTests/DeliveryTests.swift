@@ -24,6 +24,8 @@ import Store
             var inFlight: [RoomID] = []
             var maxInFlight = 0
             var sameRoomAtOnce = false
+            /// Rooms whose sends take an hour (until cancelled) instead of `delay`.
+            var slowRooms: Set<RoomID> = []
         }
         let kind = ChatKind.matrix
         let capabilities = ChatCapabilities(maxMessageBytes: 60_000, markup: .html)
@@ -45,7 +47,8 @@ import Store
                 state.inFlight.append(message.room)
                 state.maxInFlight = max(state.maxInFlight, state.inFlight.count)
             }
-            try await Task.sleep(for: delay)
+            let slow = state.withLock { $0.slowRooms.contains(message.room) }
+            try await Task.sleep(for: slow ? .seconds(3_600) : delay)
             return state.withLock { state in
                 state.inFlight.removeAll { $0 == message.room }
                 state.sent.append(message)
@@ -120,6 +123,34 @@ import Store
         let nudge = try #require(order.firstIndex(of: "nudge.anna"))
         let reply = try #require(order.firstIndex(of: "reply.anna"))
         #expect(nudge == 0 && nudge < reply && reply <= 4, "\(order.prefix(6))")
+    }
+
+    /// The send slots are refilled as sends end and when something new is queued, not in rounds: a reply
+    /// queued while slow announcement sends are in flight goes out in a free slot at once, without waiting for
+    /// them; and the rooms whose sends ended go on meanwhile.
+    @Test func aReplyQueuedWhileSlowBulkSendsAreInFlightGoesOutAtOnce() async throws {
+        let store = try IntakeStore()
+        let chat = SlowChat(delay: .milliseconds(1))
+        chat.state.withLock { $0.slowRooms = ["!slow0", "!slow1"] }
+        let wake = WakeSignal()
+        let sender = OutboxSender(store: store, chat: chat, wake: wake, logger: quietLogger, parallelSends: 4)
+        try await enqueue(
+            store, [("announce.slow0", "!slow0", .bulk), ("announce.slow1", "!slow1", .bulk)]
+                + (0..<6).map { ("announce.\($0)", "!follower\($0)", .bulk) })
+        let drain = Task { _ = try await sender.drain() }
+        try await waitUntil("the quick rooms' announcements sent past the two slow ones", timeout: .seconds(60)) {
+            chat.state.withLock { $0.sent.count == 6 && $0.inFlight.count == 2 }
+        }
+        try await enqueue(store, [("reply.anna", "!anna", .reply)])
+        wake.wake()
+        try await waitUntil("the reply sent while the slow sends are still in flight", timeout: .seconds(60)) {
+            chat.state.withLock { $0.sent.map(\.txnID).contains("reply.anna") }
+        }
+        #expect(chat.state.withLock { $0.inFlight.count } == 2, "the slow sends are still in flight")
+        drain.cancel()
+        _ = try? await drain.value
+        let unsent = try await store.read { try $0.unsentOutbox().map(\.txnID) }
+        #expect(Set(unsent) == ["announce.slow0", "announce.slow1"], "what was sent is recorded, the slow ones are not")
     }
 
     @Test func bulkSlowsDownAfterA429AndRepliesAreNotHeldByIt() async throws {
