@@ -100,29 +100,19 @@ public final class OutboxSender: Service, Sendable {
             do {
                 while !Task.isCancelled {
                     // What went out is recorded before the lanes are read again, in one transaction for all
-                    // the sends since the last read (one commit a send was most of the sender's cost in a
-                    // burst). A crash before that write sends them again with the same transaction ids, which
-                    // the server drops.
-                    let left = try recordSent(marks.map(\.mark))
+                    // the sends since the last read, which reads the lanes too (one commit a send was most of the
+                    // sender's cost in a burst). A crash before that write sends them again with the same
+                    // transaction ids, which the server drops.
+                    let moment = now()
+                    // The busy lanes come back too (their heads are still unsent); past them, enough lanes to fill the
+                    // free slots, and a few for lanes the pace holds (waiting lanes come after every due one).
+                    let limit = busyLanes.count + (parallelSends - running) + 4
+                    let heads = try recordAndRead(marks.map(\.mark), limit: limit, dueBy: moment, sendsInFlight: running > 0)
                     for (_, lane) in marks { busyLanes.remove(lane) }
                     marks.removeAll(keepingCapacity: true)
-                    // With nothing in flight and nothing left, the drain is over without a read (the end of most
-                    // drains, with messages coming one at a time).
-                    if running == 0 && left == false { return nil }
-
-                    let moment = now()
-                    let limit = readSize + busyLanes.count
-                    let heads: [(entry: OutboxEntry, lanePriority: OutboxEntry.Priority)]
-                    if running == 0 {
-                        heads = try readNow { tx in
-                            try tx.hasUnsentOutbox() ? tx.outboxLaneHeads(limit: limit, dueBy: moment) : []
-                        }
-                        // Nothing unsent at all: nothing waits for a retry either.
-                        if heads.isEmpty { return nil }
-                    } else {
-                        // Sends in flight may hold the pool's readers until they resume (`readNow`): an async read.
-                        heads = try await store.read { tx in try tx.outboxLaneHeads(limit: limit, dueBy: moment) }
-                    }
+                    // Nothing unsent at all (the end of most drains, with messages coming one at a time): nothing
+                    // waits for a retry either.
+                    if heads.isEmpty && running == 0 { return nil }
                     var pacedWait: Duration?
                     for (entry, lanePriority) in heads where running < parallelSends {
                         let lane = Self.lane(entry)
@@ -241,8 +231,27 @@ public final class OutboxSender: Service, Sendable {
         case failed
     }
 
-    /// Records the sends since the last read of the lanes in one transaction; returns whether any entry is
-    /// still unsent (nil when there was nothing to record, so nothing was asked).
+    /// Records the sends since the last read of the lanes and reads them again (up to `limit`; none when
+    /// nothing is unsent), in one access to the writer: one transaction, or with nothing to record a read on
+    /// the writer's connection while sends are in flight (a blocking read of the pool could wait forever for
+    /// them: `readNow`).
+    private func recordAndRead(
+        _ marks: [SentMark], limit: Int, dueBy moment: Date, sendsInFlight: Bool
+    ) throws -> [(entry: OutboxEntry, lanePriority: OutboxEntry.Priority)] {
+        func read(_ tx: IntakeTransaction) throws -> [(entry: OutboxEntry, lanePriority: OutboxEntry.Priority)] {
+            try tx.hasUnsentOutbox() ? tx.outboxLaneHeads(limit: limit, dueBy: moment) : []
+        }
+        guard !marks.isEmpty else { return try sendsInFlight ? store.readOnWriter(read) : readNow(read) }
+        let heads = try writeNow { tx in
+            for mark in marks { try tx.markSent(mark.id, remoteID: mark.remoteID, room: mark.room, at: mark.at) }
+            return try read(tx)
+        }
+        crashpoints.reached(.afterSentRecorded)
+        return heads
+    }
+
+    /// Records sends in one transaction (what went out before a shutdown or a store error); returns whether
+    /// any entry is still unsent (nil when there was nothing to record, so nothing was asked).
     private func recordSent(_ marks: [SentMark]) throws -> Bool? {
         guard !marks.isEmpty else { return nil }
         let unsent = try writeNow { tx in
@@ -257,10 +266,6 @@ public final class OutboxSender: Service, Sendable {
     static func lane(_ entry: OutboxEntry) -> String {
         entry.roomID?.rawValue ?? "@" + (entry.recipient?.rawValue ?? "")
     }
-
-    /// How many lanes one read looks at besides those in flight: enough to fill every send slot past the
-    /// lanes that wait for a retry or the pace.
-    private var readSize: Int { max(4, parallelSends * 2) }
 
     /// Sends in flight at once by default.
     public static let defaultParallelSends = 32

@@ -249,6 +249,22 @@ import Store
         #expect(chat.state.withLock { $0.sent.map(\.txnID) }.contains("announce.b"))
     }
 
+    /// A room that got a 429 goes again when its retry time comes, while an announcement still keeps the
+    /// sender busy: it does not wait for the end of the drain.
+    @Test func aRateLimitedRoomGoesAgainWhenDueWhileBulkStillGoesOut() async throws {
+        let store = try IntakeStore()
+        try await DeliveryTests().enqueue(
+            store, [("reply.limited", "!limited", .reply)] + (0..<100).map { ("announce.\($0)", "!follower\($0)", .bulk) })
+        let chat = DeliveryTests.SlowChat(delay: .milliseconds(40))
+        chat.state.withLock { $0.limitedSends = [1] }
+        let sender = OutboxSender(store: store, chat: chat, wake: WakeSignal(), logger: quietLogger, parallelSends: 2)
+        try await sender.drain()
+        let order = chat.state.withLock { $0.sent.map(\.txnID) }
+        #expect(order.count == 101)
+        let limited = try #require(order.firstIndex(of: "reply.limited"))
+        #expect(limited > 0 && limited < 100, "sent again within the announcement, at position \(limited)")
+    }
+
     @Test func manyRoomsWaitingForTheirRetryDoNotStarveANewMessage() async throws {
         let store = try IntakeStore()
         let start = Date()
