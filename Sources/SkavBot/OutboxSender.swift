@@ -79,10 +79,13 @@ public final class OutboxSender: Service, Sendable {
     /// for its retry time (after a 429, the server's) alone; the others go on, and it goes again when due.
     @discardableResult
     public func drain() async throws -> Date? {
-        // Lanes with a send in flight, or sent and not recorded yet: the store's first entry of the lane is
-        // still that one, so the lane is left out until the record.
-        var busyLanes = Set<String>()
+        // Lanes with a send in flight, or sent and not recorded yet, with that entry's id: the store's first
+        // entry of the lane is still that one, so the lane is left out of the reads until the record.
+        var busy: [String: Int64] = [:]
         var marks: [(mark: SentMark, lane: String)] = []
+        // Whether the last read could not fill the free slots: then a lane's next entry, behind a send not
+        // recorded yet, may be all that is left, and the next read records first.
+        var lastReadShort = false
         var running = 0
         var bulkRunning = 0
         let refillAt = max(1, parallelSends / 4)
@@ -99,24 +102,30 @@ public final class OutboxSender: Service, Sendable {
             }
             do {
                 while !Task.isCancelled {
-                    // What went out is recorded before the lanes are read again, in one transaction for all
-                    // the sends since the last read, which reads the lanes too (one commit a send was most of the
-                    // sender's cost in a burst). A crash before that write sends them again with the same
-                    // transaction ids, which the server drops.
+                    // What went out is recorded in one transaction for many sends, which reads the lanes again
+                    // (one commit a send was most of the sender's cost in a burst): when nothing is in flight,
+                    // when a slot's worth of sends waits for it, or when the last read could not fill the slots.
+                    // Otherwise the lanes are read alone, their sent lanes left out. A crash before the record
+                    // sends those entries again with the same transaction ids, which the server drops.
                     let moment = now()
-                    // The busy lanes come back too (their heads are still unsent); past them, enough lanes to fill the
-                    // free slots, and a few for lanes the pace holds (waiting lanes come after every due one).
-                    let limit = busyLanes.count + (parallelSends - running) + 4
-                    let heads = try recordAndRead(marks.map(\.mark), limit: limit, dueBy: moment, sendsInFlight: running > 0)
-                    for (_, lane) in marks { busyLanes.remove(lane) }
-                    marks.removeAll(keepingCapacity: true)
+                    let free = parallelSends - running
+                    let record = !marks.isEmpty && (running == 0 || marks.count >= parallelSends || lastReadShort)
+                    if record {
+                        for (_, lane) in marks { busy[lane] = nil }
+                    }
+                    // Enough lanes to fill the free slots, and a few for lanes the pace holds (waiting lanes come
+                    // after every due one).
+                    let heads = try recordAndRead(
+                        record ? marks.map(\.mark) : [], limit: free + 4, dueBy: moment, excluding: busy.values,
+                        sendsInFlight: running > 0)
+                    if record { marks.removeAll(keepingCapacity: true) }
                     // Nothing unsent at all (the end of most drains, with messages coming one at a time): nothing
                     // waits for a retry either.
                     if heads.isEmpty && running == 0 { return nil }
                     var pacedWait: Duration?
                     for (entry, lanePriority) in heads where running < parallelSends {
                         let lane = Self.lane(entry)
-                        if busyLanes.contains(lane) { continue }
+                        if busy[lane] != nil { continue }
                         if let notBefore = entry.notBefore, notBefore > moment {
                             // Waiting for its retry: nothing later in its room may overtake it.
                             try await repairAbsurdRetry(entry, notBefore: notBefore, at: moment)
@@ -131,7 +140,7 @@ public final class OutboxSender: Service, Sendable {
                                 continue
                             }
                         }
-                        busyLanes.insert(lane)
+                        busy[lane] = entry.id ?? -1
                         running += 1
                         if bulkLane { bulkRunning += 1 }
                         group.addTask {
@@ -142,6 +151,7 @@ public final class OutboxSender: Service, Sendable {
                             return SendResult(lane: lane, bulkLane: bulkLane, outcome: outcome)
                         }
                     }
+                    lastReadShort = running < parallelSends
                     if running == 0 {
                         // Nothing could start: only bulk is due and the pace holds it (a reply queued meanwhile
                         // wakes the sender and goes first), or nothing is due until a retry time.
@@ -170,7 +180,7 @@ public final class OutboxSender: Service, Sendable {
                         if result.bulkLane { bulkRunning -= 1 }
                         switch result.outcome {
                         case .sent(let mark?): marks.append((mark, result.lane))
-                        case .sent(nil), .failed: busyLanes.remove(result.lane)
+                        case .sent(nil), .failed: busy[result.lane] = nil
                         }
                     } while running > 0 && parallelSends - running < refillAt && !wake.takePending()
                 }
@@ -231,15 +241,15 @@ public final class OutboxSender: Service, Sendable {
         case failed
     }
 
-    /// Records the sends since the last read of the lanes and reads them again (up to `limit`; none when
-    /// nothing is unsent), in one access to the writer: one transaction, or with nothing to record a read on
-    /// the writer's connection while sends are in flight (a blocking read of the pool could wait forever for
-    /// them: `readNow`).
+    /// Records `marks` and reads the lanes again (up to `limit`, leaving out the lanes whose first entry is in
+    /// `excluding`; none when nothing is unsent), in one access to the writer: one transaction, or with nothing
+    /// to record a read on the writer's connection while sends are in flight (a blocking read of the pool
+    /// could wait forever for them: `readNow`).
     private func recordAndRead(
-        _ marks: [SentMark], limit: Int, dueBy moment: Date, sendsInFlight: Bool
+        _ marks: [SentMark], limit: Int, dueBy moment: Date, excluding: some Collection<Int64>, sendsInFlight: Bool
     ) throws -> [(entry: OutboxEntry, lanePriority: OutboxEntry.Priority)] {
         func read(_ tx: IntakeTransaction) throws -> [(entry: OutboxEntry, lanePriority: OutboxEntry.Priority)] {
-            try tx.hasUnsentOutbox() ? tx.outboxLaneHeads(limit: limit, dueBy: moment) : []
+            try tx.hasUnsentOutbox() ? tx.outboxLaneHeads(limit: limit, dueBy: moment, excluding: excluding) : []
         }
         guard !marks.isEmpty else { return try sendsInFlight ? store.readOnWriter(read) : readNow(read) }
         let heads = try writeNow { tx in

@@ -526,13 +526,23 @@ public struct IntakeTransaction: IntakeReading {
     /// room is kept). Read from the lanes the store keeps (`laneHeadsSQL`), however many entries wait; lanes
     /// waiting for a retry come last, so however many rooms are rate-limited or failing, a round always sees
     /// the others.
-    public func outboxLaneHeads(limit: Int, dueBy now: Date) throws -> [(entry: OutboxEntry, lanePriority: OutboxEntry.Priority)] {
+    /// `excluding` leaves out lanes whose first entry is one of those ids (the sender's sends in flight, or sent
+    /// and not recorded yet): skipped in the lanes' indexes, never read.
+    public func outboxLaneHeads(
+        limit: Int, dueBy now: Date, excluding: some Collection<Int64> = [Int64]()
+    ) throws -> [(entry: OutboxEntry, lanePriority: OutboxEntry.Priority)] {
         // The lanes are ordered and cut to `limit` before any body is read; the heads' rows are read by id
         // after. The entry's columns in `OutboxEntry.columns` order (the retry time clamped), then the lane's
         // priority, read by position.
         // The bodies of one round read once each (a burst's replies, an announcement's DMs: one text many times).
         var bodies: [Data: RichText] = [:]
-        return try db.cachedStatement(sql: Self.laneHeadsSQL).columnValues([StoredDate.text(now), max(0, limit)]).map { values in
+        var excluded = "["
+        for id in excluding {
+            if excluded.utf8.count > 1 { excluded += "," }
+            excluded += String(id)
+        }
+        excluded += "]"
+        return try db.cachedStatement(sql: Self.laneHeadsSQL).columnValues([StoredDate.text(now), max(0, limit), excluded]).map { values in
             let count = OutboxEntry.columns.count
             let lanePriority = values.count > count ? Int.fromDatabaseValue(values[count]) : nil
             let bodyIsText = values.count > count + 1 ? Bool.fromDatabaseValue(values[count + 1]) ?? false : false
@@ -552,18 +562,18 @@ public struct IntakeTransaction: IntakeReading {
     /// (no retry time) most urgent and oldest first, and for each priority the lanes with a retry time,
     /// earliest first; `limit` of each, merged. A few dozen rows read however many entries wait.
     static let laneHeadsSQL = """
-        WITH candidate AS (
+        WITH excluded AS (SELECT value AS id FROM json_each(?3)), candidate AS (
             SELECT * FROM (SELECT head, priority, 0 AS waiting FROM outbox_lane
-                           WHERE not_before IS NULL ORDER BY priority, head LIMIT ?2)
+                           WHERE not_before IS NULL AND head NOT IN excluded ORDER BY priority, head LIMIT ?2)
             UNION ALL
             SELECT * FROM (SELECT head, priority, not_before > ?1 AS waiting FROM outbox_lane
-                           WHERE not_before IS NOT NULL AND priority = 0 ORDER BY not_before LIMIT ?2)
+                           WHERE not_before IS NOT NULL AND priority = 0 AND head NOT IN excluded ORDER BY not_before LIMIT ?2)
             UNION ALL
             SELECT * FROM (SELECT head, priority, not_before > ?1 AS waiting FROM outbox_lane
-                           WHERE not_before IS NOT NULL AND priority = 1 ORDER BY not_before LIMIT ?2)
+                           WHERE not_before IS NOT NULL AND priority = 1 AND head NOT IN excluded ORDER BY not_before LIMIT ?2)
             UNION ALL
             SELECT * FROM (SELECT head, priority, not_before > ?1 AS waiting FROM outbox_lane
-                           WHERE not_before IS NOT NULL AND priority = 2 ORDER BY not_before LIMIT ?2)
+                           WHERE not_before IS NOT NULL AND priority = 2 AND head NOT IN excluded ORDER BY not_before LIMIT ?2)
         ), first AS (
             SELECT head, priority AS lane_priority, waiting FROM candidate ORDER BY waiting, priority, head LIMIT ?2
         )
