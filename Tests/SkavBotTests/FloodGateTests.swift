@@ -35,4 +35,19 @@ import Testing
         let verdicts = (0..<100).map { gate.check("@a:hs", at: start.addingTimeInterval(Double($0) * 2.01)) }
         #expect(verdicts.allSatisfy { $0 == .accept })
     }
+
+    /// 30,000 people writing within one window (a Monday morning): quiet people are forgotten a few times,
+    /// not on every message once 10,000 are tracked; and those who went quiet are forgotten.
+    @Test func manyPeopleWithinAWindowAreNotPassedOverForEveryMessage() {
+        let gate = FloodGate(limit: .init(maxMessages: 20, window: 60))
+        for index in 0..<30_000 {
+            #expect(gate.check(UserID(rawValue: "@p\(index):hs"), at: start.addingTimeInterval(Double(index) / 1_000)) == .accept)
+        }
+        #expect(gate.prunes <= 3, "\(gate.prunes) passes over the map")
+        // A window later they are all quiet: the next pass forgets them, and a person's count starts again.
+        let later = start.addingTimeInterval(120)
+        for index in 0..<40_000 { _ = gate.check(UserID(rawValue: "@q\(index):hs"), at: later.addingTimeInterval(Double(index) / 1_000)) }
+        #expect(gate.prunes <= 5)
+        #expect(gate.check("@p1:hs", at: later.addingTimeInterval(40)) == .accept)
+    }
 }
