@@ -46,8 +46,9 @@ public final class FloodGate: Sendable {
     public let limit: Limit
     private let state = Mutex(State())
 
-    /// How many times quiet people were forgotten (for tests of that bound).
+    /// How many times quiet people were forgotten, and how many are tracked (for tests of those bounds).
     package var prunes: Int { state.withLock { $0.prunes } }
+    package var tracked: Int { state.withLock { $0.tracks.count } }
 
     public init(limit: Limit = Limit()) {
         self.limit = limit

@@ -73,10 +73,13 @@ public final class OutboxSender: Service, Sendable {
     /// The send slots are kept full: the sender reads the first unsent entry of each lane (a room, or a
     /// recipient whose room is not known yet), lanes with a reply waiting first, then notices, then bulk,
     /// each by age, and starts as many as slots are free, never two of one lane, so the order within a room
-    /// holds. When a quarter of the slots are free again (or new work was queued: the engine's wake), it
-    /// records what went out and reads the lanes again; so a reply written during a long announcement goes
-    /// out after the next send that ends, not after the slowest of a round. A lane whose entry failed waits
-    /// for its retry time (after a 429, the server's) alone; the others go on, and it goes again when due.
+    /// holds. When a quarter of the slots are free again, or new work was queued (the engine's wake), it
+    /// reads the lanes again, leaving out those in flight; so a reply written during a long announcement goes
+    /// out in a free slot at once, or after the next send that ends, not after the slowest of a round. What
+    /// went out is recorded in one transaction for many sends, with that read: when nothing is in flight,
+    /// when a slot's worth has gathered, when the last read could not fill the slots, or after a wake. A lane
+    /// whose entry failed waits for its retry time (after a 429, the server's) alone; the others go on, and
+    /// it goes again when due.
     @discardableResult
     public func drain() async throws -> Date? {
         // Lanes with a send in flight, or sent and not recorded yet, with that entry's id: the store's first
@@ -86,6 +89,9 @@ public final class OutboxSender: Service, Sendable {
         // Whether the last read could not fill the free slots: then a lane's next entry, behind a send not
         // recorded yet, may be all that is left, and the next read records first.
         var lastReadShort = false
+        // Whether the engine queued something since the last read (its wake): the next read records first, so
+        // a reply behind a sent entry of its room that is not recorded yet is seen too.
+        var woken = false
         var running = 0
         var bulkRunning = 0
         let refillAt = max(1, parallelSends / 4)
@@ -109,7 +115,8 @@ public final class OutboxSender: Service, Sendable {
                     // sends those entries again with the same transaction ids, which the server drops.
                     let moment = now()
                     let free = parallelSends - running
-                    let record = !marks.isEmpty && (running == 0 || marks.count >= parallelSends || lastReadShort)
+                    let record = !marks.isEmpty && (running == 0 || marks.count >= parallelSends || lastReadShort || woken)
+                    woken = false
                     if record {
                         for (_, lane) in marks { busy[lane] = nil }
                     }
@@ -161,7 +168,7 @@ public final class OutboxSender: Service, Sendable {
                         }
                         return try readNow { try $0.nextOutboxRetry() }
                     }
-                    if bulkRunning > 0 && running < parallelSends && !watchingWake {
+                    if bulkRunning > 0 && !watchingWake {
                         watchingWake = true
                         group.addTask {
                             await self.wake.wait()
@@ -169,12 +176,15 @@ public final class OutboxSender: Service, Sendable {
                         }
                     }
                     // Sends end one by one; the lanes are read again when a quarter of the slots are free, when the
-                    // engine queued something (its wake), or when nothing is in flight.
-                    repeat {
+                    // engine queued something (its wake: at once if a slot is free, else when the next send ends),
+                    // or when nothing is in flight.
+                    waiting: while running > 0 {
                         guard let next = try await group.next() else { break }
                         guard let result = next else {
                             watchingWake = false
-                            break
+                            woken = true
+                            if running < parallelSends { break waiting }
+                            continue
                         }
                         running -= 1
                         if result.bulkLane { bulkRunning -= 1 }
@@ -182,7 +192,9 @@ public final class OutboxSender: Service, Sendable {
                         case .sent(let mark?): marks.append((mark, result.lane))
                         case .sent(nil), .failed: busy[result.lane] = nil
                         }
-                    } while running > 0 && parallelSends - running < refillAt && !wake.takePending()
+                        if wake.takePending() { woken = true }
+                        if woken || parallelSends - running >= refillAt { break }
+                    }
                 }
                 throw CancellationError()
             } catch {
@@ -281,7 +293,7 @@ public final class OutboxSender: Service, Sendable {
     public static let defaultParallelSends = 32
 
     /// Sends one entry; `.failed` when it failed and its room must wait. A sent entry is recorded by the
-    /// round (`recordSent`).
+    /// drain (`recordAndRead`).
     private func send(_ entry: OutboxEntry) async throws -> SendOutcome {
         guard let id = entry.id else { return .sent(nil) }
         do {

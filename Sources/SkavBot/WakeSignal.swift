@@ -69,10 +69,12 @@ public final class WakeSignal: Sendable {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let (resumeNow, timer) = state.withLock { state -> (Bool, (ContinuousClock.Instant, Int)?) in
-                    if state.pending || Task.isCancelled || deadline.map({ $0 <= .now }) == true {
+                    if state.pending {
                         state.pending = false
                         return (true, nil)
                     }
+                    // Cancelled or already due: a wake that came meanwhile stays for the next wait.
+                    if Task.isCancelled || deadline.map({ $0 <= .now }) == true { return (true, nil) }
                     state.waiters[id] = Waiter(continuation: continuation, deadline: deadline)
                     guard let deadline else { return (false, nil) }
                     if let running = state.timer, running.fires <= deadline { return (false, nil) }

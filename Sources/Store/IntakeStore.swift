@@ -524,10 +524,11 @@ public struct IntakeTransaction: IntakeReading {
     /// whose first entry is due by `now` first, then by the most urgent entry waiting in them, then by age:
     /// what the sender should start next. A lane's later entries wait for its first (the order within a
     /// room is kept). Read from the lanes the store keeps (`laneHeadsSQL`), however many entries wait; lanes
-    /// waiting for a retry come last, so however many rooms are rate-limited or failing, a round always sees
-    /// the others.
-    /// `excluding` leaves out lanes whose first entry is one of those ids (the sender's sends in flight, or sent
-    /// and not recorded yet): skipped in the lanes' indexes, never read.
+    /// waiting for a retry come last, so however many rooms are rate-limited or failing, a read always sees
+    /// the others. When more lanes than `limit` had a retry time, those of each priority that come first
+    /// are the ones whose retry time came first (not the oldest).
+    /// `excluding` leaves out lanes whose first entry is one of those ids (the sender's sends in flight, or
+    /// sent and not recorded yet): skipped in the lanes' indexes, never read.
     public func outboxLaneHeads(
         limit: Int, dueBy now: Date, excluding: some Collection<Int64> = [Int64]()
     ) throws -> [(entry: OutboxEntry, lanePriority: OutboxEntry.Priority)] {

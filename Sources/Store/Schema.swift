@@ -377,7 +377,7 @@ enum Schema {
             try db.execute(
                 sql: """
                     INSERT INTO outbox_lane (lane, head, priority)
-                    SELECT \(Self.laneKey("outbox")), MIN(id), \(Self.lanePriority("MIN(priority)")) FROM outbox
+                    SELECT \(Self.laneKey("outbox")), MIN(id), MIN(\(Self.lanePriority("priority"))) FROM outbox
                     WHERE sent_at IS NULL AND failed_at IS NULL GROUP BY \(Self.laneKey("outbox"));
                     UPDATE outbox_lane SET not_before = (SELECT \(Self.clampedTime("outbox.not_before")) FROM outbox WHERE outbox.id = outbox_lane.head);
                     """)
@@ -391,8 +391,8 @@ enum Schema {
         return "coalesce(\(prefix)room_id, '@' || coalesce(\(prefix)recipient, ''))"
     }
 
-    /// A priority as the lanes keep it: 0, 1 or 2 (anything else an older build or a hand could have stored
-    /// counts as a notice, as `OutboxEntry` reads it).
+    /// A priority as the lanes keep it: 0, 1 or 2; anything else (only a hand could store it) orders its
+    /// lane as a notice would (reading the entry itself then fails as corrupt, as before the lanes).
     static func lanePriority(_ value: String) -> String {
         "CASE WHEN \(value) IN (0, 1, 2) THEN \(value) ELSE 1 END"
     }
@@ -416,7 +416,7 @@ enum Schema {
         DELETE FROM outbox_lane WHERE lane = \(key);
         INSERT INTO outbox_lane (lane, head, priority, not_before)
         SELECT \(key), h.id,
-            (SELECT \(lanePriority("MIN(p.priority)")) FROM outbox p
+            (SELECT MIN(\(lanePriority("p.priority"))) FROM outbox p
              WHERE \(laneKey("p")) = \(key) AND p.sent_at IS NULL AND p.failed_at IS NULL),
             \(clampedTime("h.not_before"))
         FROM (SELECT o.id, o.not_before FROM outbox o

@@ -80,10 +80,13 @@ import Testing
                 case 10:
                     try tx.db.execute(sql: "DELETE FROM outbox WHERE id = ?", arguments: [pick(any)])
                 case 11:
-                    // An operator's retry of a given-up entry, or an old build's absurd retry time.
+                    // An operator's retry of a given-up (or sent) entry, or an old build's absurd retry time.
                     try tx.db.execute(
-                        sql: "UPDATE outbox SET failed_at = NULL, not_before = ? WHERE id = ?",
-                        arguments: [pick([nil, "99999-01-01 00:00:00", "soon", 12] as [DatabaseValueConvertible?]), pick(any)])
+                        sql: "UPDATE outbox SET failed_at = NULL, sent_at = CASE WHEN ? THEN NULL ELSE sent_at END, not_before = ? WHERE id = ?",
+                        arguments: [
+                            random.next() % 2 == 0, pick([nil, "99999-01-01 00:00:00", "soon", 12] as [DatabaseValueConvertible?]),
+                            pick(any),
+                        ])
                 default:
                     try tx.db.execute(
                         sql: "UPDATE outbox SET priority = ? WHERE id = ?", arguments: [Int(random.next() % 3), pick(unsent)])
@@ -104,6 +107,24 @@ import Testing
                 let excluded = Set(kept.map(\.head).filter { $0 % 3 == Int64(step % 3) })
                 let others = try tx.outboxLaneHeads(limit: 100, dueBy: moment, excluding: excluded)
                 try #require(others.map(\.entry.id) == expected.map(\.head).filter { !excluded.contains($0) })
+                // A small limit cuts each of the read's parts: the due lanes still come first, all of them
+                // while they fit; in the full order unless more lanes of one priority had a retry time than
+                // the limit (those are cut by retry time, not age).
+                let limit = 1 + step % 3
+                let few = try tx.outboxLaneHeads(limit: limit, dueBy: moment).map(\.entry.id)
+                let due = expected.filter { ($0.notBefore ?? "") <= StoredDate.text(moment) }
+                try #require(few.count == min(limit, expected.count), "seed \(seed), step \(step)")
+                let cutByRetryTime = (0...2).contains { priority in
+                    kept.filter { $0.notBefore != nil && $0.priority == priority }.count > limit
+                }
+                if due.count >= limit {
+                    try #require(Set(few).isSubset(of: due.map(\.head)), "seed \(seed), step \(step): \(few) of \(due)")
+                } else {
+                    try #require(Array(few.prefix(due.count)) == due.map(\.head), "seed \(seed), step \(step)")
+                }
+                if !cutByRetryTime {
+                    try #require(few == expected.prefix(limit).map(\.head), "seed \(seed), step \(step)")
+                }
                 #expect(try tx.hasUnsentOutbox() == !kept.isEmpty)
             }
         }
@@ -180,5 +201,7 @@ import Testing
             ).map { $0["detail"] as String }
         }
         #expect(!plan.contains { $0.contains("SCAN outbox") && !$0.contains("outbox_lane") }, "\(plan)")
+        #expect(plan.contains { $0.contains("outbox_lane_ready") } && plan.contains { $0.contains("outbox_lane_retry") }, "\(plan)")
+        #expect(plan.contains { $0.contains("SEARCH outbox USING INTEGER PRIMARY KEY") }, "\(plan)")
     }
 }
