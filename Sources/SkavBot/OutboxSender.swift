@@ -123,8 +123,7 @@ public final class OutboxSender: Service, Sendable {
                     // Enough lanes to fill the free slots, and a few for lanes the pace holds (waiting lanes come
                     // after every due one).
                     let heads = try recordAndRead(
-                        record ? marks.map(\.mark) : [], limit: free + 4, dueBy: moment, excluding: busy.values,
-                        sendsInFlight: running > 0)
+                        record ? marks.map(\.mark) : [], limit: free + 4, dueBy: moment, excluding: busy.values)
                     if record { marks.removeAll(keepingCapacity: true) }
                     // Nothing unsent at all (the end of most drains, with messages coming one at a time): nothing
                     // waits for a retry either.
@@ -227,13 +226,15 @@ public final class OutboxSender: Service, Sendable {
         try await store.write { try $0.rescheduleOutbox(id, notBefore: repaired) }
     }
 
-    /// The store's read on the sender's own thread. GRDB's `async` calls hop to its queue and back, two thread
-    /// switches each: with messages coming one at a time, the switches cost more than the reads.
-    /// Only when no send is in flight: a send that reads the store (`resolveRoom`) holds a reader of GRDB's
-    /// pool until its task resumes on this thread, so a blocking read here while five of them wait for the
-    /// thread waits forever (a read looking for new replies with sends in flight did, in the announcement
-    /// benchmark). A blocking write is safe: an async write holds the writer only while its closure runs.
-    private func readNow<T>(_ body: (IntakeTransaction) throws -> T) throws -> T { try store.read(body) }
+    /// The sender's reads, on the writer's connection and the sender's own thread. GRDB's `async` calls hop to
+    /// its queue and back, two thread switches each: with messages coming one at a time, the switches cost
+    /// more than the reads. Not on a reader of the pool: a send that reads the store (`resolveRoom`) holds a
+    /// reader until its task resumes on this thread, so a blocking read of the pool while five of them wait
+    /// for the thread waits forever (one did, in the announcement benchmark); and the readers keep their
+    /// temporary tables in files (digests and exports sort there), where the lane query's small sorts opened
+    /// temporary files each time: 230-320 µs a read instead of 20-24 µs. A blocking call on the writer is
+    /// safe: an async write holds the writer only while its closure runs.
+    private func readNow<T>(_ body: (IntakeTransaction) throws -> T) throws -> T { try store.readOnWriter(body) }
 
     /// The store's write on the sender's own thread (as `readNow`); it waits only for another write.
     private func writeNow<T>(_ body: (IntakeTransaction) throws -> T) throws -> T { try store.write(body) }
@@ -255,15 +256,14 @@ public final class OutboxSender: Service, Sendable {
 
     /// Records `marks` and reads the lanes again (up to `limit`, leaving out the lanes whose first entry is in
     /// `excluding`; none when nothing is unsent), in one access to the writer: one transaction, or with nothing
-    /// to record a read on the writer's connection while sends are in flight (a blocking read of the pool
-    /// could wait forever for them: `readNow`).
+    /// to record a read alone (`readNow`).
     private func recordAndRead(
-        _ marks: [SentMark], limit: Int, dueBy moment: Date, excluding: some Collection<Int64>, sendsInFlight: Bool
+        _ marks: [SentMark], limit: Int, dueBy moment: Date, excluding: some Collection<Int64>
     ) throws -> [(entry: OutboxEntry, lanePriority: OutboxEntry.Priority)] {
         func read(_ tx: IntakeTransaction) throws -> [(entry: OutboxEntry, lanePriority: OutboxEntry.Priority)] {
             try tx.hasUnsentOutbox() ? tx.outboxLaneHeads(limit: limit, dueBy: moment, excluding: excluding) : []
         }
-        guard !marks.isEmpty else { return try sendsInFlight ? store.readOnWriter(read) : readNow(read) }
+        guard !marks.isEmpty else { return try readNow(read) }
         let heads = try writeNow { tx in
             for mark in marks { try tx.markSent(mark.id, remoteID: mark.remoteID, room: mark.room, at: mark.at) }
             return try read(tx)

@@ -523,7 +523,7 @@ public struct IntakeTransaction: IntakeReading {
     /// The first unsent entry of each lane (a room, or a recipient whose room is not known yet), the lanes
     /// whose first entry is due by `now` first, then by the most urgent entry waiting in them, then by age:
     /// what the sender should start next. A lane's later entries wait for its first (the order within a
-    /// room is kept). Read from the lanes the store keeps (`laneHeadsSQL`), however many entries wait; lanes
+    /// room is kept). Read from the lanes the store keeps (`outbox_lane`), however many entries wait; lanes
     /// waiting for a retry come last, so however many rooms are rate-limited or failing, a read always sees
     /// the others. When more lanes than `limit` had a retry time, those of each priority that come first
     /// are the ones whose retry time came first (not the oldest).
@@ -532,56 +532,66 @@ public struct IntakeTransaction: IntakeReading {
     public func outboxLaneHeads(
         limit: Int, dueBy now: Date, excluding: some Collection<Int64> = [Int64]()
     ) throws -> [(entry: OutboxEntry, lanePriority: OutboxEntry.Priority)] {
-        // The lanes are ordered and cut to `limit` before any body is read; the heads' rows are read by id
-        // after. The entry's columns in `OutboxEntry.columns` order (the retry time clamped), then the lane's
-        // priority, read by position.
-        // The bodies of one round read once each (a burst's replies, an announcement's DMs: one text many times).
-        var bodies: [Data: RichText] = [:]
-        var excluded = "["
-        for id in excluding {
-            if excluded.utf8.count > 1 { excluded += "," }
-            excluded += String(id)
+        let limit = max(0, limit)
+        guard limit > 0 else { return [] }
+        // The lanes come from `outbox_lane` through its indexes, each part in the index's own order (no
+        // sort, no temporary table: one statement that merged the parts in SQL opened six temporary
+        // B-trees a read, most of its cost): the ready lanes (no retry time) most urgent and oldest first,
+        // and only when any lane has a retry time, each priority's such lanes earliest first. The lanes in
+        // `excluding` are read past and left out here. Then merged and cut to `limit`, and only then the
+        // heads' rows read by id.
+        let excluded = Set(excluding)
+        let span = limit + excluded.count
+        let nowText = StoredDate.text(now)
+        var candidates: [(head: Int64, priority: Int, waiting: Bool)] = []
+        for values in try db.cachedStatement(sql: Self.readyLanesSQL).columnValues([span]) {
+            guard values.count == 2, let head = Int64.fromDatabaseValue(values[0]), !excluded.contains(head) else { continue }
+            candidates.append((head, Int.fromDatabaseValue(values[1]) ?? 1, false))
         }
-        excluded += "]"
-        return try db.cachedStatement(sql: Self.laneHeadsSQL).columnValues([StoredDate.text(now), max(0, limit), excluded]).map { values in
+        if try Bool.fetchOne(try db.cachedStatement(sql: Self.anyRetryLaneSQL)) == true {
+            let retrying = try db.cachedStatement(sql: Self.retryLanesSQL)
+            for priority in 0...2 {
+                for values in try retrying.columnValues([priority, span]) {
+                    guard values.count == 2, let head = Int64.fromDatabaseValue(values[0]), !excluded.contains(head) else { continue }
+                    // The stored time is clamped to a date's text by the triggers: compared as SQLite would.
+                    let notBefore = String.fromDatabaseValue(values[1]) ?? ""
+                    candidates.append((head, priority, notBefore > nowText))
+                }
+            }
+        }
+        candidates.sort { ($0.waiting ? 1 : 0, $0.priority, $0.head) < ($1.waiting ? 1 : 0, $1.priority, $1.head) }
+        // The bodies of one read decoded once each (a burst's replies, an announcement's DMs: one text many
+        // times). The entry's columns in `OutboxEntry.columns` order (the retry time clamped), then whether
+        // the body was text, read by position.
+        var bodies: [Data: RichText] = [:]
+        let entry = try db.cachedStatement(sql: Self.laneHeadSQL)
+        var heads: [(entry: OutboxEntry, lanePriority: OutboxEntry.Priority)] = []
+        for candidate in candidates.prefix(limit) {
+            guard let values = try entry.columnValues([candidate.head]).first else { continue }
             let count = OutboxEntry.columns.count
-            let lanePriority = values.count > count ? Int.fromDatabaseValue(values[count]) : nil
-            let bodyIsText = values.count > count + 1 ? Bool.fromDatabaseValue(values[count + 1]) ?? false : false
+            let bodyIsText = values.count > count ? Bool.fromDatabaseValue(values[count]) ?? false : false
             var written: RichText?
             if bodyIsText, case .blob(let bytes) = values[OutboxEntry.bodyIndex].storage {
                 written = bodies[bytes] ?? RichText(writtenStoredJSON: bytes)
                 if let written, bodies.count < 16 { bodies[bytes] = written }
             }
-            return (
-                try OutboxEntry(values: values, bodyIsText: bodyIsText, writtenBody: written),
-                OutboxEntry.Priority(rawValue: lanePriority ?? 1) ?? .notice
-            )
+            heads.append(
+                (try OutboxEntry(values: values, bodyIsText: bodyIsText, writtenBody: written),
+                 OutboxEntry.Priority(rawValue: candidate.priority) ?? .notice))
         }
+        return heads
     }
 
-    /// The lanes come from `outbox_lane` (kept by triggers, schema v16), through its indexes: the ready lanes
-    /// (no retry time) most urgent and oldest first, and for each priority the lanes with a retry time,
-    /// earliest first; `limit` of each, merged. A few dozen rows read however many entries wait.
-    static let laneHeadsSQL = """
-        WITH excluded AS (SELECT value AS id FROM json_each(?3)), candidate AS (
-            SELECT * FROM (SELECT head, priority, 0 AS waiting FROM outbox_lane
-                           WHERE not_before IS NULL AND head NOT IN excluded ORDER BY priority, head LIMIT ?2)
-            UNION ALL
-            SELECT * FROM (SELECT head, priority, not_before > ?1 AS waiting FROM outbox_lane
-                           WHERE not_before IS NOT NULL AND priority = 0 AND head NOT IN excluded ORDER BY not_before LIMIT ?2)
-            UNION ALL
-            SELECT * FROM (SELECT head, priority, not_before > ?1 AS waiting FROM outbox_lane
-                           WHERE not_before IS NOT NULL AND priority = 1 AND head NOT IN excluded ORDER BY not_before LIMIT ?2)
-            UNION ALL
-            SELECT * FROM (SELECT head, priority, not_before > ?1 AS waiting FROM outbox_lane
-                           WHERE not_before IS NOT NULL AND priority = 2 AND head NOT IN excluded ORDER BY not_before LIMIT ?2)
-        ), first AS (
-            SELECT head, priority AS lane_priority, waiting FROM candidate ORDER BY waiting, priority, head LIMIT ?2
-        )
-        SELECT \(laneHeadSelection), first.lane_priority, typeof(outbox.body) = 'text'
-        FROM first JOIN outbox ON outbox.id = first.head
-        ORDER BY first.waiting, first.lane_priority, first.head
+    /// The lanes without a retry time, most urgent and oldest first (`outbox_lane_ready`'s order).
+    static let readyLanesSQL = "SELECT head, priority FROM outbox_lane WHERE not_before IS NULL ORDER BY priority, head LIMIT ?"
+    /// Whether any lane waits for a retry time (rarely: the other statement is then skipped).
+    static let anyRetryLaneSQL = "SELECT EXISTS (SELECT 1 FROM outbox_lane WHERE not_before IS NOT NULL)"
+    /// One priority's lanes with a retry time, earliest first (`outbox_lane_retry`'s order).
+    static let retryLanesSQL = """
+        SELECT head, not_before FROM outbox_lane WHERE not_before IS NOT NULL AND priority = ? ORDER BY not_before LIMIT ?
         """
+    /// A lane's first entry by id.
+    static let laneHeadSQL = "SELECT \(laneHeadSelection), typeof(outbox.body) = 'text' FROM outbox WHERE id = ?"
 
     /// Whether any entry is still to send (or waits for a retry): whether any lane is left, so that a sender
     /// with nothing to do does not run `outboxLaneHeads`.
