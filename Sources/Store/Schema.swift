@@ -369,9 +369,9 @@ enum Schema {
         migrator.registerMigration("v16") { db in
             // The outbox's lanes kept by the store: one row for each room (or recipient whose room is not
             // known yet) with something unsent, holding its first entry, its most urgent priority and that
-            // first entry's retry time. The sender's round reads the lanes it starts from their indexes,
-            // a few dozen rows however many entries wait; grouping every unsent entry each round grew with
-            // an announcement (28-45 ms a round with 30,000 waiting). Triggers keep the table in step with
+            // first entry's retry time. The sender reads the lanes it starts from their indexes, a few
+            // dozen rows however many entries wait; grouping every unsent entry at each read grew with an
+            // announcement (28-45 ms a read with 30,000 waiting). Triggers keep the table in step with
             // every change of the outbox, whoever makes it.
             try db.execute(sql: Self.outboxLanesSQL)
             try db.execute(
