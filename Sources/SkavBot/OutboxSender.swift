@@ -202,7 +202,7 @@ public final class OutboxSender: Service, Sendable {
                 while !group.isEmpty {
                     if case .sent(let mark?) = (try? await group.next())??.outcome { marks.append((mark, "")) }
                 }
-                _ = try? recordSent(marks.map(\.mark))
+                if !marks.isEmpty { _ = try? recordAndRead(marks.map(\.mark), limit: 0, dueBy: now(), excluding: []) }
                 throw error
             }
         }
@@ -239,7 +239,7 @@ public final class OutboxSender: Service, Sendable {
     /// The store's write on the sender's own thread (as `readNow`); it waits only for another write.
     private func writeNow<T>(_ body: (IntakeTransaction) throws -> T) throws -> T { try store.write(body) }
 
-    /// An entry that went out, to be recorded as sent (`recordSent`).
+    /// An entry that went out, to be recorded as sent (`recordAndRead`).
     struct SentMark: Sendable {
         let id: Int64
         let remoteID: String
@@ -270,18 +270,6 @@ public final class OutboxSender: Service, Sendable {
         }
         crashpoints.reached(.afterSentRecorded)
         return heads
-    }
-
-    /// Records sends in one transaction (what went out before a shutdown or a store error); returns whether
-    /// any entry is still unsent (nil when there was nothing to record, so nothing was asked).
-    private func recordSent(_ marks: [SentMark]) throws -> Bool? {
-        guard !marks.isEmpty else { return nil }
-        let unsent = try writeNow { tx in
-            for mark in marks { try tx.markSent(mark.id, remoteID: mark.remoteID, room: mark.room, at: mark.at) }
-            return try tx.hasUnsentOutbox()
-        }
-        crashpoints.reached(.afterSentRecorded)
-        return unsent
     }
 
     /// A room, or a recipient whose room is not known yet: the unit of order and of waiting.

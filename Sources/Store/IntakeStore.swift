@@ -544,18 +544,19 @@ public struct IntakeTransaction: IntakeReading {
         let span = limit + excluded.count
         let nowText = StoredDate.text(now)
         var candidates: [(head: Int64, priority: Int, waiting: Bool)] = []
-        for values in try db.cachedStatement(sql: Self.readyLanesSQL).columnValues([span]) {
-            guard values.count == 2, let head = Int64.fromDatabaseValue(values[0]), !excluded.contains(head) else { continue }
-            candidates.append((head, Int.fromDatabaseValue(values[1]) ?? 1, false))
+        // Each row: the lane's first entry, then its priority (ready lanes) or its retry time.
+        func lanes(_ sql: String, _ arguments: StatementArguments, _ candidate: (Int64, DatabaseValue) -> Void) throws {
+            for values in try db.cachedStatement(sql: sql).columnValues(arguments) {
+                guard values.count == 2, let head = Int64.fromDatabaseValue(values[0]), !excluded.contains(head) else { continue }
+                candidate(head, values[1])
+            }
         }
-        if try Bool.fetchOne(try db.cachedStatement(sql: Self.anyRetryLaneSQL)) == true {
-            let retrying = try db.cachedStatement(sql: Self.retryLanesSQL)
+        try lanes(Self.readyLanesSQL, [span]) { candidates.append(($0, Int.fromDatabaseValue($1) ?? 1, false)) }
+        if try hasRetryLanes() {
             for priority in 0...2 {
-                for values in try retrying.columnValues([priority, span]) {
-                    guard values.count == 2, let head = Int64.fromDatabaseValue(values[0]), !excluded.contains(head) else { continue }
-                    // The stored time is clamped to a date's text by the triggers: compared as SQLite would.
-                    let notBefore = String.fromDatabaseValue(values[1]) ?? ""
-                    candidates.append((head, priority, notBefore > nowText))
+                // The stored time is clamped to a date's text by the triggers: compared as SQLite would.
+                try lanes(Self.retryLanesSQL, [priority, span]) {
+                    candidates.append(($0, priority, (String.fromDatabaseValue($1) ?? "") > nowText))
                 }
             }
         }
@@ -584,8 +585,12 @@ public struct IntakeTransaction: IntakeReading {
 
     /// The lanes without a retry time, most urgent and oldest first (`outbox_lane_ready`'s order).
     static let readyLanesSQL = "SELECT head, priority FROM outbox_lane WHERE not_before IS NULL ORDER BY priority, head LIMIT ?"
-    /// Whether any lane waits for a retry time (rarely: the other statement is then skipped).
+    /// Whether any lane waits for a retry time (rarely: the statements for them are then skipped).
     static let anyRetryLaneSQL = "SELECT EXISTS (SELECT 1 FROM outbox_lane WHERE not_before IS NOT NULL)"
+
+    private func hasRetryLanes() throws -> Bool {
+        try Bool.fetchOne(try db.cachedStatement(sql: Self.anyRetryLaneSQL)) == true
+    }
     /// One priority's lanes with a retry time, earliest first (`outbox_lane_retry`'s order).
     static let retryLanesSQL = """
         SELECT head, not_before FROM outbox_lane WHERE not_before IS NOT NULL AND priority = ? ORDER BY not_before LIMIT ?
@@ -613,7 +618,7 @@ public struct IntakeTransaction: IntakeReading {
     }
 
     /// The outbox's columns for the lane query, `not_before` clamped, the body's bytes as they are (a blob:
-    /// read without making a `String` of them; whether they were text comes after the lane's priority).
+    /// read without making a `String` of them; whether they were text comes after the columns).
     static let laneHeadSelection: String = OutboxEntry.columns.map { column -> String in
         switch column {
         case "not_before": "\(clampedNotBefore) AS not_before"
@@ -637,20 +642,13 @@ public struct IntakeTransaction: IntakeReading {
     }
 
     /// The earliest retry time of a lane's first entry (what the later ones wait for), to know when to wake
-    /// up: one step into the index of each priority's retry times.
+    /// up: the first of each priority's lanes with a retry time (`retryLanesSQL`), one step into its index.
     public func nextOutboxRetry() throws -> Date? {
-        try Date.fetchOne(
-            try db.cachedStatement(sql: """
-                SELECT MIN(not_before) FROM (
-                    SELECT * FROM (SELECT not_before FROM outbox_lane WHERE not_before IS NOT NULL AND priority = 0
-                                   ORDER BY not_before LIMIT 1)
-                    UNION ALL
-                    SELECT * FROM (SELECT not_before FROM outbox_lane WHERE not_before IS NOT NULL AND priority = 1
-                                   ORDER BY not_before LIMIT 1)
-                    UNION ALL
-                    SELECT * FROM (SELECT not_before FROM outbox_lane WHERE not_before IS NOT NULL AND priority = 2
-                                   ORDER BY not_before LIMIT 1))
-                """))
+        guard try hasRetryLanes() else { return nil }
+        let retrying = try db.cachedStatement(sql: Self.retryLanesSQL)
+        return try (0...2).compactMap { priority in
+            try retrying.columnValues([priority, 1]).first.flatMap { $0.count == 2 ? Date.fromDatabaseValue($0[1]) : nil }
+        }.min()
     }
 
     public func outboxEntry(txnID: String) throws -> OutboxEntry? {
