@@ -15,6 +15,9 @@ struct JSONScanner {
     private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
     private let maxDepth: Int
+    /// The members of the objects being read, innermost last: an object's dictionary is made at its end, at
+    /// its size (growing it member by member resized it once or twice for most objects of a `/sync`).
+    private var members: [(key: String, value: JSON)] = []
 
     private init(_ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
         self.bytes = bytes
@@ -96,12 +99,12 @@ struct JSONScanner {
 
     private mutating func object(depth: Int) -> JSON? {
         index += 1  // {
-        var result: [String: JSON] = [:]
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
-            return .object(result)
+            return .object([:])
         }
+        let first = members.count
         while true {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\""), let key = string() else { return nil }
@@ -109,19 +112,26 @@ struct JSONScanner {
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return nil }
             index += 1
             guard let member = value(depth: depth) else { return nil }
-            // A repeated key (also one that differs only in Unicode normalization): Foundation decides.
-            if result.updateValue(member, forKey: key) != nil { return nil }
+            members.append((key, member))
             skipWhitespace()
             guard index < bytes.count else { return nil }
             if bytes[index] == UInt8(ascii: ",") {
                 index += 1
             } else if bytes[index] == UInt8(ascii: "}") {
                 index += 1
-                return .object(result)
+                break
             } else {
                 return nil
             }
         }
+        // (A failed document leaves members behind: the whole scan gives nil then.)
+        var result = [String: JSON](minimumCapacity: members.count - first)
+        for position in first..<members.count {
+            // A repeated key (also one that differs only in Unicode normalization): Foundation decides.
+            if result.updateValue(members[position].value, forKey: members[position].key) != nil { return nil }
+        }
+        members.removeSubrange(first...)
+        return .object(result)
     }
 
     private mutating func array(depth: Int) -> JSON? {

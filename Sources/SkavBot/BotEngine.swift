@@ -62,14 +62,15 @@ public final class BotEngine: Sendable {
             // Events that were in flight when the process died (one cheap query when none ever did).
             let suspects = try tx.quarantineCandidates(batch.events.map(\.id))
             for event in batch.events {
-                if try tx.isProcessed(event.id) {
+                // Marked processed first, in the batch's transaction and outside the event's savepoint: what
+                // follows is committed with the mark or not at all, as when the mark came last.
+                guard try tx.markProcessed(event.id, at: now) else {
                     outcome.duplicates += 1
                     continue
                 }
                 if let suspect = suspects[event.id], suspect.isPoison {
                     outcome.quarantined += 1
                     outcome.outboxAdded += try setAside(event, deaths: suspect.deaths, in: tx, now: now)
-                    try tx.markProcessed(event.id, at: now)
                     continue
                 }
                 do {
@@ -89,6 +90,8 @@ public final class BotEngine: Sendable {
                     }
                     // It went through: an earlier death was not its fault, or a retry worked.
                     if suspects[event.id] != nil { try tx.clearQuarantine(event.id) }
+                } catch let error as SavepointRollbackFailed {
+                    throw error  // the batch is rolled back whole and read again
                 } catch {
                     outcome.failed += 1
                     logger.error(
@@ -106,7 +109,6 @@ public final class BotEngine: Sendable {
                         }
                     }
                 }
-                try tx.markProcessed(event.id, at: now)
             }
             try tx.setValue(batch.cursor, for: settings.cursorKey)
             return outcome

@@ -120,10 +120,12 @@ public final class OutboxSender: Service, Sendable {
                     if record {
                         for (_, lane) in marks { busy[lane] = nil }
                     }
-                    // Enough lanes to fill the free slots, and a few for lanes the pace holds (waiting lanes come
-                    // after every due one).
+                    // Enough lanes to fill the free slots, and a few more while bulk is paced, for lanes the pace
+                    // holds (waiting lanes come after every due one). Each head read costs a row and its body.
+                    let paced = pacing.withLock { $0.wait(at: ContinuousClock.now) != nil }
                     let heads = try recordAndRead(
-                        record ? marks.map(\.mark) : [], limit: free + 4, dueBy: moment, excluding: busy.values)
+                        record ? marks.map(\.mark) : [], limit: free + (paced ? 4 : 0), dueBy: moment,
+                        excluding: busy.values)
                     if record { marks.removeAll(keepingCapacity: true) }
                     // Nothing unsent at all (the end of most drains, with messages coming one at a time): nothing
                     // waits for a retry either.

@@ -85,6 +85,47 @@ import GRDB
         #expect(try store.read { tx in try (0..<51).filter { try tx.isProcessed("$e\($0)") } } == Array(25...50))
     }
 
+    /// A message's savepoint: what a failing body wrote is undone while the batch's transaction goes on (also
+    /// for the same savepoint again and again, with its statements prepared once), what a good body wrote
+    /// stays; outside a transaction it is a transaction of its own.
+    @Test func aSavepointUndoesOnlyWhatItsFailingBodyWrote() throws {
+        let store = try IntakeStore()
+        try store.write { tx in
+            for index in 1...6 {
+                try? tx.savepoint {
+                    try tx.saveIdea(sampleIdea(index))
+                    if index.isMultiple(of: 2) { throw IntakeError(.corrupt, "idea \(index) fails") }
+                }
+            }
+            let count = try Int.fetchOne(tx.db, sql: "SELECT count(*) FROM idea")
+            #expect(count == 3)
+            #expect(tx.db.isInsideTransaction)
+        }
+        #expect(try store.read { try Int.fetchAll($0.db, sql: "SELECT number FROM idea ORDER BY number") } == [1, 3, 5])
+        try store.readOnWriter { tx in
+            #expect(!tx.db.isInsideTransaction)
+            try? tx.savepoint {
+                try tx.saveIdea(sampleIdea(7))
+                throw IntakeError(.corrupt, "outside a transaction too")
+            }
+            try tx.savepoint { try tx.saveIdea(sampleIdea(8)) }
+            #expect(!tx.db.isInsideTransaction)
+        }
+        #expect(try store.read { try Int.fetchAll($0.db, sql: "SELECT number FROM idea ORDER BY number") } == [1, 3, 5, 8])
+    }
+
+    /// Marking an event processed says whether it was new: the engine's duplicate check and mark in one.
+    @Test func markingAnEventProcessedSaysWhetherItWasNew() throws {
+        let store = try IntakeStore()
+        try store.write { tx in
+            let first = try tx.markProcessed("$a", at: now)
+            let again = try tx.markProcessed("$a", at: now.addingTimeInterval(5))
+            let other = try tx.markProcessed("$b", at: now)
+            #expect(first && !again && other)
+        }
+        #expect(try store.read { try $0.isProcessed("$a") && $0.isProcessed("$b") })
+    }
+
     @Test func fileDatabaseUsesWALAndMigrates() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("skav-intake-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
