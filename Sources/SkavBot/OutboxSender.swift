@@ -262,15 +262,37 @@ public final class OutboxSender: Service, Sendable {
     private func recordAndRead(
         _ marks: [SentMark], limit: Int, dueBy moment: Date, excluding: some Collection<Int64>
     ) throws -> [(entry: OutboxEntry, lanePriority: OutboxEntry.Priority)] {
+        var unreadable: [UnreadableOutboxEntry] = []
         func read(_ tx: IntakeTransaction) throws -> [(entry: OutboxEntry, lanePriority: OutboxEntry.Priority)] {
-            try tx.hasUnsentOutbox() ? tx.outboxLaneHeads(limit: limit, dueBy: moment, excluding: excluding) : []
+            try tx.hasUnsentOutbox()
+                ? tx.outboxLaneHeads(limit: limit, dueBy: moment, excluding: excluding, unreadable: &unreadable) : []
         }
-        guard !marks.isEmpty else { return try readNow(read) }
-        let heads = try writeNow { tx in
-            for mark in marks { try tx.markSent(mark.id, remoteID: mark.remoteID, room: mark.room, at: mark.at) }
-            return try read(tx)
+        var heads: [(entry: OutboxEntry, lanePriority: OutboxEntry.Priority)]
+        if marks.isEmpty {
+            heads = try readNow(read)
+        } else {
+            heads = try writeNow { tx in
+                for mark in marks { try tx.markSent(mark.id, remoteID: mark.remoteID, room: mark.room, at: mark.at) }
+                return try read(tx)
+            }
+            crashpoints.reached(.afterSentRecorded)
         }
-        crashpoints.reached(.afterSentRecorded)
+        // A row that cannot be read as an entry (a damaged or hand-edited database) is given up, so the rest
+        // of its room, and every other room, goes on; then the lanes are read again. Each round gives up at
+        // least one row; a few rounds at most here, the rest at the next read.
+        var rounds = 0
+        while !unreadable.isEmpty && rounds < 4 {
+            let given = unreadable
+            unreadable = []
+            rounds += 1
+            _ = try writeNow { tx in try tx.giveUpUnreadable(given, at: moment) }
+            for entry in given {
+                logger.error(
+                    "outbox entry cannot be read; given up",
+                    metadata: ["outbox.id": "\(entry.id)", "reason": "\(entry.reason)"])
+            }
+            heads = try readNow(read)
+        }
         return heads
     }
 

@@ -208,6 +208,16 @@ public final class IntakeStore: Sendable {
     }
 }
 
+/// An outbox row that cannot be read as an entry, with why.
+public struct UnreadableOutboxEntry: Sendable, Equatable {
+    public let id: Int64
+    public let reason: String
+    public init(id: Int64, reason: String) {
+        self.id = id
+        self.reason = reason
+    }
+}
+
 /// A savepoint's work failed and could not be undone: the enclosing transaction must not commit.
 public struct SavepointRollbackFailed: Error, CustomStringConvertible {
     public let error: any Error
@@ -564,8 +574,22 @@ public struct IntakeTransaction: IntakeReading {
     /// are the ones whose retry time came first (not the oldest).
     /// `excluding` leaves out lanes whose first entry is one of those ids (the sender's sends in flight, or
     /// sent and not recorded yet): skipped in the lanes' indexes, never read.
+    /// A row that cannot be read as an entry (an unknown kind, style or priority, a body that is not JSON,
+    /// a date that is not one) makes the read throw; the sender uses the form that hands such rows back.
     public func outboxLaneHeads(
         limit: Int, dueBy now: Date, excluding: some Collection<Int64> = [Int64]()
+    ) throws -> [(entry: OutboxEntry, lanePriority: OutboxEntry.Priority)] {
+        var unreadable: [UnreadableOutboxEntry] = []
+        let heads = try outboxLaneHeads(limit: limit, dueBy: now, excluding: excluding, unreadable: &unreadable)
+        if let first = unreadable.first { throw IntakeError(.corrupt, "outbox entry \(first.id): \(first.reason)") }
+        return heads
+    }
+
+    /// `outboxLaneHeads`, with the lanes whose first row cannot be read as an entry left out and handed back
+    /// in `unreadable` (to be given up with `giveUpUnreadable`): one such row must not stop every send.
+    public func outboxLaneHeads(
+        limit: Int, dueBy now: Date, excluding: some Collection<Int64> = [Int64](),
+        unreadable: inout [UnreadableOutboxEntry]
     ) throws -> [(entry: OutboxEntry, lanePriority: OutboxEntry.Priority)] {
         let limit = max(0, limit)
         guard limit > 0 else { return [] }
@@ -615,11 +639,32 @@ public struct IntakeTransaction: IntakeReading {
                 written = bodies[bytes] ?? RichText(writtenStoredJSON: bytes)
                 if let written, bodies.count < 16 { bodies[bytes] = written }
             }
-            heads.append(
-                (try OutboxEntry(values: values, bodyIsText: bodyIsText, writtenBody: written),
-                 OutboxEntry.Priority(rawValue: candidate.priority) ?? .notice))
+            do {
+                heads.append(
+                    (try OutboxEntry(values: values, bodyIsText: bodyIsText, writtenBody: written),
+                     OutboxEntry.Priority(rawValue: candidate.priority) ?? .notice))
+            } catch {
+                unreadable.append(UnreadableOutboxEntry(id: candidate.head, reason: "\(error)"))
+            }
         }
         return heads
+    }
+
+    /// Gives up entries that cannot be read (`outboxLaneHeads`): failed now, the reason kept as the last
+    /// error, so the entries behind them in their rooms go on. Returns how many were still unsent.
+    @discardableResult
+    public func giveUpUnreadable(_ entries: [UnreadableOutboxEntry], at date: Date) throws -> Int {
+        var count = 0
+        for entry in entries {
+            try db.execute(
+                sql: """
+                    UPDATE outbox SET failed_at = ?, last_error = ?, not_before = NULL
+                    WHERE id = ? AND sent_at IS NULL AND failed_at IS NULL
+                    """,
+                arguments: [StoredDate.text(date), "unreadable: " + String(entry.reason.prefix(500)), entry.id])
+            count += db.changesCount
+        }
+        return count
     }
 
     /// The lanes without a retry time, most urgent and oldest first (`outbox_lane_ready`'s order).

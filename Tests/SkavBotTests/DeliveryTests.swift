@@ -1,11 +1,12 @@
 import Chat
 import Foundation
+import GRDB
 import Intake
 import Synchronization
 import SkavTesting
 import Testing
 import Prompts
-import Store
+@testable import Store
 
 @testable import SkavBot
 
@@ -123,6 +124,39 @@ import Store
         let nudge = try #require(order.firstIndex(of: "nudge.anna"))
         let reply = try #require(order.firstIndex(of: "reply.anna"))
         #expect(nudge == 0 && nudge < reply && reply <= 4, "\(order.prefix(6))")
+    }
+
+    /// Rows that cannot be read as entries (a damaged or hand-edited database: an unknown priority, kind or
+    /// style, a body that is not JSON, a date that is not one) are given up with the reason kept, and
+    /// everything else still goes out, the entries behind them in their rooms too, in one drain.
+    @Test func anUnreadableRowIsGivenUpAndEveryOtherEntryStillGoesOut() async throws {
+        let store = try IntakeStore()
+        try await enqueue(store, [
+            ("bad.priority", "!anna", .reply), ("anna.after", "!anna", .reply),
+            ("bad.kind", "!bo", .notice), ("bad.style", "!cia", .notice), ("bad.body", "!dan", .bulk),
+            ("bad.date", "!eva", .reply), ("eva.after", "!eva", .notice),
+            ("fine", "!fia", .reply),
+        ])
+        try await store.write { tx in
+            try tx.db.execute(sql: "UPDATE outbox SET priority = 7 WHERE txn_id = 'bad.priority'")
+            try tx.db.execute(sql: "UPDATE outbox SET kind = 'telegram' WHERE txn_id = 'bad.kind'")
+            try tx.db.execute(sql: "UPDATE outbox SET style = 'shouting' WHERE txn_id = 'bad.style'")
+            try tx.db.execute(sql: "UPDATE outbox SET body = x'7b7b7b' WHERE txn_id = 'bad.body'")
+            try tx.db.execute(sql: "UPDATE outbox SET created_at = 'igår' WHERE txn_id = 'bad.date'")
+        }
+        let order = try await sentOrder(store, delay: .milliseconds(1), parallelSends: 2)
+        #expect(Set(order) == ["anna.after", "eva.after", "fine"], "\(order)")
+        let given = try await store.read { tx in
+            try Row.fetchAll(tx.db, sql: "SELECT txn_id, last_error FROM outbox WHERE failed_at IS NOT NULL ORDER BY id")
+                .map { row -> (txn: String, error: String) in ((row["txn_id"] as String?) ?? "", (row["last_error"] as String?) ?? "") }
+        }
+        #expect(given.map(\.txn) == ["bad.priority", "bad.kind", "bad.style", "bad.body", "bad.date"])
+        #expect(given.allSatisfy { $0.error.hasPrefix("unreadable: ") }, "\(given)")
+        #expect(try await store.read { try $0.hasUnsentOutbox() } == false)
+        // The form that throws still says what is wrong with a row.
+        try await enqueue(store, [("bad.again", "!gus", .reply)])
+        try await store.write { try $0.db.execute(sql: "UPDATE outbox SET priority = -1 WHERE txn_id = 'bad.again'") }
+        await #expect(throws: IntakeError.self) { try await store.read { try $0.outboxLaneHeads(limit: 5, dueBy: Date()) } }
     }
 
     /// The send slots are refilled as sends end and when something new is queued, not in rounds: a reply
