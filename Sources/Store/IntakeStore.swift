@@ -212,9 +212,12 @@ public final class IntakeStore: Sendable {
 public struct UnreadableOutboxEntry: Sendable, Equatable {
     public let id: Int64
     public let reason: String
-    public init(id: Int64, reason: String) {
+    /// The lane, when it is the lane that is wrong (its first entry does not wait), not the row.
+    public let staleLane: String?
+    public init(id: Int64, reason: String, staleLane: String? = nil) {
         self.id = id
         self.reason = reason
+        self.staleLane = staleLane
     }
 }
 
@@ -606,20 +609,21 @@ public struct IntakeTransaction: IntakeReading {
         func isExcluded(_ head: Int64) -> Bool { excludedSet?.contains(head) ?? excludedList.contains(head) }
         let span = limit + excludedList.count
         let nowText = StoredDate.text(now)
-        var candidates: [(head: Int64, priority: Int, waiting: Bool)] = []
-        // Each row: the lane's first entry, then its priority (ready lanes) or its retry time.
-        func lanes(_ sql: String, _ arguments: StatementArguments, _ candidate: (Int64, DatabaseValue) -> Void) throws {
+        var candidates: [(head: Int64, priority: Int, waiting: Bool, lane: DatabaseValue)] = []
+        // Each row: the lane's first entry, then its priority (ready lanes) or its retry time, then its key
+        // (in the index too: it is the table's key).
+        func lanes(_ sql: String, _ arguments: StatementArguments, _ candidate: (Int64, DatabaseValue, DatabaseValue) -> Void) throws {
             for values in try db.cachedStatement(sql: sql).columnValues(arguments) {
-                guard values.count == 2, let head = Int64.fromDatabaseValue(values[0]), !isExcluded(head) else { continue }
-                candidate(head, values[1])
+                guard values.count == 3, let head = Int64.fromDatabaseValue(values[0]), !isExcluded(head) else { continue }
+                candidate(head, values[1], values[2])
             }
         }
-        try lanes(Self.readyLanesSQL, [span]) { candidates.append(($0, Int.fromDatabaseValue($1) ?? 1, false)) }
+        try lanes(Self.readyLanesSQL, [span]) { candidates.append(($0, Int.fromDatabaseValue($1) ?? 1, false, $2)) }
         if try hasRetryLanes() {
             for priority in 0...2 {
                 // The stored time is clamped to a date's text by the triggers: compared as SQLite would.
                 try lanes(Self.retryLanesSQL, [priority, span]) {
-                    candidates.append(($0, priority, (String.fromDatabaseValue($1) ?? "") > nowText))
+                    candidates.append(($0, priority, (String.fromDatabaseValue($1) ?? "") > nowText, $2))
                 }
             }
         }
@@ -631,7 +635,13 @@ public struct IntakeTransaction: IntakeReading {
         let entry = try db.cachedStatement(sql: Self.laneHeadSQL)
         var heads: [(entry: OutboxEntry, lanePriority: OutboxEntry.Priority)] = []
         for candidate in candidates.prefix(limit) {
-            guard let values = try entry.columnValues([candidate.head]).first else { continue }
+            guard let values = try entry.columnValues([candidate.head]).first else {
+                // The lane names an entry that is not waiting (only a hand could leave it so): never sent
+                // again, and the lane set again from what does wait (`giveUpUnreadable`).
+                unreadable.append(
+                    UnreadableOutboxEntry(id: candidate.head, reason: "its lane's first entry is not waiting", staleLane: String.fromDatabaseValue(candidate.lane)))
+                continue
+            }
             let count = OutboxEntry.columns.count
             let bodyIsText = values.count > count ? Bool.fromDatabaseValue(values[count]) ?? false : false
             var written: RichText?
@@ -656,6 +666,10 @@ public struct IntakeTransaction: IntakeReading {
     public func giveUpUnreadable(_ entries: [UnreadableOutboxEntry], at date: Date) throws -> Int {
         var count = 0
         for entry in entries {
+            if let lane = entry.staleLane {
+                for sql in Schema.rebuildLaneSQL { try db.execute(sql: sql, arguments: [lane]) }
+                continue
+            }
             try db.execute(
                 sql: """
                     UPDATE outbox SET failed_at = ?, last_error = ?, not_before = NULL
@@ -668,7 +682,7 @@ public struct IntakeTransaction: IntakeReading {
     }
 
     /// The lanes without a retry time, most urgent and oldest first (`outbox_lane_ready`'s order).
-    static let readyLanesSQL = "SELECT head, priority FROM outbox_lane WHERE not_before IS NULL ORDER BY priority, head LIMIT ?"
+    static let readyLanesSQL = "SELECT head, priority, lane FROM outbox_lane WHERE not_before IS NULL ORDER BY priority, head LIMIT ?"
     /// Whether any lane waits for a retry time (rarely: the statements for them are then skipped).
     static let anyRetryLaneSQL = "SELECT EXISTS (SELECT 1 FROM outbox_lane WHERE not_before IS NOT NULL)"
 
@@ -677,10 +691,13 @@ public struct IntakeTransaction: IntakeReading {
     }
     /// One priority's lanes with a retry time, earliest first (`outbox_lane_retry`'s order).
     static let retryLanesSQL = """
-        SELECT head, not_before FROM outbox_lane WHERE not_before IS NOT NULL AND priority = ? ORDER BY not_before LIMIT ?
+        SELECT head, not_before, lane FROM outbox_lane WHERE not_before IS NOT NULL AND priority = ? ORDER BY not_before LIMIT ?
         """
-    /// A lane's first entry by id.
-    static let laneHeadSQL = "SELECT \(laneHeadSelection), typeof(outbox.body) = 'text' FROM outbox WHERE id = ?"
+    /// A lane's first entry by id, if it waits (an entry sent or given up is never read to be sent again).
+    static let laneHeadSQL = """
+        SELECT \(laneHeadSelection), typeof(outbox.body) = 'text' FROM outbox
+        WHERE id = ? AND sent_at IS NULL AND failed_at IS NULL
+        """
 
     /// Whether any entry is still to send (or waits for a retry): whether any lane is left, so that a sender
     /// with nothing to do does not run `outboxLaneHeads`.
@@ -731,7 +748,7 @@ public struct IntakeTransaction: IntakeReading {
         guard try hasRetryLanes() else { return nil }
         let retrying = try db.cachedStatement(sql: Self.retryLanesSQL)
         return try (0...2).compactMap { priority in
-            try retrying.columnValues([priority, 1]).first.flatMap { $0.count == 2 ? Date.fromDatabaseValue($0[1]) : nil }
+            try retrying.columnValues([priority, 1]).first.flatMap { $0.count >= 2 ? Date.fromDatabaseValue($0[1]) : nil }
         }.min()
     }
 

@@ -377,7 +377,7 @@ enum Schema {
             try db.execute(
                 sql: """
                     INSERT INTO outbox_lane (lane, head, priority)
-                    SELECT \(Self.laneKey("outbox")), MIN(id), MIN(\(Self.lanePriority("priority"))) FROM outbox
+                    SELECT \(Self.laneKey("outbox")), MIN(id), MIN(\(Self.lanePriorityV16("priority"))) FROM outbox
                     WHERE sent_at IS NULL AND failed_at IS NULL GROUP BY \(Self.laneKey("outbox"));
                     UPDATE outbox_lane SET not_before = (SELECT \(Self.clampedTime("outbox.not_before")) FROM outbox WHERE outbox.id = outbox_lane.head);
                     """)
@@ -414,10 +414,15 @@ enum Schema {
         return "coalesce(\(prefix)room_id, '@' || coalesce(\(prefix)recipient, ''))"
     }
 
+    /// The mapping as v16 wrote it (a shipped migration stays as it was; v17 replaced its triggers).
+    static func lanePriorityV16(_ value: String) -> String {
+        "CASE WHEN \(value) IN (0, 1, 2) THEN \(value) ELSE 1 END"
+    }
+
     /// A priority as the lanes keep it: 0, 1 or 2; anything else (only a hand could store it) orders its
-    /// lane as a notice would (reading the entry itself then fails as corrupt, as before the lanes).
+    /// lane as a notice would (reading the entry itself then fails as corrupt, and the sender gives it up).
     /// (A simple `CASE`: `IN (0, 1, 2)` inside an expression made SQLite build a temporary table at each
-    /// evaluation, most of the cost of the lanes' triggers.)
+    /// evaluation, most of the cost of v16's triggers.)
     static func lanePriority(_ value: String) -> String {
         "CASE \(value) WHEN 0 THEN 0 WHEN 2 THEN 2 ELSE 1 END"
     }
@@ -487,19 +492,41 @@ enum Schema {
             """
     }
 
-    /// The row `row` (`old`) no longer counted in its lane: the lane removed when this was all it counted,
-    /// else its counts, its priority from them, and its first entry again (the SET's expressions all see the
-    /// row as it was, hence the counts written out).
+    /// The row `row` (`old`) no longer counted in its lane: the lane removed when nothing in it waits any
+    /// more (by the entries, not the counts, so a lane never outlives its entries nor goes before them), else
+    /// its counts, its priority from them, and its first entry again (the SET's expressions all see the row
+    /// as it was, hence the counts written out).
     private static func leaveLane(_ row: String) -> String {
         let key = laneKey(row), priority = lanePriority("\(row).priority")
         return """
-            DELETE FROM outbox_lane WHERE lane = \(key) AND n0 + n1 + n2 <= 1;
+            DELETE FROM outbox_lane WHERE lane = \(key) AND NOT EXISTS (
+                SELECT 1 FROM outbox o WHERE \(laneKey("o")) = \(key) AND o.sent_at IS NULL AND o.failed_at IS NULL);
             UPDATE outbox_lane SET
                 n0 = n0 - (\(priority) = 0), n1 = n1 - (\(priority) = 1), n2 = n2 - (\(priority) = 2),
                 priority = CASE WHEN n0 - (\(priority) = 0) > 0 THEN 0 WHEN n1 - (\(priority) = 1) > 0 THEN 1 ELSE 2 END,
                 \(firstEntryColumns(key))
             WHERE lane = \(key);
             """
+    }
+
+    /// One lane (the argument: its key) set again from scratch from its waiting entries, or removed when
+    /// none waits: the repair for a lane found naming an entry that does not wait (only a hand could make
+    /// one), counting the lane's entries once.
+    static var rebuildLaneSQL: [String] {
+        let waiting = "\(laneKey("o")) = ?1 AND o.sent_at IS NULL AND o.failed_at IS NULL"
+        return [
+            "DELETE FROM outbox_lane WHERE lane = ?1",
+            """
+            INSERT INTO outbox_lane (lane, head, priority, not_before, n0, n1, n2)
+            SELECT ?1, h.id, CASE WHEN c.n0 > 0 THEN 0 WHEN c.n1 > 0 THEN 1 ELSE 2 END, \(clampedTime("h.not_before")),
+                c.n0, c.n1, c.n2
+            FROM (SELECT o.id, o.not_before FROM outbox o WHERE \(waiting) ORDER BY o.id LIMIT 1) AS h,
+                (SELECT count(*) FILTER (WHERE \(lanePriority("o.priority")) = 0) AS n0,
+                        count(*) FILTER (WHERE \(lanePriority("o.priority")) = 1) AS n1,
+                        count(*) FILTER (WHERE \(lanePriority("o.priority")) = 2) AS n2
+                 FROM outbox o WHERE \(waiting)) AS c
+            """,
+        ]
     }
 
     /// A lane's first unsent entry and that entry's retry time, each an index seek in `outbox_by_lane`.
@@ -517,7 +544,7 @@ enum Schema {
         DELETE FROM outbox_lane WHERE lane = \(key);
         INSERT INTO outbox_lane (lane, head, priority, not_before)
         SELECT \(key), h.id,
-            (SELECT MIN(\(lanePriority("p.priority"))) FROM outbox p
+            (SELECT MIN(\(lanePriorityV16("p.priority"))) FROM outbox p
              WHERE \(laneKey("p")) = \(key) AND p.sent_at IS NULL AND p.failed_at IS NULL),
             \(clampedTime("h.not_before"))
         FROM (SELECT o.id, o.not_before FROM outbox o
@@ -542,7 +569,7 @@ enum Schema {
             CREATE INDEX outbox_by_lane ON outbox(\(laneKey()), id) WHERE sent_at IS NULL AND failed_at IS NULL;
             CREATE TRIGGER outbox_lane_insert AFTER INSERT ON outbox WHEN \(unsentNew) BEGIN
                 INSERT INTO outbox_lane (lane, head, priority, not_before)
-                VALUES (\(laneKey("new")), new.id, \(lanePriority("new.priority")), \(clampedTime("new.not_before")))
+                VALUES (\(laneKey("new")), new.id, \(lanePriorityV16("new.priority")), \(clampedTime("new.not_before")))
                 ON CONFLICT (lane) DO UPDATE SET
                     priority = min(priority, excluded.priority),
                     not_before = CASE WHEN excluded.head < head THEN excluded.not_before ELSE not_before END,

@@ -159,6 +159,24 @@ import Prompts
         await #expect(throws: IntakeError.self) { try await store.read { try $0.outboxLaneHeads(limit: 5, dueBy: Date()) } }
     }
 
+    /// A lane that names an entry already sent (only a hand could leave one so): that entry is never sent
+    /// again, the lane is set again from what waits in its room, and that goes out.
+    @Test func aLaneNamingASentEntryNeverSendsItAgain() async throws {
+        let store = try IntakeStore()
+        try await enqueue(store, [("first", "!anna", .reply), ("second", "!anna", .notice), ("alone", "!bo", .reply)])
+        try await store.write { tx in
+            let first = try Int64.fetchOne(tx.db, sql: "SELECT id FROM outbox WHERE txn_id = 'first'")
+            let alone = try Int64.fetchOne(tx.db, sql: "SELECT id FROM outbox WHERE txn_id = 'alone'")
+            try tx.markSent(try #require(first), remoteID: "$1", room: "!anna", at: start)
+            try tx.markSent(try #require(alone), remoteID: "$2", room: "!bo", at: start)
+            // A hand puts the lanes back as they were before the sends.
+            try tx.db.execute(sql: "INSERT INTO outbox_lane (lane, head, priority, n0) VALUES ('!anna', ?, 0, 1), ('!bo', ?, 0, 1) ON CONFLICT (lane) DO UPDATE SET head = excluded.head, priority = 0", arguments: [first, alone])
+        }
+        let order = try await sentOrder(store, delay: .milliseconds(1), parallelSends: 4)
+        #expect(order == ["second"])
+        #expect(try await store.read { try $0.hasUnsentOutbox() } == false)
+    }
+
     /// The send slots are refilled as sends end and when something new is queued, not in rounds: a reply
     /// queued while slow announcement sends are in flight goes out in a free slot at once, without waiting for
     /// them; and the rooms whose sends ended go on meanwhile.
