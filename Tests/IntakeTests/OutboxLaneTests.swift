@@ -29,6 +29,20 @@ import Testing
         }
     }
 
+    /// What `body` returns, and how many steps of SQLite's machine it took on the transaction's connection.
+    func steps<T>(of tx: IntakeTransaction, _ body: () throws -> T) throws -> (result: T, steps: Int) {
+        let counter = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+        defer { counter.deallocate() }
+        counter.pointee = 0
+        sqlite3_progress_handler(tx.db.sqliteConnection, 1, { context in
+            context?.assumingMemoryBound(to: Int.self).pointee += 1
+            return 0
+        }, counter)
+        defer { sqlite3_progress_handler(tx.db.sqliteConnection, 0, nil, nil) }
+        let result = try body()
+        return (result, counter.pointee)
+    }
+
     /// Each lane's counts of unsent entries by priority, as kept and as counted from the outbox.
     func keptCounts(_ tx: IntakeTransaction) throws -> [String: [Int]] {
         var counts: [String: [Int]] = [:]
@@ -209,16 +223,9 @@ import Testing
             try store.write { tx in
                 let heads = try Int64.fetchAll(
                     tx.db, sql: "SELECT id FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL ORDER BY id LIMIT 10")
-                let counter = UnsafeMutablePointer<Int>.allocate(capacity: 1)
-                defer { counter.deallocate() }
-                counter.pointee = 0
-                sqlite3_progress_handler(tx.db.sqliteConnection, 1, { context in
-                    context?.assumingMemoryBound(to: Int.self).pointee += 1
-                    return 0
-                }, counter)
-                defer { sqlite3_progress_handler(tx.db.sqliteConnection, 0, nil, nil) }
-                for id in heads { try tx.markSent(id, remoteID: "$\(id)", room: "!big:hs", at: now) }
-                return counter.pointee
+                return try self.steps(of: tx) {
+                    for id in heads { try tx.markSent(id, remoteID: "$\(id)", room: "!big:hs", at: now) }
+                }.steps
             }
         }
         try fill(0..<100)
@@ -240,18 +247,10 @@ import Testing
         let store = try IntakeStore()
         func steps(excluding: [Int64]) throws -> Int {
             try store.read { tx in
-                let counter = UnsafeMutablePointer<Int>.allocate(capacity: 1)
-                defer { counter.deallocate() }
-                counter.pointee = 0
-                sqlite3_progress_handler(tx.db.sqliteConnection, 1, { context in
-                    context?.assumingMemoryBound(to: Int.self).pointee += 1
-                    return 0
-                }, counter)
-                defer { sqlite3_progress_handler(tx.db.sqliteConnection, 0, nil, nil) }
-                let heads = try tx.outboxLaneHeads(limit: 36, dueBy: now, excluding: excluding)
+                let (heads, count) = try self.steps(of: tx) { try tx.outboxLaneHeads(limit: 36, dueBy: now, excluding: excluding) }
                 #expect(heads.count == 36)
                 #expect(Set(heads.compactMap(\.entry.id)).isDisjoint(with: excluding))
-                return counter.pointee
+                return count
             }
         }
         func fill(_ range: Range<Int>) throws {
