@@ -105,7 +105,8 @@ public struct ForgetOutcome: Sendable, Equatable {
 
 /// An outbox entry still holding a message for the person, as `mina data` lists it.
 public struct StoredMessage: Codable, Sendable, Equatable {
-    /// waiting (not sent yet) or failed (given up; kept for the operator until retention).
+    /// waiting (not sent yet), failed (given up; kept for the operator until retention), or unreadable (a
+    /// damaged row, its stored text as it is).
     public var status: String
     public var room: RoomID?
     public var createdAt: Date

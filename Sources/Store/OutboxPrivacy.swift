@@ -52,8 +52,11 @@ extension IntakeTransaction {
 
     /// The entries still holding a message for `user` (waiting or given up), to them or in their direct
     /// chats, oldest first.
+    /// A row that cannot be read as an entry (a damaged or hand-edited database; the sender gives such rows
+    /// up) is still listed, as `unreadable` with its stored text as it is, so one bad row neither hides the
+    /// rest nor fails the person's export.
     public func storedMessages(for user: UserID) throws -> [StoredMessage] {
-        let entries = try OutboxEntry.fetchAll(
+        let rows = try Row.fetchCursor(
             db,
             sql: """
                 SELECT * FROM outbox WHERE sent_at IS NULL AND kind = 'message'
@@ -61,11 +64,30 @@ extension IntakeTransaction {
                 ORDER BY id
                 """,
             arguments: [user.rawValue, user.rawValue])
-        return entries.map { entry in
-            StoredMessage(
-                status: entry.failedAt == nil ? "waiting" : "failed", room: entry.roomID, createdAt: entry.createdAt,
-                text: entry.body.plainText, file: entry.attachment?.filename)
+        var messages: [StoredMessage] = []
+        while let row = try rows.next() {
+            if let entry = try? OutboxEntry(row: row) {
+                messages.append(
+                    StoredMessage(
+                        status: entry.failedAt == nil ? "waiting" : "failed", room: entry.roomID, createdAt: entry.createdAt,
+                        text: entry.body.plainText, file: entry.attachment?.filename))
+                continue
+            }
+            let body: String
+            switch (row["body"] as DatabaseValue?)?.storage {
+            case .string(let text): body = text
+            case .blob(let bytes): body = String(decoding: bytes, as: UTF8.self)
+            case .int64(let number): body = String(number)
+            case .double(let number): body = String(number)
+            case .null, nil: body = ""
+            }
+            messages.append(
+                StoredMessage(
+                    status: "unreadable", room: (row["room_id"] as String?).map(RoomID.init(rawValue:)),
+                    createdAt: (row["created_at"] as DatabaseValue?).flatMap(Date.fromDatabaseValue) ?? Date(timeIntervalSince1970: 0),
+                    text: body, file: nil))
         }
+        return messages
     }
 
     /// How many sent entries (transaction id, room, time; no text) are kept for the person's direct chats.

@@ -114,6 +114,22 @@ import GRDB
         #expect(try store.read { try Int.fetchAll($0.db, sql: "SELECT number FROM idea ORDER BY number") } == [1, 3, 5, 8])
     }
 
+    /// A person's export lists a damaged row of theirs as unreadable, with its stored text, and the rest as
+    /// they are: one bad row neither hides the others nor fails the export.
+    @Test func aDamagedOutboxRowStillShowsInThePersonsExport() throws {
+        let store = try IntakeStore()
+        let anna: UserID = "@anna:kommun.se"
+        try store.write { tx in
+            try tx.enqueue(OutboxEntry(txnID: "good", roomID: nil, recipient: anna, body: RichText(plain: "Hej Anna"), createdAt: now))
+            try tx.enqueue(OutboxEntry(txnID: "bad", roomID: nil, recipient: anna, body: RichText(plain: "Trasig"), createdAt: now))
+            try tx.db.execute(sql: "UPDATE outbox SET style = 'shouting', body = 'Trasig text' WHERE txn_id = 'bad'")
+        }
+        let messages = try store.read { try $0.storedMessages(for: anna) }
+        #expect(messages.map(\.status) == ["waiting", "unreadable"])
+        #expect(messages.map(\.text) == ["Hej Anna", "Trasig text"])
+        #expect(messages.last?.createdAt == now)
+    }
+
     /// Marking an event processed says whether it was new: the engine's duplicate check and mark in one.
     @Test func markingAnEventProcessedSaysWhetherItWasNew() throws {
         let store = try IntakeStore()
