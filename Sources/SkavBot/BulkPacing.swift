@@ -21,9 +21,12 @@ struct BulkPacing: Sendable {
     var lastBulk: ContinuousClock.Instant?
     var lastWarning: ContinuousClock.Instant?
 
+    /// Whether bulk is paced at all (a 429 taught a gap not yet shortened away).
+    var isPacing: Bool { interval > .zero }
+
     /// How long the next bulk send must wait (zero: go now), or nil when bulk is not paced.
     func wait(at now: ContinuousClock.Instant) -> Duration? {
-        guard interval > .zero else { return nil }
+        guard isPacing else { return nil }
         guard let lastBulk else { return .zero }
         let since = lastBulk.duration(to: now)
         return since >= interval ? .zero : interval - since

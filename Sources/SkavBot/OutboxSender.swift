@@ -122,7 +122,7 @@ public final class OutboxSender: Service, Sendable {
                     }
                     // Enough lanes to fill the free slots, and a few more while bulk is paced, for lanes the pace
                     // holds (waiting lanes come after every due one). Each head read costs a row and its body.
-                    let paced = pacing.withLock { $0.wait(at: ContinuousClock.now) != nil }
+                    let paced = pacing.withLock(\.isPacing)
                     let heads = try recordAndRead(
                         record ? marks.map(\.mark) : [], limit: free + (paced ? 4 : 0), dueBy: moment,
                         excluding: busy.values)
@@ -288,7 +288,8 @@ public final class OutboxSender: Service, Sendable {
             _ = try writeNow { tx in try tx.giveUpUnreadable(given, at: moment) }
             for entry in given {
                 logger.error(
-                    "outbox entry cannot be read; given up",
+                    entry.staleLane == nil
+                        ? "outbox entry cannot be read; given up" : "outbox lane named an entry that does not wait; set again",
                     metadata: ["outbox.id": "\(entry.id)", "reason": "\(entry.reason)"])
             }
             heads = try readNow(read)

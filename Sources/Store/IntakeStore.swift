@@ -242,27 +242,30 @@ public struct IntakeTransaction: IntakeReading {
     /// Runs `body` in a savepoint: when it throws, what it did is rolled back and the error passes on,
     /// while the enclosing transaction (the rest of the batch) goes on.
     public func savepoint(_ body: () throws -> Void) throws {
-        guard db.isInsideTransaction else {
-            // Outside a transaction GRDB opens one instead (a top-level savepoint would be a deferred one).
-            do {
+        do {
+            if db.isInsideTransaction {
+                try messageSavepoint(body)
+            } else {
+                // Outside a transaction GRDB opens one instead (a top-level savepoint would be a deferred one).
                 try db.inSavepoint {
                     try body()
                     return .commit
                 }
-            } catch {
-                similarityMemo.forgetAll()
-                throw error
             }
-            return
+        } catch {
+            similarityMemo.forgetAll()
+            throw error
         }
-        // Inside the batch's transaction, with statements prepared once per connection: GRDB's `inSavepoint`
-        // prepared its two statements for every message (3 % of a message's instructions in a burst). The
-        // transaction's own block still refuses statements once SQLite has aborted it.
+    }
+
+    /// `savepoint` inside the batch's transaction, with statements prepared once per connection: GRDB's
+    /// `inSavepoint` prepared its two statements for every message (3 % of a message's instructions in a
+    /// burst). The transaction's own block still refuses statements once SQLite has aborted it.
+    private func messageSavepoint(_ body: () throws -> Void) throws {
         try db.cachedStatement(sql: "SAVEPOINT skav_message").execute()
         do {
             try body()
         } catch {
-            similarityMemo.forgetAll()
             // What `body` did is undone. If that fails, half of it could be committed with the batch: the
             // batch's transaction must end instead (`SavepointRollbackFailed`).
             if db.isInsideTransaction {
@@ -661,7 +664,8 @@ public struct IntakeTransaction: IntakeReading {
     }
 
     /// Gives up entries that cannot be read (`outboxLaneHeads`): failed now, the reason kept as the last
-    /// error, so the entries behind them in their rooms go on. Returns how many were still unsent.
+    /// error, so the entries behind them in their rooms go on; a lane that named an entry that does not wait
+    /// is set again from its room instead. Returns how many entries were given up.
     @discardableResult
     public func giveUpUnreadable(_ entries: [UnreadableOutboxEntry], at date: Date) throws -> Int {
         var count = 0
