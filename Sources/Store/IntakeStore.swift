@@ -712,11 +712,12 @@ public struct IntakeTransaction: IntakeReading {
     /// Entries still to send (including those waiting for a retry time), in the order they were written.
     /// The sender keeps that order per room: an entry that is not due yet holds back the later ones.
     public func unsentOutbox(limit: Int = 200) throws -> [OutboxEntry] {
-        // The clamped retry time comes first: a record reads the leftmost column of a name.
+        // The clamped retry time comes first: a record reads the leftmost column of a name. Read through
+        // `outbox_by_lane`, which holds the unsent entries alone (not the sent ones kept for retention).
         try OutboxEntry.fetchAll(
             db,
             sql: """
-                SELECT \(Self.clampedNotBefore) AS not_before, * FROM outbox
+                SELECT \(Self.clampedNotBefore) AS not_before, * FROM outbox INDEXED BY outbox_by_lane
                 WHERE sent_at IS NULL AND failed_at IS NULL ORDER BY id LIMIT ?
                 """,
             arguments: [max(0, limit)])

@@ -46,12 +46,20 @@ extension IntakeTransaction {
                 """,
             arguments: [StoredDate.text(sentCutoff)])
         let sent = db.changesCount
-        try db.execute(sql: "DELETE FROM outbox WHERE sent_at IS NULL AND created_at < ?", arguments: [StoredDate.text(cutoff)])
-        return OutboxRetentionOutcome(sent: sent, undelivered: db.changesCount)
+        // Waiting (through `outbox_by_lane`) and given up (through `outbox_done`): each read through its index.
+        try db.execute(
+            sql: "DELETE FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND created_at < ?",
+            arguments: [StoredDate.text(cutoff)])
+        var undelivered = db.changesCount
+        try db.execute(
+            sql: "DELETE FROM outbox WHERE sent_at IS NULL AND failed_at IS NOT NULL AND created_at < ?",
+            arguments: [StoredDate.text(cutoff)])
+        undelivered += db.changesCount
+        return OutboxRetentionOutcome(sent: sent, undelivered: undelivered)
     }
 
     /// The entries still holding a message for `user` (waiting or given up), to them or in their direct
-    /// chats, oldest first.
+    /// chats, oldest first: the waiting ones through `outbox_by_lane`, the given-up ones through `outbox_done`.
     /// A row that cannot be read as an entry (a damaged or hand-edited database; the sender gives such rows
     /// up) is still listed, as `unreadable` with its stored text as it is, so one bad row neither hides the
     /// rest nor fails the person's export.
@@ -59,11 +67,14 @@ extension IntakeTransaction {
         let rows = try Row.fetchCursor(
             db,
             sql: """
-                SELECT * FROM outbox WHERE sent_at IS NULL AND kind = 'message'
-                AND (recipient = ? OR room_id IN (SELECT room_id FROM direct_room WHERE user_id = ?))
+                SELECT * FROM outbox INDEXED BY outbox_by_lane WHERE sent_at IS NULL AND failed_at IS NULL
+                    AND kind = 'message' AND (recipient = ?1 OR room_id IN (SELECT room_id FROM direct_room WHERE user_id = ?1))
+                UNION ALL
+                SELECT * FROM outbox WHERE sent_at IS NULL AND failed_at IS NOT NULL AND kind = 'message'
+                    AND (recipient = ?1 OR room_id IN (SELECT room_id FROM direct_room WHERE user_id = ?1))
                 ORDER BY id
                 """,
-            arguments: [user.rawValue, user.rawValue])
+            arguments: [user.rawValue])
         var messages: [StoredMessage] = []
         while let row = try rows.next() {
             if let entry = try? OutboxEntry(row: row) {

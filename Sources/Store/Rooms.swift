@@ -82,10 +82,12 @@ extension IntakeTransaction {
     /// queued with that person's known chat), or to `owner`, the room's person, when it was queued for the
     /// room alone (a reply). For a room that stops being a direct chat: shared (`retireRoom`) or encrypted.
     public func handBackWaitingMessages(in room: RoomID, to owner: UserID) throws {
+        // The lane's key is the room when it is known: the entries are found through `outbox_by_lane`.
         try db.execute(
             sql: """
-                UPDATE outbox SET room_id = NULL, recipient = coalesce(recipient, ?)
-                WHERE room_id = ? AND kind = 'message' AND sent_at IS NULL AND failed_at IS NULL
+                UPDATE outbox SET room_id = NULL, recipient = coalesce(recipient, ?1)
+                WHERE \(Schema.laneKey()) = ?2 AND room_id = ?2 AND kind = 'message'
+                    AND sent_at IS NULL AND failed_at IS NULL
                 """,
             arguments: [owner.rawValue, room.rawValue])
     }

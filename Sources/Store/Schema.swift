@@ -405,6 +405,18 @@ enum Schema {
                     """)
             try db.execute(sql: Self.outboxLaneCountTriggersSQL)
         }
+        migrator.registerMigration("v18") { db in
+            // `outbox_unsent` indexed every entry by (sent_at, failed_at, id): queuing an entry wrote a page of
+            // it, and sending moved the entry from one end of it to the other (another page). Entries still to
+            // send are found through `outbox_by_lane` (partial: unsent only); this index now holds only the
+            // entries that are done, sent or given up, for retention and the counts of sent entries.
+            try db.execute(
+                sql: """
+                    DROP INDEX outbox_unsent;
+                    CREATE INDEX outbox_done ON outbox(sent_at, failed_at, id)
+                        WHERE sent_at IS NOT NULL OR failed_at IS NOT NULL;
+                    """)
+        }
         return migrator
     }
 

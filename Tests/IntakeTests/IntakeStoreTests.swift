@@ -148,7 +148,7 @@ import GRDB
         let path = dir.appendingPathComponent("nested/skav.sqlite").path
         let store = try IntakeStore(path: path)
         #expect(try store.journalMode() == "wal")
-        #expect(try store.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v12", "v13", "v14", "v15", "v16", "v17"])
+        #expect(try store.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v12", "v13", "v14", "v15", "v16", "v17", "v18"])
         #expect(try store.integrityCheck() == "ok")
         try store.write { try $0.savePerson(Person(id: "@anna:kommun.se", language: .sv, createdAt: now)) }
         // Reopening finds the data and does not migrate again.

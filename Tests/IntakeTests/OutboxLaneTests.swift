@@ -281,4 +281,74 @@ import Testing
             #expect(!plan.contains { $0.hasPrefix("SCAN outbox") && !$0.contains("USING") }, "\(sql): \(plan)")
         }
     }
+
+    /// What waits is found without reading what was sent: the hand-back of a room's waiting messages, a
+    /// person's export of their waiting and given-up messages, the list and count of unsent entries and
+    /// retention take about as many steps of SQLite's machine with 100 sent entries kept as with 6,000
+    /// (since v18 the sent and given-up entries have an index of their own, `outbox_done`, and the unsent
+    /// ones are read through `outbox_by_lane`). What each finds is checked as well.
+    @Test func whatWaitsIsFoundWithoutReadingWhatWasSent() throws {
+        let store = try IntakeStore()
+        let person = UserID(rawValue: "@anna:hs")
+        let rooms = [RoomID(rawValue: "!a:hs"), RoomID(rawValue: "!b:hs")]
+        try store.write { tx in
+            for room in rooms {
+                try tx.db.execute(
+                    sql: "INSERT INTO direct_room (room_id, user_id, created_at) VALUES (?, ?, ?)",
+                    arguments: [room.rawValue, person.rawValue, StoredDate.text(now)])
+            }
+            // Even entries are Anna's (in her two chats), odd ones someone else's; every tenth is given up.
+            for index in 0..<100 {
+                let room = index % 2 == 1 ? RoomID(rawValue: "!r\(index):hs") : rooms[index % 4 == 0 ? 0 : 1]
+                let id = try #require(
+                    try tx.enqueue(OutboxEntry(txnID: "w\(index)", roomID: room, body: "väntar", createdAt: now))
+                        ? tx.db.lastInsertedRowID : nil)
+                if index % 10 == 0 { try tx.markAttemptFailed(id, error: "404", retryAt: nil, at: now) }
+            }
+        }
+        func send(_ range: Range<Int>) throws {
+            try store.write { tx in
+                for index in range {
+                    let id = try #require(
+                        try tx.enqueue(OutboxEntry(txnID: "s\(index)", roomID: rooms[0], body: "skickat", createdAt: now))
+                            ? tx.db.lastInsertedRowID : nil)
+                    try tx.markSent(id, remoteID: "$s\(index)", room: rooms[0], at: now)
+                }
+            }
+        }
+        func steps(handingBack room: RoomID, moved: Int) throws -> [String: Int] {
+            var counted: [String: Int] = [:]
+            try store.read { tx in
+                let export = try self.steps(of: tx) { try tx.storedMessages(for: person) }
+                #expect(export.result.count == 50)
+                #expect(export.result.filter { $0.status == "failed" }.count == 10)
+                let list = try self.steps(of: tx) { try tx.unsentOutbox(limit: 500) }
+                #expect(list.result.count == 90)
+                let count = try self.steps(of: tx) { try tx.unsentOutboxCount() }
+                #expect(count.result == 90)
+                counted["export"] = export.steps
+                counted["list"] = list.steps
+                counted["count"] = count.steps
+            }
+            try store.write { tx in
+                let retention = try self.steps(of: tx) { try tx.deleteExpiredOutbox(before: now.addingTimeInterval(-1), at: now) }
+                #expect(retention.result == OutboxRetentionOutcome(sent: 0, undelivered: 0))
+                counted["retention"] = retention.steps
+                counted["hand-back"] = try self.steps(of: tx) { try tx.handBackWaitingMessages(in: room, to: person) }.steps
+                let handedBack = try Int.fetchOne(
+                    tx.db, sql: "SELECT count(*) FROM outbox WHERE room_id IS NULL AND recipient = ?", arguments: [person.rawValue])
+                #expect(handedBack == moved)
+            }
+            return counted
+        }
+        try send(0..<100)
+        let few = try steps(handingBack: rooms[0], moved: 20)
+        try send(100..<6_000)
+        let many = try steps(handingBack: rooms[1], moved: 40)
+        #expect(few.count == 5)
+        for (name, count) in few {
+            let more = try #require(many[name])
+            #expect(more < count * 2, "\(name): \(count) steps with 100 sent entries, \(more) with 6,000")
+        }
+    }
 }
