@@ -16,31 +16,30 @@ public enum ConfiguredRoom: String, Sendable, Equatable {
 }
 
 extension Command {
-    /// The challenge, good-example and digest commands; nil when the text is none of them. `words`: its
-    /// first three words, folded; `count`: how many words it has.
-    static func parseChallenge(_ words: [String], count: Int, rest: (Int) -> String?) -> Command? {
-        guard let first = words.first else { return nil }
+    /// The challenge, good-example and digest commands; nil when the text is none of them. `first`: its first
+    /// word, folded; `word(i)`: its word at `i` (1 or 2), folded when asked for; `count`: how many words it has.
+    static func parseChallenge(first: String, word: (Int) -> String, count: Int, rest: (Int) -> String?) -> Command? {
         switch first {
         case "utmaningar", "challenges", "kampanjer":
             if count == 1 { return .campaigns }
-            if count == 2, let on = onOff(words[1]) { return .campaignUpdates(on: on) }
+            if count == 2, let on = onOff(word(1)) { return .campaignUpdates(on: on) }
             return nil
         case "utmaning", "challenge", "kampanj":
             guard count >= 2 else { return .campaigns }
-            switch words[1] {
+            switch word(1) {
             case "ny", "new", "oppna", "open":
                 return .campaignNew(rest(1) ?? "")
             case "stang", "close", "avsluta":
-                guard count == 3, let n = number(words[2]) else { return .campaignClose(nil) }
+                guard count == 3, let n = number(word(2)) else { return .campaignClose(nil) }
                 return .campaignClose(n)
             default:
-                guard let n = number(words[1]) else { return nil }
+                guard let n = number(word(1)) else { return nil }
                 return .campaign(n, text: rest(1))
             }
         case "sammanfattning", "sammanfatta", "digest", "summary":
             return count == 1 ? .digest : nil
         case "lyft", "lift":
-            guard count == 2, let n = number(words[1]) else { return nil }
+            guard count == 2, let n = number(word(1)) else { return nil }
             return .lift(n)
         default:
             return nil

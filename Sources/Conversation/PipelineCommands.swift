@@ -19,8 +19,9 @@ extension Command {
             let tail = text[words[index + 1].range.lowerBound...].trimmingCharacters(in: .whitespacesAndNewlines)
             return tail.isEmpty ? nil : tail
         }
-        // Only the first three words can make a command's keywords: the rest is never folded.
-        if let challenge = parseChallenge(words.prefix(3).map { normalize($0.word) }, count: count, rest: rest(after:)) {
+        // Only the first three words can make a command's keywords: the rest is never folded, and the second
+        // and third only when the first is a challenge command's.
+        if let challenge = parseChallenge(first: first, word: { normalize(words[$0].word) }, count: count, rest: rest(after:)) {
             return challenge
         }
         switch first {

@@ -59,15 +59,27 @@ public struct PersonalDataScanner: Sendable {
         var offsets: [Int] = []
         visible.reserveCapacity(chars.count)
         offsets.reserveCapacity(chars.count)
+        // Every number the matchers look for has a digit: a text without one (most messages, and every
+        // command) skips their three passes.
+        var hasDigit = false
         for (offset, char) in chars.enumerated() where !Self.isInvisible(char) {
             visible.append(char)
             offsets.append(offset)
+            if !hasDigit {
+                if let ascii = char.asciiValue {
+                    hasDigit = ascii >= UInt8(ascii: "0") && ascii <= UInt8(ascii: "9")
+                } else {
+                    hasDigit = char.isDigitChar
+                }
+            }
         }
         var matcher = Matcher(chars: visible)
         matcher.findEmails()
-        matcher.findIdentityNumbers()
-        matcher.findPhoneNumbers()
-        matcher.findJoinedNumbers()
+        if hasDigit {
+            matcher.findIdentityNumbers()
+            matcher.findPhoneNumbers()
+            matcher.findJoinedNumbers()
+        }
         let found = matcher.matches.sorted { $0.range.lowerBound < $1.range.lowerBound }
 
         var findings: [PersonalDataFinding] = []
@@ -104,7 +116,8 @@ public struct PersonalDataScanner: Sendable {
 
     /// A character made only of format characters (U+200B, U+200E, U+FEFF, soft hyphen, …).
     static func isInvisible(_ char: Character) -> Bool {
-        char.unicodeScalars.allSatisfy { $0.properties.generalCategory == .format }
+        if char.isASCII { return false }  // no format character is ASCII
+        return char.unicodeScalars.allSatisfy { $0.properties.generalCategory == .format }
     }
 }
 
