@@ -59,6 +59,29 @@ package enum JSON: Sendable, Equatable, Codable {
         return try parseWithFoundation(data)
     }
 
+    /// The objects whose `content` `parse(_:skipping:)` leaves out: those whose `type` and `sender` are these.
+    /// For the bot's own messages coming back in a `/sync`: nothing reads their content, and it was most of
+    /// the answer (the bot's replies are its longest texts).
+    package struct SkippedContent: Sendable, Equatable {
+        package var type: String
+        package var sender: String
+
+        package init(type: String, sender: String) {
+            self.type = type
+            self.sender = sender
+        }
+    }
+
+    /// `parse`, leaving out the `content` (an object) of the objects `skipped` names. A content is passed over
+    /// until the object's `type` and `sender` are known (Synapse writes an event's keys sorted: `content`
+    /// first), then read only if the object is not one of those. A content left out is counted through
+    /// (brackets and strings), not checked: a malformed one does not fail the document. When the scanner
+    /// does not take the document, Foundation reads it whole.
+    package static func parse(_ data: Data, skipping skipped: SkippedContent?) throws -> JSON {
+        if let value = JSONScanner.parse(data, skipping: skipped) { return value }
+        return try parseWithFoundation(data)
+    }
+
     /// `parse` through Foundation's `JSONDecoder` alone (the scanner's reference).
     package static func parseWithFoundation(_ data: Data) throws -> JSON {
         let data = limitingDepth(data) ?? data

@@ -18,17 +18,20 @@ struct JSONScanner {
     /// The members of the objects being read, innermost last: an object's dictionary is made at its end, at
     /// its size (growing it member by member resized it once or twice for most objects of a `/sync`).
     private var members: [(key: String, value: JSON)] = []
+    /// Whose `content` is passed over (`JSON.SkippedContent`), or nil.
+    private let skipped: JSON.SkippedContent?
 
-    private init(_ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
+    private init(_ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int, skipped: JSON.SkippedContent? = nil) {
         self.bytes = bytes
         self.maxDepth = maxDepth
+        self.skipped = skipped
     }
 
     /// The document, or nil when the fast path does not take it (then Foundation decides).
-    static func parse(_ data: Data, maxDepth: Int = JSON.maxDepth) -> JSON? {
+    static func parse(_ data: Data, maxDepth: Int = JSON.maxDepth, skipping skipped: JSON.SkippedContent? = nil) -> JSON? {
         data.withUnsafeBytes { raw -> JSON? in
             let bytes = raw.bindMemory(to: UInt8.self)
-            var scanner = JSONScanner(bytes, maxDepth: maxDepth)
+            var scanner = JSONScanner(bytes, maxDepth: maxDepth, skipped: skipped)
             guard let value = scanner.value(depth: 0) else { return nil }
             scanner.skipWhitespace()
             return scanner.index == bytes.count ? value : nil
@@ -105,14 +108,40 @@ struct JSONScanner {
             return .object([:])
         }
         let first = members.count
+        // With `skipped`: whether this object's `type` and `sender` were read already, whether they were its,
+        // and where a `content` passed over before both were read lies (read at the end unless they were).
+        var sawType = false, sawSender = false, ofType = false, bySender = false
+        var deferred: Range<Int>?
         while true {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\""), let key = string() else { return nil }
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return nil }
             index += 1
-            guard let member = value(depth: depth) else { return nil }
-            members.append((key, member))
+            if let skipped {
+                skipWhitespace()
+                if key == "content", index < bytes.count, bytes[index] == UInt8(ascii: "{"), !(sawType && sawSender && !(ofType && bySender)) {
+                    // Passed over (brackets and strings counted, nothing read): left out if the object is one
+                    // of `skipped`'s, else read at its end. A second `content`: Foundation decides.
+                    guard deferred == nil else { return nil }
+                    let start = index
+                    guard skipContainer() else { return nil }
+                    deferred = start..<index
+                } else {
+                    guard let member = value(depth: depth) else { return nil }
+                    members.append((key, member))
+                    if key == "type" {
+                        sawType = true
+                        ofType = member == .string(skipped.type)
+                    } else if key == "sender" {
+                        sawSender = true
+                        bySender = member == .string(skipped.sender)
+                    }
+                }
+            } else {
+                guard let member = value(depth: depth) else { return nil }
+                members.append((key, member))
+            }
             skipWhitespace()
             guard index < bytes.count else { return nil }
             if bytes[index] == UInt8(ascii: ",") {
@@ -123,6 +152,13 @@ struct JSONScanner {
             } else {
                 return nil
             }
+        }
+        if let deferred, !(ofType && bySender) {
+            let end = index
+            index = deferred.lowerBound
+            guard let content = value(depth: depth), index == deferred.upperBound else { return nil }
+            index = end
+            members.append(("content", content))
         }
         // (A failed document leaves members behind: the whole scan gives nil then.)
         var result = [String: JSON](minimumCapacity: members.count - first)
@@ -168,7 +204,17 @@ struct JSONScanner {
             let byte = bytes[index]
             index += 1
             if inString {
-                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                } else {
+                    // The rest of a plain run, eight bytes a test (it stops at the next quote or backslash).
+                    var ascii = true
+                    Self.skipPlainWords(bytes, &index, ascii: &ascii)
+                }
                 continue
             }
             switch byte {

@@ -155,9 +155,10 @@ package struct HTTPCall {
 
     /// A successful answer's body parsed as JSON (nil when it is not JSON), its decoding watched by the crash
     /// guard when it is an input (the change feed).
-    package static func parse(_ body: Data, watched: InFlight?) -> JSON? {
-        guard let watched else { return try? JSON.parse(body) }
-        return CrashGuard.watch(watched) { try? JSON.parse(body) }
+    /// `skipping`: contents it may leave out (`JSON.parse(_:skipping:)`).
+    package static func parse(_ body: Data, watched: InFlight?, skipping: JSON.SkippedContent? = nil) -> JSON? {
+        guard let watched else { return try? JSON.parse(body, skipping: skipping) }
+        return CrashGuard.watch(watched) { try? JSON.parse(body, skipping: skipping) }
     }
 }
 

@@ -369,6 +369,9 @@ public final class MatrixChatService: ChatService {
         let first = cursor == nil
         // The crash guard watches this answer's decoding: one that traps twice is skipped (`skipPast`).
         let watched = InFlight.sync(cursor: cursor)
+        // The bot's own messages come back in every answer (one for each reply): nothing reads their text
+        // (`SyncTranslator` skips them by sender), so it is not decoded.
+        let ownMessages = JSON.SkippedContent(type: "m.room.message", sender: session.userID)
         var limit = first ? 1 : state.withLock { $0.reducedTimelineLimit?.limit } ?? config.timelineLimit
         var body: JSON
         while true {
@@ -392,7 +395,7 @@ public final class MatrixChatService: ChatService {
                     policy: CallPolicy(
                         transientRetries: config.retry.pollRetries,
                         timeout: first ? config.requestTimeout + .seconds(30) : config.syncRequestTimeout,
-                        useSyncClient: true, watched: watched))
+                        useSyncClient: true, watched: watched, skippedContent: ownMessages))
                 break
             } catch let error as ChatError where storedFilter != nil && error.code == .rejected {
                 // The server no longer knows the stored filter (a reset database, say): this poll is asked again

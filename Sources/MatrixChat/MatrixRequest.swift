@@ -33,6 +33,8 @@ struct CallPolicy: Sendable {
     /// (zero by default: no sleep at all): a longer wait is handed back as `.rateLimited`, so one room's rate
     /// limit pauses that room only instead of every room behind it.
     var rateLimitBudget: Duration?
+    /// Contents the answer's reading may leave out (the bot's own messages in a `/sync`).
+    var skippedContent: JSON.SkippedContent?
 }
 
 /// A parsed Matrix error body.
@@ -95,7 +97,9 @@ extension MatrixChatService {
             switch response.status {
             case 200..<300:
                 if response.body.isEmpty { return .object([:]) }
-                guard let json = HTTPCall.parse(response.body, watched: policy.watched), json.object != nil else {
+                guard let json = HTTPCall.parse(response.body, watched: policy.watched, skipping: policy.skippedContent),
+                    json.object != nil
+                else {
                     throw ChatError(.badResponse, "\(label): the answer is not a JSON object (HTTP \(response.status))")
                 }
                 return json

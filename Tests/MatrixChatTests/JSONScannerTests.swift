@@ -119,4 +119,64 @@ struct JSONScannerTests {
             }
         }
     }
+
+    /// The bot's own messages in a `/sync`: their `content` is left out, whether it comes before their `type`
+    /// and `sender` (Synapse sorts an event's keys) or after; every other object (another sender, another
+    /// type, a content that is no object) reads exactly as without skipping. Seeded: the same events every run.
+    @Test("skipping the bot's own contents leaves out those alone", arguments: [1, 2, 3, 4] as [UInt64])
+    func skippingOwnContents(seed: UInt64) throws {
+        var random = SplitMix64(seed: seed)
+        let skipped = JSON.SkippedContent(type: "m.room.message", sender: "@skav:hs")
+        var skips = 0
+        for _ in 0..<200 {
+            var events: [String] = []
+            var expected: [JSON] = []
+            for index in 0..<Int.random(in: 0...6, using: &random) {
+                let type = ["m.room.message", "m.room.member", "m.room.messages"].randomElement(using: &random)!
+                let sender = ["@skav:hs", "@anna:hs", "@skav:hs2"].randomElement(using: &random)!
+                let content: JSON =
+                    Bool.random(using: &random)
+                    ? ["body": .string(String(repeating: "Hej å \"ä\" \\ }]{ ", count: Int.random(in: 0...20, using: &random))),
+                        "msgtype": "m.text", "nested": ["a": [1, ["b": "}"]]]]
+                    : .string("not an object")
+                var members: [(String, JSON)] = [
+                    ("type", .string(type)), ("sender", .string(sender)), ("event_id", .string("$e\(index)")),
+                    ("content", content), ("origin_server_ts", 1_800_000_000_000),
+                ]
+                members.shuffle(using: &random)
+                events.append("{" + members.map { "\(JSON.string($0.0).encodedString):\($0.1.encodedString)" }.joined(separator: ",") + "}")
+                let leftOut = type == skipped.type && sender == skipped.sender && content.object != nil
+                var fields = Dictionary(uniqueKeysWithValues: members)
+                if leftOut { fields["content"] = nil }
+                skips += leftOut ? 1 : 0
+                expected.append(.object(fields))
+            }
+            let document = #"{"rooms":{"join":{"!r:hs":{"timeline":{"events":["# + events.joined(separator: ",") + "]}}}}}"
+            let read = try JSON.parse(Data(document.utf8), skipping: skipped)
+            #expect(read["rooms"]?["join"]?["!r:hs"]?["timeline"]?["events"] == .array(expected), "\(document)")
+            // Without skipping, everything is read.
+            #expect(try JSON.parse(Data(document.utf8)) == JSON.parseWithFoundation(Data(document.utf8)))
+        }
+        #expect(skips > 0)  // not vacuous
+    }
+
+    @Test("a skipped content is counted through, not checked: a malformed one does not fail the answer")
+    func skippedContentIsNotChecked() throws {
+        let skipped = JSON.SkippedContent(type: "m.room.message", sender: "@skav:hs")
+        let document = #"[{"type":"m.room.message","sender":"@skav:hs","content":{"body":"\x", "n": 1e999,},"event_id":"$1"},{"type":"m.room.message","sender":"@anna:hs","content":{"body":"hej"},"event_id":"$2"}]"#
+        let read = try JSON.parse(Data(document.utf8), skipping: skipped)
+        #expect(read == [["type": "m.room.message", "sender": "@skav:hs", "event_id": "$1"],
+            ["type": "m.room.message", "sender": "@anna:hs", "content": ["body": "hej"], "event_id": "$2"]])
+        // Keys sorted as Synapse writes them (the content first): the same.
+        let sorted = #"[{"content":{"body":"\x"},"event_id":"$3","sender":"@skav:hs","type":"m.room.message"}]"#
+        #expect(try JSON.parse(Data(sorted.utf8), skipping: skipped) == [["event_id": "$3", "sender": "@skav:hs", "type": "m.room.message"]])
+        // Someone else's malformed content is read, and fails the document as before.
+        #expect(throws: (any Error).self) {
+            try JSON.parse(Data(#"[{"content":{"body":"\x"},"sender":"@anna:hs","type":"m.room.message"}]"#.utf8), skipping: skipped)
+        }
+        // An unterminated skipped content is still no document.
+        #expect(throws: (any Error).self) {
+            try JSON.parse(Data(#"[{"type":"m.room.message","sender":"@skav:hs","content":{"body":"x"]"#.utf8), skipping: skipped)
+        }
+    }
 }

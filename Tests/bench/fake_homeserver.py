@@ -100,8 +100,12 @@ def event_field_paths(value) -> list[list[str]] | None:
     return paths
 
 
+def _sorted_dumps(value) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
 def only_fields(data: dict, paths: list[list[str]]) -> dict:
-    """The event with only the fields the paths name (as Synapse's `only_fields`)."""
+    """The event with only the fields the paths name (as Synapse's `event_fields` filter)."""
     result: dict = {}
     for path in paths:
         source, target = data, result
@@ -410,7 +414,8 @@ class FakeHomeserver:
             rooms["join"] = join
         if invite:
             rooms["invite"] = invite
-        return web.json_response({"next_batch": f"s{upto}", "rooms": rooms})
+        # Keys sorted, as Synapse writes them (an event's `content` comes before its `sender` and `type`).
+        return web.json_response({"next_batch": f"s{upto}", "rooms": rooms}, dumps=_sorted_dumps)
 
     def room_answer(
         self, room: Room, events: list[Event], limit: int, now: float, initial: bool, user: str,
