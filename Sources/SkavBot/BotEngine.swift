@@ -324,9 +324,11 @@ public final class BotEngine: Sendable {
     ) throws {
         let person = stored ?? Person(id: event.sender, createdAt: now)
         var session = ConversationSession()
+        var stored: ConversationSession?
         if let data = try tx.conversationState(of: event.sender) {
             do {
                 session = try ConversationSession(storedJSON: data)
+                stored = session
             } catch {
                 logger.warning(
                     "conversation state could not be read; starting afresh", metadata: ["error": "\(error)"])
@@ -337,6 +339,9 @@ public final class BotEngine: Sendable {
         let actions = try Conversation.handle(text: text, person: person, session: &session, context: context)
         let forgotten = try apply(actions, by: event.sender, tx: tx, outbox: &outbox, now: now)
         if forgotten { return }  // nothing of the person is stored again
+        // Unchanged (a command, a question answered with the same step): nothing to write, and its time stays
+        // that of its last change (what retention goes by).
+        if session == stored { return }
         try tx.setConversationState(session.storedJSON, of: event.sender, at: now)
     }
 

@@ -130,7 +130,7 @@ extension IntakeTransaction {
 
     // MARK: Retention
 
-    /// Deletes drafts not updated since `cutoff` and conversation states older than it
+    /// Deletes drafts not updated since `cutoff` and conversation states not changed since it
     /// (`privacy.draft_retention`). Submitted ideas are never touched.
     @discardableResult
     public func deleteExpired(before cutoff: Date, at date: Date) throws -> RetentionOutcome {

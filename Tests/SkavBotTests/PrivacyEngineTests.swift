@@ -100,4 +100,28 @@ import Store
         #expect(MaskingNotice.list(["a", "b"], and: "och") == "a och b")
         #expect(MaskingNotice.list(["a", "b", "c"], and: "and") == "a, b and c")
     }
+
+    /// A person's conversation state is written when it changes, and only then: its time stays that of its
+    /// last change, which is what retention (`privacy.draft_retention`) goes by. A command that changes
+    /// nothing (`hjälp`) writes nothing.
+    @Test func aConversationStateIsWrittenWhenItChangesOnly() throws {
+        let h = try harness()
+        let hour: TimeInterval = 3_600
+        func state() throws -> Data? { try h.store.read { try $0.conversationState(of: Cast.anna) } }
+        func retention(before cutoff: Date) throws -> Int {
+            try h.store.write { try $0.deleteExpired(before: cutoff, at: cutoff).states }
+        }
+        try h.say(["hjälp"], from: Cast.anna, at: start)
+        let first = try #require(try state())
+        try h.say(["hjälp"], from: Cast.anna, at: start.addingTimeInterval(2 * hour))
+        #expect(try state() == first)
+        // Unchanged since `start`: a cutoff an hour later takes it (written again at the second `hjälp`, it stayed).
+        #expect(try retention(before: start.addingTimeInterval(hour)) == 1)
+        #expect(try state() == nil)
+        try h.say(["Kön till hissen är för lång på morgonen"], from: Cast.anna, at: start.addingTimeInterval(3 * hour))
+        let changed = try #require(try state())
+        #expect(changed != first)
+        #expect(try retention(before: start.addingTimeInterval(2.5 * hour)) == 0)
+        #expect(try state() == changed)
+    }
 }
