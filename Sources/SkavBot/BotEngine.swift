@@ -212,19 +212,22 @@ public final class BotEngine: Sendable {
                 guard campaign != nil, event.room == settings.sharedRoom else { return nil }
                 outbox.recipient = event.sender
             } else {
-                let retired = try tx.retiredRoom(event.room)
                 switch try tx.directRoomOwner(event.room) {
                 case event.sender:
-                    break
-                case nil where retired.retired:
-                    // No direct chat any more: its former owner is answered in a fresh direct chat, others not at all.
-                    guard retired.owner == event.sender else { return nil }
-                    outbox.recipient = event.sender
-                case nil where event.isDirectRoom == true:
-                    try tx.setDirectRoom(event.room, for: event.sender, at: now)
+                    break  // the person's direct chat; whether a room was retired is read only for one without owner
+                case nil:
+                    let retired = try tx.retiredRoom(event.room)
+                    if retired.retired {
+                        // No direct chat any more: its former owner is answered in a fresh direct chat, others not at all.
+                        guard retired.owner == event.sender else { return nil }
+                        outbox.recipient = event.sender
+                    } else if event.isDirectRoom == true {
+                        try tx.setDirectRoom(event.room, for: event.sender, at: now)
+                    } else {
+                        return nil  // a group room is not a conversation
+                    }
                 default:
-                    // Group rooms and other people's rooms are not conversations.
-                    return nil
+                    return nil  // someone else's room
                 }
             }
             switch floodGate.check(event.sender, at: FloodGate.countedTime(of: event.timestamp, now: now)) {
