@@ -59,7 +59,8 @@ package enum JSON: Sendable, Equatable, Codable {
         return try parseWithFoundation(data)
     }
 
-    /// The objects whose `content` `parse(_:skipping:)` leaves out: those whose `type` and `sender` are these.
+    /// The objects whose `content` `parse(_:skipping:)` leaves out: those whose `type` and `sender` are these,
+    /// wherever they are in the document (also nested, as an event bundled in another's `unsigned` would be).
     /// For the bot's own messages coming back in a `/sync`: nothing reads their content, and it was most of
     /// the answer (the bot's replies are its longest texts).
     package struct SkippedContent: Sendable, Equatable {

@@ -8,8 +8,9 @@ import Foundation
 /// numbers are plain decimals (no exponent, at most 15 significant digits, so `Double` holds them
 /// exactly), whose strings are valid UTF-8 without raw control characters, and whose objects repeat no key.
 /// Anything else (an exponent, a huge number, a duplicate key, a byte-order mark, malformed input) returns
-/// nil and `JSON.parse` takes Foundation's path, so the result never differs. Escaped lone surrogates become
-/// U+FFFD and containers nested deeper than `JSON.maxDepth` become `null`, skipped exactly as
+/// nil and `JSON.parse` takes Foundation's path, so the result never differs (but for the contents that
+/// `JSON.parse(_:skipping:)` asks to leave out). Escaped lone surrogates become U+FFFD and containers
+/// nested deeper than `JSON.maxDepth` become `null`, skipped exactly as
 /// `JSON.limitingDepth` drops them. Never traps: every index is checked against the end.
 struct JSONScanner {
     private let bytes: UnsafeBufferPointer<UInt8>
