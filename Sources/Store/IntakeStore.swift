@@ -28,6 +28,8 @@ public final class IntakeStore: Sendable {
     let writer: any DatabaseWriter
     /// The file, or nil in memory.
     public let path: String?
+    /// The stored JSON of the last text queued, kept from one write to the next (see `StoredTextMemo`).
+    let storedTexts = StoredTextMemo()
 
     /// Opens (creating if needed) the database file and its folder, and migrates it. A new folder is made
     /// 0700 and a new file 0600 (its -wal and -shm follow the file), whatever the umask: the database holds
@@ -110,11 +112,12 @@ public final class IntakeStore: Sendable {
 
     /// Runs `body` in one write transaction: everything or nothing.
     public func write<T>(_ body: (IntakeTransaction) throws -> T) throws -> T {
-        try writer.write { db in try body(IntakeTransaction(db: db)) }
+        try writer.write { db in try body(IntakeTransaction(db: db, storedTexts: storedTexts)) }
     }
 
     public func write<T: Sendable>(_ body: @escaping @Sendable (IntakeTransaction) throws -> T) async throws -> T {
-        try await writer.write { db in try body(IntakeTransaction(db: db)) }
+        let storedTexts = storedTexts
+        return try await writer.write { db in try body(IntakeTransaction(db: db, storedTexts: storedTexts)) }
     }
 
     public func read<T>(_ body: (IntakeTransaction) throws -> T) throws -> T {
@@ -234,10 +237,13 @@ public struct IntakeTransaction: IntakeReading {
     let db: Database
     /// The similar-idea searches of this transaction (see `SimilarityMemo`).
     let similarityMemo = SimilarityMemo()
-    /// The stored JSON of the texts this transaction queued (see `StoredTextMemo`).
-    let storedTexts = StoredTextMemo()
+    /// The stored JSON of the last text queued (see `StoredTextMemo`): the store's, for its writes.
+    let storedTexts: StoredTextMemo
 
-    init(db: Database) { self.db = db }
+    init(db: Database, storedTexts: StoredTextMemo = StoredTextMemo()) {
+        self.db = db
+        self.storedTexts = storedTexts
+    }
 
     /// Runs `body` in a savepoint: when it throws, what it did is rolled back and the error passes on,
     /// while the enclosing transaction (the rest of the batch) goes on.
