@@ -383,16 +383,23 @@ extension CurlWorker {
     }
 
     private static func validate(_ request: HTTPRequest) -> HTTPError? {
-        // Scalars, not Characters: "\r\n" is one Character and would slip past a Character test.
         // Bytes, not Characters: "\r\n" is one Character and would slip past a Character test; a byte of
-        // a multi-byte scalar is never one of these.
+        // a multi-byte scalar is never one of these. Read from the string's own UTF-8 storage (its UTF-8 view,
+        // a byte at a time through its indexes, was about 13,000 instructions a request).
+        func contains(_ text: String, _ test: (UInt8) -> Bool) -> Bool {
+            var text = text
+            return text.withUTF8 { $0.contains(where: test) }
+        }
         func unsafe(_ text: String) -> Bool {
-            text.utf8.contains { $0 == UInt8(ascii: "\r") || $0 == UInt8(ascii: "\n") || $0 == 0 }
+            contains(text) { $0 == UInt8(ascii: "\r") || $0 == UInt8(ascii: "\n") || $0 == 0 }
         }
+        let tokenBytes = Self.tokenBytes
         func isToken(_ text: String) -> Bool {
-            !text.isEmpty && text.utf8.allSatisfy { tokenBytes[Int($0)] }
+            !text.isEmpty && !contains(text) { !tokenBytes[Int($0)] }
         }
-        if request.url.isEmpty || unsafe(request.url) || request.url.utf8.contains(UInt8(ascii: " ")) {
+        if request.url.isEmpty
+            || contains(request.url, { $0 == UInt8(ascii: "\r") || $0 == UInt8(ascii: "\n") || $0 == 0 || $0 == UInt8(ascii: " ") })
+        {
             return HTTPError(.invalidRequest, "invalid URL")
         }
         if !isToken(request.method) {

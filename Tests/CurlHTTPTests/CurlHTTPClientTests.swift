@@ -480,6 +480,14 @@ struct CurlHTTPClientTests {
             #expect(injected.error?.code == .invalidRequest)
             let notHTTP = await outcome(client, HTTPRequest(url: "file:///etc/passwd", timeout: .seconds(10)))
             #expect(notHTTP.error?.code == .invalidRequest)
+            // Each byte the check refuses, also as the one Character "\r\n" and after a letter beyond ASCII.
+            for url in [server.url("/echo") + " x", server.url("/echo") + "\r\nX: y", server.url("/ä\u{0}"), ""] {
+                #expect(await outcome(client, HTTPRequest(url: url, timeout: .seconds(10))).error?.code == .invalidRequest, "\(url.debugDescription)")
+            }
+            for (name, value) in [("X-Ok", "ä\r\n"), ("X-Ok", "a\u{0}b"), ("", "a"), ("X-Ä", "a"), ("X Y", "a")] {
+                let refused = await outcome(client, HTTPRequest(url: server.url("/echo"), headers: [(name: name, value: value)], timeout: .seconds(10)))
+                #expect(refused.error?.code == .invalidRequest, "\(name.debugDescription): \(value.debugDescription)")
+            }
             let fine = try await client.execute(HTTPRequest(url: server.url("/echo"), timeout: .seconds(10)))
             #expect(fine.status == 200)
         }
