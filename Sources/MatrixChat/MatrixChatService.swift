@@ -369,9 +369,8 @@ public final class MatrixChatService: ChatService {
         let first = cursor == nil
         // The crash guard watches this answer's decoding: one that traps twice is skipped (`skipPast`).
         let watched = InFlight.sync(cursor: cursor)
-        // The bot's own messages come back in every answer (one for each reply): nothing reads their text
-        // (`SyncTranslator` skips them by sender), so it is not decoded.
-        let ownMessages = JSON.SkippedContent(type: "m.room.message", sender: session.userID)
+        // The bot's own messages come back in every answer (one for each reply): their text is not decoded.
+        let ownMessages = SyncTranslator.ownMessages(of: session.userID)
         var limit = first ? 1 : state.withLock { $0.reducedTimelineLimit?.limit } ?? config.timelineLimit
         var body: JSON
         while true {

@@ -39,6 +39,12 @@ struct SyncTranslator: Sendable {
     }
 
     /// Reads the shape of a sync answer. Only `next_batch` is required; everything else is optional.
+    /// What a `/sync` answer's decoding leaves out: the content of the bot's own messages. Every reply comes
+    /// back in the next answer; nothing reads its text (`translate` skips it by sender).
+    static func ownMessages(of me: String) -> JSON.SkippedContent {
+        JSON.SkippedContent(type: "m.room.message", sender: me)
+    }
+
     static func parse(_ body: JSON) -> Sync? {
         guard let nextBatch = body["next_batch"]?.string, !nextBatch.isEmpty else { return nil }
         let rooms = body["rooms"]
@@ -241,8 +247,11 @@ struct SyncTranslator: Sendable {
 /// (the bot's invites, then every room's timeline merged by server time), without gap filling or member
 /// look-ups. Nil when the body is not a sync answer. For the fuzzer (`Tests/Fuzz`) and tools.
 public enum SyncDecoding {
-    public static func events(fromSyncBody body: Data, me: String, now: Date) -> [ChatEvent]? {
-        guard let json = try? JSON.parse(body), let sync = SyncTranslator.parse(json) else { return nil }
+    /// `skippingOwnContent`: decoded as the adapter decodes it, the content of the bot's own messages left
+    /// out (`SyncTranslator.ownMessages`); else read whole.
+    public static func events(fromSyncBody body: Data, me: String, now: Date, skippingOwnContent: Bool = true) -> [ChatEvent]? {
+        let skipped = skippingOwnContent ? SyncTranslator.ownMessages(of: me) : nil
+        guard let json = try? JSON.parse(body, skipping: skipped), let sync = SyncTranslator.parse(json) else { return nil }
         let translator = SyncTranslator(me: me)
         let invites = zip(sync.inviteRooms, sync.invites).compactMap { room, value in
             translator.invite(room: room, value, now: now)

@@ -31,16 +31,21 @@ extension FuzzTarget {
     }
 
     /// A `/sync` body through the adapter's decoding and translation; the first line also as a
-    /// `Retry-After` header and the body as an error body (all three come from the server).
+    /// `Retry-After` header and the body as an error body (all three come from the server). The events are
+    /// the same whether the bot's own messages' contents are left out (as the adapter reads) or read whole.
     static let sync = FuzzTarget(name: "sync") { bytes in
         let data = Data(bytes)
         let now = Date(timeIntervalSince1970: 1_800_000_000)
-        if let events = SyncDecoding.events(fromSyncBody: data, me: "@skav:example.org", now: now) {
+        let events = SyncDecoding.events(fromSyncBody: data, me: "@skav:example.org", now: now)
+        if let events {
             for event in events {
                 check(!event.id.isEmpty && !event.sender.rawValue.isEmpty, "an event without an id or sender")
                 check(event.sender.rawValue != "@skav:example.org", "the bot's own event reported")
                 check(event.timestamp >= Date(timeIntervalSince1970: 0) && event.timestamp <= ServerNumber.latestDate, "timestamp")
             }
+        }
+        if let events, let whole = SyncDecoding.events(fromSyncBody: data, me: "@skav:example.org", now: now, skippingOwnContent: false) {
+            check(events == whole, "leaving the bot's own contents out changed the events")
         }
         if data.count <= 1_024 {
             // Error bodies are small; a large input was decoded above already.
