@@ -38,13 +38,13 @@ struct SyncTranslator: Sendable {
         var timelines: [Timeline]
     }
 
-    /// Reads the shape of a sync answer. Only `next_batch` is required; everything else is optional.
     /// What a `/sync` answer's decoding leaves out: the content of the bot's own messages. Every reply comes
     /// back in the next answer; nothing reads its text (`translate` skips it by sender).
     static func ownMessages(of me: String) -> JSON.SkippedContent {
         JSON.SkippedContent(type: "m.room.message", sender: me)
     }
 
+    /// Reads the shape of a sync answer. Only `next_batch` is required; everything else is optional.
     static func parse(_ body: JSON) -> Sync? {
         guard let nextBatch = body["next_batch"]?.string, !nextBatch.isEmpty else { return nil }
         let rooms = body["rooms"]
