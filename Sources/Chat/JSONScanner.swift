@@ -109,9 +109,9 @@ struct JSONScanner {
             return .object([:])
         }
         let first = members.count
-        // With `skipped`: whether this object's `type` and `sender` were read already, whether they were its,
-        // and where a `content` passed over before both were read lies (read at the end unless they were).
-        var sawType = false, sawSender = false, ofType = false, bySender = false
+        // With `skipped`: whether this object's `type` and `sender` are its (nil until read), and where a
+        // `content` passed over lies (read at the end unless both are).
+        var ofType: Bool?, bySender: Bool?
         var deferred: Range<Int>?
         while true {
             skipWhitespace()
@@ -119,29 +119,20 @@ struct JSONScanner {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return nil }
             index += 1
-            if let skipped {
-                skipWhitespace()
-                if key == "content", index < bytes.count, bytes[index] == UInt8(ascii: "{"), !(sawType && sawSender && !(ofType && bySender)) {
-                    // Passed over (brackets and strings counted, nothing read): left out if the object is one
-                    // of `skipped`'s, else read at its end. A second `content`: Foundation decides.
-                    guard deferred == nil else { return nil }
-                    let start = index
-                    guard skipContainer() else { return nil }
-                    deferred = start..<index
-                } else {
-                    guard let member = value(depth: depth) else { return nil }
-                    members.append((key, member))
-                    if key == "type" {
-                        sawType = true
-                        ofType = member == .string(skipped.type)
-                    } else if key == "sender" {
-                        sawSender = true
-                        bySender = member == .string(skipped.sender)
-                    }
-                }
+            if skipped != nil, key == "content", ofType != false, bySender != false, opensObject() {
+                // Passed over (brackets and strings counted, nothing read): left out if the object is one of
+                // `skipped`'s, else read at its end. A second `content`: Foundation decides.
+                guard deferred == nil else { return nil }
+                let start = index
+                guard skipContainer() else { return nil }
+                deferred = start..<index
             } else {
                 guard let member = value(depth: depth) else { return nil }
                 members.append((key, member))
+                if let skipped {
+                    if key == "type" { ofType = member == .string(skipped.type) }
+                    if key == "sender" { bySender = member == .string(skipped.sender) }
+                }
             }
             skipWhitespace()
             guard index < bytes.count else { return nil }
@@ -154,7 +145,7 @@ struct JSONScanner {
                 return nil
             }
         }
-        if let deferred, !(ofType && bySender) {
+        if let deferred, ofType != true || bySender != true {
             let end = index
             index = deferred.lowerBound
             guard let content = value(depth: depth), index == deferred.upperBound else { return nil }
@@ -169,6 +160,12 @@ struct JSONScanner {
         }
         members.removeSubrange(first...)
         return .object(result)
+    }
+
+    /// Whether the next value (after any whitespace, passed over) is an object.
+    private mutating func opensObject() -> Bool {
+        skipWhitespace()
+        return index < bytes.count && bytes[index] == UInt8(ascii: "{")
     }
 
     private mutating func array(depth: Int) -> JSON? {

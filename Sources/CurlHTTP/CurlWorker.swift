@@ -390,23 +390,19 @@ extension CurlWorker {
             var text = text
             return text.withUTF8 { $0.contains(where: test) }
         }
-        func unsafe(_ text: String) -> Bool {
-            contains(text) { $0 == UInt8(ascii: "\r") || $0 == UInt8(ascii: "\n") || $0 == 0 }
-        }
+        func breaksLine(_ byte: UInt8) -> Bool { byte == UInt8(ascii: "\r") || byte == UInt8(ascii: "\n") || byte == 0 }
         let tokenBytes = Self.tokenBytes
         func isToken(_ text: String) -> Bool {
             !text.isEmpty && !contains(text) { !tokenBytes[Int($0)] }
         }
-        if request.url.isEmpty
-            || contains(request.url, { $0 == UInt8(ascii: "\r") || $0 == UInt8(ascii: "\n") || $0 == 0 || $0 == UInt8(ascii: " ") })
-        {
+        if request.url.isEmpty || contains(request.url, { breaksLine($0) || $0 == UInt8(ascii: " ") }) {
             return HTTPError(.invalidRequest, "invalid URL")
         }
         if !isToken(request.method) {
             return HTTPError(.invalidRequest, "invalid method '\(request.method)'")
         }
         for (name, value) in request.headers {
-            if !isToken(name) || unsafe(value) {
+            if !isToken(name) || contains(value, breaksLine) {
                 return HTTPError(.invalidRequest, "invalid header '\(name)'")
             }
         }
