@@ -74,11 +74,16 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[index]
 
 
-def cpu_seconds(pid: int) -> float:
+def cpu_split(pid: int) -> tuple[float, float]:
+    """The process's user and system CPU seconds."""
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     # After the command: state is field 3; utime and stime are fields 14 and 15.
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+    return int(fields[11]) / CLK_TCK, int(fields[12]) / CLK_TCK
+
+
+def cpu_seconds(pid: int) -> float:
+    return sum(cpu_split(pid))
 
 
 @dataclass
@@ -244,14 +249,17 @@ async def scenario_people(args: argparse.Namespace, work: Path) -> None:
         burst: list[Reply] = []
         spans: list[float] = []
         cpu_burst = 0.0
+        user_burst = 0.0
         for _ in range(max(1, args.bursts)):
             await asyncio.gather(*(bench.quiet(p, 0.5) for p in bench.people[:20]))
             one: list[Reply] = []
-            cpu2 = cpu_seconds(pid)
+            user2, system2 = cpu_split(pid)
             for reply in await asyncio.gather(*(bench.say(p, "hjälp") for p in bench.people)):
                 if reply is not None:
                     one.append(reply)
-            cpu_burst += cpu_seconds(pid) - cpu2
+            user3, system3 = cpu_split(pid)
+            cpu_burst += (user3 - user2) + (system3 - system2)
+            user_burst += user3 - user2
             if one:
                 spans.append(max(r.answered for r in one) - min(r.visible for r in one))
             burst += one
@@ -259,7 +267,8 @@ async def scenario_people(args: argparse.Namespace, work: Path) -> None:
             span = sorted(spans)[len(spans) // 2]
             print(f"[people] burst: {args.people} people write at once ({len(spans)} times): all answered in "
                   f"{span:.2f} s (median; {args.people / max(span, 1e-9):.1f} replies/s), "
-                  f"{cpu_burst / len(burst) * 1e6:.0f} µs CPU per message over {len(burst)} messages")
+                  f"{cpu_burst / len(burst) * 1e6:.0f} µs CPU per message over {len(burst)} messages "
+                  f"({user_burst / len(burst) * 1e6:.0f} user, {(cpu_burst - user_burst) / len(burst) * 1e6:.0f} system)")
             print("[people] " + bench.figures_line("burst reply latency", burst))
         hwm = read_vm_hwm_kib(pid)
         print(f"[people] peak RSS after the bursts (VmHWM): {hwm / 1024:.1f} MiB, of which private (RssAnon) at "

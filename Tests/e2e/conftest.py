@@ -3,7 +3,11 @@ per test.
 
 Scenarios that ask for `server` run twice, `[matrix]` on Synapse and `[mattermost]` on the fake Mattermost
 (servers.py is the per-server driver). The Mattermost runs skip, with the reason, while the skav binary
-refuses `chat.kind: mattermost`; `@pytest.mark.only_on("matrix", why=...)` keeps a scenario on one server."""
+refuses `chat.kind: mattermost`; `@pytest.mark.only_on("matrix", why=...)` keeps a scenario on one server.
+
+With pytest-xdist (`-n 2`, as Tests/run-all.sh runs the suite) each worker has its own Synapse and fake
+Mattermost, and hands its figures to the controller for the summary; tests marked `serial` compare timings
+and run alone, in a second pass without `-n`."""
 
 from __future__ import annotations
 
@@ -18,7 +22,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fault_proxy import FaultProxy  # noqa: E402
-from figures import FIGURES, summary_lines  # noqa: E402
+from figures import FIGURES, merge, summary_lines  # noqa: E402
 from servers import MatrixServer, MattermostServer, mattermost_refusal  # noqa: E402
 from skav_process import SkavProcess, skav_bin  # noqa: E402
 from synapse_harness import Synapse  # noqa: E402
@@ -97,6 +101,9 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "only_on(name, why): the scenario only makes sense on this chat server (matrix or mattermost)"
     )
+    config.addinivalue_line(
+        "markers", "serial: compares timings, so it runs alone (Tests/run-all.sh runs these after the parallel part)"
+    )
 
 
 def pytest_collection_modifyitems(config, items):
@@ -150,6 +157,21 @@ def pytest_runtest_makereport(item, call):
         chat = item.funcargs.get("server") if hasattr(item, "funcargs") else None
         if isinstance(chat, MattermostServer):
             report.sections.append(("fake mattermost", chat.logs()))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """On a pytest-xdist worker: hands the worker's figures to the controller, which prints the summary."""
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:
+        output["skav_figures"] = json.dumps(FIGURES, default=str)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """On the pytest-xdist controller: a worker's figures (`pytest_sessionfinish`), added to the summary's."""
+    figures = getattr(node, "workeroutput", {}).get("skav_figures")
+    if figures:
+        merge(json.loads(figures))
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

@@ -14,6 +14,19 @@ FIGURES: dict = {
 }
 
 
+def merge(other: dict) -> None:
+    """Adds a worker's figures (pytest-xdist runs the suite in several processes, each with its own FIGURES)
+    to this process's: lists are joined, the slowest Synapse start is kept, other values are taken when unset."""
+    for key, value in other.items():
+        mine = FIGURES.get(key)
+        if isinstance(mine, list) and isinstance(value, list):
+            mine.extend(value)
+        elif key == "synapse_startup_s" and value is not None:
+            FIGURES[key] = max(value, mine or 0.0)
+        elif mine is None:
+            FIGURES[key] = value
+
+
 def percentile(values: list[float], p: float) -> float:
     """Nearest-rank percentile."""
     xs = sorted(values)

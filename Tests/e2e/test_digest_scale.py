@@ -32,6 +32,10 @@ from conftest import run
 from person import Person, together
 from skav_process import skav_bin
 
+# Compares reply latencies with and without a digest being built: run alone (Tests/run-all.sh runs the
+# `serial` tests after the parallel part), so another test's load does not move either figure.
+pytestmark = pytest.mark.serial
+
 IDEAS = int(os.environ.get("SKAV_E2E_SCALE_IDEAS", "10000"))
 DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
