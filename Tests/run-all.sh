@@ -39,7 +39,8 @@ swift test --skip-build
 part "unit tests"
 
 echo "== fuzz targets (libFuzzer, about 10 s each; bash Tests/fuzz.sh runs them long)"
-bash Tests/fuzz-targets.sh --seconds-per-target "${SKAV_FUZZ_SECONDS:-10}"
+# Unoptimized: a short run loses little to -Onone, and the build takes a third of the time.
+bash Tests/fuzz-targets.sh --unoptimized --seconds-per-target "${SKAV_FUZZ_SECONDS:-10}"
 part "fuzz targets"
 
 echo "== end-to-end tests (Synapse with matrix-nio, and a fake Mattermost with mattermostautodriver, on 127.0.0.1)"
