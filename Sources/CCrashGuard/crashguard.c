@@ -29,7 +29,19 @@ static const int guarded_signals[] = {SIGILL, SIGTRAP, SIGSEGV, SIGBUS, SIGFPE, 
 static struct sigaction previous[GUARDED_COUNT];
 static int installed = 0;
 
-static long current_thread(void) { return (long)syscall(SYS_gettid); }
+/// The calling thread's kernel id, asked of the kernel once per thread and kept in thread-local storage
+/// (`gettid` is a system call, and `begin` runs for every incoming event). Reading a thread-local is
+/// async-signal-safe: the initial-exec model keeps it in the static TLS block, never allocated lazily.
+static _Thread_local long cached_thread __attribute__((tls_model("initial-exec"))) = 0;
+
+static long current_thread(void) {
+    long thread = cached_thread;
+    if (thread == 0) {
+        thread = (long)syscall(SYS_gettid);
+        cached_thread = thread;
+    }
+    return thread;
+}
 
 static void mark_crash(void) {
     int fd = atomic_load(&guard_fd);
