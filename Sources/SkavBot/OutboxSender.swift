@@ -265,7 +265,8 @@ public final class OutboxSender: Service, Sendable {
         var unreadable: [UnreadableOutboxEntry] = []
         func read(_ tx: IntakeTransaction) throws -> [(entry: OutboxEntry, lanePriority: OutboxEntry.Priority)] {
             try tx.hasUnsentOutbox()
-                ? tx.outboxLaneHeads(limit: limit, dueBy: moment, excluding: excluding, unreadable: &unreadable) : []
+                ? tx.together { try tx.outboxLaneHeads(limit: limit, dueBy: moment, excluding: excluding, unreadable: &unreadable) }
+                : []
         }
         var heads: [(entry: OutboxEntry, lanePriority: OutboxEntry.Priority)]
         if marks.isEmpty {

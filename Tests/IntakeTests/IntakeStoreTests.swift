@@ -85,6 +85,25 @@ import GRDB
         #expect(try store.read { tx in try (0..<51).filter { try tx.isProcessed("$e\($0)") } } == Array(25...50))
     }
 
+    /// `together` on the writer outside a write: its statements run in one read transaction (one snapshot,
+    /// one read lock), its result comes back, an error ends it and is thrown; inside a write it runs as it is.
+    @Test func togetherReadsInOneTransactionOnlyWhenOutsideOne() throws {
+        let store = try IntakeStore()
+        let inside = try store.readOnWriter { tx in
+            #expect(!tx.db.isInsideTransaction)
+            return try tx.together { tx.db.isInsideTransaction }
+        }
+        #expect(inside)
+        #expect(throws: IntakeError.self) {
+            try store.readOnWriter { tx in try tx.together { throw IntakeError(.corrupt, "a failing read") } }
+        }
+        #expect(try store.readOnWriter { tx in tx.db.isInsideTransaction } == false)
+        try store.write { tx in
+            try tx.saveIdea(sampleIdea(1))
+            #expect(try tx.together { try Int.fetchOne(tx.db, sql: "SELECT count(*) FROM idea") } == 1)
+        }
+    }
+
     /// A message's savepoint: what a failing body wrote is undone while the batch's transaction goes on (also
     /// for the same savepoint again and again, with its statements prepared once), what a good body wrote
     /// stays; outside a transaction it is a transaction of its own.
