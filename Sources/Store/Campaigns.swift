@@ -47,13 +47,14 @@ extension IntakeTransaction {
             arguments: [txnID, campaign])
     }
 
-    /// The challenge a sent message (by its server id) announced, if it did.
+    /// The challenge a sent message (by its server id) announced, if it did. Announcements and deadline
+    /// reminders are queued as bulk, never as replies: the index of remote ids leaves replies out (v19).
     public func campaign(announcedBy remoteID: String) throws -> Int? {
         guard !remoteID.isEmpty else { return nil }
         return try Int.fetchOne(
             try db.cachedStatement(sql: """
                 SELECT p.campaign_number FROM outbox o JOIN campaign_post p ON p.txn_id = o.txn_id
-                WHERE o.remote_id = ? LIMIT 1
+                WHERE o.remote_id = ? AND o.priority <> 0 LIMIT 1
                 """),
             arguments: [remoteID])
     }

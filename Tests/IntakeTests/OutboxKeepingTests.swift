@@ -113,6 +113,32 @@ import GRDB
         #expect(try store.read { try $0.allOutbox() }.map(\.txnID) == ["sent-new", "announce-open", "waiting-new"])
     }
 
+    /// A reply sent takes no entry in the index of remote ids (v19: it is asked only for announcements and
+    /// reminders, queued as bulk, and each random server id cost a page of its own); a notice and a bulk
+    /// entry do, and the challenge an announcement was for is found by its server id, a reply's never.
+    @Test func onlySentEntriesThatAreNotRepliesAreFoundByTheirServerID() throws {
+        let store = try IntakeStore()
+        try store.write { tx in
+            for (txn, priority) in [("reply", OutboxEntry.Priority.reply), ("notice", .notice), ("announce", .bulk)] {
+                try tx.enqueue(
+                    OutboxEntry(txnID: txn, roomID: "!r:hs", body: RichText(plain: txn), createdAt: now, priority: priority))
+                try tx.markSent(try #require(try tx.outboxEntry(txnID: txn)?.id), remoteID: "$\(txn)", room: "!r:hs", at: now)
+                try tx.recordCampaignPost(txnID: txn, campaign: 1)
+            }
+            try tx.saveCampaign(Campaign(number: 1, title: "Öppen", question: "?", deadline: CivilDate(iso: "2026-12-24")!, openedBy: anna, openedAt: now))
+        }
+        try store.read { tx in
+            let indexed = try String.fetchAll(tx.db, sql: "SELECT remote_id FROM outbox INDEXED BY outbox_remote_id WHERE remote_id IS NOT NULL AND priority <> 0 ORDER BY remote_id")
+            #expect(indexed == ["$announce", "$notice"])
+            #expect(try tx.campaign(announcedBy: "$announce") == 1)
+            #expect(try tx.campaign(announcedBy: "$reply") == nil)
+            let plan = try Row.fetchAll(
+                tx.db, sql: "EXPLAIN QUERY PLAN SELECT id FROM outbox WHERE remote_id = ? AND priority <> 0", arguments: ["$announce"])
+                .map { $0["detail"] as String? ?? "" }
+            #expect(plan.contains { $0.contains("outbox_remote_id") }, "\(plan)")
+        }
+    }
+
     @Test func myDataListsWhatTheOutboxStillHoldsForThePerson() throws {
         let store = try IntakeStore()
         try store.write { tx in

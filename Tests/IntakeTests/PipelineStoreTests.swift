@@ -130,7 +130,7 @@ import GRDB
         }
         try queue.close()
         let store = try IntakeStore(path: path)
-        #expect(try store.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v12", "v13", "v14", "v15", "v16", "v17", "v18"])
+        #expect(try store.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v12", "v13", "v14", "v15", "v16", "v17", "v18", "v19"])
         let found = try store.read { try $0.similarIdeas(to: "Tolkbokning till hembesök tar tid", excluding: nil, limit: 3) }
         #expect(found.map(\.number) == [1])
     }
