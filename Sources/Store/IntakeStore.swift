@@ -789,31 +789,15 @@ public struct IntakeTransaction: IntakeReading {
     /// Marks the entry sent and, in the same transaction, empties it of what the person now has: the text,
     /// a file (a data export) and the recipient. What exactly-once needs stays: the transaction id, the
     /// room, the remote id and the time.
-    ///
-    /// The row is taken out and written back emptied, not updated in place: SQLite merges a page with its
-    /// neighbours only when a row leaves it, and an update that shrinks a row never does, so every long
-    /// message sent left a page nearly empty for the whole retention (2,248 `hjälp` replies sent kept 1,998
-    /// pages of the outbox, 94 % of their bytes unused: gigabytes at a municipality's volume). The delete's
-    /// trigger takes the entry out of its lane as the update's did; the row written back is sent, so no
-    /// lane takes it.
     public func markSent(_ id: Int64, remoteID: String, room: RoomID, at date: Date) throws {
-        guard let kept = try db.cachedStatement(sql: Self.takeOutSentSQL).columnValues([id]).first else { return }
-        try db.cachedStatement(sql: Self.putBackSentSQL).execute(
-            arguments: StatementArguments(kept + [StoredDate.text(date), remoteID, room.rawValue, OutboxEntry.emptyBodyJSON].map(\.databaseValue)))
+        try db.cachedStatement(
+            sql: """
+                UPDATE outbox SET sent_at = ?, remote_id = ?, room_id = ?, last_error = NULL, attachment = NULL,
+                    body = ?, recipient = NULL
+                WHERE id = ?
+                """
+        ).execute(arguments: [StoredDate.text(date), remoteID, room.rawValue, OutboxEntry.emptyBodyJSON, id])
     }
-
-    /// What a sent entry keeps of its row (`markSent`); recipient, last error and file go (NULL).
-    static let takeOutSentSQL = """
-        DELETE FROM outbox WHERE id = ?
-        RETURNING id, txn_id, kind, style, in_reply_to, created_at, not_before, attempts, failed_at, priority
-        """
-    /// The sent entry written back: the columns of `takeOutSentSQL`, then the sent time, remote id, room and
-    /// the empty text.
-    static let putBackSentSQL = """
-        INSERT INTO outbox (id, txn_id, kind, style, in_reply_to, created_at, not_before, attempts, failed_at, priority,
-                            sent_at, remote_id, room_id, body)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        """
 
     /// Records a failed attempt; the entry is tried again after `retryAt`, or given up when `retryAt` is nil.
     public func markAttemptFailed(_ id: Int64, error: String, retryAt: Date?, at date: Date) throws {

@@ -113,41 +113,6 @@ import GRDB
         #expect(try store.read { try $0.allOutbox() }.map(\.txnID) == ["sent-new", "announce-open", "waiting-new"])
     }
 
-    /// Long messages sent leave the outbox's pages full, not nearly empty: a row that shrinks in place is
-    /// never merged with its neighbours, so each sent text of 3 KB kept a page of its own until retention.
-    /// What a sent entry keeps is all there, and the lane bookkeeping ends with nothing waiting.
-    @Test func longMessagesSentLeaveNoNearlyEmptyPages() throws {
-        let store = try IntakeStore()
-        let long = RichText(plain: String(repeating: "Så här fungerar Skav. ", count: 140))
-        let usedPages = { try store.read { tx in
-            try Int.fetchOne(tx.db, sql: "SELECT (SELECT page_count FROM pragma_page_count()) - (SELECT freelist_count FROM pragma_freelist_count())") ?? 0
-        } }
-        let before = try usedPages()
-        for batch in 0..<10 {
-            try store.write { tx in
-                for index in 0..<20 {
-                    let txn = "long-\(batch)-\(index)"
-                    try tx.enqueue(OutboxEntry(txnID: txn, roomID: RoomID("!r\(index):hs"), body: long, createdAt: now, priority: .reply))
-                }
-            }
-            try store.write { tx in
-                for index in 0..<20 {
-                    let entry = try #require(try tx.outboxEntry(txnID: "long-\(batch)-\(index)"))
-                    try tx.markSent(try #require(entry.id), remoteID: "$\(batch)-\(index)", room: RoomID("!r\(index):hs"), at: now)
-                }
-            }
-        }
-        let grown = try usedPages() - before
-        #expect(grown < 40, "200 sent entries use \(grown) more pages")
-        try store.read { tx in
-            #expect(try !tx.hasUnsentOutbox())
-            let sent = try #require(try tx.outboxEntry(txnID: "long-3-7"))
-            #expect(sent.sentAt == now && sent.remoteID == "$3-7" && sent.roomID == RoomID("!r7:hs") && sent.recipient == nil)
-            #expect(sent.body.isEmpty && sent.priority == .reply && sent.createdAt == now)
-            #expect(try Int.fetchOne(tx.db, sql: "SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL") == 200)
-        }
-    }
-
     /// A reply sent takes no entry in the index of remote ids (v19: it is asked only for announcements and
     /// reminders, queued as bulk, and each random server id cost a page of its own); a notice and a bulk
     /// entry do, and the challenge an announcement was for is found by its server id, a reply's never.
