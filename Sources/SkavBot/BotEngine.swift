@@ -513,6 +513,11 @@ public final class BotEngine: Sendable {
         return true
     }
 
+    /// Outbox entries rewritten in one transaction of the retention pass, and at most so many transactions a
+    /// pass (100,000 entries an hour: an announcement to 30,000 followers is caught up in one).
+    static let outboxCompactionChunk = 500
+    static let outboxCompactionChunks = 200
+
     /// `privacy.draft_retention`: deletes drafts and conversation states not touched for `retention` and
     /// old outbox entries (`deleteExpiredOutbox`), then empties the write-ahead log so forgotten and deleted data leaves no copies on disk.
     @discardableResult
@@ -525,6 +530,15 @@ public final class BotEngine: Sendable {
         // Done nudges whose situation is over (the dedupe key is no longer needed), a month on.
         let compacted = try store.write { try $0.compactNudges(before: now.addingTimeInterval(-Self.nudgeRetention)) }
         if compacted > 0 { logger.info("retention: compacted done nudges", metadata: ["nudges": "\(compacted)"]) }
+        // The entries sent since the last pass, rewritten so their pages are full again (`compactSentOutbox`),
+        // a short transaction each 500, so a person's reply never waits long behind it.
+        var rewritten = 0
+        for _ in 0..<Self.outboxCompactionChunks {
+            let (count, more) = try store.write { try $0.compactSentOutbox(limit: Self.outboxCompactionChunk) }
+            rewritten += count
+            if !more { break }
+        }
+        if rewritten > 0 { logger.info("retention: rewrote sent outbox entries", metadata: ["entries": "\(rewritten)"]) }
         try store.releaseFreePages()
         if outcome.drafts + outcome.states > 0 {
             logger.info(

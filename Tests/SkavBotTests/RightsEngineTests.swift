@@ -96,6 +96,10 @@ import Configuration
         let later = start.addingTimeInterval(91 * 86_400)
         let outcome = try h.engine.applyRetention(.seconds(90 * 86_400), now: later)
         #expect(outcome.drafts == 1 && outcome.states == 2)
+        // The pass also rewrote the outbox entries sent so far (`compactSentOutbox`), up to the last one.
+        let lastID = try await h.store.read { try $0.allOutbox() }.compactMap(\.id).max()
+        #expect(lastID != nil)
+        #expect(try await h.store.read { try $0.value("outbox.compacted_through") } == lastID.map(String.init))
         #expect(try await h.store.read { try $0.idea(number: 2) } == nil)
         #expect(try await h.store.read { try $0.idea(number: 1) } != nil)
         // Anna's next message finds no draft and no state: it starts a new one, without a crash.
