@@ -123,16 +123,18 @@ public final class SyncService: Service, Sendable {
                 deferred = nil
                 try engine.checkpointAfterForget()
                 backoff.reset()
-                if moment.timeIntervalSince(lastPrune) > Self.pruneInterval {
-                    lastPrune = moment
-                    try engine.pruneProcessedEvents(now: moment)
-                    try engine.applyRetention(draftRetention, now: moment)
-                }
                 if outcome.outboxAdded > 0 {
                     crashpoints.reached(.afterCommit)
                     wake.wake()
                 }
                 if outcome.digestRequests > 0 { digestWake?.wake() }
+                // After the wake: the batch's replies go out while the hourly pass runs (its transactions are
+                // short, and the sender's records interleave with them).
+                if moment.timeIntervalSince(lastPrune) > Self.pruneInterval {
+                    lastPrune = moment
+                    try engine.pruneProcessedEvents(now: moment)
+                    try engine.applyRetention(draftRetention, now: moment)
+                }
                 if outcome.handled + outcome.failed > 0 {
                     logger.debug(
                         "batch committed",

@@ -66,7 +66,8 @@ extension IntakeTransaction {
     /// (2,248 `hjälp` replies sent: 1,998 pages, 94 % of their bytes unused). Doing that at each send cost the
     /// conversation a fifth more instructions; here consecutive entries share pages, so each page is written
     /// once a pass. Waiting entries are left as they are (no lane, no trigger is touched: the triggers act
-    /// only on unsent rows). The pass's end is kept in `sync_state`.
+    /// only on unsent rows; one sent after the pass went by keeps its page as it is). The pass's end is kept
+    /// in `sync_state`.
     public func compactSentOutbox(limit: Int) throws -> (rewritten: Int, more: Bool) {
         let limit = max(1, limit)
         let start = Int64(try value(Self.compactedThroughKey) ?? "") ?? 0
