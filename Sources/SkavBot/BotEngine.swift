@@ -536,7 +536,7 @@ public final class BotEngine: Sendable {
         // a short transaction each 500, so a person's reply never waits long behind it.
         var rewritten = 0
         for _ in 0..<Self.outboxCompactionChunks {
-            let (count, more) = try store.write { try $0.compactSentOutbox(limit: Self.outboxCompactionChunk) }
+            let (count, more) = try store.write { try $0.compactSentOutbox(limit: Self.outboxCompactionChunk, at: now) }
             rewritten += count
             if !more { break }
         }

@@ -68,12 +68,30 @@ extension IntakeTransaction {
     /// once a pass. Waiting entries are left as they are (no lane, no trigger is touched: the triggers act
     /// only on unsent rows; one sent after the pass went by keeps its page as it is). The pass's end is kept
     /// in `sync_state`.
-    public func compactSentOutbox(limit: Int) throws -> (rewritten: Int, more: Bool) {
+    ///
+    /// An entry queued within the last hour that still waits will be sent soon: the pass stops before the
+    /// first such one (and says there is no more), so it is rewritten with the rest once sent. One waiting
+    /// longer (a rate-limited room's backlog, an announcement paced for hours) is passed by, so it cannot
+    /// hold every later entry back.
+    public func compactSentOutbox(limit: Int, at date: Date) throws -> (rewritten: Int, more: Bool) {
         let limit = max(1, limit)
         let start = Int64(try value(Self.compactedThroughKey) ?? "") ?? 0
         let ids = try Int64.fetchAll(
             try db.cachedStatement(sql: "SELECT id FROM outbox WHERE id > ? ORDER BY id LIMIT ?"), arguments: [start, limit + 1])
-        guard let end = ids.prefix(limit).last else { return (0, false) }
+        guard var end = ids.prefix(limit).last else { return (0, false) }
+        var more = ids.count > limit
+        if let waiting = try Int64.fetchOne(
+            try db.cachedStatement(
+                sql: """
+                    SELECT min(id) FROM outbox
+                    WHERE id > ? AND id <= ? AND sent_at IS NULL AND failed_at IS NULL AND created_at > ?
+                    """),
+            arguments: [start, end, StoredDate.text(date.addingTimeInterval(-Self.compactionWaitsFor))])
+        {
+            end = waiting - 1
+            more = false
+            guard end > start else { return (0, false) }
+        }
         try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS outbox_compacting AS SELECT * FROM main.outbox WHERE 0")
         try db.execute(
             sql: """
@@ -85,11 +103,13 @@ extension IntakeTransaction {
         let rewritten = try Int.fetchOne(db, sql: "SELECT count(*) FROM temp.outbox_compacting") ?? 0
         try db.execute(sql: "DELETE FROM temp.outbox_compacting")
         try setValue(String(end), for: Self.compactedThroughKey)
-        return (rewritten, ids.count > limit)
+        return (rewritten, more)
     }
 
     /// Where the last `compactSentOutbox` pass ended (an outbox id).
     static let compactedThroughKey = "outbox.compacted_through"
+    /// How young a waiting entry must be for `compactSentOutbox` to stop before it (an hour, its interval).
+    static let compactionWaitsFor: TimeInterval = 3_600
 
     /// The entries still holding a message for `user` (waiting or given up), to them or in their direct
     /// chats, oldest first: the waiting ones through `outbox_by_lane`, the given-up ones through `outbox_done`.

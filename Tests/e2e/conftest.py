@@ -5,7 +5,7 @@ Scenarios that ask for `server` run twice, `[matrix]` on Synapse and `[mattermos
 (servers.py is the per-server driver). The Mattermost runs skip, with the reason, while the skav binary
 refuses `chat.kind: mattermost`; `@pytest.mark.only_on("matrix", why=...)` keeps a scenario on one server.
 
-With pytest-xdist (`-n 2`, as Tests/run-all.sh runs the suite) each worker has its own Synapse and fake
+With pytest-xdist (`-n 4`, as Tests/run-all.sh runs the suite) each worker has its own Synapse and fake
 Mattermost, and hands its figures to the controller for the summary; tests marked `serial` compare timings
 and run alone, in a second pass without `-n`."""
 
