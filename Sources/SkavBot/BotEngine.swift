@@ -515,8 +515,8 @@ public final class BotEngine: Sendable {
 
     /// Outbox entries rewritten in one transaction of the retention pass, and at most so many transactions a
     /// pass: 10,000 entries an hour, several times what a municipality's people are sent in an hour (an
-    /// announcement to 30,000 followers is caught up in three passes), and at most a fraction of a second of
-    /// the receive loop's time (5–33 ms a transaction measured on sparse pages).
+    /// announcement to 30,000 followers, once sent, is caught up in three passes), and at most a fraction of
+    /// a second of the receive loop's time (5–33 ms a transaction measured on sparse pages).
     static let outboxCompactionChunk = 500
     static let outboxCompactionChunks = 20
 
