@@ -100,7 +100,7 @@ extension IntakeTransaction {
                 INSERT INTO main.outbox SELECT * FROM temp.outbox_compacting ORDER BY id;
                 """,
             arguments: [start, end])
-        let rewritten = try Int.fetchOne(db, sql: "SELECT count(*) FROM temp.outbox_compacting") ?? 0
+        let rewritten = db.changesCount  // the rows written back by the last statement
         try db.execute(sql: "DELETE FROM temp.outbox_compacting")
         try setValue(String(end), for: Self.compactedThroughKey)
         return (rewritten, more)
