@@ -73,11 +73,15 @@ public enum Command: Equatable, Sendable {
     case lift(Int)
 
     /// The command `text` is, or nil when it is not a command (then it is an answer or a new idea).
-    public static func parse(_ text: String) -> Command? {
-        if let pipeline = parsePipeline(text) { return pipeline }
+    public static func parse(_ text: String) -> Command? { parse(text, plain: isPlainSwedish(text)) }
+
+    /// `parse`; `plain`: `text` is ASCII and the Swedish letters alone (`isPlainSwedish`), read byte by byte
+    /// (false reads it character by character, as any text; tests hold the two to each other).
+    static func parse(_ text: String, plain: Bool) -> Command? {
+        if let pipeline = parsePipeline(text, plain: plain) { return pipeline }
         // `idé: …` keeps the person's own text after the colon, untouched.
-        if let colon = text.firstIndex(of: ":") {
-            let head = normalize(String(text[..<colon]))
+        if let colon = plain ? text.utf8.firstIndex(of: UInt8(ascii: ":")) : text.firstIndex(of: ":") {
+            let head = normalize(String(text[..<colon]), plain: plain)
             if head == "ide" || head == "idea" || head == "ny ide" || head == "new idea" {
                 let rest = text[text.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
                 return .newIdea(rest)
@@ -85,8 +89,8 @@ public enum Command: Equatable, Sendable {
         }
         // A command is four words at most: a longer text (most of what people write) is no command, known
         // without the cost of folding it.
-        guard Self.hasAtMost(4, wordsIn: text) else { return nil }
-        let words = normalize(text).split(separator: " ").map(String.init)
+        guard Self.hasAtMost(4, wordsIn: text, plain: plain) else { return nil }
+        let words = normalize(text, plain: plain).split(separator: " ").map(String.init)
         guard let first = words.first, words.count <= 4 else { return nil }
         let phrase = words.joined(separator: " ")
 
@@ -136,7 +140,12 @@ public enum Command: Equatable, Sendable {
     }
 
     /// Lower-cased, without diacritics, whitespace folded, trailing `.`/`!` dropped.
-    static func normalize(_ text: String) -> String {
+    static func normalize(_ text: String) -> String { normalize(text, plain: isPlainSwedish(text)) }
+
+    /// `normalize`, byte by byte when `plain` (`isPlainSwedish`): folded, the whitespace folded and the last
+    /// dots and exclamation marks dropped in one pass (every byte left is then one character).
+    static func normalize(_ text: String, plain: Bool) -> String {
+        if plain { return normalizedPlain(text) }
         let folded =
             foldedSwedish(text) ?? text.folding(options: [.caseInsensitive, .diacriticInsensitive, .widthInsensitive], locale: nil)
         var result = folded.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
@@ -169,12 +178,91 @@ public enum Command: Equatable, Sendable {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// Whether `text` holds only ASCII and the precomposed Swedish letters that `foldedSwedish` folds (å, ä,
+    /// ö, é and their capitals): most of what people write, and every command. In such a text every byte
+    /// below 0x80 is a character of its own (but CR LF, which is whitespace either way), whitespace is the
+    /// bytes 09-0D and 20, and letters and digits are A-Z, a-z, 0-9 and the Swedish letters, so the parsers
+    /// read it byte by byte instead of by grapheme clusters (most of a short command's cost).
+    static func isPlainSwedish(_ text: String) -> Bool {
+        var iterator = text.utf8.makeIterator()
+        while let byte = iterator.next() {
+            if byte < 0x80 { continue }
+            guard byte == 0xC3, let second = iterator.next(), isSwedishLetter(second: second) else { return false }
+        }
+        return true
+    }
+
+    /// The second byte of a precomposed å, ä, ö, é, Å, Ä, Ö or É (the first is C3).
+    private static func isSwedishLetter(second byte: UInt8) -> Bool {
+        switch byte {
+        case 0xA5, 0xA4, 0x85, 0x84, 0xB6, 0x96, 0xA9, 0x89: true
+        default: false
+        }
+    }
+
+    /// A whitespace byte of a plain text (`isPlainSwedish`): tab, line feed, vertical tab, form feed, carriage
+    /// return, space.
+    static func isPlainWhitespace(_ byte: UInt8) -> Bool { byte == 0x20 || (0x09...0x0D).contains(byte) }
+
+    /// Whether a byte of a plain text (`isPlainSwedish`) starts a letter or a digit: A-Z, a-z, 0-9, or the
+    /// first byte (C3) of a Swedish letter.
+    private static func isPlainLetterOrDigit(_ byte: UInt8) -> Bool {
+        byte == 0xC3 || (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+    }
+
+    /// `normalize` of a plain text (`isPlainSwedish`).
+    private static func normalizedPlain(_ text: String) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count)
+        var pendingSpace = false
+        var iterator = text.utf8.makeIterator()
+        while let byte = iterator.next() {
+            if isPlainWhitespace(byte) {
+                pendingSpace = !out.isEmpty
+                continue
+            }
+            if pendingSpace {
+                out.append(0x20)
+                pendingSpace = false
+            }
+            if byte < 0x80 {
+                out.append(byte >= 0x41 && byte <= 0x5A ? byte + 0x20 : byte)
+            } else if let second = iterator.next() {  // C3 and a Swedish letter's second byte (a plain text)
+                switch second {
+                case 0xB6, 0x96: out.append(UInt8(ascii: "o"))
+                case 0xA9, 0x89: out.append(UInt8(ascii: "e"))
+                default: out.append(UInt8(ascii: "a"))
+                }
+            }
+        }
+        while let last = out.last, last == UInt8(ascii: ".") || last == UInt8(ascii: "!"), out.count > 1 { out.removeLast() }
+        return String(decoding: out, as: UTF8.self)
+    }
+
     /// Whether `text` has at most `limit` words that `normalize` keeps (counting stops past the limit). Only
     /// a word with a letter or a digit counts: folding takes marks away (a word of marks alone vanishes) and
     /// `normalize` drops a last word of `.` or `!`, but a letter or digit stays one, and folding never
     /// joins two words. So a text counted over the limit is over it when normalized as well.
     static func hasAtMost(_ limit: Int, wordsIn text: String) -> Bool {
+        hasAtMost(limit, wordsIn: text, plain: isPlainSwedish(text))
+    }
+
+    /// `hasAtMost`, byte by byte when `plain` (`isPlainSwedish`).
+    static func hasAtMost(_ limit: Int, wordsIn text: String, plain: Bool) -> Bool {
         var words = 0
+        if plain {
+            var counted = false
+            for byte in text.utf8 {
+                if isPlainWhitespace(byte) {
+                    counted = false
+                } else if !counted, isPlainLetterOrDigit(byte) {
+                    counted = true
+                    words += 1
+                    if words > limit { return false }
+                }
+            }
+            return true
+        }
         var counted = false
         for character in text {
             if character.isWhitespace {

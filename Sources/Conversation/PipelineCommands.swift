@@ -9,9 +9,9 @@ import Prompts
 
 extension Command {
     /// The guide/coordinator commands. The text after the numbers is kept as typed.
-    static func parsePipeline(_ text: String) -> Command? {
-        let words = Self.words(text)
-        guard let first = words.first.map({ normalize($0.word) }) else { return nil }
+    static func parsePipeline(_ text: String, plain: Bool) -> Command? {
+        let words = Self.words(text, plain: plain)
+        guard let first = words.first.map({ normalize($0.word, plain: plain) }) else { return nil }
         let count = words.count
         func number(at index: Int) -> Int? { index < count ? Self.number(words[index].word) : nil }
         func rest(after index: Int) -> String? {
@@ -21,7 +21,7 @@ extension Command {
         }
         // Only the first three words can make a command's keywords: the rest is never folded, and the second
         // and third only when the first is a challenge command's.
-        if let challenge = parseChallenge(first: first, word: { normalize(words[$0].word) }, count: count, rest: rest(after:)) {
+        if let challenge = parseChallenge(first: first, word: { normalize(words[$0].word, plain: plain) }, count: count, rest: rest(after:)) {
             return challenge
         }
         switch first {
@@ -53,8 +53,21 @@ extension Command {
     /// first three words, the rest of the text taken whole from the fourth (`rest(after: 2)`), and a count of
     /// four stands for "four or more" in every comparison the parsers make (`== 1`, `== 2`, `== 3`, `> 2`).
     /// So a long message is not cut into words it never needs.
-    private static func words(_ text: String) -> [(word: String, range: Range<String.Index>)] {
+    /// `plain` (`isPlainSwedish`): split at whitespace bytes, which are always whole characters there.
+    private static func words(_ text: String, plain: Bool) -> [(word: String, range: Range<String.Index>)] {
         var result: [(String, Range<String.Index>)] = []
+        if plain {
+            let utf8 = text.utf8
+            var index = utf8.startIndex
+            while index < utf8.endIndex, result.count < 4 {
+                while index < utf8.endIndex, isPlainWhitespace(utf8[index]) { utf8.formIndex(after: &index) }
+                guard index < utf8.endIndex else { break }
+                let start = index
+                while index < utf8.endIndex, !isPlainWhitespace(utf8[index]) { utf8.formIndex(after: &index) }
+                result.append((String(text[start..<index]), start..<index))
+            }
+            return result
+        }
         var index = text.startIndex
         while index < text.endIndex, result.count < 4 {
             while index < text.endIndex, text[index].isWhitespace { index = text.index(after: index) }

@@ -95,3 +95,40 @@ import Testing
         return result
     }
 }
+
+/// A text of ASCII and the Swedish letters alone (`Command.isPlainSwedish`) is parsed byte by byte: the same
+/// commands, words and folding as the parsers give reading it character by character.
+@Suite struct PlainTextParsingTests {
+    @Test func plainTextsAreThoseOfASCIIAndTheSwedishLetters() {
+        #expect(Command.isPlainSwedish("HJÄLP mina idéer: Å ö é É \r\n\t#12."))
+        #expect(Command.isPlainSwedish(""))
+        for other in ["ü", "a\u{308}", "\u{00A0}", "×", "÷", "😀", "ß", "\u{0085}", "é\u{301}"] {
+            #expect(!Command.isPlainSwedish("hjälp" + other), "\(other.debugDescription)")
+        }
+    }
+
+    @Test func seededTextsParseAlikeByteByByteAndByCharacter() {
+        let pieces = [
+            "hjälp", "HJÄLP", "help", "?", "mina", "idéer", "Idé", "idea", ":", "status", "3", "#12", "testas", "svara",
+            "beröm", "utmaning", "ny", "stäng", "lyft", "ta", "koppla", "språk", "en", "sv", "pausa", "påminnelser",
+            "dagar", "ja", "anonymt", "ändra", "fortsätt", "glöm", "mig", "hoppa", "över", "-", ".", "!", " ", "  ", "\t",
+            "\n", "\r\n", "\r", "\u{0B}", "\u{0C}", "a", "Z", "0", "9", "_", "\u{0}", "\u{1F}", "Å", "ä", "Ö", "É",
+        ]
+        var random = SplitMix64(seed: 1202)
+        var commands = 0
+        for _ in 0..<30_000 {
+            let text = (0..<Int(random.next() % 9)).map { _ in pieces[Int(random.next() % UInt64(pieces.count))] }.joined()
+            #expect(Command.isPlainSwedish(text), "\(text.debugDescription)")
+            let parsed = Command.parse(text, plain: true)
+            #expect(parsed == Command.parse(text, plain: false), "\(text.debugDescription)")
+            #expect(Command.normalize(text, plain: true) == Command.normalize(text, plain: false), "\(text.debugDescription)")
+            for limit in [1, 4] {
+                #expect(
+                    Command.hasAtMost(limit, wordsIn: text, plain: true) == Command.hasAtMost(limit, wordsIn: text, plain: false),
+                    "\(text.debugDescription)")
+            }
+            if parsed != nil { commands += 1 }
+        }
+        #expect(commands > 500)
+    }
+}
