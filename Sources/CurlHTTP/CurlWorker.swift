@@ -229,7 +229,8 @@ private struct Transfer {
 private final class TransferContext {
     let maxBytes: Int
     var body = Data()
-    var headers: [String: String] = [:]
+    /// The response head's field lines as received (`HTTPResponse.header` reads them when asked).
+    var head: [UInt8] = []
     var tooLarge = false
 
     init(maxBytes: Int) { self.maxBytes = maxBytes }
@@ -302,10 +303,14 @@ extension CurlWorker {
             let (length, overflow) = size.multipliedReportingOverflow(by: count)
             guard !overflow else { return 0 }
             guard length > 0, let data else { return length }
-            switch HeaderLine(UnsafeRawBufferPointer(start: data, count: length)) {
-            case .status: context.headers = [:]  // a new response head (after a 1xx, say) replaces the last
-            case .field(let name, let value): context.headers[name] = value
-            case .other: break
+            let line = UnsafeRawBufferPointer(start: data, count: length)
+            if HeaderLine.isStatus(line) {
+                context.head.removeAll(keepingCapacity: true)  // a new response head (after a 1xx, say) replaces the last
+            } else if context.head.count <= context.maxBytes - min(context.maxBytes, length) {
+                context.head.append(contentsOf: line)
+            } else {
+                context.tooLarge = true
+                return 0  // a head larger than an answer may be: curl aborts the transfer
             }
             return length
         }))
@@ -357,7 +362,7 @@ extension CurlWorker {
         }
         var status = 0
         _ = skav_curl_get_long(transfer.handle.easy, CURLINFO_RESPONSE_CODE, &status)
-        return .success(HTTPResponse(status: status, headers: transfer.context.headers, body: transfer.context.body))
+        return .success(HTTPResponse(status: status, head: transfer.context.head, body: transfer.context.body))
     }
 
     private static func error(for code: CURLcode, context: TransferContext, handle: Handle, engine: CurlEngine) -> HTTPError {

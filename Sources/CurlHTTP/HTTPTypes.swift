@@ -37,17 +37,70 @@ public struct HTTPRequest: Sendable, Equatable {
 
 public struct HTTPResponse: Sendable, Equatable {
     public var status: Int
-    /// Header fields with lower-cased names (the last value wins for repeated names).
-    public var headers: [String: String]
     public var body: Data
+    /// The head's field lines as they came, each with its line end (the status line left out): read only
+    /// when asked (`header`), as the callers want one field of a few answers (a 429's `Retry-After`). Taking
+    /// every answer's head apart into a dictionary was about a hundredth of a burst message's instructions.
+    private var head: [UInt8]
 
     public init(status: Int, headers: [String: String] = [:], body: Data = Data()) {
         self.status = status
-        self.headers = headers
+        self.body = body
+        self.head = Self.head(of: headers)
+    }
+
+    /// A response whose head's field lines are `head` as received (`HeaderLine` reads each).
+    init(status: Int, head: [UInt8], body: Data) {
+        self.status = status
+        self.head = head
         self.body = body
     }
 
-    public func header(_ name: String) -> String? { headers[name.lowercased()] }
+    /// Header fields with lower-cased names (the last value wins for repeated names).
+    public var headers: [String: String] {
+        get {
+            var fields: [String: String] = [:]
+            forEachField { name, value in fields[String(decoding: name, as: UTF8.self)] = String(decoding: value, as: UTF8.self) }
+            return fields
+        }
+        set { head = Self.head(of: newValue) }
+    }
+
+    /// The value of the field `name` (in any case), the last one when it is repeated.
+    public func header(_ name: String) -> String? {
+        let wanted = Array(name.lowercased().utf8)
+        var found: String?
+        forEachField { fieldName, value in
+            if fieldName.elementsEqual(wanted) { found = String(decoding: value, as: UTF8.self) }
+        }
+        return found
+    }
+
+    public static func == (lhs: HTTPResponse, rhs: HTTPResponse) -> Bool {
+        lhs.status == rhs.status && lhs.body == rhs.body && lhs.headers == rhs.headers
+    }
+
+    /// Calls `body` with each field's lower-cased name and its value, without the blanks around them.
+    private func forEachField(_ body: (_ name: [UInt8], _ value: Slice<UnsafeRawBufferPointer>) -> Void) {
+        head.withUnsafeBytes { bytes in
+            var start = 0
+            while start < bytes.count {
+                var end = start
+                while end < bytes.count, bytes[end] != UInt8(ascii: "\n") { end += 1 }
+                if end < bytes.count { end += 1 }  // the line feed belongs to the line
+                if let (name, value) = HeaderLine.field(UnsafeRawBufferPointer(rebasing: bytes[start..<end])) {
+                    body(name, value)
+                }
+                start = end
+            }
+        }
+    }
+
+    private static func head(of fields: [String: String]) -> [UInt8] {
+        var head: [UInt8] = []
+        for (name, value) in fields { head += Array("\(name.lowercased()): \(value)\r\n".utf8) }
+        return head
+    }
 }
 
 /// A transport failure: no HTTP response was received (an HTTP error status is a response, not an error).

@@ -9,24 +9,27 @@ enum HeaderLine: Equatable {
     case other
 
     init(_ bytes: UnsafeRawBufferPointer) {
-        if bytes.starts(with: "HTTP/".utf8) {
+        if Self.isStatus(bytes) {
             self = .status
-            return
-        }
-        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")) else {
+        } else if let (name, value) = Self.field(bytes) {
+            self = .field(name: String(decoding: name, as: UTF8.self), value: String(decoding: value, as: UTF8.self))
+        } else {
             self = .other
-            return
         }
+    }
+
+    /// Whether the line starts a response head ("HTTP/1.1 200 OK").
+    static func isStatus(_ bytes: UnsafeRawBufferPointer) -> Bool { bytes.starts(with: "HTTP/".utf8) }
+
+    /// A field line's name in lower case and its value, both without the blanks around them; nil for any
+    /// other line (a status line, the blank line, a line without a colon or without a name).
+    static func field(_ bytes: UnsafeRawBufferPointer) -> (name: [UInt8], value: Slice<UnsafeRawBufferPointer>)? {
+        guard !isStatus(bytes), let colon = bytes.firstIndex(of: UInt8(ascii: ":")) else { return nil }
         let name = Self.trimmed(bytes[..<colon]).map { byte in
             (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte + 32 : byte
         }
-        guard !name.isEmpty else {
-            self = .other
-            return
-        }
-        self = .field(
-            name: String(decoding: name, as: UTF8.self),
-            value: String(decoding: Self.trimmed(bytes[(colon + 1)...]), as: UTF8.self))
+        guard !name.isEmpty else { return nil }
+        return (name, Self.trimmed(bytes[(colon + 1)...]))
     }
 
     /// Without spaces, tabs, CR, LF, vertical tabs and form feeds at either end.
