@@ -8,7 +8,10 @@ package enum JSON: Sendable, Equatable, Codable {
     case number(Double)
     case string(String)
     case array([JSON])
-    case object([String: JSON])
+    case object(JSONObject)
+
+    /// An object of the members of `dictionary`.
+    package static func object(_ dictionary: [String: JSON]) -> JSON { .object(JSONObject(dictionary)) }
 
     package init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
@@ -23,7 +26,7 @@ package enum JSON: Sendable, Equatable, Codable {
         } else if let value = try? container.decode([JSON].self) {
             self = .array(value)
         } else {
-            self = .object(try container.decode([String: JSON].self))
+            self = .object(JSONObject(try container.decode([String: JSON].self)))
         }
     }
 
@@ -285,7 +288,7 @@ package enum JSON: Sendable, Equatable, Codable {
         return nil
     }
 
-    package var object: [String: JSON]? {
+    package var object: JSONObject? {
         if case .object(let value) = self { return value }
         return nil
     }
@@ -299,6 +302,8 @@ extension JSON: ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, Express
     package init(integerLiteral value: Int) { self = .number(Double(value)) }
     package init(arrayLiteral elements: JSON...) { self = .array(elements) }
     package init(dictionaryLiteral elements: (String, JSON)...) {
-        self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
+        var object = JSONObject()
+        for (key, value) in elements { object[key] = value }  // a key given twice keeps its last value
+        self = .object(object)
     }
 }

@@ -16,8 +16,8 @@ struct JSONScanner {
     private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
     private let maxDepth: Int
-    /// The members of the objects being read, innermost last: an object's dictionary is made at its end, at
-    /// its size (growing it member by member resized it once or twice for most objects of a `/sync`).
+    /// The members of the objects being read, innermost last: an object's members are taken at its end, at
+    /// its size (growing them member by member resized them once or twice for most objects of a `/sync`).
     private var members: [(key: String, value: JSON)] = []
     /// Whose `content` is passed over (`JSON.SkippedContent`), or nil.
     private let skipped: JSON.SkippedContent?
@@ -106,7 +106,7 @@ struct JSONScanner {
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
-            return .object([:])
+            return .object(JSONObject())
         }
         let first = members.count
         // With `skipped`: whether this object's `type` and `sender` are its (nil until read), and where a
@@ -153,13 +153,23 @@ struct JSONScanner {
             members.append(("content", content))
         }
         // (A failed document leaves members behind: the whole scan gives nil then.)
-        var result = [String: JSON](minimumCapacity: members.count - first)
-        for position in first..<members.count {
-            // A repeated key (also one that differs only in Unicode normalization): Foundation decides.
-            if result.updateValue(members[position].value, forKey: members[position].key) != nil { return nil }
+        // A repeated key (also one that differs only in Unicode normalization): Foundation decides. A small
+        // object's keys are compared pairwise (cheaper than hashing them), a larger one's in its dictionary.
+        let object: JSONObject
+        if members.count - first <= JSONObject.listLimit {
+            for later in (first + 1)..<max(first + 1, members.count) {
+                for earlier in first..<later where members[earlier].key == members[later].key { return nil }
+            }
+            object = JSONObject(distinct: Array(members[first...]))
+        } else {
+            var table = [String: JSON](minimumCapacity: members.count - first)
+            for position in first..<members.count {
+                if table.updateValue(members[position].value, forKey: members[position].key) != nil { return nil }
+            }
+            object = JSONObject(table)
         }
         members.removeSubrange(first...)
-        return .object(result)
+        return .object(object)
     }
 
     /// Whether the next value (after any whitespace, passed over) is an object.

@@ -20,6 +20,15 @@ struct JSONScannerTests {
         "{\"a\":" + String(repeating: "[", count: 80) + "\"]]\"" + String(repeating: "]", count: 80) + ",\"b\":1}",
         String(repeating: "[", count: 70) + "garbage{" + String(repeating: "]", count: 71),
         String(repeating: "[", count: 70),
+        // Objects kept as lists of pairs and as dictionaries (`JSONObject.listLimit`), with a key repeated at
+        // the end, and one repeated in another normalization.
+        "{" + (0..<16).map { "\"k\($0)\":\($0)" }.joined(separator: ",") + "}",
+        "{" + (0..<17).map { "\"k\($0)\":\($0)" }.joined(separator: ",") + "}",
+        "{" + (0..<300).map { "\"k\($0)\":[\($0)]" }.joined(separator: ",") + "}",
+        "{" + (0..<15).map { "\"k\($0)\":\($0)" }.joined(separator: ",") + ",\"k0\":1}",
+        "{" + (0..<16).map { "\"k\($0)\":\($0)" }.joined(separator: ",") + ",\"k3\":1}",
+        "{" + (0..<40).map { "\"k\($0)\":\($0)" }.joined(separator: ",") + ",\"k39\":1}",
+        "{" + (0..<20).map { "\"k\($0)\":\($0)" }.joined(separator: ",") + ",\"\u{e9}\":1,\"e\u{301}\":2}",
     ]
 
     @Test("the scanner and Foundation agree", arguments: documents)

@@ -349,7 +349,7 @@ struct EventFieldsTests {
                 target[key] = value
                 return
             }
-            var inner: [String: JSON] = if case .object(let existing)? = target[key] { existing } else { [:] }
+            var inner: [String: JSON] = if case .object(let existing)? = target[key] { existing.dictionary } else { [:] }
             copy(value, into: &inner, path.dropFirst())
             target[key] = .object(inner)
         }
