@@ -281,19 +281,15 @@ public struct OutboxEntry: Codable, Sendable, Equatable, FetchableRecord, Mutabl
 
     /// The entry's row, column by column (`columns`): the text and the file as JSON, the dates as GRDB writes them.
     /// `storedBody`: `body.storedJSON`, when the caller has it already.
-    /// As `DatabaseValue`s, bound as they are: GRDB's arguments from a list of optional existentials boxed and
-    /// unboxed every value (about a fiftieth of a burst message's instructions).
-    func columnValues(storedBody: String? = nil) throws -> [DatabaseValue] {
+    func columnValues(storedBody: String? = nil) throws -> [(any DatabaseValueConvertible)?] {
         func json(_ value: some Encodable, _ column: String) throws -> String {
             String(decoding: try Self.databaseJSONEncoder(for: column).encode(value), as: UTF8.self)
         }
-        func value(_ text: String?) -> DatabaseValue { text.map { $0.databaseValue } ?? .null }
         return [
-            id.map { $0.databaseValue } ?? .null, kind.rawValue.databaseValue, priority.rawValue.databaseValue,
-            txnID.databaseValue, value(roomID?.rawValue), value(recipient?.rawValue), (storedBody ?? body.storedJSON).databaseValue,
-            style.rawValue.databaseValue, value(inReplyTo), value(try attachment.map { try json($0, "attachment") }),
-            StoredDate.text(createdAt).databaseValue, value(notBefore.map(StoredDate.text)), attempts.databaseValue,
-            value(lastError), value(sentAt.map(StoredDate.text)), value(remoteID), value(failedAt.map(StoredDate.text)),
+            id, kind.rawValue, priority.rawValue, txnID, roomID?.rawValue, recipient?.rawValue, storedBody ?? body.storedJSON,
+            style.rawValue, inReplyTo, try attachment.map { try json($0, "attachment") }, StoredDate.text(createdAt),
+            notBefore.map(StoredDate.text), attempts, lastError, sentAt.map(StoredDate.text), remoteID,
+            failedAt.map(StoredDate.text),
         ]
     }
 
