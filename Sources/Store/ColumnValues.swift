@@ -13,14 +13,19 @@ final class ColumnValuesCursor: DatabaseCursor {
     var _isDone = false
     private let count: CInt
 
-    init(_ statement: Statement, arguments: StatementArguments) throws {
+    /// Whether a row, by its first column's value, is read (else its element is empty).
+    private let keep: ((DatabaseValue) -> Bool)?
+
+    init(_ statement: Statement, arguments: StatementArguments, keep: ((DatabaseValue) -> Bool)? = nil) throws {
         _statement = statement
         count = CInt(statement.columnCount)
+        self.keep = keep
         try statement.setArguments(arguments)
     }
 
     func _element(sqliteStatement: SQLiteStatement) throws -> [DatabaseValue] {
-        (0..<count).map { DatabaseValue(sqliteStatement: sqliteStatement, index: $0) }
+        if let keep, count > 0, !keep(DatabaseValue(sqliteStatement: sqliteStatement, index: 0)) { return [] }
+        return (0..<count).map { DatabaseValue(sqliteStatement: sqliteStatement, index: $0) }
     }
 }
 
@@ -28,6 +33,15 @@ extension Statement {
     /// Every row's values, read to the end (so the statement is done, never left in the middle of a read).
     func columnValues(_ arguments: StatementArguments) throws -> [[DatabaseValue]] {
         try Array(ColumnValuesCursor(self, arguments: arguments))
+    }
+
+    /// The values of the rows whose first column's value `keep` takes, read to the end; the other rows'
+    /// columns are never read (the sender's lane reads step past the lanes in flight: their keys, a
+    /// string each, were most of a read).
+    func columnValues(_ arguments: StatementArguments, keepingRowsWhere keep: @escaping (DatabaseValue) -> Bool) throws -> [[DatabaseValue]] {
+        var rows: [[DatabaseValue]] = []
+        try ColumnValuesCursor(self, arguments: arguments, keep: keep).forEach { if !$0.isEmpty { rows.append($0) } }
+        return rows
     }
 }
 

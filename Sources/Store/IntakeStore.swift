@@ -637,7 +637,10 @@ public struct IntakeTransaction: IntakeReading {
         // Each row: the lane's first entry, then its priority (ready lanes) or its retry time, then its key
         // (in the index too: it is the table's key).
         func lanes(_ sql: String, _ arguments: StatementArguments, _ candidate: (Int64, DatabaseValue, DatabaseValue) -> Void) throws {
-            for values in try db.cachedStatement(sql: sql).columnValues(arguments) {
+            let rows = try db.cachedStatement(sql: sql).columnValues(arguments) { value in
+                Int64.fromDatabaseValue(value).map { !isExcluded($0) } ?? true
+            }
+            for values in rows {
                 guard values.count == 3, let head = Int64.fromDatabaseValue(values[0]), !isExcluded(head) else { continue }
                 candidate(head, values[1], values[2])
             }
