@@ -78,6 +78,7 @@ public enum Command: Equatable, Sendable {
     /// `parse`; `plain`: `text` is ASCII and the Swedish letters alone (`isPlainSwedish`), read byte by byte
     /// (false reads it character by character, as any text; tests hold the two to each other).
     static func parse(_ text: String, plain: Bool) -> Command? {
+        assert(!plain || isPlainSwedish(text), "read byte by byte, a text of other characters would be misread")
         if let pipeline = parsePipeline(text, plain: plain) { return pipeline }
         // `idé: …` keeps the person's own text after the colon, untouched.
         if let colon = plain ? text.utf8.firstIndex(of: UInt8(ascii: ":")) : text.firstIndex(of: ":") {
@@ -145,6 +146,7 @@ public enum Command: Equatable, Sendable {
     /// `normalize`, byte by byte when `plain` (`isPlainSwedish`): folded, the whitespace folded and the last
     /// dots and exclamation marks dropped in one pass (every byte left is then one character).
     static func normalize(_ text: String, plain: Bool) -> String {
+        assert(!plain || isPlainSwedish(text), "read byte by byte, a text of other characters would be misread")
         if plain { return normalizedPlain(text) }
         let folded =
             foldedSwedish(text) ?? text.folding(options: [.caseInsensitive, .diacriticInsensitive, .widthInsensitive], locale: nil)

@@ -229,8 +229,13 @@ private struct Transfer {
 private final class TransferContext {
     let maxBytes: Int
     var body = Data()
-    /// The response head's field lines as received (`HTTPResponse.header` reads them when asked).
+    /// The response head's field lines as received, each ending in LF (`HTTPResponse.header` reads them
+    /// when asked).
     var head: [UInt8] = []
+    var headTooLarge = false
+    /// The most bytes of a response head kept: far more than any server sends (curl refuses a head of
+    /// more than a few hundred kilobytes itself).
+    static let maxHeadBytes = 1 << 20
     var tooLarge = false
 
     init(maxBytes: Int) { self.maxBytes = maxBytes }
@@ -306,12 +311,16 @@ extension CurlWorker {
             let line = UnsafeRawBufferPointer(start: data, count: length)
             if HeaderLine.isStatus(line) {
                 context.head.removeAll(keepingCapacity: true)  // a new response head (after a 1xx, say) replaces the last
-            } else if context.head.count <= context.maxBytes - min(context.maxBytes, length) {
-                context.head.append(contentsOf: line)
-            } else {
-                context.tooLarge = true
-                return 0  // a head larger than an answer may be: curl aborts the transfer
+                return length
             }
+            // Bounded apart from the body (curl's own limit on a head is lower still): past it, curl aborts.
+            if length > TransferContext.maxHeadBytes - min(context.head.count, TransferContext.maxHeadBytes) {
+                context.headTooLarge = true
+                return 0
+            }
+            context.head.append(contentsOf: line)
+            // curl hands over whole lines; one without its line feed still ends here.
+            if line.last != UInt8(ascii: "\n") { context.head.append(UInt8(ascii: "\n")) }
             return length
         }))
         set(skav_curl_set_ptr(easy, CURLOPT_HEADERDATA, contextPointer))
@@ -368,6 +377,8 @@ extension CurlWorker {
     private static func error(for code: CURLcode, context: TransferContext, handle: Handle, engine: CurlEngine) -> HTTPError {
         let text = message(code, handle)
         switch code {
+        case CURLE_WRITE_ERROR where context.headTooLarge:
+            return HTTPError(.responseTooLarge, "the response head exceeds \(TransferContext.maxHeadBytes) bytes (\(text))")
         case CURLE_WRITE_ERROR where context.tooLarge, CURLE_FILESIZE_EXCEEDED:
             return HTTPError(.responseTooLarge, "the response body exceeds \(engine.maxResponseBytes) bytes (\(text))")
         case CURLE_OPERATION_TIMEDOUT:

@@ -38,42 +38,59 @@ public struct HTTPRequest: Sendable, Equatable {
 public struct HTTPResponse: Sendable, Equatable {
     public var status: Int
     public var body: Data
-    /// The head's field lines as they came, each with its line end (the status line left out): read only
-    /// when asked (`header`), as the callers want one field of a few answers (a 429's `Retry-After`). Taking
-    /// every answer's head apart into a dictionary was about a hundredth of a burst message's instructions.
-    private var head: [UInt8]
+    private var head: Head
+
+    /// The head's fields: as received from the server, read only when asked (`header`), as the callers want
+    /// one field of a few answers (a 429's `Retry-After`; taking every answer's head apart into a dictionary
+    /// was about a hundredth of a burst message's instructions); or as a caller gave them, kept as given.
+    private enum Head: Sendable, Equatable {
+        /// The head's field lines as received, each ending in LF (the status line left out).
+        case received([UInt8])
+        case fields([String: String])
+    }
 
     public init(status: Int, headers: [String: String] = [:], body: Data = Data()) {
         self.status = status
         self.body = body
-        self.head = Self.head(of: headers)
+        self.head = .fields(headers)
     }
 
-    /// A response whose head's field lines are `head` as received (`HeaderLine` reads each).
+    /// A response whose head's field lines are `head` as received, each ending in LF (`HeaderLine` reads each).
     init(status: Int, head: [UInt8], body: Data) {
         self.status = status
-        self.head = head
+        self.head = .received(head)
         self.body = body
     }
 
-    /// Header fields with lower-cased names (the last value wins for repeated names).
+    /// Header fields; those received have lower-cased names (the last value wins for repeated names).
     public var headers: [String: String] {
         get {
-            var fields: [String: String] = [:]
-            forEachField { name, value in fields[String(decoding: name, as: UTF8.self)] = String(decoding: value, as: UTF8.self) }
-            return fields
+            switch head {
+            case .fields(let fields): return fields
+            case .received(let lines):
+                var fields: [String: String] = [:]
+                Self.forEachField(in: lines) { name, value in
+                    fields[String(decoding: name, as: UTF8.self)] = String(decoding: value, as: UTF8.self)
+                }
+                return fields
+            }
         }
-        set { head = Self.head(of: newValue) }
+        set { head = .fields(newValue) }
     }
 
-    /// The value of the field `name` (in any case), the last one when it is repeated.
+    /// The value of the received field `name` (in any case), the last one when it is repeated; of fields
+    /// given as a dictionary, the one under `name` lower-cased.
     public func header(_ name: String) -> String? {
-        let wanted = Array(name.lowercased().utf8)
-        var found: String?
-        forEachField { fieldName, value in
-            if fieldName.elementsEqual(wanted) { found = String(decoding: value, as: UTF8.self) }
+        switch head {
+        case .fields(let fields): return fields[name.lowercased()]
+        case .received(let lines):
+            let wanted = Array(name.lowercased().utf8)
+            var found: String?
+            Self.forEachField(in: lines) { fieldName, value in
+                if fieldName.elementsEqual(wanted) { found = String(decoding: value, as: UTF8.self) }
+            }
+            return found
         }
-        return found
     }
 
     public static func == (lhs: HTTPResponse, rhs: HTTPResponse) -> Bool {
@@ -81,8 +98,8 @@ public struct HTTPResponse: Sendable, Equatable {
     }
 
     /// Calls `body` with each field's lower-cased name and its value, without the blanks around them.
-    private func forEachField(_ body: (_ name: [UInt8], _ value: Slice<UnsafeRawBufferPointer>) -> Void) {
-        head.withUnsafeBytes { bytes in
+    private static func forEachField(in lines: [UInt8], _ body: (_ name: [UInt8], _ value: Slice<UnsafeRawBufferPointer>) -> Void) {
+        lines.withUnsafeBytes { bytes in
             var start = 0
             while start < bytes.count {
                 var end = start
@@ -94,12 +111,6 @@ public struct HTTPResponse: Sendable, Equatable {
                 start = end
             }
         }
-    }
-
-    private static func head(of fields: [String: String]) -> [UInt8] {
-        var head: [UInt8] = []
-        for (name, value) in fields { head += Array("\(name.lowercased()): \(value)\r\n".utf8) }
-        return head
     }
 }
 

@@ -107,6 +107,27 @@ import Testing
         }
     }
 
+    /// Every ASCII character and every pair of them (CR LF among them) reads alike byte by byte and by
+    /// character: whitespace, letters and digits, folding and word counts.
+    @Test func everyASCIICharacterAndPairReadsAlike() {
+        let characters = (0..<128).map { String(UnicodeScalar(UInt8($0))) } + ["å", "ä", "ö", "é", "Å", "Ä", "Ö", "É"]
+        for first in characters {
+            for second in characters + [""] {
+                let text = first + second
+                #expect(Command.isPlainSwedish(text))
+                #expect(Command.normalize(text, plain: true) == Command.normalize(text, plain: false), "\(text.debugDescription)")
+                #expect(
+                    Command.hasAtMost(1, wordsIn: text, plain: true) == Command.hasAtMost(1, wordsIn: text, plain: false),
+                    "\(text.debugDescription)")
+                #expect(Command.parse(text, plain: true) == Command.parse(text, plain: false), "\(text.debugDescription)")
+            }
+        }
+        for text in ["idé:\r\n x", "ny idé\t:x", "IDEA:", "Idé: kaffet \r\n", "hjälp\r\n", "status 3 testas\r\nbra"] {
+            #expect(Command.parse(text, plain: true) == Command.parse(text, plain: false), "\(text.debugDescription)")
+        }
+        #expect(Command.parse("idé:\r\n x") == .newIdea("x"))
+    }
+
     @Test func seededTextsParseAlikeByteByByteAndByCharacter() {
         let pieces = [
             "hjälp", "HJÄLP", "help", "?", "mina", "idéer", "Idé", "idea", ":", "status", "3", "#12", "testas", "svara",

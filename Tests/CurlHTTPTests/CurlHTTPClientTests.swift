@@ -126,6 +126,30 @@ struct CurlHTTPClientTests {
         }
     }
 
+    @Test func anInformationalHeadIsReplacedByTheAnswers() async throws {
+        try await withTestClient { server, client in
+            let response = try await client.execute(HTTPRequest(url: server.url("/early"), timeout: .seconds(10)))
+            #expect(response.status == 200)
+            #expect(response.header("X-Early") == nil)
+            #expect(response.headers["link"] == nil)
+            #expect(response.header("x-final") == "yes")
+            #expect(String(decoding: response.body, as: UTF8.self) == "ok")
+        }
+    }
+
+    /// A large head is read whole; its size is bounded apart from the body's (`max_response_bytes` is for
+    /// the body).
+    @Test func aLargeHeadIsNotHeldToTheBodysLimit() async throws {
+        try await withTestServer { server in
+            let client = CurlHTTPClient(name: "test", maxResponseBytes: 4_096)
+            defer { client.shutdown() }
+            let response = try await client.execute(HTTPRequest(url: server.url("/bighead?size=60000"), timeout: .seconds(10)))
+            #expect(response.status == 200)
+            #expect(response.headers.keys.filter { $0.hasPrefix("x-pad-") }.count == 59)
+            #expect(response.header("X-Pad-58") == String(repeating: "p", count: 1000))
+        }
+    }
+
     @Test(arguments: [200, 204, 400, 404, 429, 500, 503])
     func httpErrorStatusesAreResponses(code: Int) async throws {
         try await withTestClient { server, client in

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import CurlHTTP
@@ -25,5 +26,33 @@ import Testing
     @Test func bytesThatAreNotUTF8AreReadLossilyNeverTrap() {
         let bytes: [UInt8] = [0x58, 0x3A, 0x20, 0xFF, 0xC3, 0x0D, 0x0A]
         #expect(bytes.withUnsafeBytes { HeaderLine($0) } == .field(name: "x", value: "\u{FFFD}\u{FFFD}"))
+    }
+}
+
+/// A response's head as received: its lines read when a field is asked for, as the dictionary of a
+/// caller's fields would answer.
+@Suite struct ReceivedHeadTests {
+    static func response(_ head: String) -> HTTPResponse { HTTPResponse(status: 200, head: Array(head.utf8), body: Data()) }
+
+    @Test func fieldsAreReadFromTheLinesAsReceived() {
+        let response = Self.response(
+            "Content-Type: text/plain\r\nX-Multi: first\r\nx-multi: second\nRETRY-AFTER:\t 7 \r\nno colon here\r\n: nameless\r\n\r\nX-Last: end")
+        #expect(response.header("content-type") == "text/plain")
+        #expect(response.header("Retry-After") == "7")
+        #expect(response.header("RETRY-AFTER") == "7")
+        #expect(response.header("X-Multi") == "second")  // the last value wins
+        #expect(response.header("X-Last") == "end")  // a last line without its line feed
+        #expect(response.header("missing") == nil)
+        #expect(response.headers == ["content-type": "text/plain", "x-multi": "second", "retry-after": "7", "x-last": "end"])
+        #expect(response == HTTPResponse(status: 200, headers: response.headers, body: Data()))
+    }
+
+    @Test func fieldsGivenAsADictionaryAreKeptAsGiven() {
+        var response = HTTPResponse(status: 429, headers: ["retry-after": " 5 ", "x": "1\nretry-after: 9"])
+        #expect(response.headers == ["retry-after": " 5 ", "x": "1\nretry-after: 9"])
+        #expect(response.header("Retry-After") == " 5 ")
+        response.headers = ["date": "now"]
+        #expect(response.header("date") == "now")
+        #expect(response.header("retry-after") == nil)
     }
 }

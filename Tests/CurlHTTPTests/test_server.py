@@ -97,6 +97,15 @@ class Handler(BaseHTTPRequestHandler):
             with HANGUPS_LOCK:
                 count = HANGUPS.get(query.get("key", ""), 0)
             self._send(200, str(count).encode())
+        elif url.path == "/early":
+            # An informational 103 with a field of its own, then the answer: the answer's head alone counts.
+            self.wfile.write(b"HTTP/1.1 103 Early Hints\r\nX-Early: 1\r\nLink: </a>; rel=preload\r\n\r\n")
+            self._send(200, b"ok", extra=[("X-Final", "yes")])
+        elif url.path == "/bighead":
+            # A head of `size` bytes of fields (each line under curl's limit of a field).
+            size = int(query.get("size", "0"))
+            lines = [("X-Pad-%d" % i, "p" * 1000) for i in range(max(0, size // 1012))]
+            self._send(200, b"ok", extra=lines)
         elif url.path == "/headers":
             self._send(200, b"ok", extra=[("X-Skav-Test", "yes"), ("X-Multi", "first"), ("X-Multi", "second"),
                                           ("Retry-After", "7")])

@@ -42,6 +42,25 @@ struct JSONScannerTests {
         #expect((try? JSON.parse(data)) == reference)
     }
 
+    /// A key given twice, in an object kept as pairs or as a dictionary, or twice in two normalizations:
+    /// the scanner gives up and Foundation decides.
+    @Test func aRepeatedKeyIsLeftToFoundation() {
+        func object(_ count: Int, then extra: String) -> String {
+            "{" + (0..<count).map { "\"k\($0)\":\($0)" }.joined(separator: ",") + extra + "}"
+        }
+        for document in [
+            #"{"a":1,"a":2}"#, object(15, then: #","k0":1"#), object(16, then: #","k15":1"#), object(40, then: #","k2":1"#),
+            "{\"\u{e9}\":1,\"e\u{301}\":2}", object(20, then: ",\"\u{e9}\":1,\"e\u{301}\":2"),
+        ] {
+            #expect(JSONScanner.parse(Data(document.utf8)) == nil, "\(document.prefix(40))")
+        }
+        let skipped = JSON.SkippedContent(type: "m.room.message", sender: "@bot:hs")
+        let twice = #"{"content":{"a":1},"content":{"b":2},"sender":"@anna:hs","type":"m.room.message"}"#
+        #expect(JSONScanner.parse(Data(twice.utf8), skipping: skipped) == nil)
+        #expect(JSONScanner.parse(Data(object(16, then: "").utf8)) != nil)
+        #expect(JSONScanner.parse(Data(object(17, then: "").utf8)) != nil)
+    }
+
     @Test("invalid UTF-8 and raw control characters are left to Foundation")
     func invalidBytes() {
         // Truncated sequences (one of three bytes standing for one U+FFFD of three), a surrogate, an overlong
