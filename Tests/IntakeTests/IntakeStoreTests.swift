@@ -99,6 +99,11 @@ import GRDB
             try store.readOnWriter { tx in try tx.together { throw IntakeError(.corrupt, "a failing read") } }
         }
         #expect(try store.readOnWriter { tx in tx.db.isInsideTransaction } == false)
+        // Again and again on the same connection (its `BEGIN` and `COMMIT` prepared once), after a failure too.
+        for round in 0..<3 {
+            #expect(try store.readOnWriter { tx in try tx.together { try Int.fetchOne(tx.db, sql: "SELECT \(round)") } } == round)
+            #expect(try store.readOnWriter { tx in tx.db.isInsideTransaction } == false)
+        }
         try store.write { tx in
             try tx.saveIdea(sampleIdea(1))
             #expect(try tx.together { try Int.fetchOne(tx.db, sql: "SELECT count(*) FROM idea") } == 1)
