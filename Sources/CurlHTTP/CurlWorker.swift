@@ -284,7 +284,9 @@ extension CurlWorker {
         set(skav_curl_set_long(easy, CURLOPT_QUICK_EXIT, 1))
         set(skav_curl_set_string(easy, CURLOPT_PROTOCOLS_STR, "http,https"))
         set(skav_curl_set_long(easy, CURLOPT_TIMEOUT_MS, timeoutMilliseconds(request.timeout)))
-        set(skav_curl_set_string(easy, CURLOPT_ACCEPT_ENCODING, ""))
+        // Compressed answers for reads (a first `/sync` can be megabytes); a write's answer is a few bytes,
+        // and the header cost libcurl a formatted line each time.
+        if request.method == "GET" { set(skav_curl_set_string(easy, CURLOPT_ACCEPT_ENCODING, "")) }
         set(skav_curl_set_off(easy, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(engine.maxResponseBytes)))
         set(skav_curl_set_data_cb(easy, CURLOPT_WRITEFUNCTION, { data, size, count, user in
             guard let user else { return 0 }
@@ -335,7 +337,7 @@ extension CurlWorker {
                 if let body = request.body, !body.isEmpty {
                     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: body.count, alignment: 1)
                     bodyBuffer = buffer
-                    body.copyBytes(to: buffer)
+                    body.withUnsafeBytes { buffer.copyMemory(from: $0) }  // (Data's generic `copyBytes(to:)` went byte by byte)
                     set(skav_curl_set_off(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)))
                     set(skav_curl_set_ptr(easy, CURLOPT_POSTFIELDS, buffer.baseAddress))
                 } else {

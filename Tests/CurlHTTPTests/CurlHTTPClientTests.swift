@@ -126,6 +126,20 @@ struct CurlHTTPClientTests {
         }
     }
 
+    /// Reads ask for a compressed answer and get it decoded; writes, whose answers are small, do not ask.
+    @Test func readsAcceptCompressedAnswersAndWritesDoNotAsk() async throws {
+        try await withTestClient { server, client in
+            let read = try await client.execute(HTTPRequest(url: server.url("/gzip"), timeout: .seconds(10)))
+            #expect(String(decoding: read.body, as: UTF8.self) == String(repeating: "compressed ", count: 100))
+            #expect(read.header("Content-Encoding") == "gzip")
+            let get = try echo(try await client.execute(HTTPRequest(url: server.url("/echo"), timeout: .seconds(10))))
+            #expect(get.headers["accept-encoding"]?.contains("gzip") == true)
+            let post = try echo(try await client.execute(HTTPRequest(
+                method: "POST", url: server.url("/echo"), body: Data("{}".utf8), timeout: .seconds(10))))
+            #expect(post.headers["accept-encoding"] == nil)
+        }
+    }
+
     @Test func anInformationalHeadIsReplacedByTheAnswers() async throws {
         try await withTestClient { server, client in
             let response = try await client.execute(HTTPRequest(url: server.url("/early"), timeout: .seconds(10)))

@@ -14,6 +14,7 @@ Endpoints (any method):
   /hangup?key=K     counts the request under K, then closes the connection without an answer
   /count?key=K      how many /hangup (or keyed /slow) requests arrived under K
 """
+import gzip
 import json
 import socket
 import sys
@@ -97,6 +98,13 @@ class Handler(BaseHTTPRequestHandler):
             with HANGUPS_LOCK:
                 count = HANGUPS.get(query.get("key", ""), 0)
             self._send(200, str(count).encode())
+        elif url.path == "/gzip":
+            # Compressed only when the client asks for it.
+            body = b"compressed " * 100
+            if "gzip" in self.headers.get("Accept-Encoding", ""):
+                self._send(200, gzip.compress(body), extra=[("Content-Encoding", "gzip")])
+            else:
+                self._send(200, body)
         elif url.path == "/early":
             # An informational 103 with a field of its own, then the answer: the answer's head alone counts.
             self.wfile.write(b"HTTP/1.1 103 Early Hints\r\nX-Early: 1\r\nLink: </a>; rel=preload\r\n\r\n")
