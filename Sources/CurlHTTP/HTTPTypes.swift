@@ -43,7 +43,7 @@ public struct HTTPResponse: Sendable, Equatable {
     /// The head's fields: as received from the server, read only when asked (`header`), as the callers want
     /// one field of a few answers (a 429's `Retry-After`; taking every answer's head apart into a dictionary
     /// was about a hundredth of a burst message's instructions); or as a caller gave them, kept as given.
-    private enum Head: Sendable, Equatable {
+    private enum Head: Sendable {
         /// The head's field lines as received, each ending in LF (the status line left out).
         case received([UInt8])
         case fields([String: String])

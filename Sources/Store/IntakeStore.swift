@@ -249,6 +249,7 @@ public struct IntakeTransaction: IntakeReading {
     /// statements read one snapshot, and on the writer outside a write (`IntakeStore.readOnWriter`) the
     /// log's read lock is taken once instead of once for every statement (two system calls each: the
     /// sender's read of the lanes is three statements and one for each lane's first entry).
+    ///
     /// `body` only reads: the transaction is begun and ended with statements prepared once per connection,
     /// where GRDB's transaction block parses its `BEGIN` and `COMMIT` anew each time (about 12,000
     /// instructions a read; with messages coming one by one the sender reads the lanes a few times a
@@ -260,11 +261,12 @@ public struct IntakeTransaction: IntakeReading {
         let value: T
         do {
             value = try body()
+            try db.cachedStatement(sql: "COMMIT TRANSACTION").execute()
         } catch {
+            // Never left open: the next read would see this snapshot still.
             if db.isInsideTransaction { try? db.execute(sql: "ROLLBACK TRANSACTION") }
             throw error
         }
-        try db.cachedStatement(sql: "COMMIT TRANSACTION").execute()
         return value
     }
 
