@@ -819,6 +819,15 @@ public struct IntakeTransaction: IntakeReading {
             arguments: [error, retryAt.map(StoredDate.text), retryAt == nil ? StoredDate.text(date) : nil, id])
     }
 
+    /// Records that the server rate-limited the entry's send: it goes again at `retryAt` (the server's time),
+    /// and the refusal is not counted as a failed attempt (a server that is busy for long must not make an
+    /// entry be given up).
+    public func markRateLimited(_ id: Int64, error: String, retryAt: Date) throws {
+        try db.execute(
+            sql: "UPDATE outbox SET last_error = ?, not_before = ? WHERE id = ?",
+            arguments: [error, StoredDate.text(retryAt), id])
+    }
+
     /// Records the room resolved for a recipient, so a retry does not open another one.
     public func setOutboxRoom(_ id: Int64, room: RoomID) throws {
         try db.execute(sql: "UPDATE outbox SET room_id = ? WHERE id = ?", arguments: [room.rawValue, id])

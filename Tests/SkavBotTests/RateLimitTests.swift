@@ -45,7 +45,7 @@ import Prompts
         let stored = try #require(try await store.read { try $0.outboxEntry(txnID: "a.1") })
         let retryAt = try #require(stored.notBefore)
         #expect(retryAt > start && retryAt <= start.addingTimeInterval(3_600), "at most an hour: \(retryAt)")
-        #expect(stored.attempts == 1 && stored.failedAt == nil)
+        #expect(stored.attempts == 0 && stored.failedAt == nil, "a 429 that says when is no failed attempt")
         #expect(next == retryAt)
 
         // The run loop's wait is computed from that time without a trap, and nothing more is sent early.
@@ -62,6 +62,41 @@ import Prompts
             store: store, chat: chat, wake: WakeSignal(), logger: quietLogger, now: { retryAt.addingTimeInterval(1) })
         try await later.drain()
         #expect(chat.sentTexts == ["till B", "till A", "A igen"])
+    }
+
+    /// A 429 that says when makes the room wait that long, each time: not a backoff that earlier 429s grew
+    /// (five of them held a reply for a minute behind a greeting), and it is no failed attempt (the attempts
+    /// that give an entry up after about a day would be spent in minutes). One without a time is a failed
+    /// attempt and backs off.
+    @Test func a429ThatSaysWhenIsWaitedOutEachTimeAndIsNoFailedAttempt() async throws {
+        let store = try IntakeStore()
+        let chat = FakeChat()
+        try enqueue(store, [entry("a.1", room: "!a", "till A"), entry("a.2", room: "!a", "A igen")])
+        chat.failNextSends(Array(repeating: ChatError(.rateLimited, "429", retryAfter: .seconds(2)), count: 8))
+        var clock = start
+        for round in 0..<8 {
+            let moment = clock
+            let sender = OutboxSender(store: store, chat: chat, wake: WakeSignal(), logger: quietLogger, now: { moment })
+            let next = try #require(try await sender.drain())
+            #expect(next == moment.addingTimeInterval(2), "round \(round): the server's time")
+            let stored = try #require(try await store.read { try $0.outboxEntry(txnID: "a.1") })
+            #expect(stored.attempts == 0 && stored.failedAt == nil && stored.lastError?.contains("429") == true)
+            clock = next
+        }
+        #expect(chat.sentTexts.isEmpty)
+        #expect(try await store.read { try $0.value(OutboxSender.rateLimitedKey) } != nil)
+
+        // Without a time: a failed attempt, and the backoff's wait.
+        chat.failNextSends([ChatError(.rateLimited, "429 without a time")])
+        let moment = clock
+        let sender = OutboxSender(store: store, chat: chat, wake: WakeSignal(), logger: quietLogger, now: { moment })
+        let next = try #require(try await sender.drain())
+        #expect(next > moment)
+        #expect(try await store.read { try $0.outboxEntry(txnID: "a.1") }?.attempts == 1)
+
+        let later = next
+        try await OutboxSender(store: store, chat: chat, wake: WakeSignal(), logger: quietLogger, now: { later }).drain()
+        #expect(chat.sentTexts == ["till A", "A igen"])
     }
 
     @Test(arguments: [
