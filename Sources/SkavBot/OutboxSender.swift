@@ -382,8 +382,9 @@ public final class OutboxSender: Service, Sendable {
         }
     }
 
-    /// The shortest wait after a 429, whatever the server said (a `Retry-After: 0` must not make a loop).
-    static let shortestRateLimitWait: Duration = .milliseconds(100)
+    /// The shortest wait after a 429, whatever the server said: a `Retry-After: 0` (or a few milliseconds) from a
+    /// server that goes on refusing must not make a room ask again and again.
+    static let shortestRateLimitWait: Duration = .milliseconds(250)
 
     /// A send the server rate-limited: bulk slows down (the pace learned from 429s, with a warning now and
     /// then), the entry waits until `retryAt` (given up when nil), counted as a failed attempt only when
