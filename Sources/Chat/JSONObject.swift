@@ -30,7 +30,7 @@ package struct JSONObject: Sendable, Equatable, Sequence, ExpressibleByDictionar
 
     /// `members`, whose keys the caller knows to be distinct (the JSON scanner checks them), in their order.
     init(distinct members: [Element]) {
-        storage = members.count <= Self.listLimit ? .list(members) : .table(Dictionary(members.lazy.map { ($0.key, $0.value) }) { _, last in last })
+        storage = members.count <= Self.listLimit ? .list(members) : .table(Self.table(members))
     }
 
     /// A key given twice keeps its last value.

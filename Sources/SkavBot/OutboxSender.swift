@@ -337,17 +337,23 @@ public final class OutboxSender: Service, Sendable {
             let chatError = error as? ChatError
             let permanent = chatError.map { !$0.isRetryable && $0.code != .badResponse } ?? false
             let rateLimited = chatError?.code == .rateLimited
+            if rateLimited { slowBulkDown() }
             // A 429 that says when: the room goes again then, not after a backoff that earlier 429s grew (five
             // of them held a person's reply for a minute behind a greeting the server would have taken after a
             // second), and the refusal is no failed attempt (at the server's pace, the attempts that give an
             // entry up after about a day would be spent in minutes).
             if rateLimited, let hint = chatError?.retryAfter {
                 let wait = min(max(hint, Self.shortestRateLimitWait), ServerNumber.maxRetryWait)
-                let retryAt = now().addingTimeInterval(wait.timeInterval)
+                let (message, limitedAt) = ("\(error)", now())
+                let retryAt = limitedAt.addingTimeInterval(wait.timeInterval)
                 logger.warning(
                     "send rate-limited; will retry when the server said",
                     metadata: ["outbox.txn": "\(entry.txnID)", "error": "\(error)", "retry.in": "\(wait)"])
-                try await recordRateLimit(id, error: "\(error)", retryAt: retryAt)
+                try await store.write { tx in
+                    try tx.markRateLimited(id, error: message, retryAt: retryAt)
+                    // For `skav doctor`: when the server last rate-limited the bot.
+                    try tx.setValue(limitedAt.ISO8601Format(), for: Self.rateLimitedKey)
+                }
                 return .failed
             }
             let retryAt: Date?
@@ -372,11 +378,12 @@ public final class OutboxSender: Service, Sendable {
                     "send failed; will retry",
                     metadata: ["outbox.txn": "\(entry.txnID)", "error": "\(error)", "retry.in": "\(delay)"])
             }
-            if rateLimited {
-                try await recordRateLimit(id, error: "\(error)", retryAt: retryAt, counted: true)
-            } else {
-                let (message, failedAt) = ("\(error)", now())
-                try await store.write { tx in try tx.markAttemptFailed(id, error: message, retryAt: retryAt, at: failedAt) }
+            let failedAt = now()
+            let message = "\(error)"
+            try await store.write { tx in
+                try tx.markAttemptFailed(id, error: message, retryAt: retryAt, at: failedAt)
+                // For `skav doctor`: when the server last rate-limited the bot.
+                if rateLimited { try tx.setValue(failedAt.ISO8601Format(), for: Self.rateLimitedKey) }
             }
             return .failed
         }
@@ -386,25 +393,13 @@ public final class OutboxSender: Service, Sendable {
     /// server that goes on refusing must not make a room ask again and again.
     static let shortestRateLimitWait: Duration = .milliseconds(250)
 
-    /// A send the server rate-limited: bulk slows down (the pace learned from 429s, with a warning now and
-    /// then), the entry waits until `retryAt` (given up when nil), counted as a failed attempt only when
-    /// `counted` (the server gave no time), and the time is kept for `skav doctor`.
-    private func recordRateLimit(_ id: Int64, error message: String, retryAt: Date?, counted: Bool = false) async throws {
+    /// After a 429: bulk slows down to the pace learned from 429s, with a warning now and then.
+    private func slowBulkDown() {
         let (interval, warn) = pacing.withLock { $0.rateLimited(at: ContinuousClock.now) }
         if warn {
             logger.warning(
                 "the chat server is rate-limiting the bot; bulk sends slow down. Exempt the bot's account (README: Exempt the bot from Synapse's rate limit)",
                 metadata: ["bulk.interval": "\(interval)"])
-        }
-        let at = now()
-        try await store.write { tx in
-            if !counted, let retryAt {
-                try tx.markRateLimited(id, error: message, retryAt: retryAt)
-            } else {
-                try tx.markAttemptFailed(id, error: message, retryAt: retryAt, at: at)
-            }
-            // For `skav doctor`: when the server last rate-limited the bot.
-            try tx.setValue(at.ISO8601Format(), for: Self.rateLimitedKey)
         }
     }
 

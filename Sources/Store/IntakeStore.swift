@@ -647,11 +647,13 @@ public struct IntakeTransaction: IntakeReading {
         // Each row: the lane's first entry, then its priority (ready lanes) or its retry time, then its key
         // (in the index too: it is the table's key).
         func lanes(_ sql: String, _ arguments: StatementArguments, _ candidate: (Int64, DatabaseValue, DatabaseValue) -> Void) throws {
+            // The excluded lanes are left out as they are stepped past; a head that is no number is kept, to
+            // be passed over here.
             let rows = try db.cachedStatement(sql: sql).columnValues(arguments) { value in
                 Int64.fromDatabaseValue(value).map { !isExcluded($0) } ?? true
             }
             for values in rows {
-                guard values.count == 3, let head = Int64.fromDatabaseValue(values[0]), !isExcluded(head) else { continue }
+                guard values.count == 3, let head = Int64.fromDatabaseValue(values[0]) else { continue }
                 candidate(head, values[1], values[2])
             }
         }
