@@ -76,10 +76,12 @@ let package = Package(
         .target(name: "Intake", dependencies: ["Chat", "Prompts"], swiftSettings: strict),
         // The one SQLite database (GRDB) over the model: schema and migrations, the outbox, nudges, rooms,
         // quarantine, the audit log and the queries of the digests and the similar-idea search.
+        // SQLite's process-wide options, set before its first use (C: `sqlite3_config` is variadic).
+        .target(name: "CSQLiteSetup", linkerSettings: [.linkedLibrary("sqlite3")]),
         .target(
             name: "Store",
             dependencies: [
-                "Chat", "Intake", "Prompts",
+                "Chat", "Intake", "Prompts", "CSQLiteSetup",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -173,7 +175,13 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "MattermostChatTests", dependencies: ["MattermostChat", "Chat", "CurlHTTP", "SkavTesting"], swiftSettings: strict),
-        .testTarget(name: "IntakeTests", dependencies: ["Intake", "Store", "Prompts", "Chat", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
+        .testTarget(
+            name: "IntakeTests",
+            dependencies: [
+                "Intake", "Store", "Prompts", "Chat", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict),
         .testTarget(
             name: "ConversationTests",
             dependencies: ["Conversation", "Prompts", "Intake", "IntakeFakes", "Chat", "SkavTesting"],
