@@ -83,6 +83,8 @@ let package = Package(
             dependencies: [
                 "Chat", "Intake", "Prompts", "CSQLiteSetup",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's C interface, for the statements of every message (`DirectStatement`).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict

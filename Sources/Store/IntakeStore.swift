@@ -299,11 +299,12 @@ public struct IntakeTransaction: IntakeReading {
         }
     }
 
-    /// `savepoint` inside the batch's transaction, with statements prepared once per connection: GRDB's
+    /// `savepoint` inside the batch's transaction (the caller checked that one is open, so the savepoint
+    /// never begins a transaction of its own), with statements prepared once per connection: GRDB's
     /// `inSavepoint` prepared its two statements for every message (3 % of a message's instructions in a
     /// burst). The transaction's own block still refuses statements once SQLite has aborted it.
     private func messageSavepoint(_ body: () throws -> Void) throws {
-        try db.cachedStatement(sql: "SAVEPOINT skav_message").execute()
+        try DirectStatement(db, "SAVEPOINT skav_message").run([])
         do {
             try body()
         } catch {
@@ -319,7 +320,7 @@ public struct IntakeTransaction: IntakeReading {
             }
             throw error
         }
-        try db.cachedStatement(sql: "RELEASE SAVEPOINT skav_message").execute()
+        try DirectStatement(db, "RELEASE SAVEPOINT skav_message").run([])
     }
 
     /// The row id of the last row inserted in this transaction (the entry `enqueue` or `planNudge` just stored).
@@ -329,9 +330,10 @@ public struct IntakeTransaction: IntakeReading {
 
     public func person(_ id: UserID) throws -> Person? {
         // The hot reads and writes of a message use statements prepared once per connection (GRDB's cache):
-        // preparing one (SQLite's parser and GRDB's authorizer) cost more than running it.
-        // Columns by position (`ColumnValuesCursor`): GRDB's `Row` hashed every column name for every read.
-        try db.cachedStatement(sql: "SELECT \(Person.selection) FROM person WHERE id = ?").columnValues([id.rawValue])
+        // preparing one (SQLite's parser and GRDB's authorizer) cost more than running it. They run through
+        // SQLite's C interface (`DirectStatement`), their columns taken by position: GRDB's `Row` hashed every
+        // column name for every read.
+        try DirectStatement(db, "SELECT \(Person.selection) FROM person WHERE id = ?").rows([id.rawValue.databaseValue])
             .first.map(Person.init(values:))
     }
 
@@ -370,7 +372,8 @@ public struct IntakeTransaction: IntakeReading {
 
     /// The person a direct room belongs to, if it is one of the bot's direct chats.
     public func directRoomOwner(_ room: RoomID) throws -> UserID? {
-        try String.fetchOne(try db.cachedStatement(sql: "SELECT user_id FROM direct_room WHERE room_id = ?"), arguments: [room.rawValue])
+        let owner = try DirectStatement(db, "SELECT user_id FROM direct_room WHERE room_id = ?").firstValue([room.rawValue.databaseValue])
+        return try owner.flatMap { try ColumnValue.optional($0, "user_id", of: "the direct room \(room)") as String? }
             .map(UserID.init(rawValue:))
     }
 
@@ -390,7 +393,7 @@ public struct IntakeTransaction: IntakeReading {
     // MARK: Ideas
 
     public func idea(number: Int) throws -> Idea? {
-        try db.cachedStatement(sql: "SELECT \(Idea.selection) FROM idea WHERE number = ?").columnValues([number])
+        try DirectStatement(db, "SELECT \(Idea.selection) FROM idea WHERE number = ?").rows([number.databaseValue])
             .first.map(Idea.init(values:))
     }
 
@@ -534,8 +537,8 @@ public struct IntakeTransaction: IntakeReading {
     // MARK: Conversation state
 
     public func conversationState(of user: UserID) throws -> Data? {
-        try Data.fetchOne(
-            try db.cachedStatement(sql: "SELECT state FROM conversation_state WHERE user_id = ?"), arguments: [user.rawValue])
+        let state = try DirectStatement(db, "SELECT state FROM conversation_state WHERE user_id = ?").firstValue([user.rawValue.databaseValue])
+        return try state.flatMap { try ColumnValue.optional($0, "state", of: "the conversation state of \(user)") }
     }
 
     public func setConversationState(_ state: Data?, of user: UserID, at date: Date) throws {
@@ -561,9 +564,8 @@ public struct IntakeTransaction: IntakeReading {
     /// Remembers the event as processed; false when it already was (a duplicate), in one statement.
     @discardableResult
     public func markProcessed(_ eventID: String, at date: Date) throws -> Bool {
-        try db.cachedStatement(sql: "INSERT OR IGNORE INTO processed_event (event_id, processed_at) VALUES (?, ?)")
-            .execute(arguments: [eventID, StoredDate.text(date)])
-        return db.changesCount > 0
+        try DirectStatement(db, "INSERT OR IGNORE INTO processed_event (event_id, processed_at) VALUES (?, ?)")
+            .run([eventID.databaseValue, StoredDate.text(date).databaseValue]) > 0
     }
 
     /// Forgets processed ids older than `date` (servers never re-deliver events that old).
@@ -601,15 +603,15 @@ public struct IntakeTransaction: IntakeReading {
         // Written column by column through one prepared statement (GRDB's generic insert encoded the record
         // and built its SQL for every entry); the text and the file as the record writes them. An entry whose
         // transaction id is already there is left as it is, in the same statement (no look-up first).
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO outbox (id, kind, priority, txn_id, room_id, recipient, body, style, in_reply_to, attachment,
-                                    created_at, not_before, attempts, last_error, sent_at, remote_id, failed_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT(txn_id) DO NOTHING
-                """
-        ).execute(arguments: StatementArguments(try entry.columnValues(storedBody: storedTexts.storedJSON(of: entry.body))))
-        return db.changesCount > 0
+        try DirectStatement(
+            db,
+            """
+            INSERT INTO outbox (id, kind, priority, txn_id, room_id, recipient, body, style, in_reply_to, attachment,
+                                created_at, not_before, attempts, last_error, sent_at, remote_id, failed_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(txn_id) DO NOTHING
+            """
+        ).run(try entry.columnValues(storedBody: storedTexts.storedJSON(of: entry.body))) > 0
     }
 
     /// The first unsent entry of each lane (a room, or a recipient whose room is not known yet), the lanes
@@ -656,22 +658,19 @@ public struct IntakeTransaction: IntakeReading {
         var candidates: [(head: Int64, priority: Int, waiting: Bool, lane: DatabaseValue)] = []
         // Each row: the lane's first entry, then its priority (ready lanes) or its retry time, then its key
         // (in the index too: it is the table's key).
-        func lanes(_ sql: String, _ arguments: StatementArguments, _ candidate: (Int64, DatabaseValue, DatabaseValue) -> Void) throws {
+        func lanes(_ sql: String, _ arguments: [DatabaseValue], _ candidate: (Int64, DatabaseValue, DatabaseValue) -> Void) throws {
             // The excluded lanes are left out as they are stepped past; a head that is no number is kept, to
             // be passed over here.
-            let rows = try db.cachedStatement(sql: sql).columnValues(arguments) { value in
-                Int64.fromDatabaseValue(value).map { !isExcluded($0) } ?? true
-            }
-            for values in rows {
-                guard values.count == 3, let head = Int64.fromDatabaseValue(values[0]) else { continue }
-                candidate(head, values[1], values[2])
+            try DirectStatement(db, sql).run(arguments) { row in
+                guard row.count == 3, let head = Int64.fromDatabaseValue(row[0]), !isExcluded(head) else { return }
+                candidate(head, row[1], row[2])
             }
         }
-        try lanes(Self.readyLanesSQL, [span]) { candidates.append(($0, Int.fromDatabaseValue($1) ?? 1, false, $2)) }
+        try lanes(Self.readyLanesSQL, [span.databaseValue]) { candidates.append(($0, Int.fromDatabaseValue($1) ?? 1, false, $2)) }
         if try hasRetryLanes() {
             for priority in 0...2 {
                 // The stored time is clamped to a date's text by the triggers: compared as SQLite would.
-                try lanes(Self.retryLanesSQL, [priority, span]) {
+                try lanes(Self.retryLanesSQL, [priority.databaseValue, span.databaseValue]) {
                     candidates.append(($0, priority, (String.fromDatabaseValue($1) ?? "") > nowText, $2))
                 }
             }
@@ -681,10 +680,10 @@ public struct IntakeTransaction: IntakeReading {
         // times). The entry's columns in `OutboxEntry.columns` order (the retry time clamped), then whether
         // the body was text, read by position.
         var bodies: [Data: RichText] = [:]
-        let entry = try db.cachedStatement(sql: Self.laneHeadSQL)
+        let entry = try DirectStatement(db, Self.laneHeadSQL)
         var heads: [(entry: OutboxEntry, lanePriority: OutboxEntry.Priority)] = []
         for candidate in candidates.prefix(limit) {
-            guard let values = try entry.columnValues([candidate.head]).first else {
+            guard let values = try entry.rows([candidate.head.databaseValue]).first else {
                 // The lane names an entry that is not waiting (only a hand could leave it so): never sent
                 // again, and the lane set again from what does wait (`giveUpUnreadable`).
                 unreadable.append(
@@ -737,7 +736,7 @@ public struct IntakeTransaction: IntakeReading {
     static let anyRetryLaneSQL = "SELECT EXISTS (SELECT 1 FROM outbox_lane WHERE not_before IS NOT NULL)"
 
     private func hasRetryLanes() throws -> Bool {
-        try Bool.fetchOne(try db.cachedStatement(sql: Self.anyRetryLaneSQL)) == true
+        try DirectStatement(db, Self.anyRetryLaneSQL).firstValue([]).flatMap(Bool.fromDatabaseValue) == true
     }
     /// One priority's lanes with a retry time, earliest first (`outbox_lane_retry`'s order).
     static let retryLanesSQL = """
@@ -752,7 +751,7 @@ public struct IntakeTransaction: IntakeReading {
     /// Whether any entry is still to send (or waits for a retry): whether any lane is left, so that a sender
     /// with nothing to do does not run `outboxLaneHeads`.
     public func hasUnsentOutbox() throws -> Bool {
-        try Bool.fetchOne(try db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM outbox_lane)")) ?? false
+        try DirectStatement(db, "SELECT EXISTS (SELECT 1 FROM outbox_lane)").firstValue([]).flatMap(Bool.fromDatabaseValue) ?? false
     }
 
     /// Entries still to send (including those waiting for a retry time), in the order they were written.
@@ -797,9 +796,9 @@ public struct IntakeTransaction: IntakeReading {
     /// up: the first of each priority's lanes with a retry time (`retryLanesSQL`), one step into its index.
     public func nextOutboxRetry() throws -> Date? {
         guard try hasRetryLanes() else { return nil }
-        let retrying = try db.cachedStatement(sql: Self.retryLanesSQL)
+        let retrying = try DirectStatement(db, Self.retryLanesSQL)
         return try (0...2).compactMap { priority in
-            try retrying.columnValues([priority, 1]).first.flatMap { $0.count >= 2 ? Date.fromDatabaseValue($0[1]) : nil }
+            try retrying.rows([priority.databaseValue, 1.databaseValue]).first.flatMap { $0.count >= 2 ? Date.fromDatabaseValue($0[1]) : nil }
         }.min()
     }
 
@@ -815,13 +814,17 @@ public struct IntakeTransaction: IntakeReading {
     /// a file (a data export) and the recipient. What exactly-once needs stays: the transaction id, the
     /// room, the remote id and the time.
     public func markSent(_ id: Int64, remoteID: String, room: RoomID, at date: Date) throws {
-        try db.cachedStatement(
-            sql: """
-                UPDATE outbox SET sent_at = ?, remote_id = ?, room_id = ?, last_error = NULL, attachment = NULL,
-                    body = ?, recipient = NULL
-                WHERE id = ?
-                """
-        ).execute(arguments: [StoredDate.text(date), remoteID, room.rawValue, OutboxEntry.emptyBodyJSON, id])
+        try DirectStatement(
+            db,
+            """
+            UPDATE outbox SET sent_at = ?, remote_id = ?, room_id = ?, last_error = NULL, attachment = NULL,
+                body = ?, recipient = NULL
+            WHERE id = ?
+            """
+        ).run([
+            StoredDate.text(date).databaseValue, remoteID.databaseValue, room.rawValue.databaseValue,
+            OutboxEntry.emptyBodyJSON.databaseValue, id.databaseValue,
+        ])
     }
 
     /// Records a failed attempt; the entry is tried again after `retryAt`, or given up when `retryAt` is nil.

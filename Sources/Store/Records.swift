@@ -281,15 +281,18 @@ public struct OutboxEntry: Codable, Sendable, Equatable, FetchableRecord, Mutabl
 
     /// The entry's row, column by column (`columns`): the text and the file as JSON, the dates as GRDB writes them.
     /// `storedBody`: `body.storedJSON`, when the caller has it already.
-    func columnValues(storedBody: String? = nil) throws -> [(any DatabaseValueConvertible)?] {
+    /// As `DatabaseValue`s, each converted from its own type (no `DatabaseValueConvertible` existentials).
+    func columnValues(storedBody: String? = nil) throws -> [DatabaseValue] {
         func json(_ value: some Encodable, _ column: String) throws -> String {
             String(decoding: try Self.databaseJSONEncoder(for: column).encode(value), as: UTF8.self)
         }
+        func value<Value: DatabaseValueConvertible>(_ value: Value?) -> DatabaseValue { value?.databaseValue ?? .null }
         return [
-            id, kind.rawValue, priority.rawValue, txnID, roomID?.rawValue, recipient?.rawValue, storedBody ?? body.storedJSON,
-            style.rawValue, inReplyTo, try attachment.map { try json($0, "attachment") }, StoredDate.text(createdAt),
-            notBefore.map(StoredDate.text), attempts, lastError, sentAt.map(StoredDate.text), remoteID,
-            failedAt.map(StoredDate.text),
+            value(id), value(kind.rawValue), value(priority.rawValue), value(txnID), value(roomID?.rawValue),
+            value(recipient?.rawValue), value(storedBody ?? body.storedJSON), value(style.rawValue), value(inReplyTo),
+            value(try attachment.map { try json($0, "attachment") }), value(StoredDate.text(createdAt)),
+            value(notBefore.map(StoredDate.text)), value(attempts), value(lastError), value(sentAt.map(StoredDate.text)),
+            value(remoteID), value(failedAt.map(StoredDate.text)),
         ]
     }
 
