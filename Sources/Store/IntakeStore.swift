@@ -333,9 +333,11 @@ public struct IntakeTransaction: IntakeReading {
         // preparing one (SQLite's parser and GRDB's authorizer) cost more than running it. They run through
         // SQLite's C interface (`DirectStatement`), their columns taken by position: GRDB's `Row` hashed every
         // column name for every read.
-        try DirectStatement(db, "SELECT \(Person.selection) FROM person WHERE id = ?").rows([id.rawValue.databaseValue])
-            .first.map(Person.init(values:))
+        try DirectStatement(db, Self.personByIDSQL).rows([id.rawValue.databaseValue]).first.map(Person.init(values:))
     }
+
+    /// A person's row by id (made once: an SQL text made at every call was a string built and hashed anew).
+    static let personByIDSQL = "SELECT \(Person.selection) FROM person WHERE id = ?"
 
     public func savePerson(_ person: Person) throws {
         // Column by column through one prepared statement, its dates as `StoredDate.text`, as the draft is
@@ -393,9 +395,11 @@ public struct IntakeTransaction: IntakeReading {
     // MARK: Ideas
 
     public func idea(number: Int) throws -> Idea? {
-        try DirectStatement(db, "SELECT \(Idea.selection) FROM idea WHERE number = ?").rows([number.databaseValue])
-            .first.map(Idea.init(values:))
+        try DirectStatement(db, Self.ideaByNumberSQL).rows([number.databaseValue]).first.map(Idea.init(values:))
     }
+
+    /// An idea's row by number (`idea(number:)`, and `saveIdea` before it writes).
+    static let ideaByNumberSQL = "SELECT \(Idea.selection) FROM idea WHERE number = ?"
 
     public func ideas(author: UserID) throws -> [Idea] {
         // A prepared statement: asked at every submission (the milestone count) and by `mina idéer`.
@@ -437,9 +441,7 @@ public struct IntakeTransaction: IntakeReading {
         // A stored idea gets only the columns that changed: an UPDATE rewrites the index entries of every
         // column it sets, so setting all of them (the draft is saved at every answer, most often with a new
         // text only) wrote a page of each of the idea's four indexes into the log for nothing.
-        if let stored = try db.cachedStatement(sql: "SELECT \(Idea.selection) FROM idea WHERE number = ?")
-            .columnValues([idea.number]).first
-        {
+        if let stored = try DirectStatement(db, Self.ideaByNumberSQL).rows([idea.number.databaseValue]).first {
             let changed = (1..<values.count).filter { !Self.sameStored(stored[$0], values[$0]) }
             if !changed.isEmpty {
                 let assignments = changed.map { "\(Idea.columns[$0]) = ?" }.joined(separator: ", ")
