@@ -16,6 +16,8 @@ public final class EngineHarness: Sendable {
 
     /// The database file, when the store is on disk (`onDisk: true`); nil for an in-memory store.
     public let path: String?
+    /// The temporary folder of an on-disk store, removed with the harness.
+    private let directory: URL?
     public let store: IntakeStore
     public let engine: BotEngine
     public let chat: FakeChat
@@ -50,9 +52,11 @@ public final class EngineHarness: Sendable {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             let path = directory.appendingPathComponent("skav.sqlite").path
             self.path = path
+            self.directory = directory
             store = try IntakeStore(path: path)
         } else {
             path = nil
+            directory = nil
             store = try IntakeStore()
         }
         chat = FakeChat()
@@ -68,6 +72,13 @@ public final class EngineHarness: Sendable {
         digests = digest.map { build in
             DigestRequestService(store: store, build: build, wake: WakeSignal(), sent: nil, logger: logger)
         }
+    }
+
+    /// An on-disk store's folder goes with the harness (each test run left a dozen databases behind in the
+    /// temporary folder). The store's connections may outlive it briefly: their files are unlinked, not
+    /// truncated, so they read and write on until they close.
+    deinit {
+        if let directory { try? FileManager.default.removeItem(at: directory) }
     }
 
     /// Another engine over the same store (a restart, or other settings).

@@ -6,7 +6,14 @@ import Testing
 import Prompts
 import SkavTesting
 
-@Suite struct CatalogTests {
+@Suite final class CatalogTests {
+    /// The prompts folders a test made, removed after it (a new suite instance runs each test).
+    private var made: [URL] = []
+
+    deinit {
+        for directory in made { try? FileManager.default.removeItem(at: directory) }
+    }
+
     @Test func realPromptsAreConsistent() throws {
         let prompts = try loadPrompts()
         #expect(prompts.validate() == [])
@@ -121,6 +128,7 @@ import SkavTesting
     /// A new temporary prompts directory holding `sv.yaml` and `en.yaml` with these texts.
     private func promptsDirectory(sv: String, en: String) throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("skav-prompts-\(UUID().uuidString)")
+        made.append(url)
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         for (name, text) in [("sv.yaml", sv), ("en.yaml", en)] {
             try text.write(to: url.appendingPathComponent(name), atomically: true, encoding: .utf8)

@@ -14,9 +14,18 @@ import GRDB
 
 /// The database holds the bot's access token and everyone's ideas: its folder is 0700 and its files 0600
 /// whatever the umask.
-@Suite struct FileModeTests {
+@Suite final class FileModeTests {
+    /// The folders a test made, removed after it (a new suite instance runs each test).
+    private var made: [URL] = []
+
+    deinit {
+        for directory in made { try? FileManager.default.removeItem(at: directory) }
+    }
+
     func temporaryDirectory() -> URL {
-        FileManager.default.temporaryDirectory.appendingPathComponent("skav-modes-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("skav-modes-\(UUID().uuidString)")
+        made.append(directory)
+        return directory
     }
 
     @Test func aNewStoreIsForTheOwnerOnlyUnderAPermissiveUmask() throws {
