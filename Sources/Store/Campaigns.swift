@@ -8,6 +8,38 @@ extension Campaign: FetchableRecord, PersistableRecord {
     public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
     public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
     public static func databaseDateEncodingStrategy(for column: String) -> DatabaseDateEncodingStrategy { .storedText }
+
+    /// Read column by column, as people and ideas are: the open challenges are read for every message, and
+    /// the `Decodable` path converted every column name from snake case for every row (18,000 instructions
+    /// a message with no challenge at all). A value that cannot be read throws, never traps.
+    public init(row: Row) throws {
+        try self.init(values: Self.columns.map { (row[$0] as DatabaseValue?) ?? .null })
+    }
+
+    /// The columns `init(values:)` reads, in its order.
+    static let columns = ["number", "title", "question", "deadline", "opened_by", "opened_at", "closed_at", "closed_by"]
+    static let selection = columns.joined(separator: ", ")
+
+    /// A challenge from the values of `columns`, in that order.
+    init(values: [DatabaseValue]) throws {
+        guard values.count == Self.columns.count else {
+            throw IntakeError(.corrupt, "a challenge row has \(values.count) columns, not \(Self.columns.count)")
+        }
+        let what = "a challenge"
+        let deadlineText: String = try ColumnValue.required(values[3], "deadline", of: what)
+        guard let deadline = CivilDate(iso: deadlineText) else {
+            throw IntakeError(.corrupt, "a challenge has a deadline that is no date: \(deadlineText)")
+        }
+        let closedBy: String? = try ColumnValue.optional(values[7], "closed_by", of: what)
+        self.init(
+            number: try ColumnValue.required(values[0], "number", of: what),
+            title: try ColumnValue.required(values[1], "title", of: what),
+            question: try ColumnValue.required(values[2], "question", of: what), deadline: deadline,
+            openedBy: UserID(rawValue: try ColumnValue.required(values[4], "opened_by", of: what)),
+            openedAt: try ColumnValue.requiredDate(values[5], "opened_at", of: what),
+            closedAt: try ColumnValue.optionalDate(values[6], "closed_at", of: what),
+            closedBy: closedBy.map(UserID.init(rawValue:)))
+    }
 }
 
 extension LiftRequest: FetchableRecord, PersistableRecord {
@@ -26,11 +58,13 @@ extension IntakeTransaction {
 
     /// Every challenge, or only those not closed, by number.
     public func campaigns(includeClosed: Bool = true) throws -> [Campaign] {
-        // Read for every message: a statement prepared once per connection.
-        let sql = includeClosed
-            ? "SELECT * FROM campaign ORDER BY number" : "SELECT * FROM campaign WHERE closed_at IS NULL ORDER BY number"
-        return try Campaign.fetchAll(try db.cachedStatement(sql: sql))
+        // Read for every message: a statement prepared once per connection, run through SQLite's C interface
+        // and read by position (`DirectStatement`).
+        try DirectStatement(db, includeClosed ? Self.campaignsSQL : Self.openCampaignsSQL).rows([]).map(Campaign.init(values:))
     }
+
+    static let campaignsSQL = "SELECT \(Campaign.selection) FROM campaign ORDER BY number"
+    static let openCampaignsSQL = "SELECT \(Campaign.selection) FROM campaign WHERE closed_at IS NULL ORDER BY number"
 
     public func nextCampaignNumber() throws -> Int {
         (try Int.fetchOne(db, sql: "SELECT MAX(number) FROM campaign") ?? 0) + 1

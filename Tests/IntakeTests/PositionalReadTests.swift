@@ -7,7 +7,7 @@ import Intake
 import Prompts
 @testable import Store
 
-/// The person and the draft are read by column position (`ColumnValuesCursor`, `Person(values:)`,
+/// The person, the draft and the challenges are read by column position (`DirectStatement`, `Person(values:)`,
 /// `Idea(values:)`): what is written reads back the same, through the hot reads and through GRDB's `Row`,
 /// and a value of the wrong kind is an error, never a trap.
 @Suite struct PositionalReadTests {
@@ -314,6 +314,57 @@ import Prompts
             try tx.saveIdea(Idea(number: 1, author: UserID("@anna:kommun.se"), title: "T", problem: "P", createdAt: at, updatedAt: at))
             try tx.db.execute(sql: corruption)
             #expect(throws: IntakeError.self) { try tx.idea(number: 1) }
+        }
+    }
+
+    /// The reading by column name the positional one replaced for challenges (`Campaign(from:)`, through
+    /// GRDB's `Row` and `Decodable`).
+    static func campaignByName(_ row: Row) throws -> Campaign {
+        let deadline: String = try row.decode(forColumn: "deadline")
+        return Campaign(
+            number: try row.decode(forColumn: "number"), title: try row.decode(forColumn: "title"),
+            question: try row.decode(forColumn: "question"), deadline: try #require(CivilDate(iso: deadline)),
+            openedBy: UserID(rawValue: try row.decode(forColumn: "opened_by")), openedAt: try row.decode(forColumn: "opened_at"),
+            closedAt: try row.decode(forColumn: "closed_at"),
+            closedBy: (try row.decode(String?.self, forColumn: "closed_by")).map(UserID.init(rawValue:)))
+    }
+
+    @Test func challengesReadAsByColumnName() throws {
+        let store = try IntakeStore()
+        var generator = SplitMix64(seed: 29)
+        let texts = ["Tolk", "åäö \"citat\" \\ /", "e\u{301}", "🧑‍🍳", "rad\nbrytning"]
+        try store.write { tx in
+            for number in 1...60 {
+                let closed = generator.next() % 3 == 0
+                try tx.saveCampaign(
+                    Campaign(
+                        number: number, title: texts[number % texts.count], question: texts[(number + 1) % texts.count],
+                        deadline: try #require(CivilDate(year: 2027, month: 1 + Int(generator.next() % 12), day: 1 + Int(generator.next() % 28))),
+                        openedBy: UserID("@k\(number):kommun.se"), openedAt: Self.date(&generator),
+                        closedAt: closed ? Self.date(&generator) : nil, closedBy: closed ? UserID("@c:kommun.se") : nil))
+            }
+            let rows = try Row.fetchAll(tx.db, sql: "SELECT * FROM campaign ORDER BY number")
+            let byName = try rows.map(Self.campaignByName)
+            #expect(try tx.campaigns() == byName)
+            #expect(try tx.campaigns(includeClosed: false) == byName.filter { $0.closedAt == nil })
+            #expect(try rows.map(Campaign.init(row:)) == byName)
+            #expect(try tx.campaign(number: 7) == byName[6])
+        }
+    }
+
+    @Test(arguments: [
+        "UPDATE campaign SET deadline = 'snart'", "UPDATE campaign SET title = x'ff'", "UPDATE campaign SET opened_at = 'igår'",
+        "UPDATE campaign SET closed_at = x'00'", "UPDATE campaign SET closed_by = x'ff'", "UPDATE campaign SET deadline = 20270131",
+    ])
+    func anUnreadableChallengeIsAnError(_ corruption: String) throws {
+        let store = try IntakeStore()
+        try store.write { tx in
+            try tx.saveCampaign(
+                Campaign(
+                    number: 1, title: "T", question: "Q", deadline: try #require(CivilDate(year: 2027, month: 1, day: 31)),
+                    openedBy: UserID("@k:kommun.se"), openedAt: Date(timeIntervalSince1970: 1_800_000_000)))
+            try tx.db.execute(sql: corruption)
+            #expect(throws: IntakeError.self) { try tx.campaigns() }
         }
     }
 }
