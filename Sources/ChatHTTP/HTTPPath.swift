@@ -4,24 +4,34 @@ package enum HTTPPath {
     /// room's `!a:b`, event `$x`, user `@u:hs`, transaction ids, Mattermost ids and names) are safe as one
     /// path segment or as a query value.
     package static func encode(_ text: String) -> String {
-        // Byte by byte into a byte buffer; text that needs no escaping (most ids, every cursor) as it is. Every
-        // request encodes its ids and the `/sync` filter: appending scalars to a String was a twentieth of
-        // the instructions of a message answered.
-        let utf8 = text.utf8
-        guard !utf8.allSatisfy(isUnreserved) else { return text }
-        let hex = Array("0123456789ABCDEF".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(utf8.count * 3)
-        for byte in utf8 {
-            if isUnreserved(byte) {
-                out.append(byte)
-            } else {
-                out.append(UInt8(ascii: "%"))
-                out.append(hex[Int(byte >> 4)])
-                out.append(hex[Int(byte & 0x0F)])
+        // Over the string's own UTF-8, into a string's storage made once at the length it needs: the text as
+        // it is when nothing needs escaping (most ids, every cursor). Every request encodes its ids and the
+        // `/sync` filter: appending scalars to a String was a twentieth of a message's instructions, and
+        // the UTF-8 view and a growing byte array still 3,500 instructions a room id.
+        var text = text
+        return text.withUTF8 { bytes -> String? in
+            var escaped = 0
+            for byte in bytes where !isUnreserved(byte) { escaped += 1 }
+            guard escaped > 0 else { return nil }
+            let hex: StaticString = "0123456789ABCDEF"
+            return String(unsafeUninitializedCapacity: bytes.count + 2 * escaped) { out in
+                hex.withUTF8Buffer { hex in
+                    var at = 0
+                    for byte in bytes {
+                        if isUnreserved(byte) {
+                            out[at] = byte
+                            at += 1
+                        } else {
+                            out[at] = UInt8(ascii: "%")
+                            out[at + 1] = hex[Int(byte >> 4)]
+                            out[at + 2] = hex[Int(byte & 0x0F)]
+                            at += 3
+                        }
+                    }
+                    return at
+                }
             }
-        }
-        return String(decoding: out, as: UTF8.self)
+        } ?? text
     }
 
     /// RFC 3986 "unreserved": `A-Z a-z 0-9 - . _ ~`.
