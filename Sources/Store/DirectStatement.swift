@@ -11,7 +11,10 @@ import GRDBSQLite
 ///
 /// Only for statements no GRDB call runs too (each SQL text here is used through `DirectStatement` alone), so
 /// GRDB never finds bindings it did not set. The store's transactions use no transaction observers, so no
-/// change goes unseen.
+/// change goes unseen. One difference stays: GRDB interrupts an `async` access whose task is cancelled, and
+/// turns the interrupted statement's error into `CancellationError`; here it stays the `DatabaseError`
+/// (`SQLITE_INTERRUPT`). The statements of every message run in synchronous accesses (the engine's batch,
+/// the sender's record and reads), which nothing interrupts.
 struct DirectStatement {
     private let statement: Statement
     private let connection: SQLiteConnection
