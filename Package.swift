@@ -180,7 +180,7 @@ let package = Package(
         .testTarget(
             name: "IntakeTests",
             dependencies: [
-                "Intake", "Store", "Prompts", "Chat", .product(name: "GRDB", package: "GRDB.swift"),
+                "Intake", "Store", "Prompts", "Chat", "CSQLiteSetup", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             swiftSettings: strict),

@@ -5,6 +5,7 @@ import Intake
 import Logging
 import SkavBot
 import Store
+import Synchronization
 
 /// The engine and the sender together against the fake server, over a fresh store: what a person would
 /// see. One harness for every engine test; each suite says only what its bot is configured with.
@@ -16,8 +17,6 @@ public final class EngineHarness: Sendable {
 
     /// The database file, when the store is on disk (`onDisk: true`); nil for an in-memory store.
     public let path: String?
-    /// The temporary folder of an on-disk store, removed with the harness.
-    private let directory: URL?
     public let store: IntakeStore
     public let engine: BotEngine
     public let chat: FakeChat
@@ -52,11 +51,10 @@ public final class EngineHarness: Sendable {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             let path = directory.appendingPathComponent("skav.sqlite").path
             self.path = path
-            self.directory = directory
+            TemporaryFolders.removeAtExit(directory)
             store = try IntakeStore(path: path)
         } else {
             path = nil
-            directory = nil
             store = try IntakeStore()
         }
         chat = FakeChat()
@@ -72,13 +70,6 @@ public final class EngineHarness: Sendable {
         digests = digest.map { build in
             DigestRequestService(store: store, build: build, wake: WakeSignal(), sent: nil, logger: logger)
         }
-    }
-
-    /// An on-disk store's folder goes with the harness (each test run left a dozen databases behind in the
-    /// temporary folder). The store's connections may outlive it briefly: their files are unlinked, not
-    /// truncated, so they read and write on until they close.
-    deinit {
-        if let directory { try? FileManager.default.removeItem(at: directory) }
     }
 
     /// Another engine over the same store (a restart, or other settings).
@@ -129,5 +120,22 @@ public final class EngineHarness: Sendable {
             if let data = FileManager.default.contents(atPath: path + suffix) { all.append(data) }
         }
         return String(decoding: all, as: UTF8.self)
+    }
+}
+
+/// Folders removed when the test process ends (an on-disk harness's database: each run of the suite left a
+/// dozen behind in the temporary folder). Not when the harness goes: its store may still be in use then, and
+/// a reader connection opened later would find no file.
+public enum TemporaryFolders {
+    private static let folders = Mutex<[URL]>([])
+    private static let registered: Void = { atexit { TemporaryFolders.removeAll() } }()
+
+    public static func removeAtExit(_ folder: URL) {
+        _ = registered
+        folders.withLock { $0.append(folder) }
+    }
+
+    private static func removeAll() {
+        for folder in folders.withLock({ $0 }) { try? FileManager.default.removeItem(at: folder) }
     }
 }

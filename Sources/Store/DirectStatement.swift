@@ -11,10 +11,16 @@ import GRDBSQLite
 ///
 /// Only for statements no GRDB call runs too (each SQL text here is used through `DirectStatement` alone), so
 /// GRDB never finds bindings it did not set. The store's transactions use no transaction observers, so no
-/// change goes unseen. One difference stays: GRDB interrupts an `async` access whose task is cancelled, and
-/// turns the interrupted statement's error into `CancellationError`; here it stays the `DatabaseError`
-/// (`SQLITE_INTERRUPT`). The statements of every message run in synchronous accesses (the engine's batch,
-/// the sender's record and reads), which nothing interrupts.
+/// change goes unseen. Where it differs from GRDB's execution:
+/// - Cancellation: GRDB refuses to start a statement in an `async` access whose task was cancelled, and turns
+///   an interrupted statement's error into `CancellationError`; here the statement runs, and an interrupted
+///   one throws its `DatabaseError` (`SQLITE_INTERRUPT`). The statements of every message run in synchronous
+///   accesses (the engine's batch, the sender's record and reads), which nothing cancels; an `async` access
+///   that reads through one (the terminal's first read of its person) only fails differently at shutdown.
+/// - After SQLite ended a transaction by itself: GRDB refuses every statement of the transaction's block;
+///   here only writes are refused (`run`). A read then reads what is committed, and the block's own `COMMIT`
+///   fails; the message's savepoint statements run only inside a transaction (`messageSavepoint`'s caller
+///   checks).
 struct DirectStatement {
     private let statement: Statement
     private let connection: SQLiteConnection
