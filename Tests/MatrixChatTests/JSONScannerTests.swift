@@ -51,6 +51,8 @@ struct JSONScannerTests {
         for document in [
             #"{"a":1,"a":2}"#, object(15, then: #","k0":1"#), object(16, then: #","k15":1"#), object(40, then: #","k2":1"#),
             "{\"\u{e9}\":1,\"e\u{301}\":2}", object(20, then: ",\"\u{e9}\":1,\"e\u{301}\":2"),
+            // The Kelvin sign is K in every normalization: an ASCII first byte against another one.
+            "{\"K\":1,\"x\":0,\"\u{212A}\":2}", #"{"":1,"b":0,"":2}"#, #"{"state_key":1,"sender":2,"state_key":3}"#,
         ] {
             #expect(JSONScanner.parse(Data(document.utf8)) == nil, "\(document.prefix(40))")
         }
@@ -59,6 +61,8 @@ struct JSONScannerTests {
         #expect(JSONScanner.parse(Data(twice.utf8), skipping: skipped) == nil)
         #expect(JSONScanner.parse(Data(object(16, then: "").utf8)) != nil)
         #expect(JSONScanner.parse(Data(object(17, then: "").utf8)) != nil)
+        // Keys that share a first byte, or differ only there, are still told apart.
+        #expect(JSONScanner.parse(Data(#"{"sender":1,"state_key":2,"s":3,"S":4,"":5}"#.utf8)) != nil)
     }
 
     @Test("invalid UTF-8 and raw control characters are left to Foundation")
