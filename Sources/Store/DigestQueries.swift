@@ -18,11 +18,10 @@ extension IntakeTransaction {
     public func ideas(numbers: [Int]) throws -> [Int: Idea] {
         // The numbers as one JSON list: one prepared statement for any count.
         // Columns by position: the similar ideas of every submission are read here.
-        let statement = try db.cachedStatement(
-            sql: "SELECT \(Idea.selection) FROM idea WHERE number IN (SELECT value FROM json_each(?))")
+        let statement = try DirectStatement(db, "SELECT \(Idea.selection) FROM idea WHERE number IN (SELECT value FROM json_each(?))")
         var result: [Int: Idea] = [:]
         for chunk in numbers.inBatches() {
-            for values in try statement.columnValues([Self.jsonList(chunk)]) {
+            for values in try statement.rows([Self.jsonList(chunk).databaseValue]) {
                 let idea = try Idea(values: values)
                 result[idea.number] = idea
             }

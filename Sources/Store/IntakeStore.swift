@@ -404,8 +404,8 @@ public struct IntakeTransaction: IntakeReading {
 
     public func ideas(author: UserID) throws -> [Idea] {
         // A prepared statement: asked at every submission (the milestone count) and by `mina idéer`.
-        try db.cachedStatement(sql: "SELECT \(Idea.selection) FROM idea WHERE author = ? ORDER BY number DESC")
-            .columnValues([author.rawValue]).map(Idea.init(values:))
+        try DirectStatement(db, "SELECT \(Idea.selection) FROM idea WHERE author = ? ORDER BY number DESC")
+            .rows([author.rawValue.databaseValue]).map(Idea.init(values:))
     }
 
     /// Ideas past the draft stage (or of the given stages), oldest first.

@@ -124,12 +124,13 @@ extension IntakeTransaction {
     /// statement. Only when that is true does it ask `quarantineCandidates` and `pendingRetries`, which
     /// find nothing otherwise.
     public func valueAndQuarantineActivity(_ key: String) throws -> (value: String?, quarantineActive: Bool) {
-        let row = try db.cachedStatement(
-            sql: """
-                SELECT (SELECT value FROM sync_state WHERE key = ?),
-                       EXISTS (SELECT 1 FROM quarantine WHERE status <> ?)
-                """
-        ).columnValues([key, QuarantineEntry.Status.held.rawValue]).first ?? []
+        let row = try DirectStatement(
+            db,
+            """
+            SELECT (SELECT value FROM sync_state WHERE key = ?),
+                   EXISTS (SELECT 1 FROM quarantine WHERE status <> ?)
+            """
+        ).rows([key.databaseValue, QuarantineEntry.Status.held.rawValue.databaseValue]).first ?? []
         guard row.count == 2 else { throw IntakeError(.corrupt, "the poll state query gave \(row.count) columns") }
         let value: String? = try ColumnValue.optional(row[0], "value", of: "the sync state")
         let active: Bool = try ColumnValue.required(row[1], "quarantine activity", of: "the quarantine")
