@@ -21,6 +21,11 @@ Scenarios (each with a fresh fake server, database and `skav run` process):
 - `ratelimit`: the people talk; one person's room answers every send with 429 (`Retry-After: 30`) for 30 s.
   Printed: every other person's p50/p99 during those 30 s, and that person's own latency.
 
+After the `people` scenario: where the bot's resident memory is (from /proc/<pid>/smaps after the bursts:
+the binary, the Swift runtime and Foundation, libcurl with the libraries it loads, SQLite, the C and C++
+runtimes, private memory), and the floor: the peak RSS of `rss_floor.swift`, a program that only loads and
+sets up the libraries the bot cannot run without (Foundation with a time zone, libcurl, SQLite in WAL).
+
 aiohttp comes with matrix-nio in the test venv (Tests/e2e/requirements.txt).
 
 Reply latency: from the moment a `/sync` answer first carried the person's message to the bot to the
@@ -84,6 +89,60 @@ def cpu_split(pid: int) -> tuple[float, float]:
 
 def cpu_seconds(pid: int) -> float:
     return sum(cpu_split(pid))
+
+
+def resident_by_part(pid: int) -> list[tuple[str, int]]:
+    """The process's resident KiB by part, largest first, from /proc/<pid>/smaps: private memory (the heap,
+    stacks, relocated data of every library), then the file pages resident of the binary, the Swift runtime
+    and Foundation, libcurl and the libraries it loads, SQLite, and the C and C++ runtimes."""
+    binary = os.path.realpath(f"/proc/{pid}/exe")
+    parts: dict[str, int] = {}
+    name = ""
+    with open(f"/proc/{pid}/smaps") as f:
+        for line in f:
+            fields = line.split()
+            if not fields:
+                continue
+            if not fields[0].endswith(":"):  # a mapping's first line: range, perms, offset, dev, inode[, path]
+                path = fields[5] if len(fields) > 5 else ""
+                base = os.path.basename(path)
+                if path == binary:
+                    name = "the skav binary"
+                elif "/swift/" in path:
+                    name = "Swift runtime and Foundation (with ICU)"
+                elif base.startswith("libsqlite3"):
+                    name = "SQLite"
+                elif base.startswith(("libc.so", "libm.so", "libstdc++", "libgcc_s", "ld-linux")):
+                    name = "C and C++ runtimes"
+                elif path.startswith("/"):
+                    name = "libcurl and the libraries it loads"
+                else:
+                    name = "other"
+            elif fields[0] == "Rss:":
+                parts[name] = parts.get(name, 0) + int(fields[1])
+            elif fields[0] == "Anonymous:":  # private pages count as private, whatever they map
+                parts[name] = parts.get(name, 0) - int(fields[1])
+                parts["private (RssAnon)"] = parts.get("private (RssAnon)", 0) + int(fields[1])
+    return sorted(((k, v) for k, v in parts.items() if v >= 100), key=lambda kv: -kv[1])
+
+
+def rss_floor_kib(work: Path) -> int | None:
+    """The peak RSS (KiB) of `rss_floor.swift` (built here with `swiftc -O`), or None when it cannot run."""
+    import subprocess
+
+    binary = work / "rss_floor"
+    try:
+        if not binary.exists():
+            subprocess.run(["swiftc", "-O", str(HERE / "rss_floor.swift"), "-o", str(binary)],
+                           check=True, capture_output=True, timeout=300)
+        out = subprocess.run([str(binary)], check=True, capture_output=True, text=True, timeout=60).stdout
+    except (OSError, subprocess.SubprocessError) as error:
+        print(f"[people] floor: rss_floor.swift did not run ({error})")
+        return None
+    for word, value in zip(out.split(), out.split()[1:]):
+        if word == "VmHWM":
+            return int(value)
+    return None
 
 
 @dataclass
@@ -273,6 +332,14 @@ async def scenario_people(args: argparse.Namespace, work: Path) -> None:
         hwm = read_vm_hwm_kib(pid)
         print(f"[people] peak RSS after the bursts (VmHWM): {hwm / 1024:.1f} MiB, of which private (RssAnon) at "
               f"most {anon_peak[0] / 1024:.1f} MiB" if hwm else "")
+        if hwm:
+            parts = resident_by_part(pid)
+            print("[people] resident now, by part: " + "; ".join(f"{k} {v / 1024:.1f} MiB" for k, v in parts))
+            floor = rss_floor_kib(work)
+            if floor:
+                print(f"[people] floor: a program that only loads and sets up Foundation (with a time zone), libcurl "
+                      f"and SQLite peaks at {floor / 1024:.1f} MiB; the bot at {hwm / 1024:.1f} MiB, "
+                      f"{(hwm - floor) / 1024:.1f} MiB above it")
         print(f"[people] sends: {len(bench.hs.sends)}, syncs: {bench.hs.requests.get('GET /_matrix/client/{v}/sync', 0)}; "
               f"CPU of the fake server and the people (Python): {own1 - own0:.2f} s")
     finally:
