@@ -66,13 +66,20 @@ package enum JSON: Sendable, Equatable, Codable {
     /// wherever they are in the document (also nested, as an event bundled in another's `unsigned` would be).
     /// For the bot's own messages coming back in a `/sync`: nothing reads their content, and it was most of
     /// the answer (the bot's replies are its longest texts).
+    ///
+    /// `members`: keys whose values, when objects or arrays, are left out of every object of the document
+    /// (passed over as a `content` is, so not checked either): for the parts of a `/sync` room nobody reads
+    /// (its `ephemeral`, `account_data`, `unread_notifications`), each a few objects and arrays a room of
+    /// every answer. Nothing may read a key named here, anywhere in the document.
     package struct SkippedContent: Sendable, Equatable {
         package var type: String
         package var sender: String
+        package var members: [String]
 
-        package init(type: String, sender: String) {
+        package init(type: String, sender: String, members: [String] = []) {
             self.type = type
             self.sender = sender
+            self.members = members
         }
     }
 

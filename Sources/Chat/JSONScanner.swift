@@ -19,13 +19,31 @@ struct JSONScanner {
     /// The members of the objects being read, innermost last: an object's members are taken at its end, at
     /// its size (growing them member by member resized them once or twice for most objects of a `/sync`).
     private var members: [(key: String, value: JSON)] = []
-    /// Whose `content` is passed over (`JSON.SkippedContent`), or nil.
-    private let skipped: JSON.SkippedContent?
+    /// Whose `content` is passed over (`JSON.SkippedContent`): the `type` and `sender` as their values
+    /// compare, or nil when no content is. (Kept apart, not as the struct: reading an optional struct of
+    /// strings for each member copied it, retaining its strings.)
+    private let skippedType: JSON?, skippedSender: JSON?
+    /// The members `JSON.SkippedContent` leaves out wherever they are.
+    private let skippedMembers: [String]
+    /// The lengths in UTF-8 of `skippedMembers`, a bit each (63 for any longer): most keys are ruled out by
+    /// one test, without comparing them.
+    private let skippedMemberLengths: UInt64
 
     private init(_ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int, skipped: JSON.SkippedContent? = nil) {
         self.bytes = bytes
         self.maxDepth = maxDepth
-        self.skipped = skipped
+        skippedType = skipped.map { .string($0.type) }
+        skippedSender = skipped.map { .string($0.sender) }
+        skippedMembers = skipped?.members ?? []
+        skippedMemberLengths = skippedMembers.reduce(0) { $0 | 1 << UInt64(min($1.utf8.count, 63)) }
+    }
+
+    /// Whether the member `key` is one `skippedMembers` names.
+    private func isSkippedMember(_ key: String) -> Bool {
+        var key = key
+        let count = key.withUTF8 { $0.count }  // a native string's count, without the generic view
+        guard skippedMemberLengths & 1 << UInt64(min(count, 63)) != 0 else { return false }
+        return skippedMembers.contains(key)
     }
 
     /// The document, or nil when the fast path does not take it (then Foundation decides).
@@ -119,19 +137,22 @@ struct JSONScanner {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return nil }
             index += 1
-            if skipped != nil, key == "content", ofType != false, bySender != false, opensObject() {
+            if skippedType != nil, key == "content", ofType != false, bySender != false, opensObject() {
                 // Passed over (brackets and strings counted, nothing read): left out if the object is one of
                 // `skipped`'s, else read at its end. A second `content`: Foundation decides.
                 guard deferred == nil else { return nil }
                 let start = index
                 guard skipContainer() else { return nil }
                 deferred = start..<index
+            } else if skippedMemberLengths != 0, isSkippedMember(key), opensContainer() {
+                // Left out: nothing reads it (brackets and strings counted, as for a content).
+                guard skipContainer() else { return nil }
             } else {
                 guard let member = value(depth: depth) else { return nil }
                 members.append((key, member))
-                if let skipped {
-                    if key == "type" { ofType = member == .string(skipped.type) }
-                    if key == "sender" { bySender = member == .string(skipped.sender) }
+                if let skippedType, let skippedSender {
+                    if key == "type" { ofType = member == skippedType }
+                    if key == "sender" { bySender = member == skippedSender }
                 }
             }
             skipWhitespace()
@@ -191,6 +212,12 @@ struct JSONScanner {
     private mutating func opensObject() -> Bool {
         skipWhitespace()
         return index < bytes.count && bytes[index] == UInt8(ascii: "{")
+    }
+
+    /// Whether the next value (after any whitespace, passed over) is an object or an array.
+    private mutating func opensContainer() -> Bool {
+        skipWhitespace()
+        return index < bytes.count && (bytes[index] == UInt8(ascii: "{") || bytes[index] == UInt8(ascii: "["))
     }
 
     private mutating func array(depth: Int) -> JSON? {

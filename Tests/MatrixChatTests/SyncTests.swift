@@ -432,4 +432,27 @@ struct EventFieldsTests {
         #expect(Self.path(#"content.m\.relates_to"#) == ["content", "m.relates_to"])
         #expect(MatrixChatService.eventFields.contains(#"content.m\.relates_to"#))
     }
+
+    /// What the adapter's decoding leaves out (the bot's own contents, `SyncTranslator.unreadParts`) changes
+    /// no event of any recorded answer, and the parts it leaves out are there to leave (not vacuous). None of
+    /// those parts is a key `SyncTranslator.parse` or the translation reads.
+    @Test("the parts of an answer left out of its decoding change no event")
+    func unreadPartsChangeNothing() throws {
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        var leftOut = 0
+        for name in ["sync_initial", "sync_joined", "sync_limited", "sync_messages"] {
+            let data = fixture(name)
+            let events = try #require(SyncDecoding.events(fromSyncBody: data, me: testUser, now: now))
+            #expect(events == SyncDecoding.events(fromSyncBody: data, me: testUser, now: now, skippingOwnContent: false))
+            let skipped = SyncTranslator.ownMessages(of: testUser)
+            if try JSON.parse(data, skipping: skipped) != JSON.parse(data) { leftOut += 1 }
+        }
+        #expect(leftOut > 0)
+        let read: Set<String> = [
+            "next_batch", "rooms", "join", "invite", "leave", "timeline", "events", "limited", "prev_batch", "summary",
+            "state", "invite_state", "content", "unsigned", "type", "sender", "state_key", "event_id",
+        ]
+        #expect(read.isDisjoint(with: SyncTranslator.unreadParts))
+        #expect(!MatrixChatService.eventFields.contains { SyncTranslator.unreadParts.contains(String($0.split(separator: ".")[0])) })
+    }
 }
