@@ -130,11 +130,12 @@ public final class IntakeStore: Sendable {
     }
 
     public func read<T>(_ body: (IntakeTransaction) throws -> T) throws -> T {
-        try writer.read { db in try body(IntakeTransaction(db: db)) }
+        try writer.read { db in try body(IntakeTransaction(db: db, storedTexts: storedTexts)) }
     }
 
     public func read<T: Sendable>(_ body: @escaping @Sendable (IntakeTransaction) throws -> T) async throws -> T {
-        try await writer.read { db in try body(IntakeTransaction(db: db)) }
+        let storedTexts = storedTexts
+        return try await writer.read { db in try body(IntakeTransaction(db: db, storedTexts: storedTexts)) }
     }
 
     /// A read on the writer's connection, outside any transaction: each statement reads on its own, so
@@ -143,7 +144,7 @@ public final class IntakeStore: Sendable {
     /// and comes from the pool through a transaction of its own: that was most of such a read's cost. The
     /// read waits for a write in progress. `body` only reads; statements that must agree use `read`.
     public func readOnWriter<T>(_ body: (IntakeTransaction) throws -> T) throws -> T {
-        try writer.writeWithoutTransaction { db in try body(IntakeTransaction(db: db)) }
+        try writer.writeWithoutTransaction { db in try body(IntakeTransaction(db: db, storedTexts: storedTexts)) }
     }
 
     /// Copies the write-ahead log into the database file and empties it, so deleted data leaves no old
@@ -680,9 +681,11 @@ public struct IntakeTransaction: IntakeReading {
         }
         candidates.sort { ($0.waiting ? 1 : 0, $0.priority, $0.head) < ($1.waiting ? 1 : 0, $1.priority, $1.head) }
         // The bodies of one read decoded once each (a burst's replies, an announcement's DMs: one text many
-        // times). The entry's columns in `OutboxEntry.columns` order (the retry time clamped), then whether
-        // the body was text, read by position.
-        var bodies: [Data: RichText] = [:]
+        // times), and the last one the store read kept across reads (`StoredTextMemo`); a few kept here,
+        // compared byte for byte (hashing a whole body for every head cost more than comparing it). The
+        // entry's columns in `OutboxEntry.columns` order (the retry time clamped), then whether the body was
+        // text, read by position.
+        var bodies: [(stored: Data, text: RichText)] = []
         let entry = try DirectStatement(db, Self.laneHeadSQL)
         var heads: [(entry: OutboxEntry, lanePriority: OutboxEntry.Priority)] = []
         for candidate in candidates.prefix(limit) {
@@ -697,8 +700,12 @@ public struct IntakeTransaction: IntakeReading {
             let bodyIsText = values.count > count ? Bool.fromDatabaseValue(values[count]) ?? false : false
             var written: RichText?
             if bodyIsText, case .blob(let bytes) = values[OutboxEntry.bodyIndex].storage {
-                written = bodies[bytes] ?? RichText(writtenStoredJSON: bytes)
-                if let written, bodies.count < 16 { bodies[bytes] = written }
+                if let known = bodies.first(where: { $0.stored == bytes }) {
+                    written = known.text
+                } else {
+                    written = storedTexts.text(ofWritten: bytes)
+                    if let written, bodies.count < 8 { bodies.append((bytes, written)) }
+                }
             }
             do {
                 heads.append(

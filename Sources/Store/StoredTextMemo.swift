@@ -1,4 +1,5 @@
 import Chat
+import Foundation
 import Synchronization
 
 /// The stored JSON of the last text queued, kept by the store from one write transaction to the next. A
@@ -6,8 +7,21 @@ import Synchronization
 /// in the next; writing its JSON was a twentieth of each reply (kept for one transaction, the first reply of
 /// each batch still wrote it: a fifth of them in a burst). Compared, not hashed: hashing a text that is not
 /// ASCII normalizes it (as long as writing it). Only in memory: the text is the one about to be stored.
+///
+/// And the other way: the text of the last stored body the sender read (`text(ofWritten:)`), so the same
+/// text queued for many rooms is read once, not once for each read of the lanes (a burst's replies, an
+/// announcement's DMs: about 60,000 instructions each time for the help text). Compared byte for byte.
 final class StoredTextMemo: Sendable {
     private let last = Mutex<(text: RichText, stored: String)?>(nil)
+    private let lastRead = Mutex<(stored: Data, text: RichText)?>(nil)
+
+    /// `RichText(writtenStoredJSON:)` of `bytes`, the last such text kept (nil: not in the written form).
+    func text(ofWritten bytes: Data) -> RichText? {
+        if let lastRead = lastRead.withLock({ $0 }), lastRead.stored == bytes { return lastRead.text }
+        guard let text = RichText(writtenStoredJSON: bytes) else { return nil }
+        lastRead.withLock { $0 = (bytes, text) }
+        return text
+    }
 
     func storedJSON(of text: RichText) -> String {
         if let last = last.withLock({ $0 }), last.text == text { return last.stored }

@@ -207,6 +207,36 @@ import Testing
     /// room as with 4,000: the lane's priority comes from its counts, its first entry from an index seek.
     /// (Before the counts, a lane's priority was read from every one of its entries: each send in a room
     /// with thousands queued cost more the more waited behind it.)
+    /// The sender's reads keep the last body they read across reads (`StoredTextMemo`) and a few within
+    /// one: the same text in many rooms, and texts that alternate, come back each as written, whichever read
+    /// sees them first; a body not in the written form is read as before.
+    @Test func bodiesReadAgainAcrossReadsAreEachTheirOwn() throws {
+        let store = try IntakeStore()
+        let texts: [RichText] = [
+            "Hjälp: skriv din idé", RichText([.strong("fet"), .text(" och "), .link(text: "länk", url: "https://example.org")]),
+            "ett", "",
+        ]
+        try store.write { tx in
+            for index in 0..<40 {
+                try tx.enqueue(OutboxEntry(txnID: "t\(index)", roomID: RoomID("!r\(index):hs"), body: texts[index % 3], createdAt: now))
+            }
+            // A body stored by hand as text GRDB's JSON would read (not in the written form).
+            try tx.db.execute(sql: "UPDATE outbox SET body = CAST(? AS TEXT) WHERE txn_id = 't39'", arguments: [#"{"spans" : [{"text":{"_0":"hand"}}]}"#])
+        }
+        var seen: [String: RichText] = [:]
+        for _ in 0..<8 {
+            let heads = try store.write { tx -> [OutboxEntry] in
+                let heads = try tx.outboxLaneHeads(limit: 5, dueBy: now).map(\.entry)
+                for head in heads { try tx.markSent(head.id ?? 0, remoteID: "$\(head.txnID)", room: head.roomID ?? RoomID(""), at: now) }
+                return heads
+            }
+            for head in heads { seen[head.txnID] = head.body }
+        }
+        #expect(seen.count == 40)
+        for index in 0..<39 { #expect(seen["t\(index)"] == texts[index % 3], "t\(index)") }
+        #expect(seen["t39"] == "hand")
+    }
+
     @Test func sendingFromABigRoomDoesNotGrowWithWhatWaitsBehind() throws {
         let store = try IntakeStore()
         func fill(_ range: Range<Int>) throws {
