@@ -47,12 +47,15 @@ struct DirectStatement {
     /// Binds `arguments` (by position), steps to the end and calls `row` for each row; the statement is
     /// reset afterwards, also after an error. A statement that writes runs only inside a transaction: when
     /// SQLite ended one by itself (a full disk, say), the write would otherwise run on its own, outside the
-    /// batch (GRDB's statements make the same check). Returns the rows changed (`sqlite3_changes`).
+    /// batch. (Stricter than GRDB, which refuses every statement, but only inside its own transaction block:
+    /// here a write is refused whenever the connection is outside a transaction, also on `readOnWriter`'s
+    /// connection, where nothing writes.) Returns the rows changed (`sqlite3_changes`).
     @discardableResult
     func run(_ arguments: [DatabaseValue], row: (Row) throws -> Void = { _ in }) throws -> Int {
         let handle = statement.sqliteStatement
         if sqlite3_stmt_readonly(handle) == 0 && sqlite3_get_autocommit(connection) != 0 {
-            throw DatabaseError(resultCode: .SQLITE_ABORT, message: "Transaction was aborted", sql: statement.sql)
+            throw DatabaseError(
+                resultCode: .SQLITE_ABORT, message: "a write outside a transaction (was it aborted?)", sql: statement.sql)
         }
         sqlite3_reset(handle)
         defer { sqlite3_reset(handle) }

@@ -86,6 +86,29 @@ import Testing
         }
     }
 
+    /// A row handler that throws in the middle of the rows: the error comes out as thrown, the statement is
+    /// reset (its read lock let go), and the same cached statement reads again from its first row.
+    @Test func aThrowingRowHandlerLeavesTheStatementReadyAgain() throws {
+        struct Stop: Error {}
+        let queue = try queue()
+        try queue.write { db in
+            for id in 1...5 { try db.execute(sql: "INSERT INTO t (id, v) VALUES (?, ?)", arguments: [id, id * 10]) }
+            let select = try DirectStatement(db, "SELECT v FROM t WHERE id >= ? ORDER BY id")
+            var seen: [DatabaseValue] = []
+            #expect(throws: Stop.self) {
+                try select.run([1.databaseValue]) { row in
+                    seen.append(row[0])
+                    if seen.count == 2 { throw Stop() }
+                }
+            }
+            #expect(seen == [10.databaseValue, 20.databaseValue])
+            #expect(try select.firstValue([1.databaseValue]) == 10.databaseValue)
+            #expect(try select.rows([4.databaseValue]) == [[40.databaseValue], [50.databaseValue]])
+            // A statement left mid-way would keep the write from its table; this one does not.
+            try db.execute(sql: "DELETE FROM t WHERE id = 5")
+        }
+    }
+
     @Test func aWriteOutsideATransactionIsRefused() throws {
         // SQLite can end a transaction by itself (a full disk): a batch's later writes must not then run on
         // their own, each committed at once.
