@@ -39,10 +39,9 @@ struct JSONScanner {
     }
 
     /// Whether the member `key` is one `skippedMembers` names.
+    @inline(__always)
     private func isSkippedMember(_ key: String) -> Bool {
-        var key = key
-        let count = key.withUTF8 { $0.count }  // a native string's count, without the generic view
-        guard skippedMemberLengths & 1 << UInt64(min(count, 63)) != 0 else { return false }
+        guard skippedMemberLengths & 1 << UInt64(min(key.utf8.count, 63)) != 0 else { return false }
         return skippedMembers.contains(key)
     }
 
