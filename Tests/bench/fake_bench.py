@@ -24,7 +24,8 @@ Scenarios (each with a fresh fake server, database and `skav run` process):
 After the `people` scenario: where the bot's resident memory is (from /proc/<pid>/smaps after the bursts:
 the binary, the Swift runtime and Foundation, libcurl with the libraries it loads, SQLite, the C and C++
 runtimes, private memory), and the floor: the peak RSS of `rss_floor.swift`, a program that only loads and
-sets up the libraries the bot cannot run without (Foundation with a time zone, libcurl, SQLite in WAL).
+sets up the libraries the bot cannot run without (Foundation with a time zone, libcurl, SQLite in WAL), built
+as the toolchain builds (the Swift libraries shared) and with them linked in (`-static-stdlib`).
 
 aiohttp comes with matrix-nio in the test venv (Tests/e2e/requirements.txt).
 
@@ -126,15 +127,16 @@ def resident_by_part(pid: int) -> list[tuple[str, int]]:
     return sorted(((k, v) for k, v in parts.items() if v >= 100), key=lambda kv: -kv[1])
 
 
-def rss_floor_kib(work: Path) -> int | None:
-    """The peak RSS (KiB) of `rss_floor.swift` (built here with `swiftc -O`), or None when it cannot run."""
+def rss_floor_kib(work: Path, static: bool = False) -> int | None:
+    """The peak RSS (KiB) of `rss_floor.swift` (built here with `swiftc -O`, with `-static-stdlib` when
+    `static`: the Swift libraries linked in), or None when it cannot run."""
     import subprocess
 
-    binary = work / "rss_floor"
+    binary = work / ("rss_floor_static" if static else "rss_floor")
     try:
         if not binary.exists():
-            subprocess.run(["swiftc", "-O", str(HERE / "rss_floor.swift"), "-o", str(binary)],
-                           check=True, capture_output=True, timeout=300)
+            subprocess.run(["swiftc", "-O", *(["-static-stdlib"] if static else []), str(HERE / "rss_floor.swift"),
+                            "-o", str(binary)], check=True, capture_output=True, timeout=300)
         out = subprocess.run([str(binary)], check=True, capture_output=True, text=True, timeout=60).stdout
     except (OSError, subprocess.SubprocessError) as error:
         print(f"[people] floor: rss_floor.swift did not run ({error})")
@@ -340,6 +342,10 @@ async def scenario_people(args: argparse.Namespace, work: Path) -> None:
                 print(f"[people] floor: a program that only loads and sets up Foundation (with a time zone), libcurl "
                       f"and SQLite peaks at {floor / 1024:.1f} MiB; the bot at {hwm / 1024:.1f} MiB, "
                       f"{(hwm - floor) / 1024:.1f} MiB above it")
+            static_floor = rss_floor_kib(work, static=True)
+            if static_floor:
+                print(f"[people] floor with the Swift libraries linked in (-static-stdlib): "
+                      f"{static_floor / 1024:.1f} MiB")
         print(f"[people] sends: {len(bench.hs.sends)}, syncs: {bench.hs.requests.get('GET /_matrix/client/{v}/sync', 0)}; "
               f"CPU of the fake server and the people (Python): {own1 - own0:.2f} s")
     finally:

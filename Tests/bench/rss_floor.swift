@@ -3,6 +3,8 @@
 //
 //     swiftc -O Tests/bench/rss_floor.swift -o /tmp/rss_floor && /tmp/rss_floor
 //
+// (`-static-stdlib` links the Swift libraries in: their code then counts only as far as it is used.)
+//
 // `Tests/bench/fake_bench.py` builds and runs it beside the bot, so the bot's peak RSS can be read against it:
 // - Foundation (GRDB and Yams import it), with a named time zone (the municipality's working calendar needs
 //   one; on Linux that brings in ICU);
