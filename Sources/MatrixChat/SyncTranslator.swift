@@ -49,7 +49,8 @@ struct SyncTranslator: Sendable {
     /// decoding wherever they are: the filter asks for none of their events, but every joined room of every
     /// answer still carries `ephemeral`, `account_data` and `unread_notifications`, a few objects and arrays
     /// each (about a quarter of the nodes of a room with one new message). No key of this list may be read
-    /// anywhere in a `/sync` answer (`SyncTranslatorTests` checks the list against what `parse` reads).
+    /// anywhere in a `/sync` answer (`EventFieldsTests.unreadPartsChangeNothing` checks the list against the keys
+    /// the translation reads, and that no recorded answer's events change).
     static let unreadParts = [
         "ephemeral", "account_data", "unread_notifications", "unread_thread_notifications", "presence", "to_device",
         "device_lists", "device_one_time_keys_count", "device_unused_fallback_key_types",

@@ -22,7 +22,7 @@ import GRDBSQLite
 ///   fails; the message's savepoint statements run only inside a transaction (`messageSavepoint`'s caller
 ///   checks).
 struct DirectStatement {
-    private let statement: Statement
+    let statement: Statement
     private let connection: SQLiteConnection
 
     init(_ db: Database, _ sql: String) throws {
@@ -47,9 +47,10 @@ struct DirectStatement {
     /// Binds `arguments` (by position), steps to the end and calls `row` for each row; the statement is
     /// reset afterwards, also after an error. A statement that writes runs only inside a transaction: when
     /// SQLite ended one by itself (a full disk, say), the write would otherwise run on its own, outside the
-    /// batch. (Stricter than GRDB, which refuses every statement, but only inside its own transaction block:
-    /// here a write is refused whenever the connection is outside a transaction, also on `readOnWriter`'s
-    /// connection, where nothing writes.) Returns the rows changed (`sqlite3_changes`).
+    /// batch. (GRDB refuses every statement then, but only inside its own transaction block; here a write is
+    /// refused whenever the connection is outside a transaction, also on `readOnWriter`'s connection, where
+    /// nothing writes: stricter for writes, and looser for reads, which still run.) Returns the rows changed
+    /// (`sqlite3_changes`).
     @discardableResult
     func run(_ arguments: [DatabaseValue], row: (Row) throws -> Void = { _ in }) throws -> Int {
         let handle = statement.sqliteStatement

@@ -7,6 +7,8 @@ import Synchronization
 /// in the next; writing its JSON was a twentieth of each reply (kept for one transaction, the first reply of
 /// each batch still wrote it: a fifth of them in a burst). Compared, not hashed: hashing a text that is not
 /// ASCII normalizes it (as long as writing it). Only in memory: the text is the one about to be stored.
+/// (`==` is canonical equivalence: a text queued right after an equivalent one in the other Unicode form,
+/// composed or decomposed, is stored in the earlier one's bytes; it reads and shows the same.)
 ///
 /// And the other way: the text of the last stored body the sender read (`text(ofWritten:)`), so the same
 /// text queued for many rooms is read once, not once for each read of the lanes (a burst's replies, an

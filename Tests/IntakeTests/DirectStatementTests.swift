@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import Testing
 
 @testable import Store
@@ -102,10 +103,10 @@ import Testing
                 }
             }
             #expect(seen == [10.databaseValue, 20.databaseValue])
+            // Reset at once, not at its next run (which resets first anyway): not left busy mid-way.
+            #expect(sqlite3_stmt_busy(select.statement.sqliteStatement) == 0)
             #expect(try select.firstValue([1.databaseValue]) == 10.databaseValue)
             #expect(try select.rows([4.databaseValue]) == [[40.databaseValue], [50.databaseValue]])
-            // A statement left mid-way would keep the write from its table; this one does not.
-            try db.execute(sql: "DELETE FROM t WHERE id = 5")
         }
     }
 

@@ -434,23 +434,61 @@ struct EventFieldsTests {
     }
 
     /// What the adapter's decoding leaves out (the bot's own contents, `SyncTranslator.unreadParts`) changes
-    /// no event of any recorded answer, and the parts it leaves out are there to leave (not vacuous). None of
-    /// those parts is a key `SyncTranslator.parse` or the translation reads.
+    /// no event of any recorded answer, also with every unread part put into every room and the top (the
+    /// recorded answers of a running bot carry few of them); the unread parts, and only they, are left out of
+    /// the tree. None of them is a key the translation reads.
     @Test("the parts of an answer left out of its decoding change no event")
     func unreadPartsChangeNothing() throws {
         let now = Date(timeIntervalSince1970: 1_800_000_000)
-        var leftOut = 0
-        for name in ["sync_initial", "sync_joined", "sync_limited", "sync_messages"] {
-            let data = fixture(name)
-            let events = try #require(SyncDecoding.events(fromSyncBody: data, me: testUser, now: now))
-            #expect(events == SyncDecoding.events(fromSyncBody: data, me: testUser, now: now, skippingOwnContent: false))
-            let skipped = SyncTranslator.ownMessages(of: testUser)
-            if try JSON.parse(data, skipping: skipped) != JSON.parse(data) { leftOut += 1 }
+        let unread: JSON = ["events": [["type": "m.typing", "content": ["user_ids": ["@anna:example.org"]]]]]
+        func withUnreadParts(_ json: JSON) -> JSON {
+            guard case .object(var top) = json else { return json }
+            for part in SyncTranslator.unreadParts { top[part] = unread }
+            if case .object(var rooms)? = top["rooms"], case .object(var joined)? = rooms["join"] {
+                for (room, value) in joined {
+                    guard case .object(var fields) = value else { continue }
+                    for part in SyncTranslator.unreadParts { fields[part] = unread }
+                    fields["unread_notifications"] = ["highlight_count": 0, "notification_count": 2]
+                    joined[room] = .object(fields)
+                }
+                rooms["join"] = .object(joined)
+                top["rooms"] = .object(rooms)
+            }
+            return .object(top)
         }
-        #expect(leftOut > 0)
+        // The tree as the scanner leaves it: every unread part whose value is an object or an array taken out.
+        func stripped(_ json: JSON) -> JSON {
+            switch json {
+            case .array(let values): return .array(values.map(stripped))
+            case .object(let object):
+                var kept: [String: JSON] = [:]
+                for (key, value) in object where !(SyncTranslator.unreadParts.contains(key) && (value.object != nil || value.array != nil)) {
+                    kept[key] = stripped(value)
+                }
+                return .object(JSONObject(kept))
+            default: return json
+            }
+        }
+        let partsOnly = JSON.SkippedContent(type: "", sender: "", members: SyncTranslator.unreadParts)
+        var changed = 0
+        for name in ["sync_initial", "sync_joined", "sync_limited", "sync_messages"] {
+            let recorded = try JSON.parse(fixture(name))
+            for document in [recorded, withUnreadParts(recorded)] {
+                let data = Data(document.encoded)
+                let events = try #require(SyncDecoding.events(fromSyncBody: data, me: testUser, now: now), "\(name)")
+                #expect(events == SyncDecoding.events(fromSyncBody: data, me: testUser, now: now, skippingOwnContent: false), "\(name)")
+                let read = try JSON.parse(data, skipping: partsOnly)
+                #expect(read == stripped(document), "\(name)")
+                if read != document { changed += 1 }
+            }
+        }
+        #expect(changed >= 4)  // every answer with the parts put in: not vacuous
         let read: Set<String> = [
             "next_batch", "rooms", "join", "invite", "leave", "timeline", "events", "limited", "prev_batch", "summary",
-            "state", "invite_state", "content", "unsigned", "type", "sender", "state_key", "event_id",
+            "m.heroes", "m.joined_member_count", "m.invited_member_count", "state", "invite_state", "content",
+            "unsigned", "type", "sender", "state_key", "event_id", "origin_server_ts", "membership", "is_direct",
+            "redacted_because", "prev_content", "m.relates_to", "rel_type", "m.in_reply_to", "msgtype", "body",
+            "algorithm",
         ]
         #expect(read.isDisjoint(with: SyncTranslator.unreadParts))
         #expect(!MatrixChatService.eventFields.contains { SyncTranslator.unreadParts.contains(String($0.split(separator: ".")[0])) })

@@ -96,7 +96,7 @@ def resident_by_part(pid: int) -> list[tuple[str, int]]:
     """The process's resident KiB by part, largest first, from /proc/<pid>/smaps: private memory (the heap,
     stacks, relocated data of every library), then the file pages resident of the binary, the Swift runtime
     and Foundation, libcurl and the libraries it loads, SQLite, and the C and C++ runtimes."""
-    binary = os.path.realpath(f"/proc/{pid}/exe")
+    binary = os.path.realpath(f"/proc/{pid}/exe").removesuffix(" (deleted)")
     parts: dict[str, int] = {}
     name = ""
     with open(f"/proc/{pid}/smaps") as f:
@@ -105,7 +105,7 @@ def resident_by_part(pid: int) -> list[tuple[str, int]]:
             if not fields:
                 continue
             if not fields[0].endswith(":"):  # a mapping's first line: range, perms, offset, dev, inode[, path]
-                path = fields[5] if len(fields) > 5 else ""
+                path = " ".join(fields[5:]).removesuffix(" (deleted)") if len(fields) > 5 else ""
                 base = os.path.basename(path)
                 if path == binary:
                     name = "the skav binary"
@@ -115,8 +115,12 @@ def resident_by_part(pid: int) -> list[tuple[str, int]]:
                     name = "SQLite"
                 elif base.startswith(("libc.so", "libm.so", "libstdc++", "libgcc_s", "ld-linux")):
                     name = "C and C++ runtimes"
-                elif path.startswith("/"):
+                elif base.startswith(("libpthread", "libdl.", "librt.", "libnss", "libresolv")):
+                    name = "C and C++ runtimes"
+                elif path.startswith("/") and ".so" in base:
                     name = "libcurl and the libraries it loads"
+                elif path.startswith("/"):
+                    name = "other files (the database's shared memory, locales)"
                 else:
                     name = "other"
             elif fields[0] == "Rss:":
@@ -142,7 +146,7 @@ def rss_floor_kib(work: Path, static: bool = False) -> int | None:
         print(f"[people] floor: rss_floor.swift did not run ({error})")
         return None
     for word, value in zip(out.split(), out.split()[1:]):
-        if word == "VmHWM":
+        if word == "VmHWM" and value.isdigit():
             return int(value)
     return None
 
@@ -286,6 +290,7 @@ async def scenario_people(args: argparse.Namespace, work: Path) -> None:
     await bench.start(args.people)
     anon_peak = [0]
     sampler = asyncio.create_task(sample_rss_anon(bench.bot.pid, anon_peak))
+    hwm = None
     try:
         pid = bench.bot.pid
         idle0, idle_t0 = cpu_seconds(pid), time.monotonic()
@@ -336,21 +341,22 @@ async def scenario_people(args: argparse.Namespace, work: Path) -> None:
               f"most {anon_peak[0] / 1024:.1f} MiB" if hwm else "")
         if hwm:
             parts = resident_by_part(pid)
-            print("[people] resident now, by part: " + "; ".join(f"{k} {v / 1024:.1f} MiB" for k, v in parts))
-            floor = rss_floor_kib(work)
-            if floor:
-                print(f"[people] floor: a program that only loads and sets up Foundation (with a time zone), libcurl "
-                      f"and SQLite peaks at {floor / 1024:.1f} MiB; the bot at {hwm / 1024:.1f} MiB, "
-                      f"{(hwm - floor) / 1024:.1f} MiB above it")
-            static_floor = rss_floor_kib(work, static=True)
-            if static_floor:
-                print(f"[people] floor with the Swift libraries linked in (-static-stdlib): "
-                      f"{static_floor / 1024:.1f} MiB")
+            print("[people] resident after the bursts (smaps), by part: "
+                  + "; ".join(f"{k} {v / 1024:.1f} MiB" for k, v in parts))
         print(f"[people] sends: {len(bench.hs.sends)}, syncs: {bench.hs.requests.get('GET /_matrix/client/{v}/sync', 0)}; "
               f"CPU of the fake server and the people (Python): {own1 - own0:.2f} s")
     finally:
         sampler.cancel()
         await bench.stop()
+    # The floor, once the bot and the fake server are gone (building it takes a while, and a blocking call
+    # inside the scenario would stall the fake server the bot polls).
+    floor = await asyncio.to_thread(rss_floor_kib, work)
+    static_floor = await asyncio.to_thread(rss_floor_kib, work, True)
+    if floor:
+        print(f"[people] floor: a program that only loads and sets up Foundation (with a time zone), libcurl and "
+              f"SQLite peaks at {floor / 1024:.1f} MiB with the Swift libraries shared"
+              + (f", {static_floor / 1024:.1f} MiB with them linked in (-static-stdlib)" if static_floor else "")
+              + (f"; the bot at {hwm / 1024:.1f} MiB" if hwm else ""))
 
 
 async def scenario_announce(args: argparse.Namespace, work: Path) -> None:
