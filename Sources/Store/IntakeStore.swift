@@ -33,9 +33,9 @@ public final class IntakeStore: Sendable {
     let storedTexts = StoredTextMemo()
 
     /// SQLite's process-wide options, set once before the first store opens (`skav_sqlite_setup`): no memory
-    /// statistics. Each of SQLite's allocations and frees took a process-wide mutex to count the bytes (324 times
-    /// a message in a burst, for most of its about 160 allocations and 230 frees; 5 % of its instructions). SQLITE_OK, or SQLITE_MISUSE when something
-    /// opened a database before (the options then stay SQLite's defaults, which work the same, only dearer).
+    /// statistics. SQLite's allocations and frees took a process-wide mutex to count the bytes (324 times a
+    /// message in a burst, for most of its about 160 allocations and 230 frees; 5 % of its instructions).
+    /// SQLITE_OK, or SQLITE_MISUSE when something opened a database before (the options then stay SQLite's defaults, which work the same, only dearer).
     /// SQLite wants no other call of it running meanwhile: the bot sets them before it opens anything; a test
     /// process, whose suites open databases in parallel, may race on them (harmless: the counting is on or
     /// off, and nothing reads it).
