@@ -683,12 +683,9 @@ public struct IntakeTransaction: IntakeReading {
             }
         }
         candidates.sort { ($0.waiting ? 1 : 0, $0.priority, $0.head) < ($1.waiting ? 1 : 0, $1.priority, $1.head) }
-        // The bodies of one read decoded once each (a burst's replies, an announcement's DMs: one text many
-        // times), and the last one the store read kept across reads (`StoredTextMemo`); a few kept here,
-        // compared byte for byte (hashing a whole body for every head cost more than comparing it). The
-        // entry's columns in `OutboxEntry.columns` order (the retry time clamped), then whether the body was
-        // text, read by position.
-        var bodies: [(stored: Data, text: RichText)] = []
+        // Each body decoded once, whatever the read (`StoredTextMemo`: a burst's replies, an announcement's DMs
+        // are one text many times). The entry's columns in `OutboxEntry.columns` order (the retry time
+        // clamped), then whether the body was text, read by position.
         let entry = try DirectStatement(db, Self.laneHeadSQL)
         var heads: [(entry: OutboxEntry, lanePriority: OutboxEntry.Priority)] = []
         for candidate in candidates.prefix(limit) {
@@ -703,12 +700,7 @@ public struct IntakeTransaction: IntakeReading {
             let bodyIsText = values.count > count ? Bool.fromDatabaseValue(values[count]) ?? false : false
             var written: RichText?
             if bodyIsText, case .blob(let bytes) = values[OutboxEntry.bodyIndex].storage {
-                if let known = bodies.first(where: { $0.stored == bytes }) {
-                    written = known.text
-                } else {
-                    written = storedTexts.text(ofWritten: bytes)
-                    if let written, bodies.count < 8 { bodies.append((bytes, written)) }
-                }
+                written = storedTexts.text(ofWritten: bytes)
             }
             do {
                 heads.append(

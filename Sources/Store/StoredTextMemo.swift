@@ -10,18 +10,25 @@ import Synchronization
 /// (`==` is canonical equivalence: a text queued right after an equivalent one in the other Unicode form,
 /// composed or decomposed, is stored in the earlier one's bytes; it reads and shows the same.)
 ///
-/// And the other way: the text of the last stored body the sender read (`text(ofWritten:)`), so the same
-/// text queued for many rooms is read once, not once for each read of the lanes (a burst's replies, an
-/// announcement's DMs: about 60,000 instructions each time for the help text). Compared byte for byte.
+/// And the other way: the texts of the last few stored bodies the sender read (`text(ofWritten:)`), so the
+/// same text queued for many rooms is read once, not once for each queued entry or each read of the lanes
+/// (a burst's replies, an announcement's DMs: about 60,000 instructions each time for the help text), and a
+/// few texts queued together do not push each other out. Compared byte for byte (hashing a whole body cost
+/// more than comparing it).
 final class StoredTextMemo: Sendable {
     private let last = Mutex<(text: RichText, stored: String)?>(nil)
-    private let lastRead = Mutex<(stored: Data, text: RichText)?>(nil)
+    /// The bodies read last, the latest first; at most `readKept`.
+    private let read = Mutex<[(stored: Data, text: RichText)]>([])
+    private static let readKept = 8
 
-    /// `RichText(writtenStoredJSON:)` of `bytes`, the last such text kept (nil: not in the written form).
+    /// `RichText(writtenStoredJSON:)` of `bytes`, kept for the next reads (nil: not in the written form).
     func text(ofWritten bytes: Data) -> RichText? {
-        if let lastRead = lastRead.withLock({ $0 }), lastRead.stored == bytes { return lastRead.text }
+        if let known = read.withLock({ $0.first { $0.stored == bytes }?.text }) { return known }
         guard let text = RichText(writtenStoredJSON: bytes) else { return nil }
-        lastRead.withLock { $0 = (bytes, text) }
+        read.withLock { kept in
+            kept.insert((bytes, text), at: 0)
+            if kept.count > Self.readKept { kept.removeLast() }
+        }
         return text
     }
 
