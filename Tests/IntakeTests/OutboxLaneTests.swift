@@ -203,8 +203,9 @@ import Testing
         #expect(try store.read { try keptLanes($0).first } == Lane(key: "!a:hs", head: 1, priority: 2, notBefore: nil))
     }
 
-    /// The sender's reads keep the last few bodies they read, across reads (`StoredTextMemo`): the same text in many rooms, and texts that alternate, come back each as written, whichever read
-    /// sees them first; a body not in the written form is read as before.
+    /// The sender's reads keep the last few bodies they read, across reads (`StoredTextMemo`): the same text
+    /// in many rooms, and texts that alternate, come back each as written, whichever read sees them first; a
+    /// body not in the written form is read as before.
     @Test func bodiesReadAgainAcrossReadsAreEachTheirOwn() throws {
         let store = try IntakeStore()
         let texts: [RichText] = [
