@@ -9,6 +9,8 @@ message is T instead of the dialog's next step), and dumps. Prints the
 instructions executed by the whole process (receive loop, sender, everything) divided by the messages
 answered, and where the callgrind output is (`callgrind_annotate --inclusive=yes FILE`). Callgrind counts
 instructions, not time, so the figure is stable on a busy machine; it runs the bot about 50× slower.
+`--from-start` instruments from the first instruction (the start and warm-up go into a dump of their own) and
+writes the address of every instruction run: what `link_order.py` lays out.
 """
 
 from __future__ import annotations
@@ -50,8 +52,11 @@ async def run(args: argparse.Namespace, work: Path, out_prefix: str) -> None:
         warm: list[Reply] = []
         await asyncio.gather(*(steps(p, args.warmup, warm) for p in bench.people))
         await asyncio.gather(*(bench.quiet(p, 1.0) for p in bench.people[:5]))
-        subprocess.run(["callgrind_control", "-i", "on", str(pid)], check=True, capture_output=True)
-        subprocess.run(["callgrind_control", "-z", str(pid)], check=True, capture_output=True)
+        if args.from_start:  # everything so far goes into a dump of its own (and the counters restart)
+            subprocess.run(["callgrind_control", "-d", "startup", str(pid)], check=True, capture_output=True)
+        else:
+            subprocess.run(["callgrind_control", "-i", "on", str(pid)], check=True, capture_output=True)
+            subprocess.run(["callgrind_control", "-z", str(pid)], check=True, capture_output=True)
         measured: list[Reply] = []
         t0 = time.monotonic()
         await asyncio.gather(*(steps(p, args.messages, measured, args.text) for p in bench.people))
@@ -102,6 +107,9 @@ def main() -> int:
                         help="every measured message is this text (the burst of fake_bench writes `hjälp`); "
                              "default: the capture dialog")
     parser.add_argument("--out", default=None, help="folder for the callgrind output (default: a temporary one)")
+    parser.add_argument("--from-start", action="store_true",
+                        help="instrument from the first instruction and write the address of every instruction "
+                             "run (for Tests/bench/link_order.py); the figure per message is unchanged")
     args = parser.parse_args()
     binary = os.environ.get("SKAV_BIN")
     if not binary:
@@ -120,9 +128,11 @@ def main() -> int:
     shim = out / "sigsuspend_shim.so"
     subprocess.run(["cc", "-O2", "-shared", "-fPIC", str(shim_source), "-o", str(shim)], check=True)
     wrapper = out / "skav-under-callgrind"
+    instrumentation = ("--instr-atstart=yes --dump-instr=yes --compress-pos=no --compress-strings=no"
+                       if args.from_start else "--instr-atstart=no")
     wrapper.write_text(
         "#!/bin/sh\n"
-        f"LD_PRELOAD={shim} exec valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file={prefix}.%p "
+        f"LD_PRELOAD={shim} exec valgrind --tool=callgrind {instrumentation} --callgrind-out-file={prefix}.%p "
         f"--log-file={out}/valgrind.%p.log {stripped} \"$@\"\n")
     wrapper.chmod(0o755)
     fake_bench.SkavProcess = _binary_process(wrapper)
