@@ -14,9 +14,18 @@
 # `--callgrind [options]`: the same fake homeserver, the bot under valgrind's callgrind: instructions per message
 # answered (stable on a busy machine, unlike CPU time). Options go to Tests/bench/callgrind_fake.py (--people
 # --messages --warmup --think-ms --text --out).
+# `--link-order`: rewrites Sources/skav/link/hot.order and hot-unnamed.ld from a profile of the production build
+# (Tests/bench/link_order.py; about five minutes).
+# The --fake and --callgrind modes build the production configuration of the README (Tests/build-production.sh:
+# static Swift libraries, a section per function, into .build/production) unless SKAV_BIN names a binary.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+if [ "${1:-}" = "--link-order" ]; then
+  shift
+  bash Tests/install-deps.sh --e2e
+  exec "${SKAV_VENV:-$HOME/.cache/skav/venv}/bin/python" Tests/bench/link_order.py "$@"
+fi
 if [ "${1:-}" = "--crash-guard" ]; then
   out="$(mktemp -d)"
   trap 'rm -rf "$out"' EXIT
@@ -41,8 +50,8 @@ if [ "${1:-}" = "--fake" ] || [ "${1:-}" = "--callgrind" ]; then
   venv="${SKAV_VENV:-$HOME/.cache/skav/venv}"
   if [ -z "${SKAV_BIN:-}" ]; then
     bash Tests/install-deps.sh --e2e
-    swift build -c release --product skav >/dev/null
-    export SKAV_BIN="$root/.build/release/skav"
+    SKAV_BIN="$(bash Tests/build-production.sh)"
+    export SKAV_BIN
   fi
   exec "$venv/bin/python" "$script" "$@"
 fi
