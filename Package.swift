@@ -10,16 +10,16 @@ let strict: [SwiftSetting] = [
 ]
 
 /// How release builds of `skav` link on Linux (Tests/bench/link_order.py says why, and makes the order):
-/// with lld; relative relocations packed (`DT_RELR`: 20 KiB where the table took 2.2 MiB, all of it read at
-/// start); the code that runs laid out together at the front (`hot.order`, `hot-unnamed.ld`, written by
-/// `bash Tests/bench.sh --link-order`), so that the kernel's fault-around maps little code that never runs; and
-/// no symbol exported but `main` (`exports.map`: linking the Swift libraries statically exports every symbol of
-/// Skav and its packages, a table the dynamic linker reads at start). Debug builds link as SwiftPM's default.
+/// with lld (it comes with the Swift toolchain); the code that runs laid out together at the front
+/// (`hot.order`, `hot-unnamed.ld`, written by `bash Tests/bench.sh --link-order`), so that the kernel's
+/// fault-around maps little code that never runs; and no symbol exported but `main` (`exports.map`: linking the
+/// Swift libraries statically exports every symbol of Skav and its packages, a table the dynamic linker reads
+/// at start). Tests/build-production.sh adds packed relative relocations where glibc reads them. Debug builds
+/// link as SwiftPM's default.
 let link = Context.packageDirectory + "/Sources/skav/link"
 let releaseLink: [LinkerSetting] = [
     .unsafeFlags([
         "-use-ld=lld",
-        "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
         "-Xlinker", "--symbol-ordering-file=\(link)/hot.order", "-Xlinker", "--no-warn-symbol-ordering",
         "-Xlinker", "-T", "-Xlinker", "\(link)/hot-unnamed.ld",
         "-Xlinker", "--version-script=\(link)/exports.map",

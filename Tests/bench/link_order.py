@@ -100,7 +100,9 @@ def instructions_run(paths: list[str], binary_name: str) -> tuple[set[int], set[
 
 def object_pattern(input_section: str) -> tuple[str, str] | None:
     """(file pattern, section name) for a linker script, from a map's `path(member):(section)` or
-    `path:(section)`; None for a name a script cannot spell (spaces, parentheses in a file name)."""
+    `path:(section)`. lld's script lexer splits names at spaces and punctuation, and takes a quoted pattern
+    literally, so each character a glob may not spell bare matches as `?` (any one character); None for a
+    section name with such a character."""
     m = re.match(r"(.*):\((.*)\)$", input_section)
     if not m:
         return None
@@ -110,9 +112,9 @@ def object_pattern(input_section: str) -> tuple[str, str] | None:
         pattern = f"*{os.path.basename(archive.group(1))}:{archive.group(2)}"
     else:
         pattern = "*/" + "/".join(path.split("/")[-2:])
-    if re.search(r"[\s()\"]", pattern + section):
+    if re.search(r"[^A-Za-z0-9_.$]", section):
         return None
-    return pattern, section
+    return re.sub(r"[^A-Za-z0-9_.$/~=+:*-]", "?", pattern), section
 
 
 def write_order(sections: list[Section], out: Path) -> tuple[int, int, int, int]:
@@ -170,6 +172,9 @@ def main() -> int:
     sections = text_sections(link_map)
     starts = [s.start for s in sections]
     ours, unknown = instructions_run(profiles, "skav")
+    if not ours:
+        print("[link-order] no instruction of the binary in the profiles: nothing written", file=sys.stderr)
+        return 1
     # Valgrind names the binary for code in its `.text` only; code it ran elsewhere (`.text.hot`) is unknown.
     # An unknown address that lands in `.text` once shifted is some other code's (the vDSO, a JIT's).
     runs = [(a, False) for a in ours] + [(a - VALGRIND_PIE_BASE, True) for a in unknown]
@@ -178,9 +183,17 @@ def main() -> int:
         if i >= 0 and address < sections[i].start + sections[i].size:
             if not (shifted and sections[i].output == ".text"):
                 sections[i].ran += 1
+    hot = [s for s in sections if s.output != ".text"]
+    if any(s.size for s in hot) and not any(s.ran for s in hot):
+        # Valgrind's address for the binary is not the one assumed: the order would lose every such section.
+        print(f"[link-order] no instruction ran in {hot[0].output}: is the binary still mapped at "
+              f"{VALGRIND_PIE_BASE:#x} under valgrind? Nothing written", file=sys.stderr)
+        return 1
     total = sum(s.size for s in sections)
     small, small_bytes, large, large_bytes = write_order(sections, Path(args.out))
     (build / "release" / "skav").unlink(missing_ok=True)  # the next build links with the new order
+    if args.work is None:
+        shutil.rmtree(work, ignore_errors=True)  # the profiles and a copy of the binary: about 150 MB
     ran = sum(s.ran for s in sections)
     print(f"[link-order] {ran:,} instructions ran in {small + large:,} of {len(sections):,} sections "
           f"({total / 2**20:.1f} MiB of code): {small:,} small ones ({small_bytes / 2**20:.1f} MiB) and "
