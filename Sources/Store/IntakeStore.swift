@@ -61,9 +61,9 @@ public final class IntakeStore: Sendable {
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
-            // A page cache of 512 KiB for each connection instead of SQLite's 2 MiB: the pages are in the
+            // A page cache of 512 KiB for each connection instead of SQLite's 2,000 KiB: the pages are in the
             // system's file cache as well, and six connections (the writer and up to five readers) each kept
-            // up to 2 MiB. A burst of 200 replies peaked 1.5 MiB lower, with the same instructions a message;
+            // up to 2,000 KiB. A burst of 200 replies peaked 1.5 MiB lower, with the same instructions a message;
             // at 100,000 ideas the similar-idea lookup and the reply after `klar` took as long as with 2 MiB
             // (within the machine's noise: `bash Tests/bench.sh --scale 100000 --parts lookup,reply`).
             try db.execute(sql: "PRAGMA cache_size = -512")
