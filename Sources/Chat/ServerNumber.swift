@@ -46,18 +46,67 @@ public enum ServerNumber {
         return wait(seconds: date.timeIntervalSince(now), maximum: maximum)
     }
 
-    /// The date of an HTTP-date (IMF-fixdate, and the obsolete RFC 850 and asctime forms).
+    /// The date of an HTTP-date (RFC 9110: IMF-fixdate `Sun, 06 Nov 1994 08:49:37 GMT`, and the obsolete
+    /// RFC 850 `Sunday, 06-Nov-94 08:49:37 GMT` and asctime `Sun Nov  6 08:49:37 1994`), read by hand: nil
+    /// for anything else. Foundation's `DateFormatter` trapped on some text a server may send (a header with
+    /// a non-ASCII letter and NULs in it, found by the `sync` fuzz target: "Incorrect range CFRange"), and
+    /// a trap on a server's answer takes the bot down for everyone.
     public static func httpDate(_ text: String) -> Date? {
-        // Every HTTP-date is in GMT and some 24–29 characters long; anything else is none (and formatters are costly).
-        guard (20...40).contains(text.utf8.count), text.hasSuffix("GMT") || text.contains(":") else { return nil }
-        for format in ["EEE, dd MMM yyyy HH:mm:ss zzz", "EEEE, dd-MMM-yy HH:mm:ss zzz", "EEE MMM d HH:mm:ss yyyy"] {
-            let formatter = DateFormatter()
-            formatter.locale = Locale(identifier: "en_US_POSIX")
-            formatter.timeZone = TimeZone(identifier: "GMT")
-            formatter.dateFormat = format
-            if let date = formatter.date(from: text) { return date }
+        let bytes = Array(text.utf8)
+        // Printable ASCII, some 24–30 characters (a little slack either way).
+        guard (20...40).contains(bytes.count), bytes.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else { return nil }
+        let words = bytes.split(separator: UInt8(ascii: " ")).map { String(decoding: $0, as: UTF8.self) }
+        let day: Int?, month: Int?, year: Int?, time: String
+        switch words.count {
+        case 6 where words[5] == "GMT" && words[0].hasSuffix(","):  // IMF-fixdate
+            guard weekdays.contains(String(words[0].dropLast())), words[1].count == 2, words[3].count == 4 else {
+                return nil
+            }
+            (day, month, year, time) = (Int(words[1]), months.firstIndex(of: words[2]), Int(words[3]), words[4])
+        case 4 where words[3] == "GMT" && words[0].hasSuffix(","):  // RFC 850, a two-digit year
+            let parts = words[1].split(separator: "-", omittingEmptySubsequences: false).map(String.init)
+            guard longWeekdays.contains(String(words[0].dropLast())), parts.count == 3, parts[0].count == 2,
+                parts[2].count == 2, let yy = Int(parts[2])
+            else { return nil }
+            // POSIX's reading of a two-digit year: 69 and before are this century.
+            (day, month, year, time) = (Int(parts[0]), months.firstIndex(of: parts[1]), yy < 70 ? 2000 + yy : 1900 + yy, words[2])
+        case 5 where weekdays.contains(words[0]):  // asctime: the day may be one digit, after two spaces
+            guard (1...2).contains(words[2].count), words[4].count == 4 else { return nil }
+            (day, month, year, time) = (Int(words[2]), months.firstIndex(of: words[1]), Int(words[4]), words[3])
+        default:
+            return nil
         }
-        return nil
+        let clock = time.split(separator: ":", omittingEmptySubsequences: false)
+        guard let day, let month, let year, clock.count == 3, clock.allSatisfy({ $0.count == 2 }),
+            let hour = Int(clock[0]), let minute = Int(clock[1]), let second = Int(clock[2]),
+            (1...9999).contains(year), (0...23).contains(hour), (0...59).contains(minute), (0...60).contains(second),
+            (1...daysIn(month: month + 1, year: year)).contains(day)
+        else { return nil }
+        let days = daysSince1970(year: year, month: month + 1, day: day)
+        return Date(timeIntervalSince1970: Double(days * 86_400 + hour * 3_600 + minute * 60 + second))
+    }
+
+    private static let weekdays = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+    private static let longWeekdays = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+    private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+    private static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+    }
+
+    /// Days from 1970-01-01 to the (proleptic Gregorian) date: Howard Hinnant's `days_from_civil`. Years
+    /// 1…9999 keep every step far inside `Int`.
+    private static func daysSince1970(year: Int, month: Int, day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
     }
 
     // MARK: Times
