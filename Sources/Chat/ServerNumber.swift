@@ -80,34 +80,15 @@ public enum ServerNumber {
         guard let day, let month, let year, clock.count == 3, clock.allSatisfy({ $0.count == 2 }),
             let hour = Int(clock[0]), let minute = Int(clock[1]), let second = Int(clock[2]),
             (1...9999).contains(year), (0...23).contains(hour), (0...59).contains(minute), (0...60).contains(second),
-            (1...daysIn(month: month + 1, year: year)).contains(day)
+            (1...CivilCalendar.daysIn(month: month + 1, year: year)).contains(day)
         else { return nil }
-        let days = daysSince1970(year: year, month: month + 1, day: day)
+        let days = CivilCalendar.daysSince1970(year: year, month: month + 1, day: day)
         return Date(timeIntervalSince1970: Double(days * 86_400 + hour * 3_600 + minute * 60 + second))
     }
 
     private static let weekdays = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
     private static let longWeekdays = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
     private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-
-    private static func daysIn(month: Int, year: Int) -> Int {
-        switch month {
-        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
-        case 4, 6, 9, 11: 30
-        default: 31
-        }
-    }
-
-    /// Days from 1970-01-01 to the (proleptic Gregorian) date: Howard Hinnant's `days_from_civil`. Years
-    /// 1…9999 keep every step far inside `Int`.
-    private static func daysSince1970(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
-    }
 
     // MARK: Times
 

@@ -191,7 +191,6 @@ def main() -> int:
         return 1
     total = sum(s.size for s in sections)
     small, small_bytes, large, large_bytes = write_order(sections, Path(args.out))
-    (build / "release" / "skav").unlink(missing_ok=True)  # the next build links with the new order
     if args.work is None:
         shutil.rmtree(work, ignore_errors=True)  # the profiles and a copy of the binary: about 150 MB
     ran = sum(s.ran for s in sections)
